@@ -1,0 +1,334 @@
+"""Reverse-mode automatic differentiation.
+
+Every operation in minigrad is a ``Function`` subclass with its ``forward``
+and ``backward`` side by side. Both work on NumPy arrays:
+
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):              # a, b: np.ndarray
+            ctx.save_for_backward(a, b)
+            return a * b
+        @staticmethod
+        def backward(ctx, grad_output):      # d(loss)/d(output)
+            a, b = ctx.saved_tensors
+            return grad_output * b, grad_output * a   # one gradient per input
+
+``Mul.apply(x, y)`` unwraps the Tensors, runs ``forward``, and wraps the
+result in a Tensor whose ``grad_fn`` is ``ctx``. That ctx is a node of the
+graph: it remembers where each input came from (``ctx.next_nodes``: the
+input's own ``grad_fn``, the input itself if it is a leaf, or None). Calling
+``loss.backward()`` walks those nodes from the loss back to the leaves in
+topological order, iteratively (a chain of 100,000 ops is fine), adding up
+the gradients of nodes used more than once before passing them on.
+
+``forward`` may return a tuple: the first element is the differentiable
+result, the others are returned as extra Tensors that carry no gradient
+(``max(dim)``'s indices, max-pool's argmax).
+"""
+import functools
+import threading
+import time
+import warnings
+
+import numpy as np
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+_grad_mode = _GradMode()
+
+# Set by minigrad.profiler while a profile is being recorded; None otherwise.
+_observer = None
+
+
+def is_grad_enabled():
+    """Whether operations are currently recorded for backward."""
+    return _grad_mode.enabled
+
+
+class set_grad_enabled:
+    """Context manager / decorator turning graph recording on or off (per thread)."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self.previous = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        _grad_mode.enabled = self.previous
+        return False
+
+
+class _GradModeContext:
+    mode = True
+
+    def __enter__(self):
+        self.previous = _grad_mode.enabled
+        _grad_mode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc_info):
+        _grad_mode.enabled = self.previous
+        return False
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return function(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Don't record operations: ``with minigrad.no_grad(): ...`` or ``@minigrad.no_grad()``.
+
+    The switch is thread-local, as in PyTorch.
+    """
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Record operations again inside a ``no_grad`` block."""
+    mode = True
+
+
+class Function:
+    """Base class of every differentiable operation; an instance is the ``ctx``."""
+
+    # Filled in by apply(): one flag per positional argument.
+    needs_input_grad = ()
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # abstract: subclasses define it
+        raise NotImplementedError(f"{type(ctx).__name__} must define forward (abstract)")
+
+    @staticmethod
+    def backward(ctx, grad_output):  # abstract: subclasses define it
+        raise NotImplementedError(f"{type(ctx).__name__} does not define backward (abstract)")
+
+    def save_for_backward(self, *arrays):
+        """Keep arrays that backward needs; freed after backward (unless retain_graph)."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self.__dict__.get("_released", False):
+            raise RuntimeError(_FREED_MESSAGE)
+        return self._saved
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward on the arrays inside `args`; record a graph node if needed."""
+        ctx = cls()
+        needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs_input_grad
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+
+        observer = _observer
+        if observer is not None:
+            start = time.perf_counter()
+        result = cls.forward(ctx, *arrays, **kwargs)
+        if observer is not None:
+            observer.record_forward(ctx, arrays, result, time.perf_counter() - start)
+
+        extras = ()
+        if type(result) is tuple:
+            result, extras = result[0], result[1:]
+
+        requires_grad = _grad_mode.enabled and any(needs_input_grad)
+        if requires_grad:
+            ctx.next_nodes = tuple(_edge_to(a) for a in args)
+            output = Tensor._make(result, True, ctx)
+        else:
+            output = Tensor._make(result, False, None)
+        if extras:
+            return (output,) + tuple(Tensor._make(e, False, None) for e in extras)
+        return output
+
+
+def _edge_to(arg):
+    """Where the gradient for `arg` goes: its grad_fn, the leaf itself, or nowhere."""
+    if not isinstance(arg, Tensor) or not arg.requires_grad:
+        return None
+    return arg.grad_fn if arg.grad_fn is not None else arg
+
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or to read saved "
+    "tensors after they were freed). The saved arrays are freed after "
+    "backward; pass retain_graph=True to the first backward() to keep them.")
+
+
+def topological_order(root):
+    """Graph nodes reachable from `root`, each before every node it depends on.
+
+    Iterative depth-first search (a recursive one overflows Python's stack
+    past ~1000 nodes): a node is emitted after all of its inputs' nodes, and
+    the emitted list is reversed so that the root comes first.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        if node.__dict__.get("_released", False):
+            raise RuntimeError(_FREED_MESSAGE)
+        visited.add(node)
+        stack.append((node, True))
+        for parent in node.next_nodes:
+            if isinstance(parent, Function) and parent not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
+    if not tensor.requires_grad:
+        raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
+                           "(did you forget requires_grad=True, or call it under no_grad?)")
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"backward(): grad can be implicitly created only for scalar outputs, but the "
+                f"output has shape {tuple(tensor.shape)}; pass gradient= with that shape")
+        gradient = np.ones_like(tensor.data)
+    else:
+        gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient,
+                              dtype=tensor.data.dtype)
+        if gradient.shape != tensor.data.shape:
+            raise RuntimeError(f"backward(): gradient has shape {gradient.shape} but the output "
+                               f"has shape {tuple(tensor.shape)}")
+
+    if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
+        _accumulate_into_leaf(tensor, gradient)
+        return
+
+    observer = _observer
+    pending = {tensor.grad_fn: gradient}  # node -> sum of gradients arriving at its output
+    for node in topological_order(tensor.grad_fn):
+        grad_output = pending.pop(node, None)
+        if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
+            continue
+        if observer is not None:
+            start = time.perf_counter()
+        input_grads = node.backward(node, grad_output)
+        if observer is not None:
+            observer.record_backward(node, time.perf_counter() - start)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        for edge, grad in zip(node.next_nodes, input_grads):
+            if edge is None or grad is None:
+                continue
+            if isinstance(edge, Function):
+                if edge in pending:
+                    pending[edge] = pending[edge] + grad
+                else:
+                    pending[edge] = grad
+            else:
+                _accumulate_into_leaf(edge, grad)
+        if not retain_graph:
+            node.__dict__.clear()  # frees saved arrays and edges
+            node._released = True
+
+
+def _accumulate_into_leaf(leaf, grad):
+    grad = np.asarray(grad)
+    if grad.shape != leaf.data.shape:
+        raise RuntimeError(f"internal error: gradient of shape {grad.shape} for a leaf of "
+                           f"shape {leaf.data.shape}")
+    if leaf.grad is None:
+        # A private copy: the same array may be handed to several leaves.
+        leaf.grad = Tensor._make(np.array(grad, dtype=leaf.data.dtype, copy=True), False, None)
+    else:
+        np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
+
+
+class GradcheckError(RuntimeError):
+    """Analytical and numerical gradients disagree."""
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+    """Compare backward's gradients of `fn` with central finite differences.
+
+    For each output ``y`` of ``fn(*inputs)`` a random weighting ``v`` is drawn
+    and the scalar ``sum(v * y)`` is differentiated both ways: analytically
+    with one ``backward(gradient=v)``, numerically by nudging every element
+    of every input that requires grad by +-eps. A wrong Jacobian J gives a
+    wrong ``v @ J`` for almost every v, so one weighting catches it.
+
+    Use float64 inputs: in float32 the rounding error of the differences is
+    larger than the tolerances (a warning says so). Returns True, or raises
+    GradcheckError (or returns False with ``raise_exception=False``).
+    """
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input has requires_grad=True")
+    for i in checked:
+        if inputs[i].data.dtype != np.float64:
+            warnings.warn(f"gradcheck: input {i} is {inputs[i].data.dtype}, not float64; "
+                          "finite differences will be inaccurate", stacklevel=2)
+
+    # Fresh leaves so that the caller's .grad fields are left alone.
+    leaves = [Tensor._make(x.data.copy(), x.requires_grad, None) if isinstance(x, Tensor) else x
+              for x in inputs]
+    rng = np.random.default_rng(seed)
+
+    def outputs_of(args):
+        out = fn(*args)
+        return out if isinstance(out, (tuple, list)) else (out,)
+
+    with enable_grad():
+        outputs = [o for o in outputs_of(leaves) if isinstance(o, Tensor) and o.requires_grad]
+    weights = [rng.standard_normal(o.shape).astype(o.data.dtype) for o in outputs]
+    for leaf in leaves:
+        if isinstance(leaf, Tensor):
+            leaf.grad = None
+    for out, weight in zip(outputs, weights):
+        backward(out, weight, retain_graph=True)
+
+    def weighted_sum(args):
+        with no_grad():
+            outs = [o for o in outputs_of(args) if isinstance(o, Tensor) and o.dtype.kind == "f"]
+            outs = [o for o in outs][:len(weights)]
+            return sum(float(np.sum(o.data.astype(np.float64) * w)) for o, w in zip(outs, weights))
+
+    ok = True
+    for i in checked:
+        leaf = leaves[i]
+        analytical = (leaf.grad.data if leaf.grad is not None else np.zeros_like(leaf.data)).astype(np.float64)
+        numerical = np.zeros(leaf.data.shape, dtype=np.float64)
+        flat = leaf.data.reshape(-1)  # a view: nudging it nudges the input
+        for k in range(flat.size):
+            original = flat[k]
+            flat[k] = original + eps
+            plus = weighted_sum(leaves)
+            flat[k] = original - eps
+            minus = weighted_sum(leaves)
+            flat[k] = original
+            numerical.reshape(-1)[k] = (plus - minus) / (2 * eps)
+        bad = ~np.isclose(analytical, numerical, atol=atol, rtol=rtol)
+        if bad.any():
+            ok = False
+            where = np.unravel_index(np.argmax(np.abs(analytical - numerical) * bad), analytical.shape)
+            message = (f"gradcheck: gradient of input {i} (shape {leaf.data.shape}) is wrong at "
+                       f"{len(np.argwhere(bad))} of {bad.size} elements; worst at index {tuple(int(w) for w in where)}: "
+                       f"analytical {analytical[where]:.6g}, numerical {numerical[where]:.6g}")
+            if raise_exception:
+                raise GradcheckError(message)
+    return ok
+
+
+from minigrad.tensor import Tensor  # noqa: E402  (tensor.py needs Function defined first)

@@ -1,0 +1,11 @@
+"""The one typed boundary between Python and the compiled kernels.
+
+Nothing else in minigrad imports ``minigrad._C``. Each module here validates
+shapes and dtypes, makes arrays contiguous, allocates outputs and picks the
+thread count, then calls a Cython kernel that trusts its inputs:
+
+    Tensor -> Function (minigrad/ops) -> minigrad.kernels.<family> -> minigrad._C.<family>
+
+- ``threads``: the thread count every parallel kernel uses.
+- ``blas``: the OpenBLAS libraries numpy and scipy bundle, and their thread pools.
+"""

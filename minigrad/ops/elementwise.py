@@ -1,0 +1,412 @@
+"""Elementwise operations with NumPy broadcasting.
+
+Broadcasting copies an input along new or size-1 axes, so in backward the
+gradient is summed back over exactly those axes (``unbroadcast``).
+"""
+import numpy as np
+from scipy.special import expit
+
+from minigrad.autograd import Function
+from minigrad.tensor import Tensor
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` down to `shape`, undoing NumPy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    size_one = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if size_one:
+        grad = grad.sum(axis=size_one, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _shape(x):
+    return x.shape if isinstance(x, Tensor) else np.shape(x)
+
+
+def _binary(function, name, a, b):
+    """Apply a broadcasting binary Function; turn NumPy's error into ours."""
+    try:
+        return function.apply(a, b)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise ValueError(f"{name}: shapes {tuple(_shape(a))} and {tuple(_shape(b))} cannot be "
+                         f"broadcast together") from None
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.add(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        return unbroadcast(grad, a_shape), unbroadcast(grad, b_shape)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.subtract(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a_shape, b_shape = ctx.shapes
+        grad_b = unbroadcast(-grad, b_shape) if ctx.needs_input_grad[1] else None
+        return unbroadcast(grad, a_shape), grad_b
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.multiply(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = unbroadcast(grad * b, np.shape(a)) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * a, np.shape(b)) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.true_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = unbroadcast(grad / b, np.shape(a)) if ctx.needs_input_grad[0] else None
+        # d(a/b)/db = -a / b^2
+        grad_b = unbroadcast(-grad * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, base, exponent):
+        out = np.power(base, exponent)
+        ctx.save_for_backward(base, exponent, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        base, exponent, out = ctx.saved_tensors
+        grad_base = grad_exponent = None
+        if ctx.needs_input_grad[0]:
+            # d(b^e)/db = e * b^(e-1)
+            grad_base = unbroadcast(grad * exponent * np.power(base, exponent - 1), np.shape(base))
+        if ctx.needs_input_grad[1]:
+            # d(b^e)/de = b^e * log(b); taken as 0 where b == 0 (the limit for e > 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_base = np.where(base == 0, 0, np.log(np.where(base == 0, 1, base)))
+            grad_exponent = unbroadcast(grad * out * log_base, np.shape(exponent))
+        return grad_base, grad_exponent
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / a
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad / (2 * out)
+
+
+class Abs(Function):
+    """|x|; the gradient at 0 is taken as 0 (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * np.sign(a)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = expit(a)  # 1 / (1 + exp(-a)), without overflow for large |a|
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """max(x, 0); the gradient at 0 is 0 (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class Clamp(Function):
+    """Clip to [min, max]; gradient 1 inside the closed interval, 0 outside (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, low, high):
+        ctx.save_for_backward(a)
+        ctx.bounds = (low, high)
+        return np.clip(a, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        low, high = ctx.bounds
+        inside = np.ones(a.shape, dtype=bool)
+        if low is not None:
+            inside &= a >= low
+        if high is not None:
+            inside &= a <= high
+        return grad * inside, None, None
+
+
+class Maximum(Function):
+    """Elementwise max; where a == b the gradient is split evenly (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share_a = (a > b) + 0.5 * (a == b)
+        grad_a = unbroadcast(grad * share_a, np.shape(a)) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * (1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Minimum(Function):
+    """Elementwise min; where a == b the gradient is split evenly (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        share_a = (a < b) + 0.5 * (a == b)
+        grad_a = unbroadcast(grad * share_a, np.shape(a)) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * (1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        condition = np.asarray(condition, dtype=bool)
+        ctx.save_for_backward(condition)
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        condition, = ctx.saved_tensors
+        a_shape, b_shape = ctx.shapes
+        grad_a = unbroadcast(np.where(condition, grad, 0), a_shape) if ctx.needs_input_grad[1] else None
+        grad_b = unbroadcast(np.where(condition, 0, grad), b_shape) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.input_dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.input_dtype, copy=False), None
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return np.array(a, copy=True, order="C")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def add(a, b):
+    return _binary(Add, "add", a, b)
+
+
+def sub(a, b):
+    return _binary(Sub, "sub", a, b)
+
+
+def mul(a, b):
+    return _binary(Mul, "mul", a, b)
+
+
+def div(a, b):
+    return _binary(Div, "div", a, b)
+
+
+def pow(base, exponent):
+    return _binary(Pow, "pow", base, exponent)
+
+
+def maximum(a, b):
+    return _binary(Maximum, "maximum", a, b)
+
+
+def minimum(a, b):
+    return _binary(Minimum, "minimum", a, b)
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+def exp(a):
+    return Exp.apply(a)
+
+
+def log(a):
+    return Log.apply(a)
+
+
+def sqrt(a):
+    return Sqrt.apply(a)
+
+
+def abs(a):
+    return Abs.apply(a)
+
+
+def tanh(a):
+    return Tanh.apply(a)
+
+
+def sigmoid(a):
+    return Sigmoid.apply(a)
+
+
+def relu(a):
+    return ReLU.apply(a)
+
+
+def clamp(a, min=None, max=None):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(a, min, max)
+
+
+def where(condition, a, b):
+    """Elements of `a` where `condition` holds, else of `b` (all broadcast)."""
+    try:
+        return Where.apply(condition, a, b)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise ValueError(f"where: condition {tuple(_shape(condition))}, x {tuple(_shape(a))} and "
+                         f"y {tuple(_shape(b))} cannot be broadcast together") from None
+
+
+def cast(a, dtype):
+    if a.dtype == dtype:
+        return a
+    if a.requires_grad and dtype.kind != "f":
+        return Tensor._make(a.data.astype(dtype), False, None)
+    return Cast.apply(a, dtype)
+
+
+def clone(a):
+    return Clone.apply(a)
+
+
+def compare(numpy_function, a, b):
+    """A comparison: a bool tensor, no gradient."""
+    a_data = a.data if isinstance(a, Tensor) else a
+    b_data = b.data if isinstance(b, Tensor) else b
+    try:
+        return Tensor._make(np.asarray(numpy_function(a_data, b_data)), False, None)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        raise ValueError(f"{numpy_function.__name__}: shapes {tuple(_shape(a))} and "
+                         f"{tuple(_shape(b))} cannot be broadcast together") from None
