@@ -1,0 +1,163 @@
+"""Helpers shared by the examples: data loading, a progress bar, tables, figures.
+
+Nothing here is part of minigrad itself. tqdm and matplotlib are optional
+(``pip install "minigrad[examples]"``): without tqdm a small built-in progress
+bar is used, without matplotlib the pictures are skipped with a message.
+"""
+import os
+import sys
+import time
+
+import numpy as np
+
+import minigrad as mg
+
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+def add_common_arguments(parser, epochs, batch_size):
+    """The arguments every training example understands."""
+    parser.add_argument("--data-dir", default=None,
+                        help="folder with the IDX files (default: $MINIGRAD_DATA, then ~/.cache/minigrad)")
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="OpenMP threads for minigrad's kernels (default: all cores)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="a small subset that finishes in under a minute")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks everything works (tests)")
+    parser.add_argument("--out", default="examples_out", help="folder for pictures and checkpoints")
+
+
+def setup(args):
+    """Seed, thread count and output folder, from the common arguments."""
+    mg.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    if args.threads is not None:
+        mg.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+
+
+def data_help(dataset):
+    return (
+        f"Could not find or download {DATASETS[dataset]}. To proceed, either\n"
+        "  * train on Fashion-MNIST, which ships offline in Debian's package:\n"
+        "        sudo apt install dataset-fashion-mnist\n"
+        "        python " + os.path.basename(sys.argv[0]) + " --dataset fashion-mnist\n"
+        "  * or put the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz,\n"
+        "    t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder DIR (or DIR/"
+        f"{'mnist' if dataset == 'mnist' else 'fashion-mnist'}/) and pass\n"
+        "        --data-dir DIR      or set  MINIGRAD_DATA=DIR")
+
+
+def to_numpy(values):
+    """A dataset's ``.data``/``.targets`` as a NumPy array, whether Tensor or array."""
+    if hasattr(values, "numpy"):
+        return values.numpy()
+    return np.asarray(values)
+
+
+def load_images(dataset, data_dir, train, download=True):
+    """(images uint8 (N, 28, 28), labels int64 (N,)) of MNIST or Fashion-MNIST.
+
+    Exits with one message that says how to get the data when it is missing.
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {sorted(DATASETS)}, got {dataset!r}")
+    cls = getattr(mg.data.datasets, DATASETS[dataset])
+    try:
+        ds = cls(root=data_dir, train=train, download=download)
+    except (RuntimeError, OSError, ValueError) as error:
+        print(f"error: {error}\n\n{data_help(dataset)}", file=sys.stderr)
+        sys.exit(2)
+    return to_numpy(ds.data).astype(np.uint8), to_numpy(ds.targets).astype(np.int64)
+
+
+def subset(images, labels, size, seed):
+    """A random subset of ``size`` examples (all of them when size is None or too big)."""
+    if size is None or size >= len(labels):
+        return images, labels
+    keep = np.random.default_rng(seed).permutation(len(labels))[:size]
+    return images[keep], labels[keep]
+
+
+class Progress:
+    """A progress bar over ``total`` items: tqdm when installed, else a simple one."""
+
+    def __init__(self, total, desc, unit="img"):
+        self.total, self.desc, self.unit = total, desc, unit
+        self.count, self.start, self.postfix = 0, time.perf_counter(), ""
+        self.bar = None
+        try:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc=desc, unit=unit, leave=True, dynamic_ncols=True)
+        except ImportError:
+            self._last_draw = 0.0
+
+    def rate(self):
+        return self.count / max(time.perf_counter() - self.start, 1e-9)
+
+    def update(self, n, **postfix):
+        self.count += n
+        self.postfix = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                                 for k, v in postfix.items())
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.postfix, refresh=False)
+            self.bar.update(n)
+        elif time.perf_counter() - self._last_draw > 0.5 or self.count >= self.total:
+            self._last_draw = time.perf_counter()
+            self._draw("\r")
+
+    def _draw(self, end):
+        width = 24
+        done = int(width * self.count / max(self.total, 1))
+        line = (f"{self.desc} [{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
+                f"{self.rate():.0f} {self.unit}/s  {self.postfix}")
+        sys.stderr.write(end + line)
+        sys.stderr.flush()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        else:
+            self._draw("\r")
+            sys.stderr.write("\n")
+
+
+def print_table(headers, rows, title=None):
+    """Print a plain-text table; numbers are formatted by the caller."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    if title:
+        print(f"\n{title}")
+    line = "  ".join("-" * w for w in widths)
+    print("  ".join(h.ljust(w) for h, w in zip(cells[0], widths)))
+    print(line)
+    for row in cells[1:]:
+        print("  ".join(c.rjust(w) if _is_number(c) else c.ljust(w) for c, w in zip(row, widths)))
+
+
+def _is_number(text):
+    try:
+        float(text.rstrip("%sx"))
+        return True
+    except ValueError:
+        return False
+
+
+def pyplot():
+    """matplotlib.pyplot with a file-only backend, or None (with a message) if not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        print("matplotlib is not installed, so no picture is drawn "
+              "(pip install \"minigrad[examples]\" to get it)")
+        return None
+
+
+def save_figure(fig, path):
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    print(f"wrote {path}")

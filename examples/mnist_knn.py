@@ -1,0 +1,377 @@
+"""Learn an embedding with a differentiable k-nearest-neighbour classifier instead of a softmax.
+
+    python examples/mnist_knn.py                            # MNIST, downloaded on first use
+    python examples/mnist_knn.py --dataset fashion-mnist    # offline with Debian's dataset-fashion-mnist
+    python examples/mnist_knn.py --quick --compare          # under a minute, plus the baselines
+
+Training: a convolutional network maps each image to a point in R^embed_dim.
+Each image of a mini-batch is classified by its k nearest neighbours among
+the *other* images of the batch (plus, optionally, a memory bank of recent
+embeddings), each neighbour weighted by 1/distance:
+
+    p(class c | x_i) = sum_{j in kNN(i), y_j = c} w_ij / sum_{j in kNN(i)} w_ij,   w_ij = 1 / d(x_i, x_j)
+
+and the loss is -log p(y_i | x_i). Which neighbours are chosen is a discrete
+decision with no gradient, but the weights are smooth functions of the
+distances, so the loss is differentiable with respect to the representation:
+it pulls neighbours of the same class in and pushes the others away.
+``--weighting softmax`` uses w_ij = exp(-d_ij / T) instead (a temperature softmax
+over negative distances, as in neighbourhood components analysis).
+
+Testing: the whole training set is embedded once; each test image is
+classified by its k nearest training embeddings, with all distances of a
+block of test images computed at once by one matrix product.
+"""
+import argparse
+import os
+import time
+
+import numpy as np
+
+import minigrad as mg
+import minigrad.nn as nn
+import minigrad.nn.functional as F
+from _common import Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup, subset
+
+NUM_CLASSES = 10
+EPS = 1e-6
+
+
+# ----------------------------------------------------------------------------- the network
+
+def conv_bn_relu(in_channels, out_channels):
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(),
+    )
+
+
+class EmbeddingNet(nn.Module):
+    """(N, 1, 28, 28) images -> (N, embed_dim) embeddings."""
+
+    def __init__(self, embed_dim, width=32):
+        super().__init__()
+        self.features = nn.Sequential(
+            conv_bn_relu(1, width), conv_bn_relu(width, width), nn.MaxPool2d(2),                # 28 -> 14
+            conv_bn_relu(width, 2 * width), conv_bn_relu(2 * width, 2 * width), nn.MaxPool2d(2),  # 14 -> 7
+            conv_bn_relu(2 * width, 4 * width), nn.MaxPool2d(2),                                  # 7 -> 3
+        )
+        self.embed = nn.Linear(4 * width * 3 * 3, embed_dim)
+
+    def forward(self, images):
+        features = self.features(images)                  # (N, 4*width, 3, 3)
+        return self.embed(features.flatten(1))            # (N, embed_dim)
+
+
+# ----------------------------------------------------------------------------- the k-NN loss
+
+def pairwise_distances(queries, keys):
+    """Euclidean distances (B, M) between rows of queries (B, D) and keys (M, D).
+
+    |q - k|^2 = |q|^2 + |k|^2 - 2 q.k, so the whole matrix is one matrix product.
+    The small epsilon keeps the gradient of sqrt finite at distance 0.
+    """
+    squared = ((queries * queries).sum(1, keepdim=True)          # (B, 1)
+               + (keys * keys).sum(1).reshape(1, -1)              # (1, M)
+               - 2 * (queries @ keys.T))                          # (B, M)
+    return (squared.clamp(min=0) + EPS).sqrt()
+
+
+def neighbour_weights(distances, k, weighting, temperature, exclude_self):
+    """Weights (B, M) that are w_ij on the k nearest keys of each query and 0 elsewhere.
+
+    ``exclude_self``: key i is query i (a batch classified by itself), so it is
+    never its own neighbour. The choice of neighbours is made on detached
+    values (it has no gradient); the weights keep theirs.
+    """
+    batch, num_keys = distances.shape
+    candidates = num_keys - 1 if exclude_self else num_keys
+    k = min(k, candidates)
+    d = distances.detach().numpy().copy()
+    if exclude_self:
+        d[np.arange(batch), np.arange(batch)] = np.inf
+    nearest = np.argpartition(d, k - 1, axis=1)[:, :k]                # (B, k)
+    mask = np.zeros((batch, num_keys), dtype=np.float32)
+    mask[np.arange(batch)[:, None], nearest] = 1.0
+    mask = mg.tensor(mask, dtype=distances.dtype)
+    if weighting == "inverse":
+        return mask / (distances + EPS)
+    # exp(-(d - d_min) / T): shifting by each row's nearest distance changes
+    # nothing after normalisation but keeps exp from underflowing.
+    nearest_distance = mg.tensor(np.take_along_axis(d, nearest, 1).min(1, keepdims=True),
+                                 dtype=distances.dtype)
+    return mask * (-(distances - nearest_distance) / temperature).exp()
+
+
+def knn_loss(embeddings, labels, k, weighting="inverse", temperature=0.1,
+             bank_embeddings=None, bank_labels=None):
+    """-log p(y_i | x_i) averaged over the batch, and the batch k-NN accuracy.
+
+    embeddings (B, D) Tensor, labels (B,) int array; the optional memory bank
+    (M, D) array of earlier, detached embeddings adds M candidate neighbours.
+    """
+    keys, key_labels = embeddings, labels
+    if bank_embeddings is not None and len(bank_embeddings):
+        keys = mg.cat([embeddings, mg.tensor(bank_embeddings, dtype=embeddings.dtype)])
+        key_labels = np.concatenate([labels, bank_labels])
+    distances = pairwise_distances(embeddings, keys)                          # (B, B+M)
+    weights = neighbour_weights(distances, k, weighting, temperature, exclude_self=True)
+    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[key_labels]              # (B+M, C)
+    class_mass = weights @ mg.tensor(one_hot, dtype=weights.dtype)          # (B, C)
+    same_class = mg.tensor(np.eye(NUM_CLASSES, dtype=np.float32)[labels], dtype=weights.dtype)
+    correct_mass = (class_mass * same_class).sum(1)
+    total_mass = class_mass.sum(1)
+    # -log(correct / total), written so that a batch with no correct neighbour
+    # still gets a gradient: log(total) pushes those wrong neighbours away.
+    loss = (total_mass.log() - (correct_mass + EPS * total_mass.detach()).log()).mean()
+    accuracy = (class_mass.detach().numpy().argmax(1) == labels).mean()
+    return loss, float(accuracy)
+
+
+class MemoryBank:
+    """A ring buffer of the most recent (detached) embeddings and their labels."""
+
+    def __init__(self, size, embed_dim):
+        self.embeddings = np.zeros((size, embed_dim), dtype=np.float32)
+        self.labels = np.zeros(size, dtype=np.int64)
+        self.size, self.filled, self.position = size, 0, 0
+
+    def contents(self):
+        return self.embeddings[:self.filled], self.labels[:self.filled]
+
+    def push(self, embeddings, labels):
+        for row, label in zip(embeddings[-self.size:], labels[-self.size:]):
+            self.embeddings[self.position], self.labels[self.position] = row, label
+            self.position = (self.position + 1) % self.size
+        self.filled = min(self.filled + len(labels[-self.size:]), self.size)
+
+
+# ----------------------------------------------------------------------------- test-time k-NN
+
+def knn_classify(train_embeddings, train_labels, queries, k, weighting="inverse", temperature=0.1,
+                 block=1024):
+    """Predicted classes of queries (Q, D) by their k nearest rows of train_embeddings (N, D).
+
+    Blocks of queries keep the (block, N) distance matrix in memory; inside a
+    block everything is one matrix product and array operations.
+    """
+    train_sq = (train_embeddings ** 2).sum(1)                              # (N,)
+    predictions = np.empty(len(queries), dtype=np.int64)
+    for start in range(0, len(queries), block):
+        q = queries[start:start + block]                                    # (b, D)
+        squared = (q ** 2).sum(1)[:, None] + train_sq[None, :] - 2 * (q @ train_embeddings.T)
+        distances = np.sqrt(np.maximum(squared, 0))                         # (b, N)
+        nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]          # (b, k)
+        near_d = np.take_along_axis(distances, nearest, 1)
+        if weighting == "inverse":
+            weights = 1.0 / (near_d + EPS)
+        else:
+            weights = np.exp(-(near_d - near_d.min(1, keepdims=True)) / temperature)
+        votes = np.zeros((len(q), NUM_CLASSES))
+        np.add.at(votes, (np.arange(len(q))[:, None], train_labels[nearest]), weights)
+        predictions[start:start + block] = votes.argmax(1)
+    return predictions
+
+
+def embed(model, images, batch_size=1000):
+    """Embeddings (N, D) of normalised images (N, 1, 28, 28), in eval mode, without a graph."""
+    model.eval()
+    out = []
+    with mg.no_grad():
+        for start in range(0, len(images), batch_size):
+            out.append(model(mg.tensor(images[start:start + batch_size])).numpy())
+    return np.concatenate(out)
+
+
+# ----------------------------------------------------------------------------- training
+
+def random_shift(images, pixels, rng):
+    """Shift each image of a batch by up to `pixels` in x and y (zero fill): light augmentation."""
+    if pixels == 0:
+        return images
+    n, _, h, w = images.shape
+    padded = np.pad(images, ((0, 0), (0, 0), (pixels, pixels), (pixels, pixels)))
+    dy, dx = rng.integers(0, 2 * pixels + 1, size=(2, n))
+    rows = dy[:, None] + np.arange(h)[None, :]                               # (n, h)
+    cols = dx[:, None] + np.arange(w)[None, :]                               # (n, w)
+    return padded[np.arange(n)[:, None, None], 0, rows[:, :, None], cols[:, None, :]][:, None]
+
+
+def train(model, head, images, labels, args, desc):
+    """Train model (with the k-NN loss, or with a linear softmax head if head is given).
+
+    Returns the per-epoch history (loss, accuracy, images/s) and the time taken.
+    """
+    parameters = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
+    optimizer = mg.optim.AdamW(parameters, lr=args.lr, weight_decay=args.weight_decay)
+    loader = mg.data.DataLoader(mg.data.TensorDataset(mg.tensor(images), mg.tensor(labels)),
+                                batch_size=args.batch_size, shuffle=True, drop_last=True)
+    scheduler = mg.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs,
+                                                 steps_per_epoch=len(loader))
+    bank = MemoryBank(args.memory, args.embed_dim) if args.memory and head is None else None
+    rng = np.random.default_rng(args.seed)
+    history = {"loss": [], "accuracy": [], "images_per_s": [], "step_loss": []}
+    start = time.perf_counter()
+    for epoch in range(args.epochs):
+        model.train()
+        progress = Progress(len(loader) * args.batch_size, f"{desc} epoch {epoch + 1}/{args.epochs}")
+        total_loss = total_accuracy = 0.0
+        for step, (x, y) in enumerate(loader):
+            x = mg.tensor(random_shift(x.numpy(), args.shift, rng))
+            y_np = y.numpy()
+            embeddings = model(x)
+            if head is None:
+                bank_x, bank_y = bank.contents() if bank is not None else (None, None)
+                loss, accuracy = knn_loss(embeddings, y_np, args.train_k, args.weighting,
+                                          args.temperature, bank_x, bank_y)
+                if bank is not None:
+                    bank.push(embeddings.detach().numpy(), y_np)
+            else:
+                logits = head(embeddings)
+                loss = F.cross_entropy(logits, y)
+                accuracy = float((logits.detach().numpy().argmax(1) == y_np).mean())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total_loss += loss.item()
+            total_accuracy += accuracy
+            history["step_loss"].append(loss.item())
+            progress.update(len(y_np), loss=total_loss / (step + 1), acc=total_accuracy / (step + 1))
+        progress.close()
+        history["loss"].append(total_loss / len(loader))
+        history["accuracy"].append(total_accuracy / len(loader))
+        history["images_per_s"].append(progress.rate())
+    return history, time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------- picture
+
+def pca_2d(points):
+    centred = points - points.mean(0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    return centred @ components[:2].T
+
+
+def plot(history, test_embeddings, test_labels, path, title):
+    plt = pyplot()
+    if plt is None:
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    steps = np.asarray(history["step_loss"])
+    axes[0].plot(steps, alpha=0.3, label="per step")
+    window = max(1, len(steps) // 50)
+    if len(steps) >= window:
+        axes[0].plot(np.arange(window - 1, len(steps)),
+                     np.convolve(steps, np.ones(window) / window, mode="valid"), label="moving average")
+    axes[0].set(title="k-NN training loss", xlabel="step", ylabel="-log p(correct class)")
+    axes[0].legend()
+    epochs = np.arange(1, len(history["accuracy"]) + 1)
+    axes[1].plot(epochs, history["accuracy"], "o-")
+    axes[1].set(title="batch k-NN accuracy (training)", xlabel="epoch", ylabel="accuracy")
+    projected = pca_2d(test_embeddings)
+    scatter = axes[2].scatter(projected[:, 0], projected[:, 1], c=test_labels, cmap="tab10", s=2)
+    axes[2].legend(*scatter.legend_elements(), title="class", fontsize=7, markerscale=1.2, loc="best")
+    axes[2].set(title="test embeddings, first two principal components")
+    fig.suptitle(title)
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------- main
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
+    add_common_arguments(parser, epochs=6, batch_size=128)
+    parser.add_argument("--k", type=int, default=10, help="neighbours at test time")
+    parser.add_argument("--train-k", type=int, default=32, help="neighbours within a training batch")
+    parser.add_argument("--embed-dim", type=int, default=64)
+    parser.add_argument("--width", type=int, default=32, help="channels of the first convolution")
+    parser.add_argument("--weighting", choices=["inverse", "softmax"], default="inverse",
+                        help="neighbour weights: 1/distance or exp(-distance/temperature)")
+    parser.add_argument("--temperature", type=float, default=0.1, help="for --weighting softmax")
+    parser.add_argument("--memory", type=int, default=0,
+                        help="memory bank size: recent embeddings that join each batch as neighbours")
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--shift", type=int, default=0, help="random shift augmentation, in pixels")
+    parser.add_argument("--compare", action="store_true",
+                        help="also run k-NN on raw pixels and the same network with a softmax head")
+    args = parser.parse_args(argv)
+    if args.k < 1 or args.train_k < 1:
+        parser.error(f"--k and --train-k must be >= 1, got {args.k} and {args.train_k}")
+    if args.temperature <= 0:
+        parser.error(f"--temperature must be > 0, got {args.temperature}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    setup(args)
+    train_images, train_labels = load_images(args.dataset, args.data_dir, train=True)
+    test_images, test_labels = load_images(args.dataset, args.data_dir, train=False)
+    if args.smoke:
+        sizes = (512, 256)
+        args.epochs = 1
+    elif args.quick:
+        sizes = (6000, 2000)
+        args.epochs = min(args.epochs, 2)
+    else:
+        sizes = (None, None)
+    train_images, train_labels = subset(train_images, train_labels, sizes[0], args.seed)
+    test_images, test_labels = subset(test_images, test_labels, sizes[1], args.seed + 1)
+
+    # uint8 (N, 28, 28) -> float32 (N, 1, 28, 28), zero mean and unit variance
+    mean, std = train_images.mean() / 255, train_images.std() / 255
+    x_train = ((train_images[:, None] / 255 - mean) / std).astype(np.float32)
+    x_test = ((test_images[:, None] / 255 - mean) / std).astype(np.float32)
+    print(f"{args.dataset}: {len(x_train)} training and {len(x_test)} test images, "
+          f"{mg.get_num_threads()} threads")
+
+    results = []
+    if args.compare:
+        start = time.perf_counter()
+        flat_train = x_train.reshape(len(x_train), -1)
+        predicted = knn_classify(flat_train, train_labels, x_test.reshape(len(x_test), -1), args.k)
+        results.append((f"k-NN on raw pixels (k={args.k})", (predicted == test_labels).mean(),
+                        0.0, time.perf_counter() - start))
+
+        mg.manual_seed(args.seed)
+        model, head = EmbeddingNet(args.embed_dim, args.width), nn.Linear(args.embed_dim, NUM_CLASSES)
+        _, train_time = train(model, head, x_train, train_labels, args, "softmax")
+        start = time.perf_counter()
+        with mg.no_grad():
+            logits = head(mg.tensor(embed(model, x_test))).numpy()
+        results.append(("same network, softmax head", (logits.argmax(1) == test_labels).mean(), train_time,
+                        time.perf_counter() - start))
+
+    mg.manual_seed(args.seed)
+    model = EmbeddingNet(args.embed_dim, args.width)
+    history, train_time = train(model, None, x_train, train_labels, args, "k-NN")
+    start = time.perf_counter()
+    train_embeddings = embed(model, x_train)
+    test_embeddings = embed(model, x_test)
+    predicted = knn_classify(train_embeddings, train_labels, test_embeddings, args.k,
+                             args.weighting, args.temperature)
+    accuracy = (predicted == test_labels).mean()
+    results.append((f"k-NN on learned embeddings (k={args.k}, {args.weighting})", accuracy, train_time,
+                    time.perf_counter() - start))
+
+    print_table(["method", "test accuracy", "train time", "test time"],
+                [(name, f"{100 * acc:.2f}%", f"{t_train:.1f} s", f"{t_test:.1f} s")
+                 for name, acc, t_train, t_test in results],
+                title=f"{args.dataset}, {len(x_train)} training / {len(x_test)} test images, "
+                      f"{args.epochs} epochs")
+
+    checkpoint = os.path.join(args.out, f"{args.dataset}_knn.pt")
+    mg.save({"model": model.state_dict(), "embed_dim": args.embed_dim, "width": args.width,
+             "normalisation": (float(mean), float(std)), "test_accuracy": float(accuracy)}, checkpoint)
+    print(f"wrote {checkpoint}")
+    plot(history, test_embeddings, test_labels, os.path.join(args.out, f"{args.dataset}_knn.png"),
+         f"{args.dataset}: k-NN on learned embeddings, test accuracy {100 * accuracy:.2f}%")
+    return accuracy
+
+
+if __name__ == "__main__":
+    main()
