@@ -138,6 +138,8 @@ def print_table(headers, rows, title=None):
 
 
 def _is_number(text):
+    if text == "-":
+        return True
     try:
         float(text.rstrip("%sx"))
         return True
