@@ -174,7 +174,8 @@ def remove_weight_norm(module, name="weight"):
 
 
 # ------------------------------------------------------------ conv-bn fusion
-def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, transpose=False):
+def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, transpose=False,
+                         groups=1):
     """Fused (weight, bias) arrays: BN(conv(x)) = conv'(x) in evaluation mode.
 
     Eval batch norm is affine per channel: y = (z - mean) * s + beta with
@@ -190,9 +191,15 @@ def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, trans
     if bn_b is None:
         bn_b = np.zeros(bn_rm.shape, dtype=dtype)
     scale = bn_w.astype(np.float64) / np.sqrt(bn_rv.astype(np.float64) + bn_eps)   # (C_out,)
-    shape = [1] * conv_w.ndim
-    shape[1 if transpose else 0] = -1        # transposed conv weights are (C_in, C_out/groups, ...)
-    fused_w = (conv_w * scale.reshape(shape)).astype(dtype)
+    if transpose:
+        # Transposed conv weight (C_in, C_out/G, *k): output channel g*C_out/G + j is
+        # column j of group g's rows. View as (G, C_in/G, C_out/G, *k) and scale column j.
+        grouped = conv_w.reshape((groups, -1) + conv_w.shape[1:])
+        scale_shape = (groups, 1, conv_w.shape[1]) + (1,) * (conv_w.ndim - 2)
+        fused_w = (grouped * scale.reshape(scale_shape)).reshape(conv_w.shape).astype(dtype)
+    else:
+        # Conv weight (C_out, C_in/G, *k): scale filter o by s_o.
+        fused_w = (conv_w * scale.reshape((-1,) + (1,) * (conv_w.ndim - 1))).astype(dtype)
     fused_b = ((conv_b - bn_rm) * scale + bn_b).astype(dtype)
     return fused_w, fused_b
 
@@ -214,7 +221,7 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
         conv.weight.data, None if conv.bias is None else conv.bias.data,
         bn.running_mean.data, bn.running_var.data, bn.eps,
         None if bn.weight is None else bn.weight.data, None if bn.bias is None else bn.bias.data,
-        transpose)
+        transpose, getattr(conv, "groups", 1))
     fused.weight = Parameter(weight, conv.weight.requires_grad)
     fused.bias = Parameter(bias, conv.weight.requires_grad)
     return fused
