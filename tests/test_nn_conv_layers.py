@@ -175,6 +175,18 @@ def test_adaptive_pooling_and_unpool(rng):
     np.testing.assert_allclose(restored.data.reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5)), pooled.data)
 
 
+def test_spatial_pyramid_pooling(rng):
+    layer = nn.SpatialPyramidPooling((1, 2), mode="avg")
+    for size in ((4, 4), (6, 8)):
+        x = f32(rng, 2, 3, *size)
+        out = layer(x)
+        assert out.shape == (2, 3 * (1 + 4))
+        np.testing.assert_allclose(out.data[:, :3], x.data.mean(axis=(2, 3)), rtol=1e-5)
+        np.testing.assert_array_equal(out.data, F.spatial_pyramid_pool(x, (1, 2), "avg").data)
+    with pytest.raises(ValueError, match="levels"):
+        nn.SpatialPyramidPooling((0, 2))
+
+
 def test_pooling_bad_arguments_and_inputs():
     with pytest.raises(ValueError, match="kernel_size"):
         nn.MaxPool2d(0)

@@ -29,7 +29,8 @@ class InceptionModule(Module):
         self.branch1 = Sequential(*_conv_relu(in_channels, ch1x1, 1))
         self.branch2 = Sequential(*_conv_relu(in_channels, ch3x3red, 1), *_conv_relu(ch3x3red, ch3x3, 3))
         self.branch3 = Sequential(*_conv_relu(in_channels, ch5x5red, 1), *_conv_relu(ch5x5red, ch5x5, 5))
-        self.branch4 = Sequential(MaxPool2d(3, stride=1, padding=1), *_conv_relu(in_channels, pool_proj, 1))
+        self.branch4 = Sequential(MaxPool2d(3, stride=1, padding=1),
+                                  *_conv_relu(in_channels, pool_proj, 1))
         self.out_channels = ch1x1 + ch3x3 + ch5x5 + pool_proj
 
     def forward(self, x):

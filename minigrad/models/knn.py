@@ -92,7 +92,7 @@ class KNNClassifier(Module):
     # ----------------------------------------------------------------- checks
     def _check(self, embeddings, labels, name="embeddings"):
         if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
-            shape = tuple(embeddings.shape) if hasattr(embeddings, "shape") else type(embeddings).__name__
+            shape = getattr(embeddings, "shape", type(embeddings).__name__)
             raise ValueError(f"KNNClassifier: expected {name} of shape (N, D), got {shape}")
         if embeddings.dtype.kind != "f":
             raise TypeError(f"KNNClassifier: {name} must be floating point, got {embeddings.dtype}")
@@ -105,7 +105,8 @@ class KNNClassifier(Module):
             raise ValueError(f"KNNClassifier: labels must have shape ({embeddings.shape[0]},) to "
                              f"match {name} {tuple(embeddings.shape)}, got {labels_array.shape}")
         if labels_array.size and labels_array.min() < 0:
-            raise ValueError(f"KNNClassifier: labels must be non-negative, got {int(labels_array.min())}")
+            raise ValueError(f"KNNClassifier: labels must be non-negative, got "
+                             f"{int(labels_array.min())}")
         if self.num_classes is not None and labels_array.size and labels_array.max() >= self.num_classes:
             raise ValueError(f"KNNClassifier: label {int(labels_array.max())} is out of range for "
                              f"num_classes={self.num_classes}")
@@ -186,7 +187,8 @@ class KNNClassifier(Module):
         if self.memory_embeddings is None:
             stacked, stacked_labels = embeddings, labels
         else:
-            stacked = np.concatenate([self.memory_embeddings.data, embeddings.astype(self.memory_embeddings.dtype)])
+            old = self.memory_embeddings.data
+            stacked = np.concatenate([old, embeddings.astype(old.dtype)])
             stacked_labels = np.concatenate([self.memory_labels.data, labels])
         self.memory_embeddings = Tensor(np.array(stacked[-self.memory_size:], copy=True))
         self.memory_labels = Tensor(np.array(stacked_labels[-self.memory_size:], copy=True))

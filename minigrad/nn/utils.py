@@ -212,7 +212,10 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
     if bn.running_mean is None or bn.running_var is None:
         raise ValueError("fuse_conv_bn_eval: the batch norm must track running statistics "
                          "(track_running_stats=True)")
-    out_channels = conv.weight.shape[1] * getattr(conv, "groups", 1) if transpose else conv.weight.shape[0]
+    if transpose:
+        out_channels = conv.weight.shape[1] * getattr(conv, "groups", 1)
+    else:
+        out_channels = conv.weight.shape[0]
     if out_channels != bn.num_features:
         raise ValueError(f"fuse_conv_bn_eval: conv has {out_channels} output channels but the batch "
                          f"norm has num_features={bn.num_features}")

@@ -110,7 +110,8 @@ class ELU(Function):
     def backward(ctx, grad):
         positive, exp_part = ctx.saved_tensors
         # d/dx alpha*(e^x - 1) = alpha*e^x = exp_part + alpha
-        return np.where(positive, grad, grad * (exp_part + ctx.alpha)).astype(grad.dtype, copy=False), None
+        grad_x = np.where(positive, grad, grad * (exp_part + ctx.alpha))
+        return grad_x.astype(grad.dtype, copy=False), None
 
 
 def elu(input, alpha=1.0):
@@ -306,7 +307,8 @@ class MaskMultiply(Function):
 
 
 def _check_p(p, name):
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0 <= p <= 1:
+    is_number = isinstance(p, (int, float, np.floating, np.integer)) and not isinstance(p, bool)
+    if not is_number or not 0 <= p <= 1:
         raise ValueError(f"{name}: dropout probability p has to be between 0 and 1, but got {p!r}")
 
 

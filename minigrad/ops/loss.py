@@ -318,7 +318,8 @@ class SmoothL1(Function):
         ctx.beta = beta
         if beta == 0:
             return np.abs(diff)
-        return np.where(small, 0.5 * diff * diff / beta, np.abs(diff) - 0.5 * beta).astype(x.dtype, copy=False)
+        loss = np.where(small, 0.5 * diff * diff / beta, np.abs(diff) - 0.5 * beta)
+        return loss.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
@@ -349,7 +350,8 @@ def l1_loss(input, target, reduction="mean"):
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """Quadratic near 0, linear far away: robust regression (Fast R-CNN's box loss)."""
-    input, target = _as_tensor(input, "input", "smooth_l1_loss"), _as_tensor(target, "target", "smooth_l1_loss")
+    input = _as_tensor(input, "input", "smooth_l1_loss")
+    target = _as_tensor(target, "target", "smooth_l1_loss")
     _check_reduction(reduction, "smooth_l1_loss")
     _check_same_shape(input, target, "smooth_l1_loss")
     if beta < 0:

@@ -11,7 +11,8 @@ from minigrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLo
 from minigrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm,  # noqa: F401
                                                InstanceNorm2d, LayerNorm)
 from minigrad.nn.modules.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d,  # noqa: F401
-                                         AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool2d)
+                                         AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool2d,
+                                         SpatialPyramidPooling)
 from minigrad.nn.modules.resize import PixelShuffle, Upsample  # noqa: F401
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "Sigmoid",
     "SmoothL1Loss",
     "Softmax",
+    "SpatialPyramidPooling",
     "Tanh",
     "Unflatten",
     "Upsample",

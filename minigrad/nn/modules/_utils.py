@@ -1,7 +1,7 @@
 """Argument checks shared by the layers: PyTorch's constructors validate up front."""
 import numpy as np
 
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_dtype
 
 
 def is_int(value):
@@ -19,6 +19,14 @@ def ntuple(value, n, name, minimum=0):
     if any(v < minimum for v in values):
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return values
+
+
+def factory_dtype(layer, device, dtype):
+    """PyTorch's device=/dtype= factory arguments: only the CPU exists here."""
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"{layer}: device must be None or 'cpu' (minigrad runs on the CPU), "
+                         f"got {device!r}")
+    return np.dtype(np.float32) if dtype is None else as_dtype(dtype)
 
 
 def positive_int(value, name):

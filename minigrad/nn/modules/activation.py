@@ -2,7 +2,7 @@
 import numpy as np
 
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.modules._utils import is_int
+from minigrad.nn.modules._utils import factory_dtype, is_int
 from minigrad.ops import activation as F
 from minigrad.ops import elementwise
 
@@ -42,12 +42,13 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """Leaky ReLU whose slope is learned: one per channel or one shared (num_parameters=1)."""
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         if not is_int(num_parameters) or num_parameters < 1:
             raise ValueError(f"PReLU: num_parameters must be a positive integer, got {num_parameters!r}")
         self.num_parameters, self.init = int(num_parameters), init
-        self.weight = Parameter(np.full(self.num_parameters, init, dtype=np.dtype(dtype or np.float32)))
+        dtype = factory_dtype("PReLU", device, dtype)
+        self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
     def reset_parameters(self):
         self.weight.data[...] = self.init

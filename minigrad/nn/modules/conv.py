@@ -15,7 +15,7 @@ import numpy as np
 
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.modules._utils import check_input, is_int, ntuple
+from minigrad.nn.modules._utils import check_input, factory_dtype, is_int, ntuple
 from minigrad.ops import activation
 
 
@@ -29,7 +29,7 @@ class _ConvNd(Module):
     _transposed = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                 bias, padding_mode, output_padding=0, dtype=None):
+                 bias, padding_mode, output_padding=0, device=None, dtype=None):
         super().__init__()
         name, n = type(self).__name__, self._dims
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
@@ -38,9 +38,11 @@ class _ConvNd(Module):
         if not is_int(groups) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
         if in_channels % groups != 0:
-            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups "
+                             f"({groups})")
         if out_channels % groups != 0:
-            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups "
+                             f"({groups})")
         self.kernel_size = ntuple(kernel_size, n, f"{name}: kernel_size", minimum=1)
         self.stride = ntuple(stride, n, f"{name}: stride", minimum=1)
         self.dilation = ntuple(dilation, n, f"{name}: dilation", minimum=1)
@@ -80,7 +82,7 @@ class _ConvNd(Module):
             pairs = [(p, p) for p in padding]
         self._padding_pairs = pairs
 
-        dtype = np.dtype(dtype or np.float32)
+        dtype = factory_dtype(name, device, dtype)
         if self._transposed:
             shape = (self.in_channels, self.out_channels // groups) + self.kernel_size
         else:
@@ -125,9 +127,9 @@ class _ConvNd(Module):
 
 class _Conv(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype=dtype)
+                         bias, padding_mode, device=device, dtype=dtype)
 
     def forward(self, input):
         self._check(input)
@@ -176,9 +178,10 @@ class _ConvTranspose(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, output_padding=output_padding, dtype=dtype)
+                         bias, padding_mode, output_padding=output_padding, device=device,
+                         dtype=dtype)
 
     def _output_padding(self, input, output_size):
         """output_padding that makes the output exactly `output_size` (PyTorch's rule)."""

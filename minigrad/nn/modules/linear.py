@@ -5,7 +5,7 @@ import numpy as np
 
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.modules._utils import is_int
+from minigrad.nn.modules._utils import factory_dtype, is_int
 from minigrad.ops.activation import linear
 
 
@@ -26,13 +26,13 @@ class Linear(Module):
     with a=sqrt(5)), b ~ U(-1/sqrt(in), 1/sqrt(in)).
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not is_int(value) or value < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative integer, got {value!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = np.dtype(dtype or np.float32)
+        dtype = factory_dtype("Linear", device, dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(self.out_features, dtype=dtype))

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.modules._utils import check_input, is_int
+from minigrad.nn.modules._utils import check_input, factory_dtype, is_int
 from minigrad.tensor import Tensor
 
 
@@ -36,7 +36,8 @@ def _check_momentum(layer, momentum):
 class _NormBase(Module):
     """Shared state of BatchNorm and InstanceNorm: affine parameters and running statistics."""
 
-    def __init__(self, num_features, eps, momentum, affine, track_running_stats, dtype=None):
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, device=None,
+                 dtype=None):
         super().__init__()
         name = type(self).__name__
         if not is_int(num_features) or num_features <= 0:
@@ -45,7 +46,7 @@ class _NormBase(Module):
         _check_momentum(name, momentum)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = np.dtype(dtype or np.float32)
+        dtype = factory_dtype(type(self).__name__, device, dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
             self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
@@ -82,8 +83,8 @@ class _BatchNorm(_NormBase):
     _ndims = (4,)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+                 track_running_stats=True, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         check_input(type(self).__name__, input, self._ndims, self.num_features, channel_axis=1,
@@ -128,8 +129,8 @@ class InstanceNorm2d(_NormBase):
     contrast of each image is removed independently of the batch."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+                 track_running_stats=False, device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input):
         check_input("InstanceNorm2d", input, (3, 4), self.num_features)
@@ -147,7 +148,8 @@ class LayerNorm(Module):
     """Normalise each sample over its last len(normalized_shape) dimensions
     (transformers, RNNs): independent of the batch size, same in train and eval."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
+                 dtype=None):
         super().__init__()
         shape = (normalized_shape,) if is_int(normalized_shape) else tuple(normalized_shape)
         if not shape or not all(is_int(s) and s > 0 for s in shape):
@@ -156,7 +158,7 @@ class LayerNorm(Module):
         _check_eps("LayerNorm", eps)
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = np.dtype(dtype or np.float32)
+        dtype = factory_dtype(type(self).__name__, device, dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
             if bias:
@@ -184,7 +186,7 @@ class GroupNorm(Module):
     channels each) and spatial positions: batch-size independent, works with
     batches of 1-2 images where BatchNorm's statistics are too noisy."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
         super().__init__()
         for arg, value in (("num_groups", num_groups), ("num_channels", num_channels)):
             if not is_int(value) or value <= 0:
@@ -195,7 +197,7 @@ class GroupNorm(Module):
         _check_eps("GroupNorm", eps)
         self.num_groups, self.num_channels = int(num_groups), int(num_channels)
         self.eps, self.affine = eps, affine
-        dtype = np.dtype(dtype or np.float32)
+        dtype = factory_dtype(type(self).__name__, device, dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_channels, dtype=dtype))
             self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))

@@ -107,7 +107,10 @@ class AvgPool2d(_AvgPoolNd):
 
 def _output_size(layer, output_size):
     """int or (h, w) with None meaning 'keep the input size' -> validated tuple."""
-    sizes = (output_size, output_size) if (is_int(output_size) or output_size is None) else tuple(output_size)
+    if is_int(output_size) or output_size is None:
+        sizes = (output_size, output_size)
+    else:
+        sizes = tuple(output_size)
     if len(sizes) != 2 or not all(s is None or (is_int(s) and s > 0) for s in sizes):
         raise ValueError(f"{layer}: output_size must be a positive int or a pair of positive ints "
                          f"(or None), got {output_size!r}")
@@ -167,3 +170,26 @@ class MaxUnpool2d(Module):
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
+
+
+class SpatialPyramidPooling(Module):
+    """SPP-net's layer: adaptive pooling to 1x1, 2x2, 4x4, ... bins, flattened and
+    concatenated, so inputs of any size give a fixed-length vector:
+    (N, C, H, W) -> (N, C * sum(level^2)). Lets a CNN with a fully connected
+    classifier accept images of any size."""
+
+    def __init__(self, levels=(1, 2, 4), mode="max"):
+        super().__init__()
+        levels = tuple(levels)
+        if not levels or not all(is_int(level) and level > 0 for level in levels):
+            raise ValueError(f"SpatialPyramidPooling: levels must be positive ints, got {levels!r}")
+        if mode not in ("max", "avg"):
+            raise ValueError(f"SpatialPyramidPooling: mode must be 'max' or 'avg', got {mode!r}")
+        self.levels, self.mode = levels, mode
+
+    def forward(self, input):
+        check_input("SpatialPyramidPooling", input, (4,))
+        return _pool_ops().spatial_pyramid_pool(input, self.levels, self.mode)
+
+    def extra_repr(self):
+        return f"levels={self.levels}, mode={self.mode!r}"
