@@ -25,6 +25,8 @@ def normalize_dims(dim, ndim, name="dim"):
     """dim (None, int or tuple) -> sorted tuple of non-negative axes."""
     if dim is None:
         return tuple(range(ndim))
+    if not isinstance(dim, (int, np.integer, tuple, list)):
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     rank = builtins.max(ndim, 1)
     result = []
