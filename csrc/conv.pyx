@@ -380,54 +380,120 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
 # compiler vectorises them.
 # ---------------------------------------------------------------------------
 
+cdef void depthwise_forward_plane(const floating* x, const floating* w, floating* y,
+                                  const Geometry* g) noexcept nogil:
+    """y (Do, Ho, Wo) += x (D, H, W) correlated with one filter w (K,)."""
+    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+    cdef const floating* src
+    cdef floating* row
+    cdef floating wv
+    for od in range(g.Do):
+        for oh in range(g.Ho):
+            row = y + (od * g.Ho + oh) * g.Wo
+            for a in range(g.kd):
+                id_ = od * g.sd - g.pd + a * g.dd
+                if id_ < 0 or id_ >= g.D:
+                    continue
+                for b in range(g.kh):
+                    ih = oh * g.sh - g.ph + b * g.dh
+                    if ih < 0 or ih >= g.H:
+                        continue
+                    for c in range(g.kw):
+                        wv = w[(a * g.kh + b) * g.kw + c]
+                        iw0 = c * g.dw - g.pw
+                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
+                        src = x + (id_ * g.H + ih) * g.W + iw0
+                        if g.sw == 1:
+                            for ow in range(lo, hi):
+                                row[ow] = row[ow] + wv * src[ow]
+                        else:
+                            for ow in range(lo, hi):
+                                row[ow] = row[ow] + wv * src[ow * g.sw]
+
+
+cdef void depthwise_input_grad_plane(const floating* gy, const floating* w, floating* gx,
+                                     const Geometry* g) noexcept nogil:
+    """gx (D, H, W) += gy (Do, Ho, Wo) scattered back through one filter w (K,)."""
+    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+    cdef const floating* row
+    cdef floating* dst
+    cdef floating wv
+    for od in range(g.Do):
+        for oh in range(g.Ho):
+            row = gy + (od * g.Ho + oh) * g.Wo
+            for a in range(g.kd):
+                id_ = od * g.sd - g.pd + a * g.dd
+                if id_ < 0 or id_ >= g.D:
+                    continue
+                for b in range(g.kh):
+                    ih = oh * g.sh - g.ph + b * g.dh
+                    if ih < 0 or ih >= g.H:
+                        continue
+                    for c in range(g.kw):
+                        wv = w[(a * g.kh + b) * g.kw + c]
+                        iw0 = c * g.dw - g.pw
+                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
+                        dst = gx + (id_ * g.H + ih) * g.W + iw0
+                        if g.sw == 1:
+                            for ow in range(lo, hi):
+                                dst[ow] = dst[ow] + wv * row[ow]
+                        else:
+                            for ow in range(lo, hi):
+                                dst[ow * g.sw] = dst[ow * g.sw] + wv * row[ow]
+
+
+cdef void depthwise_weight_grad_plane(const floating* x, const floating* gy, floating* sums,
+                                      const Geometry* g) noexcept nogil:
+    """sums (K, Wo) += products of gy (Do, Ho, Wo) with x (D, H, W) seen through each offset.
+
+    Row k of sums, added up, is this plane's contribution to filter weight k.
+    """
+    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+    cdef const floating* row
+    cdef const floating* src
+    cdef floating* acc
+    for od in range(g.Do):
+        for oh in range(g.Ho):
+            row = gy + (od * g.Ho + oh) * g.Wo
+            for a in range(g.kd):
+                id_ = od * g.sd - g.pd + a * g.dd
+                if id_ < 0 or id_ >= g.D:
+                    continue
+                for b in range(g.kh):
+                    ih = oh * g.sh - g.ph + b * g.dh
+                    if ih < 0 or ih >= g.H:
+                        continue
+                    for c in range(g.kw):
+                        acc = sums + ((a * g.kh + b) * g.kw + c) * g.Wo
+                        iw0 = c * g.dw - g.pw
+                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
+                        src = x + (id_ * g.H + ih) * g.W + iw0
+                        if g.sw == 1:
+                            for ow in range(lo, hi):
+                                acc[ow] = acc[ow] + row[ow] * src[ow]
+                        else:
+                            for ow in range(lo, hi):
+                                acc[ow] = acc[ow] + row[ow] * src[ow * g.sw]
+
+
 def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
                       const floating[::1] bias, floating[:, :, :, :, ::1] out,
                       tuple stride, tuple padding, tuple dilation, int num_threads):
     """out[n, m] = sum_k weight[m, 0, k] * x[n, m // mult] shifted by k (+ bias[m])."""
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, a, b, c, od, oh, ow
-    cdef Py_ssize_t id_, ih, iw0, lo, hi
+    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n
     cdef bint has_bias = bias.shape[0] > 0
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* yp = &out[0, 0, 0, 0, 0]
-    cdef const floating* xplane
-    cdef const floating* w
-    cdef const floating* src
-    cdef floating* y
-    cdef floating* row
-    cdef floating wv
 
     for plane in prange(N * g.M, nogil=True, schedule="static", num_threads=num_threads):
+        n = plane // g.M
         m = plane % g.M
-        xplane = xp + ((plane // g.M) * g.C + m // mult) * g.S
-        w = wp + m * g.K
-        y = yp + plane * g.P
-        fill(y, g.P, bp[m] if has_bias else 0)
-        for od in range(g.Do):
-            for oh in range(g.Ho):
-                row = y + (od * g.Ho + oh) * g.Wo
-                for a in range(g.kd):
-                    id_ = od * g.sd - g.pd + a * g.dd
-                    if id_ < 0 or id_ >= g.D:
-                        continue
-                    for b in range(g.kh):
-                        ih = oh * g.sh - g.ph + b * g.dh
-                        if ih < 0 or ih >= g.H:
-                            continue
-                        for c in range(g.kw):
-                            wv = w[(a * g.kh + b) * g.kw + c]
-                            iw0 = c * g.dw - g.pw
-                            valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                            src = xplane + (id_ * g.H + ih) * g.W + iw0
-                            if g.sw == 1:
-                                for ow in range(lo, hi):
-                                    row[ow] = row[ow] + wv * src[ow]
-                            else:
-                                for ow in range(lo, hi):
-                                    row[ow] = row[ow] + wv * src[ow * g.sw]
+        fill(yp + plane * g.P, g.P, bp[m] if has_bias else 0)
+        depthwise_forward_plane(xp + (n * g.C + m // mult) * g.S, wp + m * g.K, yp + plane * g.P, &g)
 
 
 def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, :, :, :, ::1] weight,
@@ -440,47 +506,19 @@ def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floatin
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, j, a, b, c, od, oh, ow
-    cdef Py_ssize_t id_, ih, iw0, lo, hi
+    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c
     cdef bint has_bias = bias.shape[0] > 0
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
-    cdef const floating* w
-    cdef const floating* row
-    cdef floating* gx
-    cdef floating* dst
-    cdef floating wv
 
     for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
-        gx = gxp + plane * g.S
-        fill(gx, g.S, bp[plane % g.C] if has_bias else 0)
-        for j in range(mult):
-            m = (plane % g.C) * mult + j
-            w = wp + m * g.K
-            for od in range(g.Do):
-                for oh in range(g.Ho):
-                    row = gyp + ((plane // g.C) * g.M + m) * g.P + (od * g.Ho + oh) * g.Wo
-                    for a in range(g.kd):
-                        id_ = od * g.sd - g.pd + a * g.dd
-                        if id_ < 0 or id_ >= g.D:
-                            continue
-                        for b in range(g.kh):
-                            ih = oh * g.sh - g.ph + b * g.dh
-                            if ih < 0 or ih >= g.H:
-                                continue
-                            for c in range(g.kw):
-                                wv = w[(a * g.kh + b) * g.kw + c]
-                                iw0 = c * g.dw - g.pw
-                                valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                                dst = gx + (id_ * g.H + ih) * g.W + iw0
-                                if g.sw == 1:
-                                    for ow in range(lo, hi):
-                                        dst[ow] = dst[ow] + wv * row[ow]
-                                else:
-                                    for ow in range(lo, hi):
-                                        dst[ow * g.sw] = dst[ow * g.sw] + wv * row[ow]
+        n = plane // g.C
+        c = plane % g.C
+        fill(gxp + plane * g.S, g.S, bp[c] if has_bias else 0)
+        for m in range(c * mult, (c + 1) * mult):
+            depthwise_input_grad_plane(gyp + (n * g.M + m) * g.P, wp + m * g.K, gxp + plane * g.S, &g)
 
 
 def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
@@ -495,17 +533,12 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, k, a, b, c, od, oh, ow, tid
-    cdef Py_ssize_t id_, ih, iw0, lo, hi
+    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, k, ow, tid
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
     cdef floating* sums
-    cdef floating* acc
-    cdef const floating* xplane
-    cdef const floating* row
-    cdef const floating* src
     cdef double total
 
     with nogil, parallel(num_threads=num_threads):
@@ -514,29 +547,8 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
         for m in prange(g.M, schedule="static"):
             memset(sums, 0, g.K * g.Wo * sizeof(floating))
             for n in range(N):
-                xplane = xp + (n * g.C + m // mult) * g.S
-                for od in range(g.Do):
-                    for oh in range(g.Ho):
-                        row = gyp + (n * g.M + m) * g.P + (od * g.Ho + oh) * g.Wo
-                        for a in range(g.kd):
-                            id_ = od * g.sd - g.pd + a * g.dd
-                            if id_ < 0 or id_ >= g.D:
-                                continue
-                            for b in range(g.kh):
-                                ih = oh * g.sh - g.ph + b * g.dh
-                                if ih < 0 or ih >= g.H:
-                                    continue
-                                for c in range(g.kw):
-                                    acc = sums + ((a * g.kh + b) * g.kw + c) * g.Wo
-                                    iw0 = c * g.dw - g.pw
-                                    valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                                    src = xplane + (id_ * g.H + ih) * g.W + iw0
-                                    if g.sw == 1:
-                                        for ow in range(lo, hi):
-                                            acc[ow] = acc[ow] + row[ow] * src[ow]
-                                    else:
-                                        for ow in range(lo, hi):
-                                            acc[ow] = acc[ow] + row[ow] * src[ow * g.sw]
+                depthwise_weight_grad_plane(xp + (n * g.C + m // mult) * g.S, gyp + (n * g.M + m) * g.P,
+                                            sums, &g)
             for k in range(g.K):
                 total = 0
                 for ow in range(g.Wo):

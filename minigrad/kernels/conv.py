@@ -67,11 +67,21 @@ def _blas_threads(n):
         _SCIPY_BLAS.set_num_threads(get_num_threads())
 
 
-def _thread_plan(work_items):
-    """(OpenMP threads, BLAS threads) for a kernel with `work_items` parallel items."""
+# Below this many multiply-adds per thread, waking another thread costs more
+# than it saves (and on a busy machine much more).
+MIN_WORK_PER_THREAD = 200_000
+
+
+def _thread_plan(work_items, multiply_adds):
+    """(OpenMP threads, BLAS threads) for `work_items` parallel items of total `multiply_adds`."""
     threads = get_num_threads()
-    omp_threads = max(1, min(threads, work_items))
+    omp_threads = max(1, min(threads, work_items, multiply_adds // MIN_WORK_PER_THREAD))
     return omp_threads, (threads if omp_threads == 1 else 1)
+
+
+def _multiply_adds(output, weight):
+    """Multiply-adds of one convolution: images x output positions x weight size."""
+    return int(output.shape[0]) * int(np.prod(output.shape[2:])) * int(weight.size)
 
 
 class _Workspaces(threading.local):
@@ -139,9 +149,10 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
     out = np.empty((N, M) + tuple(output_size), dtype=x.dtype)
     if out.size == 0:
         return out
-    omp_threads, blas_threads = _thread_plan(N)
+    omp_threads, blas_threads = _thread_plan(N, _multiply_adds(out, weight))
     if is_direct(C, groups, algorithm):
-        _kernel.depthwise_forward(x, weight, bias, out, stride, padding, dilation, get_num_threads())
+        threads, _ = _thread_plan(N * M, _multiply_adds(out, weight))
+        _kernel.depthwise_forward(x, weight, bias, out, stride, padding, dilation, threads)
         return out
     columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:])
     scratch = workspace(x.dtype, omp_threads * columns)
@@ -167,10 +178,10 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
     if grad_out.size == 0:  # nothing flows back: bias (or zero) everywhere
         grad_in[...] = 0 if bias.size == 0 else bias.reshape(1, C, 1, 1, 1)
         return grad_in
-    omp_threads, blas_threads = _thread_plan(N)
+    omp_threads, blas_threads = _thread_plan(N, _multiply_adds(grad_out, weight))
     if is_direct(C, groups, algorithm):
-        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, stride, padding, dilation,
-                                     get_num_threads())
+        threads, _ = _thread_plan(N * C, _multiply_adds(grad_out, weight))
+        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, stride, padding, dilation, threads)
         return grad_in
     columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:])
     scratch = workspace(grad_out.dtype, omp_threads * columns)
@@ -194,13 +205,14 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
         grad_weight[...] = 0
         return grad_weight
     K = int(np.prod(kernel_size))
+    work = _multiply_adds(grad_out, grad_weight)
     if is_direct(C, groups, algorithm):
-        threads = get_num_threads()
+        threads, _ = _thread_plan(M, work)
         scratch = workspace(x.dtype, threads * K * grad_out.shape[4])
         _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation, threads)
         return grad_weight
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
-    omp_threads, blas_threads = _thread_plan(chunks)
+    omp_threads, blas_threads = _thread_plan(chunks, work)
     columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size))
     scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
     with _blas_threads(blas_threads):
