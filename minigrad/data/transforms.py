@@ -22,7 +22,7 @@ from minigrad.tensor import Tensor
 
 def supports_batch(transform):
     """Whether `transform` can be applied to a stacked batch with ``transform.batch``."""
-    return callable(getattr(transform, "batch"))
+    return callable(getattr(transform, "batch", None))
 
 
 def _unwrap(image):
