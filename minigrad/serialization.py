@@ -202,7 +202,9 @@ class _Decoder:
         if kind == "str" and isinstance(value, str):
             return value
         if kind == "tensor":
-            return Tensor(self._array(node), requires_grad=bool(node.get("requires_grad", False)))
+            array = self._array(node)
+            requires_grad = node.get("requires_grad") is True and array.dtype.kind == "f"
+            return Tensor(array, requires_grad=requires_grad)
         if kind == "ndarray":
             return self._array(node)
         if kind == "npscalar":

@@ -25,16 +25,6 @@ from minigrad.autograd import enable_grad
 from minigrad.tensor import Tensor
 
 
-class _RequiredParameter:
-    """Marks a hyper-parameter that has no default (``lr`` of SGD in old PyTorch)."""
-
-    def __repr__(self):
-        return "<required parameter>"
-
-
-required = _RequiredParameter()
-
-
 def check_non_negative(name, value):
     """Raise ValueError naming `name` unless `value` is a real number >= 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
@@ -126,9 +116,6 @@ class Optimizer:
         group["params"] = params
 
         for name, default in self.defaults.items():
-            if default is required and name not in group:
-                raise ValueError(f"parameter group didn't specify a value of required "
-                                 f"optimization parameter {name}")
             group.setdefault(name, default)
         self._validate(group)
 

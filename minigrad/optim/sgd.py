@@ -40,7 +40,8 @@ class SGD(Optimizer):
         loss = self._evaluate_closure(closure)
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            maximize = group["maximize"]
             for param, theta, grad in self._params_with_grad(group):
                 direction = -grad if maximize else grad
                 if weight_decay != 0:
