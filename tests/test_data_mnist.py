@@ -3,6 +3,7 @@ import gzip
 import hashlib
 import os
 import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -255,7 +256,7 @@ def test_download_failure_gives_one_clear_message(tmp_path, monkeypatch):
     def offline(url):
         if url.startswith("http"):
             raise OSError("network is unreachable")
-        return datasets.urllib.request.urlopen(url)
+        return urllib.request.urlopen(url)
     monkeypatch.setattr(datasets, "_urlopen", offline)
     with pytest.raises(RuntimeError) as error:
         FashionMNIST(tmp_path / "root", train=False, download=True)

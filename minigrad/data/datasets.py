@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import tempfile
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -134,6 +133,7 @@ def _write_atomically(path, write):
 
 def _urlopen(url, timeout=30):
     """Open a URL (module-level so that tests can replace it)."""
+    import urllib.request  # only needed for downloads; keeps `import minigrad` light
     request = urllib.request.Request(url, headers={"User-Agent": "minigrad"})
     return urllib.request.urlopen(request, timeout=timeout)
 
