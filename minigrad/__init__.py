@@ -29,3 +29,4 @@ float = float32  # noqa: A001  (torch.float is float32)
 double = float64
 long = int64
 bool = bool_  # noqa: A001
+from minigrad import profiler, utils, viz  # noqa: F401,E402  (tools for looking inside models)
