@@ -22,14 +22,16 @@ FLOPs are counted per operation type from the shapes of its arrays
 - linear: 2 * output elements * in_features (+ output elements for the bias);
 - elementwise ops (add, mul, exp, relu, ...): one per output element;
 - reductions (sum, mean, max, ...): one per input element; var: three;
-- pooling: one per window element per output; batch norm: 7 per element;
+- pooling: one comparison or add per window element per output (adaptive
+  pools: one per input element); batch norm: 7 per element;
   softmax / log_softmax / cross entropy: 5 per input element;
 - shape ops (reshape, permute, indexing, cat, ...): 0, they only move data.
 
 Unknown operation types count 0 FLOPs (``register_flops`` adds a formula).
-A backward node counts its forward FLOPs once per input that needs a
-gradient: exact for products (each input gradient of a matmul or a
-convolution is a product of the same size), an estimate for the rest.
+A backward node counts its forward FLOPs once for each of its first two
+inputs that needs a gradient: exact for products (the input and the weight
+gradient of a matmul or a convolution are each a product of the same size as
+the forward; a bias gradient is a cheap sum), an estimate for the rest.
 """
 import math
 import time
@@ -79,12 +81,27 @@ def _linear_flops(ctx, arrays, result):
     return 2 * out * np.shape(weight)[1] + (out if bias else 0)
 
 
-def _pool_flops(ctx, arrays, result):
-    kernel = getattr(ctx, "kernel_size", None)
-    if kernel is None:  # non-overlapping windows visit every input once
-        return _numel(arrays[0])
+def _window_flops(kernel, result):
     kernel = (kernel,) if isinstance(kernel, (int, np.integer)) else tuple(kernel)
     return _numel(_first(result)) * math.prod(int(k) for k in kernel)
+
+
+def _max_pool_flops(ctx, arrays, result):
+    """MaxPool.forward(input, leading, kernel_size, ...): one comparison per window element."""
+    return _window_flops(arrays[2], result)
+
+
+def _avg_pool_flops(ctx, arrays, result):
+    """AvgPool keeps (kernel_size, stride, ...) in ctx.window: one add per window element."""
+    return _window_flops(ctx.window[0], result)
+
+
+def _pool_flops(ctx, arrays, result):
+    """A pool of unknown layout: a window-size attribute if there is one, else one per input."""
+    kernel = getattr(ctx, "kernel_size", None)
+    if kernel is None:  # adaptive or non-overlapping windows visit every input once
+        return _numel(arrays[0])
+    return _window_flops(kernel, result)
 
 
 def _per_output(ctx, arrays, result):
@@ -106,6 +123,11 @@ def _zero(ctx, arrays, result):
 FLOP_FORMULAS = {
     "MatMul": _matmul_flops,
     "Linear": _linear_flops,
+    "MaxPool": _max_pool_flops,
+    "AvgPool": _avg_pool_flops,
+    "AdaptiveAvgPool": _per_input,
+    "AdaptiveMaxPool": _per_input,
+    "MaxUnpool": _zero,
     **{name: _per_output for name in (
         "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "Sqrt", "Abs", "Tanh",
         "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "Clamp", "Maximum", "Minimum", "Where",
@@ -242,7 +264,7 @@ class profile:
         stats = self._entry(type(node).__name__)
         stats.backward_calls += 1
         stats.backward_time += seconds
-        stats.backward_flops += self._forward_flops.pop(node, 0) * sum(node.needs_input_grad)
+        stats.backward_flops += self._forward_flops.pop(node, 0) * sum(node.needs_input_grad[:2])
         if self._previous is not None:
             self._previous.record_backward(node, seconds)
 
