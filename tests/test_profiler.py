@@ -143,3 +143,27 @@ def test_table_sorting_and_contents():
     assert "wall" in lines[-1]
     with pytest.raises(ValueError, match="sort_by"):
         prof.table(sort_by="speed")
+
+
+def test_conv_training_step_flops_and_time():
+    """A conv-heavy step: conv FLOPs exact, op time within and covering most of the wall time."""
+    from minigrad.nn import functional as F
+    x = minigrad.randn(4, 8, 32, 32)
+    w = minigrad.randn(16, 4, 3, 3, requires_grad=True)      # groups=2: Cin/groups = 4
+    b = minigrad.zeros(16, requires_grad=True)
+    w2 = minigrad.randn(16, 16, 3, 3, requires_grad=True)
+    F.conv2d(x, w, b, padding=1, groups=2)                    # warm up the kernels and BLAS
+    with profiler.profile() as prof:
+        h = F.conv2d(x, w, b, padding=1, groups=2).relu()
+        y = F.conv2d(h, w2, stride=2)
+        (y * y).mean().backward()
+    conv = next(s for name, s in prof.stats.items() if "Conv" in name and "Transpose" not in name)
+    first = 2 * 4 * 16 * 32 * 32 * 4 * 3 * 3
+    second = 2 * 4 * 16 * 15 * 15 * 16 * 3 * 3
+    assert conv.calls == 2 and conv.backward_calls == 2
+    assert conv.forward_flops == first + second
+    # the first conv's input needs no gradient: only its weight gradient is computed
+    assert conv.backward_flops == first + 2 * second
+    assert 0 < prof.total_time <= prof.wall_time
+    assert prof.total_time >= 0.5 * prof.wall_time
+    assert conv.total_time >= 0.5 * prof.total_time

@@ -46,7 +46,8 @@ def test_conv_output_size_tuples_and_strings():
     with pytest.raises(ValueError, match="stride"):
         conv_output_size(9, 3, stride=0)
     with pytest.raises(ValueError, match="kernel_size"):
-        conv_output_size(9, (3, 3, 3))
+        conv_output_size(9, 3.5)
+    assert conv_output_size(9, (3, 3, 3)) == (7, 7, 7)   # an int applies to every dimension
     with pytest.raises(ValueError, match="padding"):
         conv_output_size(9, 3, padding=-1)
     with pytest.raises(ValueError, match="different numbers"):
@@ -96,7 +97,7 @@ def rf(model, size, **kwargs):
 
 
 def test_step_formula():
-    assert receptive_field_step(1, 1, 0, kernel_size=3, dilation=2) == (5, 1, 1.0)
+    assert receptive_field_step(1, 1, 0, kernel_size=3, dilation=2) == (5, 1, 2.0)
 
 
 def test_dilated_3x3_sees_5():

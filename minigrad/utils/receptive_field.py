@@ -180,7 +180,7 @@ def receptive_field_step(field, jump, start, kernel_size, stride=1, padding=0, d
     Returns (field, jump, start) of the layer's output.
 
     >>> receptive_field_step(1, 1, 0, kernel_size=3, dilation=2)
-    (5, 1, 1.0)
+    (5, 1, 2.0)
     """
     effective = dilation * (kernel_size - 1) + 1
     return (field + (effective - 1) * jump,

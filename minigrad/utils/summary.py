@@ -29,13 +29,14 @@ class LayerTable(list):
     def __str__(self):
         header = [c.replace("_", " ") for c in self.columns]
         body = [[_format(row.get(c, "")) for c in self.columns] for row in self]
+        numeric = [bool(self) and all(_is_number(row.get(c)) for row in self) for c in self.columns]
         widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
                   for i, h in enumerate(header)]
 
         def line(cells):
-            # Text columns left-aligned, numbers right-aligned.
-            return "  ".join(cell.rjust(w) if cell[:1].isdigit() else cell.ljust(w)
-                             for cell, w in zip(cells, widths)).rstrip()
+            # Numbers right-aligned, everything else left-aligned.
+            return "  ".join(cell.rjust(w) if right else cell.ljust(w)
+                             for cell, w, right in zip(cells, widths, numeric)).rstrip()
 
         rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
         lines = [rule, line(header), rule] + [line(r) for r in body] + [rule]
@@ -47,6 +48,10 @@ class LayerTable(list):
 
     def __repr__(self):
         return str(self)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
 def _format(value):
