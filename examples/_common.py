@@ -141,7 +141,7 @@ def _is_number(text):
     if text == "-":
         return True
     try:
-        float(text.rstrip("%sx"))
+        float(text.rstrip("%sx").replace(",", ""))
         return True
     except ValueError:
         return False

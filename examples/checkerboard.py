@@ -15,10 +15,10 @@ bring them back to 28x28. Only the upsampling layer differs:
   pixel shuffle              a convolution to 4x the channels, rearranged into a
                              2x larger image (sub-pixel convolution, Shi et al., 2016)
 
-The table reports PSNR on test images and the artifact: the share of an
-output's energy at the period-2 frequencies, measured on a flat grey input
-(where any pattern at all is the layer's own) and on test images next to
-the same share in the real images.
+The table reports PSNR on test images and the artifact: the amplitude of
+the period-2 pattern (the FFT's highest frequencies), on test images next to
+that of the real images, and on a flat grey input, where any pattern at all
+is the network's own.
 """
 import argparse
 import os
@@ -80,18 +80,20 @@ def psnr(prediction, target):
     return float(np.mean(10 * np.log10(1.0 / np.maximum(mse, 1e-12))))
 
 
-def period2_energy(images):
-    """Share of each image's (mean-removed) energy at the period-2 frequencies, averaged.
+def period2_amplitude(images):
+    """Amplitude of each image's period-2 pattern, averaged over images (intensity units).
 
-    In the 2-D FFT of an HxW image these are the three bins (H/2, 0), (0, W/2)
-    and (H/2, W/2): the patterns that flip sign from one pixel to the next.
+    In the 2-D FFT of an HxW image, the three bins (H/2, 0), (0, W/2) and
+    (H/2, W/2) hold the patterns that flip sign from one pixel to the next
+    (stripes and the checkerboard). A pattern a * (-1)^(x+y) puts a*H*W in
+    its bin, so sqrt(power of the three bins) / (H*W) is the pattern's size.
     """
     images = images.reshape(-1, images.shape[-2], images.shape[-1])
-    images = images - images.mean((1, 2), keepdims=True)
-    power = np.abs(np.fft.fft2(images)) ** 2
+    spectrum = np.fft.fft2(images)
     h, w = images.shape[1:]
-    nyquist = power[:, h // 2, 0] + power[:, 0, w // 2] + power[:, h // 2, w // 2]
-    return float(np.mean(nyquist / np.maximum(power.sum((1, 2)), 1e-12)))
+    power = (np.abs(spectrum[:, h // 2, 0]) ** 2 + np.abs(spectrum[:, 0, w // 2]) ** 2
+             + np.abs(spectrum[:, h // 2, w // 2]) ** 2)
+    return float(np.mean(np.sqrt(power) / (h * w)))
 
 
 def train(kind, small, large, args):
@@ -145,19 +147,19 @@ def main(argv=None):
     rows, outputs, flat_outputs = [], {}, {}
     nearest = test_small.repeat(2, axis=2).repeat(2, axis=3)
     rows.append(("nearest-neighbour copy (no learning)", f"{psnr(nearest, test_large):.2f}",
-                 f"{period2_energy(nearest):.5f}", "-", "-"))
+                 f"{period2_amplitude(nearest):.4f}", "-", "-"))
     for kind in KINDS:
         model, seconds = train(kind, small, large, args)
         outputs[kind] = predict(model, test_small)
         # the interior: zero padding at the borders is a different, non-periodic effect
         flat_outputs[kind] = predict(model, flat)[0, 0, 4:-4, 4:-4]
-        rows.append((kind, f"{psnr(outputs[kind], test_large):.2f}", f"{period2_energy(outputs[kind]):.5f}",
-                     f"{period2_energy(flat_outputs[kind]):.3f}", f"{seconds:.1f}"))
-    rows.append(("real 28x28 images", "-", f"{period2_energy(test_large):.5f}", "-", "-"))
-    print_table(["upsampler", "PSNR (dB)", "period-2 energy", "period-2 energy, flat input", "train s"],
+        rows.append((kind, f"{psnr(outputs[kind], test_large):.2f}", f"{period2_amplitude(outputs[kind]):.4f}",
+                     f"{period2_amplitude(flat_outputs[kind]):.4f}", f"{seconds:.1f}"))
+    rows.append(("real 28x28 images", "-", f"{period2_amplitude(test_large):.4f}", "-", "-"))
+    print_table(["upsampler", "PSNR (dB)", "period-2 amplitude", "same, flat grey input", "train s"],
                 rows, title=f"2x super-resolution on Fashion-MNIST, {len(large)} images, {args.epochs} epochs")
-    print("period-2 energy: share of the image's energy at the frequencies that flip sign between\n"
-          "neighbouring pixels; on a flat grey input any such pattern comes from the layer itself.")
+    print("period-2 amplitude: size (0-1 intensity scale) of the pattern that flips sign from one\n"
+          "pixel to the next; on a flat grey input any such pattern comes from the network itself.")
 
     plt = pyplot()
     if plt is None:

@@ -7,7 +7,8 @@
 Training: a convolutional network maps each image to a point in R^embed_dim.
 Each image of a mini-batch is classified by its k nearest neighbours among
 the *other* images of the batch (plus, optionally, a memory bank of recent
-embeddings), each neighbour weighted by 1/distance:
+embeddings), each neighbour weighted by 1/distance
+(``minigrad.models.KNNClassifier``, used as the loss):
 
     p(class c | x_i) = sum_{j in kNN(i), y_j = c} w_ij / sum_{j in kNN(i)} w_ij,   w_ij = 1 / d(x_i, x_j)
 
@@ -18,9 +19,10 @@ it pulls neighbours of the same class in and pushes the others away.
 ``--weighting softmax`` uses w_ij = exp(-d_ij / T) instead (a temperature softmax
 over negative distances, as in neighbourhood components analysis).
 
-Testing: the whole training set is embedded once; each test image is
-classified by its k nearest training embeddings, with all distances of a
-block of test images computed at once by one matrix product.
+Testing: the whole training set is embedded once (``KNNClassifier.fit``); each
+test image is classified by its k nearest training embeddings
+(``KNNClassifier.predict``), with all distances of a block of test images
+computed at once by one matrix product.
 """
 import argparse
 import os
@@ -31,10 +33,11 @@ import numpy as np
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
+from minigrad.models import KNNClassifier
 from _common import Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup, subset
 
 NUM_CLASSES = 10
-EPS = 1e-6
+WEIGHTING = {"inverse": "inverse_distance", "softmax": "softmax"}
 
 
 # ----------------------------------------------------------------------------- the network
@@ -62,116 +65,6 @@ class EmbeddingNet(nn.Module):
     def forward(self, images):
         features = self.features(images)                  # (N, 4*width, 3, 3)
         return self.embed(features.flatten(1))            # (N, embed_dim)
-
-
-# ----------------------------------------------------------------------------- the k-NN loss
-
-def pairwise_distances(queries, keys):
-    """Euclidean distances (B, M) between rows of queries (B, D) and keys (M, D).
-
-    |q - k|^2 = |q|^2 + |k|^2 - 2 q.k, so the whole matrix is one matrix product.
-    The small epsilon keeps the gradient of sqrt finite at distance 0.
-    """
-    squared = ((queries * queries).sum(1, keepdim=True)          # (B, 1)
-               + (keys * keys).sum(1).reshape(1, -1)              # (1, M)
-               - 2 * (queries @ keys.T))                          # (B, M)
-    return (squared.clamp(min=0) + EPS).sqrt()
-
-
-def neighbour_weights(distances, k, weighting, temperature, exclude_self):
-    """Weights (B, M) that are w_ij on the k nearest keys of each query and 0 elsewhere.
-
-    ``exclude_self``: key i is query i (a batch classified by itself), so it is
-    never its own neighbour. The choice of neighbours is made on detached
-    values (it has no gradient); the weights keep theirs.
-    """
-    batch, num_keys = distances.shape
-    candidates = num_keys - 1 if exclude_self else num_keys
-    k = min(k, candidates)
-    d = distances.detach().numpy().copy()
-    if exclude_self:
-        d[np.arange(batch), np.arange(batch)] = np.inf
-    nearest = np.argpartition(d, k - 1, axis=1)[:, :k]                # (B, k)
-    mask = np.zeros((batch, num_keys), dtype=np.float32)
-    mask[np.arange(batch)[:, None], nearest] = 1.0
-    mask = mg.tensor(mask, dtype=distances.dtype)
-    if weighting == "inverse":
-        return mask / (distances + EPS)
-    # exp(-(d - d_min) / T): shifting by each row's nearest distance changes
-    # nothing after normalisation but keeps exp from underflowing.
-    nearest_distance = mg.tensor(np.take_along_axis(d, nearest, 1).min(1, keepdims=True),
-                                 dtype=distances.dtype)
-    return mask * (-(distances - nearest_distance) / temperature).exp()
-
-
-def knn_loss(embeddings, labels, k, weighting="inverse", temperature=0.1,
-             bank_embeddings=None, bank_labels=None):
-    """-log p(y_i | x_i) averaged over the batch, and the batch k-NN accuracy.
-
-    embeddings (B, D) Tensor, labels (B,) int array; the optional memory bank
-    (M, D) array of earlier, detached embeddings adds M candidate neighbours.
-    """
-    keys, key_labels = embeddings, labels
-    if bank_embeddings is not None and len(bank_embeddings):
-        keys = mg.cat([embeddings, mg.tensor(bank_embeddings, dtype=embeddings.dtype)])
-        key_labels = np.concatenate([labels, bank_labels])
-    distances = pairwise_distances(embeddings, keys)                          # (B, B+M)
-    weights = neighbour_weights(distances, k, weighting, temperature, exclude_self=True)
-    one_hot = np.eye(NUM_CLASSES, dtype=np.float32)[key_labels]              # (B+M, C)
-    class_mass = weights @ mg.tensor(one_hot, dtype=weights.dtype)          # (B, C)
-    same_class = mg.tensor(np.eye(NUM_CLASSES, dtype=np.float32)[labels], dtype=weights.dtype)
-    correct_mass = (class_mass * same_class).sum(1)
-    total_mass = class_mass.sum(1)
-    # -log(correct / total), written so that a batch with no correct neighbour
-    # still gets a gradient: log(total) pushes those wrong neighbours away.
-    loss = (total_mass.log() - (correct_mass + EPS * total_mass.detach()).log()).mean()
-    accuracy = (class_mass.detach().numpy().argmax(1) == labels).mean()
-    return loss, float(accuracy)
-
-
-class MemoryBank:
-    """A ring buffer of the most recent (detached) embeddings and their labels."""
-
-    def __init__(self, size, embed_dim):
-        self.embeddings = np.zeros((size, embed_dim), dtype=np.float32)
-        self.labels = np.zeros(size, dtype=np.int64)
-        self.size, self.filled, self.position = size, 0, 0
-
-    def contents(self):
-        return self.embeddings[:self.filled], self.labels[:self.filled]
-
-    def push(self, embeddings, labels):
-        for row, label in zip(embeddings[-self.size:], labels[-self.size:]):
-            self.embeddings[self.position], self.labels[self.position] = row, label
-            self.position = (self.position + 1) % self.size
-        self.filled = min(self.filled + len(labels[-self.size:]), self.size)
-
-
-# ----------------------------------------------------------------------------- test-time k-NN
-
-def knn_classify(train_embeddings, train_labels, queries, k, weighting="inverse", temperature=0.1,
-                 block=1024):
-    """Predicted classes of queries (Q, D) by their k nearest rows of train_embeddings (N, D).
-
-    Blocks of queries keep the (block, N) distance matrix in memory; inside a
-    block everything is one matrix product and array operations.
-    """
-    train_sq = (train_embeddings ** 2).sum(1)                              # (N,)
-    predictions = np.empty(len(queries), dtype=np.int64)
-    for start in range(0, len(queries), block):
-        q = queries[start:start + block]                                    # (b, D)
-        squared = (q ** 2).sum(1)[:, None] + train_sq[None, :] - 2 * (q @ train_embeddings.T)
-        distances = np.sqrt(np.maximum(squared, 0))                         # (b, N)
-        nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]          # (b, k)
-        near_d = np.take_along_axis(distances, nearest, 1)
-        if weighting == "inverse":
-            weights = 1.0 / (near_d + EPS)
-        else:
-            weights = np.exp(-(near_d - near_d.min(1, keepdims=True)) / temperature)
-        votes = np.zeros((len(q), NUM_CLASSES))
-        np.add.at(votes, (np.arange(len(q))[:, None], train_labels[nearest]), weights)
-        predictions[start:start + block] = votes.argmax(1)
-    return predictions
 
 
 def embed(model, images, batch_size=1000):
@@ -209,7 +102,8 @@ def train(model, head, images, labels, args, desc):
                                 batch_size=args.batch_size, shuffle=True, drop_last=True)
     scheduler = mg.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, epochs=args.epochs,
                                                  steps_per_epoch=len(loader))
-    bank = MemoryBank(args.memory, args.embed_dim) if args.memory and head is None else None
+    knn = KNNClassifier(k=args.train_k, weighting=WEIGHTING[args.weighting], temperature=args.temperature,
+                        memory_size=args.memory, num_classes=NUM_CLASSES)
     rng = np.random.default_rng(args.seed)
     history = {"loss": [], "accuracy": [], "images_per_s": [], "step_loss": []}
     start = time.perf_counter()
@@ -222,11 +116,10 @@ def train(model, head, images, labels, args, desc):
             y_np = y.numpy()
             embeddings = model(x)
             if head is None:
-                bank_x, bank_y = bank.contents() if bank is not None else (None, None)
-                loss, accuracy = knn_loss(embeddings, y_np, args.train_k, args.weighting,
-                                          args.temperature, bank_x, bank_y)
-                if bank is not None:
-                    bank.push(embeddings.detach().numpy(), y_np)
+                with mg.no_grad():      # the batch's own leave-one-out k-NN accuracy, for the progress bar
+                    probabilities = knn.class_probabilities(embeddings, y_np).numpy()
+                accuracy = float((probabilities.argmax(1) == y_np).mean())
+                loss = knn(embeddings, y_np)
             else:
                 logits = head(embeddings)
                 loss = F.cross_entropy(logits, y)
@@ -296,6 +189,7 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--shift", type=int, default=0, help="random shift augmentation, in pixels")
+    parser.add_argument("--no-download", action="store_true", help="only use dataset files already on disk")
     parser.add_argument("--compare", action="store_true",
                         help="also run k-NN on raw pixels and the same network with a softmax head")
     args = parser.parse_args(argv)
@@ -309,8 +203,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     setup(args)
-    train_images, train_labels = load_images(args.dataset, args.data_dir, train=True)
-    test_images, test_labels = load_images(args.dataset, args.data_dir, train=False)
+    download = not args.no_download
+    train_images, train_labels = load_images(args.dataset, args.data_dir, train=True, download=download)
+    test_images, test_labels = load_images(args.dataset, args.data_dir, train=False, download=download)
     if args.smoke:
         sizes = (512, 256)
         args.epochs = 1
@@ -333,7 +228,8 @@ def main(argv=None):
     if args.compare:
         start = time.perf_counter()
         flat_train = x_train.reshape(len(x_train), -1)
-        predicted = knn_classify(flat_train, train_labels, x_test.reshape(len(x_test), -1), args.k)
+        pixels = KNNClassifier(k=args.k, num_classes=NUM_CLASSES).fit(mg.tensor(flat_train), train_labels)
+        predicted = pixels.predict(mg.tensor(x_test.reshape(len(x_test), -1))).numpy()
         results.append((f"k-NN on raw pixels (k={args.k})", (predicted == test_labels).mean(),
                         0.0, time.perf_counter() - start))
 
@@ -352,8 +248,9 @@ def main(argv=None):
     start = time.perf_counter()
     train_embeddings = embed(model, x_train)
     test_embeddings = embed(model, x_test)
-    predicted = knn_classify(train_embeddings, train_labels, test_embeddings, args.k,
-                             args.weighting, args.temperature)
+    knn = KNNClassifier(k=args.k, weighting=WEIGHTING[args.weighting], temperature=args.temperature,
+                        num_classes=NUM_CLASSES)
+    predicted = knn.fit(mg.tensor(train_embeddings), train_labels).predict(mg.tensor(test_embeddings)).numpy()
     accuracy = (predicted == test_labels).mean()
     results.append((f"k-NN on learned embeddings (k={args.k}, {args.weighting})", accuracy, train_time,
                     time.perf_counter() - start))
