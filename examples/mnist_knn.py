@@ -37,6 +37,11 @@ from minigrad.models import KNNClassifier
 from _common import Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup, subset
 
 NUM_CLASSES = 10
+CLASS_NAMES = {
+    "mnist": [str(digit) for digit in range(10)],
+    "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+}
 WEIGHTING = {"inverse": "inverse_distance", "softmax": "softmax"}
 
 
@@ -105,7 +110,7 @@ def train(model, head, images, labels, args, desc):
     knn = KNNClassifier(k=args.train_k, weighting=WEIGHTING[args.weighting], temperature=args.temperature,
                         memory_size=args.memory, num_classes=NUM_CLASSES)
     rng = np.random.default_rng(args.seed)
-    history = {"loss": [], "accuracy": [], "images_per_s": [], "step_loss": []}
+    history = {"loss": [], "accuracy": [], "images_per_s": [], "step_loss": [], "step_accuracy": []}
     start = time.perf_counter()
     for epoch in range(args.epochs):
         model.train()
@@ -131,6 +136,7 @@ def train(model, head, images, labels, args, desc):
             total_loss += loss.item()
             total_accuracy += accuracy
             history["step_loss"].append(loss.item())
+            history["step_accuracy"].append(accuracy)
             progress.update(len(y_np), loss=total_loss / (step + 1), acc=total_accuracy / (step + 1))
         progress.close()
         history["loss"].append(total_loss / len(loader))
@@ -147,25 +153,35 @@ def pca_2d(points):
     return centred @ components[:2].T
 
 
-def plot(history, test_embeddings, test_labels, path, title):
+def moving_average(values, window):
+    values = np.asarray(values, dtype=np.float64)
+    window = max(1, min(window, len(values)))
+    return np.arange(window - 1, len(values)), np.convolve(values, np.ones(window) / window, mode="valid")
+
+
+def plot(history, test_embeddings, test_labels, class_names, path, title):
     plt = pyplot()
     if plt is None:
         return
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    steps = np.asarray(history["step_loss"])
-    axes[0].plot(steps, alpha=0.3, label="per step")
-    window = max(1, len(steps) // 50)
-    if len(steps) >= window:
-        axes[0].plot(np.arange(window - 1, len(steps)),
-                     np.convolve(steps, np.ones(window) / window, mode="valid"), label="moving average")
-    axes[0].set(title="k-NN training loss", xlabel="step", ylabel="-log p(correct class)")
-    axes[0].legend()
-    epochs = np.arange(1, len(history["accuracy"]) + 1)
-    axes[1].plot(epochs, history["accuracy"], "o-")
-    axes[1].set(title="batch k-NN accuracy (training)", xlabel="epoch", ylabel="accuracy")
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    steps = len(history["step_loss"])
+    window = max(1, steps // 40)
+    steps_per_epoch = steps / max(1, len(history["loss"]))
+    for ax, key, label in ((axes[0], "step_loss", "-log p(correct class)"),
+                           (axes[1], "step_accuracy", "k-NN accuracy within the batch")):
+        ax.plot(history[key], alpha=0.25, color="C0", label="per step")
+        ax.plot(*moving_average(history[key], window), color="C1", label=f"moving average ({window} steps)")
+        for epoch in range(1, len(history["loss"])):
+            ax.axvline(epoch * steps_per_epoch, color="grey", linewidth=0.5, linestyle=":")
+        ax.set(xlabel="step (dotted lines: epochs)", ylabel=label)
+        ax.legend()
+    axes[0].set_title("training loss")
+    axes[1].set_title("training accuracy")
     projected = pca_2d(test_embeddings)
-    scatter = axes[2].scatter(projected[:, 0], projected[:, 1], c=test_labels, cmap="tab10", s=2)
-    axes[2].legend(*scatter.legend_elements(), title="class", fontsize=7, markerscale=1.2, loc="best")
+    for label, name in enumerate(class_names):
+        points = projected[test_labels == label]
+        axes[2].scatter(points[:, 0], points[:, 1], s=2, color=plt.cm.tab10(label), label=name)
+    axes[2].legend(fontsize=7, markerscale=4, loc="center left", bbox_to_anchor=(1.0, 0.5))
     axes[2].set(title="test embeddings, first two principal components")
     fig.suptitle(title)
     save_figure(fig, path)
@@ -177,7 +193,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
     add_common_arguments(parser, epochs=6, batch_size=128)
-    parser.add_argument("--k", type=int, default=10, help="neighbours at test time")
+    parser.add_argument("--k", type=int, default=20, help="neighbours at test time")
     parser.add_argument("--train-k", type=int, default=32, help="neighbours within a training batch")
     parser.add_argument("--embed-dim", type=int, default=64)
     parser.add_argument("--width", type=int, default=32, help="channels of the first convolution")
@@ -265,7 +281,8 @@ def main(argv=None):
     mg.save({"model": model.state_dict(), "embed_dim": args.embed_dim, "width": args.width,
              "normalisation": (float(mean), float(std)), "test_accuracy": float(accuracy)}, checkpoint)
     print(f"wrote {checkpoint}")
-    plot(history, test_embeddings, test_labels, os.path.join(args.out, f"{args.dataset}_knn.png"),
+    plot(history, test_embeddings, test_labels, CLASS_NAMES[args.dataset],
+         os.path.join(args.out, f"{args.dataset}_knn.png"),
          f"{args.dataset}: k-NN on learned embeddings, test accuracy {100 * accuracy:.2f}%")
     return accuracy
 

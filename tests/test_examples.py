@@ -74,7 +74,7 @@ def test_mnist_knn_smoke(tmp_path):
 def test_mnist_knn_memory_bank_and_softmax_weighting(tmp_path):
     stdout = run_example("mnist_knn.py", "--dataset", "fashion-mnist", "--data-dir", DATA, "--smoke",
                          "--memory", "256", "--weighting", "softmax", "--temperature", "0.5", out=tmp_path)
-    assert "k-NN on learned embeddings (k=10, softmax)" in stdout
+    assert "k-NN on learned embeddings (k=20, softmax)" in stdout
 
 
 def test_mnist_knn_missing_data_says_how_to_proceed(tmp_path):
