@@ -38,9 +38,9 @@ def setup(args):
     os.makedirs(args.out, exist_ok=True)
 
 
-def data_help(dataset):
+def data_help(dataset, reason):
     return (
-        f"Could not find or download {DATASETS[dataset]}. To proceed, either\n"
+        f"Could not find or download {DATASETS[dataset]} ({reason.rstrip(':')}).\nTo proceed, either\n"
         "  * train on Fashion-MNIST, which ships offline in Debian's package:\n"
         "        sudo apt install dataset-fashion-mnist\n"
         "        python " + os.path.basename(sys.argv[0]) + " --dataset fashion-mnist\n"
@@ -68,7 +68,9 @@ def load_images(dataset, data_dir, train, download=True):
     try:
         ds = cls(root=data_dir, train=train, download=download)
     except (RuntimeError, OSError, ValueError) as error:
-        print(f"error: {error}\n\n{data_help(dataset)}", file=sys.stderr)
+        # one message: the library's first line says what failed, the rest how to go on
+        reason = str(error).splitlines()[0].split(". ")[0] if str(error) else type(error).__name__
+        print(data_help(dataset, reason), file=sys.stderr)
         sys.exit(2)
     return to_numpy(ds.data).astype(np.uint8), to_numpy(ds.targets).astype(np.int64)
 
@@ -92,7 +94,7 @@ class Progress:
             from tqdm import tqdm
             self.bar = tqdm(total=total, desc=desc, unit=unit, leave=True, dynamic_ncols=True)
         except ImportError:
-            self._last_draw = 0.0
+            self._last_draw, self._drawn = 0.0, -1
 
     def rate(self):
         return self.count / max(time.perf_counter() - self.start, 1e-9)
@@ -109,6 +111,7 @@ class Progress:
             self._draw("\r")
 
     def _draw(self, end):
+        self._drawn = self.count
         width = 24
         done = int(width * self.count / max(self.total, 1))
         line = (f"{self.desc} [{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
@@ -120,7 +123,8 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
         else:
-            self._draw("\r")
+            if self._drawn != self.count:
+                self._draw("\r")
             sys.stderr.write("\n")
 
 

@@ -142,6 +142,8 @@ def train(model, head, images, labels, args, desc):
         history["loss"].append(total_loss / len(loader))
         history["accuracy"].append(total_accuracy / len(loader))
         history["images_per_s"].append(progress.rate())
+        print(f"{desc} epoch {epoch + 1}: loss {history['loss'][-1]:.4f}, "
+              f"accuracy {history['accuracy'][-1]:.4f}, {history['images_per_s'][-1]:.0f} images/s")
     return history, time.perf_counter() - start
 
 
