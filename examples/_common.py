@@ -25,7 +25,8 @@ def add_common_arguments(parser, epochs, batch_size):
                         help="OpenMP threads for minigrad's kernels (default: all cores)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="a small subset that finishes in under a minute")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks everything works (tests)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only checks everything works (tests)")
     parser.add_argument("--out", default="examples_out", help="folder for pictures and checkpoints")
 
 

@@ -29,7 +29,8 @@ import numpy as np
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from _common import Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup, subset
+from _common import (Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup,
+                     subset)
 
 
 def upsampler(kind, channels):
@@ -153,11 +154,13 @@ def main(argv=None):
         outputs[kind] = predict(model, test_small)
         # the interior: zero padding at the borders is a different, non-periodic effect
         flat_outputs[kind] = predict(model, flat)[0, 0, 6:-6, 6:-6]
-        rows.append((kind, f"{psnr(outputs[kind], test_large):.2f}", f"{period2_amplitude(outputs[kind]):.4f}",
+        rows.append((kind, f"{psnr(outputs[kind], test_large):.2f}",
+                     f"{period2_amplitude(outputs[kind]):.4f}",
                      f"{period2_amplitude(flat_outputs[kind]):.4f}", f"{seconds:.1f}"))
     rows.append(("real 28x28 images", "-", f"{period2_amplitude(test_large):.4f}", "-", "-"))
     print_table(["upsampler", "PSNR (dB)", "period-2 amplitude", "same, flat grey input", "train s"],
-                rows, title=f"2x super-resolution on Fashion-MNIST, {len(large)} images, {args.epochs} epochs")
+                rows,
+                title=f"2x super-resolution on Fashion-MNIST, {len(large)} images, {args.epochs} epochs")
     print("period-2 amplitude: size (0-1 intensity scale) of the pattern that flips sign from one\n"
           "pixel to the next; on a flat grey input any such pattern comes from the network itself.")
 

@@ -124,8 +124,8 @@ def main(argv=None):
     count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
     layers = lambda net: len(list(net.children()))  # noqa: E731
     print_table(["network", "layers", "parameters", "forward (ms)", "speedup", "max |difference|"],
-                [("conv + batch norm", layers(network), count(network), f"{before:.2f}", "1.00x", "-"),
-                 ("fused", layers(fused), count(fused), f"{after:.2f}", f"{before / after:.2f}x",
+                [("conv + batch norm", layers(network), f"{count(network):,}", f"{before:.2f}", "1.00x", "-"),
+                 ("fused", layers(fused), f"{count(fused):,}", f"{after:.2f}", f"{before / after:.2f}x",
                   f"{difference:.2e} (relative {relative:.1e})")],
                 title=f"eval-mode forward of a batch of {args.batch_size} 3x32x32 images, "
                       f"width {args.width}, {mg.get_num_threads()} threads, median of {args.repeats}")

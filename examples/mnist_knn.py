@@ -34,7 +34,8 @@ import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.models import KNNClassifier
-from _common import Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup, subset
+from _common import (Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup,
+                     subset)
 
 NUM_CLASSES = 10
 CLASS_NAMES = {
@@ -86,8 +87,6 @@ def embed(model, images, batch_size=1000):
 
 def random_shift(images, pixels, rng):
     """Shift each image of a batch by up to `pixels` in x and y (zero fill): light augmentation."""
-    if pixels == 0:
-        return images
     n, _, h, w = images.shape
     padded = np.pad(images, ((0, 0), (0, 0), (pixels, pixels), (pixels, pixels)))
     dy, dx = rng.integers(0, 2 * pixels + 1, size=(2, n))
@@ -117,7 +116,8 @@ def train(model, head, images, labels, args, desc):
         progress = Progress(len(loader) * args.batch_size, f"{desc} epoch {epoch + 1}/{args.epochs}")
         total_loss = total_accuracy = 0.0
         for step, (x, y) in enumerate(loader):
-            x = mg.tensor(random_shift(x.numpy(), args.shift, rng))
+            if args.shift:
+                x = mg.tensor(random_shift(x.numpy(), args.shift, rng))
             y_np = y.numpy()
             embeddings = model(x)
             if head is None:

@@ -80,7 +80,8 @@ def main(argv=None):
         args.trials = 5
     largest = max(theoretical_size(d) for d in STACKS.values())
     if args.size < largest:
-        parser.error(f"--size must be at least {largest} to hold the largest receptive field, got {args.size}")
+        parser.error(f"--size must be at least {largest} to hold the largest receptive field, "
+                     f"got {args.size}")
 
     maps, rows = {}, []
     for name, dilations in STACKS.items():

@@ -167,7 +167,8 @@ def main(argv=None):
                      f"{100 * (predicted == test_labels).mean():.2f}%",
                      f"{mean_iou(predicted, test_labels):.3f}", f"{seconds:.1f}"))
     print_table(["decoder", "parameters", "pixel accuracy", "mean IoU", "train s"], rows,
-                title=f"segmenting {len(CLASSES)} classes of synthetic shapes, {args.train_size} training images, "
+                title=f"segmenting {len(CLASSES)} classes of synthetic shapes, "
+                      f"{args.train_size} training images, "
                       f"{args.epochs} epochs, {len(test_images)} test images")
 
     plt = pyplot()

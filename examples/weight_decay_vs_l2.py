@@ -109,7 +109,8 @@ def main(argv=None):
                 [(name, f"{results[name][0][-1]:.4f}", f"{results[name][1]:.5f}") for name in RUNS],
                 title=f"{args.steps} full-batch steps, weight decay / L2 coefficient {args.weight_decay}")
     comparisons = [
-        ("SGD weight_decay vs SGD + L2", max_difference(params["SGD, weight_decay"], params["SGD, L2 in the loss"]),
+        ("SGD weight_decay vs SGD + L2",
+         max_difference(params["SGD, weight_decay"], params["SGD, L2 in the loss"]),
          "same algorithm"),
         ("Adam weight_decay vs Adam + L2", max_difference(params["Adam, weight_decay"],
                                                           params["Adam, L2 in the loss"]), "same algorithm"),

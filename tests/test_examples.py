@@ -35,7 +35,8 @@ def fashion_mnist_root():
 
 
 DATA = fashion_mnist_root()
-needs_data = pytest.mark.skipif(DATA is None, reason="Fashion-MNIST not found ($MINIGRAD_DATA or ../shared/data)")
+needs_data = pytest.mark.skipif(DATA is None,
+                                reason="Fashion-MNIST not found ($MINIGRAD_DATA or ../shared/data)")
 
 
 def run_example(script, *args, out, timeout=150, env=None):
