@@ -11,6 +11,9 @@ An L2 penalty adds (lambda/2)|w|^2 to the loss, so its gradient adds lambda*w.
            directly, w <- w - lr*lambda*w, outside the adaptive scaling:
            a different algorithm, and the runs part ways.
 Adam(weight_decay=lambda) is the L2 version; the script checks that too.
+The same lambda means different strengths: AdamW shrinks every weight by
+lr*lambda of itself per step, while Adam's L2 term is rescaled to about lr
+per step for weights with small gradients, so here AdamW's weights stay larger.
 The plot shows the weight norm of each run over training.
 """
 import argparse
