@@ -40,6 +40,26 @@ def make_cnn(width=32):
     )
 
 
+def make_squeezenet():
+    """minigrad.models.SqueezeNet with torchvision's initialisation.
+
+    Without batch norm, PyTorch's default initialisation shrinks the signal
+    layer by layer; the final ReLU then zeroes most class scores and their
+    gradients, and training never starts. He (Kaiming) initialisation keeps
+    the scale through the ReLUs; the class layer starts small, N(0, 0.01).
+    """
+    model = SqueezeNet(10, in_channels=1)
+    final = model.classifier[1]
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            if module is final:
+                nn.init.normal_(module.weight, 0.0, 0.01)
+            else:
+                nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
+            nn.init.zeros_(module.bias)
+    return model
+
+
 def train(model, x, y, args, name):
     optimizer = mg.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     loader = mg.data.DataLoader(mg.data.TensorDataset(mg.tensor(x), mg.tensor(y)),
@@ -97,7 +117,7 @@ def main(argv=None):
     x_test = ((test_images[:, None] / 255 - mean) / std).astype(np.float32)
 
     rows = []
-    for name, make in (("CNN, BN + PReLU", make_cnn), ("SqueezeNet", lambda: SqueezeNet(10, in_channels=1))):
+    for name, make in (("CNN, BN + PReLU", make_cnn), ("SqueezeNet", make_squeezenet)):
         mg.manual_seed(args.seed)
         model = make()
         seconds, rate = train(model, x, labels, args, name)
