@@ -127,25 +127,26 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
-            return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype, copy=False)
-        return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+            ctx.save_for_backward(x, t)
+            return (0.5 * x * (1 + t)).astype(x.dtype, copy=False)
+        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+        ctx.save_for_backward(x, cdf)
+        return (x * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
+        x, saved = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
-            t = np.tanh(inner)
-            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x ** 2)
+            t = saved
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
         else:
-            cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
-            pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-            derivative = cdf + x * pdf
+            # d/dx x Phi(x) = Phi(x) + x phi(x), phi the standard normal density
+            pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+            derivative = saved + x * pdf
         return (grad * derivative).astype(grad.dtype, copy=False), None
 
 
