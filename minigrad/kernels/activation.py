@@ -1,0 +1,41 @@
+"""Typed boundary to the activation kernels (minigrad._C.activation).
+
+The kernels work on flat contiguous float32/float64 vectors; this module
+flattens (a view for contiguous arrays), allocates the outputs and picks
+the thread count. Other dtypes (integers) fall back to NumPy.
+"""
+import numpy as np
+
+from minigrad._C import activation as _kernel
+from minigrad.kernels.threads import get_num_threads
+
+# Below this many elements a second thread costs more to wake than it saves.
+_PARALLEL_MIN_ELEMENTS = 1 << 15
+
+_KERNEL_DTYPES = (np.float32, np.float64)
+
+
+def _threads(n):
+    return get_num_threads() if n >= _PARALLEL_MIN_ELEMENTS else 1
+
+
+def _flat(array):
+    return np.ascontiguousarray(array).reshape(-1)
+
+
+def relu(x):
+    """max(x, 0), NaN kept; same shape and dtype."""
+    if x.dtype not in _KERNEL_DTYPES:
+        return np.maximum(x, x.dtype.type(0))
+    y = np.empty(x.shape, dtype=x.dtype)
+    _kernel.relu_forward(_flat(x), y.reshape(-1), _threads(x.size))
+    return y
+
+
+def relu_backward(grad, y):
+    """grad where y = relu(x) > 0, else 0."""
+    if grad.dtype not in _KERNEL_DTYPES or y.dtype != grad.dtype:
+        return grad * (y > 0)
+    grad_x = np.empty(grad.shape, dtype=grad.dtype)
+    _kernel.relu_backward(_flat(grad), _flat(y), grad_x.reshape(-1), _threads(grad.size))
+    return grad_x

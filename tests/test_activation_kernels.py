@@ -1,0 +1,57 @@
+"""The compiled ReLU kernels (minigrad/kernels/activation.py) against plain NumPy."""
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.kernels import activation as kernels
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    previous = minigrad.get_num_threads()
+    minigrad.set_num_threads(request.param)
+    yield request.param
+    minigrad.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(0,), (7,), (3, 5, 11), (2, 40000)])  # last: parallel path
+def test_relu_forward_and_backward_match_numpy(dtype, shape, threads):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    grad = rng.standard_normal(shape).astype(dtype)
+    y = kernels.relu(x)
+    assert y.dtype == dtype and y.shape == shape
+    np.testing.assert_array_equal(y, np.where(x > 0, x, 0))
+    grad_x = kernels.relu_backward(grad, y)
+    assert grad_x.dtype == dtype and grad_x.shape == shape
+    np.testing.assert_array_equal(grad_x, np.where(x > 0, grad, 0))
+
+
+def test_relu_special_values():
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.5, -1.0], dtype=np.float32)
+    y = kernels.relu(x)
+    np.testing.assert_array_equal(y, [np.nan, np.inf, 0, 0, 0, 2.5, 0])  # NaN stays NaN
+    grad = np.full(x.shape, 3.0, dtype=np.float32)
+    # the gradient at 0 (and at NaN) is 0, as in PyTorch
+    np.testing.assert_array_equal(kernels.relu_backward(grad, y), [0, 3, 0, 0, 0, 3, 0])
+
+
+def test_relu_non_contiguous_and_integer_inputs():
+    x = np.arange(-12, 12, dtype=np.float64).reshape(4, 6)[:, ::2]  # a strided view
+    np.testing.assert_array_equal(kernels.relu(x), np.maximum(x, 0))
+    integers = np.arange(-3, 4)
+    out = kernels.relu(integers)
+    assert out.dtype == integers.dtype
+    np.testing.assert_array_equal(out, [0, 0, 0, 0, 1, 2, 3])
+
+
+def test_relu_op_gradient_and_gradcheck():
+    x = minigrad.tensor(np.array([[-1.5, 0.5, 2.0], [0.25, -0.75, 3.0]]), requires_grad=True)
+    y = minigrad.relu(x)
+    (y * minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=minigrad.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0, 2, 3], [4, 0, 6]])
+    # away from the kink at 0, where finite differences are meaningless
+    rng = np.random.default_rng(0)
+    values = rng.uniform(0.1, 1.0, size=(3, 4)) * rng.choice([-1.0, 1.0], size=(3, 4))
+    assert minigrad.gradcheck(minigrad.relu, (minigrad.tensor(values, requires_grad=True),))
