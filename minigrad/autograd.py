@@ -150,7 +150,8 @@ class Function:
         if requires_grad:
             ctx.next_nodes = tuple(_edge_to(a) for a in args)
             output = Tensor._make(result, True, ctx)
-            ctx.output_dtype = output.data.dtype  # backward casts incoming gradients to it
+            # What backward checks incoming gradients against (and casts them to).
+            ctx.output_shape, ctx.output_dtype = output.data.shape, output.data.dtype
         else:
             output = Tensor._make(result, False, None)
         if extras:
@@ -226,6 +227,11 @@ def backward(tensor, gradient=None, retain_graph=False):
         grad_output = pending.pop(node, None)
         if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
             continue
+        if grad_output.shape != node.output_shape:
+            raise RuntimeError(
+                f"the gradient reaching the output of {type(node).__name__} has shape "
+                f"{tuple(grad_output.shape)}, but that output has shape {node.output_shape}: "
+                f"the backward of an op that used it returned a wrongly shaped gradient")
         if grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
             grad_output = grad_output.astype(node.output_dtype)
         if observer is not None:

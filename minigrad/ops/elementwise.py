@@ -434,6 +434,7 @@ def clamp(a, min=None, max=None):
 
 def where(condition, a, b):
     """Elements of `a` where `condition` holds, else of `b` (all broadcast)."""
+    a, b = promote(a, b)
     try:
         return Where.apply(condition, a, b)
     except ValueError as error:
