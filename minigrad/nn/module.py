@@ -99,7 +99,7 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):  # abstract: every layer defines it
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required (abstract) '
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
