@@ -131,9 +131,17 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run forward on the arrays inside `args`; record a graph node if needed."""
         ctx = cls()
-        needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx.needs_input_grad = needs_input_grad
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        # One pass over the arguments (this runs for every op: a plain loop is
+        # cheaper than two generator expressions).
+        arrays, needs_input_grad = [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs_input_grad.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                needs_input_grad.append(False)
+        ctx.needs_input_grad = needs_input_grad = tuple(needs_input_grad)
 
         observer = _observer
         if observer is not None:
@@ -146,9 +154,9 @@ class Function:
         if type(result) is tuple:
             result, extras = result[0], result[1:]
 
-        requires_grad = _grad_mode.enabled and any(needs_input_grad)
+        requires_grad = _grad_mode.enabled and True in needs_input_grad
         if requires_grad:
-            ctx.next_nodes = tuple(_edge_to(a) for a in args)
+            ctx.next_nodes = tuple([_edge_to(a) for a in args])
             output = Tensor._make(result, True, ctx)
             # What backward checks incoming gradients against (and casts them to).
             ctx.output_shape, ctx.output_dtype = output.data.shape, output.data.dtype

@@ -15,7 +15,8 @@ def threads(request):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(0,), (7,), (3, 5, 11), (2, 40000)])  # last: parallel path
+# NumPy path for small arrays, the kernel from 4096 elements, in parallel from 32768
+@pytest.mark.parametrize("shape", [(0,), (7,), (3, 5, 11), (5000,), (2, 40000)])
 def test_relu_forward_and_backward_match_numpy(dtype, shape, threads):
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape).astype(dtype)
@@ -28,13 +29,14 @@ def test_relu_forward_and_backward_match_numpy(dtype, shape, threads):
     np.testing.assert_array_equal(grad_x, np.where(x > 0, grad, 0))
 
 
-def test_relu_special_values():
-    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.5, -1.0], dtype=np.float32)
+@pytest.mark.parametrize("copies", [1, 1000], ids=["numpy_path", "kernel_path"])
+def test_relu_special_values(copies):
+    x = np.tile(np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.5, -1.0], dtype=np.float32), copies)
     y = kernels.relu(x)
-    np.testing.assert_array_equal(y, [np.nan, np.inf, 0, 0, 0, 2.5, 0])  # NaN stays NaN
-    grad = np.full(x.shape, 3.0, dtype=np.float32)
-    # the gradient at 0 (and at NaN) is 0, as in PyTorch
-    np.testing.assert_array_equal(kernels.relu_backward(grad, y), [0, 3, 0, 0, 0, 3, 0])
+    np.testing.assert_array_equal(y, np.tile([np.nan, np.inf, 0, 0, 0, 2.5, 0], copies))  # NaN stays NaN
+    grad = np.tile(np.array([3.0, 3.0, np.nan, 3.0, 3.0, 3.0, np.inf], dtype=np.float32), copies)
+    # the gradient at 0 (and at NaN) is 0, and nothing leaks through where y <= 0, as in PyTorch
+    np.testing.assert_array_equal(kernels.relu_backward(grad, y), np.tile([0, 3, 0, 0, 0, 3, 0], copies))
 
 
 def test_relu_non_contiguous_and_integer_inputs():
