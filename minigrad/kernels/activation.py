@@ -48,3 +48,32 @@ def relu_backward(grad, y):
     grad_x = np.empty(grad.shape, dtype=grad.dtype)
     _kernel.relu_backward(_flat(grad), _flat(y), grad_x.reshape(-1), _threads(grad.size))
     return grad_x
+
+
+def _gauss(x):
+    """exp(-x^2 / 2), by NumPy's vectorised exp (one temporary, updated in place)."""
+    gauss = np.multiply(x, x)
+    gauss *= -0.5
+    return np.exp(gauss, out=gauss)
+
+
+def _check_float(x, name):
+    if x.dtype not in _KERNEL_DTYPES:
+        raise TypeError(f"{name}: expected a float32 or float64 input, got {x.dtype}")
+
+
+def gelu(x):
+    """x * Phi(x), Phi the standard normal CDF (exact GELU)."""
+    _check_float(x, "gelu")
+    y = np.empty(x.shape, dtype=x.dtype)
+    x = _flat(x)
+    _kernel.gelu_forward(x, _gauss(x), y.reshape(-1), _threads(x.size))
+    return y
+
+
+def gelu_backward(grad, x):
+    """grad * (Phi(x) + x phi(x)), recomputed from the saved input x."""
+    grad_x = np.empty(x.shape, dtype=x.dtype)
+    x = _flat(x)
+    _kernel.gelu_backward(_flat(grad), x, _gauss(x), grad_x.reshape(-1), _threads(x.size))
+    return grad_x
