@@ -113,62 +113,128 @@ cdef inline void matmul(bint transpose_a, bint transpose_b, int m, int n, int k,
 # im2col / col2im of one channel plane
 # ---------------------------------------------------------------------------
 
+# Row operations. Each works on one output row of Wo entries and the input
+# row it reads (every stride-th element). Their arguments are plain locals,
+# so the compiler can vectorise the stride-1 loops (a struct field read
+# inside the loop could alias the stores and would block that).
+
+cdef inline void copy_row(floating* dst, const floating* src, Py_ssize_t n,
+                          Py_ssize_t stride) noexcept nogil:
+    """dst[i] = src[i*stride]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            dst[i] = src[i]
+    else:
+        for i in range(n):
+            dst[i] = src[i * stride]
+
+
+cdef inline void add_row(floating* dst, const floating* src, Py_ssize_t n,
+                         Py_ssize_t stride) noexcept nogil:
+    """dst[i*stride] += src[i]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            dst[i] = dst[i] + src[i]
+    else:
+        for i in range(n):
+            dst[i * stride] = dst[i * stride] + src[i]
+
+
+cdef inline void gather_axpy_row(floating* dst, floating a, const floating* src, Py_ssize_t n,
+                                 Py_ssize_t stride) noexcept nogil:
+    """dst[i] += a * src[i*stride]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            dst[i] = dst[i] + a * src[i]
+    else:
+        for i in range(n):
+            dst[i] = dst[i] + a * src[i * stride]
+
+
+cdef inline void scatter_axpy_row(floating* dst, floating a, const floating* src, Py_ssize_t n,
+                                  Py_ssize_t stride) noexcept nogil:
+    """dst[i*stride] += a * src[i]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            dst[i] = dst[i] + a * src[i]
+    else:
+        for i in range(n):
+            dst[i * stride] = dst[i * stride] + a * src[i]
+
+
+cdef inline void product_add_row(floating* acc, const floating* a, const floating* b, Py_ssize_t n,
+                                 Py_ssize_t stride) noexcept nogil:
+    """acc[i] += a[i] * b[i*stride]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            acc[i] = acc[i] + a[i] * b[i]
+    else:
+        for i in range(n):
+            acc[i] = acc[i] + a[i] * b[i * stride]
+
+
+cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
+                                 Py_ssize_t od, Py_ssize_t oh) noexcept nogil:
+    """Offset of the input row that output row (od, oh) reads at tap (a, b), or -1 in the padding."""
+    cdef Py_ssize_t id_ = od * g.sd - g.pd + a * g.dd
+    cdef Py_ssize_t ih = oh * g.sh - g.ph + b * g.dh
+    if id_ < 0 or id_ >= g.D or ih < 0 or ih >= g.H:
+        return -1
+    return (id_ * g.H + ih) * g.W
+
+
+# ---------------------------------------------------------------------------
+# im2col / col2im of one channel plane: for every kernel tap (a, b, c), every
+# output row reads one input row, shifted by c*dilation - padding.
+# ---------------------------------------------------------------------------
+
 cdef void im2col_plane(const floating* x, floating* col, const Geometry* g) noexcept nogil:
     """x: one channel (D, H, W) -> col: its K rows (K, P) of the column matrix."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+    cdef Py_ssize_t a, b, c, od, oh, ow, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating* row
-    cdef const floating* src
     for a in range(g.kd):
         for b in range(g.kh):
             for c in range(g.kw):
                 iw0 = c * g.dw - g.pw
-                valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
                 row = col + ((a * g.kh + b) * g.kw + c) * g.P
                 for od in range(g.Do):
-                    id_ = od * g.sd - g.pd + a * g.dd
                     for oh in range(g.Ho):
-                        ih = oh * g.sh - g.ph + b * g.dh
-                        if id_ < 0 or id_ >= g.D or ih < 0 or ih >= g.H:
-                            memset(row, 0, g.Wo * sizeof(floating))
+                        start = input_row(g, a, b, od, oh)
+                        if start < 0:
+                            memset(row, 0, Wo * sizeof(floating))
                         else:
-                            src = x + (id_ * g.H + ih) * g.W + iw0
                             for ow in range(lo):
                                 row[ow] = 0
-                            if g.sw == 1:
-                                for ow in range(lo, hi):
-                                    row[ow] = src[ow]
-                            else:
-                                for ow in range(lo, hi):
-                                    row[ow] = src[ow * g.sw]
-                            for ow in range(hi, g.Wo):
+                            copy_row(row + lo, x + start + iw0 + lo * sw, hi - lo, sw)
+                            for ow in range(hi, Wo):
                                 row[ow] = 0
-                        row += g.Wo
+                        row += Wo
 
 
 cdef void col2im_plane(const floating* col, floating* x, const Geometry* g) noexcept nogil:
     """Adjoint of im2col_plane: add the K rows (K, P) back into x (D, H, W)."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef const floating* row
-    cdef floating* dst
     for a in range(g.kd):
         for b in range(g.kh):
             for c in range(g.kw):
                 iw0 = c * g.dw - g.pw
-                valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
                 row = col + ((a * g.kh + b) * g.kw + c) * g.P
                 for od in range(g.Do):
-                    id_ = od * g.sd - g.pd + a * g.dd
                     for oh in range(g.Ho):
-                        ih = oh * g.sh - g.ph + b * g.dh
-                        if id_ >= 0 and id_ < g.D and ih >= 0 and ih < g.H:
-                            dst = x + (id_ * g.H + ih) * g.W + iw0
-                            if g.sw == 1:
-                                for ow in range(lo, hi):
-                                    dst[ow] = dst[ow] + row[ow]
-                            else:
-                                for ow in range(lo, hi):
-                                    dst[ow * g.sw] = dst[ow * g.sw] + row[ow]
-                        row += g.Wo
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            add_row(x + start + iw0 + lo * sw, row + lo, hi - lo, sw)
+                        row += Wo
 
 
 cdef inline void fill(floating* x, Py_ssize_t n, floating value) noexcept nogil:
@@ -382,143 +448,280 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
 
 cdef void depthwise_forward_plane(const floating* x, const floating* w, floating* y,
                                   const Geometry* g) noexcept nogil:
-    """y (Do, Ho, Wo) += x (D, H, W) correlated with one filter w (K,)."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
-    cdef const floating* src
-    cdef floating* row
+    """y (Do, Ho, Wo) += x (D, H, W) correlated with one filter w (K,), tap by tap."""
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating wv
-    for od in range(g.Do):
-        for oh in range(g.Ho):
-            row = y + (od * g.Ho + oh) * g.Wo
-            for a in range(g.kd):
-                id_ = od * g.sd - g.pd + a * g.dd
-                if id_ < 0 or id_ >= g.D:
-                    continue
-                for b in range(g.kh):
-                    ih = oh * g.sh - g.ph + b * g.dh
-                    if ih < 0 or ih >= g.H:
-                        continue
-                    for c in range(g.kw):
-                        wv = w[(a * g.kh + b) * g.kw + c]
-                        iw0 = c * g.dw - g.pw
-                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                        src = x + (id_ * g.H + ih) * g.W + iw0
-                        if g.sw == 1:
-                            for ow in range(lo, hi):
-                                row[ow] = row[ow] + wv * src[ow]
-                        else:
-                            for ow in range(lo, hi):
-                                row[ow] = row[ow] + wv * src[ow * g.sw]
+    for a in range(g.kd):
+        for b in range(g.kh):
+            for c in range(g.kw):
+                wv = w[(a * g.kh + b) * g.kw + c]
+                iw0 = c * g.dw - g.pw
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                for od in range(g.Do):
+                    for oh in range(g.Ho):
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            gather_axpy_row(y + (od * g.Ho + oh) * Wo + lo, wv,
+                                            x + start + iw0 + lo * sw, hi - lo, sw)
 
 
 cdef void depthwise_input_grad_plane(const floating* gy, const floating* w, floating* gx,
                                      const Geometry* g) noexcept nogil:
     """gx (D, H, W) += gy (Do, Ho, Wo) scattered back through one filter w (K,)."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
-    cdef const floating* row
-    cdef floating* dst
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating wv
-    for od in range(g.Do):
-        for oh in range(g.Ho):
-            row = gy + (od * g.Ho + oh) * g.Wo
-            for a in range(g.kd):
-                id_ = od * g.sd - g.pd + a * g.dd
-                if id_ < 0 or id_ >= g.D:
-                    continue
-                for b in range(g.kh):
-                    ih = oh * g.sh - g.ph + b * g.dh
-                    if ih < 0 or ih >= g.H:
-                        continue
-                    for c in range(g.kw):
-                        wv = w[(a * g.kh + b) * g.kw + c]
-                        iw0 = c * g.dw - g.pw
-                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                        dst = gx + (id_ * g.H + ih) * g.W + iw0
-                        if g.sw == 1:
-                            for ow in range(lo, hi):
-                                dst[ow] = dst[ow] + wv * row[ow]
-                        else:
-                            for ow in range(lo, hi):
-                                dst[ow * g.sw] = dst[ow * g.sw] + wv * row[ow]
+    for a in range(g.kd):
+        for b in range(g.kh):
+            for c in range(g.kw):
+                wv = w[(a * g.kh + b) * g.kw + c]
+                iw0 = c * g.dw - g.pw
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                for od in range(g.Do):
+                    for oh in range(g.Ho):
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            scatter_axpy_row(gx + start + iw0 + lo * sw, wv,
+                                             gy + (od * g.Ho + oh) * Wo + lo, hi - lo, sw)
 
 
 cdef void depthwise_weight_grad_plane(const floating* x, const floating* gy, floating* sums,
                                       const Geometry* g) noexcept nogil:
-    """sums (K, Wo) += products of gy (Do, Ho, Wo) with x (D, H, W) seen through each offset.
+    """sums (K, Wo) += products of gy (Do, Ho, Wo) with x (D, H, W) seen through each tap.
 
     Row k of sums, added up, is this plane's contribution to filter weight k.
     """
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
-    cdef const floating* row
-    cdef const floating* src
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating* acc
+    for a in range(g.kd):
+        for b in range(g.kh):
+            for c in range(g.kw):
+                acc = sums + ((a * g.kh + b) * g.kw + c) * Wo
+                iw0 = c * g.dw - g.pw
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                for od in range(g.Do):
+                    for oh in range(g.Ho):
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            product_add_row(acc + lo, gy + (od * g.Ho + oh) * Wo + lo,
+                                            x + start + iw0 + lo * sw, hi - lo, sw)
+
+
+# With stride 1 on every axis there is a faster way: zero-pad the input plane
+# once into scratch (Dp, Hp, Wp), and lay the output on the same padded grid
+# (row pitch Wp instead of Wo; the extra Wp - Wo columns of each row are
+# never used). Output position i then reads padded input i + offset(tap) for
+# every tap, so each tap is ONE long vector operation over the whole plane
+# instead of Do*Ho short rows.
+
+cdef inline Py_ssize_t padded_plane_size(const Geometry* g) noexcept nogil:
+    """Dp*Hp*Wp: the input plane padded so that a stride-1 conv gives (Do, Ho, Wo)."""
+    return ((g.Do + (g.kd - 1) * g.dd) * (g.Ho + (g.kh - 1) * g.dh)
+            * (g.Wo + (g.kw - 1) * g.dw))
+
+
+cdef inline Py_ssize_t grid_length(const Geometry* g) noexcept nogil:
+    """Positions of the padded output grid from the first output to the last one."""
+    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
+    return ((g.Do - 1) * Hp + g.Ho - 1) * Wp + g.Wo
+
+
+cdef inline Py_ssize_t tap_offset(const Geometry* g, Py_ssize_t k) noexcept nogil:
+    """Where tap k = (a, b, c) reads, relative to the output position, on the padded grid."""
+    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
+    cdef Py_ssize_t a = k // (g.kh * g.kw), b = (k // g.kw) % g.kh, c = k % g.kw
+    return (a * g.dd * Hp + b * g.dh) * Wp + c * g.dw
+
+
+cdef void pad_plane(const floating* x, floating* padded, const Geometry* g) noexcept nogil:
+    """x (D, H, W) -> padded (Dp, Hp, Wp) with x at offset (pd, ph, pw), zeros around.
+
+    Parts of x beyond the padded extent (which no output reads) are left out.
+    """
+    cdef Py_ssize_t Dp = g.Do + (g.kd - 1) * g.dd, Hp = g.Ho + (g.kh - 1) * g.dh
+    cdef Py_ssize_t Wp = g.Wo + (g.kw - 1) * g.dw
+    cdef Py_ssize_t id_, ih, stop = g.W
+    memset(padded, 0, Dp * Hp * Wp * sizeof(floating))
+    if g.pw + stop > Wp:
+        stop = Wp - g.pw
+    for id_ in range(g.D):
+        if g.pd + id_ >= Dp:
+            break
+        for ih in range(g.H):
+            if g.ph + ih >= Hp:
+                break
+            if stop > 0:
+                copy_row(padded + ((g.pd + id_) * Hp + g.ph + ih) * Wp + g.pw, x + (id_ * g.H + ih) * g.W,
+                         stop, 1)
+
+
+cdef void unpad_plane_add(const floating* padded, floating* x, const Geometry* g) noexcept nogil:
+    """x (D, H, W) += the part of padded (Dp, Hp, Wp) that lies over x."""
+    cdef Py_ssize_t Dp = g.Do + (g.kd - 1) * g.dd, Hp = g.Ho + (g.kh - 1) * g.dh
+    cdef Py_ssize_t Wp = g.Wo + (g.kw - 1) * g.dw
+    cdef Py_ssize_t id_, ih, stop = g.W
+    if g.pw + stop > Wp:
+        stop = Wp - g.pw
+    for id_ in range(g.D):
+        if g.pd + id_ >= Dp:
+            break
+        for ih in range(g.H):
+            if g.ph + ih >= Hp:
+                break
+            if stop > 0:
+                add_row(x + (id_ * g.H + ih) * g.W, padded + ((g.pd + id_) * Hp + g.ph + ih) * Wp + g.pw,
+                        stop, 1)
+
+
+cdef void to_grid(const floating* y, floating* grid, const Geometry* g) noexcept nogil:
+    """y (Do, Ho, Wo) -> the padded grid (row pitch Wp), zeros in the unused columns."""
+    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
+    cdef Py_ssize_t od, oh, ow, row
     for od in range(g.Do):
         for oh in range(g.Ho):
-            row = gy + (od * g.Ho + oh) * g.Wo
-            for a in range(g.kd):
-                id_ = od * g.sd - g.pd + a * g.dd
-                if id_ < 0 or id_ >= g.D:
-                    continue
-                for b in range(g.kh):
-                    ih = oh * g.sh - g.ph + b * g.dh
-                    if ih < 0 or ih >= g.H:
-                        continue
-                    for c in range(g.kw):
-                        acc = sums + ((a * g.kh + b) * g.kw + c) * g.Wo
-                        iw0 = c * g.dw - g.pw
-                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                        src = x + (id_ * g.H + ih) * g.W + iw0
-                        if g.sw == 1:
-                            for ow in range(lo, hi):
-                                acc[ow] = acc[ow] + row[ow] * src[ow]
-                        else:
-                            for ow in range(lo, hi):
-                                acc[ow] = acc[ow] + row[ow] * src[ow * g.sw]
+            row = (od * Hp + oh) * Wp
+            copy_row(grid + row, y + (od * g.Ho + oh) * g.Wo, g.Wo, 1)
+            if od < g.Do - 1 or oh < g.Ho - 1:
+                for ow in range(g.Wo, Wp):
+                    grid[row + ow] = 0
+        if od < g.Do - 1:
+            memset(grid + (od * Hp + g.Ho) * Wp, 0, (Hp - g.Ho) * Wp * sizeof(floating))
+
+
+cdef void from_grid(const floating* grid, floating* y, const Geometry* g) noexcept nogil:
+    """The padded grid (row pitch Wp) -> y (Do, Ho, Wo)."""
+    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
+    cdef Py_ssize_t od, oh
+    for od in range(g.Do):
+        for oh in range(g.Ho):
+            copy_row(y + (od * g.Ho + oh) * g.Wo, grid + (od * Hp + oh) * Wp, g.Wo, 1)
+
+
+cdef floating dot(const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
+    """sum a[i]*b[i] in a fixed order: 16 interleaved partial sums, then added up.
+
+    (A plain running sum cannot be vectorised without reordering it, which
+    the compiler may not do on its own; 16 lanes give it vectors to use.)
+    """
+    cdef floating lanes[16]
+    cdef Py_ssize_t i, j, blocks = n - n % 16
+    cdef double total = 0
+    for j in range(16):
+        lanes[j] = 0
+    for i in range(0, blocks, 16):
+        for j in range(16):
+            lanes[j] = lanes[j] + a[i + j] * b[i + j]
+    for i in range(blocks, n):
+        lanes[i - blocks] = lanes[i - blocks] + a[i] * b[i]
+    for j in range(16):
+        total = total + lanes[j]
+    return <floating>total
+
+
+cdef inline bint unit_stride(const Geometry* g) noexcept nogil:
+    return g.sd == 1 and g.sh == 1 and g.sw == 1
+
+
+def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, tuple dilation):
+    """Scratch elements one thread needs in the depthwise kernels."""
+    Do, Ho, Wo = output_shape[2:5]
+    kd, kh, kw = kernel
+    dd, dh, dw = dilation
+    padded = (Do + (kd - 1) * dd) * (Ho + (kh - 1) * dh) * (Wo + (kw - 1) * dw)
+    return 2 * padded + kd * kh * kw * Wo
 
 
 def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
-                      const floating[::1] bias, floating[:, :, :, :, ::1] out,
+                      const floating[::1] bias, floating[:, :, :, :, ::1] out, floating[::1] workspace,
                       tuple stride, tuple padding, tuple dilation, int num_threads):
-    """out[n, m] = sum_k weight[m, 0, k] * x[n, m // mult] shifted by k (+ bias[m])."""
+    """out[n, m] = sum_k weight[m, 0, k] * x[n, m // mult] shifted by k (+ bias[m]).
+
+    Parallel over (image, input channel): each thread pads that input plane
+    once and computes its `mult` output planes.
+    workspace: num_threads * depthwise_scratch_size(...) elements.
+    """
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n
-    cdef bint has_bias = bias.shape[0] > 0
+    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n, c, k, tid
+    cdef Py_ssize_t scratch_size = 2 * padded_plane_size(&g) + g.K * g.Wo
+    cdef Py_ssize_t length = grid_length(&g)
+    cdef bint has_bias = bias.shape[0] > 0, fast = unit_stride(&g)
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* yp = &out[0, 0, 0, 0, 0]
+    cdef floating* ws = &workspace[0]
+    cdef floating* padded
+    cdef floating* grid
 
-    for plane in prange(N * g.M, nogil=True, schedule="static", num_threads=num_threads):
-        n = plane // g.M
-        m = plane % g.M
-        fill(yp + plane * g.P, g.P, bp[m] if has_bias else 0)
-        depthwise_forward_plane(xp + (n * g.C + m // mult) * g.S, wp + m * g.K, yp + plane * g.P, &g)
+    with nogil, parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        padded = ws + tid * scratch_size
+        grid = padded + padded_plane_size(&g)
+        for plane in prange(N * g.C, schedule="static"):
+            n = plane // g.C
+            c = plane % g.C
+            if fast:
+                pad_plane(xp + plane * g.S, padded, &g)
+            for m in range(c * mult, (c + 1) * mult):
+                if fast:
+                    # grid[i] = bias + sum over taps of w[k] * padded[i + offset(k)]
+                    fill(grid, length, bp[m] if has_bias else 0)
+                    for k in range(g.K):
+                        gather_axpy_row(grid, wp[m * g.K + k], padded + tap_offset(&g, k), length, 1)
+                    from_grid(grid, yp + (n * g.M + m) * g.P, &g)
+                else:
+                    fill(yp + (n * g.M + m) * g.P, g.P, bp[m] if has_bias else 0)
+                    depthwise_forward_plane(xp + plane * g.S, wp + m * g.K, yp + (n * g.M + m) * g.P, &g)
 
 
 def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, :, :, :, ::1] weight,
                          const floating[::1] bias, floating[:, :, :, :, ::1] grad_in,
-                         tuple stride, tuple padding, tuple dilation, int num_threads):
+                         floating[::1] workspace, tuple stride, tuple padding, tuple dilation,
+                         int num_threads):
     """grad_in[n, c] = sum over its mult filters of the scattered grad_out (+ bias[c]).
 
     Parallel over (image, input channel): one writer per grad_in plane. Also
     the forward pass of a transposed depthwise convolution.
+    workspace: num_threads * depthwise_scratch_size(...) elements.
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c
-    cdef bint has_bias = bias.shape[0] > 0
+    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c, k, tid
+    cdef Py_ssize_t scratch_size = 2 * padded_plane_size(&g) + g.K * g.Wo
+    cdef Py_ssize_t length = grid_length(&g)
+    cdef bint has_bias = bias.shape[0] > 0, fast = unit_stride(&g)
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
+    cdef floating* ws = &workspace[0]
+    cdef floating* padded
+    cdef floating* grid
 
-    for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
-        n = plane // g.C
-        c = plane % g.C
-        fill(gxp + plane * g.S, g.S, bp[c] if has_bias else 0)
-        for m in range(c * mult, (c + 1) * mult):
-            depthwise_input_grad_plane(gyp + (n * g.M + m) * g.P, wp + m * g.K, gxp + plane * g.S, &g)
+    with nogil, parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        padded = ws + tid * scratch_size
+        grid = padded + padded_plane_size(&g)
+        for plane in prange(N * g.C, schedule="static"):
+            n = plane // g.C
+            c = plane % g.C
+            fill(gxp + plane * g.S, g.S, bp[c] if has_bias else 0)
+            if fast:
+                memset(padded, 0, padded_plane_size(&g) * sizeof(floating))
+            for m in range(c * mult, (c + 1) * mult):
+                if fast:
+                    # padded[i + offset(k)] += w[k] * grid[i] for every tap k
+                    to_grid(gyp + (n * g.M + m) * g.P, grid, &g)
+                    for k in range(g.K):
+                        scatter_axpy_row(padded + tap_offset(&g, k), wp[m * g.K + k], grid, length, 1)
+                else:
+                    depthwise_input_grad_plane(gyp + (n * g.M + m) * g.P, wp + m * g.K,
+                                               gxp + plane * g.S, &g)
+            if fast:
+                unpad_plane_add(padded, gxp + plane * g.S, &g)
 
 
 def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
@@ -526,29 +729,43 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
                           tuple stride, tuple padding, tuple dilation, int num_threads):
     """grad_weight[m, 0, k] = sum over images and positions of grad_out * shifted x.
 
-    Parallel over output channels (one writer per filter). Each thread
-    accumulates elementwise products into K rows of Wo partial sums (a
-    vectorisable loop, in a fixed order), then adds each row up.
-    workspace: at least num_threads * K * Wo elements.
+    Parallel over output channels (one writer per filter), images summed in
+    order. Stride 1: one dot product per (image, tap) on the padded grid.
+    Otherwise each thread accumulates elementwise products into K rows of
+    Wo partial sums (a vectorisable loop), then adds each row up.
+    workspace: num_threads * depthwise_scratch_size(...) elements.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
     cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, k, ow, tid
+    cdef Py_ssize_t scratch_size = 2 * padded_plane_size(&g) + g.K * g.Wo
+    cdef Py_ssize_t length = grid_length(&g)
+    cdef bint fast = unit_stride(&g)
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
+    cdef floating* padded
+    cdef floating* grid
     cdef floating* sums
     cdef double total
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        sums = ws + tid * g.K * g.Wo
+        padded = ws + tid * scratch_size
+        grid = padded + padded_plane_size(&g)
+        sums = grid + padded_plane_size(&g)
         for m in prange(g.M, schedule="static"):
             memset(sums, 0, g.K * g.Wo * sizeof(floating))
             for n in range(N):
-                depthwise_weight_grad_plane(xp + (n * g.C + m // mult) * g.S, gyp + (n * g.M + m) * g.P,
-                                            sums, &g)
+                if fast:
+                    pad_plane(xp + (n * g.C + m // mult) * g.S, padded, &g)
+                    to_grid(gyp + (n * g.M + m) * g.P, grid, &g)
+                    for k in range(g.K):
+                        sums[k * g.Wo] = sums[k * g.Wo] + dot(grid, padded + tap_offset(&g, k), length)
+                else:
+                    depthwise_weight_grad_plane(xp + (n * g.C + m // mult) * g.S,
+                                                gyp + (n * g.M + m) * g.P, sums, &g)
             for k in range(g.K):
                 total = 0
                 for ow in range(g.Wo):

@@ -8,8 +8,8 @@ kernel with the thread count. Geometry is given per spatial axis as
 padding after is implied by the output size), ``dilation``.
 
 Which kernel runs:
-- ``groups == C`` with one input channel per group (depthwise, also a
-  single-channel input): the direct depthwise loops;
+- ``groups == C > 1`` (depthwise: one input channel per group): the direct
+  depthwise loops;
 - otherwise im2col + GEMM per image; a 1x1, stride-1, unpadded kernel
   skips im2col and multiplies the input directly.
 ``algorithm="gemm"`` or ``"direct"`` forces one (tests compare the two).
@@ -126,11 +126,12 @@ def is_direct(in_channels, groups, algorithm=None):
     if algorithm not in (None, "gemm", "direct"):
         raise ValueError(f"conv kernels: algorithm must be None, 'gemm' or 'direct', got {algorithm!r}")
     depthwise = groups == in_channels
+    if algorithm is None:
+        # A single input channel (groups == 1) is faster as one GEMM per image.
+        return depthwise and groups > 1
     if algorithm == "direct" and not depthwise:
         raise ValueError(f"conv kernels: the direct kernel needs groups == in_channels, "
                          f"got groups={groups}, in_channels={in_channels}")
-    if algorithm is None:
-        return depthwise
     return algorithm == "direct"
 
 
@@ -151,8 +152,10 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
         return out
     omp_threads, blas_threads = _thread_plan(N, _multiply_adds(out, weight))
     if is_direct(C, groups, algorithm):
-        threads, _ = _thread_plan(N * M, _multiply_adds(out, weight))
-        _kernel.depthwise_forward(x, weight, bias, out, stride, padding, dilation, threads)
+        threads, _ = _thread_plan(N * C, _multiply_adds(out, weight))
+        scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(x.shape, out.shape,
+                                                                               weight.shape[2:], dilation))
+        _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
     columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:])
     scratch = workspace(x.dtype, omp_threads * columns)
@@ -181,7 +184,10 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
     omp_threads, blas_threads = _thread_plan(N, _multiply_adds(grad_out, weight))
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(grad_out, weight))
-        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, stride, padding, dilation, threads)
+        scratch = workspace(grad_out.dtype, threads * _kernel.depthwise_scratch_size(
+            grad_in.shape, grad_out.shape, weight.shape[2:], dilation))
+        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
+                                     threads)
         return grad_in
     columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:])
     scratch = workspace(grad_out.dtype, omp_threads * columns)
@@ -208,7 +214,8 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     work = _multiply_adds(grad_out, grad_weight)
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(M, work)
-        scratch = workspace(x.dtype, threads * K * grad_out.shape[4])
+        scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(
+            x.shape, grad_out.shape, tuple(kernel_size), dilation))
         _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation, threads)
         return grad_weight
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
