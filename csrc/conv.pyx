@@ -32,7 +32,7 @@ Scratch memory is a workspace array the caller owns and reuses: one slice
 per thread, so no kernel allocates.
 """
 from cython.parallel cimport parallel, prange
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from omp_compat cimport omp_get_thread_num
@@ -123,8 +123,7 @@ cdef inline void copy_row(floating* dst, const floating* src, Py_ssize_t n,
     """dst[i] = src[i*stride]"""
     cdef Py_ssize_t i
     if stride == 1:
-        for i in range(n):
-            dst[i] = src[i]
+        memcpy(dst, src, n * sizeof(floating))
     else:
         for i in range(n):
             dst[i] = src[i * stride]
@@ -509,30 +508,18 @@ cdef void depthwise_weight_grad_plane(const floating* x, const floating* gy, flo
                                             x + start + iw0 + lo * sw, hi - lo, sw)
 
 
-# With stride 1 on every axis there is a faster way: zero-pad the input plane
-# once into scratch (Dp, Hp, Wp), and lay the output on the same padded grid
-# (row pitch Wp instead of Wo; the extra Wp - Wo columns of each row are
-# never used). Output position i then reads padded input i + offset(tap) for
-# every tap, so each tap is ONE long vector operation over the whole plane
-# instead of Do*Ho short rows.
+# With stride 1 on every axis (the common case) there is a faster way:
+# zero-pad the input plane once into scratch (Dp, Hp, Wp), so that no read
+# needs a bounds check, then compute 16 outputs of a row at a time with all
+# K taps added in registers (correlate_rows). The input gradient is the same
+# operation on the padded output gradient with the filter flipped
+# (adjoint_geometry), and the weight gradient the same loop accumulating
+# products instead (correlate_rows_weight_grad).
 
 cdef inline Py_ssize_t padded_plane_size(const Geometry* g) noexcept nogil:
     """Dp*Hp*Wp: the input plane padded so that a stride-1 conv gives (Do, Ho, Wo)."""
     return ((g.Do + (g.kd - 1) * g.dd) * (g.Ho + (g.kh - 1) * g.dh)
             * (g.Wo + (g.kw - 1) * g.dw))
-
-
-cdef inline Py_ssize_t grid_length(const Geometry* g) noexcept nogil:
-    """Positions of the padded output grid from the first output to the last one."""
-    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
-    return ((g.Do - 1) * Hp + g.Ho - 1) * Wp + g.Wo
-
-
-cdef inline Py_ssize_t tap_offset(const Geometry* g, Py_ssize_t k) noexcept nogil:
-    """Where tap k = (a, b, c) reads, relative to the output position, on the padded grid."""
-    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
-    cdef Py_ssize_t a = k // (g.kh * g.kw), b = (k // g.kw) % g.kh, c = k % g.kw
-    return (a * g.dd * Hp + b * g.dh) * Wp + c * g.dw
 
 
 cdef void pad_plane(const floating* x, floating* padded, const Geometry* g) noexcept nogil:
@@ -557,80 +544,137 @@ cdef void pad_plane(const floating* x, floating* padded, const Geometry* g) noex
                          stop, 1)
 
 
-cdef void unpad_plane_add(const floating* padded, floating* x, const Geometry* g) noexcept nogil:
-    """x (D, H, W) += the part of padded (Dp, Hp, Wp) that lies over x."""
-    cdef Py_ssize_t Dp = g.Do + (g.kd - 1) * g.dd, Hp = g.Ho + (g.kh - 1) * g.dh
-    cdef Py_ssize_t Wp = g.Wo + (g.kw - 1) * g.dw
-    cdef Py_ssize_t id_, ih, stop = g.W
-    if g.pw + stop > Wp:
-        stop = Wp - g.pw
-    for id_ in range(g.D):
-        if g.pd + id_ >= Dp:
-            break
-        for ih in range(g.H):
-            if g.ph + ih >= Hp:
-                break
-            if stop > 0:
-                add_row(x + (id_ * g.H + ih) * g.W, padded + ((g.pd + id_) * Hp + g.ph + ih) * Wp + g.pw,
-                        stop, 1)
+cdef void correlate_rows(floating* out, const floating* padded, const floating* w, floating bias,
+                         bint flip, bint accumulate, const Geometry* g) noexcept nogil:
+    """out (Do, Ho, Wo) (+)= bias + sum_k w[k] * padded[position + offset(k)], stride 1.
 
-
-cdef void to_grid(const floating* y, floating* grid, const Geometry* g) noexcept nogil:
-    """y (Do, Ho, Wo) -> the padded grid (row pitch Wp), zeros in the unused columns."""
-    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
-    cdef Py_ssize_t od, oh, ow, row
-    for od in range(g.Do):
-        for oh in range(g.Ho):
-            row = (od * Hp + oh) * Wp
-            copy_row(grid + row, y + (od * g.Ho + oh) * g.Wo, g.Wo, 1)
-            if od < g.Do - 1 or oh < g.Ho - 1:
-                for ow in range(g.Wo, Wp):
-                    grid[row + ow] = 0
-        if od < g.Do - 1:
-            memset(grid + (od * Hp + g.Ho) * Wp, 0, (Hp - g.Ho) * Wp * sizeof(floating))
-
-
-cdef void from_grid(const floating* grid, floating* y, const Geometry* g) noexcept nogil:
-    """The padded grid (row pitch Wp) -> y (Do, Ho, Wo)."""
-    cdef Py_ssize_t Hp = g.Ho + (g.kh - 1) * g.dh, Wp = g.Wo + (g.kw - 1) * g.dw
-    cdef Py_ssize_t od, oh
-    for od in range(g.Do):
-        for oh in range(g.Ho):
-            copy_row(y + (od * g.Ho + oh) * g.Wo, grid + (od * Hp + oh) * Wp, g.Wo, 1)
-
-
-cdef floating dot(const floating* a, const floating* b, Py_ssize_t n) noexcept nogil:
-    """sum a[i]*b[i] in a fixed order: 16 interleaved partial sums, then added up.
-
-    (A plain running sum cannot be vectorised without reordering it, which
-    the compiler may not do on its own; 16 lanes give it vectors to use.)
+    padded is the zero-padded input plane (Dp, Hp, Wp). flip=True uses the
+    filter reversed on every axis (w[K-1-k]); accumulate=True adds to out
+    instead of starting from bias. 16 outputs of a row at a time, kept in a
+    small local array that the compiler holds in vector registers while all
+    K taps are added in, so each output is loaded and stored once; the last
+    Wo % 16 outputs of a row one at a time.
     """
-    cdef floating lanes[16]
-    cdef Py_ssize_t i, j, blocks = n - n % 16
-    cdef double total = 0
-    for j in range(16):
-        lanes[j] = 0
-    for i in range(0, blocks, 16):
-        for j in range(16):
-            lanes[j] = lanes[j] + a[i + j] * b[i + j]
-    for i in range(blocks, n):
-        lanes[i - blocks] = lanes[i - blocks] + a[i] * b[i]
-    for j in range(16):
-        total = total + lanes[j]
-    return <floating>total
+    cdef floating acc[16]
+    cdef floating total
+    cdef Py_ssize_t kd = g.kd, kh = g.kh, kw = g.kw, dd = g.dd, dh = g.dh, dw = g.dw, K = g.K
+    cdef Py_ssize_t Ho = g.Ho, Wo = g.Wo, Hp = g.Ho + (kh - 1) * dh, Wp = g.Wo + (kw - 1) * dw
+    cdef Py_ssize_t full = Wo - Wo % 16
+    cdef Py_ssize_t od, oh, start, j, a, b, c, k
+    cdef floating* row
+    cdef const floating* src
+    cdef const floating* base
+    cdef floating wk
+    for od in range(g.Do):
+        for oh in range(Ho):
+            row = out + (od * Ho + oh) * Wo
+            base = padded + (od * Hp + oh) * Wp
+            for start in range(0, full, 16):
+                for j in range(16):
+                    acc[j] = bias
+                if accumulate:
+                    for j in range(16):
+                        acc[j] = row[start + j]
+                k = 0
+                for a in range(kd):
+                    for b in range(kh):
+                        src = base + (a * dd * Hp + b * dh) * Wp + start
+                        for c in range(kw):
+                            wk = w[K - 1 - k] if flip else w[k]
+                            for j in range(16):
+                                acc[j] = acc[j] + wk * src[j]
+                            src = src + dw
+                            k = k + 1
+                for j in range(16):
+                    row[start + j] = acc[j]
+            for start in range(full, Wo):
+                total = row[start] if accumulate else bias
+                k = 0
+                for a in range(kd):
+                    for b in range(kh):
+                        src = base + (a * dd * Hp + b * dh) * Wp + start
+                        for c in range(kw):
+                            total = total + (w[K - 1 - k] if flip else w[k]) * src[c * dw]
+                            k = k + 1
+                row[start] = total
+
+
+cdef void correlate_rows_weight_grad(const floating* gy, const floating* padded, floating* sums,
+                                     const Geometry* g) noexcept nogil:
+    """sums[k*16 + j] += gy * padded seen through tap k, over every output row (stride 1).
+
+    The weight gradient of one (image, filter) plane, tap by tap: 16
+    interleaved partial sums held in registers (a local array the compiler
+    vectorises), in a fixed order. The last Wo % 16 outputs of each row go
+    to lane 0.
+    """
+    cdef floating acc[16]
+    cdef floating total
+    cdef Py_ssize_t kd = g.kd, kh = g.kh, kw = g.kw, dd = g.dd, dh = g.dh, dw = g.dw
+    cdef Py_ssize_t Do = g.Do, Ho = g.Ho, Wo = g.Wo, Hp = g.Ho + (kh - 1) * dh, Wp = g.Wo + (kw - 1) * dw
+    cdef Py_ssize_t full = Wo - Wo % 16
+    cdef Py_ssize_t od, oh, start, j, a, b, c, k = 0
+    cdef const floating* row
+    cdef const floating* src
+    for a in range(kd):
+        for b in range(kh):
+            for c in range(kw):
+                for j in range(16):
+                    acc[j] = 0
+                total = 0
+                for od in range(Do):
+                    for oh in range(Ho):
+                        row = gy + (od * Ho + oh) * Wo
+                        src = padded + ((od + a * dd) * Hp + oh + b * dh) * Wp + c * dw
+                        for start in range(0, full, 16):
+                            for j in range(16):
+                                acc[j] = acc[j] + row[start + j] * src[start + j]
+                        for start in range(full, Wo):
+                            total = total + row[start] * src[start]
+                for j in range(16):
+                    sums[k * 16 + j] = sums[k * 16 + j] + acc[j]
+                sums[k * 16] = sums[k * 16] + total
+                k = k + 1
+
+
+cdef Geometry adjoint_geometry(const Geometry* g) noexcept nogil:
+    """For stride 1: the input gradient is a convolution of the output gradient
+    with the flipped filter, padded by dilation*(kernel-1) - padding, mapping
+    (Do, Ho, Wo) back to (D, H, W). Its geometry (channels kept as they are)."""
+    cdef Geometry t = g[0]
+    t.D, t.H, t.W = g.Do, g.Ho, g.Wo
+    t.Do, t.Ho, t.Wo = g.D, g.H, g.W
+    t.pd = g.dd * (g.kd - 1) - g.pd
+    t.ph = g.dh * (g.kh - 1) - g.ph
+    t.pw = g.dw * (g.kw - 1) - g.pw
+    t.S, t.P = g.P, g.S
+    return t
 
 
 cdef inline bint unit_stride(const Geometry* g) noexcept nogil:
     return g.sd == 1 and g.sh == 1 and g.sw == 1
 
 
+cdef Py_ssize_t scratch_per_thread(const Geometry* g) noexcept nogil:
+    """Scratch one thread needs in the depthwise kernels: a padded plane (of
+    the forward's or the adjoint's geometry, whichever is larger)."""
+    cdef Geometry adjoint = adjoint_geometry(g)
+    return max(padded_plane_size(g), padded_plane_size(&adjoint))
+
+
 def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, tuple dilation):
-    """Scratch elements one thread needs in the depthwise kernels."""
-    Do, Ho, Wo = output_shape[2:5]
-    kd, kh, kw = kernel
-    dd, dh, dw = dilation
-    padded = (Do + (kd - 1) * dd) * (Ho + (kh - 1) * dh) * (Wo + (kw - 1) * dw)
-    return 2 * padded + kd * kh * kw * Wo
+    """Elements of scratch one thread needs in the depthwise kernels."""
+    cdef Py_ssize_t in_shape[5]
+    cdef Py_ssize_t out_shape[5]
+    cdef Py_ssize_t kernel_size[3]
+    cdef int i
+    for i in range(5):
+        in_shape[i] = input_shape[i]
+        out_shape[i] = output_shape[i]
+    for i in range(3):
+        kernel_size[i] = kernel[i]
+    cdef Geometry g = make_geometry(in_shape, out_shape, kernel_size, (1, 1, 1), (0, 0, 0), dilation)
+    return scratch_per_thread(&g)
 
 
 def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
@@ -645,8 +689,7 @@ def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :,
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
     cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n, c, k, tid
-    cdef Py_ssize_t scratch_size = 2 * padded_plane_size(&g) + g.K * g.Wo
-    cdef Py_ssize_t length = grid_length(&g)
+    cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
     cdef bint has_bias = bias.shape[0] > 0, fast = unit_stride(&g)
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
@@ -654,12 +697,10 @@ def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :,
     cdef floating* yp = &out[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
     cdef floating* padded
-    cdef floating* grid
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         padded = ws + tid * scratch_size
-        grid = padded + padded_plane_size(&g)
         for plane in prange(N * g.C, schedule="static"):
             n = plane // g.C
             c = plane % g.C
@@ -667,11 +708,8 @@ def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :,
                 pad_plane(xp + plane * g.S, padded, &g)
             for m in range(c * mult, (c + 1) * mult):
                 if fast:
-                    # grid[i] = bias + sum over taps of w[k] * padded[i + offset(k)]
-                    fill(grid, length, bp[m] if has_bias else 0)
-                    for k in range(g.K):
-                        gather_axpy_row(grid, wp[m * g.K + k], padded + tap_offset(&g, k), length, 1)
-                    from_grid(grid, yp + (n * g.M + m) * g.P, &g)
+                    correlate_rows(yp + (n * g.M + m) * g.P, padded, wp + m * g.K,
+                                   bp[m] if has_bias else 0, False, False, &g)
                 else:
                     fill(yp + (n * g.M + m) * g.P, g.P, bp[m] if has_bias else 0)
                     depthwise_forward_plane(xp + plane * g.S, wp + m * g.K, yp + (n * g.M + m) * g.P, &g)
@@ -684,90 +722,95 @@ def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floatin
     """grad_in[n, c] = sum over its mult filters of the scattered grad_out (+ bias[c]).
 
     Parallel over (image, input channel): one writer per grad_in plane. Also
-    the forward pass of a transposed depthwise convolution.
+    the forward pass of a transposed depthwise convolution. With stride 1 it
+    is the forward kernel run on grad_out with flipped filters.
     workspace: num_threads * depthwise_scratch_size(...) elements.
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c, k, tid
-    cdef Py_ssize_t scratch_size = 2 * padded_plane_size(&g) + g.K * g.Wo
-    cdef Py_ssize_t length = grid_length(&g)
-    cdef bint has_bias = bias.shape[0] > 0, fast = unit_stride(&g)
+    cdef Geometry adjoint = adjoint_geometry(&g)
+    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c, tid
+    cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
+    cdef bint has_bias = bias.shape[0] > 0
+    cdef bint fast = unit_stride(&g) and adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
     cdef floating* padded
-    cdef floating* grid
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         padded = ws + tid * scratch_size
-        grid = padded + padded_plane_size(&g)
         for plane in prange(N * g.C, schedule="static"):
             n = plane // g.C
             c = plane % g.C
-            fill(gxp + plane * g.S, g.S, bp[c] if has_bias else 0)
             if fast:
-                memset(padded, 0, padded_plane_size(&g) * sizeof(floating))
-            for m in range(c * mult, (c + 1) * mult):
-                if fast:
-                    # padded[i + offset(k)] += w[k] * grid[i] for every tap k
-                    to_grid(gyp + (n * g.M + m) * g.P, grid, &g)
-                    for k in range(g.K):
-                        scatter_axpy_row(padded + tap_offset(&g, k), wp[m * g.K + k], grid, length, 1)
-                else:
+                for m in range(c * mult, (c + 1) * mult):
+                    pad_plane(gyp + (n * g.M + m) * g.P, padded, &adjoint)
+                    correlate_rows(gxp + plane * g.S, padded, wp + m * g.K, bp[c] if has_bias else 0,
+                                   True, m > c * mult, &adjoint)
+            else:
+                fill(gxp + plane * g.S, g.S, bp[c] if has_bias else 0)
+                for m in range(c * mult, (c + 1) * mult):
                     depthwise_input_grad_plane(gyp + (n * g.M + m) * g.P, wp + m * g.K,
                                                gxp + plane * g.S, &g)
-            if fast:
-                unpad_plane_add(padded, gxp + plane * g.S, &g)
 
 
 def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
                           floating[:, :, :, :, ::1] grad_weight, floating[::1] workspace,
-                          tuple stride, tuple padding, tuple dilation, int num_threads):
+                          tuple stride, tuple padding, tuple dilation, int chunks, int num_threads):
     """grad_weight[m, 0, k] = sum over images and positions of grad_out * shifted x.
 
-    Parallel over output channels (one writer per filter), images summed in
-    order. Stride 1: one dot product per (image, tap) on the padded grid.
-    Otherwise each thread accumulates elementwise products into K rows of
-    Wo partial sums (a vectorisable loop), then adds each row up.
-    workspace: num_threads * depthwise_scratch_size(...) elements.
+    The batch is cut into `chunks` fixed ranges (independent of the thread
+    count); each chunk walks its planes in memory order and adds into its
+    own partial sums, (M, K, width) with `width` interleaved lanes per tap:
+    16 with stride 1 (correlate_rows_weight_grad), else Wo
+    (depthwise_weight_grad_plane). The partials are then added in a fixed
+    order: the same result for any number of threads.
+    workspace: num_threads * depthwise_scratch_size(...) + chunks * M * K * max(Wo, 16).
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, k, ow, tid
-    cdef Py_ssize_t scratch_size = 2 * padded_plane_size(&g) + g.K * g.Wo
-    cdef Py_ssize_t length = grid_length(&g)
+    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, c, k, j, tid, chunk, first, stop
+    cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
     cdef bint fast = unit_stride(&g)
+    cdef Py_ssize_t width = 16 if fast else g.Wo       # partial sums per tap
+    cdef Py_ssize_t partial_size = g.M * g.K * width
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
+    cdef floating* partials = ws + num_threads * scratch_size
     cdef floating* padded
-    cdef floating* grid
-    cdef floating* sums
+    cdef floating* partial
     cdef double total
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         padded = ws + tid * scratch_size
-        grid = padded + padded_plane_size(&g)
-        sums = grid + padded_plane_size(&g)
-        for m in prange(g.M, schedule="static"):
-            memset(sums, 0, g.K * g.Wo * sizeof(floating))
-            for n in range(N):
-                if fast:
-                    pad_plane(xp + (n * g.C + m // mult) * g.S, padded, &g)
-                    to_grid(gyp + (n * g.M + m) * g.P, grid, &g)
-                    for k in range(g.K):
-                        sums[k * g.Wo] = sums[k * g.Wo] + dot(grid, padded + tap_offset(&g, k), length)
-                else:
-                    depthwise_weight_grad_plane(xp + (n * g.C + m // mult) * g.S,
-                                                gyp + (n * g.M + m) * g.P, sums, &g)
-            for k in range(g.K):
-                total = 0
-                for ow in range(g.Wo):
-                    total = total + sums[k * g.Wo + ow]
-                gwp[m * g.K + k] = <floating>total
+        for chunk in prange(chunks, schedule="static"):
+            first = chunk * N // chunks
+            stop = (chunk + 1) * N // chunks
+            partial = partials + chunk * partial_size
+            memset(partial, 0, partial_size * sizeof(floating))
+            for n in range(first, stop):
+                for c in range(g.C):
+                    if fast:
+                        pad_plane(xp + (n * g.C + c) * g.S, padded, &g)
+                    for m in range(c * mult, (c + 1) * mult):
+                        if fast:
+                            correlate_rows_weight_grad(gyp + (n * g.M + m) * g.P, padded,
+                                                       partial + m * g.K * width, &g)
+                        else:
+                            depthwise_weight_grad_plane(xp + (n * g.C + c) * g.S, gyp + (n * g.M + m) * g.P,
+                                                        partial + m * g.K * width, &g)
+
+    for m in prange(g.M, nogil=True, schedule="static", num_threads=num_threads):
+        for k in range(g.K):
+            total = 0
+            for chunk in range(chunks):
+                for j in range(width):
+                    total = total + partials[chunk * partial_size + (m * g.K + k) * width + j]
+            gwp[m * g.K + k] = <floating>total

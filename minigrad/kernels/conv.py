@@ -213,10 +213,13 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     K = int(np.prod(kernel_size))
     work = _multiply_adds(grad_out, grad_weight)
     if is_direct(C, groups, algorithm):
-        threads, _ = _thread_plan(M, work)
-        scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(
-            x.shape, grad_out.shape, tuple(kernel_size), dilation))
-        _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation, threads)
+        chunks = min(N, WEIGHT_GRAD_CHUNKS)
+        threads, _ = _thread_plan(chunks, work)
+        per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), dilation)
+        partials = chunks * M * K * max(grad_out.shape[4], 16)
+        scratch = workspace(x.dtype, threads * per_thread + partials)
+        _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
+                                      chunks, threads)
         return grad_weight
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
     omp_threads, blas_threads = _thread_plan(chunks, work)
