@@ -192,8 +192,9 @@ cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
 # output row reads one input row, shifted by c*dilation - padding.
 # ---------------------------------------------------------------------------
 
-cdef void im2col_plane(const floating* x, floating* col, const Geometry* g) noexcept nogil:
-    """x: one channel (D, H, W) -> col: its K rows (K, P) of the column matrix."""
+cdef void im2col_plane(const floating* x, floating* col, Py_ssize_t pitch,
+                       const Geometry* g) noexcept nogil:
+    """x: one channel (D, H, W) -> col: its K rows of P positions, rows `pitch` apart."""
     cdef Py_ssize_t a, b, c, od, oh, ow, iw0, lo, hi, start
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating* row
@@ -202,7 +203,7 @@ cdef void im2col_plane(const floating* x, floating* col, const Geometry* g) noex
             for c in range(g.kw):
                 iw0 = c * g.dw - g.pw
                 valid_range(iw0, sw, g.W, Wo, &lo, &hi)
-                row = col + ((a * g.kh + b) * g.kw + c) * g.P
+                row = col + ((a * g.kh + b) * g.kw + c) * pitch
                 for od in range(g.Do):
                     for oh in range(g.Ho):
                         start = input_row(g, a, b, od, oh)
@@ -217,8 +218,9 @@ cdef void im2col_plane(const floating* x, floating* col, const Geometry* g) noex
                         row += Wo
 
 
-cdef void col2im_plane(const floating* col, floating* x, const Geometry* g) noexcept nogil:
-    """Adjoint of im2col_plane: add the K rows (K, P) back into x (D, H, W)."""
+cdef void col2im_plane(const floating* col, Py_ssize_t pitch, floating* x,
+                       const Geometry* g) noexcept nogil:
+    """Adjoint of im2col_plane: add the K rows (P positions, `pitch` apart) back into x (D, H, W)."""
     cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef const floating* row
@@ -227,7 +229,7 @@ cdef void col2im_plane(const floating* col, floating* x, const Geometry* g) noex
             for c in range(g.kw):
                 iw0 = c * g.dw - g.pw
                 valid_range(iw0, sw, g.W, Wo, &lo, &hi)
-                row = col + ((a * g.kh + b) * g.kw + c) * g.P
+                row = col + ((a * g.kh + b) * g.kw + c) * pitch
                 for od in range(g.Do):
                     for oh in range(g.Ho):
                         start = input_row(g, a, b, od, oh)
@@ -240,6 +242,21 @@ cdef inline void fill(floating* x, Py_ssize_t n, floating value) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(n):
         x[i] = value
+
+
+cdef inline void add_constant(floating* dst, const floating* src, Py_ssize_t n,
+                              floating value) noexcept nogil:
+    """dst[i] = src[i] + value"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = src[i] + value
+
+
+cdef inline void add_rows(floating* dst, const floating* src, Py_ssize_t n) noexcept nogil:
+    """dst[i] += src[i]"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = dst[i] + src[i]
 
 
 def im2col(const floating[:, :, :, :, ::1] x, floating[:, :, ::1] col, tuple output_size,
@@ -255,7 +272,7 @@ def im2col(const floating[:, :, :, :, ::1] x, floating[:, :, ::1] col, tuple out
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef floating* cp = &col[0, 0, 0]
     for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
-        im2col_plane(xp + plane * g.S, cp + plane * g.K * g.P, &g)
+        im2col_plane(xp + plane * g.S, cp + plane * g.K * g.P, g.P, &g)
 
 
 def col2im(const floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple output_size,
@@ -272,163 +289,248 @@ def col2im(const floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple out
     cdef floating* xp = &x[0, 0, 0, 0, 0]
     for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
         memset(xp + plane * g.S, 0, g.S * sizeof(floating))
-        col2im_plane(cp + plane * g.K * g.P, xp + plane * g.S, &g)
+        col2im_plane(cp + plane * g.K * g.P, g.P, xp + plane * g.S, &g)
 
 
 # ---------------------------------------------------------------------------
 # im2col + GEMM, one image at a time per thread
 # ---------------------------------------------------------------------------
 
-def columns_size(tuple input_shape, tuple output_shape, tuple kernel):
-    """Scratch elements one thread needs for one image's columns (0 for 1x1)."""
-    C = input_shape[1]
+cdef void images_to_columns(const floating* x, Py_ssize_t count, floating* col, Py_ssize_t pitch,
+                            bint pointwise, const Geometry* g) noexcept nogil:
+    """`count` images (C, D, H, W) -> col (C*K, pitch): image b in columns b*P .. (b+1)*P."""
+    cdef Py_ssize_t b, c
+    for b in range(count):
+        for c in range(g.C):
+            if pointwise:      # 1x1: the columns are the input plane itself
+                memcpy(col + c * pitch + b * g.P, x + (b * g.C + c) * g.S, g.P * sizeof(floating))
+            else:
+                im2col_plane(x + (b * g.C + c) * g.S, col + c * g.K * pitch + b * g.P, pitch, g)
+
+
+cdef void gather_images(const floating* y, Py_ssize_t count, Py_ssize_t rows, Py_ssize_t P,
+                        floating* dst, Py_ssize_t pitch) noexcept nogil:
+    """`count` matrices (rows, P) side by side -> dst (rows, pitch)."""
+    cdef Py_ssize_t b, r
+    for b in range(count):
+        for r in range(rows):
+            memcpy(dst + r * pitch + b * P, y + (b * rows + r) * P, P * sizeof(floating))
+
+
+def images_per_chunk(Py_ssize_t positions, Py_ssize_t batch, Py_ssize_t target=1024):
+    """Images per GEMM: enough that a GEMM has ~`target` columns (P is small
+    for late layers: 14x14 = 196), never more than the batch."""
+    cdef Py_ssize_t count = (target + positions - 1) // positions
+    return max(1, min(count, batch))
+
+
+def columns_size(tuple input_shape, tuple output_shape, tuple kernel, Py_ssize_t images):
+    """Scratch elements one thread needs: columns of `images` images, and with
+    more than one image a (rows, images*P) staging matrix for the GEMM result."""
+    C, M = input_shape[1], output_shape[1]
     K = kernel[0] * kernel[1] * kernel[2]
     P = output_shape[2] * output_shape[3] * output_shape[4]
-    return C * K * P
+    columns = C * K * P * images
+    if images > 1:
+        columns += max(C, M) * P * images
+    return columns
 
 
 def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
                  const floating[::1] bias, floating[:, :, :, :, ::1] out, floating[::1] workspace,
-                 tuple stride, tuple padding, tuple dilation, int groups, int num_threads):
-    """out[n] = weight @ im2col(x[n]) + bias, group by group.
+                 tuple stride, tuple padding, tuple dilation, int groups, int images,
+                 int num_threads):
+    """out[n] = weight @ im2col(x[n]) + bias, group by group, `images` images per GEMM.
 
-    workspace: at least num_threads * columns_size(...) elements (unused for 1x1).
+    With one image per GEMM, the result goes straight into out (and a 1x1
+    conv multiplies the input itself); with more, the images' columns sit
+    side by side, (C*K, images*P), and the result is copied out per image.
+    workspace: num_threads * columns_size(..., images) elements.
     bias: (M,) or empty for none.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], n, m, grp, tid
+    cdef Py_ssize_t N = x.shape[0], n, m, b, grp, tid, chunk, count
+    cdef Py_ssize_t chunks = (N + images - 1) // images
     cdef bint pointwise = is_pointwise(&g), has_bias = bias.shape[0] > 0
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P
-    cdef Py_ssize_t col_size = 0 if pointwise else g.C * g.K * g.P
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef Py_ssize_t col_size = g.C * g.K * pitch
+    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* yp = &out[0, 0, 0, 0, 0]
-    cdef floating* ws = &workspace[0] if col_size > 0 else NULL
+    cdef floating* ws = &workspace[0]
     cdef floating* scratch
+    cdef floating* result
     cdef const floating* columns
     cdef floating* y
     cdef floating beta = 1 if has_bias else 0
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        scratch = ws + tid * col_size
-        for n in prange(N, schedule="static"):
-            if pointwise:
-                columns = xp + n * g.C * g.S                     # (C, P) already
+        scratch = ws + tid * scratch_size
+        result = scratch + col_size                               # (M, images*P)
+        for chunk in prange(chunks, schedule="static"):
+            n = chunk * images
+            count = min(images, N - n)
+            if images == 1:
+                y = yp + n * g.M * g.P
+                if pointwise:
+                    columns = xp + n * g.C * g.S                  # (C, P) already
+                else:
+                    images_to_columns(xp + n * g.C * g.S, 1, scratch, P, False, &g)
+                    columns = scratch
+                if has_bias:
+                    for m in range(g.M):
+                        fill(y + m * g.P, g.P, bp[m])
+                for grp in range(groups):
+                    # y_g (Mg, P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, P)
+                    matmul(False, False, <int>Mg, P, Kcg, wp + grp * Mg * Kcg, Kcg,
+                           columns + grp * Kcg * P, P, beta, y + grp * Mg * P, P)
             else:
-                for m in range(g.C):                             # (C*K, P)
-                    im2col_plane(xp + (n * g.C + m) * g.S, scratch + m * g.K * g.P, &g)
-                columns = scratch
-            y = yp + n * g.M * g.P
-            if has_bias:
-                for m in range(g.M):
-                    fill(y + m * g.P, g.P, bp[m])
-            for grp in range(groups):
-                # y_g (Mg, P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, P)
-                matmul(False, False, <int>Mg, P, Kcg, wp + grp * Mg * Kcg, Kcg,
-                       columns + grp * Kcg * P, P, beta, y + grp * Mg * P, P)
+                images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
+                for grp in range(groups):
+                    # result_g (Mg, count*P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, count*P)
+                    matmul(False, False, <int>Mg, <int>(count * P), Kcg, wp + grp * Mg * Kcg, Kcg,
+                           scratch + grp * Kcg * pitch, pitch, 0, result + grp * Mg * pitch, pitch)
+                for b in range(count):
+                    for m in range(g.M):
+                        y = yp + ((n + b) * g.M + m) * g.P
+                        if has_bias:
+                            add_constant(y, result + m * pitch + b * g.P, g.P, bp[m])
+                        else:
+                            memcpy(y, result + m * pitch + b * g.P, g.P * sizeof(floating))
 
 
 def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, :, :, :, ::1] weight,
                     const floating[::1] bias, floating[:, :, :, :, ::1] grad_in,
                     floating[::1] workspace, tuple stride, tuple padding, tuple dilation,
-                    int groups, int num_threads):
+                    int groups, int images, int num_threads):
     """grad_in[n] = col2im(weight^T @ grad_out[n]) (+ bias): conv's adjoint.
 
     This is also the forward pass of the transposed convolution, whose bias
-    is added per channel of grad_in (empty bias: none).
+    is added per channel of grad_in (empty bias: none). `images` images per
+    GEMM, as in conv_forward.
+    workspace: num_threads * columns_size(..., images) elements.
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = grad_in.shape[0], n, c, grp, tid
+    cdef Py_ssize_t N = grad_in.shape[0], n, b, c, grp, tid, chunk, count
+    cdef Py_ssize_t chunks = (N + images - 1) // images
     cdef bint pointwise = is_pointwise(&g), has_bias = bias.shape[0] > 0
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P
-    cdef Py_ssize_t col_size = 0 if pointwise else g.C * g.K * g.P
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef Py_ssize_t col_size = g.C * g.K * pitch
+    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
-    cdef floating* ws = &workspace[0] if col_size > 0 else NULL
+    cdef floating* ws = &workspace[0]
     cdef floating* scratch
+    cdef floating* staged
+    cdef const floating* gy
     cdef floating* gx
     cdef floating* dcol
     cdef floating beta
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        scratch = ws + tid * col_size
-        for n in prange(N, schedule="static"):
+        scratch = ws + tid * scratch_size
+        staged = scratch + col_size                               # (M, images*P)
+        for chunk in prange(chunks, schedule="static"):
+            n = chunk * images
+            count = min(images, N - n)
             gx = gxp + n * g.C * g.S
-            for c in range(g.C):
+            for c in range(count * g.C):
                 if has_bias:
-                    fill(gx + c * g.S, g.S, bp[c])
-                elif not pointwise:
+                    fill(gx + c * g.S, g.S, bp[c % g.C])
+                elif not (pointwise and images == 1):
                     memset(gx + c * g.S, 0, g.S * sizeof(floating))
-            # 1x1: the columns' gradient is grad_in[n] itself, no col2im.
-            dcol = gx if pointwise else scratch
-            beta = 1 if (pointwise and has_bias) else 0
+            if images == 1:
+                gy = gyp + n * g.M * g.P                          # (M, P)
+            else:
+                gather_images(gyp + n * g.M * g.P, count, g.M, g.P, staged, pitch)
+                gy = staged                                       # (M, count*P)
+            # 1x1 with one image: the columns' gradient is grad_in[n] itself.
+            dcol = gx if (pointwise and images == 1) else scratch
+            beta = 1 if (pointwise and images == 1 and has_bias) else 0
             for grp in range(groups):
-                # dcol_g (Cg*K, P) = w_g^T (Cg*K, Mg) @ grad_out_g (Mg, P)
-                matmul(True, False, Kcg, P, <int>Mg, wp + grp * Mg * Kcg, Kcg,
-                       gyp + (n * g.M + grp * Mg) * g.P, P, beta, dcol + grp * Kcg * P, P)
-            if not pointwise:
-                for c in range(g.C):
-                    col2im_plane(scratch + c * g.K * g.P, gx + c * g.S, &g)
+                # dcol_g (Cg*K, count*P) = w_g^T (Cg*K, Mg) @ grad_out_g (Mg, count*P)
+                matmul(True, False, Kcg, <int>(count * P), <int>Mg, wp + grp * Mg * Kcg, Kcg,
+                       gy + grp * Mg * pitch, pitch, beta, dcol + grp * Kcg * pitch, pitch)
+            if not (pointwise and images == 1):
+                for b in range(count):
+                    for c in range(g.C):
+                        if pointwise:
+                            add_rows(gx + (b * g.C + c) * g.S, scratch + c * pitch + b * g.P, g.P)
+                        else:
+                            col2im_plane(scratch + c * g.K * pitch + b * g.P, pitch,
+                                         gx + (b * g.C + c) * g.S, &g)
 
 
 def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
                      floating[:, :, :, :, ::1] grad_weight, floating[::1] workspace,
                      tuple stride, tuple padding, tuple dilation, int groups, int chunks,
-                     int num_threads):
+                     int images, int num_threads):
     """grad_weight = sum over images of grad_out[n] @ im2col(x[n])^T, group by group.
 
     The batch is cut into `chunks` fixed ranges (a number that does not
-    depend on the thread count); each chunk sums its images into its own
-    partial result, and the partials are added in chunk order: the same
-    result for any number of threads.
-    workspace: num_threads * columns_size(...) + chunks * grad_weight.size elements.
+    depend on the thread count); each chunk sums its images, `images` per
+    GEMM, into its own partial result, and the partials are added in chunk
+    order: the same result for any number of threads.
+    workspace: num_threads * columns_size(..., images) + chunks * grad_weight.size elements.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], n, m, grp, tid, chunk, first, stop, j
+    cdef Py_ssize_t N = x.shape[0], n, grp, tid, chunk, first, stop, j, count
     cdef bint pointwise = is_pointwise(&g)
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P
-    cdef Py_ssize_t col_size = 0 if pointwise else g.C * g.K * g.P
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef Py_ssize_t col_size = g.C * g.K * pitch
+    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
     cdef Py_ssize_t weight_size = g.M * Cg * g.K
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
-    cdef floating* partials = ws + num_threads * col_size
+    cdef floating* partials = ws + num_threads * scratch_size
     cdef floating* scratch
+    cdef floating* staged
     cdef floating* partial
     cdef const floating* columns
+    cdef const floating* gy
     cdef floating beta, total
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        scratch = ws + tid * col_size
+        scratch = ws + tid * scratch_size
+        staged = scratch + col_size
         for chunk in prange(chunks, schedule="static"):
             first = chunk * N // chunks
             stop = (chunk + 1) * N // chunks
             partial = partials + chunk * weight_size
-            for n in range(first, stop):
-                if pointwise:
+            n = first
+            while n < stop:
+                count = min(images, stop - n)
+                if images == 1 and pointwise:
                     columns = xp + n * g.C * g.S
                 else:
-                    for m in range(g.C):
-                        im2col_plane(xp + (n * g.C + m) * g.S, scratch + m * g.K * g.P, &g)
+                    images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
                     columns = scratch
+                if images == 1:
+                    gy = gyp + n * g.M * g.P
+                else:
+                    gather_images(gyp + n * g.M * g.P, count, g.M, g.P, staged, pitch)
+                    gy = staged
                 beta = 0 if n == first else 1
                 for grp in range(groups):
-                    # partial_g (Mg, Cg*K) += grad_out_g (Mg, P) @ columns_g^T (P, Cg*K)
-                    matmul(False, True, <int>Mg, Kcg, P, gyp + (n * g.M + grp * Mg) * g.P, P,
-                           columns + grp * Kcg * P, P, beta, partial + grp * Mg * Kcg, Kcg)
+                    # partial_g (Mg, Cg*K) += grad_out_g (Mg, count*P) @ columns_g^T (count*P, Cg*K)
+                    matmul(False, True, <int>Mg, Kcg, <int>(count * P), gy + grp * Mg * pitch, pitch,
+                           columns + grp * Kcg * pitch, pitch, beta, partial + grp * Mg * Kcg, Kcg)
+                n = n + count
 
     for j in prange(weight_size, nogil=True, schedule="static", num_threads=num_threads):
         total = partials[j]

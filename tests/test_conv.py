@@ -274,6 +274,28 @@ def test_direct_depthwise_matches_gemm(dtype, rng):
             np.testing.assert_allclose(a, b_, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("fn,x_shape,w_shape,kwargs", [
+    (F.conv2d, (5, 6, 7, 6), (4, 3, 3, 3), dict(padding=1, groups=2, stride=(1, 2))),
+    (F.conv2d, (5, 6, 7, 6), (4, 6, 1, 1), dict()),
+    (F.conv_transpose2d, (5, 6, 4, 3), (6, 2, 3, 3), dict(stride=2, groups=3)),
+    (F.conv_transpose2d, (3, 6, 4, 3), (6, 2, 1, 1), dict(groups=3)),
+])
+def test_one_image_per_gemm_matches_several(fn, x_shape, w_shape, kwargs, rng, monkeypatch):
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal(w_shape)
+    out_channels = w_shape[1] * kwargs.get("groups", 1) if fn is F.conv_transpose2d else w_shape[0]
+    b = rng.standard_normal(out_channels)
+    results = []
+    for columns in (1, 1024):          # one image per GEMM, then all images in one GEMM
+        monkeypatch.setattr(kernels, "COLUMNS_PER_GEMM", columns)
+        X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = fn(X, W, B, **kwargs)
+        (y * y).sum().backward()
+        results.append((y.data, X.grad.data, W.grad.data, B.grad.data))
+    for a, b_ in zip(*results):
+        np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
+
+
 CONFIGS_FOR_THREADS = [
     (F.conv2d, (8, 6, 10, 9), (8, 3, 3, 3), dict(padding=1, groups=2)),      # im2col + GEMM
     (F.conv2d, (8, 6, 10, 9), (12, 1, 3, 3), dict(padding=1, groups=6)),     # depthwise
