@@ -1,0 +1,1 @@
+"""Readable NumPy reference implementations: the specification the kernels are tested against."""

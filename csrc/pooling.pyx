@@ -1,0 +1,206 @@
+# cython: language_level=3
+"""Pooling kernels: max, average, adaptive, unpooling; forward and backward.
+
+Every kernel works on planes: the input is viewed as (P, D*H*W) where
+P = N*C (one plane per image and channel) and (D, H, W) is the spatial
+shape (1-d pooling uses D = H = 1, 2-d uses D = 1). The loops run in
+parallel over planes, so each output element has exactly one writer: the
+results are race-free and bitwise identical for any number of threads.
+
+The windows are described per spatial dimension by two tables built in
+minigrad/kernels/pooling.py, so that one kernel serves fixed-size pooling
+(with padding, dilation and ceil_mode) and adaptive pooling alike: output
+position o along a dimension reads the input positions
+
+    begin[o] + j * dilation    for j in range(count[o])
+
+all of which lie inside the input (padding is never read). Average pooling
+also gets a divisor table per dimension; its divisor is the product of the
+three (or `divisor_override` when that is > 0).
+"""
+from cython.parallel cimport prange
+from libc.stdint cimport int64_t
+from libc.math cimport INFINITY, isnan
+
+ctypedef fused floating:
+    float
+    double
+
+
+def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
+                     int64_t[:, ::1] indices, int in_h, int in_w,
+                     const int64_t[::1] begin_d, const int64_t[::1] count_d, int dilation_d,
+                     const int64_t[::1] begin_h, const int64_t[::1] count_h, int dilation_h,
+                     const int64_t[::1] begin_w, const int64_t[::1] count_w, int dilation_w,
+                     int num_threads):
+    """output[p, o] = max over the window of o; indices[p, o] = its flat position.
+
+    As in PyTorch a NaN always wins (the last NaN of the window), and the
+    first of equal maxima wins. An empty window
+    (dilation stepping over the whole input) gives -inf and index -1.
+    """
+    cdef Py_ssize_t planes = input.shape[0], in_plane = input.shape[1]
+    cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
+    cdef Py_ssize_t out_plane = output.shape[1]
+    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, pos, row, best_index, o
+    cdef floating value, best
+    cdef const floating* src
+    cdef floating* dst
+    cdef int64_t* idx
+    for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+        src = &input[p, 0]
+        dst = &output[p, 0]
+        idx = &indices[p, 0]
+        o = 0
+        for od in range(out_d):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    best = -INFINITY
+                    best_index = -1
+                    for jd in range(count_d[od]):
+                        for jh in range(count_h[oh]):
+                            row = ((begin_d[od] + jd * dilation_d) * in_h
+                                   + begin_h[oh] + jh * dilation_h) * in_w
+                            for jw in range(count_w[ow]):
+                                pos = row + begin_w[ow] + jw * dilation_w
+                                value = src[pos]
+                                if best_index < 0 or value > best or isnan(value):
+                                    best = value
+                                    best_index = pos
+                    dst[o] = best
+                    idx[o] = best_index
+                    o = o + 1
+
+
+def scatter_add_planes(const floating[:, ::1] grad_output, const int64_t[:, ::1] indices,
+                       floating[:, ::1] grad_input, int num_threads):
+    """grad_input[p] = 0, then grad_input[p, indices[p, o]] += grad_output[p, o].
+
+    The backward of max pooling (each gradient goes to its argmax). Negative
+    indices (empty windows) are skipped; the caller guarantees the rest are
+    in range.
+    """
+    cdef Py_ssize_t planes = grad_input.shape[0], in_plane = grad_input.shape[1]
+    cdef Py_ssize_t out_plane = grad_output.shape[1]
+    cdef Py_ssize_t p, i, o
+    cdef int64_t k
+    cdef const floating* g
+    cdef const int64_t* idx
+    cdef floating* dst
+    for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+        g = &grad_output[p, 0]
+        idx = &indices[p, 0]
+        dst = &grad_input[p, 0]
+        for i in range(in_plane):
+            dst[i] = 0
+        for o in range(out_plane):
+            k = idx[o]
+            if k >= 0:
+                dst[k] = dst[k] + g[o]
+
+
+def scatter_planes(const floating[:, ::1] input, const int64_t[:, ::1] indices,
+                   floating[:, ::1] output, int num_threads):
+    """output[p] = 0, then output[p, indices[p, i]] = input[p, i] (max unpooling).
+
+    When two inputs name the same position the later one wins, always.
+    """
+    cdef Py_ssize_t planes = output.shape[0], out_plane = output.shape[1]
+    cdef Py_ssize_t in_plane = input.shape[1]
+    cdef Py_ssize_t p, i
+    cdef const floating* src
+    cdef const int64_t* idx
+    cdef floating* dst
+    for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+        src = &input[p, 0]
+        idx = &indices[p, 0]
+        dst = &output[p, 0]
+        for i in range(out_plane):
+            dst[i] = 0
+        for i in range(in_plane):
+            dst[idx[i]] = src[i]
+
+
+def gather_planes(const floating[:, ::1] source, const int64_t[:, ::1] indices,
+                  floating[:, ::1] output, int num_threads):
+    """output[p, i] = source[p, indices[p, i]] (the backward of max unpooling)."""
+    cdef Py_ssize_t planes = output.shape[0], out_plane = output.shape[1]
+    cdef Py_ssize_t p, i
+    cdef const floating* src
+    cdef const int64_t* idx
+    cdef floating* dst
+    for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+        src = &source[p, 0]
+        idx = &indices[p, 0]
+        dst = &output[p, 0]
+        for i in range(out_plane):
+            dst[i] = src[idx[i]]
+
+
+def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int in_h, int in_w,
+                     const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] divisor_d,
+                     const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] divisor_h,
+                     const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] divisor_w,
+                     double divisor_override, int num_threads):
+    """output[p, o] = sum over the window of o / divisor (accumulated in double)."""
+    cdef Py_ssize_t planes = input.shape[0]
+    cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
+    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row, o
+    cdef double total, divisor
+    cdef const floating* src
+    cdef floating* dst
+    for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+        src = &input[p, 0]
+        dst = &output[p, 0]
+        o = 0
+        for od in range(out_d):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    total = 0
+                    for jd in range(count_d[od]):
+                        for jh in range(count_h[oh]):
+                            row = ((begin_d[od] + jd) * in_h + begin_h[oh] + jh) * in_w + begin_w[ow]
+                            for jw in range(count_w[ow]):
+                                total = total + src[row + jw]
+                    if divisor_override > 0:
+                        divisor = divisor_override
+                    else:
+                        divisor = divisor_d[od] * divisor_h[oh] * divisor_w[ow]
+                    dst[o] = <floating>(total / divisor)
+                    o = o + 1
+
+
+def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_input,
+                      int in_h, int in_w,
+                      const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] divisor_d,
+                      const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] divisor_h,
+                      const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] divisor_w,
+                      double divisor_override, int num_threads):
+    """grad_input[p] = 0, then every window adds grad_output[p, o] / divisor to its elements."""
+    cdef Py_ssize_t planes = grad_input.shape[0], in_plane = grad_input.shape[1]
+    cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
+    cdef Py_ssize_t p, i, od, oh, ow, jd, jh, jw, row, o
+    cdef floating share
+    cdef double divisor
+    cdef const floating* g
+    cdef floating* dst
+    for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+        g = &grad_output[p, 0]
+        dst = &grad_input[p, 0]
+        for i in range(in_plane):
+            dst[i] = 0
+        o = 0
+        for od in range(out_d):
+            for oh in range(out_h):
+                for ow in range(out_w):
+                    if divisor_override > 0:
+                        divisor = divisor_override
+                    else:
+                        divisor = divisor_d[od] * divisor_h[oh] * divisor_w[ow]
+                    share = <floating>(g[o] / divisor)
+                    for jd in range(count_d[od]):
+                        for jh in range(count_h[oh]):
+                            row = ((begin_d[od] + jd) * in_h + begin_h[oh] + jh) * in_w + begin_w[ow]
+                            for jw in range(count_w[ow]):
+                                dst[row + jw] = dst[row + jw] + share
+                    o = o + 1

@@ -1,0 +1,52 @@
+"""Typed boundary to the batch-norm kernels (minigrad._C.batchnorm).
+
+Inputs arrive as (N, C, L) arrays (L = product of the spatial sizes; the
+ops reshape). Per-channel vectors (mean, variance, weight, bias) travel as
+float64 so that the statistics keep double precision whatever the input's
+dtype. Layer, group and instance norm use the same kernels on a
+(1, rows, row_length) view: each row is one "channel".
+"""
+import numpy as np
+
+from minigrad._C import batchnorm as _kernel
+from minigrad.kernels.threads import get_num_threads
+
+
+def _channel_vector(values, channels, fill):
+    if values is None:
+        return np.full(channels, fill, dtype=np.float64)
+    return np.ascontiguousarray(values, dtype=np.float64).reshape(channels)
+
+
+def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
+    """Normalise (N, C, L) `input` per channel; returns (output, mean, var, invstd).
+
+    mean and var None: training mode, the batch statistics (biased variance)
+    are computed in the kernel. Otherwise they are used as given (eval mode).
+    """
+    if input.dtype not in (np.float32, np.float64):
+        raise TypeError(f"batch_norm: expected a float32 or float64 input, got {input.dtype}")
+    input = np.ascontiguousarray(input)
+    channels = input.shape[1]
+    training = mean is None
+    mean = np.empty(channels) if training else _channel_vector(mean, channels, 0.0).copy()
+    var = np.empty(channels) if training else _channel_vector(var, channels, 1.0).copy()
+    output = np.empty_like(input)
+    _kernel.batch_norm_forward(input, output, mean, var, _channel_vector(weight, channels, 1.0),
+                               _channel_vector(bias, channels, 0.0), float(eps), training,
+                               get_num_threads())
+    invstd = 1.0 / np.sqrt(var + eps)
+    return output, mean, var, invstd
+
+
+def batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input=True):
+    """Closed-form backward; returns (grad_input or None, grad_weight, grad_bias) (float64 vectors)."""
+    grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
+    channels = input.shape[1]
+    grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
+    grad_weight = np.empty(channels)
+    grad_bias = np.empty(channels)
+    _kernel.batch_norm_backward(grad_output, np.ascontiguousarray(input), mean, invstd,
+                                _channel_vector(weight, channels, 1.0), grad_input, grad_weight,
+                                grad_bias, bool(training), bool(compute_grad_input), get_num_threads())
+    return (grad_input if compute_grad_input else None), grad_weight, grad_bias

@@ -1,0 +1,200 @@
+"""Typed boundary to the pooling kernels (minigrad._C.pooling).
+
+The ops in minigrad/ops/pooling.py have already validated their arguments
+and viewed the input as planes: every array here is (P, D, H, W), P = N*C,
+with D = 1 for 2-d pooling and D = H = 1 for 1-d pooling. This module turns
+kernel_size / stride / padding / dilation (or adaptive bin edges) into
+per-dimension window tables, makes arrays contiguous, allocates outputs and
+calls the kernels with the current thread count.
+
+A window table for one spatial dimension says, for each output position o,
+which input positions its window reads: begin[o] + j * dilation for
+j < count[o]. Padding is never read: for max pooling it is -inf (it never
+wins), for average pooling it is 0 (it only changes the divisor).
+"""
+import numpy as np
+
+from minigrad._C import pooling as _kernel
+from minigrad.kernels.threads import get_num_threads
+
+
+# ---------------------------------------------------------------- window tables
+def pool_output_size(in_size, kernel, stride, padding, dilation, ceil_mode):
+    """PyTorch's pooling output size along one dimension.
+
+    out = floor((in + 2*padding - dilation*(kernel-1) - 1 [+ stride-1 if ceil_mode]) / stride) + 1,
+    and with ceil_mode the last window must start inside the input or the left padding.
+    """
+    span = in_size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= in_size + padding:
+        out -= 1
+    return out
+
+
+def max_windows(in_size, out_size, kernel, stride, padding, dilation):
+    """begin, count of the in-bounds taps start + j*dilation (j < kernel) of each window."""
+    start = np.arange(out_size, dtype=np.int64) * stride - padding
+    first_tap = np.where(start < 0, (-start + dilation - 1) // dilation, 0)
+    last_tap = np.minimum(kernel - 1, (in_size - 1 - start) // dilation)
+    count = np.maximum(last_tap - first_tap + 1, 0)
+    return start + first_tap * dilation, count
+
+
+def avg_windows(in_size, out_size, kernel, stride, padding, count_include_pad):
+    """begin, count, divisor of each window (PyTorch's avg_pool rule).
+
+    The padded window is [start, min(start + kernel, in + padding)); its
+    length is the divisor with count_include_pad, otherwise the number of
+    elements inside the input is.
+    """
+    start = np.arange(out_size, dtype=np.int64) * stride - padding
+    end = np.minimum(start + kernel, in_size + padding)
+    padded_length = end - start
+    begin, end = np.maximum(start, 0), np.minimum(end, in_size)
+    count = end - begin
+    divisor = padded_length if count_include_pad else count
+    return begin, count, divisor.astype(np.float64)
+
+
+def adaptive_windows(in_size, out_size):
+    """PyTorch's adaptive bins: [floor(o*in/out), ceil((o+1)*in/out))."""
+    o = np.arange(out_size, dtype=np.int64)
+    begin = (o * in_size) // out_size
+    end = -((-(o + 1) * in_size) // out_size)
+    count = end - begin
+    return begin, count, count.astype(np.float64)
+
+
+# ---------------------------------------------------------------- helpers
+def _planes(array):
+    """(P, D, H, W) -> contiguous (P, D*H*W) (a view when `array` is contiguous)."""
+    return np.ascontiguousarray(array).reshape(array.shape[0], int(np.prod(array.shape[1:])))
+
+
+def _check_float(array, name):
+    if array.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name}: expected a float32 or float64 input, got {array.dtype}")
+
+
+def _table_args(tables):
+    """[(begin, count, extra), ...] for (D, H, W) -> flat argument list, int64 contiguous."""
+    args = []
+    for table in tables:
+        args.append(np.ascontiguousarray(table[0], dtype=np.int64))
+        args.append(np.ascontiguousarray(table[1], dtype=np.int64))
+        args.append(table[2])
+    return args
+
+
+# ---------------------------------------------------------------- max pooling
+def max_pool(input, output_size, kernel_size, stride, padding, dilation):
+    """(P, D, H, W) -> output (P, oD, oH, oW), indices (int64, flat positions in the input plane)."""
+    _check_float(input, "max_pool")
+    tables = [max_windows(n, o, k, s, p, d) + (d,)
+              for n, o, k, s, p, d in zip(input.shape[1:], output_size, kernel_size, stride,
+                                           padding, dilation)]
+    return _max_over_windows(input, output_size, tables)
+
+
+def adaptive_max_pool(input, output_size):
+    """(P, D, H, W) -> output (P, oD, oH, oW), indices, over PyTorch's adaptive bins."""
+    _check_float(input, "adaptive_max_pool")
+    tables = [adaptive_windows(n, o)[:2] + (1,) for n, o in zip(input.shape[1:], output_size)]
+    return _max_over_windows(input, output_size, tables)
+
+
+def _max_over_windows(input, output_size, tables):
+    planes = input.shape[0]
+    output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
+    indices = np.empty((planes,) + tuple(output_size), dtype=np.int64)
+    _kernel.max_pool_forward(_planes(input), _planes(output), _planes(indices),
+                             input.shape[2], input.shape[3], *_table_args(tables),
+                             get_num_threads())
+    return output, indices
+
+
+def max_pool_backward(grad_output, indices, input_shape):
+    """Route each output gradient to its argmax: one writer per plane, race-free."""
+    grad_input = np.empty(input_shape, dtype=grad_output.dtype)
+    _kernel.scatter_add_planes(_planes(grad_output), _planes(indices), _planes(grad_input),
+                               get_num_threads())
+    return grad_input
+
+
+# ---------------------------------------------------------------- average pooling
+def _avg_tables(input_shape, output_size, kernel_size, stride, padding, count_include_pad):
+    return [avg_windows(n, o, k, s, p, count_include_pad)
+            for n, o, k, s, p in zip(input_shape[1:], output_size, kernel_size, stride, padding)]
+
+
+def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad, divisor_override):
+    """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor."""
+    _check_float(input, "avg_pool")
+    tables = _avg_tables(input.shape, output_size, kernel_size, stride, padding, count_include_pad)
+    return _average_over_windows(input, output_size, tables, divisor_override or 0)
+
+
+def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, count_include_pad,
+                      divisor_override):
+    tables = _avg_tables(input_shape, grad_output.shape[1:], kernel_size, stride, padding,
+                         count_include_pad)
+    return _spread_over_windows(grad_output, input_shape, tables, divisor_override or 0)
+
+
+def adaptive_avg_pool(input, output_size):
+    _check_float(input, "adaptive_avg_pool")
+    tables = [adaptive_windows(n, o) for n, o in zip(input.shape[1:], output_size)]
+    return _average_over_windows(input, output_size, tables, 0)
+
+
+def adaptive_avg_pool_backward(grad_output, input_shape):
+    tables = [adaptive_windows(n, o) for n, o in zip(input_shape[1:], grad_output.shape[1:])]
+    return _spread_over_windows(grad_output, input_shape, tables, 0)
+
+
+def _average_over_windows(input, output_size, tables, divisor_override):
+    planes = input.shape[0]
+    output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
+    _kernel.avg_pool_forward(_planes(input), _planes(output), input.shape[2], input.shape[3],
+                             *_table_args(tables), float(divisor_override), get_num_threads())
+    return output
+
+
+def _spread_over_windows(grad_output, input_shape, tables, divisor_override):
+    grad_input = np.empty(input_shape, dtype=grad_output.dtype)
+    _kernel.avg_pool_backward(_planes(grad_output), _planes(grad_input), input_shape[2],
+                              input_shape[3], *_table_args(tables), float(divisor_override),
+                              get_num_threads())
+    return grad_input
+
+
+# ---------------------------------------------------------------- unpooling
+def check_unpool_indices(indices, plane_size):
+    """IndexError unless every index lies in [0, plane_size): checked before any write."""
+    if indices.size == 0:
+        return
+    low, high = int(indices.min()), int(indices.max())
+    if low < 0 or high >= plane_size:
+        bad = low if low < 0 else high
+        raise IndexError(f"max_unpool: index {bad} is out of range for an output plane of "
+                         f"{plane_size} elements (expected 0 <= index < {plane_size})")
+
+
+def max_unpool(input, indices, output_size):
+    """(P, D, H, W) values and indices -> (P, oD, oH, oW) zeros with the values at their indices."""
+    _check_float(input, "max_unpool")
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    check_unpool_indices(indices, int(np.prod(output_size)))
+    output = np.empty((input.shape[0],) + tuple(output_size), dtype=input.dtype)
+    _kernel.scatter_planes(_planes(input), _planes(indices), _planes(output),
+                           get_num_threads())
+    return output
+
+
+def max_unpool_backward(grad_output, indices):
+    """grad_input[p, i] = grad_output[p, indices[p, i]]."""
+    grad_input = np.empty(indices.shape, dtype=grad_output.dtype)
+    _kernel.gather_planes(_planes(grad_output), _planes(indices),
+                          _planes(grad_input), get_num_threads())
+    return grad_input

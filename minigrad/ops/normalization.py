@@ -1,0 +1,202 @@
+"""Normalisation: batch_norm, layer_norm, group_norm, instance_norm.
+
+All four normalise groups of elements to zero mean and unit variance,
+
+    xhat = (x - mean) / sqrt(var + eps)        (var: biased, divides by the count)
+    y    = xhat * weight + bias
+
+and differ only in which elements form a group:
+
+    batch_norm      per channel, over (N, *spatial)       x viewed as (N, C, L)
+    instance_norm   per (image, channel), over spatial     x viewed as (1, N*C, L)
+    group_norm      per (image, group), over (C/G, *sp)    x viewed as (1, N*G, C/G*L)
+    layer_norm      per row, over normalized_shape         x viewed as (1, rows, M)
+
+so one compiled kernel pair (minigrad/kernels/batchnorm.py) serves all of
+them. Its backward is the closed form, per group of M elements:
+
+    grad_x = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))
+    grad_weight = sum(g * xhat),  grad_bias = sum(g)
+
+Layer and group norm apply their affine (per element / per channel) with
+ordinary broadcasting ops, so autograd differentiates it.
+"""
+import numpy as np
+
+from minigrad.autograd import Function
+from minigrad.kernels import batchnorm as kernels
+from minigrad.tensor import Tensor
+
+
+class BatchNorm(Function):
+    """Per-channel normalisation of (N, C, L); updates the running statistics in training."""
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
+        shape = input.shape
+        x = input.reshape(shape[0], shape[1], -1)  # (N, C, L)
+        if training:
+            output, mean, var, invstd = kernels.batch_norm_forward(x, weight, bias, eps)
+            if running_mean is not None:
+                count = x.shape[0] * x.shape[2]
+                # running = (1 - momentum) * running + momentum * batch, unbiased variance.
+                running_mean *= 1 - momentum
+                running_mean += (momentum * mean).astype(running_mean.dtype)
+                running_var *= 1 - momentum
+                running_var += (momentum * var * count / (count - 1)).astype(running_var.dtype)
+        else:
+            output, mean, var, invstd = kernels.batch_norm_forward(x, weight, bias, eps,
+                                                                   running_mean, running_var)
+        ctx.save_for_backward(x, mean, invstd, weight)
+        ctx.training, ctx.shape = training, shape
+        return output.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, mean, invstd, weight = ctx.saved_tensors
+        needs_input, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        grad_input, grad_weight, grad_bias = kernels.batch_norm_backward(
+            grad_output.reshape(x.shape), x, mean, invstd, weight, ctx.training, needs_input)
+        if needs_input:
+            grad_input = grad_input.reshape(ctx.shape)
+        grad_weight = grad_weight.astype(weight.dtype) if needs_weight else None
+        grad_bias = grad_bias.astype(x.dtype) if needs_bias else None
+        return grad_input, grad_weight, grad_bias, None, None, None, None, None
+
+
+def _check_input(input, op, min_dim):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{op}: expected a float32 or float64 input, got {input.dtype}")
+    if input.ndim < min_dim:
+        raise ValueError(f"{op}: expected an input with at least {min_dim} dimensions, got shape "
+                         f"{tuple(input.shape)}")
+
+
+def _check_vector(value, name, op, length, allow_none=True):
+    if value is None:
+        if allow_none:
+            return
+        raise ValueError(f"{op}: {name} is required here")
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(value).__name__}")
+    if value.numel() != length or value.ndim != 1:
+        raise ValueError(f"{op}: {name} should contain {length} elements (one per channel), "
+                         f"got shape {tuple(value.shape)}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+
+    training=True normalises with the batch's mean and biased variance and,
+    when running_mean / running_var are given, updates them in place:
+    running = (1 - momentum) * running + momentum * batch_statistic (the
+    unbiased variance for running_var). training=False uses the running
+    statistics.
+    """
+    op = "batch_norm"
+    _check_input(input, op, 2)
+    channels = input.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        _check_vector(value, name, op, channels)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: give both running_mean and running_var, or neither")
+    if not training and running_mean is None:
+        raise ValueError(f"{op}: running_mean and running_var are required when training=False")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise TypeError(f"{op}: momentum must be a float, got {momentum!r}")
+    if training:
+        count = input.numel() // max(channels, 1)
+        if count <= 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
+                             f"size {tuple(input.shape)}")
+    return BatchNorm.apply(input, weight, bias,
+                           None if running_mean is None else running_mean.data,
+                           None if running_var is None else running_var.data,
+                           bool(training), float(momentum), float(eps))
+
+
+def _normalize_rows(x, rows, eps):
+    """(rows, M) view of `x` normalised per row, no affine: batch norm of (1, rows, M)."""
+    flat = x.reshape(1, rows, x.numel() // rows)
+    return BatchNorm.apply(flat, None, None, None, None, True, 0.0, float(eps)).reshape(*x.shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last len(normalized_shape) dimensions; affine per element."""
+    op = "layer_norm"
+    _check_input(input, op, 1)
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(int(s) for s in normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or k > input.ndim:
+        raise ValueError(f"{op}: normalized_shape {normalized_shape} must match the last dimensions "
+                         f"of the input, got input shape {tuple(input.shape)}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != normalized_shape:
+            raise ValueError(f"{op}: {name} must have shape {normalized_shape}, got "
+                             f"{tuple(value.shape)}")
+    size = int(np.prod(normalized_shape))
+    rows = input.numel() // size if size else 0
+    output = _normalize_rows(input, rows, eps)
+    if weight is not None:
+        output = output * weight
+    if bias is not None:
+        output = output + bias
+    return output
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise (N, C, *) over groups of C/num_groups channels; affine per channel."""
+    op = "group_norm"
+    _check_input(input, op, 2)
+    channels = input.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) or num_groups < 1 \
+            or channels % num_groups:
+        raise ValueError(f"{op}: num_groups must be a positive divisor of the number of channels "
+                         f"({channels}), got {num_groups!r}")
+    _check_vector(weight, "weight", op, channels)
+    _check_vector(bias, "bias", op, channels)
+    output = _normalize_rows(input, input.shape[0] * int(num_groups), eps)
+    per_channel = (channels,) + (1,) * (input.ndim - 2)  # broadcasts over (N, C, *spatial)
+    if weight is not None:
+        output = output * weight.reshape(*per_channel)
+    if bias is not None:
+        output = output + bias.reshape(*per_channel)
+    return output
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Normalise each (image, channel) plane of (N, C, *) over its spatial elements.
+
+    As in PyTorch, this is batch_norm of the (1, N*C, *) view with the
+    per-channel parameters repeated N times; the running statistics (if
+    given) are updated with the batch statistics averaged over the images.
+    """
+    op = "instance_norm"
+    _check_input(input, op, 3)
+    n, channels = input.shape[0], input.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        _check_vector(value, name, op, channels)
+    if not use_input_stats and running_mean is None:
+        raise ValueError(f"{op}: running_mean and running_var are required when use_input_stats=False")
+
+    def repeat(vector):  # (C,) -> (N*C,), differentiable
+        return None if vector is None else vector.reshape(1, channels).expand(n, channels).reshape(n * channels)
+
+    def repeat_stat(vector):
+        return None if vector is None else Tensor._make(np.tile(vector.data, n), False, None)
+
+    repeated_mean, repeated_var = repeat_stat(running_mean), repeat_stat(running_var)
+    output = batch_norm(input.reshape(1, n * channels, *input.shape[2:]), repeated_mean,
+                        repeated_var, repeat(weight), repeat(bias), use_input_stats, momentum, eps)
+    if use_input_stats and running_mean is not None:
+        running_mean.data[...] = repeated_mean.data.reshape(n, channels).mean(axis=0)
+        running_var.data[...] = repeated_var.data.reshape(n, channels).mean(axis=0)
+    return output.reshape(*input.shape)

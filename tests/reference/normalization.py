@@ -1,0 +1,81 @@
+"""Readable NumPy references for normalisation (the specification of csrc/batchnorm.pyx).
+
+Every norm is "normalise over some axes, then scale and shift":
+    xhat = (x - mean) / sqrt(var + eps)       (biased variance)
+and the closed-form backward over the M elements of each group:
+    grad_x = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)),  gh = grad wrt xhat
+"""
+import numpy as np
+
+
+def normalize(x, axes, eps):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    invstd = 1.0 / np.sqrt(var + eps)
+    return (x - mean) * invstd, invstd
+
+
+def normalize_backward(grad_xhat, xhat, invstd, axes):
+    return invstd * (grad_xhat - grad_xhat.mean(axis=axes, keepdims=True)
+                     - xhat * (grad_xhat * xhat).mean(axis=axes, keepdims=True))
+
+
+def _channel_shape(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def batch_norm(x, weight, bias, eps=1e-5):
+    """Training mode: statistics per channel over (N, *spatial). Returns (y, cache)."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    xhat, invstd = normalize(x, axes, eps)
+    y = xhat * weight.reshape(_channel_shape(x)) + bias.reshape(_channel_shape(x))
+    return y, (xhat, invstd, weight, axes)
+
+
+def batch_norm_backward(grad_y, cache):
+    xhat, invstd, weight, axes = cache
+    grad_x = normalize_backward(grad_y * weight.reshape(_channel_shape(xhat)), xhat, invstd, axes)
+    return grad_x, (grad_y * xhat).sum(axis=axes), grad_y.sum(axis=axes)
+
+
+def batch_norm_eval(x, running_mean, running_var, weight, bias, eps=1e-5):
+    shape = _channel_shape(x)
+    return ((x - running_mean.reshape(shape)) / np.sqrt(running_var.reshape(shape) + eps)
+            * weight.reshape(shape) + bias.reshape(shape))
+
+
+def layer_norm(x, normalized_shape, weight, bias, eps=1e-5):
+    axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
+    xhat, invstd = normalize(x, axes, eps)
+    return xhat * weight + bias, (xhat, invstd, weight, axes)
+
+
+def layer_norm_backward(grad_y, cache):
+    xhat, invstd, weight, axes = cache
+    lead = tuple(range(xhat.ndim - len(axes)))
+    grad_x = normalize_backward(grad_y * weight, xhat, invstd, axes)
+    return grad_x, (grad_y * xhat).sum(axis=lead), grad_y.sum(axis=lead)
+
+
+def group_norm(x, num_groups, weight, bias, eps=1e-5):
+    n = x.shape[0]
+    grouped = x.reshape(n, num_groups, -1)                    # (N, G, C/G * spatial)
+    xhat, invstd = normalize(grouped, (2,), eps)
+    xhat = xhat.reshape(x.shape)
+    y = xhat * weight.reshape(_channel_shape(x)) + bias.reshape(_channel_shape(x))
+    return y, (xhat, invstd, weight, num_groups)
+
+
+def group_norm_backward(grad_y, cache):
+    xhat, invstd, weight, num_groups = cache
+    n = xhat.shape[0]
+    grad_xhat = (grad_y * weight.reshape(_channel_shape(xhat))).reshape(n, num_groups, -1)
+    grad_x = normalize_backward(grad_xhat, xhat.reshape(n, num_groups, -1), invstd, (2,))
+    axes = (0,) + tuple(range(2, xhat.ndim))
+    return grad_x.reshape(xhat.shape), (grad_y * xhat).sum(axis=axes), grad_y.sum(axis=axes)
+
+
+def instance_norm(x, weight, bias, eps=1e-5):
+    axes = tuple(range(2, x.ndim))
+    xhat, _ = normalize(x, axes, eps)
+    return xhat * weight.reshape(_channel_shape(x)) + bias.reshape(_channel_shape(x))

@@ -1,0 +1,190 @@
+"""batch/layer/group/instance norm against the NumPy references, running statistics,
+gradcheck, thread determinism, numerical stability, validation."""
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import gradcheck
+from reference import normalization as ref
+
+SHAPES = [(16, 5), (4, 3, 7), (3, 4, 5, 6), (2, 3, 3, 4, 5)]
+
+
+@pytest.fixture
+def threads():
+    before = minigrad.get_num_threads()
+    yield minigrad.set_num_threads
+    minigrad.set_num_threads(before)
+
+
+def leaf(array):
+    return minigrad.tensor(array, requires_grad=True)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_batch_norm_training_matches_reference(shape):
+    rng = np.random.default_rng(len(shape))
+    channels = shape[1]
+    x = rng.standard_normal(shape) * 3 + 2
+    w, b = rng.standard_normal(channels), rng.standard_normal(channels)
+    xt, wt, bt = leaf(x), leaf(w), leaf(b)
+    out = F.batch_norm(xt, None, None, wt, bt, training=True)
+    expected, cache = ref.batch_norm(x, w, b)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    grad = rng.standard_normal(shape)
+    out.backward(grad)
+    grad_x, grad_w, grad_b = ref.batch_norm_backward(grad, cache)
+    np.testing.assert_allclose(xt.grad.data, grad_x, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wt.grad.data, grad_w, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bt.grad.data, grad_b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_batch_norm_eval_uses_running_stats(shape):
+    rng = np.random.default_rng(10 + len(shape))
+    channels = shape[1]
+    x = rng.standard_normal(shape)
+    w, b = rng.standard_normal(channels), rng.standard_normal(channels)
+    mean, var = rng.standard_normal(channels), rng.random(channels) + 0.5
+    running_mean, running_var = minigrad.tensor(mean.copy()), minigrad.tensor(var.copy())
+    out = F.batch_norm(minigrad.tensor(x), running_mean, running_var, minigrad.tensor(w),
+                       minigrad.tensor(b), training=False)
+    np.testing.assert_allclose(out.data, ref.batch_norm_eval(x, mean, var, w, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(running_mean.data, mean)  # untouched in eval mode
+    xt, wt, bt = leaf(x[:2]), leaf(w), leaf(b)
+    assert gradcheck(lambda a, c, d: F.batch_norm(a, running_mean, running_var, c, d), (xt, wt, bt))
+
+
+def test_running_statistics_after_several_steps():
+    rng = np.random.default_rng(3)
+    channels, momentum = 4, 0.3
+    running_mean, running_var = minigrad.zeros(channels), minigrad.ones(channels)
+    mean_array, var_array = running_mean.data, running_var.data
+    expected_mean, expected_var = np.zeros(channels), np.ones(channels)
+    for step in range(5):
+        x = (rng.standard_normal((8, channels, 3, 3)) * (step + 1) + step).astype(np.float32)
+        F.batch_norm(minigrad.tensor(x), running_mean, running_var, training=True, momentum=momentum)
+        batch = x.astype(np.float64)
+        batch_mean = batch.mean(axis=(0, 2, 3))
+        batch_var = batch.var(axis=(0, 2, 3), ddof=1)  # unbiased, as PyTorch
+        expected_mean = (1 - momentum) * expected_mean + momentum * batch_mean
+        expected_var = (1 - momentum) * expected_var + momentum * batch_var
+    assert running_mean.data is mean_array and running_var.data is var_array  # updated in place
+    assert running_mean.dtype == np.float32
+    np.testing.assert_allclose(running_mean.data, expected_mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(running_var.data, expected_var, rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm_gradcheck():
+    rng = np.random.default_rng(4)
+    for shape in [(5, 3), (3, 2, 4), (2, 3, 3, 2)]:
+        x, w, b = (leaf(rng.standard_normal(shape)), leaf(rng.standard_normal(shape[1])),
+                   leaf(rng.standard_normal(shape[1])))
+        assert gradcheck(lambda a, c, d: F.batch_norm(a, None, None, c, d, training=True), (x, w, b))
+    assert gradcheck(lambda a: F.batch_norm(a, None, None, training=True), (x,))
+
+
+def test_batch_norm_float32_stable_with_large_offset():
+    # E[x^2] - E[x]^2 in float32 would lose every digit here
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((64, 3, 8, 8)) * 0.01 + 1000.0).astype(np.float32)
+    out = F.batch_norm(minigrad.tensor(x), None, None, training=True)
+    expected, _ = ref.batch_norm(x.astype(np.float64), np.ones(3), np.zeros(3))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(64, 5, 9, 11), (3, 7, 70, 70), (300, 6)])
+def test_batch_norm_one_and_two_threads_bitwise_identical(shape, threads):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal(shape).astype(np.float32) + 3
+    grad = rng.standard_normal(shape).astype(np.float32)
+    channels = shape[1]
+    results = []
+    for n in (1, 2):
+        threads(n)
+        xt, wt, bt = leaf(x), leaf(np.linspace(0.5, 2, channels, dtype=np.float32)), \
+            leaf(np.zeros(channels, np.float32))
+        running_mean, running_var = minigrad.zeros(channels), minigrad.ones(channels)
+        out = F.batch_norm(xt, running_mean, running_var, wt, bt, training=True)
+        out.backward(grad)
+        results.append([a.tobytes() for a in (out.data, xt.grad.data, wt.grad.data, bt.grad.data,
+                                              running_mean.data, running_var.data)])
+    assert results[0] == results[1]
+
+
+def test_layer_norm_matches_reference():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4, 5, 6)) * 2 + 1
+    for normalized_shape in [(6,), (5, 6), (4, 5, 6)]:
+        w, b = rng.standard_normal(normalized_shape), rng.standard_normal(normalized_shape)
+        xt, wt, bt = leaf(x), leaf(w), leaf(b)
+        out = F.layer_norm(xt, normalized_shape, wt, bt)
+        expected, cache = ref.layer_norm(x, normalized_shape, w, b)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+        grad = rng.standard_normal(x.shape)
+        out.backward(grad)
+        for got, want in zip((xt.grad, wt.grad, bt.grad), ref.layer_norm_backward(grad, cache)):
+            np.testing.assert_allclose(got.data, want, rtol=1e-9, atol=1e-11)
+    small = leaf(rng.standard_normal((3, 5)))
+    assert gradcheck(lambda a, c, d: F.layer_norm(a, 5, c, d),
+                     (small, leaf(rng.standard_normal(5)), leaf(rng.standard_normal(5))))
+    assert gradcheck(lambda a: F.layer_norm(a, (5,)), (small,))
+
+
+def test_group_norm_matches_reference():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 6, 4, 5))
+    for groups in (1, 2, 3, 6):
+        w, b = rng.standard_normal(6), rng.standard_normal(6)
+        xt, wt, bt = leaf(x), leaf(w), leaf(b)
+        out = F.group_norm(xt, groups, wt, bt)
+        expected, cache = ref.group_norm(x, groups, w, b)
+        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+        grad = rng.standard_normal(x.shape)
+        out.backward(grad)
+        for got, want in zip((xt.grad, wt.grad, bt.grad), ref.group_norm_backward(grad, cache)):
+            np.testing.assert_allclose(got.data, want, rtol=1e-9, atol=1e-11)
+    small = leaf(rng.standard_normal((2, 4, 3)))
+    assert gradcheck(lambda a, c, d: F.group_norm(a, 2, c, d),
+                     (small, leaf(rng.standard_normal(4)), leaf(rng.standard_normal(4))))
+
+
+def test_instance_norm_matches_reference_and_updates_running_stats():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((3, 4, 5, 6)) * 2 + 1
+    w, b = rng.standard_normal(4), rng.standard_normal(4)
+    running_mean, running_var = minigrad.zeros(4, dtype=minigrad.float64), minigrad.ones(4, dtype=minigrad.float64)
+    out = F.instance_norm(minigrad.tensor(x), running_mean, running_var, minigrad.tensor(w),
+                          minigrad.tensor(b), momentum=0.5)
+    np.testing.assert_allclose(out.data, ref.instance_norm(x, w, b), rtol=1e-10, atol=1e-12)
+    # running stats: batch statistics per instance, averaged over the images
+    np.testing.assert_allclose(running_mean.data, 0.5 * x.mean(axis=(2, 3)).mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(running_var.data,
+                               0.5 + 0.5 * x.var(axis=(2, 3), ddof=1).mean(axis=0), rtol=1e-12)
+    small = leaf(rng.standard_normal((2, 3, 4)))
+    assert gradcheck(lambda a, c, d: F.instance_norm(a, weight=c, bias=d),
+                     (small, leaf(rng.standard_normal(3)), leaf(rng.standard_normal(3))))
+    evaluated = F.instance_norm(minigrad.tensor(x), running_mean, running_var, use_input_stats=False)
+    np.testing.assert_allclose(evaluated.data,
+                               ref.batch_norm_eval(x, running_mean.data, running_var.data,
+                                                   np.ones(4), np.zeros(4)), rtol=1e-10)
+
+
+def test_validation_errors():
+    x = minigrad.randn(4, 3, 5)
+    with pytest.raises(ValueError, match="running_mean should contain 3"):
+        F.batch_norm(x, minigrad.zeros(4), minigrad.ones(4), training=True)
+    with pytest.raises(ValueError, match="weight should contain 3"):
+        F.batch_norm(x, None, None, minigrad.ones(2), training=True)
+    with pytest.raises(ValueError, match="required when training=False"):
+        F.batch_norm(x, None, None)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(minigrad.randn(1, 3), None, None, training=True)
+    with pytest.raises(ValueError, match="normalized_shape"):
+        F.layer_norm(x, (4,))
+    with pytest.raises(ValueError, match="num_groups"):
+        F.group_norm(x, 2)
+    with pytest.raises(ValueError, match="at least 3 dimensions"):
+        F.instance_norm(minigrad.randn(4, 3))

@@ -1,0 +1,286 @@
+"""Pooling ops against the NumPy references, gradcheck, thread determinism, validation."""
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import gradcheck
+from reference import pooling as ref
+
+MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
+AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+@pytest.fixture
+def threads():
+    """Set the thread count inside a test; restored afterwards."""
+    before = minigrad.get_num_threads()
+    yield minigrad.set_num_threads
+    minigrad.set_num_threads(before)
+
+
+def random_config(rng, n, with_dilation):
+    """A random valid pooling configuration for n spatial dimensions."""
+    while True:
+        kernel = tuple(int(k) for k in rng.integers(1, 5, n))
+        stride = tuple(int(s) for s in rng.integers(1, 4, n))
+        padding = tuple(int(rng.integers(0, k // 2 + 1)) for k in kernel)
+        dilation = tuple(int(d) for d in rng.integers(1, 3, n)) if with_dilation else (1,) * n
+        ceil_mode = bool(rng.integers(0, 2))
+        spatial = tuple(int(s) for s in rng.integers(4 if n == 3 else 5, 8 if n == 3 else 13, n))
+        outs = [ref.output_size(i, k, s, p, d, ceil_mode)
+                for i, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)]
+        if min(outs) >= 1:
+            return spatial, dict(kernel_size=kernel, stride=stride, padding=padding,
+                                 dilation=dilation, ceil_mode=ceil_mode)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("trial", range(6))
+def test_max_pool_matches_reference(n, trial):
+    rng = np.random.default_rng(100 * n + trial)
+    spatial, config = random_config(rng, n, with_dilation=True)
+    x = rng.standard_normal((2, 3) + spatial)
+    xt = minigrad.tensor(x, requires_grad=True)
+    out, indices = MAX_POOL[n](xt, return_indices=True, **config)
+    expected, expected_indices = ref.max_pool(x, config["kernel_size"], config["stride"],
+                                              config["padding"], config["dilation"], config["ceil_mode"])
+    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(indices.data, expected_indices)
+    assert indices.dtype == np.int64
+    grad = rng.standard_normal(out.shape)
+    out.backward(grad)
+    np.testing.assert_allclose(xt.grad.data, ref.max_pool_backward(grad, expected_indices, x.shape),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("trial", range(6))
+def test_avg_pool_matches_reference(n, trial):
+    rng = np.random.default_rng(200 * n + trial)
+    spatial, config = random_config(rng, n, with_dilation=False)
+    del config["dilation"]
+    config["count_include_pad"] = bool(rng.integers(0, 2))
+    if n > 1 and rng.integers(0, 3) == 0:
+        config["divisor_override"] = int(rng.integers(1, 7))
+    x = rng.standard_normal((2, 3) + spatial)
+    out = AVG_POOL[n](minigrad.tensor(x), **config)
+    expected = ref.avg_pool(x, config["kernel_size"], config["stride"], config["padding"],
+                            config["ceil_mode"], config["count_include_pad"],
+                            config.get("divisor_override"))
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("trial", range(4))
+def test_pool2d_gradcheck(trial):
+    rng = np.random.default_rng(300 + trial)
+    spatial, config = random_config(rng, 2, with_dilation=True)
+    x = minigrad.tensor(rng.standard_normal((1, 2) + spatial[:1] + (min(spatial[1], 7),)),
+                        requires_grad=True)
+    try:
+        MAX_POOL[2](x, **config)
+    except ValueError:
+        pytest.skip("configuration too large for the trimmed input")
+    assert gradcheck(lambda t: F.max_pool2d(t, **config), (x,))
+    avg_config = dict(config, count_include_pad=bool(trial % 2),
+                      divisor_override=3 if trial == 2 else None)
+    del avg_config["dilation"]
+    assert gradcheck(lambda t: F.avg_pool2d(t, **avg_config), (x,))
+
+
+def test_pool1d_and_3d_gradcheck():
+    rng = np.random.default_rng(5)
+    x1 = minigrad.tensor(rng.standard_normal((2, 2, 9)), requires_grad=True)
+    assert gradcheck(lambda t: F.max_pool1d(t, 3, 2, 1, ceil_mode=True), (x1,))
+    assert gradcheck(lambda t: F.avg_pool1d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False), (x1,))
+    x3 = minigrad.tensor(rng.standard_normal((1, 2, 4, 5, 3)), requires_grad=True)
+    assert gradcheck(lambda t: F.max_pool3d(t, 2, 1, 1), (x3,))
+    assert gradcheck(lambda t: F.avg_pool3d(t, (2, 3, 2), 2, 1, ceil_mode=True), (x3,))
+
+
+def test_max_pool2d_hand_computed():
+    x = minigrad.arange(16.0).reshape(1, 1, 4, 4)
+    out, indices = F.max_pool2d(x, 2, return_indices=True)
+    assert out.data.tolist() == [[[[5.0, 7.0], [13.0, 15.0]]]]
+    assert indices.data.tolist() == [[[[5, 7], [13, 15]]]]
+    # 3x3 / 2 with padding 1 and ceil_mode: windows start at -1, 1, 3 (3 starts inside)
+    out = F.max_pool2d(x, 3, 2, 1, ceil_mode=True)
+    assert out.data.tolist() == [[[[5.0, 7.0, 7.0], [13.0, 15.0, 15.0], [13.0, 15.0, 15.0]]]]
+    assert F.max_pool2d(x, 3, 2, 1).shape == (1, 1, 2, 2)
+
+
+def test_avg_pool2d_hand_computed():
+    x = minigrad.ones(1, 1, 3, 3)
+    # corner window with padding 1 covers 4 real elements out of 9
+    included = F.avg_pool2d(x, 3, 2, 1)
+    excluded = F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)
+    override = F.avg_pool2d(x, 3, 2, 1, divisor_override=2)
+    np.testing.assert_allclose(included.data[0, 0], [[4 / 9, 4 / 9], [4 / 9, 4 / 9]], rtol=1e-6)
+    np.testing.assert_allclose(excluded.data[0, 0], np.ones((2, 2)), rtol=1e-6)
+    np.testing.assert_allclose(override.data[0, 0], np.full((2, 2), 2.0), rtol=1e-6)
+
+
+def test_ceil_mode_last_window_must_start_inside():
+    # in=5, k=2, s=2, p=1: ceil would give 4 windows, the last starting in the right padding
+    x = minigrad.randn(1, 1, 5, 5)
+    assert F.max_pool2d(x, 2, 2, 1, ceil_mode=True).shape == (1, 1, 3, 3)
+    assert F.avg_pool2d(x, 2, 2, 1, ceil_mode=True).shape == (1, 1, 3, 3)
+    assert F.max_pool2d(minigrad.randn(1, 1, 6, 6), 3, 2, ceil_mode=True).shape == (1, 1, 3, 3)
+
+
+def test_unbatched_input_and_float32():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 8, 9)).astype(np.float32)
+    out, indices = F.max_pool2d(minigrad.tensor(x), 3, 2, return_indices=True)
+    expected, expected_indices = ref.max_pool(x[None], 3, 2)
+    assert out.dtype == np.float32 and out.shape == (3, 3, 4)
+    np.testing.assert_array_equal(out.data, expected[0])
+    np.testing.assert_array_equal(indices.data, expected_indices[0])
+    avg = F.avg_pool2d(minigrad.tensor(x), 2)
+    np.testing.assert_allclose(avg.data, ref.avg_pool(x[None].astype(np.float64), 2)[0], rtol=1e-6)
+
+
+def test_nan_wins_max_pool_like_pytorch():
+    x = minigrad.tensor([[[1.0, np.nan, 3.0, 2.0]]])
+    out, indices = F.max_pool1d(x, 2, return_indices=True)
+    assert np.isnan(out.data[0, 0, 0]) and out.data[0, 0, 1] == 3.0
+    assert indices.data.tolist() == [[[1, 2]]]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 4), (5, 7), (2, None), 1])
+def test_adaptive_pools_match_reference(size):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 3, 7, 10))
+    xt = minigrad.tensor(x, requires_grad=True)
+    sizes = (size, size) if isinstance(size, int) else tuple(10 if s is None else s for s in size)
+    avg = F.adaptive_avg_pool2d(xt, size)
+    np.testing.assert_allclose(avg.data, ref.adaptive_pool(x, sizes, "avg"), rtol=1e-12, atol=1e-14)
+    out, indices = F.adaptive_max_pool2d(xt, size, return_indices=True)
+    expected, expected_indices = ref.adaptive_pool(x, sizes, "max")
+    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(indices.data, expected_indices)
+
+
+def test_adaptive_bins_are_pytorchs():
+    # in=10, out=4: [0,3) [2,5) [5,8) [7,10): overlapping bins
+    x = minigrad.arange(10.0).reshape(1, 1, 10)
+    np.testing.assert_allclose(F.adaptive_avg_pool1d(x, 4).data[0, 0], [1.0, 3.0, 6.0, 8.0])
+    np.testing.assert_allclose(F.adaptive_max_pool1d(x, 4).data[0, 0], [2.0, 4.0, 7.0, 9.0])
+    # global average pooling
+    y = minigrad.randn(2, 3, 5, 6)
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(y, 1).data[..., 0, 0], y.data.mean(axis=(2, 3)),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_adaptive_gradcheck():
+    rng = np.random.default_rng(8)
+    x = minigrad.tensor(rng.standard_normal((1, 2, 5, 7)), requires_grad=True)
+    assert gradcheck(lambda t: F.adaptive_avg_pool2d(t, (3, 4)), (x,))
+    assert gradcheck(lambda t: F.adaptive_max_pool2d(t, (2, 3)), (x,))
+    x1 = minigrad.tensor(rng.standard_normal((2, 2, 9)), requires_grad=True)
+    assert gradcheck(lambda t: F.adaptive_avg_pool1d(t, 4), (x1,))
+    assert gradcheck(lambda t: F.adaptive_max_pool1d(t, 4), (x1,))
+
+
+def test_max_unpool_inverts_max_pool():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 8, 8))
+    out, indices = F.max_pool2d(minigrad.tensor(x), 2, return_indices=True)
+    restored = F.max_unpool2d(out, indices, 2)
+    assert restored.shape == (2, 3, 8, 8)
+    np.testing.assert_array_equal(restored.data, ref.max_unpool(out.data, indices.data, (8, 8)))
+    # every element of a 2x2 window's maximum is back in place, the rest is zero
+    np.testing.assert_array_equal(restored.data[restored.data != 0], x[restored.data != 0])
+    x9 = rng.standard_normal((2, 3, 9, 9))
+    out9, indices9 = F.max_pool2d(minigrad.tensor(x9), 2, return_indices=True)
+    bigger = F.max_unpool2d(out9, indices9, 2, output_size=(2, 3, 9, 9))
+    assert bigger.shape == (2, 3, 9, 9)
+    np.testing.assert_array_equal(bigger.data, ref.max_unpool(out9.data, indices9.data, (9, 9)))
+    # gradient: gather at the indices
+    v = minigrad.tensor(out.data.copy(), requires_grad=True)
+    assert gradcheck(lambda t: F.max_unpool2d(t, indices, 2), (v,))
+    out1, indices1 = F.max_pool1d(minigrad.tensor(x[:, :, 0]), 3, 3, return_indices=True)
+    np.testing.assert_array_equal(F.max_unpool1d(out1, indices1, 3, output_size=(8,)).data,
+                                  ref.max_unpool(out1.data, indices1.data, (8,)))
+
+
+def test_spatial_pyramid_pool_fixed_length():
+    rng = np.random.default_rng(10)
+    for h, w in [(13, 9), (4, 4), (32, 17)]:
+        x = rng.standard_normal((2, 3, h, w))
+        out = F.spatial_pyramid_pool(minigrad.tensor(x), levels=(1, 2, 4))
+        assert out.shape == (2, 3 * (1 + 4 + 16))
+        expected = np.concatenate([ref.adaptive_pool(x, (l, l), "max")[0].reshape(2, -1)
+                                   for l in (1, 2, 4)], axis=1)
+        np.testing.assert_array_equal(out.data, expected)
+    avg = F.spatial_pyramid_pool(minigrad.tensor(x), levels=(1, 3), mode="avg")
+    assert avg.shape == (2, 3 * 10)
+    xt = minigrad.tensor(rng.standard_normal((1, 2, 5, 6)), requires_grad=True)
+    assert gradcheck(lambda t: F.spatial_pyramid_pool(t, (1, 2)), (xt,))
+
+
+@pytest.mark.parametrize("op", ["max", "avg", "adaptive_max", "unpool"])
+def test_one_and_two_threads_bitwise_identical(op, threads):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((4, 6, 15, 13)).astype(np.float32)
+    grad = None
+    results = []
+    for n in (1, 2):
+        threads(n)
+        xt = minigrad.tensor(x, requires_grad=True)
+        if op == "max":
+            out = F.max_pool2d(xt, 3, 2, 1, ceil_mode=True)
+        elif op == "avg":
+            out = F.avg_pool2d(xt, 3, 1, 1, count_include_pad=False)
+        elif op == "adaptive_max":
+            out = F.adaptive_max_pool2d(xt, (4, 5))
+        else:
+            pooled, indices = F.max_pool2d(minigrad.tensor(x), 3, 1, return_indices=True)
+            xt = minigrad.tensor(pooled.data, requires_grad=True)
+            out = F.max_unpool2d(xt, indices, 3, 1)
+        if grad is None:
+            grad = rng.standard_normal(out.shape).astype(np.float32)
+        out.backward(grad)
+        results.append((out.data.copy(), xt.grad.data.copy()))
+    assert results[0][0].tobytes() == results[1][0].tobytes()
+    assert results[0][1].tobytes() == results[1][1].tobytes()
+
+
+def test_validation_errors():
+    x = minigrad.randn(1, 2, 5, 5)
+    with pytest.raises(ValueError, match="pad"):
+        F.max_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match="pad"):
+        F.avg_pool2d(x, 3, padding=2)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.max_pool2d(x, 6)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.max_pool2d(x, 3, dilation=3)
+    with pytest.raises(ValueError, match="stride"):
+        F.max_pool2d(x, 2, stride=0)
+    with pytest.raises(ValueError, match="kernel_size"):
+        F.avg_pool2d(x, (2, 2, 2))
+    with pytest.raises(ValueError, match="4-D"):
+        F.max_pool2d(minigrad.randn(5, 5), 2)
+    with pytest.raises(ValueError, match="divisor_override"):
+        F.avg_pool2d(x, 2, divisor_override=0)
+    with pytest.raises(ValueError, match="output_size"):
+        F.adaptive_avg_pool2d(x, (0, 2))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        F.max_pool2d(minigrad.tensor(np.ones((1, 1, 4, 4), dtype=np.int64)), 2)
+
+
+def test_unpool_bad_indices_raise_before_writing():
+    out, indices = F.max_pool2d(minigrad.randn(1, 2, 4, 4), 2, return_indices=True)
+    too_big = minigrad.tensor(indices.data + 100)
+    with pytest.raises(IndexError, match="out of range"):
+        F.max_unpool2d(out, too_big, 2)
+    negative = minigrad.tensor(indices.data - 100)
+    with pytest.raises(IndexError, match="out of range"):
+        F.max_unpool2d(out, negative, 2)
+    with pytest.raises(ValueError, match="do not match"):
+        F.max_unpool2d(out, minigrad.tensor(indices.data[:, :1]), 2)
+    with pytest.raises(TypeError, match="integer"):
+        F.max_unpool2d(out, out, 2)
+    with pytest.raises(ValueError, match="output_size"):
+        F.max_unpool2d(out, indices, 2, output_size=(10, 10))
