@@ -192,8 +192,8 @@ cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
 # output row reads one input row, shifted by c*dilation - padding.
 # ---------------------------------------------------------------------------
 
-cdef void im2col_plane(const floating* x, floating* col, Py_ssize_t pitch,
-                       const Geometry* g) noexcept nogil:
+cdef void im2col_plane_pitched(const floating* x, floating* col, Py_ssize_t pitch,
+                               const Geometry* g) noexcept nogil:
     """x: one channel (D, H, W) -> col: its K rows of P positions, rows `pitch` apart."""
     cdef Py_ssize_t a, b, c, od, oh, ow, iw0, lo, hi, start
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
@@ -218,9 +218,9 @@ cdef void im2col_plane(const floating* x, floating* col, Py_ssize_t pitch,
                         row += Wo
 
 
-cdef void col2im_plane(const floating* col, Py_ssize_t pitch, floating* x,
-                       const Geometry* g) noexcept nogil:
-    """Adjoint of im2col_plane: add the K rows (P positions, `pitch` apart) back into x (D, H, W)."""
+cdef void col2im_plane_pitched(const floating* col, Py_ssize_t pitch, floating* x,
+                               const Geometry* g) noexcept nogil:
+    """Adjoint of im2col_plane_pitched: add the K rows (P positions, `pitch` apart) back into x."""
     cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef const floating* row
@@ -236,6 +236,16 @@ cdef void col2im_plane(const floating* col, Py_ssize_t pitch, floating* x,
                         if start >= 0:
                             add_row(x + start + iw0 + lo * sw, row + lo, hi - lo, sw)
                         row += Wo
+
+
+cdef inline void im2col_plane(const floating* x, floating* col, const Geometry* g) noexcept nogil:
+    """x: one channel (D, H, W) -> col: its K rows (K, P) of the column matrix."""
+    im2col_plane_pitched(x, col, g.P, g)
+
+
+cdef inline void col2im_plane(const floating* col, floating* x, const Geometry* g) noexcept nogil:
+    """Adjoint of im2col_plane: add the K rows (K, P) back into x (D, H, W)."""
+    col2im_plane_pitched(col, g.P, x, g)
 
 
 cdef inline void fill(floating* x, Py_ssize_t n, floating value) noexcept nogil:
@@ -272,7 +282,7 @@ def im2col(const floating[:, :, :, :, ::1] x, floating[:, :, ::1] col, tuple out
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef floating* cp = &col[0, 0, 0]
     for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
-        im2col_plane(xp + plane * g.S, cp + plane * g.K * g.P, g.P, &g)
+        im2col_plane(xp + plane * g.S, cp + plane * g.K * g.P, &g)
 
 
 def col2im(const floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple output_size,
@@ -289,7 +299,7 @@ def col2im(const floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple out
     cdef floating* xp = &x[0, 0, 0, 0, 0]
     for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
         memset(xp + plane * g.S, 0, g.S * sizeof(floating))
-        col2im_plane(cp + plane * g.K * g.P, g.P, xp + plane * g.S, &g)
+        col2im_plane(cp + plane * g.K * g.P, xp + plane * g.S, &g)
 
 
 # ---------------------------------------------------------------------------
@@ -305,7 +315,7 @@ cdef void images_to_columns(const floating* x, Py_ssize_t count, floating* col, 
             if pointwise:      # 1x1: the columns are the input plane itself
                 memcpy(col + c * pitch + b * g.P, x + (b * g.C + c) * g.S, g.P * sizeof(floating))
             else:
-                im2col_plane(x + (b * g.C + c) * g.S, col + c * g.K * pitch + b * g.P, pitch, g)
+                im2col_plane_pitched(x + (b * g.C + c) * g.S, col + c * g.K * pitch + b * g.P, pitch, g)
 
 
 cdef void gather_images(const floating* y, Py_ssize_t count, Py_ssize_t rows, Py_ssize_t P,
@@ -467,8 +477,8 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
                         if pointwise:
                             add_rows(gx + (b * g.C + c) * g.S, scratch + c * pitch + b * g.P, g.P)
                         else:
-                            col2im_plane(scratch + c * g.K * pitch + b * g.P, pitch,
-                                         gx + (b * g.C + c) * g.S, &g)
+                            col2im_plane_pitched(scratch + c * g.K * pitch + b * g.P, pitch,
+                                                 gx + (b * g.C + c) * g.S, &g)
 
 
 def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
