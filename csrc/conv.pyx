@@ -15,6 +15,9 @@ S = D*H*W input positions, Cg = C/groups, Mg = M/groups):
                                              channel c seen through kernel offset k
     conv           y[n]    = w (M, Cg*K) @ col(x[n]) (Cg*K, P), once per group
 
+When P is small (late layers: 14x14 = 196) a few images share one GEMM,
+their columns side by side: col (C*K, images*P).
+
 The geometry of one axis: output position o reads input position
     i = o*stride - pad_before + k*dilation,   k = 0 .. kernel-1,
 and positions outside [0, size) read zero padding. The output sizes are
@@ -22,8 +25,12 @@ passed in (they are the output array's shape), so asymmetric padding
 ('same' with an even kernel) and transposed convolution's output_padding
 need nothing special here.
 
-Parallel loops run over images, or over (image, channel) planes: each
-output element then has exactly one writer, and every sum is done in a fixed
+Depthwise convolutions (groups == C) skip im2col: a handful of
+multiply-adds per output does not make a good GEMM, so they are direct
+loops, vectorised along rows (see the depthwise section).
+
+Parallel loops run over images (or chunks of images), or over (image,
+channel) planes: each output element then has exactly one writer, and every sum is done in a fixed
 order, so results are bitwise identical for any thread count. GEMMs go to
 scipy's BLAS (``scipy.linalg.cython_blas``); the caller
 (minigrad/kernels/conv.py) holds that BLAS to one thread while several
