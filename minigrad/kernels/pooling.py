@@ -12,6 +12,8 @@ which input positions its window reads: begin[o] + j * dilation for
 j < count[o]. Padding is never read: for max pooling it is -inf (it never
 wins), for average pooling it is 0 (it only changes the divisor).
 """
+import functools
+
 import numpy as np
 
 from minigrad._C import pooling as _kernel
@@ -19,6 +21,14 @@ from minigrad.kernels.threads import get_num_threads
 
 
 # ---------------------------------------------------------------- window tables
+# The tables are cached (a network pools the same shapes every step) and
+# read-only, so a cached table cannot be changed by accident.
+def _frozen(array):
+    array = np.ascontiguousarray(array)
+    array.setflags(write=False)
+    return array
+
+
 def pool_output_size(in_size, kernel, stride, padding, dilation, ceil_mode):
     """PyTorch's pooling output size along one dimension.
 
@@ -32,15 +42,17 @@ def pool_output_size(in_size, kernel, stride, padding, dilation, ceil_mode):
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def max_windows(in_size, out_size, kernel, stride, padding, dilation):
     """begin, count of the in-bounds taps start + j*dilation (j < kernel) of each window."""
     start = np.arange(out_size, dtype=np.int64) * stride - padding
     first_tap = np.where(start < 0, (-start + dilation - 1) // dilation, 0)
     last_tap = np.minimum(kernel - 1, (in_size - 1 - start) // dilation)
     count = np.maximum(last_tap - first_tap + 1, 0)
-    return start + first_tap * dilation, count
+    return _frozen(start + first_tap * dilation), _frozen(count)
 
 
+@functools.lru_cache(maxsize=256)
 def avg_windows(in_size, out_size, kernel, stride, padding, count_include_pad):
     """begin, count, divisor of each window (PyTorch's avg_pool rule).
 
@@ -54,16 +66,17 @@ def avg_windows(in_size, out_size, kernel, stride, padding, count_include_pad):
     begin, end = np.maximum(start, 0), np.minimum(end, in_size)
     count = end - begin
     divisor = padded_length if count_include_pad else count
-    return begin, count, divisor.astype(np.float64)
+    return _frozen(begin), _frozen(count), _frozen(divisor.astype(np.float64))
 
 
+@functools.lru_cache(maxsize=256)
 def adaptive_windows(in_size, out_size):
     """PyTorch's adaptive bins: [floor(o*in/out), ceil((o+1)*in/out))."""
     o = np.arange(out_size, dtype=np.int64)
     begin = (o * in_size) // out_size
     end = -((-(o + 1) * in_size) // out_size)
     count = end - begin
-    return begin, count, count.astype(np.float64)
+    return _frozen(begin), _frozen(count), _frozen(count.astype(np.float64))
 
 
 # ---------------------------------------------------------------- helpers
