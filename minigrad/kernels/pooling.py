@@ -107,23 +107,35 @@ def max_pool(input, output_size, kernel_size, stride, padding, dilation):
     tables = [max_windows(n, o, k, s, p, d) + (d,)
               for n, o, k, s, p, d in zip(input.shape[1:], output_size, kernel_size, stride,
                                            padding, dilation)]
-    return _max_over_windows(input, output_size, tables)
+    return _max_over_windows(input, output_size, tables, kernel_size[2])
 
 
 def adaptive_max_pool(input, output_size):
     """(P, D, H, W) -> output (P, oD, oH, oW), indices, over PyTorch's adaptive bins."""
     _check_float(input, "adaptive_max_pool")
     tables = [adaptive_windows(n, o)[:2] + (1,) for n, o in zip(input.shape[1:], output_size)]
-    return _max_over_windows(input, output_size, tables)
+    return _max_over_windows(input, output_size, tables, None)
 
 
-def _max_over_windows(input, output_size, tables):
+def _interior(count, full):
+    """[begin, end) of the outputs whose windows are whole (count == full), or (0, 0)."""
+    whole = np.flatnonzero(count == full)
+    if full is None or whole.size == 0:
+        return 0, 0
+    begin, end = int(whole[0]), int(whole[-1]) + 1
+    if not np.all(count[begin:end] == full):  # whole windows always form one run
+        return 0, 0
+    return begin, end
+
+
+def _max_over_windows(input, output_size, tables, full_w):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     indices = np.empty((planes,) + tuple(output_size), dtype=np.int64)
+    interior = _interior(tables[2][1], full_w) if full_w is not None else (0, 0)
     _kernel.max_pool_forward(_planes(input), _planes(output), _planes(indices),
                              input.shape[2], input.shape[3], *_table_args(tables),
-                             get_num_threads())
+                             full_w or 0, *interior, get_num_threads())
     return output, indices
 
 
