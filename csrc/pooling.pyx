@@ -15,8 +15,9 @@ position o along a dimension reads the input positions
     begin[o] + j * dilation    for j in range(count[o])
 
 all of which lie inside the input (padding is never read). Average pooling
-also gets a divisor table per dimension; its divisor is the product of the
-three (or `divisor_override` when that is > 0).
+also gets a table of 1/divisor per dimension: a window's sum is multiplied
+by the product of the three (or by 1/divisor_override), a multiplication
+instead of a ~4x slower division per output.
 """
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t
@@ -196,16 +197,16 @@ def gather_planes(const floating[:, ::1] source, const int64_t[:, ::1] indices,
 
 
 def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int in_h, int in_w,
-                     const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] divisor_d,
-                     const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] divisor_h,
-                     const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] divisor_w,
-                     double divisor_override, int num_threads):
-    """output[p, o] = sum over the window of o / divisor (accumulated in double)."""
+                     const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] scale_d,
+                     const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
+                     const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
+                     double override_scale, int num_threads):
+    """output[p, o] = sum over the window of o (accumulated in double) * scale."""
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
     cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row, o
     cdef Py_ssize_t first_d, first_h, first_w, taps_d, taps_h, taps_w
-    cdef double total, divisor, divisor_dh
+    cdef double total, scale, scale_dh
     cdef const floating* src
     cdef floating* dst
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
@@ -218,7 +219,7 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
             for oh in range(out_h):
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
-                divisor_dh = divisor_d[od] * divisor_h[oh]
+                scale_dh = scale_d[od] * scale_h[oh]
                 for ow in range(out_w):
                     first_w = begin_w[ow]
                     taps_w = count_w[ow]
@@ -228,27 +229,27 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
                             row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
                             for jw in range(taps_w):
                                 total = total + src[row + jw]
-                    if divisor_override > 0:
-                        divisor = divisor_override
+                    if override_scale != 0:
+                        scale = override_scale
                     else:
-                        divisor = divisor_dh * divisor_w[ow]
-                    dst[o] = <floating>(total / divisor)
+                        scale = scale_dh * scale_w[ow]
+                    dst[o] = <floating>(total * scale)
                     o = o + 1
 
 
 def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_input,
                       int in_h, int in_w,
-                      const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] divisor_d,
-                      const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] divisor_h,
-                      const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] divisor_w,
-                      double divisor_override, int num_threads):
-    """grad_input[p] = 0, then every window adds grad_output[p, o] / divisor to its elements."""
+                      const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] scale_d,
+                      const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
+                      const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
+                      double override_scale, int num_threads):
+    """grad_input[p] = 0, then every window adds grad_output[p, o] * scale to its elements."""
     cdef Py_ssize_t planes = grad_input.shape[0], in_plane = grad_input.shape[1]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
     cdef Py_ssize_t p, i, od, oh, ow, jd, jh, jw, row, o
     cdef Py_ssize_t first_d, first_h, first_w, taps_d, taps_h, taps_w
     cdef floating share
-    cdef double divisor, divisor_dh
+    cdef double scale, scale_dh
     cdef const floating* g
     cdef floating* dst
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
@@ -263,15 +264,15 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
             for oh in range(out_h):
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
-                divisor_dh = divisor_d[od] * divisor_h[oh]
+                scale_dh = scale_d[od] * scale_h[oh]
                 for ow in range(out_w):
                     first_w = begin_w[ow]
                     taps_w = count_w[ow]
-                    if divisor_override > 0:
-                        divisor = divisor_override
+                    if override_scale != 0:
+                        scale = override_scale
                     else:
-                        divisor = divisor_dh * divisor_w[ow]
-                    share = <floating>(g[o] / divisor)
+                        scale = scale_dh * scale_w[ow]
+                    share = <floating>(g[o] * scale)
                     for jd in range(taps_d):
                         for jh in range(taps_h):
                             row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w

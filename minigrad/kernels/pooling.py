@@ -54,7 +54,7 @@ def max_windows(in_size, out_size, kernel, stride, padding, dilation):
 
 @functools.lru_cache(maxsize=256)
 def avg_windows(in_size, out_size, kernel, stride, padding, count_include_pad):
-    """begin, count, divisor of each window (PyTorch's avg_pool rule).
+    """begin, count, 1/divisor of each window (PyTorch's avg_pool rule).
 
     The padded window is [start, min(start + kernel, in + padding)); its
     length is the divisor with count_include_pad, otherwise the number of
@@ -66,17 +66,17 @@ def avg_windows(in_size, out_size, kernel, stride, padding, count_include_pad):
     begin, end = np.maximum(start, 0), np.minimum(end, in_size)
     count = end - begin
     divisor = padded_length if count_include_pad else count
-    return _frozen(begin), _frozen(count), _frozen(divisor.astype(np.float64))
+    return _frozen(begin), _frozen(count), _frozen(1.0 / divisor)
 
 
 @functools.lru_cache(maxsize=256)
 def adaptive_windows(in_size, out_size):
-    """PyTorch's adaptive bins: [floor(o*in/out), ceil((o+1)*in/out))."""
+    """PyTorch's adaptive bins [floor(o*in/out), ceil((o+1)*in/out)): begin, count, 1/count."""
     o = np.arange(out_size, dtype=np.int64)
     begin = (o * in_size) // out_size
     end = -((-(o + 1) * in_size) // out_size)
     count = end - begin
-    return _frozen(begin), _frozen(count), _frozen(count.astype(np.float64))
+    return _frozen(begin), _frozen(count), _frozen(1.0 / count)
 
 
 # ---------------------------------------------------------------- helpers
@@ -154,7 +154,7 @@ def _avg_tables(input_shape, output_size, kernel_size, stride, padding, count_in
 
 
 def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad, divisor_override):
-    """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor."""
+    """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor (PyTorch's rule)."""
     _check_float(input, "avg_pool")
     tables = _avg_tables(input.shape, output_size, kernel_size, stride, padding, count_include_pad)
     return _average_over_windows(input, output_size, tables, divisor_override or 0)
@@ -178,19 +178,24 @@ def adaptive_avg_pool_backward(grad_output, input_shape):
     return _spread_over_windows(grad_output, input_shape, tables, 0)
 
 
+def _override_scale(divisor_override):
+    """1/divisor_override, or 0 for "use the tables"."""
+    return 1.0 / divisor_override if divisor_override else 0.0
+
+
 def _average_over_windows(input, output_size, tables, divisor_override):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     _kernel.avg_pool_forward(_planes(input), _planes(output), input.shape[2], input.shape[3],
-                             *_table_args(tables), float(divisor_override), get_num_threads())
+                             *_table_args(tables), _override_scale(divisor_override), get_num_threads())
     return output
 
 
 def _spread_over_windows(grad_output, input_shape, tables, divisor_override):
     grad_input = np.empty(input_shape, dtype=grad_output.dtype)
     _kernel.avg_pool_backward(_planes(grad_output), _planes(grad_input), input_shape[2],
-                              input_shape[3], *_table_args(tables), float(divisor_override),
-                              get_num_threads())
+                              input_shape[3], *_table_args(tables),
+                              _override_scale(divisor_override), get_num_threads())
     return grad_input
 
 
