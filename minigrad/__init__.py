@@ -24,7 +24,13 @@ from minigrad.ops.shape import (cat, expand, flatten, permute, reshape, squeeze,
 from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state  # noqa: F401
 from minigrad.kernels.threads import get_num_threads, set_num_threads  # noqa: F401
 from minigrad.config import show_config  # noqa: F401
+from minigrad.serialization import load, save  # noqa: F401
+# Subpackages, in the order they build on each other.
+from minigrad import nn  # noqa: F401  (layers build on everything above)
+from minigrad import data, optim  # noqa: F401
+from minigrad import profiler, utils, viz  # noqa: F401  (tools for looking inside models)
 
+# PyTorch's dtype aliases.
 float = float32  # noqa: A001  (torch.float is float32)
 double = float64
 long = int64

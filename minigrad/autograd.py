@@ -67,6 +67,12 @@ class set_grad_enabled:
 class _GradModeContext:
     mode = True
 
+    def __new__(cls, function=None):
+        # `@no_grad` (no parentheses) hands the function straight to the class.
+        if function is not None:
+            return cls()(function)
+        return super().__new__(cls)
+
     def __enter__(self):
         self.previous = _grad_mode.enabled
         _grad_mode.enabled = self.mode
@@ -144,6 +150,8 @@ class Function:
         if requires_grad:
             ctx.next_nodes = tuple(_edge_to(a) for a in args)
             output = Tensor._make(result, True, ctx)
+            # What backward checks incoming gradients against (and casts them to).
+            ctx.output_shape, ctx.output_dtype = output.data.shape, output.data.dtype
         else:
             output = Tensor._make(result, False, None)
         if extras:
@@ -219,6 +227,13 @@ def backward(tensor, gradient=None, retain_graph=False):
         grad_output = pending.pop(node, None)
         if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
             continue
+        if grad_output.shape != node.output_shape:
+            raise RuntimeError(
+                f"the gradient reaching the output of {type(node).__name__} has shape "
+                f"{tuple(grad_output.shape)}, but that output has shape {node.output_shape}: "
+                f"the backward of an op that used it returned a wrongly shaped gradient")
+        if grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
+            grad_output = grad_output.astype(node.output_dtype)
         if observer is not None:
             start = time.perf_counter()
         input_grads = node.backward(node, grad_output)
@@ -291,19 +306,22 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         return out if isinstance(out, (tuple, list)) else (out,)
 
     with enable_grad():
-        outputs = [o for o in outputs_of(leaves) if isinstance(o, Tensor) and o.requires_grad]
-    weights = [rng.standard_normal(o.shape).astype(o.data.dtype) for o in outputs]
+        all_outputs = outputs_of(leaves)
+    # The differentiable outputs, by position (the same positions are re-read below).
+    positions = [k for k, o in enumerate(all_outputs) if isinstance(o, Tensor) and o.requires_grad]
+    weights = [rng.standard_normal(all_outputs[k].shape).astype(all_outputs[k].data.dtype)
+               for k in positions]
     for leaf in leaves:
         if isinstance(leaf, Tensor):
             leaf.grad = None
-    for out, weight in zip(outputs, weights):
-        backward(out, weight, retain_graph=True)
+    for k, weight in zip(positions, weights):
+        backward(all_outputs[k], weight, retain_graph=True)
 
     def weighted_sum(args):
         with no_grad():
-            outs = [o for o in outputs_of(args) if isinstance(o, Tensor) and o.dtype.kind == "f"]
-            outs = [o for o in outs][:len(weights)]
-            return sum(float(np.sum(o.data.astype(np.float64) * w)) for o, w in zip(outs, weights))
+            outs = outputs_of(args)
+            return sum(float(np.sum(outs[k].data.astype(np.float64) * w))
+                       for k, w in zip(positions, weights))
 
     ok = True
     for i in checked:

@@ -46,7 +46,12 @@ def ones(*size, dtype=None, requires_grad=False):
 
 def full(size, fill_value, dtype=None, requires_grad=False):
     if dtype is None:
-        dtype = int64 if isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, bool) else float32
+        if isinstance(fill_value, (bool, np.bool_)):
+            dtype = np.bool_
+        elif isinstance(fill_value, (int, np.integer)):
+            dtype = int64
+        else:
+            dtype = float32
     return _new(np.full(_size((size,), "full"), fill_value, dtype=as_dtype(dtype)), requires_grad)
 
 
@@ -80,7 +85,9 @@ def rand(*size, dtype=None, requires_grad=False):
 
 def randint(low, high=None, size=(), dtype=None):
     """Integers on [low, high); randint(high, size) means low = 0, as in PyTorch."""
-    if high is None:
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")

@@ -69,6 +69,17 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__weakref__")
 
+    # NumPy defers to us: `ndarray + tensor` and `np.float64(2) * tensor` call
+    # Tensor.__radd__ / __rmul__ (and give a Tensor) instead of looping over elements.
+    __array_ufunc__ = None
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(tensor), as numpy() (an error for tensors that require grad)."""
+        array = self.numpy()
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = data if (isinstance(data, np.ndarray) and dtype is None) else _to_array(data, dtype)
         self.grad = None

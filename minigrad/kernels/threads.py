@@ -6,13 +6,17 @@ calling OS thread, so it cannot serve as a global switch.
 """
 import os
 
+import numpy as np
+
 from minigrad._C import threads as _threads_kernel
 from minigrad.kernels import blas
 
 
 def _default_num_threads():
-    if os.environ.get("OMP_NUM_THREADS", "").strip():
-        return max(1, _threads_kernel.max_threads())  # OpenMP parses the variable
+    # OMP_NUM_THREADS="4" (or OpenMP's nested form "4,2": the first level counts)
+    requested = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if requested.isdigit() and int(requested) >= 1:
+        return int(requested)
     try:
         return max(1, len(os.sched_getaffinity(0)))  # CPUs this process may use
     except AttributeError:  # not Linux
@@ -30,11 +34,11 @@ def get_num_threads():
 def set_num_threads(n):
     """Use `n` threads in every parallel kernel and in numpy/scipy's BLAS."""
     global _num_threads
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"set_num_threads expects an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"set_num_threads: number of threads must be >= 1, got {n}")
-    _num_threads = n
+    _num_threads = int(n)
     blas.set_num_threads(n)
 
 
@@ -45,7 +49,10 @@ def openmp_enabled():
 
 def threads_used(n=None):
     """Run a parallel region on n threads and count how many really ran it."""
-    return _threads_kernel.threads_used(get_num_threads() if n is None else n)
+    n = get_num_threads() if n is None else n
+    if n < 1:
+        raise ValueError(f"threads_used: number of threads must be >= 1, got {n}")
+    return _threads_kernel.threads_used(n)
 
 
 blas.set_num_threads(_num_threads)

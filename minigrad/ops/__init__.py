@@ -5,5 +5,7 @@ backward side by side, plus the lowercase function users call.
 - ``reduction``: sum, mean, var, max, min, argmax, argmin
 - ``shape``: reshape, permute, expand, indexing, cat, stack
 - ``linalg``: matmul
+- ``conv``: conv1d/2d/3d and conv_transpose1d/2d/3d (im2col + GEMM kernels)
 """
 from minigrad.ops import elementwise, linalg, reduction, shape  # noqa: F401
+from minigrad.ops import conv  # noqa: F401

@@ -27,8 +27,57 @@ def _shape(x):
     return x.shape if isinstance(x, Tensor) else np.shape(x)
 
 
-def _binary(function, name, a, b):
+def _is_integral(x):
+    """An integer or bool tensor/array, or a Python int/bool."""
+    if isinstance(x, (Tensor, np.ndarray)):
+        return x.dtype.kind in "biu"
+    return isinstance(x, int)
+
+
+def _to_float(x, dtype=np.float32):
+    """An integer tensor/array as a float one (Python numbers stay as they are)."""
+    if isinstance(x, Tensor):
+        return Tensor._make(x.data.astype(dtype), False, None)  # integers carry no gradient
+    if isinstance(x, np.ndarray):
+        return x.astype(dtype)
+    return x
+
+
+def _float_dtype(x):
+    """The float dtype an integer operand next to `x` should become, or None."""
+    if isinstance(x, (Tensor, np.ndarray)):
+        return x.dtype if x.dtype.kind == "f" else None
+    return np.float32 if isinstance(x, float) else None
+
+
+def promote(a, b, true_division=False):
+    """Make the result dtype PyTorch's where NumPy's differs.
+
+    - NumPy scalars count as Python numbers: ``x / np.sqrt(2)`` stays float32.
+    - An integer tensor meeting a float tensor takes that float dtype, and one
+      meeting a Python float becomes float32 (NumPy gives float64 for both).
+    - True division of integers gives float32.
+    """
+    if isinstance(a, np.generic):
+        a = a.item()
+    if isinstance(b, np.generic):
+        b = b.item()
+    a_integral, b_integral = _is_integral(a), _is_integral(b)
+    if a_integral and b_integral:
+        if true_division:
+            a, b = _to_float(a), _to_float(b)
+    elif a_integral and _float_dtype(b) is not None:
+        a = _to_float(a, _float_dtype(b))
+    elif b_integral and _float_dtype(a) is not None:
+        b = _to_float(b, _float_dtype(a))
+    return a, b
+
+
+def _binary(function, name, a, b, true_division=False):
     """Apply a broadcasting binary Function; turn NumPy's error into ours."""
+    if not (type(a) is Tensor and type(b) is Tensor and a.data.dtype is b.data.dtype
+            and (not true_division or a.data.dtype.kind == "f")):
+        a, b = promote(a, b, true_division)
     try:
         return function.apply(a, b)
     except ValueError as error:
@@ -104,8 +153,10 @@ class Pow(Function):
         base, exponent, out = ctx.saved_tensors
         grad_base = grad_exponent = None
         if ctx.needs_input_grad[0]:
-            # d(b^e)/db = e * b^(e-1)
-            grad_base = unbroadcast(grad * exponent * np.power(base, exponent - 1), np.shape(base))
+            # d(b^e)/db = e * b^(e-1); 0 where e == 0 (also at b == 0, as in PyTorch)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = np.where(exponent == 0, 0, exponent * np.power(base, exponent - 1))
+            grad_base = unbroadcast((grad * local).astype(grad.dtype, copy=False), np.shape(base))
         if ctx.needs_input_grad[1]:
             # d(b^e)/de = b^e * log(b); taken as 0 where b == 0 (the limit for e > 0)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -323,7 +374,7 @@ def mul(a, b):
 
 
 def div(a, b):
-    return _binary(Div, "div", a, b)
+    return _binary(Div, "div", a, b, true_division=True)
 
 
 def pow(base, exponent):
@@ -338,20 +389,25 @@ def minimum(a, b):
     return _binary(Minimum, "minimum", a, b)
 
 
+def _floating(a):
+    """Integer input to a floating-point function becomes float32 (as in PyTorch)."""
+    return _to_float(a) if _is_integral(a) else a
+
+
 def neg(a):
     return Neg.apply(a)
 
 
 def exp(a):
-    return Exp.apply(a)
+    return Exp.apply(_floating(a))
 
 
 def log(a):
-    return Log.apply(a)
+    return Log.apply(_floating(a))
 
 
 def sqrt(a):
-    return Sqrt.apply(a)
+    return Sqrt.apply(_floating(a))
 
 
 def abs(a):
@@ -359,11 +415,11 @@ def abs(a):
 
 
 def tanh(a):
-    return Tanh.apply(a)
+    return Tanh.apply(_floating(a))
 
 
 def sigmoid(a):
-    return Sigmoid.apply(a)
+    return Sigmoid.apply(_floating(a))
 
 
 def relu(a):
@@ -378,6 +434,7 @@ def clamp(a, min=None, max=None):
 
 def where(condition, a, b):
     """Elements of `a` where `condition` holds, else of `b` (all broadcast)."""
+    a, b = promote(a, b)
     try:
         return Where.apply(condition, a, b)
     except ValueError as error:

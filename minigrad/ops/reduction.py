@@ -25,6 +25,8 @@ def normalize_dims(dim, ndim, name="dim"):
     """dim (None, int or tuple) -> sorted tuple of non-negative axes."""
     if dim is None:
         return tuple(range(ndim))
+    if not isinstance(dim, (int, np.integer, tuple, list)):
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {dim!r}")
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     rank = builtins.max(ndim, 1)
     result = []
@@ -159,6 +161,8 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def _extreme(a, dim, keepdim, numpy_reduce, numpy_arg):
     if dim is None:
         return Extreme.apply(a, normalize_dims(None, a.ndim), False, numpy_reduce)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"max()/min(): dim must be one int, got {dim!r} (use amax/amin for several)")
     axis, = normalize_dims(dim, a.ndim) or (0,)
     if a.ndim == 0:
         return ValuesIndices(a, Tensor._make(np.zeros((), dtype=np.int64), False, None))
@@ -191,8 +195,10 @@ def _arg(a, dim, keepdim, numpy_arg):
         if keepdim:
             result = result.reshape((1,) * a.ndim)
     else:
-        axis, = normalize_dims(dim, a.ndim)
-        result = numpy_arg(a.data, axis=axis)
+        if not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"argmax()/argmin(): dim must be one int, got {dim!r}")
+        axis, = normalize_dims(dim, a.ndim) or (0,)
+        result = numpy_arg(a.data.reshape(a.shape or (1,)), axis=axis)
         if keepdim:
             result = np.expand_dims(result, axis)
     return Tensor._make(np.asarray(result, dtype=np.int64), False, None)

@@ -109,7 +109,8 @@ def reshape(a, *shape):
 
 def permute(a, *dims):
     dims = _sizes(dims, "permute")
-    if sorted(d % max(a.ndim, 1) for d in dims) != list(range(a.ndim)) or len(dims) != a.ndim:
+    in_range = all(-a.ndim <= d < a.ndim for d in dims)
+    if not in_range or sorted(d % a.ndim for d in dims) != list(range(a.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {a.ndim} "
                          f"dimensions of a tensor of shape {tuple(a.shape)}")
     return Permute.apply(a, tuple(d % a.ndim for d in dims))
@@ -157,6 +158,9 @@ def expand(a, *sizes):
                          f"dimensions of shape {tuple(a.shape)}")
     offset = len(sizes) - a.ndim
     shape = tuple(a.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(sizes))
+    if any(s < 0 for s in shape):
+        raise ValueError(f"expand: sizes {sizes} must be non-negative (-1 only for an existing "
+                         f"dimension of shape {tuple(a.shape)})")
     for i, n in enumerate(a.shape):
         if n != 1 and n != shape[i + offset]:
             raise ValueError(f"expand: the size of dimension {i} ({n}) must match {sizes} or be 1 "
@@ -198,6 +202,8 @@ def _same_rank_or_error(tensors, name):
 def cat(tensors, dim=0):
     """Join tensors along an existing dimension."""
     tensors = _same_rank_or_error(tensors, "cat")
+    if tensors[0].ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     axis, = normalize_dims(dim, tensors[0].ndim)
     first = tensors[0].shape
     for i, t in enumerate(tensors):

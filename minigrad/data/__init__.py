@@ -1,0 +1,7 @@
+"""Datasets, batching and augmentation (PyTorch's torch.utils.data + torchvision pieces)."""
+from minigrad.data import datasets, transforms  # noqa: F401
+from minigrad.data.dataloader import DataLoader, default_collate
+from minigrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+           "default_collate", "datasets", "transforms"]

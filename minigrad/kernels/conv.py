@@ -1,0 +1,253 @@
+"""Typed boundary of the convolution kernels (``minigrad._C.conv``).
+
+Every function takes arrays with three spatial axes, ``(N, C, D, H, W)``
+(conv1d and conv2d add size-1 leading spatial axes), checks dtypes and
+shapes, makes the arrays contiguous, allocates the result, and calls the
+kernel with the thread count. Geometry is given per spatial axis as
+3-tuples: ``stride``, ``padding`` (the padding *before* each axis; the
+padding after is implied by the output size), ``dilation``.
+
+Which kernel runs:
+- ``groups == C`` with one input channel per group (depthwise, also a
+  single-channel input): the direct depthwise loops;
+- otherwise im2col + GEMM per image; a 1x1, stride-1, unpadded kernel
+  skips im2col and multiplies the input directly.
+``algorithm="gemm"`` or ``"direct"`` forces one (tests compare the two).
+
+Threads: the kernels parallelise over images (or image planes). While
+several OpenMP threads call scipy's BLAS at once, that BLAS is held to one
+thread (two thread pools on the same cores ran 1.5-6x slower); when only one
+OpenMP thread has work (batch of one), BLAS gets all the threads instead.
+
+Scratch memory: each Python thread keeps one workspace array per dtype,
+grown to the largest size asked for and reused by every later call, so
+that speed does not depend on the allocator handing large blocks back to
+the OS between calls. Workspaces are per Python thread (``threading.local``):
+calls from several Python threads never share scratch.
+"""
+import contextlib
+import os
+import threading
+
+import numpy as np
+
+from minigrad._C import conv as _kernel
+from minigrad.kernels import blas
+from minigrad.kernels.threads import get_num_threads
+
+# Partial sums of the weight gradient: a fixed number of batch chunks, so
+# that the order of additions does not depend on the thread count.
+WEIGHT_GRAD_CHUNKS = 8
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _scipy_blas():
+    """scipy's own OpenBLAS (the one scipy.linalg.cython_blas calls), or None."""
+    for library in blas.LIBRARIES:
+        name = os.path.basename(library.path)
+        if "openblas" in name and "64" not in name:
+            return library
+    return None
+
+
+_SCIPY_BLAS = _scipy_blas()
+
+
+@contextlib.contextmanager
+def _blas_threads(n):
+    """Run the body with scipy's BLAS on `n` threads, then restore minigrad's count."""
+    if _SCIPY_BLAS is None or n == get_num_threads():
+        yield
+        return
+    _SCIPY_BLAS.set_num_threads(n)
+    try:
+        yield
+    finally:
+        _SCIPY_BLAS.set_num_threads(get_num_threads())
+
+
+# Below this many multiply-adds per thread, waking another thread costs more
+# than it saves (and on a busy machine much more).
+MIN_WORK_PER_THREAD = 200_000
+
+
+def _thread_plan(work_items, multiply_adds):
+    """(OpenMP threads, BLAS threads) for `work_items` parallel items of total `multiply_adds`."""
+    threads = get_num_threads()
+    omp_threads = max(1, min(threads, work_items, multiply_adds // MIN_WORK_PER_THREAD))
+    return omp_threads, (threads if omp_threads == 1 else 1)
+
+
+def _multiply_adds(output, weight):
+    """Multiply-adds of one convolution: images x output positions x weight size."""
+    return int(output.shape[0]) * int(np.prod(output.shape[2:])) * int(weight.size)
+
+
+class _Workspaces(threading.local):
+    def __init__(self):
+        self.buffers = {}
+
+
+_workspaces = _Workspaces()
+
+
+def workspace(dtype, size):
+    """A reusable scratch array of at least `size` elements, private to this Python thread."""
+    buffer = _workspaces.buffers.get(dtype)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(max(int(size), 1), dtype=dtype)
+        _workspaces.buffers[dtype] = buffer
+    return buffer
+
+
+def release_workspaces():
+    """Free this Python thread's scratch arrays (they regrow on the next call)."""
+    _workspaces.buffers.clear()
+
+
+def _check_float(name, array):
+    if array.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"conv kernels: {name} must be float32 or float64, got {array.dtype}")
+
+
+def _prepare(dtype, *arrays):
+    return tuple(np.ascontiguousarray(a, dtype=dtype) for a in arrays)
+
+
+def _bias_array(bias, dtype):
+    if bias is None:
+        return np.empty(0, dtype=dtype)
+    return np.ascontiguousarray(bias, dtype=dtype).reshape(-1)
+
+
+def is_direct(in_channels, groups, algorithm=None):
+    """Whether the direct depthwise kernel handles this grouping."""
+    if algorithm not in (None, "gemm", "direct"):
+        raise ValueError(f"conv kernels: algorithm must be None, 'gemm' or 'direct', got {algorithm!r}")
+    depthwise = groups == in_channels
+    if algorithm == "direct" and not depthwise:
+        raise ValueError(f"conv kernels: the direct kernel needs groups == in_channels, "
+                         f"got groups={groups}, in_channels={in_channels}")
+    if algorithm is None:
+        return depthwise
+    return algorithm == "direct"
+
+
+def _geometry(stride, padding, dilation):
+    return tuple(int(s) for s in stride), tuple(int(p) for p in padding), tuple(int(d) for d in dilation)
+
+
+def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups, algorithm=None):
+    """y (N, M, Do, Ho, Wo) = conv(x (N, C, D, H, W), weight (M, C/groups, kd, kh, kw)) + bias."""
+    _check_float("x", x)
+    x, weight = _prepare(x.dtype, x, weight)
+    bias = _bias_array(bias, x.dtype)
+    stride, padding, dilation = _geometry(stride, padding, dilation)
+    N, C = x.shape[:2]
+    M = weight.shape[0]
+    out = np.empty((N, M) + tuple(output_size), dtype=x.dtype)
+    if out.size == 0:
+        return out
+    omp_threads, blas_threads = _thread_plan(N, _multiply_adds(out, weight))
+    if is_direct(C, groups, algorithm):
+        threads, _ = _thread_plan(N * M, _multiply_adds(out, weight))
+        _kernel.depthwise_forward(x, weight, bias, out, stride, padding, dilation, threads)
+        return out
+    columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:])
+    scratch = workspace(x.dtype, omp_threads * columns)
+    with _blas_threads(blas_threads):
+        _kernel.conv_forward(x, weight, bias, out, scratch, stride, padding, dilation, groups, omp_threads)
+    return out
+
+
+def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_shape, groups,
+                    algorithm=None):
+    """grad_x (input_shape) = conv's adjoint applied to grad_out (N, M, Do, Ho, Wo) (+ bias).
+
+    With a bias this is the transposed convolution's forward pass.
+    """
+    _check_float("grad_out", grad_out)
+    grad_out, weight = _prepare(grad_out.dtype, grad_out, weight)
+    bias = _bias_array(bias, grad_out.dtype)
+    stride, padding, dilation = _geometry(stride, padding, dilation)
+    grad_in = np.empty(tuple(input_shape), dtype=grad_out.dtype)
+    if grad_in.size == 0:
+        return grad_in
+    N, C = grad_in.shape[:2]
+    if grad_out.size == 0:  # nothing flows back: bias (or zero) everywhere
+        grad_in[...] = 0 if bias.size == 0 else bias.reshape(1, C, 1, 1, 1)
+        return grad_in
+    omp_threads, blas_threads = _thread_plan(N, _multiply_adds(grad_out, weight))
+    if is_direct(C, groups, algorithm):
+        threads, _ = _thread_plan(N * C, _multiply_adds(grad_out, weight))
+        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, stride, padding, dilation, threads)
+        return grad_in
+    columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:])
+    scratch = workspace(grad_out.dtype, omp_threads * columns)
+    with _blas_threads(blas_threads):
+        _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
+                                groups, omp_threads)
+    return grad_in
+
+
+def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups, algorithm=None):
+    """grad_weight (M, C/groups, kd, kh, kw) = sum over the batch of grad_out x im2col(x)."""
+    _check_float("x", x)
+    x, grad_out = _prepare(x.dtype, x, grad_out)
+    stride, padding, dilation = _geometry(stride, padding, dilation)
+    N, C = x.shape[:2]
+    M = grad_out.shape[1]
+    grad_weight = np.empty((M, C // groups) + tuple(kernel_size), dtype=x.dtype)
+    if grad_weight.size == 0:
+        return grad_weight
+    if x.size == 0 or grad_out.size == 0:
+        grad_weight[...] = 0
+        return grad_weight
+    K = int(np.prod(kernel_size))
+    work = _multiply_adds(grad_out, grad_weight)
+    if is_direct(C, groups, algorithm):
+        threads, _ = _thread_plan(M, work)
+        scratch = workspace(x.dtype, threads * K * grad_out.shape[4])
+        _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation, threads)
+        return grad_weight
+    chunks = min(N, WEIGHT_GRAD_CHUNKS)
+    omp_threads, blas_threads = _thread_plan(chunks, work)
+    columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size))
+    scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
+    with _blas_threads(blas_threads):
+        _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
+                                 groups, chunks, omp_threads)
+    return grad_weight
+
+
+def im2col(x, output_size, kernel_size, stride, padding, dilation):
+    """x (N, C, D, H, W) -> columns (N, C*kd*kh*kw, Do*Ho*Wo)."""
+    _check_float("x", x)
+    (x,) = _prepare(x.dtype, x)
+    stride, padding, dilation = _geometry(stride, padding, dilation)
+    N, C = x.shape[:2]
+    K, P = int(np.prod(kernel_size)), int(np.prod(output_size))
+    columns = np.empty((N, C * K, P), dtype=x.dtype)
+    if columns.size and x.size:
+        _kernel.im2col(x, columns, tuple(int(o) for o in output_size), tuple(int(k) for k in kernel_size),
+                       stride, padding, dilation, get_num_threads())
+    else:
+        columns[...] = 0
+    return columns
+
+
+def col2im(columns, input_shape, output_size, kernel_size, stride, padding, dilation):
+    """Adjoint of im2col: columns (N, C*K, P) summed back into an (input_shape) array."""
+    _check_float("columns", columns)
+    (columns,) = _prepare(columns.dtype, columns)
+    stride, padding, dilation = _geometry(stride, padding, dilation)
+    N, C = input_shape[:2]
+    K, P = int(np.prod(kernel_size)), int(np.prod(output_size))
+    if columns.shape != (N, C * K, P):
+        raise ValueError(f"col2im: columns have shape {columns.shape}, expected {(N, C * K, P)}")
+    x = np.zeros(tuple(input_shape), dtype=columns.dtype)
+    if columns.size and x.size:
+        _kernel.col2im(columns, x, tuple(int(o) for o in output_size), tuple(int(k) for k in kernel_size),
+                       stride, padding, dilation, get_num_threads())
+    return x

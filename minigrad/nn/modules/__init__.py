@@ -1,0 +1,67 @@
+"""The layers of minigrad.nn, one family per file (as in torch/nn/modules)."""
+from minigrad.nn.modules.activation import (ELU, GELU, LeakyReLU, LogSoftmax, PReLU,  # noqa: F401
+                                            ReLU, Sigmoid, SiLU, Softmax, Tanh)
+from minigrad.nn.modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from minigrad.nn.modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d,  # noqa: F401
+                                      ConvTranspose2d, ConvTranspose3d)
+from minigrad.nn.modules.dropout import Dropout, Dropout2d  # noqa: F401
+from minigrad.nn.modules.linear import Flatten, Identity, Linear, Unflatten  # noqa: F401
+from minigrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,  # noqa: F401
+                                      KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
+from minigrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm,  # noqa: F401
+                                               InstanceNorm2d, LayerNorm)
+from minigrad.nn.modules.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d,  # noqa: F401
+                                         AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool2d,
+                                         SpatialPyramidPooling)
+from minigrad.nn.modules.resize import PixelShuffle, Upsample  # noqa: F401
+
+__all__ = [
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Dropout2d",
+    "ELU",
+    "Flatten",
+    "GELU",
+    "GroupNorm",
+    "Identity",
+    "InstanceNorm2d",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxUnpool2d",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
+    "PReLU",
+    "PixelShuffle",
+    "ReLU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "SpatialPyramidPooling",
+    "Tanh",
+    "Unflatten",
+    "Upsample",
+]

@@ -1,0 +1,38 @@
+"""Dropout layers: active in training mode only (``module.eval()`` turns them off)."""
+from minigrad.nn.module import Module
+from minigrad.ops import activation as F
+
+
+class _DropoutNd(Module):
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"{type(self).__name__}: dropout probability p has to be between 0 "
+                             f"and 1, but got {p!r}")
+        self.p, self.inplace = p, inplace
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """Zero each element with probability p during training, scale the rest by 1/(1-p).
+
+    Each forward pass trains a different random sub-network; at test time
+    the whole network is used, and the 1/(1-p) scaling during training keeps
+    the expected activations the same in both modes.
+    """
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels (feature maps) with probability p: neighbouring pixels are
+    correlated, so dropping single pixels regularises convolutions little."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Dropout2d: expected 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
+                             f"{input.ndim}-d input of shape {tuple(input.shape)}")
+        return F.dropout2d(input, self.p, self.training, self.inplace)

@@ -1,0 +1,57 @@
+"""Upsampling layers, thin wrappers over ``minigrad.ops.resize``."""
+from minigrad.nn.module import Module
+from minigrad.nn.modules._utils import is_int
+
+
+def _resize_ops():
+    from minigrad.ops import resize  # the functional resizing ops (forward and backward)
+    return resize
+
+
+class Upsample(Module):
+    """Resize (N, C, ...) to `size` or by `scale_factor` with 'nearest', 'linear',
+    'bilinear', ... interpolation (a fixed, unlearned upsampling)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
+        super().__init__()
+        if (size is None) == (scale_factor is None):
+            raise ValueError("Upsample: give exactly one of size and scale_factor, got "
+                             f"size={size!r}, scale_factor={scale_factor!r}")
+        self.name = "Upsample"
+        if isinstance(scale_factor, (int, float)) and not isinstance(scale_factor, bool):
+            scale_factor = float(scale_factor)
+        self.size, self.scale_factor = size, scale_factor
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, input):
+        return _resize_ops().interpolate(input, self.size, self.scale_factor, self.mode,
+                                         self.align_corners)
+
+    def extra_repr(self):
+        if self.scale_factor is not None:
+            info = f"scale_factor={self.scale_factor!r}"
+        else:
+            info = f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class PixelShuffle(Module):
+    """(N, C*r^2, H, W) -> (N, C, H*r, W*r): sub-pixel convolution's upsampling
+    (a convolution predicts the r x r sub-pixels of each output pixel as channels)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        if not is_int(upscale_factor) or upscale_factor <= 0:
+            raise ValueError(f"PixelShuffle: upscale_factor must be a positive integer, got "
+                             f"{upscale_factor!r}")
+        self.upscale_factor = int(upscale_factor)
+
+    def forward(self, input):
+        r2 = self.upscale_factor ** 2
+        if input.ndim < 3 or input.shape[-3] % r2 != 0:
+            raise ValueError(f"PixelShuffle: expected input (N, C*{r2}, H, W) with channels "
+                             f"divisible by upscale_factor^2 = {r2}, got shape {tuple(input.shape)}")
+        return _resize_ops().pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"

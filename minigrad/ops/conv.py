@@ -1,0 +1,315 @@
+"""Convolutions: conv1d/2d/3d and their transposes, with PyTorch's signatures.
+
+A convolution slides each filter over the input and takes dot products:
+
+    y[n, m, o] = bias[m] + sum over c in m's group, k of  w[m, c, k] * x[n, c, o*stride - pad + k*dilation]
+
+for every output position o, per spatial axis. Output size per axis:
+
+    out = floor((in + pad_before + pad_after - dilation*(kernel - 1) - 1) / stride) + 1
+
+The kernels compute it as im2col + GEMM: copy every receptive field of an
+image into a column, then multiply by the filters as one matrix,
+``(M, C*K) @ (C*K, P)``. Backward is built from the same two kernels:
+
+- input gradient  = the adjoint (transposed) convolution: GEMM + col2im;
+- weight gradient = GEMM of the output gradient with the columns;
+- bias gradient   = the output gradient summed over batch and positions.
+
+A transposed convolution is exactly that adjoint, so its forward is the
+conv's input gradient and its backward is a conv forward (im2col + GEMM)
+plus the same weight gradient with the roles of input and output swapped.
+Its output size per axis:
+
+    out = (in - 1)*stride - 2*padding + dilation*(kernel - 1) + output_padding + 1
+
+All of them run on arrays with three spatial axes (D, H, W): conv1d and
+conv2d insert size-1 axes, so one set of kernels (minigrad/kernels/conv.py)
+serves all six functions.
+"""
+import numpy as np
+
+from minigrad.autograd import Function
+from minigrad.kernels import conv as kernels
+
+
+class _Geometry:
+    """Everything about a convolution except the arrays, per spatial axis (3-tuples)."""
+
+    def __init__(self, dims, stride, pad_before, dilation, groups, conv_input_size, conv_output_size,
+                 batched):
+        self.dims = dims                            # 1, 2 or 3 real spatial axes
+        self.stride = stride
+        self.pad_before = pad_before
+        self.dilation = dilation
+        self.groups = groups
+        self.conv_input_size = conv_input_size      # spatial size of the conv's input
+        self.conv_output_size = conv_output_size    # spatial size of the conv's output
+        self.batched = batched
+
+    def to5d(self, array):
+        """(N, C, *spatial) or unbatched (C, *spatial) -> (N, C, D, H, W)."""
+        if not self.batched:
+            array = array[None]
+        return array.reshape(array.shape[:2] + (1,) * (3 - self.dims) + array.shape[2:])
+
+    def from5d(self, array):
+        """(N, C, D, H, W) -> the user's layout: batched or not, `dims` spatial axes."""
+        array = array.reshape(array.shape[:2] + array.shape[5 - self.dims:])
+        return array if self.batched else array[0]
+
+    def weight5d(self, weight):
+        return weight.reshape(weight.shape[:2] + (1,) * (3 - self.dims) + weight.shape[2:])
+
+
+class ConvNd(Function):
+    """y = conv(x, weight) + bias; forward = im2col + GEMM."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geometry):
+        g = geometry
+        x5, w5 = g.to5d(x), g.weight5d(weight)
+        # y (N, M, Do, Ho, Wo) = w (M, C/G*K) @ columns (C/G*K, P), per image and group
+        y5 = kernels.conv_forward(x5, w5, bias, g.stride, g.pad_before, g.dilation,
+                                  g.conv_output_size, g.groups)
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = g
+        return g.from5d(y5)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        g = ctx.geometry
+        x5, w5, gy5 = g.to5d(x), g.weight5d(weight), g.to5d(grad_output)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # dL/dx = col2im(w^T @ dL/dy): the transposed convolution of dL/dy
+            grad_x = g.from5d(kernels.conv_input_grad(gy5, w5, None, g.stride, g.pad_before, g.dilation,
+                                                      x5.shape, g.groups)).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            # dL/dw (M, C/G*K) = sum_n dL/dy[n] (M, P) @ columns[n]^T (P, C/G*K)
+            grad_w = kernels.conv_weight_grad(x5, gy5, w5.shape[2:], g.stride, g.pad_before,
+                                              g.dilation, g.groups).reshape(weight.shape)
+        if ctx.needs_input_grad[2]:
+            grad_b = gy5.sum(axis=(0, 2, 3, 4))
+        return grad_x, grad_w, grad_b, None
+
+
+class ConvTransposeNd(Function):
+    """y = conv_transpose(x, weight) + bias: the adjoint of a convolution.
+
+    Seen as that convolution (from y's shape to x's): conv input = y,
+    conv output = x, conv weight = weight (C_in, C_out/G, *k).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, geometry):
+        g = geometry
+        x5, w5 = g.to5d(x), g.weight5d(weight)
+        out_channels = weight.shape[1] * g.groups
+        y_shape = (x5.shape[0], out_channels) + g.conv_input_size
+        # y = col2im(w^T @ x) + bias, per image and group
+        y5 = kernels.conv_input_grad(x5, w5, bias, g.stride, g.pad_before, g.dilation, y_shape, g.groups)
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = g
+        return g.from5d(y5)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        g = ctx.geometry
+        x5, w5, gy5 = g.to5d(x), g.weight5d(weight), g.to5d(grad_output)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # dL/dx = w @ im2col(dL/dy): an ordinary convolution of dL/dy
+            grad_x = g.from5d(kernels.conv_forward(gy5, w5, None, g.stride, g.pad_before, g.dilation,
+                                                   g.conv_output_size, g.groups)).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            # the conv's weight gradient with input dL/dy and output gradient x
+            grad_w = kernels.conv_weight_grad(gy5, x5, w5.shape[2:], g.stride, g.pad_before,
+                                              g.dilation, g.groups).reshape(weight.shape)
+        if ctx.needs_input_grad[2]:
+            grad_b = gy5.sum(axis=(0, 2, 3, 4))
+        return grad_x, grad_w, grad_b, None
+
+
+# ---------------------------------------------------------------------------
+# Argument checking (all before any kernel runs)
+# ---------------------------------------------------------------------------
+
+def _array(value):
+    return value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) else np.asarray(value)
+
+
+def _per_axis(value, dims, name, fn):
+    """An int or a tuple of `dims` ints -> a tuple of `dims` ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * dims
+    if isinstance(value, (tuple, list)) and len(value) == dims and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        return tuple(int(v) for v in value)
+    raise ValueError(f"{fn}: {name} must be an int or a tuple of {dims} ints, got {value!r}")
+
+
+def _check_arrays(fn, dims, input, weight, bias):
+    x, w = _array(input), _array(weight)
+    b = None if bias is None else _array(bias)
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{fn}: expected a {dims + 1}-d (unbatched) or {dims + 2}-d (batched) input, "
+                         f"got input of shape {tuple(x.shape)}")
+    if w.ndim != dims + 2:
+        raise ValueError(f"{fn}: expected a {dims + 2}-d weight, got weight of shape {tuple(w.shape)}")
+    if x.dtype.kind != "f" or x.dtype not in (np.float32, np.float64):
+        raise ValueError(f"{fn}: input must be float32 or float64, got dtype {x.dtype}")
+    if w.dtype != x.dtype:
+        raise ValueError(f"{fn}: input and weight must have the same dtype, got input {x.dtype} "
+                         f"and weight {w.dtype}")
+    if b is not None and b.dtype != x.dtype:
+        raise ValueError(f"{fn}: input and bias must have the same dtype, got input {x.dtype} "
+                         f"and bias {b.dtype}")
+    return x, w, b
+
+
+def _check_groups(fn, groups, in_channels, out_channels):
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    if in_channels % groups:
+        raise ValueError(f"{fn}: in_channels={in_channels} must be divisible by groups={groups}")
+    if out_channels % groups:
+        raise ValueError(f"{fn}: out_channels={out_channels} must be divisible by groups={groups}")
+
+
+def _check_geometry(fn, stride, dilation, padding_values=()):
+    if any(s < 1 for s in stride):
+        raise ValueError(f"{fn}: stride must be >= 1 on every axis, got stride={stride}")
+    if any(d < 1 for d in dilation):
+        raise ValueError(f"{fn}: dilation must be >= 1 on every axis, got dilation={dilation}")
+    if any(p < 0 for p in padding_values):
+        raise ValueError(f"{fn}: padding must be >= 0 on every axis, got padding={padding_values}")
+
+
+def _to3(values, fill):
+    return (fill,) * (3 - len(values)) + tuple(values)
+
+
+def _conv(dims, fn, input, weight, bias, stride, padding, dilation, groups):
+    x, w, b = _check_arrays(fn, dims, input, weight, bias)
+    batched = x.ndim == dims + 2
+    in_channels = x.shape[1] if batched else x.shape[0]
+    out_channels = w.shape[0]
+    _check_groups(fn, groups, in_channels, out_channels)
+    if w.shape[1] * groups != in_channels:
+        raise ValueError(f"{fn}: input has {in_channels} channels but weight of shape {tuple(w.shape)} "
+                         f"with groups={groups} expects {w.shape[1] * groups} channels")
+    if b is not None and b.shape != (out_channels,):
+        raise ValueError(f"{fn}: bias must have shape ({out_channels},), got {tuple(b.shape)}")
+    stride = _per_axis(stride, dims, "stride", fn)
+    dilation = _per_axis(dilation, dims, "dilation", fn)
+    kernel = tuple(w.shape[2:])
+    spatial = tuple(x.shape[-dims:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            before = after = (0,) * dims
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions, "
+                                 f"got stride={stride}")
+            total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+            before = tuple(t // 2 for t in total)            # PyTorch pads the extra one after
+            after = tuple(t - t // 2 for t in total)
+        else:
+            raise ValueError(f"{fn}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+    else:
+        before = after = _per_axis(padding, dims, "padding", fn)
+    _check_geometry(fn, stride, dilation, before)
+    for axis in range(dims):
+        padded = spatial[axis] + before[axis] + after[axis]
+        reach = dilation[axis] * (kernel[axis] - 1) + 1
+        if padded < reach:
+            raise ValueError(f"{fn}: kernel size {kernel} (dilated reach {reach} on axis {axis}) is larger "
+                             f"than the padded input size {padded} (input {spatial}, padding {before})")
+    output = tuple((n + p0 + p1 - d * (k - 1) - 1) // s + 1
+                   for n, p0, p1, d, k, s in zip(spatial, before, after, dilation, kernel, stride))
+    geometry = _Geometry(dims, _to3(stride, 1), _to3(before, 0), _to3(dilation, 1), int(groups),
+                         _to3(spatial, 1), _to3(output, 1), batched)
+    return ConvNd.apply(input, weight, bias, geometry)
+
+
+def _conv_transpose(dims, fn, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, w, b = _check_arrays(fn, dims, input, weight, bias)
+    batched = x.ndim == dims + 2
+    in_channels = x.shape[1] if batched else x.shape[0]
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    out_channels = w.shape[1] * groups
+    if w.shape[0] != in_channels:
+        raise ValueError(f"{fn}: input has {in_channels} channels but weight of shape {tuple(w.shape)} "
+                         f"expects {w.shape[0]} channels (weight is (in_channels, out_channels/groups, *kernel))")
+    _check_groups(fn, groups, in_channels, out_channels)
+    if b is not None and b.shape != (out_channels,):
+        raise ValueError(f"{fn}: bias must have shape ({out_channels},), got {tuple(b.shape)}")
+    if isinstance(padding, str):
+        raise ValueError(f"{fn}: padding must be an int or a tuple of {dims} ints, got {padding!r}")
+    stride = _per_axis(stride, dims, "stride", fn)
+    padding = _per_axis(padding, dims, "padding", fn)
+    dilation = _per_axis(dilation, dims, "dilation", fn)
+    output_padding = _per_axis(output_padding, dims, "output_padding", fn)
+    _check_geometry(fn, stride, dilation, padding)
+    for s, d, op in zip(stride, dilation, output_padding):
+        if op < 0 or op >= max(s, d):
+            raise ValueError(f"{fn}: output_padding must be >= 0 and smaller than max(stride, dilation) "
+                             f"on every axis, got output_padding={output_padding} with stride={stride}, "
+                             f"dilation={dilation}")
+    kernel = tuple(w.shape[2:])
+    spatial = tuple(x.shape[-dims:])
+    output = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
+                   for n, s, p, d, k, op in zip(spatial, stride, padding, dilation, kernel, output_padding))
+    if any(o < 1 for o in output):
+        raise ValueError(f"{fn}: the output size {output} would not be positive (input {spatial}, "
+                         f"kernel {kernel}, stride {stride}, padding {padding}, dilation {dilation})")
+    # As a convolution: input of size `output`, output of size `spatial`.
+    geometry = _Geometry(dims, _to3(stride, 1), _to3(padding, 0), _to3(dilation, 1), int(groups),
+                         _to3(output, 1), _to3(spatial, 1), batched)
+    return ConvTransposeNd.apply(input, weight, bias, geometry)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d convolution of input (N, C_in, L) with weight (C_out, C_in/groups, k)."""
+    return _conv(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution of input (N, C_in, H, W) with weight (C_out, C_in/groups, kh, kw).
+
+    padding: an int, a pair, 'valid' (none) or 'same' (output size = input
+    size; stride 1 only). Unbatched (C_in, H, W) input gives (C_out, Ho, Wo).
+    """
+    return _conv(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution of input (N, C_in, D, H, W) with weight (C_out, C_in/groups, kd, kh, kw)."""
+    return _conv(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-d convolution; weight (C_in, C_out/groups, k)."""
+    return _conv_transpose(1, "conv_transpose1d", input, weight, bias, stride, padding, output_padding,
+                           groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-d convolution (the adjoint of conv2d); weight (C_in, C_out/groups, kh, kw).
+
+    output_padding adds rows/columns at the end of each axis to pick among
+    the input sizes a strided conv2d maps to the same output size; it must
+    be smaller than max(stride, dilation).
+    """
+    return _conv_transpose(2, "conv_transpose2d", input, weight, bias, stride, padding, output_padding,
+                           groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 3-d convolution; weight (C_in, C_out/groups, kd, kh, kw)."""
+    return _conv_transpose(3, "conv_transpose3d", input, weight, bias, stride, padding, output_padding,
+                           groups, dilation)

@@ -1,0 +1,12 @@
+"""Tools for looking inside models.
+
+- ``summary(model, input_size)``: per-layer output shapes, parameters,
+  multiply-adds and memory.
+- ``receptive_field(model, input_size)``: how many input pixels each layer
+  sees, and the output-size formulas ``conv_output_size``,
+  ``pool_output_size`` and ``conv_transpose_output_size``.
+"""
+from minigrad.utils.receptive_field import (conv_output_size, conv_transpose_output_size,  # noqa: F401
+                                            pool_output_size, receptive_field,
+                                            receptive_field_step)
+from minigrad.utils.summary import LayerTable, multiply_adds, summary  # noqa: F401

@@ -1,0 +1,72 @@
+"""Readable NumPy reference of the convolution kernels: the specification.
+
+Arrays have three spatial axes (N, C, D, H, W), like the compiled kernels;
+geometry is given per axis as 3-tuples (stride, padding before, dilation).
+Output position o on an axis reads input position o*stride - pad + k*dilation
+for kernel offset k; positions outside the input read zero.
+"""
+import itertools
+
+import numpy as np
+
+
+def im2col(x, output_size, kernel, stride, padding, dilation):
+    """x (N, C, D, H, W) -> columns (N, C*K, P), row c*K + k = channel c at offset k."""
+    N, C = x.shape[:2]
+    K, P = int(np.prod(kernel)), int(np.prod(output_size))
+    # Pad generously on both sides so every read lands inside the array.
+    pads = [(p, max(0, (o - 1) * s + (k - 1) * d - p - n + 1))
+            for n, o, k, s, p, d in zip(x.shape[2:], output_size, kernel, stride, padding, dilation)]
+    padded = np.pad(x, [(0, 0), (0, 0)] + pads)
+    columns = np.empty((N, C, K) + tuple(output_size), dtype=x.dtype)
+    for k, offset in enumerate(itertools.product(*(range(k) for k in kernel))):
+        window = tuple(slice(a * d, a * d + (o - 1) * s + 1, s)
+                       for a, d, o, s in zip(offset, dilation, output_size, stride))
+        columns[:, :, k] = padded[(slice(None), slice(None)) + window]
+    return columns.reshape(N, C * K, P)
+
+
+def col2im(columns, input_shape, output_size, kernel, stride, padding, dilation):
+    """The adjoint of im2col: add every column entry back where it was read from."""
+    N, C = input_shape[:2]
+    K = int(np.prod(kernel))
+    pads = [(p, max(0, (o - 1) * s + (k - 1) * d - p - n + 1))
+            for n, o, k, s, p, d in zip(input_shape[2:], output_size, kernel, stride, padding, dilation)]
+    padded = np.zeros((N, C) + tuple(n + a + b for n, (a, b) in zip(input_shape[2:], pads)), dtype=columns.dtype)
+    columns = columns.reshape((N, C, K) + tuple(output_size))
+    for k, offset in enumerate(itertools.product(*(range(k) for k in kernel))):
+        window = tuple(slice(a * d, a * d + (o - 1) * s + 1, s)
+                       for a, d, o, s in zip(offset, dilation, output_size, stride))
+        padded[(slice(None), slice(None)) + window] += columns[:, :, k]
+    inside = tuple(slice(a, a + n) for (a, _), n in zip(pads, input_shape[2:]))
+    return padded[(slice(None), slice(None)) + inside]
+
+
+def conv(x, weight, bias, output_size, stride, padding, dilation, groups):
+    """y (N, M, *output_size) = weight (M, C/G, *kernel) applied to x (N, C, D, H, W)."""
+    N, C = x.shape[:2]
+    M = weight.shape[0]
+    kernel = weight.shape[2:]
+    columns = im2col(x, output_size, kernel, stride, padding, dilation)   # (N, C*K, P)
+    columns = columns.reshape(N, groups, -1, columns.shape[-1])           # (N, G, C/G*K, P)
+    w = weight.reshape(groups, M // groups, -1)                           # (G, M/G, C/G*K)
+    y = np.einsum("gmk,ngkp->ngmp", w, columns).reshape((N, M) + tuple(output_size))
+    if bias is not None:
+        y = y + bias.reshape(1, M, 1, 1, 1)
+    return y
+
+
+def conv_transpose(x, weight, bias, output_size, stride, padding, dilation, groups):
+    """The adjoint of conv: x (N, Cin, *in) with weight (Cin, Cout/G, *kernel) -> (N, Cout, *output_size)."""
+    N, Cin = x.shape[:2]
+    Cout_g = weight.shape[1]
+    kernel = weight.shape[2:]
+    K = int(np.prod(kernel))
+    P = int(np.prod(x.shape[2:]))
+    w = weight.reshape(groups, Cin // groups, Cout_g * K)                 # (G, Cin/G, Cout/G*K)
+    g_x = x.reshape(N, groups, Cin // groups, P)                          # (N, G, Cin/G, P)
+    columns = np.einsum("gck,ngcp->ngkp", w, g_x).reshape(N, groups * Cout_g * K, P)
+    y = col2im(columns, (N, groups * Cout_g) + tuple(output_size), x.shape[2:], kernel, stride, padding, dilation)
+    if bias is not None:
+        y = y + bias.reshape(1, -1, 1, 1, 1)
+    return y

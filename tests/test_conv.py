@@ -1,0 +1,398 @@
+"""Convolutions against the NumPy reference (tests/reference/conv.py) and scipy."""
+import gc
+import os
+import threading
+
+import numpy as np
+import pytest
+import scipy.signal
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.kernels import conv as kernels
+from reference.conv import col2im as ref_col2im
+from reference.conv import conv as ref_conv
+from reference.conv import conv_transpose as ref_conv_transpose
+from reference.conv import im2col as ref_im2col
+
+
+def _to3(values, fill):
+    return (fill,) * (3 - len(values)) + tuple(values)
+
+
+def _random_conv_config(rng, dims, transposed):
+    """A random small geometry: (input shape, weight shape, kwargs)."""
+    groups = int(rng.choice([1, 1, 2, 3]))
+    cin = groups * int(rng.integers(1, 3))
+    cout = groups * int(rng.integers(1, 3))
+    batch = int(rng.integers(1, 3))
+    kernel = tuple(int(k) for k in rng.integers(1, 4, size=dims))
+    stride = tuple(int(s) for s in rng.integers(1, 4, size=dims))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, size=dims))
+    padding = tuple(int(p) for p in rng.integers(0, 3, size=dims))
+    size = tuple(int(d * (k - 1) + 1 + rng.integers(0, 5)) for k, d in zip(kernel, dilation))
+    if transposed:
+        output_padding = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(stride, dilation))
+        padding = tuple(min(p, (d * (k - 1) + op) // 2) for p, d, k, op
+                        in zip(padding, dilation, kernel, output_padding))
+        weight = (cin, cout // groups) + kernel
+        kwargs = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                      dilation=dilation)
+    else:
+        weight = (cout, cin // groups) + kernel
+        kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return (batch, cin) + size, weight, kwargs
+
+
+def _reference_forward(dims, transposed, x, w, b, kwargs):
+    """The reference result in the user's layout (N, C, *spatial)."""
+    stride = _to3(kwargs["stride"], 1)
+    padding = _to3(kwargs["padding"], 0)
+    dilation = _to3(kwargs["dilation"], 1)
+    x5 = x.reshape(x.shape[:2] + (1,) * (3 - dims) + x.shape[2:])
+    w5 = w.reshape(w.shape[:2] + (1,) * (3 - dims) + w.shape[2:])
+    if transposed:
+        out = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in zip(
+            x.shape[2:], kwargs["stride"], kwargs["padding"], kwargs["dilation"], w.shape[2:],
+            kwargs["output_padding"]))
+        y5 = ref_conv_transpose(x5, w5, b, _to3(out, 1), stride, padding, dilation, kwargs["groups"])
+    else:
+        out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, s, p, d, k in zip(
+            x.shape[2:], kwargs["stride"], kwargs["padding"], kwargs["dilation"], w.shape[2:]))
+        y5 = ref_conv(x5, w5, b, _to3(out, 1), stride, padding, dilation, kwargs["groups"])
+    return y5.reshape(y5.shape[:2] + y5.shape[5 - dims:])
+
+
+FUNCTIONS = {(1, False): F.conv1d, (2, False): F.conv2d, (3, False): F.conv3d,
+             (1, True): F.conv_transpose1d, (2, True): F.conv_transpose2d, (3, True): F.conv_transpose3d}
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_and_backward_match_reference(dims, transposed, dtype, rng):
+    fn = FUNCTIONS[dims, transposed]
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    for _ in range(12):
+        x_shape, w_shape, kwargs = _random_conv_config(rng, dims, transposed)
+        out_channels = w_shape[1] * kwargs["groups"] if transposed else w_shape[0]
+        x = rng.standard_normal(x_shape).astype(dtype)
+        w = rng.standard_normal(w_shape).astype(dtype)
+        b = rng.standard_normal(out_channels).astype(dtype)
+        X = minigrad.tensor(x, requires_grad=True)
+        W = minigrad.tensor(w, requires_grad=True)
+        B = minigrad.tensor(b, requires_grad=True)
+        y = fn(X, W, B, **kwargs)
+        expected = _reference_forward(dims, transposed, x.astype(np.float64), w.astype(np.float64),
+                                      b.astype(np.float64), kwargs)
+        assert y.dtype == dtype and y.shape == expected.shape, (kwargs, y.shape, expected.shape)
+        np.testing.assert_allclose(y.data, expected, rtol=tol, atol=tol, err_msg=str(kwargs))
+
+        # Backward against the reference's own Jacobian: for a linear map y = A x,
+        # <A x, g> is linear in x, so finite differences are exact up to rounding.
+        g = rng.standard_normal(y.shape)
+        y.backward(g.astype(dtype))
+        x64, w64, b64 = x.astype(np.float64), w.astype(np.float64), b.astype(np.float64)
+
+        def loss(xv, wv, bv):
+            return float(np.sum(_reference_forward(dims, transposed, xv, wv, bv, kwargs) * g))
+
+        base = loss(x64, w64, b64)
+        for array, grad, name in ((x64, X.grad.data, "x"), (w64, W.grad.data, "w"), (b64, B.grad.data, "b")):
+            assert grad.shape == array.shape and grad.dtype == dtype
+            index = tuple(int(rng.integers(0, n)) for n in array.shape)
+            bumped = [x64.copy(), w64.copy(), b64.copy()]
+            which = "xwb".index(name)
+            bumped[which][index] += 1.0
+            directional = loss(*bumped) - base
+            np.testing.assert_allclose(grad[index], directional, rtol=tol * 10, atol=tol * 10,
+                                       err_msg=f"d/d{name} at {index}, {kwargs}")
+
+
+def test_conv2d_matches_scipy_correlate(rng):
+    x = rng.standard_normal((2, 3, 9, 7))
+    w = rng.standard_normal((4, 3, 3, 2))
+    y = F.conv2d(minigrad.tensor(x), minigrad.tensor(w)).data
+    expected = np.zeros((2, 4, 7, 6))
+    for n in range(2):
+        for m in range(4):
+            for c in range(3):
+                expected[n, m] += scipy.signal.correlate(x[n, c], w[m, c], mode="valid")
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv1d_and_conv3d_match_scipy_correlate(rng):
+    x = rng.standard_normal((1, 2, 11))
+    w = rng.standard_normal((3, 2, 4))
+    y = F.conv1d(minigrad.tensor(x), minigrad.tensor(w), padding=2).data
+    padded = np.pad(x, [(0, 0), (0, 0), (2, 2)])
+    expected = np.stack([sum(scipy.signal.correlate(padded[0, c], w[m, c], mode="valid") for c in range(2))
+                         for m in range(3)])[None]
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+    x = rng.standard_normal((1, 2, 5, 6, 4))
+    w = rng.standard_normal((2, 2, 2, 3, 2))
+    y = F.conv3d(minigrad.tensor(x), minigrad.tensor(w)).data
+    expected = np.stack([sum(scipy.signal.correlate(x[0, c], w[m, c], mode="valid") for c in range(2))
+                         for m in range(2)])[None]
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_separable_1x3_then_3x1_equals_outer_product_kernel(rng):
+    x = rng.standard_normal((2, 1, 8, 9))
+    row, col = rng.standard_normal(3), rng.standard_normal(3)
+    separable = F.conv2d(F.conv2d(minigrad.tensor(x), minigrad.tensor(row.reshape(1, 1, 1, 3))),
+                         minigrad.tensor(col.reshape(1, 1, 3, 1)))
+    full = F.conv2d(minigrad.tensor(x), minigrad.tensor(np.outer(col, row).reshape(1, 1, 3, 3)))
+    np.testing.assert_allclose(separable.data, full.data, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_string_padding(padding, rng):
+    x = rng.standard_normal((2, 2, 7, 8))
+    for kernel, dilation in (((3, 3), 1), ((2, 4), 1), ((3, 2), (2, 3))):
+        w = rng.standard_normal((3, 2) + kernel)
+        y = F.conv2d(minigrad.tensor(x), minigrad.tensor(w), padding=padding, dilation=dilation)
+        d = (dilation, dilation) if isinstance(dilation, int) else dilation
+        if padding == "same":
+            assert y.shape == x.shape[:1] + (3,) + x.shape[2:]
+            total = [di * (k - 1) for di, k in zip(d, kernel)]
+            padded = np.pad(x, [(0, 0), (0, 0)] + [(t // 2, t - t // 2) for t in total])
+        else:
+            padded = x
+        expected = F.conv2d(minigrad.tensor(padded), minigrad.tensor(w), dilation=dilation)
+        np.testing.assert_allclose(y.data, expected.data, rtol=1e-12, atol=1e-12)
+
+
+def test_unbatched_input(rng):
+    x = rng.standard_normal((3, 6, 5))
+    w = rng.standard_normal((4, 3, 3, 3))
+    X = minigrad.tensor(x, requires_grad=True)
+    y = F.conv2d(X, minigrad.tensor(w), padding=1)
+    batched = F.conv2d(minigrad.tensor(x[None]), minigrad.tensor(w), padding=1)
+    assert y.shape == (4, 6, 5)
+    np.testing.assert_allclose(y.data, batched.data[0], rtol=1e-12)
+    y.sum().backward()
+    assert X.grad.shape == x.shape
+    t = F.conv_transpose1d(minigrad.tensor(rng.standard_normal((3, 5))), minigrad.tensor(rng.standard_normal((3, 2, 3))),
+                           stride=2)
+    assert t.shape == (2, 11)
+
+
+def test_empty_batch(rng):
+    x = minigrad.tensor(np.zeros((0, 2, 5, 5), dtype=np.float32), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal((3, 2, 3, 3)).astype(np.float32), requires_grad=True)
+    y = F.conv2d(x, w)
+    assert y.shape == (0, 3, 3, 3)
+    y.sum().backward()
+    assert x.grad.shape == x.shape and np.all(w.grad.data == 0)
+
+
+@pytest.mark.parametrize("fn,kwargs,transposed", [
+    (F.conv2d, dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2), False),
+    (F.conv2d, dict(groups=4, padding=1), False),                       # depthwise
+    (F.conv2d, dict(), False),                                          # 1x1 when k == 1
+    (F.conv_transpose2d, dict(stride=2, padding=1, output_padding=1, groups=2), True),
+    (F.conv_transpose2d, dict(stride=2, groups=4, dilation=2, output_padding=1), True),
+    (F.conv1d, dict(stride=2, padding=1), False),
+    (F.conv3d, dict(padding=(0, 1, 1), groups=2), False),
+    (F.conv_transpose3d, dict(stride=(1, 2, 1)), True),
+])
+def test_gradcheck_float64(fn, kwargs, transposed, rng):
+    dims = {F.conv1d: 1, F.conv2d: 2, F.conv3d: 3, F.conv_transpose2d: 2, F.conv_transpose3d: 3}[fn]
+    groups = kwargs.get("groups", 1)
+    spatial = {1: (5,), 2: (4, 3), 3: (3, 3, 2)}[dims]
+    kernel = {1: (3,), 2: (2, 2), 3: (2, 2, 1)}[dims]
+    if fn is F.conv2d and not kwargs:
+        kernel = (1, 1)
+    cin = 4 if groups == 4 else 2
+    cout = 4 if groups == 4 else 2
+    w_shape = (cin, cout // groups) + kernel if transposed else (cout, cin // groups) + kernel
+    x = minigrad.tensor(rng.standard_normal((2, cin) + spatial), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal(w_shape), requires_grad=True)
+    b = minigrad.tensor(rng.standard_normal(cout), requires_grad=True)
+    assert minigrad.gradcheck(lambda x, w, b: fn(x, w, b, **kwargs), (x, w, b))
+
+
+# ---------------------------------------------------------------------------
+# Kernel level: im2col/col2im, the two algorithms, threads, memory
+# ---------------------------------------------------------------------------
+
+GEOMETRIES = [  # input (N, C, D, H, W), kernel, stride, padding, dilation
+    ((2, 3, 1, 7, 6), (1, 3, 2), (1, 2, 1), (0, 1, 2), (1, 1, 2)),
+    ((1, 2, 4, 5, 3), (2, 2, 3), (2, 1, 1), (1, 0, 1), (1, 2, 1)),
+    ((3, 1, 1, 1, 9), (1, 1, 4), (1, 1, 3), (0, 0, 2), (1, 1, 1)),
+]
+
+
+def _output_size(shape, kernel, stride, padding, dilation):
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                 for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation))
+
+
+@pytest.mark.parametrize("geometry", GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_im2col_matches_reference_and_col2im_is_its_adjoint(geometry, dtype, rng):
+    shape, kernel, stride, padding, dilation = geometry
+    out = _output_size(shape, kernel, stride, padding, dilation)
+    x = rng.standard_normal(shape).astype(dtype)
+    columns = kernels.im2col(x, out, kernel, stride, padding, dilation)
+    np.testing.assert_array_equal(columns, ref_im2col(x, out, kernel, stride, padding, dilation))
+    c = rng.standard_normal(columns.shape).astype(dtype)
+    back = kernels.col2im(c, shape, out, kernel, stride, padding, dilation)
+    np.testing.assert_allclose(back, ref_col2im(c, shape, out, kernel, stride, padding, dilation),
+                               rtol=1e-5, atol=1e-5)
+    # <im2col(x), c> == <x, col2im(c)>
+    lhs = np.sum(columns.astype(np.float64) * c)
+    rhs = np.sum(x.astype(np.float64) * back)
+    assert abs(lhs - rhs) <= 1e-4 * (1 + abs(lhs))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_direct_depthwise_matches_gemm(dtype, rng):
+    for mult, stride, padding, dilation in ((1, (1, 1, 1), (0, 1, 1), (1, 1, 1)),
+                                           (3, (1, 2, 2), (0, 2, 0), (1, 1, 2)),
+                                           (2, (1, 1, 3), (0, 0, 1), (1, 2, 1))):
+        x = rng.standard_normal((2, 3, 1, 9, 8)).astype(dtype)
+        w = rng.standard_normal((3 * mult, 1, 1, 3, 3)).astype(dtype)
+        b = rng.standard_normal(3 * mult).astype(dtype)
+        out = _output_size(x.shape, (1, 3, 3), stride, padding, dilation)
+        results = {}
+        for algorithm in ("gemm", "direct"):
+            y = kernels.conv_forward(x, w, b, stride, padding, dilation, out, 3, algorithm)
+            g = np.cos(np.arange(y.size)).reshape(y.shape).astype(dtype)
+            gx = kernels.conv_input_grad(g, w, None, stride, padding, dilation, x.shape, 3, algorithm)
+            gw = kernels.conv_weight_grad(x, g, (1, 3, 3), stride, padding, dilation, 3, algorithm)
+            results[algorithm] = (y, gx, gw)
+        tol = 1e-4 if dtype == np.float32 else 1e-12
+        for a, b_ in zip(results["gemm"], results["direct"]):
+            np.testing.assert_allclose(a, b_, rtol=tol, atol=tol)
+
+
+CONFIGS_FOR_THREADS = [
+    (F.conv2d, (8, 6, 10, 9), (8, 3, 3, 3), dict(padding=1, groups=2)),      # im2col + GEMM
+    (F.conv2d, (8, 6, 10, 9), (12, 1, 3, 3), dict(padding=1, groups=6)),     # depthwise
+    (F.conv2d, (8, 6, 10, 9), (5, 6, 1, 1), dict()),                         # 1x1
+    (F.conv_transpose2d, (8, 6, 5, 4), (6, 4, 4, 4), dict(stride=2, padding=1)),
+    (F.conv2d, (1, 6, 10, 9), (8, 6, 3, 3), dict()),                         # batch of one
+]
+
+
+@pytest.mark.parametrize("fn,x_shape,w_shape,kwargs", CONFIGS_FOR_THREADS)
+def test_bitwise_identical_for_1_and_2_threads(fn, x_shape, w_shape, kwargs, rng, monkeypatch):
+    monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)   # use every thread even on tiny inputs
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    results = []
+    previous = minigrad.get_num_threads()
+    try:
+        for threads in (1, 2, 1, 2):
+            minigrad.set_num_threads(threads)
+            X = minigrad.tensor(x, requires_grad=True)
+            W = minigrad.tensor(w, requires_grad=True)
+            y = fn(X, W, **kwargs)
+            (y * y).sum().backward()
+            results.append((y.data, X.grad.data, W.grad.data))
+    finally:
+        minigrad.set_num_threads(previous)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def _resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
+def test_no_memory_growth_over_1000_calls(rng):
+    x = minigrad.tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    wd = minigrad.tensor(rng.standard_normal((8, 1, 3, 3)).astype(np.float32), requires_grad=True)
+
+    def step():
+        y = F.conv2d(x, w, padding=1)                      # im2col + GEMM
+        z = F.conv2d(y, wd, groups=4)                      # depthwise
+        t = F.conv_transpose2d(y, w, stride=2)             # GEMM + col2im, weight (4, 3, 3, 3)
+        (z.sum() + t.sum()).backward()
+        x.grad = w.grad = wd.grad = None
+
+    for _ in range(50):
+        step()
+    gc.collect()
+    before = _resident_bytes()
+    for _ in range(1000):
+        step()
+    gc.collect()
+    growth = _resident_bytes() - before
+    assert growth < 2_000_000, f"resident memory grew by {growth} bytes over 1000 calls"
+
+
+def test_calls_from_several_python_threads(rng, monkeypatch):
+    monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
+    x = rng.standard_normal((4, 4, 12, 12)).astype(np.float32)
+    weights = [rng.standard_normal((6, 4, 3, 3)).astype(np.float32) for _ in range(4)]
+    expected = [F.conv2d(minigrad.tensor(x), minigrad.tensor(w), padding=1).data for w in weights]
+    failures = []
+
+    def work(i):
+        for _ in range(20):
+            y = F.conv2d(minigrad.tensor(x), minigrad.tensor(weights[i]), padding=1).data
+            if not np.array_equal(y, expected[i]):
+                failures.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+
+
+# ---------------------------------------------------------------------------
+# Validation: ValueError before any kernel runs, naming the bad value
+# ---------------------------------------------------------------------------
+
+def _t(shape, dtype=np.float32):
+    return minigrad.tensor(np.ones(shape, dtype=dtype))
+
+
+@pytest.mark.parametrize("call,words", [
+    (lambda: F.conv2d(_t((2, 3, 5)), _t((4, 3, 3))), "weight"),
+    (lambda: F.conv2d(_t((1, 2, 3, 5, 5)), _t((4, 3, 3, 3))), "input"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 2, 3, 3))), "channels"),
+    (lambda: F.conv2d(_t((2, 4, 5, 5)), _t((3, 2, 3, 3)), groups=2), "groups"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), groups=0), "groups"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), stride=0), "stride"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), stride=(1, -1)), "stride"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), padding=-1), "padding"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), padding="full"), "padding"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), padding="same", stride=2), "same"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), dilation=0), "dilation"),
+    (lambda: F.conv2d(_t((2, 3, 2, 5)), _t((4, 3, 3, 3))), "kernel size"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), dilation=3), "kernel size"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5), np.int64), _t((4, 3, 3, 3), np.int64)), "float"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3), np.float64)), "dtype"),
+    (lambda: F.conv2d(_t((2, 3, 5, 5)), _t((4, 3, 3, 3)), _t((3,))), "bias"),
+    (lambda: F.conv1d(_t((2, 3, 5)), _t((4, 3, 3)), stride=(1, 1)), "stride"),
+    (lambda: F.conv_transpose2d(_t((2, 3, 5, 5)), _t((3, 2, 3, 3)), stride=2, output_padding=2),
+     "output_padding"),
+    (lambda: F.conv_transpose2d(_t((2, 3, 5, 5)), _t((3, 2, 3, 3)), output_padding=-1), "output_padding"),
+    (lambda: F.conv_transpose2d(_t((2, 3, 5, 5)), _t((4, 2, 3, 3))), "channels"),
+    (lambda: F.conv_transpose2d(_t((2, 3, 5, 5)), _t((3, 2, 3, 3)), groups=2), "groups"),
+    (lambda: F.conv_transpose2d(_t((2, 3, 2, 2)), _t((3, 2, 3, 3)), padding=3), "output size"),
+    (lambda: F.conv_transpose2d(_t((2, 3, 5, 5)), _t((3, 2, 3, 3)), padding=-1), "padding"),
+    (lambda: F.conv3d(_t((3, 5, 5)), _t((4, 3, 3, 3, 3))), "input"),
+])
+def test_validation_errors(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
+
+
+def test_output_padding_allowed_below_dilation(rng):
+    # output_padding may reach max(stride, dilation) - 1 (PyTorch's rule).
+    x = minigrad.tensor(rng.standard_normal((1, 2, 4, 4)))
+    w = minigrad.tensor(rng.standard_normal((2, 1, 3, 3)))
+    y = F.conv_transpose2d(x, w, stride=1, output_padding=2, dilation=3)
+    assert y.shape == (1, 1, 4 - 1 + 3 * 2 + 2 + 1, 4 - 1 + 3 * 2 + 2 + 1)
