@@ -195,7 +195,7 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
     cdef const floating* g_row
     cdef const floating* x_row
     cdef floating* out_row
-    cdef floating centre_high, centre_low, gain, mean_g, slope
+    cdef double centre, gain, mean_g, slope
     count = <double>N * L
     rows_per_block = max(1, BLOCK // L)
     for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
@@ -216,12 +216,11 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
         grad_bias_ptr[c] = sum_g
         grad_weight_ptr[c] = sum_g_centered * invstd[c]
         if compute_grad_input:
-            centre_high = <floating>mean[c]  # high + low as in the forward
-            centre_low = <floating>(mean[c] - centre_high)
-            gain = <floating>(weight[c] * invstd[c])
+            centre = mean[c]
+            gain = weight[c] * invstd[c]
             if training:
-                mean_g = <floating>(sum_g / count)
-                slope = <floating>(invstd[c] * invstd[c] * sum_g_centered / count)
+                mean_g = sum_g / count
+                slope = invstd[c] * invstd[c] * sum_g_centered / count
             else:
                 mean_g = 0
                 slope = 0
@@ -230,4 +229,4 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
                 x_row = x + (n * C + c) * L
                 out_row = gx + (n * C + c) * L
                 for i in range(L):
-                    out_row[i] = gain * (g_row[i] - mean_g - ((x_row[i] - centre_high) - centre_low) * slope)
+                    out_row[i] = <floating>(gain * (g_row[i] - mean_g - (x_row[i] - centre) * slope))
