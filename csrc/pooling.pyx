@@ -23,6 +23,8 @@ from cython.parallel cimport prange
 from libc.stdint cimport int64_t
 from libc.math cimport INFINITY
 
+from omp_compat cimport omp_get_thread_num
+
 ctypedef fused floating:
     float
     double
@@ -196,23 +198,58 @@ def gather_planes(const floating[:, ::1] source, const int64_t[:, ::1] indices,
             dst[i] = src[idx[i]]
 
 
+cdef inline double window_sum(const floating* src, Py_ssize_t first_d, Py_ssize_t taps_d,
+                              Py_ssize_t first_h, Py_ssize_t taps_h, Py_ssize_t first_w,
+                              Py_ssize_t taps_w, Py_ssize_t in_h, Py_ssize_t in_w) noexcept nogil:
+    """Sum (in double) of one window, in (d, h, w) order."""
+    cdef double total = 0
+    cdef Py_ssize_t jd, jh, jw, row
+    for jd in range(taps_d):
+        for jh in range(taps_h):
+            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
+            for jw in range(taps_w):
+                total = total + src[row + jw]
+    return total
+
+
+cdef inline void spread_over_window(floating* dst, floating share, Py_ssize_t first_d,
+                                    Py_ssize_t taps_d, Py_ssize_t first_h, Py_ssize_t taps_h,
+                                    Py_ssize_t first_w, Py_ssize_t taps_w, Py_ssize_t in_h,
+                                    Py_ssize_t in_w) noexcept nogil:
+    """Add `share` to every element of one window."""
+    cdef Py_ssize_t jd, jh, jw, row
+    for jd in range(taps_d):
+        for jh in range(taps_h):
+            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
+            for jw in range(taps_w):
+                dst[row + jw] = dst[row + jw] + share
+
+
 def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int in_h, int in_w,
                      const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] scale_d,
                      const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
                      const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
-                     double override_scale, int num_threads):
-    """output[p, o] = sum over the window of o (accumulated in double) * scale."""
+                     double override_scale, int full_w, int interior_begin, int interior_end,
+                     double[:, ::1] scratch, int num_threads):
+    """output[p, o] = sum over the window of o (accumulated in double) * scale.
+
+    scale is scale_d * scale_h * scale_w (1/divisor), or override_scale when
+    that is not 0. As in max_pool_forward, the outputs interior_begin <= ow <
+    interior_end (windows of full_w taps along W) are computed with the loops
+    turned around, summing into scratch[thread] (one row of doubles per thread).
+    """
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
-    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row, o
-    cdef Py_ssize_t first_d, first_h, first_w, taps_d, taps_h, taps_w
-    cdef double total, scale, scale_dh
+    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row
+    cdef Py_ssize_t first_d, first_h, taps_d, taps_h
+    cdef double scale, scale_dh
     cdef const floating* src
+    cdef const floating* tap
     cdef floating* dst
+    cdef double* total
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         src = &input[p, 0]
-        dst = &output[p, 0]
-        o = 0
+        total = &scratch[omp_get_thread_num(), 0]
         for od in range(out_d):
             first_d = begin_d[od]
             taps_d = count_d[od]
@@ -220,21 +257,26 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
                 scale_dh = scale_d[od] * scale_h[oh]
+                dst = &output[p, (od * out_h + oh) * out_w]
                 for ow in range(out_w):
-                    first_w = begin_w[ow]
-                    taps_w = count_w[ow]
-                    total = 0
-                    for jd in range(taps_d):
-                        for jh in range(taps_h):
-                            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
-                            for jw in range(taps_w):
-                                total = total + src[row + jw]
+                    if ow < interior_begin or ow >= interior_end:
+                        total[ow] = window_sum(src, first_d, taps_d, first_h, taps_h, begin_w[ow],
+                                               count_w[ow], in_h, in_w)
+                    else:
+                        total[ow] = 0
+                for jd in range(taps_d):
+                    for jh in range(taps_h):
+                        row = ((first_d + jd) * in_h + first_h + jh) * in_w
+                        for jw in range(full_w):
+                            tap = src + row + jw
+                            for ow in range(interior_begin, interior_end):
+                                total[ow] = total[ow] + tap[begin_w[ow]]
+                for ow in range(out_w):
                     if override_scale != 0:
                         scale = override_scale
                     else:
                         scale = scale_dh * scale_w[ow]
-                    dst[o] = <floating>(total * scale)
-                    o = o + 1
+                    dst[ow] = <floating>(total[ow] * scale)
 
 
 def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_input,
@@ -242,22 +284,28 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                       const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] scale_d,
                       const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
                       const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
-                      double override_scale, int num_threads):
-    """grad_input[p] = 0, then every window adds grad_output[p, o] * scale to its elements."""
+                      double override_scale, int full_w, int interior_begin, int interior_end,
+                      double[:, ::1] scratch, int num_threads):
+    """grad_input[p] = 0, then every window adds grad_output[p, o] * scale to its elements.
+
+    Interior outputs as in avg_pool_forward: their shares are computed into
+    scratch[thread] first, then added tap by tap across the row.
+    """
     cdef Py_ssize_t planes = grad_input.shape[0], in_plane = grad_input.shape[1]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
-    cdef Py_ssize_t p, i, od, oh, ow, jd, jh, jw, row, o
-    cdef Py_ssize_t first_d, first_h, first_w, taps_d, taps_h, taps_w
-    cdef floating share
+    cdef Py_ssize_t p, i, od, oh, ow, jd, jh, jw, row
+    cdef Py_ssize_t first_d, first_h, taps_d, taps_h
     cdef double scale, scale_dh
+    cdef floating share
     cdef const floating* g
     cdef floating* dst
+    cdef floating* tap
+    cdef double* shares
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
-        g = &grad_output[p, 0]
         dst = &grad_input[p, 0]
+        shares = &scratch[omp_get_thread_num(), 0]
         for i in range(in_plane):
             dst[i] = 0
-        o = 0
         for od in range(out_d):
             first_d = begin_d[od]
             taps_d = count_d[od]
@@ -265,17 +313,22 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
                 scale_dh = scale_d[od] * scale_h[oh]
+                g = &grad_output[p, (od * out_h + oh) * out_w]
                 for ow in range(out_w):
-                    first_w = begin_w[ow]
-                    taps_w = count_w[ow]
                     if override_scale != 0:
                         scale = override_scale
                     else:
                         scale = scale_dh * scale_w[ow]
-                    share = <floating>(g[o] * scale)
-                    for jd in range(taps_d):
-                        for jh in range(taps_h):
-                            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
-                            for jw in range(taps_w):
-                                dst[row + jw] = dst[row + jw] + share
-                    o = o + 1
+                    share = <floating>(g[ow] * scale)
+                    if ow < interior_begin or ow >= interior_end:
+                        spread_over_window(dst, share, first_d, taps_d, first_h, taps_h,
+                                           begin_w[ow], count_w[ow], in_h, in_w)
+                    else:
+                        shares[ow] = share
+                for jd in range(taps_d):
+                    for jh in range(taps_h):
+                        row = ((first_d + jd) * in_h + first_h + jh) * in_w
+                        for jw in range(full_w):
+                            tap = dst + row + jw
+                            for ow in range(interior_begin, interior_end):
+                                tap[begin_w[ow]] = tap[begin_w[ow]] + <floating>shares[ow]

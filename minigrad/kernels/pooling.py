@@ -120,7 +120,7 @@ def adaptive_max_pool(input, output_size):
 def _interior(count, full):
     """[begin, end) of the outputs whose windows are whole (count == full), or (0, 0)."""
     whole = np.flatnonzero(count == full)
-    if full is None or whole.size == 0:
+    if whole.size == 0:
         return 0, 0
     begin, end = int(whole[0]), int(whole[-1]) + 1
     if not np.all(count[begin:end] == full):  # whole windows always form one run
@@ -157,37 +157,47 @@ def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad
     """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor (PyTorch's rule)."""
     _check_float(input, "avg_pool")
     tables = _avg_tables(input.shape, output_size, kernel_size, stride, padding, count_include_pad)
-    return _average_over_windows(input, output_size, tables, divisor_override or 0)
+    return _average_over_windows(input, output_size, tables, divisor_override)
 
 
 def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, count_include_pad,
                       divisor_override):
     tables = _avg_tables(input_shape, grad_output.shape[1:], kernel_size, stride, padding,
                          count_include_pad)
-    return _spread_over_windows(grad_output, input_shape, tables, divisor_override or 0)
+    return _spread_over_windows(grad_output, input_shape, tables, divisor_override)
 
 
 def adaptive_avg_pool(input, output_size):
     _check_float(input, "adaptive_avg_pool")
     tables = [adaptive_windows(n, o) for n, o in zip(input.shape[1:], output_size)]
-    return _average_over_windows(input, output_size, tables, 0)
+    return _average_over_windows(input, output_size, tables, None)
 
 
 def adaptive_avg_pool_backward(grad_output, input_shape):
     tables = [adaptive_windows(n, o) for n, o in zip(input_shape[1:], grad_output.shape[1:])]
-    return _spread_over_windows(grad_output, input_shape, tables, 0)
+    return _spread_over_windows(grad_output, input_shape, tables, None)
 
 
-def _override_scale(divisor_override):
-    """1/divisor_override, or 0 for "use the tables"."""
-    return 1.0 / divisor_override if divisor_override else 0.0
+def _average_arguments(tables, divisor_override, out_w):
+    """Kernel arguments after the tables: override scale, interior run along W, scratch."""
+    count_w = tables[2][1]
+    full_w = int(count_w.max())
+    interior = _interior(count_w, full_w)
+    # 1/divisor_override, or 0 for "use the tables"
+    override_scale = 1.0 / divisor_override if divisor_override else 0.0
+    # One row of double accumulators per thread, padded so that no two threads'
+    # rows share a 64-byte cache line (false sharing made 2 threads slower than 1).
+    row_length = (out_w + 8 + 7) // 8 * 8
+    scratch = np.empty((get_num_threads(), row_length))
+    return [override_scale, full_w, *interior, scratch, get_num_threads()]
 
 
 def _average_over_windows(input, output_size, tables, divisor_override):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     _kernel.avg_pool_forward(_planes(input), _planes(output), input.shape[2], input.shape[3],
-                             *_table_args(tables), _override_scale(divisor_override), get_num_threads())
+                             *_table_args(tables),
+                             *_average_arguments(tables, divisor_override, output_size[2]))
     return output
 
 
@@ -195,7 +205,7 @@ def _spread_over_windows(grad_output, input_shape, tables, divisor_override):
     grad_input = np.empty(input_shape, dtype=grad_output.dtype)
     _kernel.avg_pool_backward(_planes(grad_output), _planes(grad_input), input_shape[2],
                               input_shape[3], *_table_args(tables),
-                              _override_scale(divisor_override), get_num_threads())
+                              *_average_arguments(tables, divisor_override, grad_output.shape[3]))
     return grad_input
 
 
