@@ -27,6 +27,7 @@ the OS between calls. Workspaces are per Python thread (``threading.local``):
 calls from several Python threads never share scratch.
 """
 import contextlib
+import math
 import os
 import threading
 
@@ -87,7 +88,7 @@ def _thread_plan(work_items, multiply_adds):
 
 def _multiply_adds(output, weight):
     """Multiply-adds of one convolution: images x output positions x weight size."""
-    return int(output.shape[0]) * int(np.prod(output.shape[2:])) * int(weight.size)
+    return int(output.shape[0]) * math.prod(output.shape[2:]) * int(weight.size)
 
 
 class _Workspaces(threading.local):
@@ -162,7 +163,7 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
                                                                                weight.shape[2:], dilation))
         _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
-    images = _kernel.images_per_chunk(int(np.prod(out.shape[2:])), N, COLUMNS_PER_GEMM)
+    images = _kernel.images_per_chunk(math.prod(out.shape[2:]), N, COLUMNS_PER_GEMM)
     omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(out, weight))
     columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:], images)
     scratch = workspace(x.dtype, omp_threads * columns)
@@ -196,7 +197,7 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
         _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
                                      threads)
         return grad_in
-    images = _kernel.images_per_chunk(int(np.prod(grad_out.shape[2:])), N, COLUMNS_PER_GEMM)
+    images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), N, COLUMNS_PER_GEMM)
     omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(grad_out, weight))
     columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:], images)
     scratch = workspace(grad_out.dtype, omp_threads * columns)
@@ -219,7 +220,7 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     if x.size == 0 or grad_out.size == 0:
         grad_weight[...] = 0
         return grad_weight
-    K = int(np.prod(kernel_size))
+    K = math.prod(kernel_size)
     work = _multiply_adds(grad_out, grad_weight)
     if is_direct(C, groups, algorithm):
         chunks = min(N, WEIGHT_GRAD_CHUNKS)
@@ -232,7 +233,7 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
         return grad_weight
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
     omp_threads, blas_threads = _thread_plan(chunks, work)
-    images = _kernel.images_per_chunk(int(np.prod(grad_out.shape[2:])), -(-N // chunks),
+    images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), -(-N // chunks),
                                        COLUMNS_PER_GEMM)
     columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images)
     scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
@@ -248,7 +249,7 @@ def im2col(x, output_size, kernel_size, stride, padding, dilation):
     (x,) = _prepare(x.dtype, x)
     stride, padding, dilation = _geometry(stride, padding, dilation)
     N, C = x.shape[:2]
-    K, P = int(np.prod(kernel_size)), int(np.prod(output_size))
+    K, P = math.prod(kernel_size), math.prod(output_size)
     columns = np.empty((N, C * K, P), dtype=x.dtype)
     if columns.size and x.size:
         _kernel.im2col(x, columns, tuple(int(o) for o in output_size), tuple(int(k) for k in kernel_size),
@@ -264,7 +265,7 @@ def col2im(columns, input_shape, output_size, kernel_size, stride, padding, dila
     (columns,) = _prepare(columns.dtype, columns)
     stride, padding, dilation = _geometry(stride, padding, dilation)
     N, C = input_shape[:2]
-    K, P = int(np.prod(kernel_size)), int(np.prod(output_size))
+    K, P = math.prod(kernel_size), math.prod(output_size)
     if columns.shape != (N, C * K, P):
         raise ValueError(f"col2im: columns have shape {columns.shape}, expected {(N, C * K, P)}")
     x = np.zeros(tuple(input_shape), dtype=columns.dtype)

@@ -13,6 +13,7 @@ j < count[o]. Padding is never read: for max pooling it is -inf (it never
 wins), for average pooling it is 0 (it only changes the divisor).
 """
 import functools
+import math
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def adaptive_windows(in_size, out_size):
 # ---------------------------------------------------------------- helpers
 def _planes(array):
     """(P, D, H, W) -> contiguous (P, D*H*W) (a view when `array` is contiguous)."""
-    return np.ascontiguousarray(array).reshape(array.shape[0], int(np.prod(array.shape[1:])))
+    return np.ascontiguousarray(array).reshape(array.shape[0], math.prod(array.shape[1:]))
 
 
 def _check_float(array, name):
@@ -225,7 +226,7 @@ def max_unpool(input, indices, output_size):
     """(P, D, H, W) values and indices -> (P, oD, oH, oW) zeros with the values at their indices."""
     _check_float(input, "max_unpool")
     indices = np.ascontiguousarray(indices, dtype=np.int64)
-    check_unpool_indices(indices, int(np.prod(output_size)))
+    check_unpool_indices(indices, math.prod(output_size))
     output = np.empty((input.shape[0],) + tuple(output_size), dtype=input.dtype)
     _kernel.scatter_planes(_planes(input), _planes(indices), _planes(output),
                            get_num_threads())
