@@ -175,11 +175,13 @@ def test_pool_and_linear_flops():
     with profiler.profile() as prof:
         F.max_pool2d(x, 2)
         F.avg_pool2d(x, 3, stride=1)
-        F.adaptive_avg_pool2d(x, 1)
+        F.adaptive_avg_pool2d(x, 2)
+        F.adaptive_avg_pool2d(x, 1)                        # global pooling is recorded as a Mean
     stats = {name: s.forward_flops for name, s in prof.stats.items()}
     assert stats["MaxPool"] == 2 * 3 * 4 * 4 * (2 * 2)     # one comparison per window element
     assert stats["AvgPool"] == 2 * 3 * 6 * 6 * (3 * 3)     # one add per window element
     assert stats["AdaptiveAvgPool"] == 2 * 3 * 8 * 8       # every input added once
+    assert "Mean" in stats
 
     a = minigrad.randn(5, 7)
     w = minigrad.randn(3, 7, requires_grad=True)
