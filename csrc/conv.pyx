@@ -15,6 +15,9 @@ S = D*H*W input positions, Cg = C/groups, Mg = M/groups):
                                              channel c seen through kernel offset k
     conv           y[n]    = w (M, Cg*K) @ col(x[n]) (Cg*K, P), once per group
 
+When P is small (late layers: 14x14 = 196) a few images share one GEMM,
+their columns side by side: col (C*K, images*P).
+
 The geometry of one axis: output position o reads input position
     i = o*stride - pad_before + k*dilation,   k = 0 .. kernel-1,
 and positions outside [0, size) read zero padding. The output sizes are
@@ -22,8 +25,12 @@ passed in (they are the output array's shape), so asymmetric padding
 ('same' with an even kernel) and transposed convolution's output_padding
 need nothing special here.
 
-Parallel loops run over images, or over (image, channel) planes: each
-output element then has exactly one writer, and every sum is done in a fixed
+Depthwise convolutions (groups == C) skip im2col: a handful of
+multiply-adds per output does not make a good GEMM, so they are direct
+loops, vectorised along rows (see the depthwise section).
+
+Parallel loops run over images (or chunks of images), or over (image,
+channel) planes: each output element then has exactly one writer, and every sum is done in a fixed
 order, so results are bitwise identical for any thread count. GEMMs go to
 scipy's BLAS (``scipy.linalg.cython_blas``); the caller
 (minigrad/kernels/conv.py) holds that BLAS to one thread while several
@@ -32,7 +39,7 @@ Scratch memory is a workspace array the caller owns and reuses: one slice
 per thread, so no kernel allocates.
 """
 from cython.parallel cimport parallel, prange
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from omp_compat cimport omp_get_thread_num
@@ -113,68 +120,160 @@ cdef inline void matmul(bint transpose_a, bint transpose_b, int m, int n, int k,
 # im2col / col2im of one channel plane
 # ---------------------------------------------------------------------------
 
-cdef void im2col_plane(const floating* x, floating* col, const Geometry* g) noexcept nogil:
-    """x: one channel (D, H, W) -> col: its K rows (K, P) of the column matrix."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+# Row operations. Each works on one output row of Wo entries and the input
+# row it reads (every stride-th element). Their arguments are plain locals,
+# so the compiler can vectorise the stride-1 loops (a struct field read
+# inside the loop could alias the stores and would block that).
+
+cdef inline void copy_row(floating* dst, const floating* src, Py_ssize_t n,
+                          Py_ssize_t stride) noexcept nogil:
+    """dst[i] = src[i*stride]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        memcpy(dst, src, n * sizeof(floating))
+    else:
+        for i in range(n):
+            dst[i] = src[i * stride]
+
+
+cdef inline void add_row(floating* dst, const floating* src, Py_ssize_t n,
+                         Py_ssize_t stride) noexcept nogil:
+    """dst[i*stride] += src[i]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            dst[i] = dst[i] + src[i]
+    else:
+        for i in range(n):
+            dst[i * stride] = dst[i * stride] + src[i]
+
+
+cdef inline void gather_axpy_row(floating* dst, floating a, const floating* src, Py_ssize_t n,
+                                 Py_ssize_t stride) noexcept nogil:
+    """dst[i] += a * src[i*stride]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            dst[i] = dst[i] + a * src[i]
+    else:
+        for i in range(n):
+            dst[i] = dst[i] + a * src[i * stride]
+
+
+cdef inline void scatter_axpy_row(floating* dst, floating a, const floating* src, Py_ssize_t n,
+                                  Py_ssize_t stride) noexcept nogil:
+    """dst[i*stride] += a * src[i]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            dst[i] = dst[i] + a * src[i]
+    else:
+        for i in range(n):
+            dst[i * stride] = dst[i * stride] + a * src[i]
+
+
+cdef inline void product_add_row(floating* acc, const floating* a, const floating* b, Py_ssize_t n,
+                                 Py_ssize_t stride) noexcept nogil:
+    """acc[i] += a[i] * b[i*stride]"""
+    cdef Py_ssize_t i
+    if stride == 1:
+        for i in range(n):
+            acc[i] = acc[i] + a[i] * b[i]
+    else:
+        for i in range(n):
+            acc[i] = acc[i] + a[i] * b[i * stride]
+
+
+cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
+                                 Py_ssize_t od, Py_ssize_t oh) noexcept nogil:
+    """Offset of the input row that output row (od, oh) reads at tap (a, b), or -1 in the padding."""
+    cdef Py_ssize_t id_ = od * g.sd - g.pd + a * g.dd
+    cdef Py_ssize_t ih = oh * g.sh - g.ph + b * g.dh
+    if id_ < 0 or id_ >= g.D or ih < 0 or ih >= g.H:
+        return -1
+    return (id_ * g.H + ih) * g.W
+
+
+# ---------------------------------------------------------------------------
+# im2col / col2im of one channel plane: for every kernel tap (a, b, c), every
+# output row reads one input row, shifted by c*dilation - padding.
+# ---------------------------------------------------------------------------
+
+cdef void im2col_plane_pitched(const floating* x, floating* col, Py_ssize_t pitch,
+                               const Geometry* g) noexcept nogil:
+    """x: one channel (D, H, W) -> col: its K rows of P positions, rows `pitch` apart."""
+    cdef Py_ssize_t a, b, c, od, oh, ow, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating* row
-    cdef const floating* src
     for a in range(g.kd):
         for b in range(g.kh):
             for c in range(g.kw):
                 iw0 = c * g.dw - g.pw
-                valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                row = col + ((a * g.kh + b) * g.kw + c) * g.P
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                row = col + ((a * g.kh + b) * g.kw + c) * pitch
                 for od in range(g.Do):
-                    id_ = od * g.sd - g.pd + a * g.dd
                     for oh in range(g.Ho):
-                        ih = oh * g.sh - g.ph + b * g.dh
-                        if id_ < 0 or id_ >= g.D or ih < 0 or ih >= g.H:
-                            memset(row, 0, g.Wo * sizeof(floating))
+                        start = input_row(g, a, b, od, oh)
+                        if start < 0:
+                            memset(row, 0, Wo * sizeof(floating))
                         else:
-                            src = x + (id_ * g.H + ih) * g.W + iw0
                             for ow in range(lo):
                                 row[ow] = 0
-                            if g.sw == 1:
-                                for ow in range(lo, hi):
-                                    row[ow] = src[ow]
-                            else:
-                                for ow in range(lo, hi):
-                                    row[ow] = src[ow * g.sw]
-                            for ow in range(hi, g.Wo):
+                            copy_row(row + lo, x + start + iw0 + lo * sw, hi - lo, sw)
+                            for ow in range(hi, Wo):
                                 row[ow] = 0
-                        row += g.Wo
+                        row += Wo
 
 
-cdef void col2im_plane(const floating* col, floating* x, const Geometry* g) noexcept nogil:
-    """Adjoint of im2col_plane: add the K rows (K, P) back into x (D, H, W)."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+cdef void col2im_plane_pitched(const floating* col, Py_ssize_t pitch, floating* x,
+                               const Geometry* g) noexcept nogil:
+    """Adjoint of im2col_plane_pitched: add the K rows (P positions, `pitch` apart) back into x."""
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef const floating* row
-    cdef floating* dst
     for a in range(g.kd):
         for b in range(g.kh):
             for c in range(g.kw):
                 iw0 = c * g.dw - g.pw
-                valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                row = col + ((a * g.kh + b) * g.kw + c) * g.P
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                row = col + ((a * g.kh + b) * g.kw + c) * pitch
                 for od in range(g.Do):
-                    id_ = od * g.sd - g.pd + a * g.dd
                     for oh in range(g.Ho):
-                        ih = oh * g.sh - g.ph + b * g.dh
-                        if id_ >= 0 and id_ < g.D and ih >= 0 and ih < g.H:
-                            dst = x + (id_ * g.H + ih) * g.W + iw0
-                            if g.sw == 1:
-                                for ow in range(lo, hi):
-                                    dst[ow] = dst[ow] + row[ow]
-                            else:
-                                for ow in range(lo, hi):
-                                    dst[ow * g.sw] = dst[ow * g.sw] + row[ow]
-                        row += g.Wo
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            add_row(x + start + iw0 + lo * sw, row + lo, hi - lo, sw)
+                        row += Wo
+
+
+cdef inline void im2col_plane(const floating* x, floating* col, const Geometry* g) noexcept nogil:
+    """x: one channel (D, H, W) -> col: its K rows (K, P) of the column matrix."""
+    im2col_plane_pitched(x, col, g.P, g)
+
+
+cdef inline void col2im_plane(const floating* col, floating* x, const Geometry* g) noexcept nogil:
+    """Adjoint of im2col_plane: add the K rows (K, P) back into x (D, H, W)."""
+    col2im_plane_pitched(col, g.P, x, g)
 
 
 cdef inline void fill(floating* x, Py_ssize_t n, floating value) noexcept nogil:
     cdef Py_ssize_t i
     for i in range(n):
         x[i] = value
+
+
+cdef inline void add_constant(floating* dst, const floating* src, Py_ssize_t n,
+                              floating value) noexcept nogil:
+    """dst[i] = src[i] + value"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = src[i] + value
+
+
+cdef inline void add_rows(floating* dst, const floating* src, Py_ssize_t n) noexcept nogil:
+    """dst[i] += src[i]"""
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = dst[i] + src[i]
 
 
 def im2col(const floating[:, :, :, :, ::1] x, floating[:, :, ::1] col, tuple output_size,
@@ -214,156 +313,241 @@ def col2im(const floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple out
 # im2col + GEMM, one image at a time per thread
 # ---------------------------------------------------------------------------
 
-def columns_size(tuple input_shape, tuple output_shape, tuple kernel):
-    """Scratch elements one thread needs for one image's columns (0 for 1x1)."""
-    C = input_shape[1]
+cdef void images_to_columns(const floating* x, Py_ssize_t count, floating* col, Py_ssize_t pitch,
+                            bint pointwise, const Geometry* g) noexcept nogil:
+    """`count` images (C, D, H, W) -> col (C*K, pitch): image b in columns b*P .. (b+1)*P."""
+    cdef Py_ssize_t b, c
+    for b in range(count):
+        for c in range(g.C):
+            if pointwise:      # 1x1: the columns are the input plane itself
+                memcpy(col + c * pitch + b * g.P, x + (b * g.C + c) * g.S, g.P * sizeof(floating))
+            else:
+                im2col_plane_pitched(x + (b * g.C + c) * g.S, col + c * g.K * pitch + b * g.P, pitch, g)
+
+
+cdef void gather_images(const floating* y, Py_ssize_t count, Py_ssize_t rows, Py_ssize_t P,
+                        floating* dst, Py_ssize_t pitch) noexcept nogil:
+    """`count` matrices (rows, P) side by side -> dst (rows, pitch)."""
+    cdef Py_ssize_t b, r
+    for b in range(count):
+        for r in range(rows):
+            memcpy(dst + r * pitch + b * P, y + (b * rows + r) * P, P * sizeof(floating))
+
+
+def images_per_chunk(Py_ssize_t positions, Py_ssize_t batch, Py_ssize_t target=1024):
+    """Images per GEMM: enough that a GEMM has ~`target` columns (P is small
+    for late layers: 14x14 = 196), never more than the batch."""
+    cdef Py_ssize_t count = (target + positions - 1) // positions
+    return max(1, min(count, batch))
+
+
+def columns_size(tuple input_shape, tuple output_shape, tuple kernel, Py_ssize_t images):
+    """Scratch elements one thread needs: columns of `images` images, and with
+    more than one image a (rows, images*P) staging matrix for the GEMM result."""
+    C, M = input_shape[1], output_shape[1]
     K = kernel[0] * kernel[1] * kernel[2]
     P = output_shape[2] * output_shape[3] * output_shape[4]
-    return C * K * P
+    columns = C * K * P * images
+    if images > 1:
+        columns += max(C, M) * P * images
+    return columns
 
 
 def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
                  const floating[::1] bias, floating[:, :, :, :, ::1] out, floating[::1] workspace,
-                 tuple stride, tuple padding, tuple dilation, int groups, int num_threads):
-    """out[n] = weight @ im2col(x[n]) + bias, group by group.
+                 tuple stride, tuple padding, tuple dilation, int groups, int images,
+                 int num_threads):
+    """out[n] = weight @ im2col(x[n]) + bias, group by group, `images` images per GEMM.
 
-    workspace: at least num_threads * columns_size(...) elements (unused for 1x1).
+    With one image per GEMM, the result goes straight into out (and a 1x1
+    conv multiplies the input itself); with more, the images' columns sit
+    side by side, (C*K, images*P), and the result is copied out per image.
+    workspace: num_threads * columns_size(..., images) elements.
     bias: (M,) or empty for none.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], n, m, grp, tid
+    cdef Py_ssize_t N = x.shape[0], n, m, b, grp, tid, chunk, count
+    cdef Py_ssize_t chunks = (N + images - 1) // images
     cdef bint pointwise = is_pointwise(&g), has_bias = bias.shape[0] > 0
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P
-    cdef Py_ssize_t col_size = 0 if pointwise else g.C * g.K * g.P
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef Py_ssize_t col_size = g.C * g.K * pitch
+    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* yp = &out[0, 0, 0, 0, 0]
-    cdef floating* ws = &workspace[0] if col_size > 0 else NULL
+    cdef floating* ws = &workspace[0]
     cdef floating* scratch
+    cdef floating* result
     cdef const floating* columns
     cdef floating* y
     cdef floating beta = 1 if has_bias else 0
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        scratch = ws + tid * col_size
-        for n in prange(N, schedule="static"):
-            if pointwise:
-                columns = xp + n * g.C * g.S                     # (C, P) already
+        scratch = ws + tid * scratch_size
+        result = scratch + col_size                               # (M, images*P)
+        for chunk in prange(chunks, schedule="static"):
+            n = chunk * images
+            count = min(images, N - n)
+            if images == 1:
+                y = yp + n * g.M * g.P
+                if pointwise:
+                    columns = xp + n * g.C * g.S                  # (C, P) already
+                else:
+                    images_to_columns(xp + n * g.C * g.S, 1, scratch, P, False, &g)
+                    columns = scratch
+                if has_bias:
+                    for m in range(g.M):
+                        fill(y + m * g.P, g.P, bp[m])
+                for grp in range(groups):
+                    # y_g (Mg, P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, P)
+                    matmul(False, False, <int>Mg, P, Kcg, wp + grp * Mg * Kcg, Kcg,
+                           columns + grp * Kcg * P, P, beta, y + grp * Mg * P, P)
             else:
-                for m in range(g.C):                             # (C*K, P)
-                    im2col_plane(xp + (n * g.C + m) * g.S, scratch + m * g.K * g.P, &g)
-                columns = scratch
-            y = yp + n * g.M * g.P
-            if has_bias:
-                for m in range(g.M):
-                    fill(y + m * g.P, g.P, bp[m])
-            for grp in range(groups):
-                # y_g (Mg, P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, P)
-                matmul(False, False, <int>Mg, P, Kcg, wp + grp * Mg * Kcg, Kcg,
-                       columns + grp * Kcg * P, P, beta, y + grp * Mg * P, P)
+                images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
+                for grp in range(groups):
+                    # result_g (Mg, count*P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, count*P)
+                    matmul(False, False, <int>Mg, <int>(count * P), Kcg, wp + grp * Mg * Kcg, Kcg,
+                           scratch + grp * Kcg * pitch, pitch, 0, result + grp * Mg * pitch, pitch)
+                for b in range(count):
+                    for m in range(g.M):
+                        y = yp + ((n + b) * g.M + m) * g.P
+                        if has_bias:
+                            add_constant(y, result + m * pitch + b * g.P, g.P, bp[m])
+                        else:
+                            memcpy(y, result + m * pitch + b * g.P, g.P * sizeof(floating))
 
 
 def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, :, :, :, ::1] weight,
                     const floating[::1] bias, floating[:, :, :, :, ::1] grad_in,
                     floating[::1] workspace, tuple stride, tuple padding, tuple dilation,
-                    int groups, int num_threads):
+                    int groups, int images, int num_threads):
     """grad_in[n] = col2im(weight^T @ grad_out[n]) (+ bias): conv's adjoint.
 
     This is also the forward pass of the transposed convolution, whose bias
-    is added per channel of grad_in (empty bias: none).
+    is added per channel of grad_in (empty bias: none). `images` images per
+    GEMM, as in conv_forward.
+    workspace: num_threads * columns_size(..., images) elements.
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = grad_in.shape[0], n, c, grp, tid
+    cdef Py_ssize_t N = grad_in.shape[0], n, b, c, grp, tid, chunk, count
+    cdef Py_ssize_t chunks = (N + images - 1) // images
     cdef bint pointwise = is_pointwise(&g), has_bias = bias.shape[0] > 0
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P
-    cdef Py_ssize_t col_size = 0 if pointwise else g.C * g.K * g.P
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef Py_ssize_t col_size = g.C * g.K * pitch
+    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
-    cdef floating* ws = &workspace[0] if col_size > 0 else NULL
+    cdef floating* ws = &workspace[0]
     cdef floating* scratch
+    cdef floating* staged
+    cdef const floating* gy
     cdef floating* gx
     cdef floating* dcol
     cdef floating beta
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        scratch = ws + tid * col_size
-        for n in prange(N, schedule="static"):
+        scratch = ws + tid * scratch_size
+        staged = scratch + col_size                               # (M, images*P)
+        for chunk in prange(chunks, schedule="static"):
+            n = chunk * images
+            count = min(images, N - n)
             gx = gxp + n * g.C * g.S
-            for c in range(g.C):
+            for c in range(count * g.C):
                 if has_bias:
-                    fill(gx + c * g.S, g.S, bp[c])
-                elif not pointwise:
+                    fill(gx + c * g.S, g.S, bp[c % g.C])
+                elif not (pointwise and images == 1):
                     memset(gx + c * g.S, 0, g.S * sizeof(floating))
-            # 1x1: the columns' gradient is grad_in[n] itself, no col2im.
-            dcol = gx if pointwise else scratch
-            beta = 1 if (pointwise and has_bias) else 0
+            if images == 1:
+                gy = gyp + n * g.M * g.P                          # (M, P)
+            else:
+                gather_images(gyp + n * g.M * g.P, count, g.M, g.P, staged, pitch)
+                gy = staged                                       # (M, count*P)
+            # 1x1 with one image: the columns' gradient is grad_in[n] itself.
+            dcol = gx if (pointwise and images == 1) else scratch
+            beta = 1 if (pointwise and images == 1 and has_bias) else 0
             for grp in range(groups):
-                # dcol_g (Cg*K, P) = w_g^T (Cg*K, Mg) @ grad_out_g (Mg, P)
-                matmul(True, False, Kcg, P, <int>Mg, wp + grp * Mg * Kcg, Kcg,
-                       gyp + (n * g.M + grp * Mg) * g.P, P, beta, dcol + grp * Kcg * P, P)
-            if not pointwise:
-                for c in range(g.C):
-                    col2im_plane(scratch + c * g.K * g.P, gx + c * g.S, &g)
+                # dcol_g (Cg*K, count*P) = w_g^T (Cg*K, Mg) @ grad_out_g (Mg, count*P)
+                matmul(True, False, Kcg, <int>(count * P), <int>Mg, wp + grp * Mg * Kcg, Kcg,
+                       gy + grp * Mg * pitch, pitch, beta, dcol + grp * Kcg * pitch, pitch)
+            if not (pointwise and images == 1):
+                for b in range(count):
+                    for c in range(g.C):
+                        if pointwise:
+                            add_rows(gx + (b * g.C + c) * g.S, scratch + c * pitch + b * g.P, g.P)
+                        else:
+                            col2im_plane_pitched(scratch + c * g.K * pitch + b * g.P, pitch,
+                                                 gx + (b * g.C + c) * g.S, &g)
 
 
 def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
                      floating[:, :, :, :, ::1] grad_weight, floating[::1] workspace,
                      tuple stride, tuple padding, tuple dilation, int groups, int chunks,
-                     int num_threads):
+                     int images, int num_threads):
     """grad_weight = sum over images of grad_out[n] @ im2col(x[n])^T, group by group.
 
     The batch is cut into `chunks` fixed ranges (a number that does not
-    depend on the thread count); each chunk sums its images into its own
-    partial result, and the partials are added in chunk order: the same
-    result for any number of threads.
-    workspace: num_threads * columns_size(...) + chunks * grad_weight.size elements.
+    depend on the thread count); each chunk sums its images, `images` per
+    GEMM, into its own partial result, and the partials are added in chunk
+    order: the same result for any number of threads.
+    workspace: num_threads * columns_size(..., images) + chunks * grad_weight.size elements.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], n, m, grp, tid, chunk, first, stop, j
+    cdef Py_ssize_t N = x.shape[0], n, grp, tid, chunk, first, stop, j, count
     cdef bint pointwise = is_pointwise(&g)
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P
-    cdef Py_ssize_t col_size = 0 if pointwise else g.C * g.K * g.P
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef Py_ssize_t col_size = g.C * g.K * pitch
+    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
     cdef Py_ssize_t weight_size = g.M * Cg * g.K
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
-    cdef floating* partials = ws + num_threads * col_size
+    cdef floating* partials = ws + num_threads * scratch_size
     cdef floating* scratch
+    cdef floating* staged
     cdef floating* partial
     cdef const floating* columns
+    cdef const floating* gy
     cdef floating beta, total
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        scratch = ws + tid * col_size
+        scratch = ws + tid * scratch_size
+        staged = scratch + col_size
         for chunk in prange(chunks, schedule="static"):
             first = chunk * N // chunks
             stop = (chunk + 1) * N // chunks
             partial = partials + chunk * weight_size
-            for n in range(first, stop):
-                if pointwise:
+            n = first
+            while n < stop:
+                count = min(images, stop - n)
+                if images == 1 and pointwise:
                     columns = xp + n * g.C * g.S
                 else:
-                    for m in range(g.C):
-                        im2col_plane(xp + (n * g.C + m) * g.S, scratch + m * g.K * g.P, &g)
+                    images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
                     columns = scratch
+                if images == 1:
+                    gy = gyp + n * g.M * g.P
+                else:
+                    gather_images(gyp + n * g.M * g.P, count, g.M, g.P, staged, pitch)
+                    gy = staged
                 beta = 0 if n == first else 1
                 for grp in range(groups):
-                    # partial_g (Mg, Cg*K) += grad_out_g (Mg, P) @ columns_g^T (P, Cg*K)
-                    matmul(False, True, <int>Mg, Kcg, P, gyp + (n * g.M + grp * Mg) * g.P, P,
-                           columns + grp * Kcg * P, P, beta, partial + grp * Mg * Kcg, Kcg)
+                    # partial_g (Mg, Cg*K) += grad_out_g (Mg, count*P) @ columns_g^T (count*P, Cg*K)
+                    matmul(False, True, <int>Mg, Kcg, <int>(count * P), gy + grp * Mg * pitch, pitch,
+                           columns + grp * Kcg * pitch, pitch, beta, partial + grp * Mg * Kcg, Kcg)
+                n = n + count
 
     for j in prange(weight_size, nogil=True, schedule="static", num_threads=num_threads):
         total = partials[j]
@@ -382,175 +566,374 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
 
 cdef void depthwise_forward_plane(const floating* x, const floating* w, floating* y,
                                   const Geometry* g) noexcept nogil:
-    """y (Do, Ho, Wo) += x (D, H, W) correlated with one filter w (K,)."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
-    cdef const floating* src
-    cdef floating* row
+    """y (Do, Ho, Wo) += x (D, H, W) correlated with one filter w (K,), tap by tap."""
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating wv
-    for od in range(g.Do):
-        for oh in range(g.Ho):
-            row = y + (od * g.Ho + oh) * g.Wo
-            for a in range(g.kd):
-                id_ = od * g.sd - g.pd + a * g.dd
-                if id_ < 0 or id_ >= g.D:
-                    continue
-                for b in range(g.kh):
-                    ih = oh * g.sh - g.ph + b * g.dh
-                    if ih < 0 or ih >= g.H:
-                        continue
-                    for c in range(g.kw):
-                        wv = w[(a * g.kh + b) * g.kw + c]
-                        iw0 = c * g.dw - g.pw
-                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                        src = x + (id_ * g.H + ih) * g.W + iw0
-                        if g.sw == 1:
-                            for ow in range(lo, hi):
-                                row[ow] = row[ow] + wv * src[ow]
-                        else:
-                            for ow in range(lo, hi):
-                                row[ow] = row[ow] + wv * src[ow * g.sw]
+    for a in range(g.kd):
+        for b in range(g.kh):
+            for c in range(g.kw):
+                wv = w[(a * g.kh + b) * g.kw + c]
+                iw0 = c * g.dw - g.pw
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                for od in range(g.Do):
+                    for oh in range(g.Ho):
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            gather_axpy_row(y + (od * g.Ho + oh) * Wo + lo, wv,
+                                            x + start + iw0 + lo * sw, hi - lo, sw)
 
 
 cdef void depthwise_input_grad_plane(const floating* gy, const floating* w, floating* gx,
                                      const Geometry* g) noexcept nogil:
     """gx (D, H, W) += gy (Do, Ho, Wo) scattered back through one filter w (K,)."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
-    cdef const floating* row
-    cdef floating* dst
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating wv
-    for od in range(g.Do):
-        for oh in range(g.Ho):
-            row = gy + (od * g.Ho + oh) * g.Wo
-            for a in range(g.kd):
-                id_ = od * g.sd - g.pd + a * g.dd
-                if id_ < 0 or id_ >= g.D:
-                    continue
-                for b in range(g.kh):
-                    ih = oh * g.sh - g.ph + b * g.dh
-                    if ih < 0 or ih >= g.H:
-                        continue
-                    for c in range(g.kw):
-                        wv = w[(a * g.kh + b) * g.kw + c]
-                        iw0 = c * g.dw - g.pw
-                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                        dst = gx + (id_ * g.H + ih) * g.W + iw0
-                        if g.sw == 1:
-                            for ow in range(lo, hi):
-                                dst[ow] = dst[ow] + wv * row[ow]
-                        else:
-                            for ow in range(lo, hi):
-                                dst[ow * g.sw] = dst[ow * g.sw] + wv * row[ow]
+    for a in range(g.kd):
+        for b in range(g.kh):
+            for c in range(g.kw):
+                wv = w[(a * g.kh + b) * g.kw + c]
+                iw0 = c * g.dw - g.pw
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                for od in range(g.Do):
+                    for oh in range(g.Ho):
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            scatter_axpy_row(gx + start + iw0 + lo * sw, wv,
+                                             gy + (od * g.Ho + oh) * Wo + lo, hi - lo, sw)
 
 
 cdef void depthwise_weight_grad_plane(const floating* x, const floating* gy, floating* sums,
                                       const Geometry* g) noexcept nogil:
-    """sums (K, Wo) += products of gy (Do, Ho, Wo) with x (D, H, W) seen through each offset.
+    """sums (K, Wo) += products of gy (Do, Ho, Wo) with x (D, H, W) seen through each tap.
 
     Row k of sums, added up, is this plane's contribution to filter weight k.
     """
-    cdef Py_ssize_t a, b, c, od, oh, ow, id_, ih, iw0, lo, hi
+    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+    cdef Py_ssize_t Wo = g.Wo, sw = g.sw
+    cdef floating* acc
+    for a in range(g.kd):
+        for b in range(g.kh):
+            for c in range(g.kw):
+                acc = sums + ((a * g.kh + b) * g.kw + c) * Wo
+                iw0 = c * g.dw - g.pw
+                valid_range(iw0, sw, g.W, Wo, &lo, &hi)
+                for od in range(g.Do):
+                    for oh in range(g.Ho):
+                        start = input_row(g, a, b, od, oh)
+                        if start >= 0:
+                            product_add_row(acc + lo, gy + (od * g.Ho + oh) * Wo + lo,
+                                            x + start + iw0 + lo * sw, hi - lo, sw)
+
+
+# With stride 1 on every axis (the common case) there is a faster way:
+# zero-pad the input plane once into scratch (Dp, Hp, Wp), so that no read
+# needs a bounds check, then compute 16 outputs of a row at a time with all
+# K taps added in registers (correlate_rows). The input gradient is the same
+# operation on the padded output gradient with the filter flipped
+# (adjoint_geometry), and the weight gradient the same loop accumulating
+# products instead (correlate_rows_weight_grad).
+
+cdef inline Py_ssize_t padded_plane_size(const Geometry* g) noexcept nogil:
+    """Dp*Hp*Wp: the input plane padded so that a stride-1 conv gives (Do, Ho, Wo)."""
+    return ((g.Do + (g.kd - 1) * g.dd) * (g.Ho + (g.kh - 1) * g.dh)
+            * (g.Wo + (g.kw - 1) * g.dw))
+
+
+cdef void pad_plane(const floating* x, floating* padded, const Geometry* g) noexcept nogil:
+    """x (D, H, W) -> padded (Dp, Hp, Wp) with x at offset (pd, ph, pw), zeros around.
+
+    Parts of x beyond the padded extent (which no output reads) are left out.
+    """
+    cdef Py_ssize_t Dp = g.Do + (g.kd - 1) * g.dd, Hp = g.Ho + (g.kh - 1) * g.dh
+    cdef Py_ssize_t Wp = g.Wo + (g.kw - 1) * g.dw
+    cdef Py_ssize_t id_, ih, stop = g.W
+    memset(padded, 0, Dp * Hp * Wp * sizeof(floating))
+    if g.pw + stop > Wp:
+        stop = Wp - g.pw
+    for id_ in range(g.D):
+        if g.pd + id_ >= Dp:
+            break
+        for ih in range(g.H):
+            if g.ph + ih >= Hp:
+                break
+            if stop > 0:
+                copy_row(padded + ((g.pd + id_) * Hp + g.ph + ih) * Wp + g.pw, x + (id_ * g.H + ih) * g.W,
+                         stop, 1)
+
+
+cdef void correlate_rows(floating* out, const floating* padded, const floating* w, floating bias,
+                         bint flip, bint accumulate, const Geometry* g) noexcept nogil:
+    """out (Do, Ho, Wo) (+)= bias + sum_k w[k] * padded[position + offset(k)], stride 1.
+
+    padded is the zero-padded input plane (Dp, Hp, Wp). flip=True uses the
+    filter reversed on every axis (w[K-1-k]); accumulate=True adds to out
+    instead of starting from bias. 16 outputs of a row at a time, kept in a
+    small local array that the compiler holds in vector registers while all
+    K taps are added in, so each output is loaded and stored once; the last
+    Wo % 16 outputs of a row one at a time.
+    """
+    cdef floating acc[16]
+    cdef floating total
+    cdef floating first = 0 if accumulate else bias
+    cdef Py_ssize_t kd = g.kd, kh = g.kh, kw = g.kw, dd = g.dd, dh = g.dh, dw = g.dw, K = g.K
+    cdef Py_ssize_t Ho = g.Ho, Wo = g.Wo, Hp = g.Ho + (kh - 1) * dh, Wp = g.Wo + (kw - 1) * dw
+    cdef Py_ssize_t full = Wo - Wo % 16
+    cdef Py_ssize_t od, oh, start, j, a, b, c, k
+    cdef floating* row
+    cdef const floating* src
+    cdef const floating* base
+    cdef floating wk
+    for od in range(g.Do):
+        for oh in range(Ho):
+            row = out + (od * Ho + oh) * Wo
+            base = padded + (od * Hp + oh) * Wp
+            for start in range(0, full, 16):
+                for j in range(16):
+                    acc[j] = first
+                k = 0
+                for a in range(kd):
+                    for b in range(kh):
+                        src = base + (a * dd * Hp + b * dh) * Wp + start
+                        for c in range(kw):
+                            wk = w[K - 1 - k] if flip else w[k]
+                            for j in range(16):
+                                acc[j] = acc[j] + wk * src[j]
+                            src = src + dw
+                            k = k + 1
+                # (A branch on `accumulate` inside the tap loops, or loading
+                # acc from row, keeps acc out of registers: 3x slower.)
+                if accumulate:
+                    for j in range(16):
+                        row[start + j] = row[start + j] + acc[j]
+                else:
+                    for j in range(16):
+                        row[start + j] = acc[j]
+            for start in range(full, Wo):
+                total = row[start] if accumulate else bias
+                k = 0
+                for a in range(kd):
+                    for b in range(kh):
+                        src = base + (a * dd * Hp + b * dh) * Wp + start
+                        for c in range(kw):
+                            total = total + (w[K - 1 - k] if flip else w[k]) * src[c * dw]
+                            k = k + 1
+                row[start] = total
+
+
+cdef void correlate_rows_weight_grad(const floating* gy, const floating* padded, floating* sums,
+                                     const Geometry* g) noexcept nogil:
+    """sums[k*16 + j] += gy * padded seen through tap k, over every output row (stride 1).
+
+    The weight gradient of one (image, filter) plane, tap by tap: 16
+    interleaved partial sums held in registers (a local array the compiler
+    vectorises), in a fixed order. The last Wo % 16 outputs of each row go
+    to lane 0.
+    """
+    cdef floating acc[16]
+    cdef floating total
+    cdef Py_ssize_t kd = g.kd, kh = g.kh, kw = g.kw, dd = g.dd, dh = g.dh, dw = g.dw
+    cdef Py_ssize_t Do = g.Do, Ho = g.Ho, Wo = g.Wo, Hp = g.Ho + (kh - 1) * dh, Wp = g.Wo + (kw - 1) * dw
+    cdef Py_ssize_t full = Wo - Wo % 16
+    cdef Py_ssize_t od, oh, start, j, a, b, c, k = 0
     cdef const floating* row
     cdef const floating* src
-    cdef floating* acc
-    for od in range(g.Do):
-        for oh in range(g.Ho):
-            row = gy + (od * g.Ho + oh) * g.Wo
-            for a in range(g.kd):
-                id_ = od * g.sd - g.pd + a * g.dd
-                if id_ < 0 or id_ >= g.D:
-                    continue
-                for b in range(g.kh):
-                    ih = oh * g.sh - g.ph + b * g.dh
-                    if ih < 0 or ih >= g.H:
-                        continue
-                    for c in range(g.kw):
-                        acc = sums + ((a * g.kh + b) * g.kw + c) * g.Wo
-                        iw0 = c * g.dw - g.pw
-                        valid_range(iw0, g.sw, g.W, g.Wo, &lo, &hi)
-                        src = x + (id_ * g.H + ih) * g.W + iw0
-                        if g.sw == 1:
-                            for ow in range(lo, hi):
-                                acc[ow] = acc[ow] + row[ow] * src[ow]
-                        else:
-                            for ow in range(lo, hi):
-                                acc[ow] = acc[ow] + row[ow] * src[ow * g.sw]
+    for a in range(kd):
+        for b in range(kh):
+            for c in range(kw):
+                for j in range(16):
+                    acc[j] = 0
+                total = 0
+                for od in range(Do):
+                    for oh in range(Ho):
+                        row = gy + (od * Ho + oh) * Wo
+                        src = padded + ((od + a * dd) * Hp + oh + b * dh) * Wp + c * dw
+                        for start in range(0, full, 16):
+                            for j in range(16):
+                                acc[j] = acc[j] + row[start + j] * src[start + j]
+                        for start in range(full, Wo):
+                            total = total + row[start] * src[start]
+                for j in range(16):
+                    sums[k * 16 + j] = sums[k * 16 + j] + acc[j]
+                sums[k * 16] = sums[k * 16] + total
+                k = k + 1
+
+
+cdef Geometry adjoint_geometry(const Geometry* g) noexcept nogil:
+    """For stride 1: the input gradient is a convolution of the output gradient
+    with the flipped filter, padded by dilation*(kernel-1) - padding, mapping
+    (Do, Ho, Wo) back to (D, H, W). Its geometry (channels kept as they are)."""
+    cdef Geometry t = g[0]
+    t.D, t.H, t.W = g.Do, g.Ho, g.Wo
+    t.Do, t.Ho, t.Wo = g.D, g.H, g.W
+    t.pd = g.dd * (g.kd - 1) - g.pd
+    t.ph = g.dh * (g.kh - 1) - g.ph
+    t.pw = g.dw * (g.kw - 1) - g.pw
+    t.S, t.P = g.P, g.S
+    return t
+
+
+cdef inline bint unit_stride(const Geometry* g) noexcept nogil:
+    return g.sd == 1 and g.sh == 1 and g.sw == 1
+
+
+cdef Py_ssize_t scratch_per_thread(const Geometry* g) noexcept nogil:
+    """Scratch one thread needs in the depthwise kernels: a padded plane (of
+    the forward's or the adjoint's geometry, whichever is larger)."""
+    cdef Geometry adjoint = adjoint_geometry(g)
+    return max(padded_plane_size(g), padded_plane_size(&adjoint))
+
+
+def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, tuple dilation):
+    """Elements of scratch one thread needs in the depthwise kernels."""
+    cdef Py_ssize_t in_shape[5]
+    cdef Py_ssize_t out_shape[5]
+    cdef Py_ssize_t kernel_size[3]
+    cdef int i
+    for i in range(5):
+        in_shape[i] = input_shape[i]
+        out_shape[i] = output_shape[i]
+    for i in range(3):
+        kernel_size[i] = kernel[i]
+    cdef Geometry g = make_geometry(in_shape, out_shape, kernel_size, (1, 1, 1), (0, 0, 0), dilation)
+    return scratch_per_thread(&g)
 
 
 def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
-                      const floating[::1] bias, floating[:, :, :, :, ::1] out,
+                      const floating[::1] bias, floating[:, :, :, :, ::1] out, floating[::1] workspace,
                       tuple stride, tuple padding, tuple dilation, int num_threads):
-    """out[n, m] = sum_k weight[m, 0, k] * x[n, m // mult] shifted by k (+ bias[m])."""
+    """out[n, m] = sum_k weight[m, 0, k] * x[n, m // mult] shifted by k (+ bias[m]).
+
+    Parallel over (image, input channel): each thread pads that input plane
+    once and computes its `mult` output planes.
+    workspace: num_threads * depthwise_scratch_size(...) elements.
+    """
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n
-    cdef bint has_bias = bias.shape[0] > 0
+    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n, c, k, tid
+    cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
+    cdef bint has_bias = bias.shape[0] > 0, fast = unit_stride(&g)
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* yp = &out[0, 0, 0, 0, 0]
+    cdef floating* ws = &workspace[0]
+    cdef floating* padded
 
-    for plane in prange(N * g.M, nogil=True, schedule="static", num_threads=num_threads):
-        n = plane // g.M
-        m = plane % g.M
-        fill(yp + plane * g.P, g.P, bp[m] if has_bias else 0)
-        depthwise_forward_plane(xp + (n * g.C + m // mult) * g.S, wp + m * g.K, yp + plane * g.P, &g)
+    with nogil, parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        padded = ws + tid * scratch_size
+        for plane in prange(N * g.C, schedule="static"):
+            n = plane // g.C
+            c = plane % g.C
+            if fast:
+                pad_plane(xp + plane * g.S, padded, &g)
+            for m in range(c * mult, (c + 1) * mult):
+                if fast:
+                    correlate_rows(yp + (n * g.M + m) * g.P, padded, wp + m * g.K,
+                                   bp[m] if has_bias else 0, False, False, &g)
+                else:
+                    fill(yp + (n * g.M + m) * g.P, g.P, bp[m] if has_bias else 0)
+                    depthwise_forward_plane(xp + plane * g.S, wp + m * g.K, yp + (n * g.M + m) * g.P, &g)
 
 
 def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, :, :, :, ::1] weight,
                          const floating[::1] bias, floating[:, :, :, :, ::1] grad_in,
-                         tuple stride, tuple padding, tuple dilation, int num_threads):
+                         floating[::1] workspace, tuple stride, tuple padding, tuple dilation,
+                         int num_threads):
     """grad_in[n, c] = sum over its mult filters of the scattered grad_out (+ bias[c]).
 
     Parallel over (image, input channel): one writer per grad_in plane. Also
-    the forward pass of a transposed depthwise convolution.
+    the forward pass of a transposed depthwise convolution. With stride 1 it
+    is the forward kernel run on grad_out with flipped filters.
+    workspace: num_threads * depthwise_scratch_size(...) elements.
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c
+    cdef Geometry adjoint = adjoint_geometry(&g)
+    cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c, tid
+    cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
     cdef bint has_bias = bias.shape[0] > 0
+    cdef bint fast = unit_stride(&g) and adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
+    cdef floating* ws = &workspace[0]
+    cdef floating* padded
 
-    for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
-        n = plane // g.C
-        c = plane % g.C
-        fill(gxp + plane * g.S, g.S, bp[c] if has_bias else 0)
-        for m in range(c * mult, (c + 1) * mult):
-            depthwise_input_grad_plane(gyp + (n * g.M + m) * g.P, wp + m * g.K, gxp + plane * g.S, &g)
+    with nogil, parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        padded = ws + tid * scratch_size
+        for plane in prange(N * g.C, schedule="static"):
+            n = plane // g.C
+            c = plane % g.C
+            if fast:
+                for m in range(c * mult, (c + 1) * mult):
+                    pad_plane(gyp + (n * g.M + m) * g.P, padded, &adjoint)
+                    correlate_rows(gxp + plane * g.S, padded, wp + m * g.K, bp[c] if has_bias else 0,
+                                   True, m > c * mult, &adjoint)
+            else:
+                fill(gxp + plane * g.S, g.S, bp[c] if has_bias else 0)
+                for m in range(c * mult, (c + 1) * mult):
+                    depthwise_input_grad_plane(gyp + (n * g.M + m) * g.P, wp + m * g.K,
+                                               gxp + plane * g.S, &g)
 
 
 def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
                           floating[:, :, :, :, ::1] grad_weight, floating[::1] workspace,
-                          tuple stride, tuple padding, tuple dilation, int num_threads):
+                          tuple stride, tuple padding, tuple dilation, int chunks, int num_threads):
     """grad_weight[m, 0, k] = sum over images and positions of grad_out * shifted x.
 
-    Parallel over output channels (one writer per filter). Each thread
-    accumulates elementwise products into K rows of Wo partial sums (a
-    vectorisable loop, in a fixed order), then adds each row up.
-    workspace: at least num_threads * K * Wo elements.
+    The batch is cut into `chunks` fixed ranges (independent of the thread
+    count); each chunk walks its planes in memory order and adds into its
+    own partial sums, (M, K, width) with `width` interleaved lanes per tap:
+    16 with stride 1 (correlate_rows_weight_grad), else Wo
+    (depthwise_weight_grad_plane). The partials are then added in a fixed
+    order: the same result for any number of threads.
+    workspace: num_threads * depthwise_scratch_size(...) + chunks * M * K * max(Wo, 16).
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, k, ow, tid
+    cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, c, k, j, tid, chunk, first, stop
+    cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
+    cdef bint fast = unit_stride(&g)
+    cdef Py_ssize_t width = 16 if fast else g.Wo       # partial sums per tap
+    cdef Py_ssize_t partial_size = g.M * g.K * width
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
-    cdef floating* sums
+    cdef floating* partials = ws + num_threads * scratch_size
+    cdef floating* padded
+    cdef floating* partial
     cdef double total
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        sums = ws + tid * g.K * g.Wo
-        for m in prange(g.M, schedule="static"):
-            memset(sums, 0, g.K * g.Wo * sizeof(floating))
-            for n in range(N):
-                depthwise_weight_grad_plane(xp + (n * g.C + m // mult) * g.S, gyp + (n * g.M + m) * g.P,
-                                            sums, &g)
-            for k in range(g.K):
-                total = 0
-                for ow in range(g.Wo):
-                    total = total + sums[k * g.Wo + ow]
-                gwp[m * g.K + k] = <floating>total
+        padded = ws + tid * scratch_size
+        for chunk in prange(chunks, schedule="static"):
+            first = chunk * N // chunks
+            stop = (chunk + 1) * N // chunks
+            partial = partials + chunk * partial_size
+            memset(partial, 0, partial_size * sizeof(floating))
+            for n in range(first, stop):
+                for c in range(g.C):
+                    if fast:
+                        pad_plane(xp + (n * g.C + c) * g.S, padded, &g)
+                    for m in range(c * mult, (c + 1) * mult):
+                        if fast:
+                            correlate_rows_weight_grad(gyp + (n * g.M + m) * g.P, padded,
+                                                       partial + m * g.K * width, &g)
+                        else:
+                            depthwise_weight_grad_plane(xp + (n * g.C + c) * g.S, gyp + (n * g.M + m) * g.P,
+                                                        partial + m * g.K * width, &g)
+
+    for m in prange(g.M, nogil=True, schedule="static", num_threads=num_threads):
+        for k in range(g.K):
+            total = 0
+            for chunk in range(chunks):
+                for j in range(width):
+                    total = total + partials[chunk * partial_size + (m * g.K + k) * width + j]
+            gwp[m * g.K + k] = <floating>total

@@ -131,9 +131,17 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run forward on the arrays inside `args`; record a graph node if needed."""
         ctx = cls()
-        needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx.needs_input_grad = needs_input_grad
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        # One pass over the arguments (this runs for every op: a plain loop is
+        # cheaper than two generator expressions).
+        arrays, needs_input_grad = [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs_input_grad.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                needs_input_grad.append(False)
+        ctx.needs_input_grad = needs_input_grad = tuple(needs_input_grad)
 
         observer = _observer
         if observer is not None:
@@ -146,11 +154,12 @@ class Function:
         if type(result) is tuple:
             result, extras = result[0], result[1:]
 
-        requires_grad = _grad_mode.enabled and any(needs_input_grad)
+        requires_grad = _grad_mode.enabled and True in needs_input_grad
         if requires_grad:
-            ctx.next_nodes = tuple(_edge_to(a) for a in args)
+            ctx.next_nodes = tuple([_edge_to(a) for a in args])
             output = Tensor._make(result, True, ctx)
-            ctx.output_dtype = output.data.dtype  # backward casts incoming gradients to it
+            # What backward checks incoming gradients against (and casts them to).
+            ctx.output_shape, ctx.output_dtype = output.data.shape, output.data.dtype
         else:
             output = Tensor._make(result, False, None)
         if extras:
@@ -226,6 +235,11 @@ def backward(tensor, gradient=None, retain_graph=False):
         grad_output = pending.pop(node, None)
         if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
             continue
+        if grad_output.shape != node.output_shape:
+            raise RuntimeError(
+                f"the gradient reaching the output of {type(node).__name__} has shape "
+                f"{tuple(grad_output.shape)}, but that output has shape {node.output_shape}: "
+                f"the backward of an op that used it returned a wrongly shaped gradient")
         if grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
             grad_output = grad_output.astype(node.output_dtype)
         if observer is not None:

@@ -115,7 +115,8 @@ def compiled_modules():
     import importlib
     directory = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_C")
     modules = []
-    for path in sorted(glob.glob(os.path.join(directory, "*.so")) + glob.glob(os.path.join(directory, "*.pyd"))):
+    paths = glob.glob(os.path.join(directory, "*.so")) + glob.glob(os.path.join(directory, "*.pyd"))
+    for path in sorted(paths):
         name = os.path.basename(path).split(".")[0]
         try:
             needed = elf_needed_libraries(path)

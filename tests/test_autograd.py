@@ -321,3 +321,22 @@ def test_no_warnings_from_a_plain_training_step(rng):
         loss = ((x @ w).relu() - 1).pow(2).mean()
         loss.backward()
     assert w.grad.shape == (3, 2) and w.grad.dtype == np.float32
+
+
+class WrongShape(Function):
+    """Returns a gradient with a stray leading axis."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output[None] * 2
+
+
+def test_a_wrongly_shaped_gradient_is_reported_with_the_node():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    hidden = w * 1.0
+    with pytest.raises(RuntimeError, match=r"Mul has shape \(1, 2\).*\(2,\)"):
+        WrongShape.apply(hidden).sum().backward()

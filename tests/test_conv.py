@@ -194,6 +194,7 @@ def test_empty_batch(rng):
     (F.conv2d, dict(), False),                                          # 1x1 when k == 1
     (F.conv_transpose2d, dict(stride=2, padding=1, output_padding=1, groups=2), True),
     (F.conv_transpose2d, dict(stride=2, groups=4, dilation=2, output_padding=1), True),
+    (F.conv_transpose2d, dict(groups=4, dilation=2, padding=1, output_padding=1), True),   # depthwise, stride 1
     (F.conv1d, dict(stride=2, padding=1), False),
     (F.conv3d, dict(padding=(0, 1, 1), groups=2), False),
     (F.conv_transpose3d, dict(stride=(1, 2, 1)), True),
@@ -250,23 +251,49 @@ def test_im2col_matches_reference_and_col2im_is_its_adjoint(geometry, dtype, rng
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_direct_depthwise_matches_gemm(dtype, rng):
-    for mult, stride, padding, dilation in ((1, (1, 1, 1), (0, 1, 1), (1, 1, 1)),
-                                           (3, (1, 2, 2), (0, 2, 0), (1, 1, 2)),
-                                           (2, (1, 1, 3), (0, 0, 1), (1, 2, 1))):
-        x = rng.standard_normal((2, 3, 1, 9, 8)).astype(dtype)
-        w = rng.standard_normal((3 * mult, 1, 1, 3, 3)).astype(dtype)
+    for mult, stride, padding, dilation, shape, kernel in (
+            (1, (1, 1, 1), (0, 1, 1), (1, 1, 1), (2, 3, 1, 9, 8), (1, 3, 3)),
+            (3, (1, 2, 2), (0, 2, 0), (1, 1, 2), (2, 3, 1, 9, 8), (1, 3, 3)),
+            (2, (1, 1, 3), (0, 0, 1), (1, 2, 1), (2, 3, 1, 9, 8), (1, 3, 3)),
+            (2, (1, 1, 1), (1, 0, 3), (2, 1, 2), (2, 3, 5, 7, 37), (2, 3, 4)),     # 3-d, 16-wide blocks
+            (1, (1, 1, 1), (0, 5, 0), (1, 1, 1), (3, 3, 1, 6, 18), (1, 2, 2)),     # padding > reach
+        ):
+        x = rng.standard_normal(shape).astype(dtype)
+        w = rng.standard_normal((3 * mult, 1) + kernel).astype(dtype)
         b = rng.standard_normal(3 * mult).astype(dtype)
-        out = _output_size(x.shape, (1, 3, 3), stride, padding, dilation)
+        out = _output_size(x.shape, kernel, stride, padding, dilation)
         results = {}
         for algorithm in ("gemm", "direct"):
             y = kernels.conv_forward(x, w, b, stride, padding, dilation, out, 3, algorithm)
             g = np.cos(np.arange(y.size)).reshape(y.shape).astype(dtype)
-            gx = kernels.conv_input_grad(g, w, None, stride, padding, dilation, x.shape, 3, algorithm)
-            gw = kernels.conv_weight_grad(x, g, (1, 3, 3), stride, padding, dilation, 3, algorithm)
+            gx = kernels.conv_input_grad(g, w, b[:3], stride, padding, dilation, x.shape, 3, algorithm)
+            gw = kernels.conv_weight_grad(x, g, kernel, stride, padding, dilation, 3, algorithm)
             results[algorithm] = (y, gx, gw)
-        tol = 1e-4 if dtype == np.float32 else 1e-12
+        tol = 2e-4 if dtype == np.float32 else 1e-11
         for a, b_ in zip(results["gemm"], results["direct"]):
             np.testing.assert_allclose(a, b_, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("fn,x_shape,w_shape,kwargs", [
+    (F.conv2d, (5, 6, 7, 6), (4, 3, 3, 3), dict(padding=1, groups=2, stride=(1, 2))),
+    (F.conv2d, (5, 6, 7, 6), (4, 6, 1, 1), dict()),
+    (F.conv_transpose2d, (5, 6, 4, 3), (6, 2, 3, 3), dict(stride=2, groups=3)),
+    (F.conv_transpose2d, (3, 6, 4, 3), (6, 2, 1, 1), dict(groups=3)),
+])
+def test_one_image_per_gemm_matches_several(fn, x_shape, w_shape, kwargs, rng, monkeypatch):
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal(w_shape)
+    out_channels = w_shape[1] * kwargs.get("groups", 1) if fn is F.conv_transpose2d else w_shape[0]
+    b = rng.standard_normal(out_channels)
+    results = []
+    for columns in (1, 1024):          # one image per GEMM, then all images in one GEMM
+        monkeypatch.setattr(kernels, "COLUMNS_PER_GEMM", columns)
+        X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = fn(X, W, B, **kwargs)
+        (y * y).sum().backward()
+        results.append((y.data, X.grad.data, W.grad.data, B.grad.data))
+    for a, b_ in zip(*results):
+        np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
 
 
 CONFIGS_FOR_THREADS = [

@@ -1,13 +1,10 @@
 """Optimizers, DataLoader and checkpoints driving a real minigrad.nn model."""
 import numpy as np
-import pytest
 
 import minigrad
 from minigrad import nn, optim
 from minigrad.data import DataLoader, TensorDataset
 from minigrad.optim import lr_scheduler
-
-pytestmark = pytest.mark.skipif(not hasattr(nn, "Linear"), reason="minigrad.nn not merged yet")
 
 
 def make_model():

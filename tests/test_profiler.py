@@ -167,3 +167,27 @@ def test_conv_training_step_flops_and_time():
     assert 0 < prof.total_time <= prof.wall_time
     assert prof.total_time >= 0.5 * prof.wall_time
     assert conv.total_time >= 0.5 * prof.total_time
+
+
+def test_pool_and_linear_flops():
+    from minigrad.nn import functional as F
+    x = minigrad.randn(2, 3, 8, 8, requires_grad=True)
+    with profiler.profile() as prof:
+        F.max_pool2d(x, 2)
+        F.avg_pool2d(x, 3, stride=1)
+        F.adaptive_avg_pool2d(x, 2)
+        F.adaptive_avg_pool2d(x, 1)                        # global pooling is recorded as a Mean
+    stats = {name: s.forward_flops for name, s in prof.stats.items()}
+    assert stats["MaxPool"] == 2 * 3 * 4 * 4 * (2 * 2)     # one comparison per window element
+    assert stats["AvgPool"] == 2 * 3 * 6 * 6 * (3 * 3)     # one add per window element
+    assert stats["AdaptiveAvgPool"] == 2 * 3 * 8 * 8       # every input added once
+    assert "Mean" in stats
+
+    a = minigrad.randn(5, 7)
+    w = minigrad.randn(3, 7, requires_grad=True)
+    b = minigrad.zeros(3, requires_grad=True)
+    with profiler.profile() as prof:
+        F.linear(a, w, b).sum().backward()
+    linear = prof.stats["Linear"]
+    assert linear.forward_flops == 2 * 5 * 3 * 7 + 5 * 3
+    assert linear.backward_flops == linear.forward_flops    # only the weight (of x, W) needs a gradient

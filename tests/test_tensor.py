@@ -202,6 +202,8 @@ def test_numpy_operands_defer_to_the_tensor():
     (lambda: mg.tensor([1, 2]) ** 0.5, np.float32),
     (lambda: mg.maximum(mg.tensor([1, 2]), mg.tensor([1.5, 0.0])), np.float32),
     (lambda: mg.tensor([1, 4]).sqrt(), np.float32),
+    (lambda: mg.where(mg.tensor([True, False]), mg.tensor([1, 2]), mg.tensor([0.5, 1.5])), np.float32),
+    (lambda: mg.where(mg.tensor([True, False]), mg.tensor([1, 2]), 0), np.int64),
     (lambda: mg.tensor([0, 1]).exp(), np.float32),
 ])
 def test_type_promotion_follows_pytorch(make, expected):

@@ -87,6 +87,10 @@ def _adaptive_windows(size, bins):
     (lambda: nn.AdaptiveAvgPool2d((2, 3)), (2, 5, 7), (2, 2, 3), 0,
      2 * _adaptive_windows(5, 2) * _adaptive_windows(7, 3)),
     (lambda: nn.AdaptiveMaxPool2d(2), (2, 5, 7), (2, 2, 2), 0, 0),
+    # bilinear: each output is a weighted sum of its 4 nearest inputs
+    (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (2, 3, 4), (2, 6, 8), 0, 2 * 6 * 8 * 4),
+    (lambda: nn.Upsample(scale_factor=2, mode="linear"), (2, 3), (2, 6), 0, 2 * 6 * 2),
+    (lambda: nn.Upsample(size=(5, 5), mode="nearest"), (2, 3, 4), (2, 5, 5), 0, 0),
     (lambda: nn.ReLU(), (3, 4), (3, 4), 0, 0),
     (lambda: nn.Dropout(0.5), (3, 4), (3, 4), 0, 0),
     (lambda: nn.Flatten(), (3, 4, 5), (60,), 0, 0),

@@ -19,10 +19,10 @@ class Dataset:
     """Base class: subclasses implement ``__getitem__`` and ``__len__``."""
 
     def __getitem__(self, index):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__ (abstract)")
 
     def __len__(self):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define __len__ (abstract)")
 
     def __add__(self, other):
         return ConcatDataset([self, other])

@@ -8,10 +8,11 @@ kernel with the thread count. Geometry is given per spatial axis as
 padding after is implied by the output size), ``dilation``.
 
 Which kernel runs:
-- ``groups == C`` with one input channel per group (depthwise, also a
-  single-channel input): the direct depthwise loops;
-- otherwise im2col + GEMM per image; a 1x1, stride-1, unpadded kernel
-  skips im2col and multiplies the input directly.
+- ``groups == C > 1`` (depthwise: one input channel per group): the direct
+  depthwise loops;
+- otherwise im2col + GEMM, a few images per GEMM when each has few
+  output positions; a 1x1, stride-1, unpadded kernel skips im2col and
+  multiplies the input directly.
 ``algorithm="gemm"`` or ``"direct"`` forces one (tests compare the two).
 
 Threads: the kernels parallelise over images (or image planes). While
@@ -26,6 +27,7 @@ the OS between calls. Workspaces are per Python thread (``threading.local``):
 calls from several Python threads never share scratch.
 """
 import contextlib
+import math
 import os
 import threading
 
@@ -34,6 +36,11 @@ import numpy as np
 from minigrad._C import conv as _kernel
 from minigrad.kernels import blas
 from minigrad.kernels.threads import get_num_threads
+
+# Images per GEMM: enough for about this many output positions (columns).
+# Late layers have few positions per image (14x14 = 196), and a GEMM that
+# narrow runs far below BLAS's peak.
+COLUMNS_PER_GEMM = 1024
 
 # Partial sums of the weight gradient: a fixed number of batch chunks, so
 # that the order of additions does not depend on the thread count.
@@ -81,7 +88,7 @@ def _thread_plan(work_items, multiply_adds):
 
 def _multiply_adds(output, weight):
     """Multiply-adds of one convolution: images x output positions x weight size."""
-    return int(output.shape[0]) * int(np.prod(output.shape[2:])) * int(weight.size)
+    return int(output.shape[0]) * math.prod(output.shape[2:]) * int(weight.size)
 
 
 class _Workspaces(threading.local):
@@ -126,11 +133,12 @@ def is_direct(in_channels, groups, algorithm=None):
     if algorithm not in (None, "gemm", "direct"):
         raise ValueError(f"conv kernels: algorithm must be None, 'gemm' or 'direct', got {algorithm!r}")
     depthwise = groups == in_channels
+    if algorithm is None:
+        # A single input channel (groups == 1) is faster as one GEMM per image.
+        return depthwise and groups > 1
     if algorithm == "direct" and not depthwise:
         raise ValueError(f"conv kernels: the direct kernel needs groups == in_channels, "
                          f"got groups={groups}, in_channels={in_channels}")
-    if algorithm is None:
-        return depthwise
     return algorithm == "direct"
 
 
@@ -149,15 +157,19 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
     out = np.empty((N, M) + tuple(output_size), dtype=x.dtype)
     if out.size == 0:
         return out
-    omp_threads, blas_threads = _thread_plan(N, _multiply_adds(out, weight))
     if is_direct(C, groups, algorithm):
-        threads, _ = _thread_plan(N * M, _multiply_adds(out, weight))
-        _kernel.depthwise_forward(x, weight, bias, out, stride, padding, dilation, threads)
+        threads, _ = _thread_plan(N * C, _multiply_adds(out, weight))
+        scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(x.shape, out.shape,
+                                                                               weight.shape[2:], dilation))
+        _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
-    columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:])
+    images = _kernel.images_per_chunk(math.prod(out.shape[2:]), N, COLUMNS_PER_GEMM)
+    omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(out, weight))
+    columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:], images)
     scratch = workspace(x.dtype, omp_threads * columns)
     with _blas_threads(blas_threads):
-        _kernel.conv_forward(x, weight, bias, out, scratch, stride, padding, dilation, groups, omp_threads)
+        _kernel.conv_forward(x, weight, bias, out, scratch, stride, padding, dilation, groups, images,
+                             omp_threads)
     return out
 
 
@@ -178,16 +190,20 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
     if grad_out.size == 0:  # nothing flows back: bias (or zero) everywhere
         grad_in[...] = 0 if bias.size == 0 else bias.reshape(1, C, 1, 1, 1)
         return grad_in
-    omp_threads, blas_threads = _thread_plan(N, _multiply_adds(grad_out, weight))
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(grad_out, weight))
-        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, stride, padding, dilation, threads)
+        scratch = workspace(grad_out.dtype, threads * _kernel.depthwise_scratch_size(
+            grad_in.shape, grad_out.shape, weight.shape[2:], dilation))
+        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
+                                     threads)
         return grad_in
-    columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:])
+    images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), N, COLUMNS_PER_GEMM)
+    omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(grad_out, weight))
+    columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:], images)
     scratch = workspace(grad_out.dtype, omp_threads * columns)
     with _blas_threads(blas_threads):
         _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
-                                groups, omp_threads)
+                                groups, images, omp_threads)
     return grad_in
 
 
@@ -204,20 +220,26 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     if x.size == 0 or grad_out.size == 0:
         grad_weight[...] = 0
         return grad_weight
-    K = int(np.prod(kernel_size))
+    K = math.prod(kernel_size)
     work = _multiply_adds(grad_out, grad_weight)
     if is_direct(C, groups, algorithm):
-        threads, _ = _thread_plan(M, work)
-        scratch = workspace(x.dtype, threads * K * grad_out.shape[4])
-        _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation, threads)
+        chunks = min(N, WEIGHT_GRAD_CHUNKS)
+        threads, _ = _thread_plan(chunks, work)
+        per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), dilation)
+        partials = chunks * M * K * max(grad_out.shape[4], 16)
+        scratch = workspace(x.dtype, threads * per_thread + partials)
+        _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
+                                      chunks, threads)
         return grad_weight
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
     omp_threads, blas_threads = _thread_plan(chunks, work)
-    columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size))
+    images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), -(-N // chunks),
+                                       COLUMNS_PER_GEMM)
+    columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images)
     scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
     with _blas_threads(blas_threads):
         _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
-                                 groups, chunks, omp_threads)
+                                 groups, chunks, images, omp_threads)
     return grad_weight
 
 
@@ -227,7 +249,7 @@ def im2col(x, output_size, kernel_size, stride, padding, dilation):
     (x,) = _prepare(x.dtype, x)
     stride, padding, dilation = _geometry(stride, padding, dilation)
     N, C = x.shape[:2]
-    K, P = int(np.prod(kernel_size)), int(np.prod(output_size))
+    K, P = math.prod(kernel_size), math.prod(output_size)
     columns = np.empty((N, C * K, P), dtype=x.dtype)
     if columns.size and x.size:
         _kernel.im2col(x, columns, tuple(int(o) for o in output_size), tuple(int(k) for k in kernel_size),
@@ -243,7 +265,7 @@ def col2im(columns, input_shape, output_size, kernel_size, stride, padding, dila
     (columns,) = _prepare(columns.dtype, columns)
     stride, padding, dilation = _geometry(stride, padding, dilation)
     N, C = input_shape[:2]
-    K, P = int(np.prod(kernel_size)), int(np.prod(output_size))
+    K, P = math.prod(kernel_size), math.prod(output_size)
     if columns.shape != (N, C * K, P):
         raise ValueError(f"col2im: columns have shape {columns.shape}, expected {(N, C * K, P)}")
     x = np.zeros(tuple(input_shape), dtype=columns.dtype)

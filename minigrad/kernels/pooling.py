@@ -12,6 +12,9 @@ which input positions its window reads: begin[o] + j * dilation for
 j < count[o]. Padding is never read: for max pooling it is -inf (it never
 wins), for average pooling it is 0 (it only changes the divisor).
 """
+import functools
+import math
+
 import numpy as np
 
 from minigrad._C import pooling as _kernel
@@ -19,6 +22,14 @@ from minigrad.kernels.threads import get_num_threads
 
 
 # ---------------------------------------------------------------- window tables
+# The tables are cached (a network pools the same shapes every step) and
+# read-only, so a cached table cannot be changed by accident.
+def _frozen(array):
+    array = np.ascontiguousarray(array)
+    array.setflags(write=False)
+    return array
+
+
 def pool_output_size(in_size, kernel, stride, padding, dilation, ceil_mode):
     """PyTorch's pooling output size along one dimension.
 
@@ -32,17 +43,19 @@ def pool_output_size(in_size, kernel, stride, padding, dilation, ceil_mode):
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def max_windows(in_size, out_size, kernel, stride, padding, dilation):
     """begin, count of the in-bounds taps start + j*dilation (j < kernel) of each window."""
     start = np.arange(out_size, dtype=np.int64) * stride - padding
     first_tap = np.where(start < 0, (-start + dilation - 1) // dilation, 0)
     last_tap = np.minimum(kernel - 1, (in_size - 1 - start) // dilation)
     count = np.maximum(last_tap - first_tap + 1, 0)
-    return start + first_tap * dilation, count
+    return _frozen(start + first_tap * dilation), _frozen(count)
 
 
+@functools.lru_cache(maxsize=256)
 def avg_windows(in_size, out_size, kernel, stride, padding, count_include_pad):
-    """begin, count, divisor of each window (PyTorch's avg_pool rule).
+    """begin, count, 1/divisor of each window (PyTorch's avg_pool rule).
 
     The padded window is [start, min(start + kernel, in + padding)); its
     length is the divisor with count_include_pad, otherwise the number of
@@ -54,22 +67,23 @@ def avg_windows(in_size, out_size, kernel, stride, padding, count_include_pad):
     begin, end = np.maximum(start, 0), np.minimum(end, in_size)
     count = end - begin
     divisor = padded_length if count_include_pad else count
-    return begin, count, divisor.astype(np.float64)
+    return _frozen(begin), _frozen(count), _frozen(1.0 / divisor)
 
 
+@functools.lru_cache(maxsize=256)
 def adaptive_windows(in_size, out_size):
-    """PyTorch's adaptive bins: [floor(o*in/out), ceil((o+1)*in/out))."""
+    """PyTorch's adaptive bins [floor(o*in/out), ceil((o+1)*in/out)): begin, count, 1/count."""
     o = np.arange(out_size, dtype=np.int64)
     begin = (o * in_size) // out_size
     end = -((-(o + 1) * in_size) // out_size)
     count = end - begin
-    return begin, count, count.astype(np.float64)
+    return _frozen(begin), _frozen(count), _frozen(1.0 / count)
 
 
 # ---------------------------------------------------------------- helpers
 def _planes(array):
     """(P, D, H, W) -> contiguous (P, D*H*W) (a view when `array` is contiguous)."""
-    return np.ascontiguousarray(array).reshape(array.shape[0], int(np.prod(array.shape[1:])))
+    return np.ascontiguousarray(array).reshape(array.shape[0], math.prod(array.shape[1:]))
 
 
 def _check_float(array, name):
@@ -94,23 +108,35 @@ def max_pool(input, output_size, kernel_size, stride, padding, dilation):
     tables = [max_windows(n, o, k, s, p, d) + (d,)
               for n, o, k, s, p, d in zip(input.shape[1:], output_size, kernel_size, stride,
                                            padding, dilation)]
-    return _max_over_windows(input, output_size, tables)
+    return _max_over_windows(input, output_size, tables, kernel_size[2])
 
 
 def adaptive_max_pool(input, output_size):
     """(P, D, H, W) -> output (P, oD, oH, oW), indices, over PyTorch's adaptive bins."""
     _check_float(input, "adaptive_max_pool")
     tables = [adaptive_windows(n, o)[:2] + (1,) for n, o in zip(input.shape[1:], output_size)]
-    return _max_over_windows(input, output_size, tables)
+    return _max_over_windows(input, output_size, tables, None)
 
 
-def _max_over_windows(input, output_size, tables):
+def _interior(count, full):
+    """[begin, end) of the outputs whose windows are whole (count == full), or (0, 0)."""
+    whole = np.flatnonzero(count == full)
+    if whole.size == 0:
+        return 0, 0
+    begin, end = int(whole[0]), int(whole[-1]) + 1
+    if not np.all(count[begin:end] == full):  # whole windows always form one run
+        return 0, 0
+    return begin, end
+
+
+def _max_over_windows(input, output_size, tables, full_w):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     indices = np.empty((planes,) + tuple(output_size), dtype=np.int64)
+    interior = _interior(tables[2][1], full_w) if full_w is not None else (0, 0)
     _kernel.max_pool_forward(_planes(input), _planes(output), _planes(indices),
                              input.shape[2], input.shape[3], *_table_args(tables),
-                             get_num_threads())
+                             full_w or 0, *interior, get_num_threads())
     return output, indices
 
 
@@ -129,43 +155,58 @@ def _avg_tables(input_shape, output_size, kernel_size, stride, padding, count_in
 
 
 def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad, divisor_override):
-    """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor."""
+    """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor (PyTorch's rule)."""
     _check_float(input, "avg_pool")
     tables = _avg_tables(input.shape, output_size, kernel_size, stride, padding, count_include_pad)
-    return _average_over_windows(input, output_size, tables, divisor_override or 0)
+    return _average_over_windows(input, output_size, tables, divisor_override)
 
 
 def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, count_include_pad,
                       divisor_override):
     tables = _avg_tables(input_shape, grad_output.shape[1:], kernel_size, stride, padding,
                          count_include_pad)
-    return _spread_over_windows(grad_output, input_shape, tables, divisor_override or 0)
+    return _spread_over_windows(grad_output, input_shape, tables, divisor_override)
 
 
 def adaptive_avg_pool(input, output_size):
     _check_float(input, "adaptive_avg_pool")
     tables = [adaptive_windows(n, o) for n, o in zip(input.shape[1:], output_size)]
-    return _average_over_windows(input, output_size, tables, 0)
+    return _average_over_windows(input, output_size, tables, None)
 
 
 def adaptive_avg_pool_backward(grad_output, input_shape):
     tables = [adaptive_windows(n, o) for n, o in zip(input_shape[1:], grad_output.shape[1:])]
-    return _spread_over_windows(grad_output, input_shape, tables, 0)
+    return _spread_over_windows(grad_output, input_shape, tables, None)
+
+
+def _average_arguments(tables, divisor_override, out_w):
+    """Kernel arguments after the tables: override scale, interior run along W, scratch."""
+    count_w = tables[2][1]
+    full_w = int(count_w.max())
+    interior = _interior(count_w, full_w)
+    # 1/divisor_override, or 0 for "use the tables"
+    override_scale = 1.0 / divisor_override if divisor_override else 0.0
+    # One row of double accumulators per thread, padded so that no two threads'
+    # rows share a 64-byte cache line (false sharing made 2 threads slower than 1).
+    row_length = (out_w + 8 + 7) // 8 * 8
+    scratch = np.empty((get_num_threads(), row_length))
+    return [override_scale, full_w, *interior, scratch, get_num_threads()]
 
 
 def _average_over_windows(input, output_size, tables, divisor_override):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     _kernel.avg_pool_forward(_planes(input), _planes(output), input.shape[2], input.shape[3],
-                             *_table_args(tables), float(divisor_override), get_num_threads())
+                             *_table_args(tables),
+                             *_average_arguments(tables, divisor_override, output_size[2]))
     return output
 
 
 def _spread_over_windows(grad_output, input_shape, tables, divisor_override):
     grad_input = np.empty(input_shape, dtype=grad_output.dtype)
     _kernel.avg_pool_backward(_planes(grad_output), _planes(grad_input), input_shape[2],
-                              input_shape[3], *_table_args(tables), float(divisor_override),
-                              get_num_threads())
+                              input_shape[3], *_table_args(tables),
+                              *_average_arguments(tables, divisor_override, grad_output.shape[3]))
     return grad_input
 
 
@@ -185,7 +226,7 @@ def max_unpool(input, indices, output_size):
     """(P, D, H, W) values and indices -> (P, oD, oH, oW) zeros with the values at their indices."""
     _check_float(input, "max_unpool")
     indices = np.ascontiguousarray(indices, dtype=np.int64)
-    check_unpool_indices(indices, int(np.prod(output_size)))
+    check_unpool_indices(indices, math.prod(output_size))
     output = np.empty((input.shape[0],) + tuple(output_size), dtype=input.dtype)
     _kernel.scatter_planes(_planes(input), _planes(indices), _planes(output),
                            get_num_threads())

@@ -99,10 +99,12 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):  # abstract: every layer defines it
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required (abstract) '
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks):  # the usual case: no hooks
+            return self.forward(*args, **kwargs)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:

@@ -13,9 +13,10 @@ import math
 import warnings
 
 import numpy as np
-from scipy.special import erf, expit
+from scipy.special import expit
 
 from minigrad.autograd import Function
+from minigrad.kernels import activation as activation_kernels
 from minigrad.random import generator
 from minigrad.tensor import Tensor
 
@@ -123,30 +124,32 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 class GELU(Function):
-    """x * Phi(x), Phi the standard normal CDF; or its tanh approximation."""
+    """x * Phi(x), Phi the standard normal CDF; or its tanh approximation.
+
+    The exact form runs in a compiled kernel (minigrad/kernels/activation.py)
+    that keeps only x for backward and recomputes Phi(x) + x phi(x) there.
+    """
 
     @staticmethod
     def forward(ctx, x, approximate):
-        ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
-            return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype, copy=False)
-        return (0.5 * x * (1 + erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3))
+            ctx.save_for_backward(x, t)
+            return (0.5 * x * (1 + t)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x)
+        return activation_kernels.gelu(x)
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
-            t = np.tanh(inner)
-            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x ** 2)
+            x, t = ctx.saved_tensors
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             derivative = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
-        else:
-            cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
-            pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-            derivative = cdf + x * pdf
-        return (grad * derivative).astype(grad.dtype, copy=False), None
+            return (grad * derivative).astype(grad.dtype, copy=False), None
+        x, = ctx.saved_tensors
+        # d/dx x Phi(x) = Phi(x) + x phi(x), phi the standard normal density
+        return activation_kernels.gelu_backward(grad, x), None
 
 
 def gelu(input, approximate="none"):

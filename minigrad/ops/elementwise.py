@@ -7,6 +7,7 @@ import numpy as np
 from scipy.special import expit
 
 from minigrad.autograd import Function
+from minigrad.kernels import activation as kernels
 from minigrad.tensor import Tensor
 
 
@@ -258,14 +259,14 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, a):
-        out = np.maximum(a, 0)
-        ctx.save_for_backward(out)
+        out = kernels.relu(a)
+        ctx.save_for_backward(out)  # out > 0 exactly where a > 0
         return out
 
     @staticmethod
     def backward(ctx, grad):
         out, = ctx.saved_tensors
-        return grad * (out > 0)
+        return kernels.relu_backward(grad, out)
 
 
 class Clamp(Function):
@@ -434,6 +435,7 @@ def clamp(a, min=None, max=None):
 
 def where(condition, a, b):
     """Elements of `a` where `condition` holds, else of `b` (all broadcast)."""
+    a, b = promote(a, b)
     try:
         return Where.apply(condition, a, b)
     except ValueError as error:

@@ -91,49 +91,93 @@ def _class_axis_back(array2d, shape):
 
 
 # ------------------------------------------------------------ cross entropy
-class CrossEntropy(Function):
-    """Fused log-softmax + weighted negative log-likelihood.
+def _row_scale(grad, reduction, denominator):
+    """How much each row's loss contributes to the output: (M, 1) or a scalar."""
+    if reduction == "none":
+        return grad[:, None]
+    if reduction == "mean":
+        return grad / denominator
+    return grad
 
-    Every variant (class indices, label smoothing, class weights, probability
-    targets) is   loss_n = -sum_c q_nc * log p_nc,   p = softmax(x_n),
-    for some coefficients q_nc; then   d loss_n / d x_nc = p_nc * sum_c q_nc - q_nc.
-    """
+
+def _reduce_rows(per_row, reduction, denominator, dtype):
+    if reduction == "none":
+        return per_row.astype(dtype, copy=False)
+    total = per_row.sum()
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = total / denominator
+    return np.asarray(total, dtype=dtype)
+
+
+# Every variant of cross entropy (class indices, label smoothing, class
+# weights, probability targets) is
+#     loss_n = -sum_c q_nc * log p_nc,        p_n = softmax(x_n),
+# for some target coefficients q_nc, and then
+#     d loss_n / d x_nc = p_nc * sum_c q_nc - q_nc
+# ("softmax minus target"). With class indices q is mostly zeros, so that
+# case keeps q implicit: (1 - eps) w_y at the label, eps/C * w_c everywhere.
+
+class CrossEntropyIndices(Function):
+    """Fused log-softmax + NLL for class indices, with class weights and label smoothing."""
 
     @staticmethod
-    def forward(ctx, logits, target, coefficients, denominator, reduction, target_is_prob,
-                target_scale):
-        # logits (M, C) rows, coefficients q (M, C), denominator: what 'mean' divides by
-        log_p = _stable_log_softmax(logits, axis=1)
-        per_row = -np.sum(coefficients * log_p, axis=1)                    # (M,)
-        ctx.save_for_backward(log_p, coefficients)
-        ctx.denominator, ctx.reduction = denominator, reduction
-        ctx.target_is_prob, ctx.target_scale = target_is_prob, target_scale
-        if reduction == "none":
-            return per_row.astype(logits.dtype, copy=False)
-        total = per_row.sum()
-        if reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                total = total / denominator
-        return np.asarray(total, dtype=logits.dtype)
+    def forward(ctx, logits, labels, row_weight, keep, class_weight, smoothing, reduction):
+        # logits (M, C); labels (M,) in [0, C); row_weight (M,) = w[y] (0 where ignored)
+        rows = np.arange(logits.shape[0])
+        classes = logits.shape[1]
+        log_p = _stable_log_softmax(logits, axis=1)                        # (M, C)
+        per_row = -(1 - smoothing) * row_weight * log_p[rows, labels]      # (M,)
+        if smoothing > 0:
+            # the uniform part of the smoothed target: eps/C * sum_c w_c log p_c
+            per_row = per_row - (smoothing / classes) * keep * (log_p @ class_weight)
+        ctx.save_for_backward(log_p, labels, row_weight, keep, class_weight)
+        ctx.smoothing, ctx.reduction = smoothing, reduction
+        ctx.denominator = row_weight.sum()     # 'mean' divides by the weight of the kept targets
+        return _reduce_rows(per_row, reduction, ctx.denominator, logits.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        log_p, coefficients = ctx.saved_tensors
-        if ctx.reduction == "none":
-            row_grad = grad[:, None]                                       # (M, 1)
-        elif ctx.reduction == "mean":
-            row_grad = grad / ctx.denominator
-        else:
-            row_grad = grad
+        log_p, labels, row_weight, keep, class_weight = ctx.saved_tensors
+        classes, eps = log_p.shape[1], ctx.smoothing
+        # sum_c q_nc: (1 - eps) w_y + eps/C * sum(w) for kept rows
+        q_total = (1 - eps) * row_weight + (eps / classes) * keep * class_weight.sum()
+        grad_logits = np.exp(log_p) * q_total[:, None]                    # p * sum(q)
+        grad_logits[np.arange(len(labels)), labels] -= (1 - eps) * row_weight
+        if eps > 0:
+            grad_logits -= (eps / classes) * keep[:, None] * class_weight[None, :]
+        grad_logits *= _row_scale(grad, ctx.reduction, ctx.denominator)
+        return grad_logits.astype(log_p.dtype, copy=False), None, None, None, None, None, None
+
+
+class CrossEntropyProbabilities(Function):
+    """Fused log-softmax + cross entropy against class probabilities (soft targets)."""
+
+    @staticmethod
+    def forward(ctx, logits, probabilities, class_weight, smoothing, reduction):
+        # q = w * ((1 - eps) * target + eps / C): (M, C)
+        classes = logits.shape[1]
+        log_p = _stable_log_softmax(logits, axis=1)
+        coefficients = class_weight * ((1 - smoothing) * probabilities + smoothing / classes)
+        per_row = -np.sum(coefficients * log_p, axis=1)
+        ctx.save_for_backward(log_p, coefficients, class_weight)
+        ctx.smoothing, ctx.reduction = smoothing, reduction
+        ctx.denominator = logits.shape[0]      # 'mean' divides by the number of rows
+        return _reduce_rows(per_row, reduction, ctx.denominator, logits.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        log_p, coefficients, class_weight = ctx.saved_tensors
+        scale = _row_scale(grad, ctx.reduction, ctx.denominator)
         grad_logits = grad_target = None
         if ctx.needs_input_grad[0]:
-            p = np.exp(log_p)
-            grad_logits = (p * coefficients.sum(axis=1, keepdims=True) - coefficients) * row_grad
-            grad_logits = grad_logits.astype(log_p.dtype, copy=False)
-        if ctx.target_is_prob and ctx.needs_input_grad[1]:
-            # q = target * scale (+ constant): d loss / d target = -scale * log p
-            grad_target = (-ctx.target_scale * log_p * row_grad).astype(log_p.dtype, copy=False)
-        return grad_logits, grad_target, None, None, None, None, None
+            grad_logits = (np.exp(log_p) * coefficients.sum(axis=1, keepdims=True) - coefficients)
+            grad_logits = (grad_logits * scale).astype(log_p.dtype, copy=False)
+        if ctx.needs_input_grad[1]:
+            # d loss / d target_c = -(1 - eps) * w_c * log p_c
+            grad_target = (-(1 - ctx.smoothing) * class_weight * log_p * scale)
+            grad_target = grad_target.astype(log_p.dtype, copy=False)
+        return grad_logits, grad_target, None, None, None
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
@@ -159,20 +203,16 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     weight_array = _check_weight(weight, classes, name)
     dtype = input.dtype
-    logits = _class_axis_last(input.data)                                  # (M, C)
+    w = np.ones(classes, dtype=dtype) if weight_array is None else weight_array.astype(dtype)
     eps = float(label_smoothing)
+    rows = _ClassRows.apply(input)                                         # (M, C)
 
     if target.dtype.kind == "f":                                           # probabilities
         if tuple(target.shape) != tuple(input.shape):
             raise ValueError(f"{name}: a probability target must have the input's shape "
                              f"{tuple(input.shape)}, got {tuple(target.shape)}")
-        probabilities = _class_axis_last(target.data).astype(dtype, copy=False)
-        w = np.ones(classes, dtype=dtype) if weight_array is None else weight_array.astype(dtype)
-        scale = w * (1 - eps)                                              # (C,)
-        coefficients = probabilities * scale + w * (eps / classes)
-        denominator = logits.shape[0]
-        out = _apply_cross_entropy(input, target, logits, coefficients, denominator, reduction,
-                                   True, scale)
+        target_rows = _ClassRows.apply(target.to(dtype))
+        out = CrossEntropyProbabilities.apply(rows, target_rows, w, eps, reduction)
     else:
         if target.dtype.kind not in "iu":
             raise TypeError(f"{name}: target must hold integer class indices or float "
@@ -180,30 +220,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         _check_class_target(input, target, name, ignore_index)
         labels = target.data.reshape(-1).astype(np.int64)                  # (M,)
         keep = labels != ignore_index
-        safe = np.where(keep, labels, 0)
-        w = np.ones(classes, dtype=dtype) if weight_array is None else weight_array.astype(dtype)
+        safe = np.where(keep, labels, 0)                                   # any valid index
         row_weight = np.where(keep, w[safe], 0).astype(dtype)              # w[y_n], 0 if ignored
-        coefficients = np.zeros(logits.shape, dtype=dtype)
-        coefficients[np.arange(len(labels)), safe] = row_weight * (1 - eps)
-        if eps > 0:
-            coefficients += keep[:, None] * w[None, :] * (eps / classes)
-        denominator = row_weight.sum()
-        out = _apply_cross_entropy(input, None, logits, coefficients, denominator, reduction,
-                                   False, None)
+        out = CrossEntropyIndices.apply(rows, safe, row_weight, keep.astype(dtype), w, eps,
+                                        reduction)
     if reduction == "none":
         out = out.reshape(() if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:]))
     return out
-
-
-def _apply_cross_entropy(input, target, logits, coefficients, denominator, reduction,
-                         target_is_prob, scale):
-    """Run CrossEntropy on the (M, C) view; route gradients back to input's layout."""
-    target_rows = None
-    if target is not None:
-        target_rows = _ClassRows.apply(target) if target.requires_grad else None
-    rows = _ClassRows.apply(input)
-    return CrossEntropy.apply(rows, target_rows, coefficients, denominator, reduction,
-                              target_is_prob, scale)
 
 
 class _ClassRows(Function):

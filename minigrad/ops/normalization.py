@@ -21,6 +21,8 @@ them. Its backward is the closed form, per group of M elements:
 Layer and group norm apply their affine (per element / per channel) with
 ordinary broadcasting ops, so autograd differentiates it.
 """
+import math
+
 import numpy as np
 
 from minigrad.autograd import Function
@@ -140,7 +142,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         if value is not None and tuple(value.shape) != normalized_shape:
             raise ValueError(f"{op}: {name} must have shape {normalized_shape}, got "
                              f"{tuple(value.shape)}")
-    size = int(np.prod(normalized_shape))
+    size = math.prod(normalized_shape)
     rows = input.numel() // size if size else 0
     output = _normalize_rows(input, rows, eps)
     if weight is not None:

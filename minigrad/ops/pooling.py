@@ -16,6 +16,8 @@ inside the input or the left padding). Max pooling's indices are flat
 positions in each input plane (h * W + w for 2-d), as PyTorch returns them;
 its backward routes each gradient to that argmax.
 """
+import math
+
 import numpy as np
 
 from minigrad.autograd import Function
@@ -65,7 +67,7 @@ def _to_3d(values, fill):
 
 
 def _plane_shape(leading, spatial):
-    return (int(np.prod(leading)),) + _to_3d(spatial, 1)
+    return (math.prod(leading),) + _to_3d(spatial, 1)
 
 
 def _window_arguments(op, n, input, kernel_size, stride, padding, dilation, ceil_mode):
@@ -260,6 +262,9 @@ def adaptive_avg_pool1d(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Average over adaptive bins; output_size=1 is global average pooling."""
     leading, output_size = _adaptive_arguments("adaptive_avg_pool2d", 2, input, output_size)
+    if tuple(output_size) == (1, 1):
+        # Global average pooling is a plain mean: one pass, no window tables.
+        return input.mean(dim=(-2, -1), keepdim=True)
     return AdaptiveAvgPool.apply(input, leading, output_size)
 
 
@@ -325,7 +330,7 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
                                  f"and {tuple(d + s for d, s in zip(default, stride))}")
     if any(o < 1 for o in output_size):
         raise ValueError(f"{op}: output size {output_size} is too small")
-    kernels.check_unpool_indices(indices.data, int(np.prod(output_size)))
+    kernels.check_unpool_indices(indices.data, math.prod(output_size))
     return MaxUnpool.apply(input, indices, leading, output_size)
 
 

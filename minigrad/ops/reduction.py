@@ -10,6 +10,7 @@ extreme (as PyTorch does); ``max(dim)``/``min(dim)`` return the index of the
 first occurrence and route the whole gradient to it.
 """
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -53,7 +54,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        return np.asarray(np.sum(a, axis=axes, keepdims=keepdim))
+        return np.asarray(a.sum(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -64,8 +65,8 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.input_shape, ctx.axes, ctx.keepdim = a.shape, axes, keepdim
-        ctx.count = int(np.prod([a.shape[i] for i in axes]))
-        return np.asarray(np.mean(a, axis=axes, keepdims=keepdim))
+        ctx.count = math.prod(a.shape[i] for i in axes)
+        return np.asarray(a.mean(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):
@@ -77,7 +78,7 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, a, axes, keepdim, correction):
-        count = int(np.prod([a.shape[i] for i in axes]))
+        count = math.prod(a.shape[i] for i in axes)
         centred = a - np.mean(a, axis=axes, keepdims=True)
         ctx.save_for_backward(centred)
         ctx.axes, ctx.keepdim = axes, keepdim

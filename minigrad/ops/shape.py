@@ -5,6 +5,8 @@ applies the inverse permutation, expand sums over the expanded axes, and
 indexing scatters the gradient into a zero array (adding where an index
 repeats).
 """
+import math
+
 import numpy as np
 
 from minigrad.autograd import Function
@@ -97,7 +99,7 @@ class Stack(Function):
 
 def reshape(a, *shape):
     shape = _sizes(shape, "reshape")
-    known = int(np.prod([s for s in shape if s != -1]))
+    known = math.prod(s for s in shape if s != -1)
     inferred = shape.count(-1)
     valid = (inferred <= 1 and all(s >= -1 for s in shape) and
              (known == a.data.size if inferred == 0 else known > 0 and a.data.size % known == 0))
@@ -146,7 +148,7 @@ def flatten(a, start_dim=0, end_dim=-1):
     end, = normalize_dims(end_dim, a.ndim, "end_dim")
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    shape = a.shape[:start] + (int(np.prod(a.shape[start:end + 1])),) + a.shape[end + 1:]
+    shape = a.shape[:start] + (math.prod(a.shape[start:end + 1]),) + a.shape[end + 1:]
     return Reshape.apply(a, shape)
 
 

@@ -54,7 +54,7 @@ class LRScheduler:
 
     def get_lr(self):
         """The learning rates of the groups at ``self.last_epoch`` (subclasses implement)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr (abstract)")
 
     def get_last_lr(self):
         """The learning rates set by the last ``step()``."""

@@ -138,7 +138,7 @@ class Optimizer:
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss if given."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define step (abstract)")
 
     def _evaluate_closure(self, closure):
         # The closure recomputes the loss and calls backward (LBFGS-style);

@@ -54,7 +54,10 @@ class SGD(Optimizer):
                     else:
                         buffer = state["momentum_buffer"].data
                         np.multiply(buffer, momentum, out=buffer)
-                        buffer += (1 - dampening) * direction
+                        if dampening:
+                            buffer += (1 - dampening) * direction
+                        else:
+                            buffer += direction  # no temporary array in the common case
                     direction = direction + momentum * buffer if nesterov else buffer
                 # theta <- theta - lr * direction, in place
                 theta -= lr * direction

@@ -87,7 +87,8 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
         if padding == "valid":
             padding = 0
         elif padding == "same":
-            if stride != 1 and any(s != 1 for s in _as_tuple(stride, _dims(input_size, kernel_size, stride, dilation), "stride", 1)):
+            dims = _dims(input_size, kernel_size, stride, dilation)
+            if any(s != 1 for s in _as_tuple(stride, dims, "stride", 1)):
                 raise ValueError(f"padding='same' is only supported with stride 1, got stride={stride!r}")
             return input_size if _is_int(input_size) else tuple(input_size)
         else:

@@ -94,6 +94,9 @@ def multiply_adds(module, input_shape, output_shape):
                                constant weight)
     - AdaptiveAvgPool*:        N * C * the product over dimensions of the
                                summed window lengths
+    - Upsample:                output elements * 2^dims for 'linear',
+                               'bilinear', 'trilinear' (a weighted sum of the
+                               2^dims nearest inputs); 0 for 'nearest'
     - everything else (MaxPool*, activations, Dropout, Flatten, Embedding,
       ...): 0, there are no multiplications (max pooling compares).
     """
@@ -119,6 +122,9 @@ def multiply_adds(module, input_shape, output_shape):
         for i, o in zip(input_shape[-spatial:], output_shape[-spatial:]):
             total *= _window_total(i, o)
         return total
+    if kind == "Upsample":
+        linear_modes = ("linear", "bilinear", "trilinear")
+        return out_elements * 2 ** (len(output_shape) - 2) if module.mode in linear_modes else 0
     return 0
 
 

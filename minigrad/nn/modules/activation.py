@@ -1,4 +1,8 @@
-"""Activation layers: modules wrapping the functional non-linearities."""
+"""Activation layers: modules wrapping the functional non-linearities.
+
+``inplace=True`` is accepted for compatibility with PyTorch code and shown in
+repr, but the result is always a new tensor (autograd needs the input).
+"""
 import numpy as np
 
 from minigrad.nn.module import Module, Parameter

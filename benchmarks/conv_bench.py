@@ -1,0 +1,254 @@
+"""Convolution speed: minigrad against a pure-NumPy im2col reference and PyTorch CPU.
+
+    python benchmarks/conv_bench.py [--quick] [--threads 1,2] [--shapes dense,depthwise]
+    GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \\
+        python benchmarks/conv_bench.py        # the same with a malloc that keeps its memory
+
+For each shape of issue 3, float32, the time of the forward pass and
+of forward + backward (input, weight and bias gradients), at each thread
+count (the fastest of several runs; --median for the median), and
+minigrad's achieved GFLOP/s against the sgemm ceiling measured
+on the machine at that thread count (a large square np.matmul).
+FLOPs: 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per forward, three times that
+for forward + backward.
+
+The NumPy reference is the readable im2col + matmul of
+tests/reference/conv.py (matmul on numpy's OpenBLAS, at the same thread
+count). Compare numbers within one run: the machine may be shared.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+import minigrad  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
+from _timing import median_seconds, print_table, try_import_torch  # noqa: E402
+
+# On a shared machine other processes only ever add time: the fastest of
+# several runs is the steadiest estimate. --median switches to the median.
+STATISTIC = {"value": "min"}
+
+
+def best_seconds(function, repeats):
+    if STATISTIC["value"] == "median":
+        return median_seconds(function, repeats)
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+from reference.conv import col2im, im2col  # noqa: E402
+
+# name: (N, Cin, H, W, Cout, kernel, stride, padding, dilation, groups, transposed)
+SHAPES = {
+    "mnist 1->32":      (64, 1, 28, 28, 32, 3, 1, 1, 1, 1, False),
+    "dense 32->64 14":  (64, 32, 14, 14, 64, 3, 1, 1, 1, 1, False),
+    "dense 64->64 32":  (32, 64, 32, 32, 64, 3, 1, 1, 1, 1, False),
+    "dilated 64->64":   (32, 64, 32, 32, 64, 3, 1, 2, 2, 1, False),
+    "depthwise 64":     (32, 64, 32, 32, 64, 3, 1, 1, 1, 64, False),
+    "pointwise 64->128": (32, 64, 32, 32, 128, 1, 1, 0, 1, 1, False),
+    "transposed 64->32": (32, 64, 16, 16, 32, 4, 2, 1, 1, 1, True),
+}
+
+
+def output_size(n, k, s, p, d, transposed):
+    if transposed:
+        return (n - 1) * s - 2 * p + d * (k - 1) + 1
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def flops_forward(shape):
+    N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
+    Ho, Wo = output_size(H, k, s, p, d, transposed), output_size(W, k, s, p, d, transposed)
+    if transposed:  # the same multiply-adds as the conv it is the adjoint of
+        return 2 * N * Cin * H * W * (Cout // groups) * k * k
+    return 2 * N * Cout * Ho * Wo * (Cin // groups) * k * k
+
+
+def make_arrays(shape, rng):
+    N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
+    x = rng.standard_normal((N, Cin, H, W)).astype(np.float32)
+    w_shape = (Cin, Cout // groups, k, k) if transposed else (Cout, Cin // groups, k, k)
+    w = (rng.standard_normal(w_shape) * 0.1).astype(np.float32)
+    b = rng.standard_normal(Cout).astype(np.float32)
+    Ho, Wo = output_size(H, k, s, p, d, transposed), output_size(W, k, s, p, d, transposed)
+    g = rng.standard_normal((N, Cout, Ho, Wo)).astype(np.float32)
+    return x, w, b, g
+
+
+# --- the pure-NumPy reference: im2col + matmul, backward with matmul + col2im ----------
+
+def numpy_conv(x, w, b, stride, padding, dilation, groups, grad=None):
+    """Forward (and, given grad, backward) of conv2d with numpy only."""
+    N, C, H, W = x.shape
+    M, Cg, kh, kw = w.shape
+    geometry = dict(kernel=(1, kh, kw), stride=(1, stride, stride), padding=(0, padding, padding),
+                    dilation=(1, dilation, dilation))
+    out = tuple(output_size(n, k, stride, padding, dilation, False) for n, k in ((H, kh), (W, kw)))
+    x5 = x[:, :, None]
+    cols = im2col(x5, (1,) + out, **geometry).reshape(N, groups, Cg * kh * kw, -1)  # (N, G, Cg*K, P)
+    wg = w.reshape(groups, M // groups, Cg * kh * kw)                               # (G, Mg, Cg*K)
+    y = np.matmul(wg, cols).reshape(N, M, *out) + b.reshape(1, M, 1, 1)
+    if grad is None:
+        return y
+    gy = grad.reshape(N, groups, M // groups, -1)                                   # (N, G, Mg, P)
+    grad_w = np.matmul(gy, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
+    dcols = np.matmul(wg.transpose(0, 2, 1), gy).reshape(N, C * kh * kw, -1)        # (N, C*K, P)
+    grad_x = col2im(dcols, x5.shape, (1,) + out, **geometry)[:, :, 0]
+    return y, grad_x, grad_w, grad.sum(axis=(0, 2, 3))
+
+
+def numpy_conv_transpose(x, w, b, stride, padding, dilation, groups, grad=None):
+    """Forward (and backward) of conv_transpose2d with numpy only (groups == 1)."""
+    N, Cin, H, W = x.shape
+    _, Cout, kh, kw = w.shape
+    out = tuple(output_size(n, k, stride, padding, dilation, True) for n, k in ((H, kh), (W, kw)))
+    geometry = dict(kernel=(1, kh, kw), stride=(1, stride, stride), padding=(0, padding, padding),
+                    dilation=(1, dilation, dilation))
+    wm = w.reshape(Cin, Cout * kh * kw)                                             # (Cin, Cout*K)
+    cols = np.matmul(wm.T, x.reshape(N, Cin, H * W))                                # (N, Cout*K, P)
+    y = col2im(cols, (N, Cout, 1) + out, (1, H, W), **geometry)[:, :, 0] + b.reshape(1, Cout, 1, 1)
+    if grad is None:
+        return y
+    gcols = im2col(grad[:, :, None], (1, H, W), **geometry)                         # (N, Cout*K, P)
+    grad_x = np.matmul(wm, gcols).reshape(x.shape)
+    grad_w = np.matmul(x.reshape(N, Cin, H * W), gcols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    return y, grad_x, grad_w, grad.sum(axis=(0, 2, 3))
+
+
+# --- timing ---------------------------------------------------------------------------
+
+def sgemm_ceiling(repeats):
+    a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+    seconds = best_seconds(lambda: a @ a, repeats)
+    return 2 * 2048 ** 3 / seconds / 1e9
+
+
+def time_minigrad(shape, arrays, repeats):
+    N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
+    x, w, b, g = arrays
+    if transposed:
+        call = lambda X, Wt, B: F.conv_transpose2d(X, Wt, B, stride=s, padding=p, groups=groups, dilation=d)
+    else:
+        call = lambda X, Wt, B: F.conv2d(X, Wt, B, stride=s, padding=p, dilation=d, groups=groups)
+    X = minigrad.tensor(x, requires_grad=True)
+    Wt = minigrad.tensor(w, requires_grad=True)
+    B = minigrad.tensor(b, requires_grad=True)
+
+    def forward():
+        with minigrad.no_grad():
+            call(X, Wt, B)
+
+    def forward_backward():
+        X.grad = Wt.grad = B.grad = None
+        call(X, Wt, B).backward(g)
+
+    return best_seconds(forward, repeats), best_seconds(forward_backward, repeats)
+
+
+def time_numpy(shape, arrays, repeats):
+    N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
+    x, w, b, g = arrays
+    fn = numpy_conv_transpose if transposed else numpy_conv
+    return (best_seconds(lambda: fn(x, w, b, s, p, d, groups), repeats),
+            best_seconds(lambda: fn(x, w, b, s, p, d, groups, grad=g), repeats))
+
+
+def time_torch(torch, shape, arrays, repeats):
+    N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
+    x, w, b, g = (torch.from_numpy(a) for a in arrays)
+    TF = torch.nn.functional
+    if transposed:
+        call = lambda X, Wt, B: TF.conv_transpose2d(X, Wt, B, stride=s, padding=p, groups=groups, dilation=d)
+    else:
+        call = lambda X, Wt, B: TF.conv2d(X, Wt, B, stride=s, padding=p, dilation=d, groups=groups)
+    X, Wt, B = (t.clone().requires_grad_(True) for t in (x, w, b))
+
+    def forward():
+        with torch.no_grad():
+            call(X, Wt, B)
+
+    def forward_backward():
+        X.grad = Wt.grad = B.grad = None
+        call(X, Wt, B).backward(g)
+
+    return best_seconds(forward, repeats), best_seconds(forward_backward, repeats)
+
+
+def check_agreement(shape, arrays):
+    """minigrad's forward and gradients against the NumPy reference (sanity)."""
+    N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
+    x, w, b, g = arrays
+    fn = numpy_conv_transpose if transposed else numpy_conv
+    expected = fn(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), s, p, d, groups,
+                  grad=g.astype(np.float64))
+    X, Wt, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
+    if transposed:
+        y = F.conv_transpose2d(X, Wt, B, stride=s, padding=p, groups=groups, dilation=d)
+    else:
+        y = F.conv2d(X, Wt, B, stride=s, padding=p, dilation=d, groups=groups)
+    y.backward(g)
+    for got, want in zip((y.data, X.grad.data, Wt.grad.data, B.grad.data), expected):
+        scale = np.abs(want).max() + 1e-30
+        if np.abs(got - want).max() / scale > 1e-4:
+            raise AssertionError(f"minigrad disagrees with the NumPy reference on {shape}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few repeats, 2 threads only")
+    parser.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2)")
+    parser.add_argument("--shapes", default=None, help="comma-separated substrings of shape names")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--median", action="store_true", help="report the median instead of the fastest run")
+    args = parser.parse_args()
+    STATISTIC["value"] = "median" if args.median else "min"
+    repeats = 3 if args.quick else 10
+    threads_list = [int(t) for t in (args.threads or ("2" if args.quick else "1,2")).split(",")]
+    names = [n for n in SHAPES if args.shapes is None or any(s in n for s in args.shapes.split(","))]
+    torch = None if args.no_torch else try_import_torch()
+
+    print(f"minigrad conv benchmark, float32; GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(default)')}")
+    print(f"PyTorch: {torch.__version__ if torch else 'not installed'}; "
+          f"{STATISTIC['value']} of {repeats} runs (numpy reference: of {max(2, repeats // 3)})")
+    rng = np.random.default_rng(0)
+    arrays = {name: make_arrays(SHAPES[name], rng) for name in names}
+    for name in names:
+        check_agreement(SHAPES[name], arrays[name])
+
+    for threads in threads_list:
+        minigrad.set_num_threads(threads)
+        if torch is not None:
+            torch.set_num_threads(threads)
+        ceiling = sgemm_ceiling(repeats)
+        print(f"\n### {threads} thread(s); sgemm ceiling (2048^3 np.matmul): {ceiling:.0f} GFLOP/s\n")
+        headers = ["shape", "fwd ms minigrad", "fwd ms numpy", "fwd ms torch",
+                   "fwd+bwd ms minigrad", "fwd+bwd ms numpy", "fwd+bwd ms torch",
+                   "minigrad GFLOP/s (fwd+bwd)", "% of sgemm", "vs numpy", "vs torch"]
+        rows = []
+        for name in names:
+            shape = SHAPES[name]
+            mg = time_minigrad(shape, arrays[name], repeats)
+            npy = time_numpy(shape, arrays[name], max(2, repeats // 3))
+            tt = time_torch(torch, shape, arrays[name], repeats) if torch is not None else (None, None)
+            gflops = 3 * flops_forward(shape) / mg[1] / 1e9
+            fmt = lambda t: "-" if t is None else f"{t * 1e3:.2f}"
+            rows.append([name, fmt(mg[0]), fmt(npy[0]), fmt(tt[0]), fmt(mg[1]), fmt(npy[1]), fmt(tt[1]),
+                         f"{gflops:.1f}", f"{100 * gflops / ceiling:.0f}%",
+                         f"{npy[1] / mg[1]:.1f}x faster",
+                         "-" if tt[1] is None else f"{mg[1] / tt[1]:.2f}x torch's time"])
+        print_table(headers, rows)
+
+
+if __name__ == "__main__":
+    main()
