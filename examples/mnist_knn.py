@@ -16,8 +16,11 @@ and the loss is -log p(y_i | x_i). Which neighbours are chosen is a discrete
 decision with no gradient, but the weights are smooth functions of the
 distances, so the loss is differentiable with respect to the representation:
 it pulls neighbours of the same class in and pushes the others away.
-``--weighting softmax`` uses w_ij = exp(-d_ij / T) instead (a temperature softmax
-over negative distances, as in neighbourhood components analysis).
+``--weighting softmax`` (the default) uses w_ij = exp(-d_ij / T) instead (a
+temperature softmax over negative distances, as in neighbourhood components
+analysis), over all other images of the batch. Measured on Fashion-MNIST, 6
+epochs, k = 20 at test time: softmax, T = 1, all 127 neighbours 93.69%;
+1/distance with 32 neighbours 91.66%.
 
 Testing: the whole training set is embedded once (``KNNClassifier.fit``); each
 test image is classified by its k nearest training embeddings
@@ -196,12 +199,13 @@ def parse_args(argv=None):
     parser.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist")
     add_common_arguments(parser, epochs=6, batch_size=128)
     parser.add_argument("--k", type=int, default=20, help="neighbours at test time")
-    parser.add_argument("--train-k", type=int, default=32, help="neighbours within a training batch")
+    parser.add_argument("--train-k", type=int, default=127,
+                        help="neighbours within a training batch (127: all the others of a batch of 128)")
     parser.add_argument("--embed-dim", type=int, default=64)
     parser.add_argument("--width", type=int, default=32, help="channels of the first convolution")
-    parser.add_argument("--weighting", choices=["inverse", "softmax"], default="inverse",
+    parser.add_argument("--weighting", choices=["inverse", "softmax"], default="softmax",
                         help="neighbour weights: 1/distance or exp(-distance/temperature)")
-    parser.add_argument("--temperature", type=float, default=0.1, help="for --weighting softmax")
+    parser.add_argument("--temperature", type=float, default=1.0, help="for --weighting softmax")
     parser.add_argument("--memory", type=int, default=0,
                         help="memory bank size: recent embeddings that join each batch as neighbours")
     parser.add_argument("--lr", type=float, default=3e-3)
