@@ -5,3 +5,4 @@ cdef extern from "omp_compat.h" nogil:
     int omp_get_num_threads()
     int omp_get_thread_num()
     int omp_get_num_procs()
+    int omp_in_parallel()

@@ -56,3 +56,6 @@ def threads_used(n=None):
 
 
 blas.set_num_threads(_num_threads)
+# One thread pool: OpenBLAS's parallel work runs on the OpenMP threads too.
+if os.environ.get("MINIGRAD_BLAS_OWN_THREADS", "") in ("", "0"):
+    blas.share_openmp_threads(_threads_kernel.blas_callback_address())
