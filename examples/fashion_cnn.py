@@ -41,23 +41,8 @@ def make_cnn(width=32):
 
 
 def make_squeezenet():
-    """minigrad.models.SqueezeNet with torchvision's initialisation.
-
-    Without batch norm, PyTorch's default initialisation shrinks the signal
-    layer by layer; the final ReLU then zeroes most class scores and their
-    gradients, and training never starts. He (Kaiming) initialisation keeps
-    the scale through the ReLUs; the class layer starts small, N(0, 0.01).
-    """
-    model = SqueezeNet(10, in_channels=1)
-    final = model.classifier[1]
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            if module is final:
-                nn.init.normal_(module.weight, 0.0, 0.01)
-            else:
-                nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
-            nn.init.zeros_(module.bias)
-    return model
+    """minigrad.models.SqueezeNet for 1-channel 28x28 images (He initialisation, as torchvision's)."""
+    return SqueezeNet(10, in_channels=1)
 
 
 def train(model, x, y, args, name):

@@ -282,3 +282,33 @@ def test_knn_bad_arguments_and_inputs():
         knn(minigrad.zeros(4, 2), minigrad.tensor([0, 1]))
     with pytest.raises(RuntimeError, match="fit"):
         knn.predict(minigrad.zeros(2, 2))
+
+
+def test_knn_partial_selection_keeps_stable_tie_order():
+    # predict() partitions instead of sorting every row; with many exact ties the
+    # k nearest must still be those a stable full sort picks (smallest index first).
+    import numpy as np
+    from minigrad.models import KNNClassifier
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        reference = rng.integers(0, 3, (40, 3)).astype(np.float32)
+        queries = rng.integers(0, 3, (7, 3)).astype(np.float32)
+        k = int(rng.integers(1, 40))
+        distances = ((queries[:, None] - reference[None]) ** 2).sum(-1).astype(np.float64)
+        expected = np.argsort(distances, axis=1, kind="stable")[:, :k]
+        got = KNNClassifier(k=k)._neighbours(queries, reference, exclude_self=False)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_squeezenet_uses_torchvisions_initialisation():
+    import numpy as np
+    from minigrad.models import SqueezeNet
+    model = SqueezeNet(10, in_channels=1)
+    class_layer = model.classifier[1]
+    assert abs(float(np.std(class_layer.weight.data)) - 0.01) < 0.002   # N(0, 0.01)
+    first = model.features[0]
+    fan_in = first.weight.data[0].size
+    bound = np.sqrt(6.0 / fan_in)                                          # He uniform for ReLU
+    assert np.abs(first.weight.data).max() <= bound
+    assert np.abs(first.weight.data).max() > 0.9 * bound
+    assert all(np.all(m.bias.data == 0) for m in model.modules() if hasattr(m, "bias") and m.bias is not None)

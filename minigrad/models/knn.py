@@ -135,7 +135,21 @@ class KNNClassifier(Module):
             rows = np.arange(query_data.shape[0])
             distances[rows, rows] = np.inf   # query i is candidate i: never its own neighbour
         k = min(self.k, available)
-        return np.argsort(distances, axis=1, kind="stable")[:, :k]
+        if k == distances.shape[1]:
+            return np.argsort(distances, axis=1, kind="stable")
+        # Only the k nearest need ordering: partition first (linear time), then
+        # sort those k by (distance, index), the order a stable full sort gives.
+        nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]                   # (Q, k), unordered
+        nearest_distances = np.take_along_axis(distances, nearest, 1)
+        order = np.lexsort((nearest, nearest_distances), axis=1)
+        nearest = np.take_along_axis(nearest, order, 1)
+        # Where several candidates tie with the k-th distance, the partition may
+        # have kept any of them; the stable sort keeps the smallest indices.
+        kth = np.take_along_axis(distances, nearest[:, -1:], 1)                       # (Q, 1)
+        tied = (distances == kth).sum(1) > (np.take_along_axis(distances, nearest, 1) == kth).sum(1)
+        if tied.any():
+            nearest[tied] = np.argsort(distances[tied], axis=1, kind="stable")[:, :k]
+        return nearest
 
     def _weights(self, queries, neighbours):
         """(Q, D) queries, (Q, k, D) neighbours -> (Q, k) normalised weights (differentiable)."""

@@ -11,6 +11,7 @@ pooling: no fully connected layer at all.
 
 Names follow torchvision (squeeze, expand1x1, expand3x3, features, classifier).
 """
+from minigrad.nn import init
 from minigrad.nn import (AdaptiveAvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d, Module, ReLU,
                          Sequential)
 from minigrad.nn.modules._utils import positive_int
@@ -65,6 +66,20 @@ class SqueezeNet(Module):
         self.classifier = Sequential(Dropout(dropout), Conv2d(256, num_classes, 1), ReLU(),
                                      AdaptiveAvgPool2d(1))
         self.flatten = Flatten()
+
+        # torchvision's initialisation. Without batch norm, PyTorch's default
+        # (kaiming-uniform with a=sqrt(5)) shrinks the signal layer by layer, the
+        # final ReLU zeroes most class scores and their gradients, and training
+        # never starts. He initialisation keeps the scale through the ReLUs; the
+        # class layer starts small, N(0, 0.01).
+        class_layer = self.classifier[1]
+        for module in self.modules():
+            if isinstance(module, Conv2d):
+                if module is class_layer:
+                    init.normal_(module.weight, 0.0, 0.01)
+                else:
+                    init.kaiming_uniform_(module.weight, nonlinearity="relu")
+                init.zeros_(module.bias)
 
     def forward(self, x):
         return self.flatten(self.classifier(self.features(x)))
