@@ -202,7 +202,7 @@ def parse_args(argv=None):
     parser.add_argument("--train-k", type=int, default=127,
                         help="neighbours within a training batch (127: all the others of a batch of 128)")
     parser.add_argument("--embed-dim", type=int, default=64)
-    parser.add_argument("--width", type=int, default=32, help="channels of the first convolution")
+    parser.add_argument("--width", type=int, default=24, help="channels of the first convolution")
     parser.add_argument("--weighting", choices=["inverse", "softmax"], default="softmax",
                         help="neighbour weights: 1/distance or exp(-distance/temperature)")
     parser.add_argument("--temperature", type=float, default=1.0, help="for --weighting softmax")
