@@ -68,6 +68,28 @@ def _result(values, scalar):
     return values[0] if scalar else tuple(values)
 
 
+def _sliding_windows(input_size, kernel_size, stride, padding, dilation):
+    """Per-axis (i, s, p, padded extent i + 2p - effective kernel) of a sliding window, checked.
+
+    Shared by the convolution and pooling output-size formulas; returns the
+    rows and whether every argument was a plain int (then the result is too).
+    """
+    scalar = all(_is_int(v) for v in (input_size, kernel_size, stride, padding, dilation))
+    n = _dims(input_size, kernel_size, stride, padding, dilation)
+    rows = []
+    for i, k, s, p, d in zip(_as_tuple(input_size, n, "input_size", 1),
+                             _as_tuple(kernel_size, n, "kernel_size", 1),
+                             _as_tuple(stride, n, "stride", 1),
+                             _as_tuple(padding, n, "padding", 0),
+                             _as_tuple(dilation, n, "dilation", 1)):
+        effective = d * (k - 1) + 1
+        if i + 2 * p < effective:
+            raise ValueError(f"input size {i} (padded: {i + 2 * p}) is smaller than the effective "
+                             f"kernel size {effective} (kernel_size {k}, dilation {d})")
+        rows.append((i, s, p, i + 2 * p - effective))
+    return rows, scalar
+
+
 # --------------------------------------------------------------- output sizes
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
@@ -93,21 +115,9 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
             return input_size if _is_int(input_size) else tuple(input_size)
         else:
             raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-    scalar = all(_is_int(v) for v in (input_size, kernel_size, stride, padding, dilation))
-    n = _dims(input_size, kernel_size, stride, padding, dilation)
-    size = _as_tuple(input_size, n, "input_size", 1)
-    kernel = _as_tuple(kernel_size, n, "kernel_size", 1)
-    strides = _as_tuple(stride, n, "stride", 1)
-    pads = _as_tuple(padding, n, "padding", 0)
-    dilations = _as_tuple(dilation, n, "dilation", 1)
-    out = []
-    for i, k, s, p, d in zip(size, kernel, strides, pads, dilations):
-        effective = d * (k - 1) + 1
-        if i + 2 * p < effective:
-            raise ValueError(f"input size {i} (padded: {i + 2 * p}) is smaller than the effective "
-                             f"kernel size {effective} (kernel_size {k}, dilation {d})")
-        out.append((i + 2 * p - k - (k - 1) * (d - 1)) // s + 1)
-    return _result(out, scalar)
+    rows, scalar = _sliding_windows(input_size, kernel_size, stride, padding, dilation)
+    # i + 2p - k - (k-1)(d-1) is the padded extent past the first window
+    return _result([extent // s + 1 for _, s, _, extent in rows], scalar)
 
 
 def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -121,21 +131,11 @@ def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1
         stride = kernel_size
     if not ceil_mode:
         return conv_output_size(input_size, kernel_size, stride, padding, dilation)
-    scalar = all(_is_int(v) for v in (input_size, kernel_size, stride, padding, dilation))
-    n = _dims(input_size, kernel_size, stride, padding, dilation)
-    size = _as_tuple(input_size, n, "input_size", 1)
-    kernel = _as_tuple(kernel_size, n, "kernel_size", 1)
-    strides = _as_tuple(stride, n, "stride", 1)
-    pads = _as_tuple(padding, n, "padding", 0)
-    dilations = _as_tuple(dilation, n, "dilation", 1)
+    rows, scalar = _sliding_windows(input_size, kernel_size, stride, padding, dilation)
     out = []
-    for i, k, s, p, d in zip(size, kernel, strides, pads, dilations):
-        effective = d * (k - 1) + 1
-        if i + 2 * p < effective:
-            raise ValueError(f"input size {i} (padded: {i + 2 * p}) is smaller than the effective "
-                             f"kernel size {effective} (kernel_size {k}, dilation {d})")
-        o = -((effective - i - 2 * p) // s) + 1  # ceil((i + 2p - effective) / s) + 1
-        if (o - 1) * s >= i + p:
+    for i, s, p, extent in rows:
+        o = -(-extent // s) + 1  # ceil(extent / s) + 1
+        if (o - 1) * s >= i + p:  # the last window would start in the right padding
             o -= 1
         out.append(o)
     return _result(out, scalar)
