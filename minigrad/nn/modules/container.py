@@ -5,7 +5,46 @@ import operator
 from minigrad.nn.module import Module
 
 
-class Sequential(Module):
+class _IndexedContainer(Module):
+    """What Sequential and ModuleList share: children reached by position.
+
+    Deleting a child renumbers the rest '0', '1', ... as PyTorch does, so that
+    state_dict keys stay contiguous.
+    """
+
+    def _index(self, index):
+        size = len(self)
+        index = operator.index(index)
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of range for a {type(self).__name__} of "
+                             f"length {size}")
+        return index % size
+
+    def __setitem__(self, index, module):
+        key = list(self._modules.keys())[self._index(index)]
+        setattr(self, key, module)
+
+    def __delitem__(self, index):
+        keys = list(self._modules.keys())
+        for key in (keys[index] if isinstance(index, slice) else [keys[self._index(index)]]):
+            delattr(self, key)
+        modules = list(self._modules.values())
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class Sequential(_IndexedContainer):
     """Modules applied one after another: ``Sequential(Conv2d(...), ReLU(), ...)``.
 
     Children are named '0', '1', ... (or by the keys of an OrderedDict), so
@@ -25,45 +64,10 @@ class Sequential(Module):
                                     f"not a Module")
                 self.add_module(str(index), module)
 
-    def _index(self, index):
-        size = len(self)
-        index = operator.index(index)
-        if not -size <= index < size:
-            raise IndexError(f"index {index} is out of range for a {type(self).__name__} of "
-                             f"length {size}")
-        return index % size
-
     def __getitem__(self, index):
         if isinstance(index, slice):
             return type(self)(OrderedDict(list(self._modules.items())[index]))
         return list(self._modules.values())[self._index(index)]
-
-    def __setitem__(self, index, module):
-        key = list(self._modules.keys())[self._index(index)]
-        setattr(self, key, module)
-
-    def __delitem__(self, index):
-        keys = list(self._modules.keys())
-        if isinstance(index, slice):
-            for key in keys[index]:
-                delattr(self, key)
-        else:
-            delattr(self, keys[self._index(index)])
-        # Renumber so that names stay 0..n-1, as PyTorch does.
-        modules = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def forward(self, input):
         for module in self._modules.values():
@@ -71,7 +75,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_IndexedContainer):
     """A list of modules whose parameters are registered (a plain list would hide them)."""
 
     def __init__(self, modules=None):
@@ -79,42 +83,13 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def _index(self, index):
-        size = len(self)
-        index = operator.index(index)
-        if not -size <= index < size:
-            raise IndexError(f"index {index} is out of range for a ModuleList of length {size}")
-        return index % size
-
     def __getitem__(self, index):
         if isinstance(index, slice):
             return ModuleList(list(self._modules.values())[index])
         return self._modules[str(self._index(index))]
 
-    def __setitem__(self, index, module):
-        setattr(self, str(self._index(index)), module)
-
-    def __delitem__(self, index):
-        keys = list(self._modules.keys())
-        for key in (keys[index] if isinstance(index, slice) else [keys[self._index(index)]]):
-            delattr(self, key)
-        modules = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
 
     def extend(self, modules):
         for module in modules:
