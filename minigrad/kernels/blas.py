@@ -24,6 +24,8 @@ _CALLBACK_NAMES = ("scipy_openblas_set_threads_callback_function64_",
                    "openblas_set_threads_callback_function64_", "openblas_set_threads_callback_function")
 _CONFIG_NAMES = ("scipy_openblas_get_config64_", "scipy_openblas_get_config",
                  "openblas_get_config64_", "openblas_get_config")
+_CORENAME_NAMES = ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                   "openblas_get_corename64_", "openblas_get_corename")
 
 
 class BlasLibrary:
@@ -41,6 +43,12 @@ class BlasLibrary:
             self.config = config().decode(errors="replace").strip()
         else:
             self.config = "unknown"
+        corename = _first_symbol(handle, _CORENAME_NAMES)
+        if corename is not None:
+            corename.restype = ctypes.c_char_p
+            self.corename = corename().decode(errors="replace").strip()
+        else:
+            self.corename = "unknown"
 
     def get_num_threads(self):
         return self._get() if self._get is not None else None
@@ -123,5 +131,5 @@ def describe():
     if not LIBRARIES:
         return ["(no OpenBLAS found; numpy's BLAS threads are not controlled)"]
     return [f"{os.path.basename(lib.path)}: {lib.get_num_threads()} threads"
-            f"{' on the OpenMP pool' if lib.shares_openmp_threads else ''}, {lib.config}"
+            f"{' on the OpenMP pool' if lib.shares_openmp_threads else ''}, {lib.corename} kernels, {lib.config}"
             for lib in LIBRARIES]
