@@ -80,7 +80,8 @@ def extensions():
     modules = []
     for pyx in sorted(glob.glob(os.path.join("csrc", "*.pyx"))):
         name = os.path.splitext(os.path.basename(pyx))[0]
-        modules.append(Extension(f"minigrad._C.{name}", [pyx], include_dirs=["csrc"]))
+        modules.append(Extension(f"minigrad._C.{name}", [pyx], include_dirs=["csrc"],
+                                 depends=sorted(glob.glob(os.path.join("csrc", "*.h")))))
     return cythonize(
         modules,
         include_path=["csrc"],

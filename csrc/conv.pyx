@@ -31,14 +31,17 @@ loops, vectorised along rows (see the depthwise section).
 
 Parallel loops run over images (or chunks of images), or over (image,
 channel) planes: each output element then has exactly one writer, and every sum is done in a fixed
-order, so results are bitwise identical for any thread count. GEMMs go to
-scipy's BLAS (``scipy.linalg.cython_blas``); the caller
+order, so results are bitwise identical for any thread count. float32
+GEMMs go to minigrad's own AVX-512 GEMM (csrc/gemm.h) where the CPU has
+AVX-512 and the caller passes its packing scratch (`pack`); otherwise, and
+for float64, to scipy's BLAS (``scipy.linalg.cython_blas``). The caller
 (minigrad/kernels/conv.py) holds that BLAS to one thread while several
-OpenMP threads call it, and lets it use them all when one thread does.
-Scratch memory is a workspace array the caller owns and reuses: one slice
-per thread, so no kernel allocates.
+OpenMP threads call it, and lets it (or the own GEMM, `gemm_threads`) use
+them all when one thread does. Scratch memory is a workspace array the
+caller owns and reuses: one slice per thread, so no kernel allocates.
 """
 from cython.parallel cimport parallel, prange
+from libc.stddef cimport ptrdiff_t
 from libc.string cimport memcpy, memset
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
@@ -102,15 +105,52 @@ cdef inline void valid_range(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t si
 # BLAS, row-major: C (m, n) = op(A) @ op(B) + beta * C
 # ---------------------------------------------------------------------------
 
+cdef extern from "gemm.h" nogil:
+    const int MINIGRAD_GEMM_PACK_FLOATS
+    int minigrad_gemm_available()
+    void minigrad_sgemm(int m, int n, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,
+                        const float* b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
+                        float* c, ptrdiff_t ldc, float* pack, int threads)
+
+
+def gemm_pack_size():
+    """float32 scratch elements the own GEMM needs per thread, or 0 where this CPU has no AVX-512."""
+    return MINIGRAD_GEMM_PACK_FLOATS if minigrad_gemm_available() else 0
+
+
+def gemm(const float[:, :] a, const float[:, :] b, float[:, ::1] c, bint accumulate,
+         float[::1] pack, int num_threads):
+    """c (m, n) = a (m, k) @ b (k, n) (+ c when accumulate) with the own GEMM.
+
+    a and b may have any strides (a transposed view costs nothing); pack:
+    num_threads * gemm_pack_size() elements. Only for CPUs with AVX-512.
+    """
+    cdef ptrdiff_t item = sizeof(float)
+    with nogil:
+        minigrad_sgemm(<int>c.shape[0], <int>c.shape[1], <int>a.shape[1], &a[0, 0],
+                       a.strides[0] // item, a.strides[1] // item, &b[0, 0],
+                       b.strides[0] // item, b.strides[1] // item, accumulate,
+                       &c[0, 0], c.strides[0] // item, &pack[0], num_threads)
+
+
 cdef inline void matmul(bint transpose_a, bint transpose_b, int m, int n, int k,
                         const floating* a, int lda, const floating* b, int ldb,
-                        floating beta, floating* c, int ldc) noexcept nogil:
-    # BLAS is column-major; a row-major matrix is its transpose there, so
-    # C = A @ B is computed as C^T = B^T @ A^T: swap the operands.
+                        floating beta, floating* c, int ldc, float* pack,
+                        int gemm_threads) noexcept nogil:
+    """beta is 0 (overwrite C) or 1 (add to C). pack: the own GEMM's scratch
+    for `gemm_threads` threads, or NULL for BLAS."""
     cdef char ta = b'T' if transpose_a else b'N'
     cdef char tb = b'T' if transpose_b else b'N'
     cdef floating one = 1
     if floating is float:
+        if pack != NULL:
+            # row-major, a transposed operand is just other strides: A[i][p] = a[i*rsa + p*csa]
+            minigrad_sgemm(m, n, k, a, 1 if transpose_a else lda, lda if transpose_a else 1,
+                           b, 1 if transpose_b else ldb, ldb if transpose_b else 1,
+                           beta != 0, c, ldc, pack, gemm_threads)
+            return
+        # BLAS is column-major; a row-major matrix is its transpose there, so
+        # C = A @ B is computed as C^T = B^T @ A^T: swap the operands.
         sgemm(&tb, &ta, &n, &m, &k, &one, <float*>b, &ldb, <float*>a, &lda, &beta, c, &ldc)
     else:
         dgemm(&tb, &ta, &n, &m, &k, &one, <double*>b, &ldb, <double*>a, &lda, &beta, c, &ldc)
@@ -355,14 +395,16 @@ def columns_size(tuple input_shape, tuple output_shape, tuple kernel, Py_ssize_t
 
 def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
                  const floating[::1] bias, floating[:, :, :, :, ::1] out, floating[::1] workspace,
-                 tuple stride, tuple padding, tuple dilation, int groups, int images,
-                 int num_threads):
+                 float[::1] pack, tuple stride, tuple padding, tuple dilation, int groups, int images,
+                 int num_threads, int gemm_threads):
     """out[n] = weight @ im2col(x[n]) + bias, group by group, `images` images per GEMM.
 
     With one image per GEMM, the result goes straight into out (and a 1x1
     conv multiplies the input itself); with more, the images' columns sit
     side by side, (C*K, images*P), and the result is copied out per image.
     workspace: num_threads * columns_size(..., images) elements.
+    pack: max(num_threads, gemm_threads) * gemm_pack_size() float32 elements for the
+    own GEMM, or empty for BLAS. gemm_threads: threads of each GEMM (1 unless num_threads is 1).
     bias: (M,) or empty for none.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
@@ -379,6 +421,8 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* yp = &out[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
+    cdef float* pack_base = &pack[0] if pack.shape[0] > 0 else NULL
+    cdef float* thread_pack
     cdef floating* scratch
     cdef floating* result
     cdef const floating* columns
@@ -388,6 +432,7 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
+        thread_pack = pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS if pack_base != NULL else NULL
         result = scratch + col_size                               # (M, images*P)
         for chunk in prange(chunks, schedule="static"):
             n = chunk * images
@@ -405,13 +450,15 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
                 for grp in range(groups):
                     # y_g (Mg, P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, P)
                     matmul(False, False, <int>Mg, P, Kcg, wp + grp * Mg * Kcg, Kcg,
-                           columns + grp * Kcg * P, P, beta, y + grp * Mg * P, P)
+                           columns + grp * Kcg * P, P, beta, y + grp * Mg * P, P,
+                           thread_pack, gemm_threads)
             else:
                 images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
                 for grp in range(groups):
                     # result_g (Mg, count*P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, count*P)
                     matmul(False, False, <int>Mg, <int>(count * P), Kcg, wp + grp * Mg * Kcg, Kcg,
-                           scratch + grp * Kcg * pitch, pitch, 0, result + grp * Mg * pitch, pitch)
+                           scratch + grp * Kcg * pitch, pitch, 0, result + grp * Mg * pitch, pitch,
+                           thread_pack, gemm_threads)
                 for b in range(count):
                     for m in range(g.M):
                         y = yp + ((n + b) * g.M + m) * g.P
@@ -423,8 +470,8 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
 
 def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, :, :, :, ::1] weight,
                     const floating[::1] bias, floating[:, :, :, :, ::1] grad_in,
-                    floating[::1] workspace, tuple stride, tuple padding, tuple dilation,
-                    int groups, int images, int num_threads):
+                    floating[::1] workspace, float[::1] pack, tuple stride, tuple padding,
+                    tuple dilation, int groups, int images, int num_threads, int gemm_threads):
     """grad_in[n] = col2im(weight^T @ grad_out[n]) (+ bias): conv's adjoint.
 
     This is also the forward pass of the transposed convolution, whose bias
@@ -446,6 +493,8 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
+    cdef float* pack_base = &pack[0] if pack.shape[0] > 0 else NULL
+    cdef float* thread_pack
     cdef floating* scratch
     cdef floating* staged
     cdef const floating* gy
@@ -456,6 +505,7 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
+        thread_pack = pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS if pack_base != NULL else NULL
         staged = scratch + col_size                               # (M, images*P)
         for chunk in prange(chunks, schedule="static"):
             n = chunk * images
@@ -477,7 +527,8 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
             for grp in range(groups):
                 # dcol_g (Cg*K, count*P) = w_g^T (Cg*K, Mg) @ grad_out_g (Mg, count*P)
                 matmul(True, False, Kcg, <int>(count * P), <int>Mg, wp + grp * Mg * Kcg, Kcg,
-                       gy + grp * Mg * pitch, pitch, beta, dcol + grp * Kcg * pitch, pitch)
+                       gy + grp * Mg * pitch, pitch, beta, dcol + grp * Kcg * pitch, pitch,
+                       thread_pack, gemm_threads)
             if not (pointwise and images == 1):
                 for b in range(count):
                     for c in range(g.C):
@@ -490,8 +541,8 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
 
 def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
                      floating[:, :, :, :, ::1] grad_weight, floating[::1] workspace,
-                     tuple stride, tuple padding, tuple dilation, int groups, int chunks,
-                     int images, int num_threads):
+                     float[::1] pack, tuple stride, tuple padding, tuple dilation, int groups,
+                     int chunks, int images, int num_threads, int gemm_threads):
     """grad_weight = sum over images of grad_out[n] @ im2col(x[n])^T, group by group.
 
     The batch is cut into `chunks` fixed ranges (a number that does not
@@ -513,6 +564,8 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
+    cdef float* pack_base = &pack[0] if pack.shape[0] > 0 else NULL
+    cdef float* thread_pack
     cdef floating* partials = ws + num_threads * scratch_size
     cdef floating* scratch
     cdef floating* staged
@@ -524,6 +577,7 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
+        thread_pack = pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS if pack_base != NULL else NULL
         staged = scratch + col_size
         for chunk in prange(chunks, schedule="static"):
             first = chunk * N // chunks
@@ -546,7 +600,8 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
                 for grp in range(groups):
                     # partial_g (Mg, Cg*K) += grad_out_g (Mg, count*P) @ columns_g^T (count*P, Cg*K)
                     matmul(False, True, <int>Mg, Kcg, <int>(count * P), gy + grp * Mg * pitch, pitch,
-                           columns + grp * Kcg * pitch, pitch, beta, partial + grp * Mg * Kcg, Kcg)
+                           columns + grp * Kcg * pitch, pitch, beta, partial + grp * Mg * Kcg, Kcg,
+                           thread_pack, gemm_threads)
                 n = n + count
 
     for j in prange(weight_size, nogil=True, schedule="static", num_threads=num_threads):

@@ -20,6 +20,11 @@ several OpenMP threads call scipy's BLAS at once, that BLAS is held to one
 thread (two thread pools on the same cores ran 1.5-6x slower); when only one
 OpenMP thread has work (batch of one), BLAS gets all the threads instead.
 
+GEMM: float32 products go to minigrad's own AVX-512 GEMM (csrc/gemm.h)
+where the CPU has AVX-512, whatever OpenBLAS was told to use (on the
+project's machine OPENBLAS_CORETYPE=Haswell holds OpenBLAS to AVX2, half
+the speed); float64, other CPUs, and ``MINIGRAD_GEMM=blas`` use scipy's BLAS.
+
 Scratch memory: each Python thread keeps one workspace array per dtype,
 grown to the largest size asked for and reused by every later call, so
 that speed does not depend on the allocator handing large blocks back to
@@ -47,6 +52,9 @@ COLUMNS_PER_GEMM = 1024
 WEIGHT_GRAD_CHUNKS = 8
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# float32 elements of packing scratch one thread of the own GEMM needs (0: use BLAS).
+GEMM_PACK_SIZE = 0 if os.environ.get("MINIGRAD_GEMM", "") == "blas" else _kernel.gemm_pack_size()
 
 
 def _scipy_blas():
@@ -103,9 +111,53 @@ def workspace(dtype, size):
     """A reusable scratch array of at least `size` elements, private to this Python thread."""
     buffer = _workspaces.buffers.get(dtype)
     if buffer is None or buffer.size < size:
-        buffer = np.empty(max(int(size), 1), dtype=dtype)
+        buffer = np.empty(max(int(size), 1), dtype=np.float32 if dtype == _PACK_KEY else dtype)
         _workspaces.buffers[dtype] = buffer
     return buffer
+
+
+def _gemm_pack(dtype, omp_threads, blas_threads):
+    """The own GEMM's packing scratch for these threads (empty: the kernel calls BLAS)."""
+    if dtype != np.float32 or GEMM_PACK_SIZE == 0:
+        return _NO_PACK
+    return workspace(_PACK_KEY, max(omp_threads, blas_threads) * GEMM_PACK_SIZE)
+
+
+_NO_PACK = np.empty(0, dtype=np.float32)
+_PACK_KEY = "gemm pack"
+
+
+def gemm(a, b, out=None, accumulate=False):
+    """out (m, n) = a (m, k) @ b (k, n) (+ out) in float32 with the own AVX-512 GEMM.
+
+    a and b may be strided views (a.T costs no copy). Raises RuntimeError
+    where the GEMM is not available (no AVX-512, or MINIGRAD_GEMM=blas).
+    """
+    if GEMM_PACK_SIZE == 0:
+        raise RuntimeError("gemm: minigrad's own GEMM needs a CPU with AVX-512 (and MINIGRAD_GEMM unset)")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"gemm: expected a (m, k) and b (k, n), got {a.shape} and {b.shape}")
+    if a.dtype != np.float32 or b.dtype != np.float32:
+        raise TypeError(f"gemm: a and b must be float32, got {a.dtype} and {b.dtype}")
+    m, n = a.shape[0], b.shape[1]
+    if out is None:
+        if accumulate:
+            raise ValueError("gemm: accumulate=True needs out")
+        out = np.empty((m, n), dtype=np.float32)
+    elif out.shape != (m, n) or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"gemm: out must be a C-contiguous float32 ({m}, {n}) array")
+    if out.size == 0:
+        return out
+    if a.shape[1] == 0:
+        if not accumulate:
+            out[...] = 0
+        return out
+    # the kernel reads a[0, 0] and steps by whole elements: positive element strides only
+    a = a if all(s > 0 and s % 4 == 0 for s in a.strides) else np.ascontiguousarray(a)
+    b = b if all(s > 0 and s % 4 == 0 for s in b.strides) else np.ascontiguousarray(b)
+    threads = get_num_threads()
+    _kernel.gemm(a, b, out, accumulate, workspace(_PACK_KEY, threads * GEMM_PACK_SIZE), threads)
+    return out
 
 
 def release_workspaces():
@@ -167,9 +219,10 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
     omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(out, weight))
     columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:], images)
     scratch = workspace(x.dtype, omp_threads * columns)
+    pack = _gemm_pack(x.dtype, omp_threads, blas_threads)
     with _blas_threads(blas_threads):
-        _kernel.conv_forward(x, weight, bias, out, scratch, stride, padding, dilation, groups, images,
-                             omp_threads)
+        _kernel.conv_forward(x, weight, bias, out, scratch, pack, stride, padding, dilation, groups,
+                             images, omp_threads, blas_threads)
     return out
 
 
@@ -201,9 +254,10 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
     omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(grad_out, weight))
     columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:], images)
     scratch = workspace(grad_out.dtype, omp_threads * columns)
+    pack = _gemm_pack(grad_out.dtype, omp_threads, blas_threads)
     with _blas_threads(blas_threads):
-        _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
-                                groups, images, omp_threads)
+        _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, pack, stride, padding,
+                                dilation, groups, images, omp_threads, blas_threads)
     return grad_in
 
 
@@ -237,9 +291,10 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
                                        COLUMNS_PER_GEMM)
     columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images)
     scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
+    pack = _gemm_pack(x.dtype, omp_threads, blas_threads)
     with _blas_threads(blas_threads):
-        _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
-                                 groups, chunks, images, omp_threads)
+        _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, pack, stride, padding, dilation,
+                                 groups, chunks, images, omp_threads, blas_threads)
     return grad_weight
 
 

@@ -1,0 +1,256 @@
+/*
+ * A packed float32 GEMM with an AVX-512 micro-kernel: minigrad's own matrix
+ * product for the convolution kernels (csrc/conv.pyx).
+ *
+ *     C (m, n) = A (m, k) @ B (k, n)            (+ C when accumulate)
+ *
+ * Why not just BLAS? OpenBLAS picks its kernels from the CPU model (or the
+ * OPENBLAS_CORETYPE variable) and uses AVX2 on CPUs it does not know or is
+ * told not to trust: on the project's AMD Zen 5 machine sgemm then reaches
+ * ~120 GFLOP/s per core instead of ~230. This file asks the CPU itself
+ * (__builtin_cpu_supports) and, where it has AVX-512, runs the same
+ * algorithm OpenBLAS and BLIS use, in ~150 lines. Elsewhere
+ * minigrad_gemm_available() is 0 and conv.pyx calls BLAS as before.
+ *
+ * The algorithm (Goto / BLIS), readable in NumPy in tests/reference/gemm.py:
+ *
+ *   for each block of KC rows of B (and KC columns of A):
+ *     pack that (KC, n) block of B into panels of NR columns, each panel
+ *       (KC, NR) contiguous: the micro-kernel then reads B with unit stride;
+ *     for each block of MC rows of A:
+ *       pack the (MC, KC) block of A into panels of MR rows, stored
+ *         column by column: (KC, MR) contiguous;
+ *       for each B panel, for each A panel:
+ *         micro-kernel: an (MR, NR) tile of C += A panel @ B panel.
+ *
+ * The micro-kernel keeps its 8 x 32 tile of C in 16 AVX-512 registers
+ * (two 16-float rows each) for the whole KC loop: per step of k it loads
+ * 32 floats of B, broadcasts 8 floats of A and issues 16 fused multiply-adds.
+ * Each C element is summed in the same order (k ascending) whatever the
+ * shape of the tile or the number of threads, so results are bitwise
+ * identical for any thread count.
+ *
+ * Operands have a row stride and a column stride, so a transposed operand
+ * costs nothing but a different packing order: A[i][p] = a[i*rsa + p*csa],
+ * B[p][j] = b[p*rsb + j*csb]; C is row-major with leading dimension ldc.
+ *
+ * Scratch: the caller passes `pack`, MINIGRAD_GEMM_PACK_FLOATS floats per
+ * thread (the packed A block and B panel), 64-byte aligned or not.
+ */
+#ifndef MINIGRAD_GEMM_H
+#define MINIGRAD_GEMM_H
+
+#include <stddef.h>
+#include <string.h>
+
+#define GEMM_MR 8      /* rows of a C tile (8 broadcasts of A per step) */
+#define GEMM_NR 32     /* columns of a C tile (two 16-float registers) */
+#define GEMM_KC 256    /* depth of a block: a (KC, NR) B panel is 32 KiB, in L1 */
+#define GEMM_MC 128    /* rows of an A block: (MC, KC) is 128 KiB, in L2 */
+#define GEMM_NC 2048   /* columns of a B block: (KC, NC) is 2 MiB, in L3 */
+
+/* floats of scratch one thread needs: packed A block + packed B block + alignment slack */
+#define MINIGRAD_GEMM_PACK_FLOATS (GEMM_MC * GEMM_KC + GEMM_KC * GEMM_NC + 32)
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(_M_X64)) && !defined(MINIGRAD_NO_AVX512_GEMM)
+#define MINIGRAD_GEMM_COMPILED 1
+#include <immintrin.h>
+#else
+#define MINIGRAD_GEMM_COMPILED 0
+#endif
+
+static int minigrad_gemm_available(void)
+{
+#if MINIGRAD_GEMM_COMPILED
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+#if MINIGRAD_GEMM_COMPILED
+
+/* Pack A[i0 : i0+mc, p0 : p0+kc] into panels of MR rows: panel r holds, for
+   each p, the MR values A[i0 + r*MR + i][p0 + p] (zero past row m). */
+static void gemm_pack_a(int mc, int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, float *packed)
+{
+    for (int r = 0; r < mc; r += GEMM_MR) {
+        int rows = mc - r < GEMM_MR ? mc - r : GEMM_MR;
+        if (csa == 1) {                           /* rows of A are contiguous */
+            for (int i = 0; i < rows; i++) {
+                const float *src = a + (r + i) * rsa;
+                for (int p = 0; p < kc; p++)
+                    packed[p * GEMM_MR + i] = src[p];
+            }
+        } else {                                  /* columns of A are contiguous (A transposed) */
+            for (int p = 0; p < kc; p++)
+                for (int i = 0; i < rows; i++)
+                    packed[p * GEMM_MR + i] = a[(r + i) * rsa + p * csa];
+        }
+        for (int i = rows; i < GEMM_MR; i++)
+            for (int p = 0; p < kc; p++)
+                packed[p * GEMM_MR + i] = 0.0f;
+        packed += kc * GEMM_MR;
+    }
+}
+
+/* Pack B[p0 : p0+kc, j0 : j0+nc] into panels of NR columns: panel s holds, for
+   each p, the NR values B[p0 + p][j0 + s*NR + j] (zero past column n). */
+static void gemm_pack_b(int kc, int nc, const float *b, ptrdiff_t rsb, ptrdiff_t csb, float *packed)
+{
+    for (int s = 0; s < nc; s += GEMM_NR) {
+        int cols = nc - s < GEMM_NR ? nc - s : GEMM_NR;
+        if (csb == 1) {                           /* rows of B are contiguous */
+            for (int p = 0; p < kc; p++) {
+                memcpy(packed, b + p * rsb + s, cols * sizeof(float));
+                for (int j = cols; j < GEMM_NR; j++)
+                    packed[j] = 0.0f;
+                packed += GEMM_NR;
+            }
+        } else {                                  /* columns of B are contiguous (B transposed) */
+            for (int j = 0; j < cols; j++) {
+                const float *src = b + (s + j) * csb;
+                for (int p = 0; p < kc; p++)
+                    packed[p * GEMM_NR + j] = src[p * rsb];
+            }
+            for (int j = cols; j < GEMM_NR; j++)
+                for (int p = 0; p < kc; p++)
+                    packed[p * GEMM_NR + j] = 0.0f;
+            packed += kc * GEMM_NR;
+        }
+    }
+}
+
+/* The micro-kernel: C tile (MR, NR) (+)= A panel (kc, MR)^T @ B panel (kc, NR).
+   c has leading dimension ldc; accumulate = 0 overwrites C (never reads it). */
+__attribute__((target("avx512f")))
+static void gemm_micro_kernel(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
+                              int accumulate)
+{
+    __m512 c0[GEMM_MR], c1[GEMM_MR];            /* row i of the tile: c0[i] | c1[i] */
+    for (int i = 0; i < GEMM_MR; i++) {
+        c0[i] = _mm512_setzero_ps();
+        c1[i] = _mm512_setzero_ps();
+    }
+    for (int p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_loadu_ps(b);
+        __m512 b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 8
+        for (int i = 0; i < GEMM_MR; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+            c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+        }
+        a += GEMM_MR;
+        b += GEMM_NR;
+    }
+    for (int i = 0; i < GEMM_MR; i++) {
+        float *row = c + i * ldc;
+        if (accumulate) {
+            c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
+            c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
+        }
+        _mm512_storeu_ps(row, c0[i]);
+        _mm512_storeu_ps(row + 16, c1[i]);
+    }
+}
+
+/* An edge tile (rows < MR or cols < NR): compute the whole tile into a local
+   buffer with the same micro-kernel (same summation order), copy what fits. */
+static void gemm_edge_tile(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
+                           int rows, int cols, int accumulate)
+{
+    float tile[GEMM_MR * GEMM_NR];
+    gemm_micro_kernel(kc, a, b, tile, GEMM_NR, 0);
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++)
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * GEMM_NR + j] : tile[i * GEMM_NR + j];
+}
+
+/* One thread: C (m, n) (+)= A (m, k) @ B (k, n), scratch `pack`. */
+static void gemm_serial(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                        const float *b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
+                        float *c, ptrdiff_t ldc, float *pack)
+{
+    /* 64-byte align the packed blocks (one cache line per 16 floats) */
+    float *packed_a = (float *)(((size_t)pack + 63) & ~(size_t)63);
+    float *packed_b = packed_a + GEMM_MC * GEMM_KC;
+    if (k == 0) {                                 /* empty sum: C = 0 (or unchanged) */
+        if (!accumulate)
+            for (int i = 0; i < m; i++)
+                memset(c + i * ldc, 0, n * sizeof(float));
+        return;
+    }
+    for (int j0 = 0; j0 < n; j0 += GEMM_NC) {
+        int nc = n - j0 < GEMM_NC ? n - j0 : GEMM_NC;
+        for (int p0 = 0; p0 < k; p0 += GEMM_KC) {
+            int kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
+            int acc = accumulate || p0 > 0;       /* later blocks add to the first */
+            gemm_pack_b(kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, packed_b);
+            for (int i0 = 0; i0 < m; i0 += GEMM_MC) {
+                int mc = m - i0 < GEMM_MC ? m - i0 : GEMM_MC;
+                gemm_pack_a(mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, packed_a);
+                for (int s = 0; s < nc; s += GEMM_NR) {
+                    int cols = nc - s < GEMM_NR ? nc - s : GEMM_NR;
+                    for (int r = 0; r < mc; r += GEMM_MR) {
+                        int rows = mc - r < GEMM_MR ? mc - r : GEMM_MR;
+                        const float *pa = packed_a + r * kc;
+                        const float *pb = packed_b + s * kc;
+                        float *tile = c + (i0 + r) * ldc + j0 + s;
+                        if (rows == GEMM_MR && cols == GEMM_NR)
+                            gemm_micro_kernel(kc, pa, pb, tile, ldc, acc);
+                        else
+                            gemm_edge_tile(kc, pa, pb, tile, ldc, rows, cols, acc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* C (m, n) (+)= A @ B on `threads` threads, each owning a range of columns of
+   C (multiples of NR) and MINIGRAD_GEMM_PACK_FLOATS floats of `pack`. */
+static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                           const float *b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
+                           float *c, ptrdiff_t ldc, float *pack, int threads)
+{
+    int panels = (n + GEMM_NR - 1) / GEMM_NR;
+    if (threads > panels)
+        threads = panels;
+    if (threads <= 1) {
+        gemm_serial(m, n, k, a, rsa, csa, b, rsb, csb, accumulate, c, ldc, pack);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+#endif
+    for (int t = 0; t < threads; t++) {
+        int first = (int)((long long)panels * t / threads) * GEMM_NR;
+        int stop = (int)((long long)panels * (t + 1) / threads) * GEMM_NR;
+        if (stop > n)
+            stop = n;
+        gemm_serial(m, stop - first, k, a, rsa, csa, b + first * csb, rsb, csb, accumulate,
+                    c + first, ldc, pack + (ptrdiff_t)t * MINIGRAD_GEMM_PACK_FLOATS);
+    }
+}
+
+#else  /* no AVX-512 in this build: conv.pyx calls BLAS, since minigrad_gemm_available() is 0 */
+
+/* The plain definition, correct on any CPU (and the slowest way to compute it). */
+static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                           const float *b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
+                           float *c, ptrdiff_t ldc, float *pack, int threads)
+{
+    (void)pack; (void)threads;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float total = 0.0f;
+            for (int p = 0; p < k; p++)
+                total += a[i * rsa + p * csa] * b[p * rsb + j * csb];
+            c[i * ldc + j] = accumulate ? c[i * ldc + j] + total : total;
+        }
+}
+
+#endif
+#endif

@@ -1,0 +1,104 @@
+"""minigrad's own float32 GEMM (csrc/gemm.h), used by the convolution kernels."""
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.kernels import conv as conv_kernels
+from reference.gemm import gemm as reference_gemm
+
+needs_own_gemm = pytest.mark.skipif(conv_kernels.GEMM_PACK_SIZE == 0,
+                                    reason="the own GEMM needs AVX-512 (BLAS is used instead)")
+
+
+def _operand(rng, shape, transposed):
+    """A float32 (rows, cols) operand, stored transposed (a strided view) when asked."""
+    if transposed:
+        return rng.standard_normal(shape[::-1]).astype(np.float32).T
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def test_reference_gemm_matches_matmul():
+    rng = np.random.default_rng(0)
+    for m, k, n in [(1, 1, 1), (9, 300, 40), (130, 20, 33)]:
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        np.testing.assert_allclose(reference_gemm(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+
+
+@needs_own_gemm
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (8, 256, 32), (7, 5, 31), (64, 576, 1024), (9, 257, 33),
+                                   (130, 300, 65), (3, 600, 2100), (200, 64, 3)])
+@pytest.mark.parametrize("transpose_a,transpose_b", [(False, False), (True, False), (False, True),
+                                                     (True, True)])
+def test_gemm_matches_float64_product(m, k, n, transpose_a, transpose_b):
+    # edges of every block size (MR 8, NR 32, KC 256, MC 128, NC 2048) and both operand layouts
+    rng = np.random.default_rng(m * 1000 + k + n)
+    a = _operand(rng, (m, k), transpose_a)
+    b = _operand(rng, (k, n), transpose_b)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    result = conv_kernels.gemm(a, b)
+    assert result.shape == (m, n) and result.dtype == np.float32
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
+@needs_own_gemm
+def test_gemm_accumulate_adds_to_out_and_overwrite_ignores_it():
+    rng = np.random.default_rng(1)
+    a, b = _operand(rng, (20, 300), False), _operand(rng, (300, 45), False)
+    start = rng.standard_normal((20, 45)).astype(np.float32)
+    out = start.copy()
+    conv_kernels.gemm(a, b, out=out, accumulate=True)
+    np.testing.assert_allclose(out, start + a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+    out[...] = np.nan                                    # overwrite must never read C
+    conv_kernels.gemm(a, b, out=out)
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+
+
+@needs_own_gemm
+def test_gemm_empty_sum_is_zero():
+    out = np.full((3, 4), 7.0, dtype=np.float32)
+    conv_kernels.gemm(np.empty((3, 0), np.float32), np.empty((0, 4), np.float32), out=out)
+    assert np.all(out == 0)
+
+
+@needs_own_gemm
+def test_gemm_bitwise_identical_for_any_thread_count():
+    rng = np.random.default_rng(2)
+    a, b = _operand(rng, (70, 600), False), _operand(rng, (600, 1000), True)
+    before = minigrad.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2, 3):
+            minigrad.set_num_threads(threads)
+            results.append(conv_kernels.gemm(a, b))
+    finally:
+        minigrad.set_num_threads(before)
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+
+
+@needs_own_gemm
+def test_gemm_rejects_bad_operands():
+    a = np.ones((3, 4), np.float32)
+    with pytest.raises(ValueError, match="expected a"):
+        conv_kernels.gemm(a, np.ones((5, 2), np.float32))
+    with pytest.raises(TypeError, match="float32"):
+        conv_kernels.gemm(a, np.ones((4, 2), np.float64))
+    with pytest.raises(ValueError, match="out must be"):
+        conv_kernels.gemm(a, np.ones((4, 2), np.float32), out=np.ones((3, 3), np.float32))
+
+
+def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch):
+    # the convolution kernels give the same numbers through either GEMM
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 6, 11, 9)).astype(np.float32)
+    w = rng.standard_normal((10, 6, 3, 3)).astype(np.float32)
+    xt, wt = minigrad.tensor(x, requires_grad=True), minigrad.tensor(w, requires_grad=True)
+    y = minigrad.nn.functional.conv2d(xt, wt, padding=1, stride=(1, 2))
+    y.backward(minigrad.tensor(np.ones(y.shape, np.float32)))
+    monkeypatch.setattr(conv_kernels, "GEMM_PACK_SIZE", 0)
+    xb, wb = minigrad.tensor(x, requires_grad=True), minigrad.tensor(w, requires_grad=True)
+    yb = minigrad.nn.functional.conv2d(xb, wb, padding=1, stride=(1, 2))
+    yb.backward(minigrad.tensor(np.ones(yb.shape, np.float32)))
+    np.testing.assert_allclose(y.data, yb.data, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(xt.grad.data, xb.grad.data, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(wt.grad.data, wb.grad.data, rtol=1e-5, atol=1e-3)
