@@ -12,7 +12,8 @@ channels and one thread does all the work of a channel, in a fixed order:
       grad_x = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))
   (training; in eval mode the statistics are constants: grad_x = g * weight * invstd).
 
-Statistics are accumulated in double, in blocks of about BLOCK elements:
+Statistics are accumulated in double (float32 data in float32 over runs of
+256 elements, see csrc/lane_sums.h), in blocks of about BLOCK elements:
 each block's mean and sum of squared deviations come from two passes over
 the (cache-resident) block, and the blocks are merged in block order with
 Chan's formula. That is numerically stable (no E[x^2] - E[x]^2), and since
@@ -33,67 +34,50 @@ ctypedef fused floating:
 cdef Py_ssize_t BLOCK = 4096
 
 
-# The three sums below keep eight partial sums each: one running sum would
-# wait ~4 cycles per element on the previous addition, eight independent ones
-# keep the adders busy (and let the compiler pair them into SIMD registers).
-# They are combined in a fixed order, so the result never depends on threads.
-
-cdef inline double sum_of(const floating* x, Py_ssize_t n) noexcept nogil:
-    """sum(x[:n]) in double."""
-    cdef double s[8]
-    cdef Py_ssize_t i = 0, k
-    for k in range(8):
-        s[k] = 0
-    while i + 8 <= n:
-        for k in range(8):
-            s[k] = s[k] + x[i + k]
-        i = i + 8
-    while i < n:
-        s[0] = s[0] + x[i]
-        i = i + 1
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+# The sums over a row: vectorised loops in csrc/lane_sums.h (float32 data is
+# summed in float32 over short runs, each run's total added to a double; the
+# order is fixed at compile time, so results never depend on the threads).
+cdef extern from "lane_sums.h" nogil:
+    double centred_sum_f(const float* x, Py_ssize_t n, float high, float low)
+    double centred_sum_d(const double* x, Py_ssize_t n, double high, double low)
+    double squared_deviations_f(const float* x, Py_ssize_t n, float high, float low)
+    double squared_deviations_d(const double* x, Py_ssize_t n, double high, double low)
+    void gradient_sums_f(const float* g, const float* x, Py_ssize_t n, float high, float low,
+                         double* sum_g, double* sum_g_centered)
+    void gradient_sums_d(const double* g, const double* x, Py_ssize_t n, double high, double low,
+                         double* sum_g, double* sum_g_centered)
 
 
-cdef inline double squared_deviations(const floating* x, Py_ssize_t n, double m) noexcept nogil:
-    """sum((x[:n] - m)**2) in double."""
-    cdef double s[8]
-    cdef double d
-    cdef Py_ssize_t i = 0, k
-    for k in range(8):
-        s[k] = 0
-    while i + 8 <= n:
-        for k in range(8):
-            d = x[i + k] - m
-            s[k] = s[k] + d * d
-        i = i + 8
-    while i < n:
-        d = x[i] - m
-        s[0] = s[0] + d * d
-        i = i + 1
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+# A centre c travels as two values high + low of the data's type, high = c
+# rounded and low = c - high: then x - high - low is (nearly) exact, so a
+# large mean over a small spread keeps its digits in float32 arithmetic.
+
+cdef inline double centred_sum(const floating* x, Py_ssize_t n, floating high,
+                               floating low) noexcept nogil:
+    """sum(x[:n] - centre) in double."""
+    if floating is float:
+        return centred_sum_f(x, n, high, low)
+    else:
+        return centred_sum_d(x, n, high, low)
 
 
-cdef inline void gradient_sums(const floating* g, const floating* x, Py_ssize_t n, double m,
+cdef inline double squared_deviations(const floating* x, Py_ssize_t n, floating high,
+                                      floating low) noexcept nogil:
+    """sum((x[:n] - centre)**2) in double."""
+    if floating is float:
+        return squared_deviations_f(x, n, high, low)
+    else:
+        return squared_deviations_d(x, n, high, low)
+
+
+cdef inline void gradient_sums(const floating* g, const floating* x, Py_ssize_t n,
+                               floating high, floating low,
                                double* sum_g, double* sum_g_centered) noexcept nogil:
-    """sum_g += sum(g[:n]); sum_g_centered += sum(g[:n] * (x[:n] - m))."""
-    cdef double a[8]
-    cdef double b[8]
-    cdef Py_ssize_t i = 0, k
-    for k in range(8):
-        a[k] = 0
-        b[k] = 0
-    while i + 8 <= n:
-        for k in range(8):
-            a[k] = a[k] + g[i + k]
-            b[k] = b[k] + g[i + k] * (x[i + k] - m)
-        i = i + 8
-    while i < n:
-        a[0] = a[0] + g[i]
-        b[0] = b[0] + g[i] * (x[i] - m)
-        i = i + 1
-    sum_g[0] = sum_g[0] + (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])))
-    sum_g_centered[0] = sum_g_centered[0] + (((b[0] + b[1]) + (b[2] + b[3]))
-                                             + ((b[4] + b[5]) + (b[6] + b[7])))
+    """sum_g += sum(g[:n]); sum_g_centered += sum(g[:n] * (x[:n] - centre))."""
+    if floating is float:
+        gradient_sums_f(g, x, n, high, low, sum_g, sum_g_centered)
+    else:
+        gradient_sums_d(g, x, n, high, low, sum_g, sum_g_centered)
 
 
 cdef inline void merge(double* count, double* mean, double* m2,
@@ -106,10 +90,31 @@ cdef inline void merge(double* count, double* mean, double* m2,
     count[0] = total
 
 
+cdef inline void block_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_stride,
+                               Py_ssize_t length, double* mean_out, double* m2_out) noexcept nogil:
+    """Mean and sum of squared deviations of one (cache-resident) block of rows, in two passes.
+
+    The first pass sums x - shift, shift = the block's first value: the sum
+    then depends on the spread of the values, not on their offset.
+    """
+    cdef floating shift = x[0], high, low
+    cdef double total = 0, mean, m2 = 0
+    cdef Py_ssize_t n
+    for n in range(rows):
+        total = total + centred_sum(x + n * row_stride, length, shift, <floating>0)
+    mean = shift + total / (<double>rows * length)
+    high = <floating>mean
+    low = <floating>(mean - high)
+    for n in range(rows):
+        m2 = m2 + squared_deviations(x + n * row_stride, length, high, low)
+    mean_out[0] = mean
+    m2_out[0] = m2
+
+
 cdef void channel_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_stride,
                           Py_ssize_t length, double* mean_out, double* var_out) noexcept nogil:
     """Mean and biased variance of rows x[n * row_stride : ... + length], n < rows."""
-    cdef double count = 0, mean = 0, m2 = 0, block_mean, block_m2, total
+    cdef double count = 0, mean = 0, m2 = 0, block_mean, block_m2
     cdef Py_ssize_t rows_per_block, blocks, b, n, first, last, start, width
     if length <= BLOCK:
         # A block is several whole rows.
@@ -118,13 +123,8 @@ cdef void channel_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_str
         for b in range(blocks):
             first = b * rows_per_block
             last = min(first + rows_per_block, rows)
-            total = 0
-            for n in range(first, last):
-                total = total + sum_of(x + n * row_stride, length)
-            block_mean = total / ((last - first) * length)
-            block_m2 = 0
-            for n in range(first, last):
-                block_m2 = block_m2 + squared_deviations(x + n * row_stride, length, block_mean)
+            block_moments(x + first * row_stride, last - first, row_stride, length,
+                          &block_mean, &block_m2)
             merge(&count, &mean, &m2, (last - first) * length, block_mean, block_m2)
     else:
         # A block is a piece of one row.
@@ -133,8 +133,7 @@ cdef void channel_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_str
             for b in range(blocks):
                 start = b * BLOCK
                 width = min(BLOCK, length - start)
-                block_mean = sum_of(x + n * row_stride + start, width) / width
-                block_m2 = squared_deviations(x + n * row_stride + start, width, block_mean)
+                block_moments(x + n * row_stride + start, 1, 0, width, &block_mean, &block_m2)
                 merge(&count, &mean, &m2, width, block_mean, block_m2)
     mean_out[0] = mean
     var_out[0] = m2 / count
@@ -179,7 +178,7 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
                         const double[::1] mean, const double[::1] invstd, const double[::1] weight,
                         floating[:, :, ::1] grad_input, double[::1] grad_weight, double[::1] grad_bias,
                         bint training, bint compute_grad_input, int num_threads):
-    """Closed-form batch-norm backward, one channel per thread.
+    """Closed-form batch-norm backward, one channel per thread, two passes over it.
 
     grad_bias[c] = sum(g), grad_weight[c] = sum(g * xhat) with xhat = (x - mean) * invstd;
     grad_input (when compute_grad_input) as in the module docstring.
@@ -195,10 +194,14 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
     cdef const floating* g_row
     cdef const floating* x_row
     cdef floating* out_row
-    cdef double centre, gain, mean_g, slope
+    cdef double gain, mean_g, slope
+    cdef floating centre_high, centre_low, gain_in, mean_g_in, gain_slope_in
     count = <double>N * L
     rows_per_block = max(1, BLOCK // L)
     for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
+        # The mean as two floats, high + low, as in the forward.
+        centre_high = <floating>mean[c]
+        centre_low = <floating>(mean[c] - centre_high)
         # Sums in blocks of rows, each block summed in double, blocks added in order.
         sum_g = 0
         sum_g_centered = 0
@@ -208,15 +211,14 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
             block_g = 0
             block_g_centered = 0
             for n in range(first, last):
-                gradient_sums(g + (n * C + c) * L, x + (n * C + c) * L, L, mean[c],
-                              &block_g, &block_g_centered)
+                gradient_sums(g + (n * C + c) * L, x + (n * C + c) * L, L, centre_high,
+                              centre_low, &block_g, &block_g_centered)
             sum_g = sum_g + block_g
             sum_g_centered = sum_g_centered + block_g_centered
             first = last
         grad_bias_ptr[c] = sum_g
         grad_weight_ptr[c] = sum_g_centered * invstd[c]
         if compute_grad_input:
-            centre = mean[c]
             gain = weight[c] * invstd[c]
             if training:
                 mean_g = sum_g / count
@@ -224,9 +226,15 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
             else:
                 mean_g = 0
                 slope = 0
+            # gain * (g - mean_g - (x - centre) * slope), the constants rounded
+            # once to the input's precision so that the loop runs in it.
+            gain_in = <floating>gain
+            mean_g_in = <floating>mean_g
+            gain_slope_in = <floating>(gain * slope)
             for n in range(N):
                 g_row = g + (n * C + c) * L
                 x_row = x + (n * C + c) * L
                 out_row = gx + (n * C + c) * L
                 for i in range(L):
-                    out_row[i] = <floating>(gain * (g_row[i] - mean_g - (x_row[i] - centre) * slope))
+                    out_row[i] = ((g_row[i] - mean_g_in) * gain_in
+                                  - ((x_row[i] - centre_high) - centre_low) * gain_slope_in)

@@ -1,0 +1,84 @@
+/*
+ * Vectorised sums for the normalisation kernels (csrc/batchnorm.pyx).
+ *
+ * A plain `s += x[i]` loop runs one addition at a time: each waits ~4 cycles
+ * for the previous one, and a C compiler may not reorder floating-point
+ * additions to use SIMD on its own (that would change the rounding).
+ * `#pragma omp simd reduction(+:s)` gives it that permission for this one
+ * loop: it keeps one partial sum per SIMD lane (4 floats with SSE2, more
+ * with wider vectors) and adds the lanes at the end. The order is fixed
+ * when the library is compiled, so a result never depends on the number of
+ * threads. (Without OpenMP the pragma is ignored and the loop is serial.)
+ *
+ * float32 data is summed in float32, 4+ values per instruction instead of 2
+ * doubles, but only over runs of LANE_SUMS_RUN elements: each run's total
+ * then goes into a double. A lane thus adds up at most RUN / 4 values, which
+ * keeps the float32 rounding error small; between runs, double precision.
+ *
+ * The values summed are measured from a centre given as two floats,
+ * high + low (x - high - low is nearly exact when the centre is close to x),
+ * so a large offset over a small spread (x = 1000 +- 0.01) loses no digits.
+ *
+ * For each function there is a float and a double version (suffix _f, _d),
+ * written once by the macro below.
+ */
+#ifndef MINIGRAD_LANE_SUMS_H
+#define MINIGRAD_LANE_SUMS_H
+
+#include <stddef.h>
+
+#define LANE_SUMS_RUN 256
+
+#define LANE_SUMS_DEFINE(T, SUFFIX)                                                        \
+/* sum(x[:n] - centre) */                                                                   \
+static inline double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {          \
+    double total = 0;                                                                       \
+    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
+        ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
+        T s = 0;                                                                            \
+        _Pragma("omp simd reduction(+:s)")                                                  \
+        for (ptrdiff_t i = start; i < end; i++)                                             \
+            s += (x[i] - high) - low;                                                       \
+        total += s;                                                                         \
+    }                                                                                       \
+    return total;                                                                           \
+}                                                                                           \
+                                                                                            \
+/* sum((x[:n] - centre)**2) */                                                              \
+static inline double squared_deviations##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {   \
+    double total = 0;                                                                       \
+    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
+        ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
+        T s = 0;                                                                            \
+        _Pragma("omp simd reduction(+:s)")                                                  \
+        for (ptrdiff_t i = start; i < end; i++) {                                           \
+            T d = (x[i] - high) - low;                                                      \
+            s += d * d;                                                                     \
+        }                                                                                   \
+        total += s;                                                                         \
+    }                                                                                       \
+    return total;                                                                           \
+}                                                                                           \
+                                                                                            \
+/* sum_g += sum(g[:n]); sum_g_centred += sum(g[:n] * (x[:n] - centre)) */                   \
+static inline void gradient_sums##SUFFIX(const T* g, const T* x, ptrdiff_t n, T high, T low, \
+                                         double* sum_g, double* sum_g_centred) {            \
+    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
+        ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
+        T a = 0, b = 0;                                                                     \
+        _Pragma("omp simd reduction(+:a, b)")                                               \
+        for (ptrdiff_t i = start; i < end; i++) {                                           \
+            a += g[i];                                                                      \
+            b += g[i] * ((x[i] - high) - low);                                              \
+        }                                                                                   \
+        *sum_g += a;                                                                        \
+        *sum_g_centred += b;                                                                \
+    }                                                                                       \
+}
+
+LANE_SUMS_DEFINE(float, _f)
+LANE_SUMS_DEFINE(double, _d)
+
+#undef LANE_SUMS_DEFINE
+
+#endif
