@@ -20,7 +20,7 @@ by the product of the three (or by 1/divisor_override), a multiplication
 instead of a ~4x slower division per output.
 """
 from cython.parallel cimport prange
-from libc.stdint cimport int64_t
+from libc.stdint cimport int32_t, int64_t
 from libc.math cimport INFINITY
 
 from omp_compat cimport omp_get_thread_num
@@ -67,7 +67,9 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
                      const int64_t[::1] begin_d, const int64_t[::1] count_d, int dilation_d,
                      const int64_t[::1] begin_h, const int64_t[::1] count_h, int dilation_h,
                      const int64_t[::1] begin_w, const int64_t[::1] count_w, int dilation_w,
-                     int full_w, int interior_begin, int interior_end, int num_threads):
+                     int full_w, int interior_begin, int interior_end, int stride_w,
+                     int32_t[:, ::1] which_scratch, int64_t[:, ::1] tap_scratch,
+                     int num_threads):
     """output[p, o] = max over the window of o; indices[p, o] = its flat position.
 
     As in PyTorch a NaN always wins (the last NaN of the window), and the
@@ -75,23 +77,34 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
     whole input) gives -inf and index -1.
 
     Along W, outputs interior_begin <= ow < interior_end have whole
-    (unclipped) windows of full_w taps. For them the loops are turned
-    around: taps outside, outputs inside, so that consecutive outputs are
-    independent chains the processor overlaps (one output at a time is one
-    long chain of compare-and-select). The edges use max_of_window.
+    (unclipped) windows of full_w taps, stride_w apart. For them the loops
+    are turned around: taps outside, outputs inside, so that the compiler
+    turns the inner loop into SIMD compares and selects (one output at a
+    time would be one long chain of compare-and-select). While the taps are
+    folded in, the output row holds the running maximum and which_scratch
+    (one int32 row per thread) the number of the tap that holds it: 32-bit
+    like a float, so that float32 data keeps one lane width in the inner
+    loop (64-bit positions would halve the SIMD width). After the row, tap numbers become
+    flat positions through tap_scratch[thread][t], the offset of tap t from
+    the window's first element. The edges use max_of_window.
     """
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
-    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row, take
+    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row, taps, first_w
     cdef Py_ssize_t first_d, first_h, taps_d, taps_h
-    cdef floating value
+    cdef floating value, best
+    cdef int32_t take, tap_number
     cdef const floating* tap
     cdef int nan_seen
     cdef const floating* src
     cdef floating* dst
+    cdef int32_t* which
+    cdef int64_t* tap_offset
     cdef int64_t* idx
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         src = &input[p, 0]
+        which = &which_scratch[omp_get_thread_num(), 0]
+        tap_offset = &tap_scratch[omp_get_thread_num(), 0]
         for od in range(out_d):
             first_d = begin_d[od]
             taps_d = count_d[od]
@@ -108,24 +121,36 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
                 if taps_d == 0 or taps_h == 0 or interior_end <= interior_begin:
                     continue
                 # Interior: start from the first tap, then fold in the others in
-                # the same (d, h, w) order as max_of_window. Only the argmax is
-                # kept while folding; NaNs are noted and handled after the row.
-                row = (first_d * in_h + first_h) * in_w
-                for ow in range(interior_begin, interior_end):
-                    idx[ow] = row + begin_w[ow]
-                nan_seen = 0
+                # the same (d, h, w) order as max_of_window, keeping the first of
+                # equal maxima (strict >). NaNs are noted and handled after the row.
+                # The window of output ow starts at first_w + ow * stride_w.
+                first_w = begin_w[interior_begin] - interior_begin * stride_w
+                taps = 0
                 for jd in range(taps_d):
                     for jh in range(taps_h):
                         row = ((first_d + jd * dilation_d) * in_h + first_h + jh * dilation_h) * in_w
                         for jw in range(full_w):
-                            tap = src + row + jw * dilation_w
+                            tap_offset[taps] = row + jw * dilation_w
+                            tap = src + first_w + tap_offset[taps]
+                            if taps == 0:
+                                for ow in range(interior_begin, interior_end):
+                                    dst[ow] = tap[ow * stride_w]
+                                    which[ow] = 0
+                                nan_seen = 0
+                            tap_number = <int32_t>taps
                             for ow in range(interior_begin, interior_end):
-                                value = tap[begin_w[ow]]
-                                take = -<Py_ssize_t>(value > src[idx[ow]])
-                                idx[ow] = ((tap - src + begin_w[ow]) & take) | (idx[ow] & ~take)
+                                # No branches (on random data a branch mispredicts
+                                # half the time): a bit-mask select and a max, both
+                                # of which the compiler vectorises.
+                                value = tap[ow * stride_w]
+                                best = dst[ow]
+                                take = -<int32_t>(value > best)   # all ones or zero
+                                which[ow] = (tap_number & take) | (which[ow] & ~take)
+                                dst[ow] = value if value > best else best
                                 nan_seen = nan_seen | (value != value)
+                            taps = taps + 1
                 for ow in range(interior_begin, interior_end):
-                    dst[ow] = src[idx[ow]]
+                    idx[ow] = first_w + ow * stride_w + tap_offset[<Py_ssize_t>which[ow]]
                 if nan_seen:  # rare: redo this row with PyTorch's NaN rule
                     for ow in range(interior_begin, interior_end):
                         max_of_window(src, dst + ow, idx + ow, first_d, taps_d, dilation_d,

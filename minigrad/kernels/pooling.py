@@ -108,14 +108,14 @@ def max_pool(input, output_size, kernel_size, stride, padding, dilation):
     tables = [max_windows(n, o, k, s, p, d) + (d,)
               for n, o, k, s, p, d in zip(input.shape[1:], output_size, kernel_size, stride,
                                            padding, dilation)]
-    return _max_over_windows(input, output_size, tables, kernel_size[2])
+    return _max_over_windows(input, output_size, tables, kernel_size[2], stride[2])
 
 
 def adaptive_max_pool(input, output_size):
     """(P, D, H, W) -> output (P, oD, oH, oW), indices, over PyTorch's adaptive bins."""
     _check_float(input, "adaptive_max_pool")
     tables = [adaptive_windows(n, o)[:2] + (1,) for n, o in zip(input.shape[1:], output_size)]
-    return _max_over_windows(input, output_size, tables, None)
+    return _max_over_windows(input, output_size, tables, None, 0)
 
 
 def _interior(count, full):
@@ -129,14 +129,21 @@ def _interior(count, full):
     return begin, end
 
 
-def _max_over_windows(input, output_size, tables, full_w):
+def _max_over_windows(input, output_size, tables, full_w, stride_w):
+    """Whole windows along W (full_w taps, stride_w apart) take the kernel's fast path."""
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     indices = np.empty((planes,) + tuple(output_size), dtype=np.int64)
     interior = _interior(tables[2][1], full_w) if full_w is not None else (0, 0)
+    # Per-thread scratch: the running argmax's tap number along an output row,
+    # and the offset of each tap of a window (at most kernel_d*kernel_h*kernel_w).
+    taps = int(tables[0][1].max()) * int(tables[1][1].max()) * (full_w or 0)
+    which = np.empty((get_num_threads(), output_size[2] + 16), dtype=np.int32)
+    tap_offsets = np.empty((get_num_threads(), taps + 8), dtype=np.int64)
     _kernel.max_pool_forward(_planes(input), _planes(output), _planes(indices),
                              input.shape[2], input.shape[3], *_table_args(tables),
-                             full_w or 0, *interior, get_num_threads())
+                             full_w or 0, *interior, stride_w, which, tap_offsets,
+                             get_num_threads())
     return output, indices
 
 
