@@ -223,31 +223,18 @@ def gather_planes(const floating[:, ::1] source, const int64_t[:, ::1] indices,
             dst[i] = src[idx[i]]
 
 
-cdef inline double window_sum(const floating* src, Py_ssize_t first_d, Py_ssize_t taps_d,
-                              Py_ssize_t first_h, Py_ssize_t taps_h, Py_ssize_t first_w,
-                              Py_ssize_t taps_w, Py_ssize_t in_h, Py_ssize_t in_w) noexcept nogil:
-    """Sum (in double) of one window, in (d, h, w) order."""
-    cdef double total = 0
-    cdef Py_ssize_t jd, jh, jw, row
-    for jd in range(taps_d):
-        for jh in range(taps_h):
-            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
-            for jw in range(taps_w):
-                total = total + src[row + jw]
-    return total
+# Average pooling is separable: a window is a box, the product of one
+# interval per dimension, and 1/divisor is scale_d * scale_h * scale_w. So
+# for each output row (od, oh) the kernels first add up the window's input
+# rows (D and H) into one row of column sums, contiguous and vectorised,
+# then work along W on that row alone.
 
-
-cdef inline void spread_over_window(floating* dst, floating share, Py_ssize_t first_d,
-                                    Py_ssize_t taps_d, Py_ssize_t first_h, Py_ssize_t taps_h,
-                                    Py_ssize_t first_w, Py_ssize_t taps_w, Py_ssize_t in_h,
-                                    Py_ssize_t in_w) noexcept nogil:
-    """Add `share` to every element of one window."""
-    cdef Py_ssize_t jd, jh, jw, row
-    for jd in range(taps_d):
-        for jh in range(taps_h):
-            row = ((first_d + jd) * in_h + first_h + jh) * in_w + first_w
-            for jw in range(taps_w):
-                dst[row + jw] = dst[row + jw] + share
+cdef inline double scale_of(double scale_dh, const double* scale_w, Py_ssize_t ow,
+                            double override_scale) noexcept nogil:
+    """1/divisor of output (od, oh, ow): the tables' product, or 1/divisor_override."""
+    if override_scale != 0:
+        return override_scale
+    return scale_dh * scale_w[ow]
 
 
 def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int in_h, int in_w,
@@ -255,53 +242,73 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
                      const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
                      const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
                      double override_scale, int full_w, int interior_begin, int interior_end,
-                     double[:, ::1] scratch, int num_threads):
+                     int stride_w, double[:, ::1] scratch, unsigned char[:, ::1] row_written,
+                     int num_threads):
     """output[p, o] = sum over the window of o (accumulated in double) * scale.
 
     scale is scale_d * scale_h * scale_w (1/divisor), or override_scale when
-    that is not 0. As in max_pool_forward, the outputs interior_begin <= ow <
-    interior_end (windows of full_w taps along W) are computed with the loops
-    turned around, summing into scratch[thread] (one row of doubles per thread).
+    that is not 0. Per output row, with scratch[thread] holding two rows of
+    doubles (in_w column sums, then out_w window sums):
+
+        column[w] = sum of input[d, h, w] over the window's rows (d, h)
+        total[ow] = sum of column[w] over the window's columns w
+
+    The outputs interior_begin <= ow < interior_end (whole windows of full_w
+    columns, stride_w apart) are summed tap by tap across the row, a loop
+    with a fixed stride that vectorises; the edges go through the tables.
+    (row_written is the backward's; unused here.)
     """
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
-    cdef Py_ssize_t p, od, oh, ow, jd, jh, jw, row
+    cdef Py_ssize_t p, od, oh, ow, w, jd, jh, jw, first_w
     cdef Py_ssize_t first_d, first_h, taps_d, taps_h
-    cdef double scale, scale_dh
+    cdef double scale_dh, sum_w
     cdef const floating* src
-    cdef const floating* tap
+    cdef const floating* row
+    cdef const double* tap
     cdef floating* dst
+    cdef double* column
     cdef double* total
+    first_w = begin_w[interior_begin] - interior_begin * stride_w
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         src = &input[p, 0]
-        total = &scratch[omp_get_thread_num(), 0]
+        column = &scratch[omp_get_thread_num(), 0]
+        total = column + in_w
         for od in range(out_d):
             first_d = begin_d[od]
             taps_d = count_d[od]
             for oh in range(out_h):
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
-                scale_dh = scale_d[od] * scale_h[oh]
                 dst = &output[p, (od * out_h + oh) * out_w]
-                for ow in range(out_w):
-                    if ow < interior_begin or ow >= interior_end:
-                        total[ow] = window_sum(src, first_d, taps_d, first_h, taps_h, begin_w[ow],
-                                               count_w[ow], in_h, in_w)
-                    else:
-                        total[ow] = 0
+                # column sums of the window's rows (the same for every ow)
+                for w in range(in_w):
+                    column[w] = 0
                 for jd in range(taps_d):
                     for jh in range(taps_h):
-                        row = ((first_d + jd) * in_h + first_h + jh) * in_w
-                        for jw in range(full_w):
-                            tap = src + row + jw
-                            for ow in range(interior_begin, interior_end):
-                                total[ow] = total[ow] + tap[begin_w[ow]]
+                        row = src + ((first_d + jd) * in_h + first_h + jh) * in_w
+                        for w in range(in_w):
+                            column[w] = column[w] + row[w]
+                # window sums along W: the interior tap by tap, the edges from the tables
+                for ow in range(interior_begin, interior_end):
+                    total[ow] = 0
+                for jw in range(full_w):
+                    tap = column + first_w + jw
+                    for ow in range(interior_begin, interior_end):
+                        total[ow] = total[ow] + tap[ow * stride_w]
                 for ow in range(out_w):
-                    if override_scale != 0:
-                        scale = override_scale
-                    else:
-                        scale = scale_dh * scale_w[ow]
-                    dst[ow] = <floating>(total[ow] * scale)
+                    if ow < interior_begin or ow >= interior_end:
+                        sum_w = 0
+                        for w in range(begin_w[ow], begin_w[ow] + count_w[ow]):
+                            sum_w = sum_w + column[w]
+                        total[ow] = sum_w
+                if override_scale != 0:
+                    for ow in range(out_w):
+                        dst[ow] = <floating>(total[ow] * override_scale)
+                else:
+                    scale_dh = scale_d[od] * scale_h[oh]
+                    for ow in range(out_w):
+                        dst[ow] = <floating>(total[ow] * (scale_dh * scale_w[ow]))
 
 
 def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_input,
@@ -310,50 +317,83 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                       const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
                       const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
                       double override_scale, int full_w, int interior_begin, int interior_end,
-                      double[:, ::1] scratch, int num_threads):
-    """grad_input[p] = 0, then every window adds grad_output[p, o] * scale to its elements.
+                      int stride_w, double[:, ::1] scratch, unsigned char[:, ::1] row_written,
+                      int num_threads):
+    """grad_input[p] = the sum, over the windows containing each element, of grad_output * scale.
 
-    Interior outputs as in avg_pool_forward: their shares are computed into
-    scratch[thread] first, then added tap by tap across the row.
+    The forward's steps in reverse, per output row (scratch[thread]: the
+    same two rows of doubles):
+
+        share[ow]  = grad_output[ow] * scale of ow
+        column[w]  = sum of share[ow] over the windows ow that contain column w
+        grad_input[d, h, w] += column[w] for every row (d, h) of the window
+
+    The last step is a contiguous, vectorised loop. An input row is written
+    (=) by the first window that contains it and added to (+=) by later
+    ones, noted in row_written[thread] (one flag per input row (d, h));
+    rows no window contains are zeroed at the end. So each element is
+    written once where windows do not overlap, and no zero-filling pass
+    over the whole gradient is needed.
     """
-    cdef Py_ssize_t planes = grad_input.shape[0], in_plane = grad_input.shape[1]
+    cdef Py_ssize_t planes = grad_input.shape[0]
+    cdef Py_ssize_t in_rows = grad_input.shape[1] // in_w   # rows (d, h) of a plane
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
-    cdef Py_ssize_t p, i, od, oh, ow, jd, jh, jw, row
+    cdef Py_ssize_t p, r, od, oh, ow, w, jd, jh, jw, first_w, row_index
     cdef Py_ssize_t first_d, first_h, taps_d, taps_h
-    cdef double scale, scale_dh
-    cdef floating share
+    cdef double scale_dh
     cdef const floating* g
     cdef floating* dst
-    cdef floating* tap
-    cdef double* shares
+    cdef floating* row
+    cdef double* tap
+    cdef double* column
+    cdef double* share
+    cdef unsigned char* written
+    first_w = begin_w[interior_begin] - interior_begin * stride_w
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         dst = &grad_input[p, 0]
-        shares = &scratch[omp_get_thread_num(), 0]
-        for i in range(in_plane):
-            dst[i] = 0
+        column = &scratch[omp_get_thread_num(), 0]
+        share = column + in_w
+        written = &row_written[omp_get_thread_num(), 0]
+        for r in range(in_rows):
+            written[r] = 0
         for od in range(out_d):
             first_d = begin_d[od]
             taps_d = count_d[od]
             for oh in range(out_h):
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
-                scale_dh = scale_d[od] * scale_h[oh]
                 g = &grad_output[p, (od * out_h + oh) * out_w]
+                if override_scale != 0:
+                    for ow in range(out_w):
+                        share[ow] = g[ow] * override_scale
+                else:
+                    scale_dh = scale_d[od] * scale_h[oh]
+                    for ow in range(out_w):
+                        share[ow] = g[ow] * (scale_dh * scale_w[ow])
+                # spread the shares along W: the interior tap by tap, the edges from the tables
+                for w in range(in_w):
+                    column[w] = 0
+                for jw in range(full_w):
+                    tap = column + first_w + jw
+                    for ow in range(interior_begin, interior_end):
+                        tap[ow * stride_w] = tap[ow * stride_w] + share[ow]
                 for ow in range(out_w):
-                    if override_scale != 0:
-                        scale = override_scale
-                    else:
-                        scale = scale_dh * scale_w[ow]
-                    share = <floating>(g[ow] * scale)
                     if ow < interior_begin or ow >= interior_end:
-                        spread_over_window(dst, share, first_d, taps_d, first_h, taps_h,
-                                           begin_w[ow], count_w[ow], in_h, in_w)
-                    else:
-                        shares[ow] = share
+                        for w in range(begin_w[ow], begin_w[ow] + count_w[ow]):
+                            column[w] = column[w] + share[ow]
+                # the column row goes to every row of the window
                 for jd in range(taps_d):
                     for jh in range(taps_h):
-                        row = ((first_d + jd) * in_h + first_h + jh) * in_w
-                        for jw in range(full_w):
-                            tap = dst + row + jw
-                            for ow in range(interior_begin, interior_end):
-                                tap[begin_w[ow]] = tap[begin_w[ow]] + <floating>shares[ow]
+                        row_index = (first_d + jd) * in_h + first_h + jh
+                        row = dst + row_index * in_w
+                        if written[row_index]:
+                            for w in range(in_w):
+                                row[w] = row[w] + <floating>column[w]
+                        else:
+                            for w in range(in_w):
+                                row[w] = <floating>column[w]
+                            written[row_index] = 1
+        for r in range(in_rows):
+            if not written[r]:
+                for w in range(in_w):
+                    dst[r * in_w + w] = 0

@@ -108,33 +108,37 @@ def max_pool(input, output_size, kernel_size, stride, padding, dilation):
     tables = [max_windows(n, o, k, s, p, d) + (d,)
               for n, o, k, s, p, d in zip(input.shape[1:], output_size, kernel_size, stride,
                                            padding, dilation)]
-    return _max_over_windows(input, output_size, tables, kernel_size[2], stride[2])
+    return _max_over_windows(input, output_size, tables, kernel_size[2])
 
 
 def adaptive_max_pool(input, output_size):
     """(P, D, H, W) -> output (P, oD, oH, oW), indices, over PyTorch's adaptive bins."""
     _check_float(input, "adaptive_max_pool")
     tables = [adaptive_windows(n, o)[:2] + (1,) for n, o in zip(input.shape[1:], output_size)]
-    return _max_over_windows(input, output_size, tables, None, 0)
+    return _max_over_windows(input, output_size, tables, None)
 
 
-def _interior(count, full):
-    """[begin, end) of the outputs whose windows are whole (count == full), or (0, 0)."""
+def _interior(begin, count, full):
+    """(first, end, stride): the outputs first <= o < end have whole windows
+    (count == full) starting `stride` apart, or (0, 0, 0) if there are none."""
     whole = np.flatnonzero(count == full)
     if whole.size == 0:
-        return 0, 0
-    begin, end = int(whole[0]), int(whole[-1]) + 1
-    if not np.all(count[begin:end] == full):  # whole windows always form one run
-        return 0, 0
-    return begin, end
+        return 0, 0, 0
+    first, end = int(whole[0]), int(whole[-1]) + 1
+    if not np.all(count[first:end] == full):  # whole windows always form one run
+        return 0, 0, 0
+    steps = np.diff(begin[first:end])
+    stride = int(steps[0]) if steps.size else 0
+    if not np.all(steps == stride):  # adaptive bins need not be evenly spaced
+        return 0, 0, 0
+    return first, end, stride
 
 
-def _max_over_windows(input, output_size, tables, full_w, stride_w):
-    """Whole windows along W (full_w taps, stride_w apart) take the kernel's fast path."""
+def _max_over_windows(input, output_size, tables, full_w):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     indices = np.empty((planes,) + tuple(output_size), dtype=np.int64)
-    interior = _interior(tables[2][1], full_w) if full_w is not None else (0, 0)
+    interior = _interior(tables[2][0], tables[2][1], full_w) if full_w is not None else (0, 0, 0)
     # Per-thread scratch: the running argmax's tap number along an output row,
     # and the offset of each tap of a window (at most kernel_d*kernel_h*kernel_w).
     taps = int(tables[0][1].max()) * int(tables[1][1].max()) * (full_w or 0)
@@ -142,7 +146,7 @@ def _max_over_windows(input, output_size, tables, full_w, stride_w):
     tap_offsets = np.empty((get_num_threads(), taps + 8), dtype=np.int64)
     _kernel.max_pool_forward(_planes(input), _planes(output), _planes(indices),
                              input.shape[2], input.shape[3], *_table_args(tables),
-                             full_w or 0, *interior, stride_w, which, tap_offsets,
+                             full_w or 0, *interior, which, tap_offsets,
                              get_num_threads())
     return output, indices
 
@@ -186,18 +190,21 @@ def adaptive_avg_pool_backward(grad_output, input_shape):
     return _spread_over_windows(grad_output, input_shape, tables, None)
 
 
-def _average_arguments(tables, divisor_override, out_w):
+def _average_arguments(tables, divisor_override, in_rows, in_w, out_w):
     """Kernel arguments after the tables: override scale, interior run along W, scratch."""
-    count_w = tables[2][1]
+    begin_w, count_w = tables[2][0], tables[2][1]
     full_w = int(count_w.max())
-    interior = _interior(count_w, full_w)
+    interior = _interior(begin_w, count_w, full_w)
     # 1/divisor_override, or 0 for "use the tables"
     override_scale = 1.0 / divisor_override if divisor_override else 0.0
-    # One row of double accumulators per thread, padded so that no two threads'
-    # rows share a 64-byte cache line (false sharing made 2 threads slower than 1).
-    row_length = (out_w + 8 + 7) // 8 * 8
+    # Two rows of double accumulators per thread (in_w + out_w), padded so that no
+    # two threads' rows share a 64-byte cache line (false sharing made 2 threads
+    # slower than 1).
+    row_length = (in_w + out_w + 8 + 7) // 8 * 8
     scratch = np.empty((get_num_threads(), row_length))
-    return [override_scale, full_w, *interior, scratch, get_num_threads()]
+    # The backward's flags: which input rows (d, h) of the plane hold a gradient yet.
+    row_written = np.empty((get_num_threads(), in_rows + 64), dtype=np.uint8)
+    return [override_scale, full_w, *interior, scratch, row_written, get_num_threads()]
 
 
 def _average_over_windows(input, output_size, tables, divisor_override):
@@ -205,7 +212,9 @@ def _average_over_windows(input, output_size, tables, divisor_override):
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     _kernel.avg_pool_forward(_planes(input), _planes(output), input.shape[2], input.shape[3],
                              *_table_args(tables),
-                             *_average_arguments(tables, divisor_override, output_size[2]))
+                             *_average_arguments(tables, divisor_override,
+                                                 input.shape[1] * input.shape[2], input.shape[3],
+                                                 output_size[2]))
     return output
 
 
@@ -213,7 +222,9 @@ def _spread_over_windows(grad_output, input_shape, tables, divisor_override):
     grad_input = np.empty(input_shape, dtype=grad_output.dtype)
     _kernel.avg_pool_backward(_planes(grad_output), _planes(grad_input), input_shape[2],
                               input_shape[3], *_table_args(tables),
-                              *_average_arguments(tables, divisor_override, grad_output.shape[3]))
+                              *_average_arguments(tables, divisor_override,
+                                                  input_shape[1] * input_shape[2], input_shape[3],
+                                                  grad_output.shape[3]))
     return grad_input
 
 
