@@ -281,18 +281,24 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
                 dst = &output[p, (od * out_h + oh) * out_w]
-                # column sums of the window's rows (the same for every ow)
-                for w in range(in_w):
-                    column[w] = 0
+                # column sums of the window's rows (the same for every ow): the
+                # first row sets them, the others add to them
+                if taps_d == 0 or taps_h == 0:
+                    for w in range(in_w):
+                        column[w] = 0
                 for jd in range(taps_d):
                     for jh in range(taps_h):
                         row = src + ((first_d + jd) * in_h + first_h + jh) * in_w
-                        for w in range(in_w):
-                            column[w] = column[w] + row[w]
+                        if jd == 0 and jh == 0:
+                            for w in range(in_w):
+                                column[w] = row[w]
+                        else:
+                            for w in range(in_w):
+                                column[w] = column[w] + row[w]
                 # window sums along W: the interior tap by tap, the edges from the tables
                 for ow in range(interior_begin, interior_end):
-                    total[ow] = 0
-                for jw in range(full_w):
+                    total[ow] = column[first_w + ow * stride_w]
+                for jw in range(1, full_w):
                     tap = column + first_w + jw
                     for ow in range(interior_begin, interior_end):
                         total[ow] = total[ow] + tap[ow * stride_w]
@@ -317,14 +323,14 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                       const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
                       const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
                       double override_scale, int full_w, int interior_begin, int interior_end,
-                      int stride_w, double[:, ::1] scratch, unsigned char[:, ::1] row_written,
+                      int stride_w, floating[:, ::1] scratch, unsigned char[:, ::1] row_written,
                       int num_threads):
     """grad_input[p] = the sum, over the windows containing each element, of grad_output * scale.
 
-    The forward's steps in reverse, per output row (scratch[thread]: the
-    same two rows of doubles):
+    The forward's steps in reverse, per output row (scratch[thread]: two
+    rows in the gradient's precision, in_w then out_w long):
 
-        share[ow]  = grad_output[ow] * scale of ow
+        share[ow]  = grad_output[ow] * scale of ow (rounded once)
         column[w]  = sum of share[ow] over the windows ow that contain column w
         grad_input[d, h, w] += column[w] for every row (d, h) of the window
 
@@ -344,9 +350,9 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
     cdef const floating* g
     cdef floating* dst
     cdef floating* row
-    cdef double* tap
-    cdef double* column
-    cdef double* share
+    cdef floating* tap
+    cdef floating* column
+    cdef floating* share
     cdef unsigned char* written
     first_w = begin_w[interior_begin] - interior_begin * stride_w
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
@@ -365,11 +371,11 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                 g = &grad_output[p, (od * out_h + oh) * out_w]
                 if override_scale != 0:
                     for ow in range(out_w):
-                        share[ow] = g[ow] * override_scale
+                        share[ow] = <floating>(g[ow] * override_scale)
                 else:
                     scale_dh = scale_d[od] * scale_h[oh]
                     for ow in range(out_w):
-                        share[ow] = g[ow] * (scale_dh * scale_w[ow])
+                        share[ow] = <floating>(g[ow] * (scale_dh * scale_w[ow]))
                 # spread the shares along W: the interior tap by tap, the edges from the tables
                 for w in range(in_w):
                     column[w] = 0
@@ -388,10 +394,10 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                         row = dst + row_index * in_w
                         if written[row_index]:
                             for w in range(in_w):
-                                row[w] = row[w] + <floating>column[w]
+                                row[w] = row[w] + column[w]
                         else:
                             for w in range(in_w):
-                                row[w] = <floating>column[w]
+                                row[w] = column[w]
                             written[row_index] = 1
         for r in range(in_rows):
             if not written[r]:

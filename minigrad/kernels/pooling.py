@@ -190,18 +190,18 @@ def adaptive_avg_pool_backward(grad_output, input_shape):
     return _spread_over_windows(grad_output, input_shape, tables, None)
 
 
-def _average_arguments(tables, divisor_override, in_rows, in_w, out_w):
+def _average_arguments(tables, divisor_override, in_rows, in_w, out_w, scratch_dtype):
     """Kernel arguments after the tables: override scale, interior run along W, scratch."""
     begin_w, count_w = tables[2][0], tables[2][1]
     full_w = int(count_w.max())
     interior = _interior(begin_w, count_w, full_w)
     # 1/divisor_override, or 0 for "use the tables"
     override_scale = 1.0 / divisor_override if divisor_override else 0.0
-    # Two rows of double accumulators per thread (in_w + out_w), padded so that no
-    # two threads' rows share a 64-byte cache line (false sharing made 2 threads
-    # slower than 1).
-    row_length = (in_w + out_w + 8 + 7) // 8 * 8
-    scratch = np.empty((get_num_threads(), row_length))
+    # Two rows of accumulators per thread (in_w + out_w: double in the forward,
+    # the gradient's dtype in the backward), padded so that no two threads' rows
+    # share a 64-byte cache line (false sharing made 2 threads slower than 1).
+    row_length = (in_w + out_w + 16 + 15) // 16 * 16
+    scratch = np.empty((get_num_threads(), row_length), dtype=scratch_dtype)
     # The backward's flags: which input rows (d, h) of the plane hold a gradient yet.
     row_written = np.empty((get_num_threads(), in_rows + 64), dtype=np.uint8)
     return [override_scale, full_w, *interior, scratch, row_written, get_num_threads()]
@@ -214,7 +214,7 @@ def _average_over_windows(input, output_size, tables, divisor_override):
                              *_table_args(tables),
                              *_average_arguments(tables, divisor_override,
                                                  input.shape[1] * input.shape[2], input.shape[3],
-                                                 output_size[2]))
+                                                 output_size[2], np.float64))
     return output
 
 
@@ -224,7 +224,7 @@ def _spread_over_windows(grad_output, input_shape, tables, divisor_override):
                               input_shape[3], *_table_args(tables),
                               *_average_arguments(tables, divisor_override,
                                                   input_shape[1] * input_shape[2], input_shape[3],
-                                                  grad_output.shape[3]))
+                                                  grad_output.shape[3], grad_output.dtype))
     return grad_input
 
 
