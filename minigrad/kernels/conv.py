@@ -92,10 +92,14 @@ MIN_WORK_PER_THREAD = 200_000
 
 
 def _thread_plan(work_items, multiply_adds):
-    """(OpenMP threads, BLAS threads) for `work_items` parallel items of total `multiply_adds`."""
+    """(OpenMP threads, GEMM threads) for `work_items` parallel items of total `multiply_adds`.
+
+    The GEMM gets the threads only when the items cannot use them (batch of
+    one) and there is enough work to share."""
     threads = get_num_threads()
-    omp_threads = max(1, min(threads, work_items, multiply_adds // MIN_WORK_PER_THREAD))
-    return omp_threads, (threads if omp_threads == 1 else 1)
+    by_work = max(1, multiply_adds // MIN_WORK_PER_THREAD)
+    omp_threads = max(1, min(threads, work_items, by_work))
+    return omp_threads, (min(threads, by_work) if omp_threads == 1 else 1)
 
 
 def _multiply_adds(output, weight):
