@@ -189,9 +189,9 @@ static void minigrad_gemm_pack_a(int m, int k, const float *a, ptrdiff_t rsa, pt
     }
 }
 
-/* The micro-kernel: C tile (rows, cols) (+)= A panel (kc, MR)^T @ B panel (kc, cols),
-   rows <= MR, cols <= NR. The B panel's rows are ldb floats apart (NR when
-   packed, B's own row stride when read in place); columns past `cols` are
+/* The micro-kernel: C tile (rows, cols) (+)= A panel (kc, MR)^T @ B panel (kc, NR),
+   rows <= MR, cols <= NR. The packed B panel is 64-byte aligned, its rows
+   ldb floats apart and zero-padded past `cols`; columns of C past `cols` are
    masked off, never read or written. accumulate = 0 overwrites C (never reads it). */
 __attribute__((target("avx512f")))
 static void gemm_micro_kernel(int kc, const float *a, const float *b, ptrdiff_t ldb,
@@ -213,7 +213,7 @@ static void gemm_micro_kernel(int kc, const float *a, const float *b, ptrdiff_t 
         __m512 bv[GEMM_NV];
 #pragma GCC unroll 4
         for (int v = 0; v < GEMM_NV; v++)
-            bv[v] = _mm512_maskz_loadu_ps(mask[v], b + 16 * v);
+            bv[v] = _mm512_load_ps(b + 16 * v);       /* packed: aligned, zero-padded */
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
