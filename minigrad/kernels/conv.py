@@ -39,7 +39,7 @@ import threading
 import numpy as np
 
 from minigrad._C import conv as _kernel
-from minigrad.kernels import blas
+from minigrad.kernels import blas, gemm
 from minigrad.kernels.threads import get_num_threads
 
 # Images per GEMM: enough for about this many output positions (columns).
@@ -58,7 +58,7 @@ WEIGHT_GRAD_CHUNKS = 8
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # float32 elements of packing scratch one thread of the own GEMM needs (0: use BLAS).
-GEMM_PACK_SIZE = 0 if os.environ.get("MINIGRAD_GEMM", "") == "blas" else _kernel.gemm_pack_size()
+GEMM_PACK_SIZE = gemm.PACK_SIZE
 
 
 def _scipy_blas():
@@ -154,39 +154,6 @@ def _gemm_shape(dtype, input_shape, output_shape, kernel_size):
 
 _NO_PACK = np.empty(0, dtype=np.float32)
 _PACK_KEY = "gemm pack"
-
-
-def gemm(a, b, out=None, accumulate=False):
-    """out (m, n) = a (m, k) @ b (k, n) (+ out) in float32 with the own AVX-512 GEMM.
-
-    a and b may be strided views (a.T costs no copy). Raises RuntimeError
-    where the GEMM is not available (no AVX-512, or MINIGRAD_GEMM=blas).
-    """
-    if GEMM_PACK_SIZE == 0:
-        raise RuntimeError("gemm: minigrad's own GEMM needs a CPU with AVX-512 (and MINIGRAD_GEMM unset)")
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"gemm: expected a (m, k) and b (k, n), got {a.shape} and {b.shape}")
-    if a.dtype != np.float32 or b.dtype != np.float32:
-        raise TypeError(f"gemm: a and b must be float32, got {a.dtype} and {b.dtype}")
-    m, n = a.shape[0], b.shape[1]
-    if out is None:
-        if accumulate:
-            raise ValueError("gemm: accumulate=True needs out")
-        out = np.empty((m, n), dtype=np.float32)
-    elif out.shape != (m, n) or out.dtype != np.float32 or not out.flags.c_contiguous:
-        raise ValueError(f"gemm: out must be a C-contiguous float32 ({m}, {n}) array")
-    if out.size == 0:
-        return out
-    if a.shape[1] == 0:
-        if not accumulate:
-            out[...] = 0
-        return out
-    # the kernel reads a[0, 0] and steps by whole elements: positive element strides only
-    a = a if all(s > 0 and s % 4 == 0 for s in a.strides) else np.ascontiguousarray(a)
-    b = b if all(s > 0 and s % 4 == 0 for s in b.strides) else np.ascontiguousarray(b)
-    threads = get_num_threads()
-    _kernel.gemm(a, b, out, accumulate, workspace(_PACK_KEY, threads * GEMM_PACK_SIZE), threads)
-    return out
 
 
 def release_workspaces():
