@@ -38,6 +38,8 @@ cdef Py_ssize_t BLOCK = 4096
 # summed in float32 over short runs, each run's total added to a double; the
 # order is fixed at compile time, so results never depend on the threads).
 cdef extern from "lane_sums.h" nogil:
+    void prefetch_row(const void* row, Py_ssize_t bytes)
+    void prefetch_row_for_writing(void* row, Py_ssize_t bytes)
     double centred_sum_f(const float* x, Py_ssize_t n, float high, float low)
     double centred_sum_d(const double* x, Py_ssize_t n, double high, double low)
     double squared_deviations_f(const float* x, Py_ssize_t n, float high, float low)
@@ -91,16 +93,21 @@ cdef inline void merge(double* count, double* mean, double* m2,
 
 
 cdef inline void block_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_stride,
-                               Py_ssize_t length, double* mean_out, double* m2_out) noexcept nogil:
+                               Py_ssize_t length, bint more_rows, double* mean_out,
+                               double* m2_out) noexcept nogil:
     """Mean and sum of squared deviations of one (cache-resident) block of rows, in two passes.
 
     The first pass sums x - shift, shift = the block's first value: the sum
-    then depends on the spread of the values, not on their offset.
+    then depends on the spread of the values, not on their offset. It reads
+    from memory, so it prefetches the next row (the next block's first one
+    too when more_rows); the second pass finds the block in cache.
     """
     cdef floating shift = x[0], high, low
     cdef double total = 0, mean, m2 = 0
     cdef Py_ssize_t n
     for n in range(rows):
+        if n + 1 < rows or more_rows:
+            prefetch_row(x + (n + 1) * row_stride, length * sizeof(floating))
         total = total + centred_sum(x + n * row_stride, length, shift, <floating>0)
     mean = shift + total / (<double>rows * length)
     high = <floating>mean
@@ -124,7 +131,7 @@ cdef void channel_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_str
             first = b * rows_per_block
             last = min(first + rows_per_block, rows)
             block_moments(x + first * row_stride, last - first, row_stride, length,
-                          &block_mean, &block_m2)
+                          last < rows, &block_mean, &block_m2)
             merge(&count, &mean, &m2, (last - first) * length, block_mean, block_m2)
     else:
         # A block is a piece of one row.
@@ -133,7 +140,8 @@ cdef void channel_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_str
             for b in range(blocks):
                 start = b * BLOCK
                 width = min(BLOCK, length - start)
-                block_moments(x + n * row_stride + start, 1, 0, width, &block_mean, &block_m2)
+                block_moments(x + n * row_stride + start, 1, 0, width, False, &block_mean,
+                              &block_m2)
                 merge(&count, &mean, &m2, width, block_mean, block_m2)
     mean_out[0] = mean
     var_out[0] = m2 / count
@@ -170,6 +178,8 @@ def batch_norm_forward(const floating[:, :, ::1] input, floating[:, :, ::1] outp
         for n in range(N):
             row_in = x + (n * C + c) * L
             row_out = y + (n * C + c) * L
+            if n + 1 < N:
+                prefetch_row_for_writing(row_out + C * L, L * sizeof(floating))
             for i in range(L):
                 row_out[i] = ((row_in[i] - centre_high) - centre_low) * scale + shift
 
@@ -211,6 +221,9 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
             block_g = 0
             block_g_centered = 0
             for n in range(first, last):
+                if n + 1 < N:  # rows are short and far apart: fetch the next ones early
+                    prefetch_row(g + ((n + 1) * C + c) * L, L * sizeof(floating))
+                    prefetch_row(x + ((n + 1) * C + c) * L, L * sizeof(floating))
                 gradient_sums(g + (n * C + c) * L, x + (n * C + c) * L, L, centre_high,
                               centre_low, &block_g, &block_g_centered)
             sum_g = sum_g + block_g
@@ -235,6 +248,8 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
                 g_row = g + (n * C + c) * L
                 x_row = x + (n * C + c) * L
                 out_row = gx + (n * C + c) * L
+                if n + 1 < N:
+                    prefetch_row_for_writing(out_row + C * L, L * sizeof(floating))
                 for i in range(L):
                     out_row[i] = ((g_row[i] - mean_g_in) * gain_in
                                   - ((x_row[i] - centre_high) - centre_low) * gain_slope_in)

@@ -29,6 +29,42 @@
 
 #define LANE_SUMS_RUN 256
 
+/*
+ * Ask the memory system for the first `bytes` (at most 4 KiB) of the row that
+ * will be summed next. A channel's rows are short (L elements) and far
+ * apart (C*L), so the hardware prefetcher, which follows one stream within
+ * a page, starts over at every row and the loop waits for memory: measured
+ * on batch norm's backward sums, 13 GB/s instead of ~50 without this hint.
+ * A prefetch never faults, and is a no-op where the compiler lacks it.
+ */
+static inline void prefetch_row(const void* row, ptrdiff_t bytes) {
+#if defined(__GNUC__)
+    const char* p = (const char*)row;
+    if (bytes > 4096)
+        bytes = 4096;
+    for (ptrdiff_t offset = 0; offset < bytes; offset += 64)
+        __builtin_prefetch(p + offset, 0, 2);
+#else
+    (void)row;
+    (void)bytes;
+#endif
+}
+
+/* The same for a row that will be written: a store to memory that is not in
+ * cache first reads the line, and waits for it just like a load. */
+static inline void prefetch_row_for_writing(void* row, ptrdiff_t bytes) {
+#if defined(__GNUC__)
+    char* p = (char*)row;
+    if (bytes > 4096)
+        bytes = 4096;
+    for (ptrdiff_t offset = 0; offset < bytes; offset += 64)
+        __builtin_prefetch(p + offset, 1, 2);
+#else
+    (void)row;
+    (void)bytes;
+#endif
+}
+
 #define LANE_SUMS_DEFINE(T, SUFFIX)                                                        \
 /* sum(x[:n] - centre) */                                                                   \
 static inline double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {          \
