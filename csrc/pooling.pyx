@@ -82,11 +82,11 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
     turns the inner loop into SIMD compares and selects (one output at a
     time would be one long chain of compare-and-select). While the taps are
     folded in, the output row holds the running maximum and which_scratch
-    (one int32 row per thread) the number of the tap that holds it: 32-bit
+    (one int32 row per thread) the number of the tap that holds it: 32 bits
     like a float, so that float32 data keeps one lane width in the inner
-    loop (64-bit positions would halve the SIMD width). After the row, tap numbers become
-    flat positions through tap_scratch[thread][t], the offset of tap t from
-    the window's first element. The edges use max_of_window.
+    loop (64-bit positions would halve the SIMD width). After the row, tap
+    numbers become flat positions through tap_scratch[thread][t], the offset
+    of tap t from the window's first element. The edges use max_of_window.
     """
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
