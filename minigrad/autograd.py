@@ -109,6 +109,13 @@ class Function:
     # Filled in by apply(): one flag per positional argument.
     needs_input_grad = ()
 
+    # True in a subclass whose backward returns newly allocated arrays that it
+    # keeps no reference to: a leaf then takes such a gradient as its .grad
+    # instead of a private copy (a copy of a large gradient costs a pass over
+    # memory). Gradients that are grad_output itself, a view of it, or handed
+    # to two inputs are still copied.
+    fresh_gradients = False
+
     @staticmethod
     def forward(ctx, *args, **kwargs):  # abstract: subclasses define it
         raise NotImplementedError(f"{type(ctx).__name__} must define forward (abstract)")
@@ -249,6 +256,7 @@ def backward(tensor, gradient=None, retain_graph=False):
             observer.record_backward(node, time.perf_counter() - start)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        fresh = node.fresh_gradients
         for edge, grad in zip(node.next_nodes, input_grads):
             if edge is None or grad is None:
                 continue
@@ -258,18 +266,24 @@ def backward(tensor, gradient=None, retain_graph=False):
                 else:
                     pending[edge] = grad
             else:
-                _accumulate_into_leaf(edge, grad)
+                owned = (fresh and sum(g is grad for g in input_grads) == 1
+                         and not np.may_share_memory(grad, grad_output))
+                _accumulate_into_leaf(edge, grad, owned)
         if not retain_graph:
             node.__dict__.clear()  # frees saved arrays and edges
             node._released = True
 
 
-def _accumulate_into_leaf(leaf, grad):
+def _accumulate_into_leaf(leaf, grad, owned=False):
+    """owned: `grad` is a fresh array nothing else refers to (see Function.fresh_gradients)."""
     grad = np.asarray(grad)
     if grad.shape != leaf.data.shape:
         raise RuntimeError(f"internal error: gradient of shape {grad.shape} for a leaf of "
                            f"shape {leaf.data.shape}")
     if leaf.grad is None:
+        if owned and grad.dtype == leaf.data.dtype and grad.flags.writeable:
+            leaf.grad = Tensor._make(grad, False, None)
+            return
         # A private copy: the same array may be handed to several leaves.
         leaf.grad = Tensor._make(np.array(grad, dtype=leaf.data.dtype, copy=True), False, None)
     else:

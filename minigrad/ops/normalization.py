@@ -33,6 +33,8 @@ from minigrad.tensor import Tensor
 class BatchNorm(Function):
     """Per-channel normalisation of (N, C, L); updates the running statistics in training."""
 
+    fresh_gradients = True  # backward returns newly allocated gradients
+
     @staticmethod
     def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
         shape = input.shape

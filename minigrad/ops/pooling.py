@@ -94,6 +94,8 @@ def _window_arguments(op, n, input, kernel_size, stride, padding, dilation, ceil
 class MaxPool(Function):
     """Max over each window; backward sends each gradient to the window's argmax."""
 
+    fresh_gradients = True  # backward returns a newly allocated gradient
+
     @staticmethod
     def forward(ctx, input, leading, kernel_size, stride, padding, dilation, output_size):
         planes = input.reshape(_plane_shape(leading, input.shape[len(leading):]))
@@ -146,6 +148,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 # ---------------------------------------------------------------- average pooling
 class AvgPool(Function):
     """Mean over each window; backward spreads each gradient evenly over its window."""
+
+    fresh_gradients = True  # backward returns a newly allocated gradient
 
     @staticmethod
     def forward(ctx, input, leading, kernel_size, stride, padding, output_size, count_include_pad,
@@ -220,6 +224,8 @@ def _adaptive_arguments(op, n, input, output_size):
 class AdaptiveAvgPool(Function):
     """Mean over PyTorch's adaptive bins [floor(i*in/out), ceil((i+1)*in/out))."""
 
+    fresh_gradients = True  # backward returns a newly allocated gradient
+
     @staticmethod
     def forward(ctx, input, leading, output_size):
         planes = input.reshape(_plane_shape(leading, input.shape[len(leading):]))
@@ -236,6 +242,8 @@ class AdaptiveAvgPool(Function):
 
 class AdaptiveMaxPool(Function):
     """Max over PyTorch's adaptive bins; backward routes to the argmax, as in MaxPool."""
+
+    fresh_gradients = True  # backward returns a newly allocated gradient
 
     @staticmethod
     def forward(ctx, input, leading, output_size):
@@ -283,6 +291,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 # ---------------------------------------------------------------- unpooling
 class MaxUnpool(Function):
     """Zeros with each input value put back at its index (the inverse of max pooling)."""
+
+    fresh_gradients = True  # backward returns a newly allocated gradient
 
     @staticmethod
     def forward(ctx, input, indices, leading, output_size):

@@ -1,0 +1,96 @@
+"""Function.fresh_gradients: a leaf takes a freshly allocated gradient as its .grad
+instead of copying it, but only when no one else can see that array."""
+import numpy as np
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.autograd import Function
+
+returned = []  # the arrays the test ops' backward handed out
+
+
+class Fresh(Function):
+    fresh_gradients = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = grad_output * 2  # a new array
+        returned.append(grad)
+        return grad
+
+
+class FreshToBoth(Function):
+    fresh_gradients = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad = grad_output.copy()
+        return grad, grad  # the same array for two inputs
+
+
+class PassThrough(Function):
+    fresh_gradients = True  # wrongly claimed: backward hands grad_output on
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output.reshape(grad_output.shape)
+
+
+def test_a_fresh_gradient_becomes_the_leaf_gradient_without_a_copy():
+    returned.clear()
+    x = minigrad.tensor(np.arange(4.0), requires_grad=True)
+    Fresh.apply(x).backward(np.ones(4))
+    assert x.grad.data is returned[0]
+    np.testing.assert_array_equal(x.grad.data, [2, 2, 2, 2])
+    Fresh.apply(x).backward(np.ones(4))  # accumulates in place
+    np.testing.assert_array_equal(x.grad.data, [4, 4, 4, 4])
+
+
+def test_one_array_for_two_leaves_is_still_copied():
+    a = minigrad.tensor([1.0], requires_grad=True)
+    b = minigrad.tensor([1.0], requires_grad=True)
+    FreshToBoth.apply(a, b).backward(np.ones(1))
+    a.grad.data[0] = 100.0
+    assert b.grad.item() == 1.0
+
+
+def test_grad_output_or_a_view_of_it_is_still_copied():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    seed = np.ones(2)
+    PassThrough.apply(x).backward(seed)
+    assert not np.shares_memory(x.grad.data, seed)
+
+
+def test_a_gradient_of_another_dtype_is_cast_into_a_copy():
+    returned.clear()
+    x = minigrad.tensor(np.arange(3, dtype=np.float32), requires_grad=True)
+    Fresh.apply(x).backward(np.ones(3, np.float32))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad.data, [2, 2, 2])
+
+
+def test_pooling_and_batch_norm_gradients_are_private(rng):
+    x = minigrad.tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    seed = rng.standard_normal((2, 3, 3, 3))
+    F.avg_pool2d(x, 2).backward(seed)
+    first = x.grad.data.copy()
+    assert not np.shares_memory(x.grad.data, seed)
+    F.max_pool2d(x, 2).backward(seed)  # accumulates into the taken array
+    assert not np.array_equal(x.grad.data, first)
+    y = minigrad.tensor(rng.standard_normal((4, 3, 2, 2)), requires_grad=True)
+    out_seed = rng.standard_normal((4, 3, 2, 2))
+    F.batch_norm(y, None, None, training=True).backward(out_seed)
+    assert not np.shares_memory(y.grad.data, out_seed)
+    np.testing.assert_allclose(y.grad.data.sum(axis=(0, 2, 3)), 0, atol=1e-10)
