@@ -136,15 +136,18 @@ static void transpose_16x16(const float *src, ptrdiff_t src_stride, float *dst, 
 
 /* Pack B[p0 : p0+kc, j0 : j0+nc] into panels of NR columns: panel s holds, for
    each p, the NR values B[p0 + p][j0 + s*NR + j] (zero past column n). */
+__attribute__((target("avx512f")))
 static void gemm_pack_b(int kc, int nc, const float *b, ptrdiff_t rsb, ptrdiff_t csb, float *packed)
 {
     for (int s = 0; s < nc; s += GEMM_NR) {
         int cols = nc - s < GEMM_NR ? nc - s : GEMM_NR;
-        if (csb == 1) {                           /* rows of B are contiguous */
+        if (csb == 1) {                           /* rows of B are contiguous: copy 2 x 16 floats */
+            __mmask16 left = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+            __mmask16 right = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
             for (int p = 0; p < kc; p++) {
-                memcpy(packed, b + p * rsb + s, cols * sizeof(float));
-                for (int j = cols; j < GEMM_NR; j++)
-                    packed[j] = 0.0f;
+                const float *src = b + p * rsb + s;
+                _mm512_store_ps(packed, _mm512_maskz_loadu_ps(left, src));
+                _mm512_store_ps(packed + 16, _mm512_maskz_loadu_ps(right, src + 16));
                 packed += GEMM_NR;
             }
             continue;
