@@ -48,6 +48,14 @@ cdef extern from "lane_sums.h" nogil:
                          double* sum_g, double* sum_g_centered)
     void gradient_sums_d(const double* g, const double* x, Py_ssize_t n, double high, double low,
                          double* sum_g, double* sum_g_centered)
+    void normalize_row_f(const float* x, float* y, Py_ssize_t n, float high, float low,
+                         float scale, float shift)
+    void normalize_row_d(const double* x, double* y, Py_ssize_t n, double high, double low,
+                         double scale, double shift)
+    void gradient_row_f(const float* g, const float* x, float* out, Py_ssize_t n, float mean_g,
+                        float gain, float high, float low, float gain_slope)
+    void gradient_row_d(const double* g, const double* x, double* out, Py_ssize_t n,
+                        double mean_g, double gain, double high, double low, double gain_slope)
 
 
 # A centre c travels as two values high + low of the data's type, high = c
@@ -80,6 +88,25 @@ cdef inline void gradient_sums(const floating* g, const floating* x, Py_ssize_t 
         gradient_sums_f(g, x, n, high, low, sum_g, sum_g_centered)
     else:
         gradient_sums_d(g, x, n, high, low, sum_g, sum_g_centered)
+
+
+cdef inline void normalize_row(const floating* x, floating* y, Py_ssize_t n, floating high,
+                               floating low, floating scale, floating shift) noexcept nogil:
+    """y[:n] = (x[:n] - centre) * scale + shift."""
+    if floating is float:
+        normalize_row_f(x, y, n, high, low, scale, shift)
+    else:
+        normalize_row_d(x, y, n, high, low, scale, shift)
+
+
+cdef inline void gradient_row(const floating* g, const floating* x, floating* out, Py_ssize_t n,
+                              floating mean_g, floating gain, floating high, floating low,
+                              floating gain_slope) noexcept nogil:
+    """out[:n] = (g[:n] - mean_g) * gain - (x[:n] - centre) * gain_slope."""
+    if floating is float:
+        gradient_row_f(g, x, out, n, mean_g, gain, high, low, gain_slope)
+    else:
+        gradient_row_d(g, x, out, n, mean_g, gain, high, low, gain_slope)
 
 
 cdef inline void merge(double* count, double* mean, double* m2,
@@ -156,7 +183,7 @@ def batch_norm_forward(const floating[:, :, ::1] input, floating[:, :, ::1] outp
     to `mean` and `var`; otherwise they are read from them (running stats).
     """
     cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2]
-    cdef Py_ssize_t c, n, i
+    cdef Py_ssize_t c, n
     cdef const floating* x = &input[0, 0, 0]
     cdef floating* y = &output[0, 0, 0]
     cdef double* mean_ptr = &mean[0]
@@ -180,8 +207,7 @@ def batch_norm_forward(const floating[:, :, ::1] input, floating[:, :, ::1] outp
             row_out = y + (n * C + c) * L
             if n + 1 < N:
                 prefetch_row_for_writing(row_out + C * L, L * sizeof(floating))
-            for i in range(L):
-                row_out[i] = ((row_in[i] - centre_high) - centre_low) * scale + shift
+            normalize_row(row_in, row_out, L, centre_high, centre_low, scale, shift)
 
 
 def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:, :, ::1] input,
@@ -194,7 +220,7 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
     grad_input (when compute_grad_input) as in the module docstring.
     """
     cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2]
-    cdef Py_ssize_t c, n, i, first, last, rows_per_block
+    cdef Py_ssize_t c, n, first, last, rows_per_block
     cdef const floating* g = &grad_output[0, 0, 0]
     cdef const floating* x = &input[0, 0, 0]
     cdef floating* gx = &grad_input[0, 0, 0] if compute_grad_input else NULL
@@ -250,6 +276,6 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
                 out_row = gx + (n * C + c) * L
                 if n + 1 < N:
                     prefetch_row_for_writing(out_row + C * L, L * sizeof(floating))
-                for i in range(L):
-                    out_row[i] = ((g_row[i] - mean_g_in) * gain_in
-                                  - ((x_row[i] - centre_high) - centre_low) * gain_slope_in)
+                # out_row = (g_row - mean_g) * gain - (x_row - centre) * gain * slope
+                gradient_row(g_row, x_row, out_row, L, mean_g_in, gain_in, centre_high,
+                             centre_low, gain_slope_in)

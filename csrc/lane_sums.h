@@ -19,6 +19,13 @@
  * high + low (x - high - low is nearly exact when the centre is close to x),
  * so a large offset over a small spread (x = 1000 +- 0.01) loses no digits.
  *
+ * The same file holds batch norm's two elementwise loops (normalise a row,
+ * the gradient of a row), so that all of its loops can be compiled twice:
+ * for any x86-64 (SSE2, 4 floats per instruction) and for CPUs with AVX2
+ * (8 floats), the better one picked when the library loads (GCC's
+ * target_clones; with other compilers or C libraries, only the first). The
+ * order of a sum then depends on the CPU, never on the number of threads.
+ *
  * For each function there is a float and a double version (suffix _f, _d),
  * written once by the macro below.
  */
@@ -26,6 +33,14 @@
 #define MINIGRAD_LANE_SUMS_H
 
 #include <stddef.h>
+#include <limits.h>   /* defines __GLIBC__ where the C library is glibc */
+
+/* Dispatch by ifunc: GCC and glibc on x86-64 */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define LANE_SUMS_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LANE_SUMS_CLONES
+#endif
 
 #define LANE_SUMS_RUN 256
 
@@ -67,7 +82,7 @@ static inline void prefetch_row_for_writing(void* row, ptrdiff_t bytes) {
 
 #define LANE_SUMS_DEFINE(T, SUFFIX)                                                        \
 /* sum(x[:n] - centre) */                                                                   \
-static inline double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {          \
+LANE_SUMS_CLONES static double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {          \
     double total = 0;                                                                       \
     for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
         ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
@@ -81,7 +96,7 @@ static inline double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T high, T low)
 }                                                                                           \
                                                                                             \
 /* sum((x[:n] - centre)**2) */                                                              \
-static inline double squared_deviations##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {   \
+LANE_SUMS_CLONES static double squared_deviations##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {   \
     double total = 0;                                                                       \
     for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
         ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
@@ -97,7 +112,7 @@ static inline double squared_deviations##SUFFIX(const T* x, ptrdiff_t n, T high,
 }                                                                                           \
                                                                                             \
 /* sum_g += sum(g[:n]); sum_g_centred += sum(g[:n] * (x[:n] - centre)) */                   \
-static inline void gradient_sums##SUFFIX(const T* g, const T* x, ptrdiff_t n, T high, T low, \
+LANE_SUMS_CLONES static void gradient_sums##SUFFIX(const T* g, const T* x, ptrdiff_t n, T high, T low, \
                                          double* sum_g, double* sum_g_centred) {            \
     for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
         ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
@@ -110,6 +125,21 @@ static inline void gradient_sums##SUFFIX(const T* g, const T* x, ptrdiff_t n, T 
         *sum_g += a;                                                                        \
         *sum_g_centred += b;                                                                \
     }                                                                                       \
+}                                                                                           \
+                                                                                            \
+/* y[:n] = (x[:n] - centre) * scale + shift */                                              \
+LANE_SUMS_CLONES static void normalize_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T high,   \
+                                                   T low, T scale, T shift) {               \
+    for (ptrdiff_t i = 0; i < n; i++)                                                       \
+        y[i] = ((x[i] - high) - low) * scale + shift;                                       \
+}                                                                                           \
+                                                                                            \
+/* out[:n] = (g[:n] - mean_g) * gain - (x[:n] - centre) * gain_slope (batch norm's dx) */   \
+LANE_SUMS_CLONES static void gradient_row##SUFFIX(const T* g, const T* x, T* out,           \
+                                                  ptrdiff_t n, T mean_g, T gain, T high,    \
+                                                  T low, T gain_slope) {                    \
+    for (ptrdiff_t i = 0; i < n; i++)                                                       \
+        out[i] = (g[i] - mean_g) * gain - ((x[i] - high) - low) * gain_slope;               \
 }
 
 LANE_SUMS_DEFINE(float, _f)
