@@ -1027,3 +1027,116 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
                 for j in range(width):
                     total = total + partials[chunk * partial_size + (m * g.K + k) * width + j]
             gwp[m * g.K + k] = <floating>total
+
+
+cdef inline void add_lanes(const floating* x, Py_ssize_t n, floating* lanes) noexcept nogil:
+    """lanes[j] += the sum of x[i] over i = j (mod 16): 16 interleaved partial sums."""
+    cdef floating acc[16]
+    cdef Py_ssize_t start, j, full = n - n % 16
+    for j in range(16):
+        acc[j] = 0
+    for start in range(0, full, 16):
+        for j in range(16):
+            acc[j] = acc[j] + x[start + j]
+    for j in range(n - full):
+        acc[j] = acc[j] + x[full + j]
+    for j in range(16):
+        lanes[j] = lanes[j] + acc[j]
+
+
+def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
+                       const floating[:, :, :, :, ::1] weight, floating[:, :, :, :, ::1] grad_in,
+                       floating[:, :, :, :, ::1] grad_weight, floating[::1] grad_bias,
+                       floating[::1] workspace, tuple stride, tuple padding, tuple dilation,
+                       int chunks, int num_threads):
+    """All three gradients of a depthwise convolution in one pass over the (image, channel) planes.
+
+    grad_in (as depthwise_input_grad, no bias), grad_weight (as
+    depthwise_weight_grad) and grad_bias[m] = the sum of grad_out[:, m]; each
+    is skipped when it has size 0. Done together, every grad_out plane comes
+    from memory once and is reused from cache for the other two: the
+    backward pass is bound by memory traffic more than by arithmetic.
+
+    The N*C planes are cut into `chunks` fixed ranges (independent of the
+    thread count), each adding into its own partial sums: (M, K, width) for
+    the weights as in depthwise_weight_grad, then (M, 16) for the bias. The
+    partials are added in a fixed order: the same result for any number of
+    threads.
+    workspace: num_threads * 2 * depthwise_scratch_size(...) + chunks * M * (K * max(Wo, 16) + 16).
+    """
+    cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
+                                    &weight.shape[2], stride, padding, dilation)
+    cdef Geometry adjoint = adjoint_geometry(&g)
+    cdef Py_ssize_t N = x.shape[0], planes = x.shape[0] * g.C, mult = g.M // g.C
+    cdef Py_ssize_t plane, n, c, m, k, j, tid, chunk
+    cdef bint need_input = grad_in.shape[0] > 0, need_weight = grad_weight.shape[0] > 0
+    cdef bint need_bias = grad_bias.shape[0] > 0
+    cdef bint fast_input = unit_stride(&g) and adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
+    cdef bint fast_weight = unit_stride(&g)
+    cdef Py_ssize_t width = 16 if fast_weight else g.Wo       # partial sums per tap
+    cdef Py_ssize_t bias_offset = g.M * g.K * width           # where a chunk's bias sums start
+    cdef Py_ssize_t partial_size = bias_offset + g.M * 16
+    cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
+    cdef const floating* xp = &x[0, 0, 0, 0, 0]
+    cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
+    cdef const floating* wp = &weight[0, 0, 0, 0, 0]
+    cdef floating* gxp = &grad_in[0, 0, 0, 0, 0] if need_input else NULL
+    cdef floating* gwp = &grad_weight[0, 0, 0, 0, 0] if need_weight else NULL
+    cdef floating* gbp = &grad_bias[0] if need_bias else NULL
+    cdef floating* ws = &workspace[0]
+    cdef floating* partials = ws + num_threads * 2 * scratch_size
+    cdef floating* padded_x
+    cdef floating* padded_gy
+    cdef floating* partial
+    cdef floating* gx_plane
+    cdef const floating* gy_plane
+    cdef double total
+
+    with nogil, parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        padded_x = ws + 2 * tid * scratch_size
+        padded_gy = padded_x + scratch_size
+        for chunk in prange(chunks, schedule="static"):
+            partial = partials + chunk * partial_size
+            memset(partial, 0, partial_size * sizeof(floating))
+            for plane in range(chunk * planes // chunks, (chunk + 1) * planes // chunks):
+                n = plane // g.C
+                c = plane % g.C
+                gx_plane = gxp + plane * g.S if need_input else NULL
+                if need_weight and fast_weight:
+                    pad_plane(xp + plane * g.S, padded_x, &g)
+                if need_input and not fast_input:
+                    fill(gx_plane, g.S, 0)
+                for m in range(c * mult, (c + 1) * mult):
+                    gy_plane = gyp + (n * g.M + m) * g.P
+                    if need_input:
+                        if fast_input:   # correlate the padded grad_out plane with the flipped filter
+                            pad_plane(gy_plane, padded_gy, &adjoint)
+                            correlate_rows(gx_plane, padded_gy, wp + m * g.K, 0, True, m > c * mult,
+                                           &adjoint)
+                        else:
+                            depthwise_input_grad_plane(gy_plane, wp + m * g.K, gx_plane, &g)
+                    if need_weight:
+                        if fast_weight:
+                            correlate_rows_weight_grad(gy_plane, padded_x, partial + m * g.K * width, &g)
+                        else:
+                            depthwise_weight_grad_plane(xp + plane * g.S, gy_plane,
+                                                        partial + m * g.K * width, &g)
+                    if need_bias:
+                        add_lanes(gy_plane, g.P, partial + bias_offset + m * 16)
+
+    if need_weight:
+        for m in prange(g.M, nogil=True, schedule="static", num_threads=num_threads):
+            for k in range(g.K):
+                total = 0
+                for chunk in range(chunks):
+                    for j in range(width):
+                        total = total + partials[chunk * partial_size + (m * g.K + k) * width + j]
+                gwp[m * g.K + k] = <floating>total
+    if need_bias:
+        for m in range(g.M):
+            total = 0
+            for chunk in range(chunks):
+                for j in range(16):
+                    total = total + partials[chunk * partial_size + bias_offset + m * 16 + j]
+            gbp[m] = <floating>total

@@ -81,6 +81,15 @@ class ConvNd(Function):
         x, weight = ctx.saved_tensors
         g = ctx.geometry
         x5, w5, gy5 = g.to5d(x), g.weight5d(weight), g.to5d(grad_output)
+        if kernels.is_direct(x5.shape[1], g.groups):
+            # depthwise: the three gradients in one pass over the (image, channel) planes
+            grad_x, grad_w, grad_b = kernels.depthwise_backward(x5, gy5, w5, g.stride, g.pad_before,
+                                                                g.dilation, ctx.needs_input_grad[:3])
+            if grad_x is not None:
+                grad_x = g.from5d(grad_x).reshape(x.shape)
+            if grad_w is not None:
+                grad_w = grad_w.reshape(weight.shape)
+            return grad_x, grad_w, grad_b, None
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             # dL/dx = col2im(w^T @ dL/dy): the transposed convolution of dL/dy
