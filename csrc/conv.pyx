@@ -696,6 +696,7 @@ cdef void depthwise_weight_grad_plane(const floating* x, const floating* gy, flo
 
 cdef extern from "depthwise.h" nogil:
     const int DEPTHWISE_SLACK
+    const int DEPTHWISE_MAX_TAPS
     int minigrad_depthwise_available()
     void depthwise_correlate_f32(float* out, const float* padded, const float* w, float bias,
                                  int flip, int accumulate, ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp,
@@ -708,8 +709,9 @@ cdef bint AVX512_DEPTHWISE = minigrad_depthwise_available()
 
 
 cdef inline bint planar(const Geometry* g) noexcept nogil:
-    """A 2-d (or 1-d) plane: one depth slice in and out, so depthwise.h's row loops apply."""
-    return g.D == 1 and g.Do == 1 and g.kd == 1
+    """A 2-d (or 1-d) plane, one depth slice in and out, and not too many taps:
+    depthwise.h's row loops apply."""
+    return g.D == 1 and g.Do == 1 and g.kd == 1 and g.K <= DEPTHWISE_MAX_TAPS
 
 cdef inline Py_ssize_t padded_plane_size(const Geometry* g) noexcept nogil:
     """Dp*Hp*Wp: the input plane padded so that a stride-1 conv gives (Do, Ho, Wo)."""

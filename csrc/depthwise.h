@@ -35,6 +35,10 @@
 /* floats of slack the caller leaves (zeroed) after each padded plane */
 #define DEPTHWISE_SLACK 16
 
+/* the most filter taps (kh*kw) these loops take: they keep one 16-float
+   vector per tap on the stack (4 KiB) */
+#define DEPTHWISE_MAX_TAPS 64
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(_M_X64)) && !defined(MINIGRAD_NO_AVX512_DEPTHWISE)
 #define MINIGRAD_DEPTHWISE_COMPILED 1
 #else
@@ -91,44 +95,59 @@ static inline AVX512 mask16 first_lanes(ptrdiff_t n)
     return lane < (int)n;
 }
 
-/* out (Ho, Wo) (+)= first + sum_{b, c} taps[b*kw + c] * padded[(oh + b*dh)*Wp + ow + c*dw].
-   Each block of 16 outputs keeps its sum in one register through all taps.
-   `kh`, `kw`, `dh`, `dw` are constants where correlate_3x3 inlines this. */
+/* first + the sum over taps of taps[b*kw + c] * the 16 input values under tap (b, c) */
+static inline __attribute__((always_inline)) AVX512 vec16
+correlate_block(const float *src, const vec16 *taps, vec16 first, ptrdiff_t Wp, ptrdiff_t kh,
+                ptrdiff_t kw, ptrdiff_t dh, ptrdiff_t dw)
+{
+    vec16 acc = first;
+    for (ptrdiff_t b = 0; b < kh; b++)
+        for (ptrdiff_t c = 0; c < kw; c++)
+            acc += taps[b * kw + c] * load16(src + b * dh * Wp + c * dw);
+    return acc;
+}
+
+/* out (Ho, Wo) (+)= first + sum_{b, c} w[b*kw + c] * padded[(oh + b*dh)*Wp + ow + c*dw].
+   Each block of 16 outputs keeps its sum in one register through all taps;
+   the K filter taps are broadcast into registers once per plane. `kh`, `kw`,
+   `dh`, `dw` are constants where correlate_3x3 inlines this. */
 static inline __attribute__((always_inline)) AVX512 void
-correlate_rows(float *out, const float *padded, const float *taps, float first, int accumulate,
+correlate_rows(float *out, const float *padded, const float *w, float first, int accumulate,
                ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
                ptrdiff_t dh, ptrdiff_t dw)
 {
+    const ptrdiff_t full = Wo - Wo % 16;
+    const vec16 start_value = broadcast16(first);
+    vec16 taps[kh * kw];
+    for (ptrdiff_t k = 0; k < kh * kw; k++)
+        taps[k] = broadcast16(w[k]);
     for (ptrdiff_t oh = 0; oh < Ho; oh++) {
         float *row = out + oh * Wo;
-        for (ptrdiff_t start = 0; start < Wo; start += 16) {
-            const float *src = padded + oh * Wp + start;
-            vec16 acc = broadcast16(first);
-            for (ptrdiff_t b = 0; b < kh; b++)
-                for (ptrdiff_t c = 0; c < kw; c++)
-                    acc += taps[b * kw + c] * load16(src + b * dh * Wp + c * dw);
-            ptrdiff_t n = Wo - start;
-            if (n >= 16) {
-                store16(row + start, accumulate ? load16(row + start) + acc : acc);
-            } else {                                       /* the row's last, short block */
-                for (ptrdiff_t j = 0; j < n; j++)
-                    row[start + j] = accumulate ? row[start + j] + acc[j] : acc[j];
-            }
+        const float *src = padded + oh * Wp;
+        for (ptrdiff_t start = 0; start < full; start += 16) {
+            vec16 acc = correlate_block(src + start, taps, start_value, Wp, kh, kw, dh, dw);
+            store16(row + start, accumulate ? load16(row + start) + acc : acc);
+        }
+        if (full < Wo) {                                   /* the row's last, short block */
+            float lanes[16];
+            store16(lanes, correlate_block(src + full, taps, start_value, Wp, kh, kw, dh, dw));
+            for (ptrdiff_t j = 0; j < Wo - full; j++)
+                row[full + j] = accumulate ? row[full + j] + lanes[j] : lanes[j];
         }
     }
 }
 
-static AVX512 void correlate_3x3(float *out, const float *padded, const float *taps, float first,
+static AVX512 void correlate_3x3(float *out, const float *padded, const float *w, float first,
                                  int accumulate, ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp)
 {
-    correlate_rows(out, padded, taps, first, accumulate, Ho, Wo, Wp, 3, 3, 1, 1);
+    correlate_rows(out, padded, w, first, accumulate, Ho, Wo, Wp, 3, 3, 1, 1);
 }
 
-static AVX512 void correlate_any(float *out, const float *padded, const float *taps, float first,
+static AVX512 void correlate_any(float *out, const float *padded, const float *w, float first,
                                  int accumulate, ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp,
                                  ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t dh, ptrdiff_t dw)
 {
-    correlate_rows(out, padded, taps, first, accumulate, Ho, Wo, Wp, kh, kw, dh, dw);
+    correlate_rows(out, padded, w, first, accumulate, Ho, Wo, Wp, kh, kw, dh, dw);
 }
 
 /* out (Ho, Wo) = bias + sum_{b, c} w[b*kw + c] * padded[(oh + b*dh)*Wp + ow + c*dw]
