@@ -8,7 +8,8 @@ For each shape of issue 3, float32, the time of the forward pass and
 of forward + backward (input, weight and bias gradients), at each thread
 count (the fastest of several runs; --median for the median), and
 minigrad's achieved GFLOP/s against the sgemm ceiling measured
-on the machine at that thread count (a large square np.matmul).
+on the machine at that thread count (the faster of a large square
+np.matmul and minigrad's own GEMM, csrc/gemm.h).
 FLOPs: 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per forward, three times that
 for forward + backward.
 
@@ -30,6 +31,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
+from minigrad.kernels import conv as conv_kernels  # noqa: E402
 from _timing import median_seconds, print_table, try_import_torch  # noqa: E402
 
 # On a shared machine other processes only ever add time: the fastest of
@@ -129,8 +131,12 @@ def numpy_conv_transpose(x, w, b, stride, padding, dilation, groups, grad=None):
 # --- timing ---------------------------------------------------------------------------
 
 def sgemm_ceiling(repeats):
+    """GFLOP/s of the fastest float32 2048^3 product here: numpy's OpenBLAS or minigrad's own GEMM."""
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
     seconds = best_seconds(lambda: a @ a, repeats)
+    if conv_kernels.GEMM_PACK_SIZE:
+        out = np.empty_like(a)
+        seconds = min(seconds, best_seconds(lambda: conv_kernels.gemm(a, a, out=out), repeats))
     return 2 * 2048 ** 3 / seconds / 1e9
 
 
@@ -231,7 +237,7 @@ def main():
         if torch is not None:
             torch.set_num_threads(threads)
         ceiling = sgemm_ceiling(repeats)
-        print(f"\n### {threads} thread(s); sgemm ceiling (2048^3 np.matmul): {ceiling:.0f} GFLOP/s\n")
+        print(f"\n### {threads} thread(s); sgemm ceiling (best 2048^3 product, numpy or minigrad): {ceiling:.0f} GFLOP/s\n")
         headers = ["shape", "fwd ms minigrad", "fwd ms numpy", "fwd ms torch",
                    "fwd+bwd ms minigrad", "fwd+bwd ms numpy", "fwd+bwd ms torch",
                    "minigrad GFLOP/s (fwd+bwd)", "% of sgemm", "vs numpy", "vs torch"]

@@ -108,9 +108,12 @@ cdef inline void valid_range(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t si
 cdef extern from "gemm.h" nogil:
     const int MINIGRAD_GEMM_PACK_FLOATS
     int minigrad_gemm_available()
+    ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
+    void minigrad_gemm_pack_a(int m, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,
+                              float* packed)
     void minigrad_sgemm(int m, int n, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,
-                        const float* b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
-                        float* c, ptrdiff_t ldc, float* pack, int threads)
+                        const float* prepacked_a, const float* b, ptrdiff_t rsb, ptrdiff_t csb,
+                        int accumulate, float* c, ptrdiff_t ldc, float* pack, int threads)
 
 
 def gemm_pack_size():
@@ -128,17 +131,18 @@ def gemm(const float[:, :] a, const float[:, :] b, float[:, ::1] c, bint accumul
     cdef ptrdiff_t item = sizeof(float)
     with nogil:
         minigrad_sgemm(<int>c.shape[0], <int>c.shape[1], <int>a.shape[1], &a[0, 0],
-                       a.strides[0] // item, a.strides[1] // item, &b[0, 0],
+                       a.strides[0] // item, a.strides[1] // item, NULL, &b[0, 0],
                        b.strides[0] // item, b.strides[1] // item, accumulate,
                        &c[0, 0], c.strides[0] // item, &pack[0], num_threads)
 
 
 cdef inline void matmul(bint transpose_a, bint transpose_b, int m, int n, int k,
                         const floating* a, int lda, const floating* b, int ldb,
-                        floating beta, floating* c, int ldc, float* pack,
+                        floating beta, floating* c, int ldc, const float* packed_a, float* pack,
                         int gemm_threads) noexcept nogil:
     """beta is 0 (overwrite C) or 1 (add to C). pack: the own GEMM's scratch
-    for `gemm_threads` threads, or NULL for BLAS."""
+    for `gemm_threads` threads, or NULL for BLAS; packed_a: op(A) packed
+    already (pack_weights), or NULL."""
     cdef char ta = b'T' if transpose_a else b'N'
     cdef char tb = b'T' if transpose_b else b'N'
     cdef floating one = 1
@@ -146,7 +150,7 @@ cdef inline void matmul(bint transpose_a, bint transpose_b, int m, int n, int k,
         if pack != NULL:
             # row-major, a transposed operand is just other strides: A[i][p] = a[i*rsa + p*csa]
             minigrad_sgemm(m, n, k, a, 1 if transpose_a else lda, lda if transpose_a else 1,
-                           b, 1 if transpose_b else ldb, ldb if transpose_b else 1,
+                           packed_a, b, 1 if transpose_b else ldb, ldb if transpose_b else 1,
                            beta != 0, c, ldc, pack, gemm_threads)
             return
         # BLAS is column-major; a row-major matrix is its transpose there, so
@@ -239,10 +243,12 @@ cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
 # output row reads one input row, shifted by c*dilation - padding.
 # ---------------------------------------------------------------------------
 
-cdef void im2col_plane_pitched(const floating* x, floating* col, Py_ssize_t pitch,
-                               const Geometry* g) noexcept nogil:
-    """x: one channel (D, H, W) -> col: its K rows of P positions, rows `pitch` apart."""
-    cdef Py_ssize_t a, b, c, od, oh, ow, iw0, lo, hi, start
+cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
+                      Py_ssize_t stop_row, const Geometry* g) noexcept nogil:
+    """x: one channel (D, H, W) -> col: its K rows, each holding the positions of
+    output rows first_row .. stop_row-1 (row r = od*Ho + oh, Wo positions each);
+    col's rows are `pitch` apart."""
+    cdef Py_ssize_t a, b, c, r, od, oh, ow, iw0, lo, hi, start
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef floating* row
     for a in range(g.kd):
@@ -251,24 +257,26 @@ cdef void im2col_plane_pitched(const floating* x, floating* col, Py_ssize_t pitc
                 iw0 = c * g.dw - g.pw
                 valid_range(iw0, sw, g.W, Wo, &lo, &hi)
                 row = col + ((a * g.kh + b) * g.kw + c) * pitch
-                for od in range(g.Do):
-                    for oh in range(g.Ho):
-                        start = input_row(g, a, b, od, oh)
-                        if start < 0:
-                            memset(row, 0, Wo * sizeof(floating))
-                        else:
-                            for ow in range(lo):
-                                row[ow] = 0
-                            copy_row(row + lo, x + start + iw0 + lo * sw, hi - lo, sw)
-                            for ow in range(hi, Wo):
-                                row[ow] = 0
-                        row += Wo
+                for r in range(first_row, stop_row):
+                    od = r // g.Ho
+                    oh = r - od * g.Ho
+                    start = input_row(g, a, b, od, oh)
+                    if start < 0:
+                        memset(row, 0, Wo * sizeof(floating))
+                    else:
+                        for ow in range(lo):
+                            row[ow] = 0
+                        copy_row(row + lo, x + start + iw0 + lo * sw, hi - lo, sw)
+                        for ow in range(hi, Wo):
+                            row[ow] = 0
+                    row += Wo
 
 
-cdef void col2im_plane_pitched(const floating* col, Py_ssize_t pitch, floating* x,
-                               const Geometry* g) noexcept nogil:
-    """Adjoint of im2col_plane_pitched: add the K rows (P positions, `pitch` apart) back into x."""
-    cdef Py_ssize_t a, b, c, od, oh, iw0, lo, hi, start
+cdef void col2im_rows(const floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
+                      Py_ssize_t stop_row, floating* x, const Geometry* g) noexcept nogil:
+    """Adjoint of im2col_rows: add the K rows (positions of output rows
+    first_row .. stop_row-1, `pitch` apart) back into x."""
+    cdef Py_ssize_t a, b, c, r, od, oh, iw0, lo, hi, start
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef const floating* row
     for a in range(g.kd):
@@ -277,12 +285,25 @@ cdef void col2im_plane_pitched(const floating* col, Py_ssize_t pitch, floating* 
                 iw0 = c * g.dw - g.pw
                 valid_range(iw0, sw, g.W, Wo, &lo, &hi)
                 row = col + ((a * g.kh + b) * g.kw + c) * pitch
-                for od in range(g.Do):
-                    for oh in range(g.Ho):
-                        start = input_row(g, a, b, od, oh)
-                        if start >= 0:
-                            add_row(x + start + iw0 + lo * sw, row + lo, hi - lo, sw)
-                        row += Wo
+                for r in range(first_row, stop_row):
+                    od = r // g.Ho
+                    oh = r - od * g.Ho
+                    start = input_row(g, a, b, od, oh)
+                    if start >= 0:
+                        add_row(x + start + iw0 + lo * sw, row + lo, hi - lo, sw)
+                    row += Wo
+
+
+cdef inline void im2col_plane_pitched(const floating* x, floating* col, Py_ssize_t pitch,
+                                      const Geometry* g) noexcept nogil:
+    """x: one channel (D, H, W) -> col: its K rows of P positions, rows `pitch` apart."""
+    im2col_rows(x, col, pitch, 0, g.Do * g.Ho, g)
+
+
+cdef inline void col2im_plane_pitched(const floating* col, Py_ssize_t pitch, floating* x,
+                                      const Geometry* g) noexcept nogil:
+    """Adjoint of im2col_plane_pitched: add the K rows (P positions, `pitch` apart) back into x."""
+    col2im_rows(col, pitch, 0, g.Do * g.Ho, x, g)
 
 
 cdef inline void im2col_plane(const floating* x, floating* col, const Geometry* g) noexcept nogil:
@@ -381,84 +402,130 @@ def images_per_chunk(Py_ssize_t positions, Py_ssize_t batch, Py_ssize_t target=1
     return max(1, min(count, batch))
 
 
-def columns_size(tuple input_shape, tuple output_shape, tuple kernel, Py_ssize_t images):
-    """Scratch elements one thread needs: columns of `images` images, and with
-    more than one image a (rows, images*P) staging matrix for the GEMM result."""
+def columns_size(tuple input_shape, tuple output_shape, tuple kernel, Py_ssize_t images,
+                 Py_ssize_t rows):
+    """Scratch elements one thread needs: columns of `images` images (or, with
+    one image, of `rows` output rows), and with more than one image a
+    (channels, images*P) staging matrix for the GEMM result."""
     C, M = input_shape[1], output_shape[1]
     K = kernel[0] * kernel[1] * kernel[2]
     P = output_shape[2] * output_shape[3] * output_shape[4]
-    columns = C * K * P * images
     if images > 1:
-        columns += max(C, M) * P * images
-    return columns
+        return C * K * P * images + max(C, M) * P * images
+    return C * K * rows * output_shape[4]
+
+
+def gemm_packed_size(int m, int k):
+    """float32 elements of an (m, k) matrix packed for the own GEMM."""
+    return minigrad_gemm_packed_a_size(m, k)
+
+
+cdef void pack_weights(const float* w, int groups, int Mg, int Kcg, bint transpose,
+                       float* packed) noexcept nogil:
+    """Pack each group's weight matrix w_g (Mg, Cg*K), or its transpose, for the
+    own GEMM: done once per call, then shared (read-only) by every thread."""
+    cdef int grp
+    cdef ptrdiff_t size = minigrad_gemm_packed_a_size(Kcg, Mg) if transpose else \
+        minigrad_gemm_packed_a_size(Mg, Kcg)
+    for grp in range(groups):
+        if transpose:       # w_g^T (Cg*K, Mg): A[i][p] = w_g[p][i]
+            minigrad_gemm_pack_a(Kcg, Mg, w + grp * Mg * Kcg, 1, Kcg, packed + grp * size)
+        else:
+            minigrad_gemm_pack_a(Mg, Kcg, w + grp * Mg * Kcg, Kcg, 1, packed + grp * size)
 
 
 def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
                  const floating[::1] bias, floating[:, :, :, :, ::1] out, floating[::1] workspace,
                  float[::1] pack, tuple stride, tuple padding, tuple dilation, int groups, int images,
-                 int num_threads, int gemm_threads):
-    """out[n] = weight @ im2col(x[n]) + bias, group by group, `images` images per GEMM.
+                 int rows, int num_threads, int gemm_threads):
+    """out[n] = weight @ im2col(x[n]) + bias, group by group.
 
-    With one image per GEMM, the result goes straight into out (and a 1x1
-    conv multiplies the input itself); with more, the images' columns sit
-    side by side, (C*K, images*P), and the result is copied out per image.
-    workspace: num_threads * columns_size(..., images) elements.
-    pack: max(num_threads, gemm_threads) * gemm_pack_size() float32 elements for the
-    own GEMM, or empty for BLAS. gemm_threads: threads of each GEMM (1 unless num_threads is 1).
+    With one image per GEMM (images == 1), the work is cut into slabs of
+    `rows` output rows of one image: the slab's columns (C*K, rows*Wo) stay
+    in cache, the result goes straight into out, and a 1x1 conv multiplies
+    the input itself. With `images` > 1 (for BLAS, slow on narrow GEMMs)
+    the images' columns sit side by side, (C*K, images*P), and the result is
+    copied out per image.
+    workspace: num_threads * columns_size(..., images, rows) elements.
+    pack: for the own GEMM (float32 with AVX-512), the packed weights then
+    max(num_threads, gemm_threads) * gemm_pack_size() elements; empty for BLAS.
+    gemm_threads: threads of each GEMM (1 unless num_threads is 1).
     bias: (M,) or empty for none.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], n, m, b, grp, tid, chunk, count
-    cdef Py_ssize_t chunks = (N + images - 1) // images
+    cdef Py_ssize_t N = x.shape[0], n, m, b, grp, tid, item, count, first_row, stop_row, offset
+    cdef Py_ssize_t R = g.Do * g.Ho
+    cdef Py_ssize_t slabs = (R + rows - 1) // rows if images == 1 else 1
+    cdef Py_ssize_t items = N * slabs if images == 1 else (N + images - 1) // images
     cdef bint pointwise = is_pointwise(&g), has_bias = bias.shape[0] > 0
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P), cols, ldb
     cdef Py_ssize_t col_size = g.C * g.K * pitch
-    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
+    # as columns_size(): a slab's columns, or images' columns + staged result
+    cdef Py_ssize_t scratch_size = g.C * g.K * rows * g.Wo if images == 1 else col_size + g.M * pitch
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* yp = &out[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
-    cdef float* pack_base = &pack[0] if pack.shape[0] > 0 else NULL
+    cdef float* packed_weights = &pack[0] if pack.shape[0] > 0 else NULL
+    cdef ptrdiff_t packed_size = minigrad_gemm_packed_a_size(<int>Mg, Kcg)
+    cdef float* pack_base = packed_weights + groups * packed_size if packed_weights != NULL else NULL
     cdef float* thread_pack
+    cdef float* packed_w
     cdef floating* scratch
     cdef floating* result
     cdef const floating* columns
     cdef floating* y
     cdef floating beta = 1 if has_bias else 0
 
+    if floating is float:
+        if packed_weights != NULL:
+            with nogil:
+                pack_weights(wp, groups, <int>Mg, Kcg, False, packed_weights)
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
         thread_pack = pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS if pack_base != NULL else NULL
         result = scratch + col_size                               # (M, images*P)
-        for chunk in prange(chunks, schedule="static"):
-            n = chunk * images
-            count = min(images, N - n)
+        for item in prange(items, schedule="static"):
             if images == 1:
+                # one slab: output rows first_row .. stop_row-1 of image n
+                n = item // slabs
+                first_row = (item % slabs) * rows
+                stop_row = min(first_row + rows, R)
+                offset = first_row * g.Wo
+                cols = <int>((stop_row - first_row) * g.Wo)
                 y = yp + n * g.M * g.P
                 if pointwise:
-                    columns = xp + n * g.C * g.S                  # (C, P) already
+                    columns = xp + n * g.C * g.S + offset         # (C, P) already: rows P apart
+                    ldb = P
                 else:
-                    images_to_columns(xp + n * g.C * g.S, 1, scratch, P, False, &g)
-                    columns = scratch
+                    for m in range(g.C):
+                        im2col_rows(xp + (n * g.C + m) * g.S, scratch + m * g.K * cols, cols,
+                                    first_row, stop_row, &g)
+                    columns = scratch                             # (C*K, cols)
+                    ldb = cols
                 if has_bias:
                     for m in range(g.M):
-                        fill(y + m * g.P, g.P, bp[m])
+                        fill(y + m * g.P + offset, cols, bp[m])
                 for grp in range(groups):
-                    # y_g (Mg, P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, P)
-                    matmul(False, False, <int>Mg, P, Kcg, wp + grp * Mg * Kcg, Kcg,
-                           columns + grp * Kcg * P, P, beta, y + grp * Mg * P, P,
-                           thread_pack, gemm_threads)
+                    # y_g[:, slab] (Mg, cols) = w_g (Mg, Cg*K) @ columns_g (Cg*K, cols)
+                    packed_w = packed_weights + grp * packed_size if packed_weights != NULL else NULL
+                    matmul(False, False, <int>Mg, cols, Kcg, wp + grp * Mg * Kcg, Kcg,
+                           columns + grp * Kcg * ldb, ldb, beta, y + grp * Mg * P + offset, P,
+                           packed_w, thread_pack, gemm_threads)
             else:
+                n = item * images
+                count = min(images, N - n)
                 images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
                 for grp in range(groups):
                     # result_g (Mg, count*P) = w_g (Mg, Cg*K) @ columns_g (Cg*K, count*P)
+                    packed_w = packed_weights + grp * packed_size if packed_weights != NULL else NULL
                     matmul(False, False, <int>Mg, <int>(count * P), Kcg, wp + grp * Mg * Kcg, Kcg,
                            scratch + grp * Kcg * pitch, pitch, 0, result + grp * Mg * pitch, pitch,
-                           thread_pack, gemm_threads)
+                           packed_w, thread_pack, gemm_threads)
                 for b in range(count):
                     for m in range(g.M):
                         y = yp + ((n + b) * g.M + m) * g.P
@@ -471,30 +538,39 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
 def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, :, :, :, ::1] weight,
                     const floating[::1] bias, floating[:, :, :, :, ::1] grad_in,
                     floating[::1] workspace, float[::1] pack, tuple stride, tuple padding,
-                    tuple dilation, int groups, int images, int num_threads, int gemm_threads):
+                    tuple dilation, int groups, int images, int rows, int num_threads,
+                    int gemm_threads):
     """grad_in[n] = col2im(weight^T @ grad_out[n]) (+ bias): conv's adjoint.
 
     This is also the forward pass of the transposed convolution, whose bias
-    is added per channel of grad_in (empty bias: none). `images` images per
-    GEMM, as in conv_forward.
-    workspace: num_threads * columns_size(..., images) elements.
+    is added per channel of grad_in (empty bias: none). Slabs of `rows`
+    output rows (one image per GEMM) or `images` images per GEMM, and
+    workspace and pack, as in conv_forward; the slabs of one image run in
+    order on one thread, since col2im adds them into the same input rows.
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = grad_in.shape[0], n, b, c, grp, tid, chunk, count
-    cdef Py_ssize_t chunks = (N + images - 1) // images
+    cdef Py_ssize_t N = grad_in.shape[0], n, b, c, grp, tid, item, count, slab
+    cdef Py_ssize_t first_row, stop_row, offset
+    cdef Py_ssize_t R = g.Do * g.Ho
+    cdef Py_ssize_t slabs = (R + rows - 1) // rows if images == 1 else 1
+    cdef Py_ssize_t items = N if images == 1 else (N + images - 1) // images
     cdef bint pointwise = is_pointwise(&g), has_bias = bias.shape[0] > 0
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P), cols, ldc
     cdef Py_ssize_t col_size = g.C * g.K * pitch
-    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
+    # as columns_size(): a slab's columns, or images' columns + staged grad_out
+    cdef Py_ssize_t scratch_size = g.C * g.K * rows * g.Wo if images == 1 else col_size + g.M * pitch
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
     cdef floating* gxp = &grad_in[0, 0, 0, 0, 0]
     cdef floating* ws = &workspace[0]
-    cdef float* pack_base = &pack[0] if pack.shape[0] > 0 else NULL
+    cdef float* packed_weights = &pack[0] if pack.shape[0] > 0 else NULL
+    cdef ptrdiff_t packed_size = minigrad_gemm_packed_a_size(Kcg, <int>Mg)
+    cdef float* pack_base = packed_weights + groups * packed_size if packed_weights != NULL else NULL
     cdef float* thread_pack
+    cdef float* packed_w
     cdef floating* scratch
     cdef floating* staged
     cdef const floating* gy
@@ -502,14 +578,18 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
     cdef floating* dcol
     cdef floating beta
 
+    if floating is float:
+        if packed_weights != NULL:
+            with nogil:
+                pack_weights(wp, groups, <int>Mg, Kcg, True, packed_weights)
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
         thread_pack = pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS if pack_base != NULL else NULL
         staged = scratch + col_size                               # (M, images*P)
-        for chunk in prange(chunks, schedule="static"):
-            n = chunk * images
-            count = min(images, N - n)
+        for item in prange(items, schedule="static"):
+            n = item * images
+            count = 1 if images == 1 else min(images, N - n)
             gx = gxp + n * g.C * g.S
             for c in range(count * g.C):
                 if has_bias:
@@ -517,19 +597,34 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
                 elif not (pointwise and images == 1):
                     memset(gx + c * g.S, 0, g.S * sizeof(floating))
             if images == 1:
-                gy = gyp + n * g.M * g.P                          # (M, P)
+                for slab in range(slabs):
+                    first_row = slab * rows
+                    stop_row = min(first_row + rows, R)
+                    offset = first_row * g.Wo
+                    cols = <int>((stop_row - first_row) * g.Wo)
+                    gy = gyp + n * g.M * g.P + offset             # (M, cols), rows P apart
+                    # 1x1: the columns' gradient is grad_in[n] itself (rows P apart).
+                    dcol = gx + offset if pointwise else scratch
+                    ldc = P if pointwise else cols
+                    beta = 1 if (pointwise and has_bias) else 0
+                    for grp in range(groups):
+                        # dcol_g (Cg*K, cols) = w_g^T (Cg*K, Mg) @ grad_out_g[:, slab] (Mg, cols)
+                        packed_w = packed_weights + grp * packed_size if packed_weights != NULL else NULL
+                        matmul(True, False, Kcg, cols, <int>Mg, wp + grp * Mg * Kcg, Kcg,
+                               gy + grp * Mg * P, P, beta, dcol + grp * Kcg * ldc, ldc,
+                               packed_w, thread_pack, gemm_threads)
+                    if not pointwise:
+                        for c in range(g.C):
+                            col2im_rows(scratch + c * g.K * cols, cols, first_row, stop_row,
+                                        gx + c * g.S, &g)
             else:
                 gather_images(gyp + n * g.M * g.P, count, g.M, g.P, staged, pitch)
-                gy = staged                                       # (M, count*P)
-            # 1x1 with one image: the columns' gradient is grad_in[n] itself.
-            dcol = gx if (pointwise and images == 1) else scratch
-            beta = 1 if (pointwise and images == 1 and has_bias) else 0
-            for grp in range(groups):
-                # dcol_g (Cg*K, count*P) = w_g^T (Cg*K, Mg) @ grad_out_g (Mg, count*P)
-                matmul(True, False, Kcg, <int>(count * P), <int>Mg, wp + grp * Mg * Kcg, Kcg,
-                       gy + grp * Mg * pitch, pitch, beta, dcol + grp * Kcg * pitch, pitch,
-                       thread_pack, gemm_threads)
-            if not (pointwise and images == 1):
+                for grp in range(groups):
+                    # dcol_g (Cg*K, count*P) = w_g^T (Cg*K, Mg) @ grad_out_g (Mg, count*P)
+                    packed_w = packed_weights + grp * packed_size if packed_weights != NULL else NULL
+                    matmul(True, False, Kcg, <int>(count * P), <int>Mg, wp + grp * Mg * Kcg, Kcg,
+                           staged + grp * Mg * pitch, pitch, 0, scratch + grp * Kcg * pitch, pitch,
+                           packed_w, thread_pack, gemm_threads)
                 for b in range(count):
                     for c in range(g.C):
                         if pointwise:
@@ -542,23 +637,28 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
 def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
                      floating[:, :, :, :, ::1] grad_weight, floating[::1] workspace,
                      float[::1] pack, tuple stride, tuple padding, tuple dilation, int groups,
-                     int chunks, int images, int num_threads, int gemm_threads):
+                     int chunks, int images, int rows, int num_threads, int gemm_threads):
     """grad_weight = sum over images of grad_out[n] @ im2col(x[n])^T, group by group.
 
     The batch is cut into `chunks` fixed ranges (a number that does not
-    depend on the thread count); each chunk sums its images, `images` per
-    GEMM, into its own partial result, and the partials are added in chunk
-    order: the same result for any number of threads.
-    workspace: num_threads * columns_size(..., images) + chunks * grad_weight.size elements.
+    depend on the thread count); each chunk sums its images into its own
+    partial result, and the partials are added in chunk order: the same
+    result for any number of threads. Within a chunk, one image at a time
+    in slabs of `rows` output rows (images == 1), or `images` images per GEMM.
+    workspace: num_threads * columns_size(..., images, rows) + chunks * grad_weight.size elements.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], n, grp, tid, chunk, first, stop, j, count
+    cdef Py_ssize_t N = x.shape[0], n, c, grp, tid, chunk, first, stop, j, count, slab
+    cdef Py_ssize_t first_row, stop_row, offset
+    cdef Py_ssize_t R = g.Do * g.Ho
+    cdef Py_ssize_t slabs = (R + rows - 1) // rows if images == 1 else 1
     cdef bint pointwise = is_pointwise(&g)
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P)
+    cdef int Kcg = <int>(Cg * g.K), P = <int>g.P, pitch = <int>(images * g.P), cols, ldb
     cdef Py_ssize_t col_size = g.C * g.K * pitch
-    cdef Py_ssize_t scratch_size = col_size + (g.M * pitch if images > 1 else 0)
+    # as columns_size(): a slab's columns, or images' columns + staged grad_out
+    cdef Py_ssize_t scratch_size = g.C * g.K * rows * g.Wo if images == 1 else col_size + g.M * pitch
     cdef Py_ssize_t weight_size = g.M * Cg * g.K
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
@@ -585,24 +685,40 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
             partial = partials + chunk * weight_size
             n = first
             while n < stop:
-                count = min(images, stop - n)
-                if images == 1 and pointwise:
-                    columns = xp + n * g.C * g.S
-                else:
-                    images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
-                    columns = scratch
                 if images == 1:
-                    gy = gyp + n * g.M * g.P
+                    for slab in range(slabs):
+                        first_row = slab * rows
+                        stop_row = min(first_row + rows, R)
+                        offset = first_row * g.Wo
+                        cols = <int>((stop_row - first_row) * g.Wo)
+                        if pointwise:
+                            columns = xp + n * g.C * g.S + offset  # (C, cols), rows P apart
+                            ldb = P
+                        else:
+                            for c in range(g.C):
+                                im2col_rows(xp + (n * g.C + c) * g.S, scratch + c * g.K * cols, cols,
+                                            first_row, stop_row, &g)
+                            columns = scratch                      # (C*K, cols)
+                            ldb = cols
+                        gy = gyp + n * g.M * g.P + offset          # (M, cols), rows P apart
+                        beta = 0 if (n == first and slab == 0) else 1
+                        for grp in range(groups):
+                            # partial_g (Mg, Cg*K) += grad_out_g[:, slab] (Mg, cols) @ columns_g^T (cols, Cg*K)
+                            matmul(False, True, <int>Mg, Kcg, cols, gy + grp * Mg * P, P,
+                                   columns + grp * Kcg * ldb, ldb, beta, partial + grp * Mg * Kcg, Kcg,
+                                   NULL, thread_pack, gemm_threads)
+                    n = n + 1
                 else:
+                    count = min(images, stop - n)
+                    images_to_columns(xp + n * g.C * g.S, count, scratch, pitch, pointwise, &g)
                     gather_images(gyp + n * g.M * g.P, count, g.M, g.P, staged, pitch)
-                    gy = staged
-                beta = 0 if n == first else 1
-                for grp in range(groups):
-                    # partial_g (Mg, Cg*K) += grad_out_g (Mg, count*P) @ columns_g^T (count*P, Cg*K)
-                    matmul(False, True, <int>Mg, Kcg, <int>(count * P), gy + grp * Mg * pitch, pitch,
-                           columns + grp * Kcg * pitch, pitch, beta, partial + grp * Mg * Kcg, Kcg,
-                           thread_pack, gemm_threads)
-                n = n + count
+                    beta = 0 if n == first else 1
+                    for grp in range(groups):
+                        # partial_g (Mg, Cg*K) += grad_out_g (Mg, count*P) @ columns_g^T (count*P, Cg*K)
+                        matmul(False, True, <int>Mg, Kcg, <int>(count * P), staged + grp * Mg * pitch,
+                               pitch, scratch + grp * Kcg * pitch, pitch, beta,
+                               partial + grp * Mg * Kcg, Kcg, NULL, thread_pack, gemm_threads)
+                    n = n + count
 
     for j in prange(weight_size, nogil=True, schedule="static", num_threads=num_threads):
         total = partials[j]

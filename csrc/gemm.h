@@ -44,10 +44,14 @@
 #include <string.h>
 
 #define GEMM_MR 8      /* rows of a C tile (8 broadcasts of A per step) */
-#define GEMM_NR 32     /* columns of a C tile (two 16-float registers) */
+#define GEMM_NV 2      /* 16-float registers per row of a C tile */
+#define GEMM_NR (16 * GEMM_NV)  /* columns of a C tile */
 #define GEMM_KC 256    /* depth of a block: a (KC, NR) B panel is 32 KiB, in L1 */
 #define GEMM_MC 128    /* rows of an A block: (MC, KC) is 128 KiB, in L2 */
 #define GEMM_NC 2048   /* columns of a B block: (KC, NC) is 2 MiB, in L3 */
+
+/* MC must hold whole A panels and NC whole B panels (gemm_serial's block offsets rely on it) */
+typedef char gemm_blocks_hold_whole_panels[(GEMM_MC % GEMM_MR == 0 && GEMM_NC % GEMM_NR == 0) ? 1 : -1];
 
 /* floats of scratch one thread needs: packed A block + packed B block + alignment slack */
 #define MINIGRAD_GEMM_PACK_FLOATS (GEMM_MC * GEMM_KC + GEMM_KC * GEMM_NC + 32)
@@ -95,6 +99,41 @@ static void gemm_pack_a(int mc, int kc, const float *a, ptrdiff_t rsa, ptrdiff_t
     }
 }
 
+/* dst (16, 16) = src (16, 16)^T; rows of src are src_stride floats apart, of
+   dst dst_stride. Three rounds of shuffles: 32-bit pairs, 64-bit pairs, then
+   128-bit lanes twice (the standard AVX-512 transpose). */
+__attribute__((target("avx512f")))
+static void transpose_16x16(const float *src, ptrdiff_t src_stride, float *dst, ptrdiff_t dst_stride)
+{
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++)
+        r[i] = _mm512_loadu_ps(src + i * src_stride);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        __m512d t0 = _mm512_castps_pd(t[i]), t1 = _mm512_castps_pd(t[i + 1]);
+        __m512d t2 = _mm512_castps_pd(t[i + 2]), t3 = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+    for (int i = 0; i < 16; i++)
+        _mm512_storeu_ps(dst + i * dst_stride, r[i]);
+}
+
 /* Pack B[p0 : p0+kc, j0 : j0+nc] into panels of NR columns: panel s holds, for
    each p, the NR values B[p0 + p][j0 + s*NR + j] (zero past column n). */
 static void gemm_pack_b(int kc, int nc, const float *b, ptrdiff_t rsb, ptrdiff_t csb, float *packed)
@@ -108,71 +147,104 @@ static void gemm_pack_b(int kc, int nc, const float *b, ptrdiff_t rsb, ptrdiff_t
                     packed[j] = 0.0f;
                 packed += GEMM_NR;
             }
-        } else {                                  /* columns of B are contiguous (B transposed) */
-            for (int j = 0; j < cols; j++) {
-                const float *src = b + (s + j) * csb;
-                for (int p = 0; p < kc; p++)
-                    packed[p * GEMM_NR + j] = src[p * rsb];
-            }
-            for (int j = cols; j < GEMM_NR; j++)
-                for (int p = 0; p < kc; p++)
-                    packed[p * GEMM_NR + j] = 0.0f;
-            packed += kc * GEMM_NR;
+            continue;
+        }
+        /* columns of B are contiguous (B transposed): transpose 16x16 blocks */
+        int p = 0;
+        if (rsb == 1 && cols == GEMM_NR)
+            for (; p + 16 <= kc; p += 16)
+                for (int j = 0; j < GEMM_NR; j += 16)
+                    transpose_16x16(b + (s + j) * csb + p, csb, packed + p * GEMM_NR + j, GEMM_NR);
+        for (int j = 0; j < cols; j++) {          /* the rest one by one */
+            const float *src = b + (s + j) * csb;
+            for (int q = p; q < kc; q++)
+                packed[q * GEMM_NR + j] = src[q * rsb];
+        }
+        for (int j = cols; j < GEMM_NR; j++)
+            for (int q = p; q < kc; q++)
+                packed[q * GEMM_NR + j] = 0.0f;
+        packed += kc * GEMM_NR;
+    }
+}
+
+/* Floats of a whole packed A (m, k): rows rounded up to MR. */
+static ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
+{
+    return (ptrdiff_t)((m + GEMM_MR - 1) / GEMM_MR * GEMM_MR) * k;
+}
+
+/* Pack all of A (m, k) once, block by block in the order gemm_serial walks
+   them (KC-deep blocks of all rows, MC rows each): a weight matrix used by
+   every image of a batch is then packed once per call, not once per image. */
+static void minigrad_gemm_pack_a(int m, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                 float *packed)
+{
+    ptrdiff_t m_padded = (m + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
+    for (int p0 = 0; p0 < k; p0 += GEMM_KC) {
+        int kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
+        for (int i0 = 0; i0 < m; i0 += GEMM_MC) {
+            int mc = m - i0 < GEMM_MC ? m - i0 : GEMM_MC;
+            gemm_pack_a(mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, packed + p0 * m_padded + i0 * kc);
         }
     }
 }
 
-/* The micro-kernel: C tile (MR, NR) (+)= A panel (kc, MR)^T @ B panel (kc, NR).
-   c has leading dimension ldc; accumulate = 0 overwrites C (never reads it). */
+/* The micro-kernel: C tile (rows, cols) (+)= A panel (kc, MR)^T @ B panel (kc, NR),
+   rows <= MR, cols <= NR. The packed B panel is 64-byte aligned, its rows
+   ldb floats apart and zero-padded past `cols`; columns of C past `cols` are
+   masked off, never read or written. accumulate = 0 overwrites C (never reads it). */
 __attribute__((target("avx512f")))
-static void gemm_micro_kernel(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                              int accumulate)
+static void gemm_micro_kernel(int kc, const float *a, const float *b, ptrdiff_t ldb,
+                              float *c, ptrdiff_t ldc, int rows, int cols, int accumulate)
 {
-    __m512 c0[GEMM_MR], c1[GEMM_MR];            /* row i of the tile: c0[i] | c1[i] */
-    for (int i = 0; i < GEMM_MR; i++) {
-        c0[i] = _mm512_setzero_ps();
-        c1[i] = _mm512_setzero_ps();
+    __mmask16 mask[GEMM_NV];                    /* the columns of each register that exist */
+    __m512 acc[GEMM_MR][GEMM_NV];               /* the tile: row i is acc[i][0] | acc[i][1] | ... */
+#pragma GCC unroll 4
+    for (int v = 0; v < GEMM_NV; v++) {
+        int valid = cols - 16 * v;
+        mask[v] = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
     }
+#pragma GCC unroll 16
+    for (int i = 0; i < GEMM_MR; i++)
+#pragma GCC unroll 4
+        for (int v = 0; v < GEMM_NV; v++)
+            acc[i][v] = _mm512_setzero_ps();
     for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_loadu_ps(b);
-        __m512 b1 = _mm512_loadu_ps(b + 16);
-#pragma GCC unroll 8
+        __m512 bv[GEMM_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < GEMM_NV; v++)
+            bv[v] = _mm512_load_ps(b + 16 * v);       /* packed: aligned, zero-padded */
+#pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
-            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+#pragma GCC unroll 4
+            for (int v = 0; v < GEMM_NV; v++)
+                acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
         a += GEMM_MR;
-        b += GEMM_NR;
+        b += ldb;
     }
+#pragma GCC unroll 16
     for (int i = 0; i < GEMM_MR; i++) {
-        float *row = c + i * ldc;
-        if (accumulate) {
-            c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(row));
-            c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(row + 16));
+        if (i < rows) {
+            float *row = c + i * ldc;
+#pragma GCC unroll 4
+            for (int v = 0; v < GEMM_NV; v++) {
+                if (accumulate)
+                    acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(mask[v], row + 16 * v));
+                _mm512_mask_storeu_ps(row + 16 * v, mask[v], acc[i][v]);
+            }
         }
-        _mm512_storeu_ps(row, c0[i]);
-        _mm512_storeu_ps(row + 16, c1[i]);
     }
 }
 
-/* An edge tile (rows < MR or cols < NR): compute the whole tile into a local
-   buffer with the same micro-kernel (same summation order), copy what fits. */
-static void gemm_edge_tile(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                           int rows, int cols, int accumulate)
-{
-    float tile[GEMM_MR * GEMM_NR];
-    gemm_micro_kernel(kc, a, b, tile, GEMM_NR, 0);
-    for (int i = 0; i < rows; i++)
-        for (int j = 0; j < cols; j++)
-            c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * GEMM_NR + j] : tile[i * GEMM_NR + j];
-}
-
-/* One thread: C (m, n) (+)= A (m, k) @ B (k, n), scratch `pack`. */
+/* One thread: C (m, n) (+)= A (m, k) @ B (k, n), scratch `pack`; A comes
+   packed already (minigrad_gemm_pack_a) or, when prepacked_a is NULL, from a. */
 static void gemm_serial(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                        const float *b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
-                        float *c, ptrdiff_t ldc, float *pack)
+                        const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                        int accumulate, float *c, ptrdiff_t ldc, float *pack)
 {
+    ptrdiff_t m_padded = (m + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
     /* 64-byte align the packed blocks (one cache line per 16 floats) */
     float *packed_a = (float *)(((size_t)pack + 63) & ~(size_t)63);
     float *packed_b = packed_a + GEMM_MC * GEMM_KC;
@@ -190,18 +262,17 @@ static void gemm_serial(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrd
             gemm_pack_b(kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, packed_b);
             for (int i0 = 0; i0 < m; i0 += GEMM_MC) {
                 int mc = m - i0 < GEMM_MC ? m - i0 : GEMM_MC;
-                gemm_pack_a(mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, packed_a);
+                const float *block_a = packed_a;
+                if (prepacked_a != NULL)
+                    block_a = prepacked_a + p0 * m_padded + i0 * kc;
+                else
+                    gemm_pack_a(mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, packed_a);
                 for (int s = 0; s < nc; s += GEMM_NR) {
                     int cols = nc - s < GEMM_NR ? nc - s : GEMM_NR;
                     for (int r = 0; r < mc; r += GEMM_MR) {
                         int rows = mc - r < GEMM_MR ? mc - r : GEMM_MR;
-                        const float *pa = packed_a + r * kc;
-                        const float *pb = packed_b + s * kc;
-                        float *tile = c + (i0 + r) * ldc + j0 + s;
-                        if (rows == GEMM_MR && cols == GEMM_NR)
-                            gemm_micro_kernel(kc, pa, pb, tile, ldc, acc);
-                        else
-                            gemm_edge_tile(kc, pa, pb, tile, ldc, rows, cols, acc);
+                        gemm_micro_kernel(kc, block_a + r * kc, packed_b + s * kc, GEMM_NR,
+                                          c + (i0 + r) * ldc + j0 + s, ldc, rows, cols, acc);
                     }
                 }
             }
@@ -210,16 +281,17 @@ static void gemm_serial(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrd
 }
 
 /* C (m, n) (+)= A @ B on `threads` threads, each owning a range of columns of
-   C (multiples of NR) and MINIGRAD_GEMM_PACK_FLOATS floats of `pack`. */
+   C (multiples of NR) and MINIGRAD_GEMM_PACK_FLOATS floats of `pack`.
+   prepacked_a: A packed by minigrad_gemm_pack_a, or NULL to read a. */
 static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                           const float *b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
-                           float *c, ptrdiff_t ldc, float *pack, int threads)
+                           const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                           int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
 {
     int panels = (n + GEMM_NR - 1) / GEMM_NR;
     if (threads > panels)
         threads = panels;
     if (threads <= 1) {
-        gemm_serial(m, n, k, a, rsa, csa, b, rsb, csb, accumulate, c, ldc, pack);
+        gemm_serial(m, n, k, a, rsa, csa, prepacked_a, b, rsb, csb, accumulate, c, ldc, pack);
         return;
     }
 #ifdef _OPENMP
@@ -230,19 +302,38 @@ static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, p
         int stop = (int)((long long)panels * (t + 1) / threads) * GEMM_NR;
         if (stop > n)
             stop = n;
-        gemm_serial(m, stop - first, k, a, rsa, csa, b + first * csb, rsb, csb, accumulate,
-                    c + first, ldc, pack + (ptrdiff_t)t * MINIGRAD_GEMM_PACK_FLOATS);
+        gemm_serial(m, stop - first, k, a, rsa, csa, prepacked_a, b + first * csb, rsb, csb,
+                    accumulate, c + first, ldc, pack + (ptrdiff_t)t * MINIGRAD_GEMM_PACK_FLOATS);
     }
 }
 
 #else  /* no AVX-512 in this build: conv.pyx calls BLAS, since minigrad_gemm_available() is 0 */
 
+static ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
+{
+    return (ptrdiff_t)m * k;
+}
+
+/* "Packed" A is plain row-major A here. */
+static void minigrad_gemm_pack_a(int m, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                 float *packed)
+{
+    for (int i = 0; i < m; i++)
+        for (int p = 0; p < k; p++)
+            packed[i * k + p] = a[i * rsa + p * csa];
+}
+
 /* The plain definition, correct on any CPU (and the slowest way to compute it). */
 static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                           const float *b, ptrdiff_t rsb, ptrdiff_t csb, int accumulate,
-                           float *c, ptrdiff_t ldc, float *pack, int threads)
+                           const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                           int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
 {
     (void)pack; (void)threads;
+    if (prepacked_a != NULL) {
+        a = prepacked_a;
+        rsa = k;
+        csa = 1;
+    }
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             float total = 0.0f;

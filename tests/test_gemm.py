@@ -4,9 +4,10 @@ import pytest
 
 import minigrad
 from minigrad.kernels import conv as conv_kernels
+from minigrad.kernels import gemm as gemm_kernels
 from reference.gemm import gemm as reference_gemm
 
-needs_own_gemm = pytest.mark.skipif(conv_kernels.GEMM_PACK_SIZE == 0,
+needs_own_gemm = pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0,
                                     reason="the own GEMM needs AVX-512 (BLAS is used instead)")
 
 
@@ -36,7 +37,7 @@ def test_gemm_matches_float64_product(m, k, n, transpose_a, transpose_b):
     a = _operand(rng, (m, k), transpose_a)
     b = _operand(rng, (k, n), transpose_b)
     expected = a.astype(np.float64) @ b.astype(np.float64)
-    result = conv_kernels.gemm(a, b)
+    result = gemm_kernels.gemm(a, b)
     assert result.shape == (m, n) and result.dtype == np.float32
     np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.sqrt(k))
 
@@ -47,17 +48,17 @@ def test_gemm_accumulate_adds_to_out_and_overwrite_ignores_it():
     a, b = _operand(rng, (20, 300), False), _operand(rng, (300, 45), False)
     start = rng.standard_normal((20, 45)).astype(np.float32)
     out = start.copy()
-    conv_kernels.gemm(a, b, out=out, accumulate=True)
+    gemm_kernels.gemm(a, b, out=out, accumulate=True)
     np.testing.assert_allclose(out, start + a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
     out[...] = np.nan                                    # overwrite must never read C
-    conv_kernels.gemm(a, b, out=out)
+    gemm_kernels.gemm(a, b, out=out)
     np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
 
 
 @needs_own_gemm
 def test_gemm_empty_sum_is_zero():
     out = np.full((3, 4), 7.0, dtype=np.float32)
-    conv_kernels.gemm(np.empty((3, 0), np.float32), np.empty((0, 4), np.float32), out=out)
+    gemm_kernels.gemm(np.empty((3, 0), np.float32), np.empty((0, 4), np.float32), out=out)
     assert np.all(out == 0)
 
 
@@ -70,7 +71,7 @@ def test_gemm_bitwise_identical_for_any_thread_count():
         results = []
         for threads in (1, 2, 3):
             minigrad.set_num_threads(threads)
-            results.append(conv_kernels.gemm(a, b))
+            results.append(gemm_kernels.gemm(a, b))
     finally:
         minigrad.set_num_threads(before)
     assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
@@ -80,11 +81,11 @@ def test_gemm_bitwise_identical_for_any_thread_count():
 def test_gemm_rejects_bad_operands():
     a = np.ones((3, 4), np.float32)
     with pytest.raises(ValueError, match="expected a"):
-        conv_kernels.gemm(a, np.ones((5, 2), np.float32))
+        gemm_kernels.gemm(a, np.ones((5, 2), np.float32))
     with pytest.raises(TypeError, match="float32"):
-        conv_kernels.gemm(a, np.ones((4, 2), np.float64))
+        gemm_kernels.gemm(a, np.ones((4, 2), np.float64))
     with pytest.raises(ValueError, match="out must be"):
-        conv_kernels.gemm(a, np.ones((4, 2), np.float32), out=np.ones((3, 3), np.float32))
+        gemm_kernels.gemm(a, np.ones((4, 2), np.float32), out=np.ones((3, 3), np.float32))
 
 
 def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch):
@@ -102,3 +103,13 @@ def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch):
     np.testing.assert_allclose(y.data, yb.data, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(xt.grad.data, xb.grad.data, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(wt.grad.data, wb.grad.data, rtol=1e-5, atol=1e-3)
+
+
+def test_matmul_uses_numpy_below_the_size_threshold_and_agrees_above():
+    rng = np.random.default_rng(4)
+    small_a, small_b = _operand(rng, (3, 4), False), _operand(rng, (4, 5), False)
+    assert np.array_equal(gemm_kernels.matmul(small_a, small_b), np.matmul(small_a, small_b))
+    a, b = _operand(rng, (70, 130), False), _operand(rng, (130, 90), True)
+    np.testing.assert_allclose(gemm_kernels.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+    a64 = a.astype(np.float64)
+    assert np.array_equal(gemm_kernels.matmul(a64, b.astype(np.float64)), a64 @ b.astype(np.float64))

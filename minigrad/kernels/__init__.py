@@ -8,4 +8,5 @@ thread count, then calls a Cython kernel that trusts its inputs:
 
 - ``threads``: the thread count every parallel kernel uses.
 - ``blas``: the OpenBLAS libraries numpy and scipy bundle, and their thread pools.
+- ``gemm``: minigrad's own float32 GEMM (AVX-512), for 2-d products and tests.
 """

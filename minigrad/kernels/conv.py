@@ -39,13 +39,17 @@ import threading
 import numpy as np
 
 from minigrad._C import conv as _kernel
-from minigrad.kernels import blas
+from minigrad.kernels import blas, gemm
 from minigrad.kernels.threads import get_num_threads
 
 # Images per GEMM: enough for about this many output positions (columns).
 # Late layers have few positions per image (14x14 = 196), and a GEMM that
 # narrow runs far below BLAS's peak.
 COLUMNS_PER_GEMM = 1024
+
+# The own GEMM's column slabs: about this many elements (256 KiB of float32),
+# so that a slab's columns stay in the core's L2 cache between im2col and GEMM.
+SLAB_ELEMENTS = 64 * 1024
 
 # Partial sums of the weight gradient: a fixed number of batch chunks, so
 # that the order of additions does not depend on the thread count.
@@ -54,7 +58,7 @@ WEIGHT_GRAD_CHUNKS = 8
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # float32 elements of packing scratch one thread of the own GEMM needs (0: use BLAS).
-GEMM_PACK_SIZE = 0 if os.environ.get("MINIGRAD_GEMM", "") == "blas" else _kernel.gemm_pack_size()
+GEMM_PACK_SIZE = gemm.PACK_SIZE
 
 
 def _scipy_blas():
@@ -88,10 +92,14 @@ MIN_WORK_PER_THREAD = 200_000
 
 
 def _thread_plan(work_items, multiply_adds):
-    """(OpenMP threads, BLAS threads) for `work_items` parallel items of total `multiply_adds`."""
+    """(OpenMP threads, GEMM threads) for `work_items` parallel items of total `multiply_adds`.
+
+    The GEMM gets the threads only when the items cannot use them (batch of
+    one) and there is enough work to share."""
     threads = get_num_threads()
-    omp_threads = max(1, min(threads, work_items, multiply_adds // MIN_WORK_PER_THREAD))
-    return omp_threads, (threads if omp_threads == 1 else 1)
+    by_work = max(1, multiply_adds // MIN_WORK_PER_THREAD)
+    omp_threads = max(1, min(threads, work_items, by_work))
+    return omp_threads, (min(threads, by_work) if omp_threads == 1 else 1)
 
 
 def _multiply_adds(output, weight):
@@ -116,48 +124,36 @@ def workspace(dtype, size):
     return buffer
 
 
-def _gemm_pack(dtype, omp_threads, blas_threads):
-    """The own GEMM's packing scratch for these threads (empty: the kernel calls BLAS)."""
-    if dtype != np.float32 or GEMM_PACK_SIZE == 0:
+def _uses_own_gemm(dtype):
+    return dtype == np.float32 and GEMM_PACK_SIZE > 0
+
+
+def _gemm_pack(dtype, omp_threads, blas_threads, packed_weights):
+    """The own GEMM's scratch: `packed_weights` elements for the weights packed
+    once per call, then packing space for each thread (empty: the kernel calls BLAS)."""
+    if not _uses_own_gemm(dtype):
         return _NO_PACK
-    return workspace(_PACK_KEY, max(omp_threads, blas_threads) * GEMM_PACK_SIZE)
+    return workspace(_PACK_KEY, packed_weights + max(omp_threads, blas_threads) * GEMM_PACK_SIZE)
+
+
+def _gemm_shape(dtype, input_shape, output_shape, kernel_size):
+    """(images, rows): how the kernels cut the batch into GEMMs.
+
+    The own GEMM packs the weights once and runs well on narrow products, so it
+    takes one image at a time, in slabs of `rows` output rows whose columns
+    (C*K, rows*Wo) fit in the core's cache. BLAS runs far below its peak on
+    narrow products, so it gets several images side by side instead."""
+    R = output_shape[2] * output_shape[3]
+    if _uses_own_gemm(dtype):
+        column_height = input_shape[1] * math.prod(kernel_size)       # C*K
+        rows = SLAB_ELEMENTS // max(1, column_height * output_shape[4])
+        return 1, max(1, min(R, rows))
+    images = _kernel.images_per_chunk(math.prod(output_shape[2:]), output_shape[0], COLUMNS_PER_GEMM)
+    return images, R
 
 
 _NO_PACK = np.empty(0, dtype=np.float32)
 _PACK_KEY = "gemm pack"
-
-
-def gemm(a, b, out=None, accumulate=False):
-    """out (m, n) = a (m, k) @ b (k, n) (+ out) in float32 with the own AVX-512 GEMM.
-
-    a and b may be strided views (a.T costs no copy). Raises RuntimeError
-    where the GEMM is not available (no AVX-512, or MINIGRAD_GEMM=blas).
-    """
-    if GEMM_PACK_SIZE == 0:
-        raise RuntimeError("gemm: minigrad's own GEMM needs a CPU with AVX-512 (and MINIGRAD_GEMM unset)")
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"gemm: expected a (m, k) and b (k, n), got {a.shape} and {b.shape}")
-    if a.dtype != np.float32 or b.dtype != np.float32:
-        raise TypeError(f"gemm: a and b must be float32, got {a.dtype} and {b.dtype}")
-    m, n = a.shape[0], b.shape[1]
-    if out is None:
-        if accumulate:
-            raise ValueError("gemm: accumulate=True needs out")
-        out = np.empty((m, n), dtype=np.float32)
-    elif out.shape != (m, n) or out.dtype != np.float32 or not out.flags.c_contiguous:
-        raise ValueError(f"gemm: out must be a C-contiguous float32 ({m}, {n}) array")
-    if out.size == 0:
-        return out
-    if a.shape[1] == 0:
-        if not accumulate:
-            out[...] = 0
-        return out
-    # the kernel reads a[0, 0] and steps by whole elements: positive element strides only
-    a = a if all(s > 0 and s % 4 == 0 for s in a.strides) else np.ascontiguousarray(a)
-    b = b if all(s > 0 and s % 4 == 0 for s in b.strides) else np.ascontiguousarray(b)
-    threads = get_num_threads()
-    _kernel.gemm(a, b, out, accumulate, workspace(_PACK_KEY, threads * GEMM_PACK_SIZE), threads)
-    return out
 
 
 def release_workspaces():
@@ -215,14 +211,17 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
                                                                                weight.shape[2:], dilation))
         _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
-    images = _kernel.images_per_chunk(math.prod(out.shape[2:]), N, COLUMNS_PER_GEMM)
-    omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(out, weight))
-    columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:], images)
+    images, rows = _gemm_shape(x.dtype, x.shape, out.shape, weight.shape[2:])
+    R = out.shape[2] * out.shape[3]
+    items = N * -(-R // rows) if images == 1 else -(-N // images)
+    omp_threads, blas_threads = _thread_plan(items, _multiply_adds(out, weight))
+    columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:], images, rows)
     scratch = workspace(x.dtype, omp_threads * columns)
-    pack = _gemm_pack(x.dtype, omp_threads, blas_threads)
+    pack = _gemm_pack(x.dtype, omp_threads, blas_threads, groups * _kernel.gemm_packed_size(
+        M // groups, (C // groups) * math.prod(weight.shape[2:])))
     with _blas_threads(blas_threads):
         _kernel.conv_forward(x, weight, bias, out, scratch, pack, stride, padding, dilation, groups,
-                             images, omp_threads, blas_threads)
+                             images, rows, omp_threads, blas_threads)
     return out
 
 
@@ -250,14 +249,17 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
         _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
                                      threads)
         return grad_in
-    images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), N, COLUMNS_PER_GEMM)
-    omp_threads, blas_threads = _thread_plan(-(-N // images), _multiply_adds(grad_out, weight))
-    columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:], images)
+    images, rows = _gemm_shape(grad_out.dtype, grad_in.shape, grad_out.shape, weight.shape[2:])
+    items = N if images == 1 else -(-N // images)
+    omp_threads, blas_threads = _thread_plan(items, _multiply_adds(grad_out, weight))
+    columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:], images, rows)
     scratch = workspace(grad_out.dtype, omp_threads * columns)
-    pack = _gemm_pack(grad_out.dtype, omp_threads, blas_threads)
+    M = grad_out.shape[1]
+    pack = _gemm_pack(grad_out.dtype, omp_threads, blas_threads, groups * _kernel.gemm_packed_size(
+        (C // groups) * math.prod(weight.shape[2:]), M // groups))
     with _blas_threads(blas_threads):
         _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, pack, stride, padding,
-                                dilation, groups, images, omp_threads, blas_threads)
+                                dilation, groups, images, rows, omp_threads, blas_threads)
     return grad_in
 
 
@@ -287,14 +289,16 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
         return grad_weight
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
     omp_threads, blas_threads = _thread_plan(chunks, work)
-    images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), -(-N // chunks),
-                                       COLUMNS_PER_GEMM)
-    columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images)
+    images, rows = _gemm_shape(x.dtype, x.shape, grad_out.shape, tuple(kernel_size))
+    if images > 1:      # BLAS: images side by side, within one chunk
+        images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), -(-N // chunks),
+                                           COLUMNS_PER_GEMM)
+    columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images, rows)
     scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
-    pack = _gemm_pack(x.dtype, omp_threads, blas_threads)
+    pack = _gemm_pack(x.dtype, omp_threads, blas_threads, 0)
     with _blas_threads(blas_threads):
         _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, pack, stride, padding, dilation,
-                                 groups, chunks, images, omp_threads, blas_threads)
+                                 groups, chunks, images, rows, omp_threads, blas_threads)
     return grad_weight
 
 

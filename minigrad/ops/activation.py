@@ -17,6 +17,7 @@ from scipy.special import expit
 
 from minigrad.autograd import Function
 from minigrad.kernels import activation as activation_kernels
+from minigrad.kernels import gemm as gemm_kernels
 from minigrad.random import generator
 from minigrad.tensor import Tensor
 
@@ -38,8 +39,9 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        out = np.matmul(x, weight.T)                      # (*, in) @ (in, out) -> (*, out)
-        if bias is not None:
+        rows = x.reshape(-1, x.shape[-1])                 # (*, in) as (rows, in)
+        out = gemm_kernels.matmul(rows, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        if bias is not None:                              # (rows, in) @ (in, out) -> (*, out)
             out += bias
         return out
 
@@ -47,11 +49,11 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = np.matmul(grad, weight)              # (*, out) @ (out, in) -> (*, in)
         grad_2d = grad.reshape(-1, grad.shape[-1])        # (rows, out)
+        if ctx.needs_input_grad[0]:                       # (rows, out) @ (out, in) -> (*, in)
+            grad_x = gemm_kernels.matmul(grad_2d, weight).reshape(x.shape)
         if ctx.needs_input_grad[1]:
-            grad_w = grad_2d.T @ x.reshape(-1, x.shape[-1])  # (out, rows) @ (rows, in)
+            grad_w = gemm_kernels.matmul(grad_2d.T, x.reshape(-1, x.shape[-1]))  # (out, rows) @ (rows, in)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad_2d.sum(axis=0)
         return grad_x, grad_w, grad_b

@@ -1,0 +1,81 @@
+"""Typed boundary of minigrad's own float32 GEMM (csrc/gemm.h, through ``minigrad._C.conv``).
+
+The convolution kernels call the GEMM from C; this module offers it to
+Python for 2-d products (``Linear`` layers) and to the tests:
+
+- ``gemm(a, b)``: out = a @ b with the own GEMM (float32, CPUs with AVX-512);
+- ``matmul(a, b)``: the own GEMM where it is available and the product is
+  big enough, numpy's matmul otherwise.
+
+``MINIGRAD_GEMM=blas`` turns the own GEMM off everywhere (BLAS is used).
+"""
+import os
+import threading
+
+import numpy as np
+
+from minigrad._C import conv as _kernel
+from minigrad.kernels.threads import get_num_threads
+
+# float32 elements of packing scratch one thread needs (0: no own GEMM here).
+PACK_SIZE = 0 if os.environ.get("MINIGRAD_GEMM", "") == "blas" else _kernel.gemm_pack_size()
+
+# Below this many multiply-adds numpy's matmul (less set-up) is as fast.
+OWN_GEMM_MIN_MULTIPLY_ADDS = 64 * 64 * 64
+
+
+class _PackBuffers(threading.local):
+    def __init__(self):
+        self.buffer = np.empty(0, dtype=np.float32)
+
+
+_pack = _PackBuffers()
+
+
+def _pack_buffer(size):
+    """Packing scratch of at least `size` floats, reused, private to this Python thread."""
+    if _pack.buffer.size < size:
+        _pack.buffer = np.empty(size, dtype=np.float32)
+    return _pack.buffer
+
+
+def gemm(a, b, out=None, accumulate=False):
+    """out (m, n) = a (m, k) @ b (k, n) (+ out) in float32 with the own AVX-512 GEMM.
+
+    a and b may be strided views (a.T costs no copy). Raises RuntimeError
+    where the GEMM is not available (no AVX-512, or MINIGRAD_GEMM=blas).
+    """
+    if PACK_SIZE == 0:
+        raise RuntimeError("gemm: minigrad's own GEMM needs a CPU with AVX-512 (and MINIGRAD_GEMM unset)")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"gemm: expected a (m, k) and b (k, n), got {a.shape} and {b.shape}")
+    if a.dtype != np.float32 or b.dtype != np.float32:
+        raise TypeError(f"gemm: a and b must be float32, got {a.dtype} and {b.dtype}")
+    m, n = a.shape[0], b.shape[1]
+    if out is None:
+        if accumulate:
+            raise ValueError("gemm: accumulate=True needs out")
+        out = np.empty((m, n), dtype=np.float32)
+    elif out.shape != (m, n) or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"gemm: out must be a C-contiguous float32 ({m}, {n}) array")
+    if out.size == 0:
+        return out
+    if a.shape[1] == 0:
+        if not accumulate:
+            out[...] = 0
+        return out
+    # the kernel reads a[0, 0] and steps by whole elements: positive element strides only
+    a = a if all(s > 0 and s % 4 == 0 for s in a.strides) else np.ascontiguousarray(a)
+    b = b if all(s > 0 and s % 4 == 0 for s in b.strides) else np.ascontiguousarray(b)
+    threads = get_num_threads()
+    _kernel.gemm(a, b, out, accumulate, _pack_buffer(threads * PACK_SIZE), threads)
+    return out
+
+
+def matmul(a, b):
+    """a (m, k) @ b (k, n) of 2-d arrays: the own GEMM for big enough float32
+    products where it is available, numpy's matmul otherwise."""
+    if (PACK_SIZE and a.dtype == np.float32 and b.dtype == np.float32 and a.ndim == 2
+            and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] >= OWN_GEMM_MIN_MULTIPLY_ADDS):
+        return gemm(a, b)
+    return np.matmul(a, b)
