@@ -108,9 +108,14 @@ correlate_tile(vec16 *acc, const float *src, const vec16 *taps, vec16 first, ptr
 {
     for (ptrdiff_t i = 0; i < rows; i++)
         acc[i] = first;
+    /* (unrolled completely where the sizes are constants: then every test
+       below is decided at compile time and the sums stay in registers) */
+#pragma GCC unroll 16
     for (ptrdiff_t r = 0; r < rows + (kh - 1) * dh; r++)          /* input rows of the window */
+#pragma GCC unroll 16
         for (ptrdiff_t c = 0; c < kw; c++) {
             vec16 v = load16(src + r * Wp + c * dw);
+#pragma GCC unroll 16
             for (ptrdiff_t i = 0; i < rows; i++) {               /* output row i, filter row b */
                 ptrdiff_t b = (r - i) / dh;
                 if (r >= i && (r - i) % dh == 0 && b < kh)
@@ -207,7 +212,9 @@ static inline __attribute__((always_inline)) AVX512 void
 add_tap_products(vec16 *acc, vec16 g, const float *src, __mmask16 keep, ptrdiff_t Wp,
                  ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t dh, ptrdiff_t dw)
 {
+#pragma GCC unroll 16
     for (ptrdiff_t b = 0; b < kh; b++)
+#pragma GCC unroll 16
         for (ptrdiff_t c = 0; c < kw; c++) {
             vec16 v = load16(src + b * dh * Wp + c * dw);
             if (keep == 0xFFFF)          /* a constant in the full blocks: the test folds away */
