@@ -248,8 +248,11 @@ cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssi
     """x: one channel (D, H, W) -> col: its K rows, each holding the positions of
     output rows first_row .. stop_row-1 (row r = od*Ho + oh, Wo positions each);
     col's rows are `pitch` apart."""
-    cdef Py_ssize_t a, b, c, r, od, oh, ow, iw0, lo, hi, start
+    cdef Py_ssize_t a, b, c, r, j, run, ow, iw0, lo, hi, start
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
+    # Output rows then read whole input rows, and a run of consecutive input
+    # rows is one block copy (the common 'same' convolution with stride 1).
+    cdef bint rows_match = sw == 1 and g.W == Wo
     cdef floating* row
     for a in range(g.kd):
         for b in range(g.kh):
@@ -257,19 +260,29 @@ cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssi
                 iw0 = c * g.dw - g.pw
                 valid_range(iw0, sw, g.W, Wo, &lo, &hi)
                 row = col + ((a * g.kh + b) * g.kw + c) * pitch
-                for r in range(first_row, stop_row):
-                    od = r // g.Ho
-                    oh = r - od * g.Ho
-                    start = input_row(g, a, b, od, oh)
+                r = first_row
+                while r < stop_row:
+                    start = input_row(g, a, b, r // g.Ho, r % g.Ho)
                     if start < 0:
                         memset(row, 0, Wo * sizeof(floating))
-                    else:
+                        row += Wo
+                        r = r + 1
+                        continue
+                    run = 1
+                    if rows_match:
+                        while (r + run < stop_row and input_row(g, a, b, (r + run) // g.Ho,
+                                                               (r + run) % g.Ho) == start + run * g.W):
+                            run = run + 1
+                    # rows j < run: row[j*Wo + ow] = x[start + j*W + iw0 + ow] for ow in [lo, hi),
+                    # one contiguous copy when rows match; the columns outside [lo, hi) are padding
+                    copy_row(row + lo, x + start + iw0 + lo * sw, (run - 1) * Wo + hi - lo, sw)
+                    for j in range(run):
                         for ow in range(lo):
-                            row[ow] = 0
-                        copy_row(row + lo, x + start + iw0 + lo * sw, hi - lo, sw)
+                            row[j * Wo + ow] = 0
                         for ow in range(hi, Wo):
-                            row[ow] = 0
-                    row += Wo
+                            row[j * Wo + ow] = 0
+                    row += run * Wo
+                    r = r + run
 
 
 cdef void col2im_rows(const floating* col, Py_ssize_t pitch, Py_ssize_t first_row,

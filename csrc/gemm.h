@@ -136,15 +136,18 @@ static void transpose_16x16(const float *src, ptrdiff_t src_stride, float *dst, 
 
 /* Pack B[p0 : p0+kc, j0 : j0+nc] into panels of NR columns: panel s holds, for
    each p, the NR values B[p0 + p][j0 + s*NR + j] (zero past column n). */
+__attribute__((target("avx512f")))
 static void gemm_pack_b(int kc, int nc, const float *b, ptrdiff_t rsb, ptrdiff_t csb, float *packed)
 {
     for (int s = 0; s < nc; s += GEMM_NR) {
         int cols = nc - s < GEMM_NR ? nc - s : GEMM_NR;
-        if (csb == 1) {                           /* rows of B are contiguous */
+        if (csb == 1) {                           /* rows of B are contiguous: copy 2 x 16 floats */
+            __mmask16 left = cols >= 16 ? 0xFFFF : (__mmask16)((1u << cols) - 1);
+            __mmask16 right = cols >= 32 ? 0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
             for (int p = 0; p < kc; p++) {
-                memcpy(packed, b + p * rsb + s, cols * sizeof(float));
-                for (int j = cols; j < GEMM_NR; j++)
-                    packed[j] = 0.0f;
+                const float *src = b + p * rsb + s;
+                _mm512_store_ps(packed, _mm512_maskz_loadu_ps(left, src));
+                _mm512_store_ps(packed + 16, _mm512_maskz_loadu_ps(right, src + 16));
                 packed += GEMM_NR;
             }
             continue;
@@ -192,33 +195,34 @@ static void minigrad_gemm_pack_a(int m, int k, const float *a, ptrdiff_t rsa, pt
 /* The micro-kernel: C tile (rows, cols) (+)= A panel (kc, MR)^T @ B panel (kc, NR),
    rows <= MR, cols <= NR. The packed B panel is 64-byte aligned, its rows
    ldb floats apart and zero-padded past `cols`; columns of C past `cols` are
-   masked off, never read or written. accumulate = 0 overwrites C (never reads it). */
-__attribute__((target("avx512f")))
-static void gemm_micro_kernel(int kc, const float *a, const float *b, ptrdiff_t ldb,
-                              float *c, ptrdiff_t ldc, int rows, int cols, int accumulate)
+   masked off, never read or written. accumulate = 0 overwrites C (never reads it).
+   nv: 16-float registers per row actually used (NV, or 1 for a narrow last panel). */
+__attribute__((target("avx512f"), always_inline))
+static inline void gemm_tile(int nv, int kc, const float *a, const float *b, ptrdiff_t ldb,
+                             float *c, ptrdiff_t ldc, int rows, int cols, int accumulate)
 {
     __mmask16 mask[GEMM_NV];                    /* the columns of each register that exist */
     __m512 acc[GEMM_MR][GEMM_NV];               /* the tile: row i is acc[i][0] | acc[i][1] | ... */
 #pragma GCC unroll 4
-    for (int v = 0; v < GEMM_NV; v++) {
+    for (int v = 0; v < nv; v++) {
         int valid = cols - 16 * v;
         mask[v] = valid >= 16 ? 0xFFFF : valid <= 0 ? 0 : (__mmask16)((1u << valid) - 1);
     }
 #pragma GCC unroll 16
     for (int i = 0; i < GEMM_MR; i++)
 #pragma GCC unroll 4
-        for (int v = 0; v < GEMM_NV; v++)
+        for (int v = 0; v < nv; v++)
             acc[i][v] = _mm512_setzero_ps();
     for (int p = 0; p < kc; p++) {
         __m512 bv[GEMM_NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < GEMM_NV; v++)
+        for (int v = 0; v < nv; v++)
             bv[v] = _mm512_load_ps(b + 16 * v);       /* packed: aligned, zero-padded */
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
 #pragma GCC unroll 4
-            for (int v = 0; v < GEMM_NV; v++)
+            for (int v = 0; v < nv; v++)
                 acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
         }
         a += GEMM_MR;
@@ -229,13 +233,23 @@ static void gemm_micro_kernel(int kc, const float *a, const float *b, ptrdiff_t 
         if (i < rows) {
             float *row = c + i * ldc;
 #pragma GCC unroll 4
-            for (int v = 0; v < GEMM_NV; v++) {
+            for (int v = 0; v < nv; v++) {
                 if (accumulate)
                     acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(mask[v], row + 16 * v));
                 _mm512_mask_storeu_ps(row + 16 * v, mask[v], acc[i][v]);
             }
         }
     }
+}
+
+__attribute__((target("avx512f")))
+static void gemm_micro_kernel(int kc, const float *a, const float *b, ptrdiff_t ldb,
+                              float *c, ptrdiff_t ldc, int rows, int cols, int accumulate)
+{
+    if (cols <= 16)      /* a narrow last panel (14x14 = 196 = 6*32 + 4): half the work */
+        gemm_tile(1, kc, a, b, ldb, c, ldc, rows, cols, accumulate);
+    else
+        gemm_tile(GEMM_NV, kc, a, b, ldb, c, ldc, rows, cols, accumulate);
 }
 
 /* One thread: C (m, n) (+)= A (m, k) @ B (k, n), scratch `pack`; A comes
