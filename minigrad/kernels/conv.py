@@ -9,7 +9,8 @@ padding after is implied by the output size), ``dilation``.
 
 Which kernel runs:
 - ``groups == C > 1`` (depthwise: one input channel per group): the direct
-  depthwise loops;
+  depthwise loops; ``depthwise_backward`` computes all three gradients of
+  such a convolution in one pass;
 - otherwise im2col + GEMM, a few images per GEMM when each has few
   output positions; a 1x1, stride-1, unpadded kernel skips im2col and
   multiplies the input directly.

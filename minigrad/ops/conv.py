@@ -16,6 +16,10 @@ image into a column, then multiply by the filters as one matrix,
 - weight gradient = GEMM of the output gradient with the columns;
 - bias gradient   = the output gradient summed over batch and positions.
 
+Depthwise convolutions (groups == in_channels) skip im2col: direct loops,
+and one kernel computes all three gradients in a single pass, reading each
+output-gradient plane once.
+
 A transposed convolution is exactly that adjoint, so its forward is the
 conv's input gradient and its backward is a conv forward (im2col + GEMM)
 plus the same weight gradient with the roles of input and output swapped.
