@@ -831,7 +831,8 @@ cdef extern from "depthwise.h" nogil:
     int minigrad_depthwise_available()
     void depthwise_correlate_f32(float* out, const float* padded, const float* w, float bias,
                                  int flip, int accumulate, ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp,
-                                 ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t dh, ptrdiff_t dw)
+                                 ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
+                                 ptrdiff_t dh, ptrdiff_t dw)
     void depthwise_weight_grad_f32(const float* gy, const float* padded, float* sums, ptrdiff_t Ho,
                                    ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
                                    ptrdiff_t dh, ptrdiff_t dw)
@@ -844,10 +845,22 @@ cdef inline bint planar(const Geometry* g) noexcept nogil:
     depthwise.h's row loops apply."""
     return g.D == 1 and g.Do == 1 and g.kd == 1 and g.K <= DEPTHWISE_MAX_TAPS
 
+
+cdef inline bint avx512_stride2(const Geometry* g) noexcept nogil:
+    """Stride 2 along rows (any stride down columns): only depthwise.h's float32
+    forward loops take it, on a plane padded like the stride-1 case."""
+    return AVX512_DEPTHWISE and planar(g) and g.sw == 2
+
+cdef inline Py_ssize_t padded_extent(Py_ssize_t out_size, Py_ssize_t kernel, Py_ssize_t stride,
+                                     Py_ssize_t dilation) noexcept nogil:
+    """Input positions that `out_size` outputs read along one axis, padding included."""
+    return max(0, (out_size - 1) * stride + (kernel - 1) * dilation + 1)
+
+
 cdef inline Py_ssize_t padded_plane_size(const Geometry* g) noexcept nogil:
-    """Dp*Hp*Wp: the input plane padded so that a stride-1 conv gives (Do, Ho, Wo)."""
-    return ((g.Do + (g.kd - 1) * g.dd) * (g.Ho + (g.kh - 1) * g.dh)
-            * (g.Wo + (g.kw - 1) * g.dw))
+    """Dp*Hp*Wp: the input plane padded so that the conv gives (Do, Ho, Wo) with no bounds checks."""
+    return (padded_extent(g.Do, g.kd, g.sd, g.dd) * padded_extent(g.Ho, g.kh, g.sh, g.dh)
+            * padded_extent(g.Wo, g.kw, g.sw, g.dw))
 
 
 cdef void pad_plane(const floating* x, floating* padded, const Geometry* g) noexcept nogil:
@@ -856,8 +869,9 @@ cdef void pad_plane(const floating* x, floating* padded, const Geometry* g) noex
 
     Parts of x beyond the padded extent (which no output reads) are left out.
     """
-    cdef Py_ssize_t Dp = g.Do + (g.kd - 1) * g.dd, Hp = g.Ho + (g.kh - 1) * g.dh
-    cdef Py_ssize_t Wp = g.Wo + (g.kw - 1) * g.dw
+    cdef Py_ssize_t Dp = padded_extent(g.Do, g.kd, g.sd, g.dd)
+    cdef Py_ssize_t Hp = padded_extent(g.Ho, g.kh, g.sh, g.dh)
+    cdef Py_ssize_t Wp = padded_extent(g.Wo, g.kw, g.sw, g.dw)
     cdef Py_ssize_t id_, ih, i, stop = g.W
     cdef floating* dst
     cdef const floating* src
@@ -902,7 +916,8 @@ cdef void correlate_rows(floating* out, const floating* padded, const floating* 
     cdef floating wk
     if floating is float:
         if AVX512_DEPTHWISE and planar(g):
-            depthwise_correlate_f32(out, padded, w, bias, flip, accumulate, Ho, Wo, Wp, kh, kw, dh, dw)
+            depthwise_correlate_f32(out, padded, w, bias, flip, accumulate, Ho, Wo,
+                                    padded_extent(Wo, kw, g.sw, dw), kh, kw, g.sh, g.sw, dh, dw)
             return
     for od in range(g.Do):
         for oh in range(Ho):
@@ -1008,7 +1023,8 @@ cdef Py_ssize_t scratch_per_thread(const Geometry* g) noexcept nogil:
     return max(padded_plane_size(g), padded_plane_size(&adjoint)) + DEPTHWISE_SLACK
 
 
-def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, tuple dilation):
+def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride,
+                           tuple dilation):
     """Elements of scratch one thread needs in the depthwise kernels."""
     cdef Py_ssize_t in_shape[5]
     cdef Py_ssize_t out_shape[5]
@@ -1019,7 +1035,7 @@ def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, 
         out_shape[i] = output_shape[i]
     for i in range(3):
         kernel_size[i] = kernel[i]
-    cdef Geometry g = make_geometry(in_shape, out_shape, kernel_size, (1, 1, 1), (0, 0, 0), dilation)
+    cdef Geometry g = make_geometry(in_shape, out_shape, kernel_size, stride, (0, 0, 0), dilation)
     return scratch_per_thread(&g)
 
 
@@ -1036,7 +1052,8 @@ def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :,
                                     &weight.shape[2], stride, padding, dilation)
     cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n, c, k, tid
     cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
-    cdef bint has_bias = bias.shape[0] > 0, fast = unit_stride(&g)
+    cdef bint has_bias = bias.shape[0] > 0
+    cdef bint fast = unit_stride(&g) or (floating is float and avx512_stride2(&g))
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL

@@ -5,7 +5,8 @@
  *
  * Both work on one zero-padded input plane (Hp, Wp) (see pad_plane in
  * conv.pyx), so no read needs a bounds check. Tap (b, c) of an output at
- * (oh, ow) reads padded[(oh + b*dh) * Wp + ow + c*dw].
+ * (oh, ow) reads padded[(oh + b*dh) * Wp + ow + c*dw] (stride 1; the forward
+ * also takes stride 2 along rows: padded[(oh*sh + b*dh) * Wp + 2*ow + c*dw]).
  *
  *   depthwise_correlate_f32:    out (Ho, Wo) (+)= bias + sum over taps of w[tap] * shifted plane
  *   depthwise_weight_grad_f32:  sums (K, 16) += gy (Ho, Wo) * shifted plane, per tap
@@ -22,8 +23,9 @@
  * register), so the arithmetic reads like scalar code: acc += w * v; the
  * few AVX-512 intrinsics are loads and stores of part of a vector.
  * Rows are cut into blocks of 16 outputs; a last, shorter block computes all
- * 16 lanes (reading past the row end into the next row or the 16 floats of
- * slack the caller leaves after the plane) and keeps only the lanes it needs.
+ * 16 lanes (reading past the row end into the next row or the
+ * DEPTHWISE_SLACK floats the caller leaves after the plane) and keeps only
+ * the lanes it needs.
  *
  * 3x3 filters (the depthwise filter of MobileNet and its kin) get their own
  * copies of the loops with the sizes as constants, so the compiler unrolls
@@ -39,7 +41,7 @@
 #include <stddef.h>
 
 /* floats of slack the caller leaves (zeroed) after each padded plane */
-#define DEPTHWISE_SLACK 16
+#define DEPTHWISE_SLACK 32
 
 /* the most filter taps (kh*kw) these loops take: they keep one 16-float
    vector per tap on the stack (4 KiB) */
@@ -188,12 +190,67 @@ static AVX512 void correlate_any(float *out, const float *padded, const float *w
     correlate_rows(out, padded, w, first, accumulate, Ho, Wo, Wp, kh, kw, dh, dw, 1);
 }
 
-/* out (Ho, Wo) = bias + sum_{b, c} w[b*kw + c] * padded[(oh + b*dh)*Wp + ow + c*dw]
-   (flip: the filter reversed, w[K-1 - (b*kw + c)]; accumulate: add to out, no bias). */
+/* The even lanes of a, then those of b: a0 a2 .. a14 b0 b2 .. b14 (one permute). */
+static inline AVX512 vec16 even_lanes(vec16 a, vec16 b)
+{
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(a, even, b);
+}
+
+/* Stride 2 along rows, stride sh down columns: out[oh, ow] (+)= first + the sum
+   over taps of w[b*kw + c] * padded[(oh*sh + b*dh)*Wp + 2*ow + c*dw]. A block
+   of 16 outputs spans 32 input columns: it computes the stride-1 sums of all
+   32 (two registers, contiguous loads as above) and keeps the even ones.
+   Twice the multiply-adds, but no gathers. Reads up to 31 floats past a
+   row's end (DEPTHWISE_SLACK). */
+static inline __attribute__((always_inline)) AVX512 void
+correlate_rows_stride2(float *out, const float *padded, const float *w, float first, int accumulate,
+                       ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
+                       ptrdiff_t sh, ptrdiff_t dh, ptrdiff_t dw)
+{
+    const vec16 start_value = broadcast16(first);
+    vec16 taps[kh * kw];
+    for (ptrdiff_t k = 0; k < kh * kw; k++)
+        taps[k] = broadcast16(w[k]);
+    for (ptrdiff_t oh = 0; oh < Ho; oh++) {
+        const float *src = padded + oh * sh * Wp;
+        float *row = out + oh * Wo;
+        for (ptrdiff_t start = 0; start < Wo; start += 16) {
+            vec16 low, high;
+            correlate_tile(&low, src + 2 * start, taps, start_value, 1, Wp, kh, kw, dh, dw);
+            correlate_tile(&high, src + 2 * start + 16, taps, start_value, 1, Wp, kh, kw, dh, dw);
+            vec16 acc = even_lanes(low, high);
+            ptrdiff_t n = Wo - start;
+            if (n >= 16)
+                store16(row + start, accumulate ? load16(row + start) + acc : acc);
+            else
+                store_first(row + start, n, accumulate ? load_first(row + start, n) + acc : acc);
+        }
+    }
+}
+
+static AVX512 void correlate_3x3_stride2(float *out, const float *padded, const float *w, float first,
+                                         int accumulate, ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp,
+                                         ptrdiff_t sh)
+{
+    correlate_rows_stride2(out, padded, w, first, accumulate, Ho, Wo, Wp, 3, 3, sh, 1, 1);
+}
+
+static AVX512 void correlate_any_stride2(float *out, const float *padded, const float *w, float first,
+                                         int accumulate, ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp,
+                                         ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t dh,
+                                         ptrdiff_t dw)
+{
+    correlate_rows_stride2(out, padded, w, first, accumulate, Ho, Wo, Wp, kh, kw, sh, dh, dw);
+}
+
+/* out (Ho, Wo) = bias + sum_{b, c} w[b*kw + c] * padded[(oh*sh + b*dh)*Wp + ow*sw + c*dw]
+   (flip: the filter reversed, w[K-1 - (b*kw + c)]; accumulate: add to out, no bias).
+   sw is 1 or 2; sh is 1 where sw is 1. */
 static void depthwise_correlate_f32(float *out, const float *padded, const float *w, float bias,
                                     int flip, int accumulate, ptrdiff_t Ho, ptrdiff_t Wo,
-                                    ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                    ptrdiff_t dh, ptrdiff_t dw)
+                                    ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh,
+                                    ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
 {
     const ptrdiff_t K = kh * kw;
     float flipped[K];
@@ -204,7 +261,12 @@ static void depthwise_correlate_f32(float *out, const float *padded, const float
         taps = flipped;
     }
     float first = accumulate ? 0.0f : bias;
-    if (kh == 3 && kw == 3 && dh == 1 && dw == 1)
+    int three_by_three = kh == 3 && kw == 3 && dh == 1 && dw == 1;
+    if (sw == 2 && three_by_three)
+        correlate_3x3_stride2(out, padded, taps, first, accumulate, Ho, Wo, Wp, sh);
+    else if (sw == 2)
+        correlate_any_stride2(out, padded, taps, first, accumulate, Ho, Wo, Wp, kh, kw, sh, dh, dw);
+    else if (three_by_three)
         correlate_3x3(out, padded, taps, first, accumulate, Ho, Wo, Wp);
     else
         correlate_any(out, padded, taps, first, accumulate, Ho, Wo, Wp, kh, kw, dh, dw);
@@ -281,8 +343,8 @@ static void depthwise_weight_grad_f32(const float *gy, const float *padded, floa
 
 static void depthwise_correlate_f32(float *out, const float *padded, const float *w, float bias,
                                     int flip, int accumulate, ptrdiff_t Ho, ptrdiff_t Wo,
-                                    ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                    ptrdiff_t dh, ptrdiff_t dw)
+                                    ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh,
+                                    ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
 {
 }
 

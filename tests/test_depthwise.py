@@ -7,6 +7,7 @@ import pytest
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.kernels import conv as kernels
+from reference.conv import conv as ref_conv
 from reference.conv import conv_transpose as ref_conv_transpose
 from reference.conv import im2col as ref_im2col
 
@@ -57,6 +58,34 @@ def test_depthwise_backward_matches_reference(geometry, dtype, rng):
     for name, a, b in zip(("grad_x", "grad_w", "grad_b"), got, expected):
         assert a.dtype == dtype and a.shape == b.shape, name
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol * np.abs(b).max(), err_msg=name)
+
+
+# (input shape, channel multiplier, kernel, stride, padding, dilation): the forward
+# pass, stride 2 along rows included (depthwise.h's stride-2 loops in float32)
+FORWARD_GEOMETRIES = GEOMETRIES + [
+    ((2, 3, 1, 9, 37), 1, (1, 3, 3), (1, 1, 2), (0, 1, 1), (1, 1, 1)),    # stride (1, 2): 19 outputs a row
+    ((2, 3, 1, 11, 70), 2, (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1)),   # stride 2, 35 outputs a row
+    ((2, 3, 1, 12, 40), 1, (1, 5, 5), (1, 2, 2), (0, 2, 2), (1, 1, 1)),   # 5x5, stride 2
+    ((2, 3, 1, 12, 33), 1, (1, 3, 3), (1, 3, 2), (0, 2, 1), (1, 2, 2)),   # dilated, strides (3, 2)
+    ((2, 3, 1, 1, 50), 1, (1, 1, 3), (1, 1, 2), (0, 0, 0), (1, 1, 1)),    # conv1d, stride 2
+    ((2, 3, 1, 7, 9), 1, (1, 3, 3), (1, 1, 3), (0, 1, 1), (1, 1, 1)),     # stride 3: the general loops
+]
+
+
+@pytest.mark.parametrize("geometry", FORWARD_GEOMETRIES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_depthwise_forward_matches_reference(geometry, dtype, rng):
+    shape, mult, kernel, stride, padding, dilation = geometry
+    x = rng.standard_normal(shape).astype(dtype)
+    weight = rng.standard_normal((shape[1] * mult, 1) + kernel).astype(dtype)
+    bias = rng.standard_normal(shape[1] * mult).astype(dtype)
+    out = _output_size(shape, kernel, stride, padding, dilation)
+    y = kernels.conv_forward(x, weight, bias, stride, padding, dilation, out, shape[1], "direct")
+    expected = ref_conv(x.astype(np.float64), weight.astype(np.float64), bias.astype(np.float64), out,
+                        stride, padding, dilation, shape[1])
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, expected, rtol=tol, atol=tol * np.abs(expected).max())
 
 
 @pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True),

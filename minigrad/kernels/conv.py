@@ -212,7 +212,8 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(out, weight))
         scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(x.shape, out.shape,
-                                                                               weight.shape[2:], dilation))
+                                                                               weight.shape[2:], stride,
+                                                                               dilation))
         _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
     images, rows = _gemm_shape(x.dtype, x.shape, out.shape, weight.shape[2:])
@@ -249,7 +250,7 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(grad_out, weight))
         scratch = workspace(grad_out.dtype, threads * _kernel.depthwise_scratch_size(
-            grad_in.shape, grad_out.shape, weight.shape[2:], dilation))
+            grad_in.shape, grad_out.shape, weight.shape[2:], stride, dilation))
         _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
                                      threads)
         return grad_in
@@ -285,7 +286,8 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     if is_direct(C, groups, algorithm):
         chunks = min(N, WEIGHT_GRAD_CHUNKS)
         threads, _ = _thread_plan(chunks, work)
-        per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), dilation)
+        per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), stride,
+                                                    dilation)
         partials = chunks * M * K * max(grad_out.shape[4], 16)
         scratch = workspace(x.dtype, threads * per_thread + partials)
         _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
@@ -337,7 +339,8 @@ def depthwise_backward(x, grad_out, weight, stride, padding, dilation, needs=(Tr
     planes = N * C
     chunks = min(planes, WEIGHT_GRAD_CHUNKS)
     threads, _ = _thread_plan(chunks, 2 * _multiply_adds(grad_out, weight))
-    per_thread = 2 * _kernel.depthwise_scratch_size(x.shape, grad_out.shape, weight.shape[2:], dilation)
+    per_thread = 2 * _kernel.depthwise_scratch_size(x.shape, grad_out.shape, weight.shape[2:], stride,
+                                                     dilation)
     partials = chunks * M * (math.prod(weight.shape[2:]) * max(grad_out.shape[4], 16) + 16)
     scratch = workspace(x.dtype, threads * per_thread + partials)
     _kernel.depthwise_backward(x, grad_out, weight,
