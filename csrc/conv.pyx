@@ -835,7 +835,7 @@ cdef extern from "depthwise.h" nogil:
                                  ptrdiff_t dh, ptrdiff_t dw)
     void depthwise_weight_grad_f32(const float* gy, const float* padded, float* sums, ptrdiff_t Ho,
                                    ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                   ptrdiff_t dh, ptrdiff_t dw)
+                                   ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
 
 cdef bint AVX512_DEPTHWISE = minigrad_depthwise_available()
 
@@ -848,7 +848,8 @@ cdef inline bint planar(const Geometry* g) noexcept nogil:
 
 cdef inline bint avx512_stride2(const Geometry* g) noexcept nogil:
     """Stride 2 along rows (any stride down columns): only depthwise.h's float32
-    forward loops take it, on a plane padded like the stride-1 case."""
+    loops take it (forward and weight gradient), on a plane padded like the
+    stride-1 case."""
     return AVX512_DEPTHWISE and planar(g) and g.sw == 2
 
 cdef inline Py_ssize_t padded_extent(Py_ssize_t out_size, Py_ssize_t kernel, Py_ssize_t stride,
@@ -975,7 +976,8 @@ cdef void correlate_rows_weight_grad(const floating* gy, const floating* padded,
     cdef const floating* src
     if floating is float:
         if AVX512_DEPTHWISE and planar(g):
-            depthwise_weight_grad_f32(gy, padded, sums, Ho, Wo, Wp, kh, kw, dh, dw)
+            depthwise_weight_grad_f32(gy, padded, sums, Ho, Wo, padded_extent(Wo, kw, g.sw, dw), kh, kw,
+                                      g.sh, g.sw, dh, dw)
             return
     for a in range(kd):
         for b in range(kh):
@@ -1138,7 +1140,7 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
                                     &grad_weight.shape[2], stride, padding, dilation)
     cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, c, k, j, tid, chunk, first, stop
     cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
-    cdef bint fast = unit_stride(&g)
+    cdef bint fast = unit_stride(&g) or (floating is float and avx512_stride2(&g))
     cdef Py_ssize_t width = 16 if fast else g.Wo       # partial sums per tap
     cdef Py_ssize_t partial_size = g.M * g.K * width
     cdef const floating* xp = &x[0, 0, 0, 0, 0]
@@ -1222,7 +1224,7 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
     cdef bint need_input = grad_in.shape[0] > 0, need_weight = grad_weight.shape[0] > 0
     cdef bint need_bias = grad_bias.shape[0] > 0
     cdef bint fast_input = unit_stride(&g) and adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
-    cdef bint fast_weight = unit_stride(&g)
+    cdef bint fast_weight = unit_stride(&g) or (floating is float and avx512_stride2(&g))
     cdef Py_ssize_t width = 16 if fast_weight else g.Wo       # partial sums per tap
     cdef Py_ssize_t bias_offset = g.M * g.K * width           # where a chunk's bias sums start
     cdef Py_ssize_t partial_size = bias_offset + g.M * 16

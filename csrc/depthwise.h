@@ -277,13 +277,14 @@ static void depthwise_correlate_f32(float *out, const float *padded, const float
    whatever they hold (even inf or nan) must add nothing */
 static inline __attribute__((always_inline)) AVX512 void
 add_tap_products(vec16 *acc, vec16 g, const float *src, __mmask16 keep, ptrdiff_t Wp,
-                 ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t dh, ptrdiff_t dw)
+                 ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
 {
 #pragma GCC unroll 16
     for (ptrdiff_t b = 0; b < kh; b++)
 #pragma GCC unroll 16
         for (ptrdiff_t c = 0; c < kw; c++) {
-            vec16 v = load16(src + b * dh * Wp + c * dw);
+            const float *p = src + b * dh * Wp + c * dw;
+            vec16 v = sw == 1 ? load16(p) : even_lanes(load16(p), load16(p + 16));
             if (keep == 0xFFFF)          /* a constant in the full blocks: the test folds away */
                 acc[b * kw + c] += g * v;
             else
@@ -293,24 +294,27 @@ add_tap_products(vec16 *acc, vec16 g, const float *src, __mmask16 keep, ptrdiff_
 
 /* sums[k*16 + j] += gy[oh, ow] * padded at tap k, for the outputs ow = j (mod 16).
    Row by row: each 16-output block of gy is loaded once and multiplied with
-   the K shifted input blocks, K running sums held in registers. `kh`, `kw`,
-   `dh`, `dw` are constants where weight_grad_3x3 inlines this, so the tap
+   the K shifted input blocks, K running sums held in registers. With stride
+   sw = 2 along rows an input block is the even columns of 32 (even_lanes).
+   The sizes are constants where weight_grad_3x3 inlines this, so the tap
    loops unroll and the K sums stay in registers. */
 static inline __attribute__((always_inline)) AVX512 void
 weight_grad_rows(const float *gy, const float *padded, float *sums, ptrdiff_t Ho, ptrdiff_t Wo,
-                 ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t dh, ptrdiff_t dw)
+                 ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
+                 ptrdiff_t dh, ptrdiff_t dw)
 {
     const ptrdiff_t full = Wo - Wo % 16;
     vec16 acc[kh * kw];
     for (ptrdiff_t k = 0; k < kh * kw; k++)
         acc[k] = broadcast16(0.0f);
     for (ptrdiff_t oh = 0; oh < Ho; oh++) {
-        const float *src = padded + oh * Wp;
+        const float *src = padded + oh * sh * Wp;
         for (ptrdiff_t start = 0; start < full; start += 16)
-            add_tap_products(acc, load16(gy + oh * Wo + start), src + start, 0xFFFF, Wp, kh, kw, dh, dw);
+            add_tap_products(acc, load16(gy + oh * Wo + start), src + sw * start, 0xFFFF, Wp,
+                             kh, kw, sw, dh, dw);
         if (full < Wo)                                     /* the row's last, short block */
-            add_tap_products(acc, load_first(gy + oh * Wo + full, Wo - full), src + full,
-                             first_lanes(Wo - full), Wp, kh, kw, dh, dw);
+            add_tap_products(acc, load_first(gy + oh * Wo + full, Wo - full), src + sw * full,
+                             first_lanes(Wo - full), Wp, kh, kw, sw, dh, dw);
     }
     for (ptrdiff_t k = 0; k < kh * kw; k++)
         store16(sums + k * 16, load16(sums + k * 16) + acc[k]);
@@ -319,24 +323,34 @@ weight_grad_rows(const float *gy, const float *padded, float *sums, ptrdiff_t Ho
 static AVX512 void weight_grad_3x3(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
                                    ptrdiff_t Wo, ptrdiff_t Wp)
 {
-    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, 1, 1);
+    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, 1, 1, 1, 1);
+}
+
+static AVX512 void weight_grad_3x3_stride2(const float *gy, const float *padded, float *sums,
+                                           ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t sh)
+{
+    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, sh, 2, 1, 1);
 }
 
 static AVX512 void weight_grad_any(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
                                    ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                   ptrdiff_t dh, ptrdiff_t dw)
+                                   ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
 {
-    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, kh, kw, dh, dw);
+    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, kh, kw, sh, sw, dh, dw);
 }
 
+/* sw is 1 or 2; sh is 1 where sw is 1 */
 static void depthwise_weight_grad_f32(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
                                       ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                      ptrdiff_t dh, ptrdiff_t dw)
+                                      ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
 {
-    if (kh == 3 && kw == 3 && dh == 1 && dw == 1)
+    int three_by_three = kh == 3 && kw == 3 && dh == 1 && dw == 1;
+    if (three_by_three && sw == 1 && sh == 1)
         weight_grad_3x3(gy, padded, sums, Ho, Wo, Wp);
+    else if (three_by_three && sw == 2)
+        weight_grad_3x3_stride2(gy, padded, sums, Ho, Wo, Wp, sh);
     else
-        weight_grad_any(gy, padded, sums, Ho, Wo, Wp, kh, kw, dh, dw);
+        weight_grad_any(gy, padded, sums, Ho, Wo, Wp, kh, kw, sh, sw, dh, dw);
 }
 
 #else  /* no GCC-style vectors or not x86-64: never called, minigrad_depthwise_available() is 0 */
@@ -350,7 +364,7 @@ static void depthwise_correlate_f32(float *out, const float *padded, const float
 
 static void depthwise_weight_grad_f32(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
                                       ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                      ptrdiff_t dh, ptrdiff_t dw)
+                                      ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
 {
 }
 

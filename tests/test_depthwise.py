@@ -40,6 +40,9 @@ GEOMETRIES = [
     ((2, 3, 1, 1, 40), 2, (1, 1, 4), (1, 1, 1), (0, 0, 3), (1, 1, 1)),    # conv1d, asymmetric reach
     ((2, 3, 1, 6, 5), 1, (1, 3, 3), (1, 1, 1), (0, 0, 0), (1, 1, 1)),     # no padding, narrow rows
     ((2, 3, 1, 9, 18), 1, (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1)),    # stride 2: the scatter loops
+    ((2, 3, 1, 9, 37), 1, (1, 3, 3), (1, 1, 2), (0, 1, 1), (1, 1, 1)),    # stride (1, 2): 19 outputs a row
+    ((2, 3, 1, 11, 70), 2, (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1)),   # stride 2, 35 outputs a row
+    ((2, 3, 1, 12, 40), 1, (1, 5, 5), (1, 2, 2), (0, 2, 2), (1, 1, 1)),   # 5x5, stride 2
     ((2, 2, 4, 5, 17), 1, (2, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1)),    # conv3d
 ]
 
@@ -63,9 +66,6 @@ def test_depthwise_backward_matches_reference(geometry, dtype, rng):
 # (input shape, channel multiplier, kernel, stride, padding, dilation): the forward
 # pass, stride 2 along rows included (depthwise.h's stride-2 loops in float32)
 FORWARD_GEOMETRIES = GEOMETRIES + [
-    ((2, 3, 1, 9, 37), 1, (1, 3, 3), (1, 1, 2), (0, 1, 1), (1, 1, 1)),    # stride (1, 2): 19 outputs a row
-    ((2, 3, 1, 11, 70), 2, (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1)),   # stride 2, 35 outputs a row
-    ((2, 3, 1, 12, 40), 1, (1, 5, 5), (1, 2, 2), (0, 2, 2), (1, 1, 1)),   # 5x5, stride 2
     ((2, 3, 1, 12, 33), 1, (1, 3, 3), (1, 3, 2), (0, 2, 1), (1, 2, 2)),   # dilated, strides (3, 2)
     ((2, 3, 1, 1, 50), 1, (1, 1, 3), (1, 1, 2), (0, 0, 0), (1, 1, 1)),    # conv1d, stride 2
     ((2, 3, 1, 7, 9), 1, (1, 3, 3), (1, 1, 3), (0, 1, 1), (1, 1, 1)),     # stride 3: the general loops
