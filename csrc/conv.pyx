@@ -1001,17 +1001,46 @@ cdef void correlate_rows_weight_grad(const floating* gy, const floating* padded,
 
 
 cdef Geometry adjoint_geometry(const Geometry* g) noexcept nogil:
-    """For stride 1: the input gradient is a convolution of the output gradient
-    with the flipped filter, padded by dilation*(kernel-1) - padding, mapping
-    (Do, Ho, Wo) back to (D, H, W). Its geometry (channels kept as they are)."""
+    """The input gradient as a stride-1 convolution: of the output gradient,
+    spread out by the stride (stride - 1 zeros between entries: (Do-1)*sd + 1
+    positions, ...; nothing to spread with stride 1), with the flipped filter,
+    padded by dilation*(kernel-1) - padding, mapping back to (D, H, W). Its
+    geometry (channels kept as they are); spread_plane builds its input."""
     cdef Geometry t = g[0]
-    t.D, t.H, t.W = g.Do, g.Ho, g.Wo
+    t.D, t.H, t.W = (g.Do - 1) * g.sd + 1, (g.Ho - 1) * g.sh + 1, (g.Wo - 1) * g.sw + 1
     t.Do, t.Ho, t.Wo = g.D, g.H, g.W
+    t.sd, t.sh, t.sw = 1, 1, 1
     t.pd = g.dd * (g.kd - 1) - g.pd
     t.ph = g.dh * (g.kh - 1) - g.ph
     t.pw = g.dw * (g.kw - 1) - g.pw
-    t.S, t.P = g.P, g.S
+    t.S, t.P = t.D * t.H * t.W, g.S
     return t
+
+
+cdef void spread_plane(const floating* gy, floating* padded, const Geometry* adjoint,
+                       const Geometry* g) noexcept nogil:
+    """One output-gradient plane gy (Do, Ho, Wo) of g -> the padded input plane
+    of its adjoint (stride-1) convolution: gy[od, oh, ow] at position
+    (od*sd, oh*sh, ow*sw) + the adjoint's padding, zeros everywhere else."""
+    cdef Py_ssize_t Dp, Hp, Wp, od, oh, ow, row
+    if unit_stride(g):
+        pad_plane(gy, padded, adjoint)
+        return
+    Dp = padded_extent(adjoint.Do, g.kd, 1, g.dd)
+    Hp = padded_extent(adjoint.Ho, g.kh, 1, g.dh)
+    Wp = padded_extent(adjoint.Wo, g.kw, 1, g.dw)
+    memset(padded, 0, (Dp * Hp * Wp + DEPTHWISE_SLACK) * sizeof(floating))
+    for od in range(g.Do):
+        if adjoint.pd + od * g.sd >= Dp:
+            break
+        for oh in range(g.Ho):
+            if adjoint.ph + oh * g.sh >= Hp:
+                break
+            row = ((adjoint.pd + od * g.sd) * Hp + adjoint.ph + oh * g.sh) * Wp + adjoint.pw
+            for ow in range(g.Wo):
+                if adjoint.pw + ow * g.sw >= Wp:
+                    break
+                padded[row + ow * g.sw] = gy[(od * g.Ho + oh) * g.Wo + ow]
 
 
 cdef inline bint unit_stride(const Geometry* g) noexcept nogil:
@@ -1087,8 +1116,9 @@ def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floatin
     """grad_in[n, c] = sum over its mult filters of the scattered grad_out (+ bias[c]).
 
     Parallel over (image, input channel): one writer per grad_in plane. Also
-    the forward pass of a transposed depthwise convolution. With stride 1 it
-    is the forward kernel run on grad_out with flipped filters.
+    the forward pass of a transposed depthwise convolution. Where the padding
+    allows (adjoint_geometry), it is the stride-1 forward kernel run on
+    grad_out, spread out by the stride, with flipped filters.
     workspace: num_threads * depthwise_scratch_size(...) elements.
     """
     cdef Geometry g = make_geometry(&grad_in.shape[0], &grad_out.shape[0],
@@ -1097,7 +1127,7 @@ def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floatin
     cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c, tid
     cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
     cdef bint has_bias = bias.shape[0] > 0
-    cdef bint fast = unit_stride(&g) and adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
+    cdef bint fast = adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
     cdef const floating* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef const floating* wp = &weight[0, 0, 0, 0, 0]
     cdef const floating* bp = &bias[0] if has_bias else NULL
@@ -1113,7 +1143,7 @@ def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floatin
             c = plane % g.C
             if fast:
                 for m in range(c * mult, (c + 1) * mult):
-                    pad_plane(gyp + (n * g.M + m) * g.P, padded, &adjoint)
+                    spread_plane(gyp + (n * g.M + m) * g.P, padded, &adjoint, &g)
                     correlate_rows(gxp + plane * g.S, padded, wp + m * g.K, bp[c] if has_bias else 0,
                                    True, m > c * mult, &adjoint)
             else:
@@ -1223,7 +1253,7 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
     cdef Py_ssize_t plane, n, c, m, k, j, tid, chunk
     cdef bint need_input = grad_in.shape[0] > 0, need_weight = grad_weight.shape[0] > 0
     cdef bint need_bias = grad_bias.shape[0] > 0
-    cdef bint fast_input = unit_stride(&g) and adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
+    cdef bint fast_input = adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
     cdef bint fast_weight = unit_stride(&g) or (floating is float and avx512_stride2(&g))
     cdef Py_ssize_t width = 16 if fast_weight else g.Wo       # partial sums per tap
     cdef Py_ssize_t bias_offset = g.M * g.K * width           # where a chunk's bias sums start
@@ -1263,7 +1293,7 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
                     gy_plane = gyp + (n * g.M + m) * g.P
                     if need_input:
                         if fast_input:   # correlate the padded grad_out plane with the flipped filter
-                            pad_plane(gy_plane, padded_gy, &adjoint)
+                            spread_plane(gy_plane, padded_gy, &adjoint, &g)
                             correlate_rows(gx_plane, padded_gy, wp + m * g.K, 0, True, m > c * mult,
                                            &adjoint)
                         else:

@@ -153,3 +153,24 @@ def test_depthwise_backward_rejects_a_weight_of_the_wrong_shape(rng):
     with pytest.raises(ValueError, match="weight"):
         kernels.depthwise_backward(x, gy, np.ones((3, 2, 1, 3, 3), np.float32),
                                    (1, 1, 1), (0, 1, 1), (1, 1, 1))
+
+
+@pytest.mark.parametrize("stride,padding,output_padding", [(2, 1, 1), (2, 0, 0), ((1, 2), 1, (0, 1)),
+                                                           (3, 1, 2)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_depthwise_conv_transpose_matches_reference(stride, padding, output_padding, dtype, rng):
+    """A strided depthwise transposed convolution runs the input-gradient
+    kernel: grad_out spread out by the stride, then the stride-1 forward loops."""
+    x = rng.standard_normal((2, 3, 9, 21)).astype(dtype)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(dtype)      # (C_in, C_out / groups, kh, kw)
+    b = rng.standard_normal(6).astype(dtype)
+    y = F.conv_transpose2d(minigrad.tensor(x), minigrad.tensor(w), minigrad.tensor(b), stride=stride,
+                           padding=padding, output_padding=output_padding, groups=3).data
+    s = (1,) + ((stride,) * 2 if isinstance(stride, int) else stride)
+    p = (0,) + ((padding,) * 2 if isinstance(padding, int) else padding)
+    op = (output_padding,) * 2 if isinstance(output_padding, int) else output_padding
+    out = tuple((n - 1) * st - 2 * pa + 2 + o + 1 for n, st, pa, o in zip(x.shape[2:], s[1:], p[1:], op))
+    expected = ref_conv_transpose(x[:, :, None].astype(np.float64), w[:, :, None].astype(np.float64),
+                                  b.astype(np.float64), (1,) + out, s, p, (1, 1, 1), 3)[:, :, 0]
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, expected, rtol=tol, atol=tol * np.abs(expected).max())
