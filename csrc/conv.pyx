@@ -852,6 +852,7 @@ cdef inline bint avx512_stride2(const Geometry* g) noexcept nogil:
     stride-1 case."""
     return AVX512_DEPTHWISE and planar(g) and g.sw == 2
 
+
 cdef inline Py_ssize_t padded_extent(Py_ssize_t out_size, Py_ssize_t kernel, Py_ssize_t stride,
                                      Py_ssize_t dilation) noexcept nogil:
     """Input positions that `out_size` outputs read along one axis, padding included."""
