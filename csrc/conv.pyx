@@ -175,6 +175,9 @@ cdef inline void copy_row(floating* dst, const floating* src, Py_ssize_t n,
     cdef Py_ssize_t i
     if stride == 1:
         memcpy(dst, src, n * sizeof(floating))
+    elif stride == 2:      # a constant stride the compiler vectorises (even elements)
+        for i in range(n):
+            dst[i] = src[2 * i]
     else:
         for i in range(n):
             dst[i] = src[i * stride]
@@ -187,6 +190,9 @@ cdef inline void add_row(floating* dst, const floating* src, Py_ssize_t n,
     if stride == 1:
         for i in range(n):
             dst[i] = dst[i] + src[i]
+    elif stride == 2:
+        for i in range(n):
+            dst[2 * i] = dst[2 * i] + src[i]
     else:
         for i in range(n):
             dst[i * stride] = dst[i * stride] + src[i]
