@@ -307,15 +307,23 @@ weight_grad_rows(const float *gy, const float *padded, float *sums, ptrdiff_t Ho
     vec16 acc[kh * kw];
     for (ptrdiff_t k = 0; k < kh * kw; k++)
         acc[k] = broadcast16(0.0f);
-    for (ptrdiff_t oh = 0; oh < Ho; oh++) {
-        const float *src = padded + oh * sh * Wp;
-        for (ptrdiff_t start = 0; start < full; start += 16)
-            add_tap_products(acc, load16(gy + oh * Wo + start), src + sw * start, 0xFFFF, Wp,
-                             kh, kw, sw, dh, dw);
-        if (full < Wo)                                     /* the row's last, short block */
-            add_tap_products(acc, load_first(gy + oh * Wo + full, Wo - full), src + sw * full,
-                             first_lanes(Wo - full), Wp, kh, kw, sw, dh, dw);
+    /* The full blocks of all rows in one loop, then the short last blocks:
+       over a loop nest (rows, blocks) the compiler kept the K sums in memory
+       between rows. */
+    ptrdiff_t oh = 0, start = 0;
+    for (ptrdiff_t block = 0; block < Ho * (full / 16); block++) {
+        add_tap_products(acc, load16(gy + oh * Wo + start), padded + oh * sh * Wp + sw * start, 0xFFFF,
+                         Wp, kh, kw, sw, dh, dw);
+        start += 16;
+        if (start == full) {
+            start = 0;
+            oh++;
+        }
     }
+    if (full < Wo)
+        for (oh = 0; oh < Ho; oh++)
+            add_tap_products(acc, load_first(gy + oh * Wo + full, Wo - full), padded + oh * sh * Wp + sw * full,
+                             first_lanes(Wo - full), Wp, kh, kw, sw, dh, dw);
     for (ptrdiff_t k = 0; k < kh * kw; k++)
         store16(sums + k * 16, load16(sums + k * 16) + acc[k]);
 }
