@@ -839,9 +839,9 @@ cdef extern from "depthwise.h" nogil:
                                  int flip, int accumulate, ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp,
                                  ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
                                  ptrdiff_t dh, ptrdiff_t dw)
-    void depthwise_weight_grad_f32(const float* gy, const float* padded, float* sums, ptrdiff_t Ho,
+    int depthwise_weight_grad_f32(const float* gy, const float* padded, float* sums, ptrdiff_t Ho,
                                    ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                   ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
+                                   ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw, int flip)
 
 cdef bint AVX512_DEPTHWISE = minigrad_depthwise_available()
 
@@ -984,7 +984,7 @@ cdef void correlate_rows_weight_grad(const floating* gy, const floating* padded,
     if floating is float:
         if AVX512_DEPTHWISE and planar(g):
             depthwise_weight_grad_f32(gy, padded, sums, Ho, Wo, padded_extent(Wo, kw, g.sw, dw), kh, kw,
-                                      g.sh, g.sw, dh, dw)
+                                      g.sh, g.sw, dh, dw, False)
             return
     for a in range(kd):
         for b in range(kh):
@@ -1259,10 +1259,15 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
     cdef Py_ssize_t N = x.shape[0], planes = x.shape[0] * g.C, mult = g.M // g.C
     cdef Py_ssize_t plane, n, c, m, k, j, tid, chunk
     cdef bint need_input = grad_in.shape[0] > 0, need_weight = grad_weight.shape[0] > 0
-    cdef bint need_bias = grad_bias.shape[0] > 0
+    cdef bint need_bias = grad_bias.shape[0] > 0, done
     cdef bint fast_input = adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
+    # float32 with AVX-512: the weight gradient reads the spread grad_out plane
+    # the input gradient builds anyway, with x itself: no padded copy of x
     cdef bint fast_weight = unit_stride(&g) or (floating is float and avx512_stride2(&g))
+    cdef bint weight_from_spread = (floating is float and fast_weight and fast_input
+                                    and AVX512_DEPTHWISE and planar(&g))
     cdef Py_ssize_t width = 16 if fast_weight else g.Wo       # partial sums per tap
+    cdef Py_ssize_t spread_width = padded_extent(g.W, g.kw, 1, g.dw)
     cdef Py_ssize_t bias_offset = g.M * g.K * width           # where a chunk's bias sums start
     cdef Py_ssize_t partial_size = bias_offset + g.M * 16
     cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
@@ -1292,21 +1297,36 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
                 n = plane // g.C
                 c = plane % g.C
                 gx_plane = gxp + plane * g.S if need_input else NULL
-                if need_weight and fast_weight:
+                if need_weight and fast_weight and not weight_from_spread:
                     pad_plane(xp + plane * g.S, padded_x, &g)
                 if need_input and not fast_input:
                     fill(gx_plane, g.S, 0)
                 for m in range(c * mult, (c + 1) * mult):
                     gy_plane = gyp + (n * g.M + m) * g.P
+                    if (need_input and fast_input) or (need_weight and weight_from_spread):
+                        spread_plane(gy_plane, padded_gy, &adjoint, &g)
                     if need_input:
-                        if fast_input:   # correlate the padded grad_out plane with the flipped filter
-                            spread_plane(gy_plane, padded_gy, &adjoint, &g)
+                        if fast_input:   # correlate the spread grad_out plane with the flipped filter
                             correlate_rows(gx_plane, padded_gy, wp + m * g.K, 0, True, m > c * mult,
                                            &adjoint)
                         else:
                             depthwise_input_grad_plane(gy_plane, wp + m * g.K, gx_plane, &g)
                     if need_weight:
-                        if fast_weight:
+                        done = False
+                        if floating is float:
+                            if weight_from_spread:
+                                # weight tap (b, c) = the sum over x of x * the spread grad_out
+                                # at the flipped offset: x plays grad_out's part, and the taps
+                                # come out flipped. A plane of x holding an inf or nan is not
+                                # done (products with the padding would be nan).
+                                done = depthwise_weight_grad_f32(
+                                    xp + plane * g.S, padded_gy, partial + m * g.K * width, g.H, g.W,
+                                    spread_width, g.kh, g.kw, 1, 1, g.dh, g.dw, True)
+                        if done:
+                            pass
+                        elif fast_weight:
+                            if weight_from_spread:    # x was not padded above
+                                pad_plane(xp + plane * g.S, padded_x, &g)
                             correlate_rows_weight_grad(gy_plane, padded_x, partial + m * g.K * width, &g)
                         else:
                             depthwise_weight_grad_plane(xp + plane * g.S, gy_plane,

@@ -298,12 +298,13 @@ add_tap_products(vec16 *acc, vec16 g, const float *src, __mmask16 keep, ptrdiff_
    sw = 2 along rows an input block is the even columns of 32 (even_lanes).
    The sizes are constants where weight_grad_3x3 inlines this, so the tap
    loops unroll and the K sums stay in registers. */
-static inline __attribute__((always_inline)) AVX512 void
+static inline __attribute__((always_inline)) AVX512 int
 weight_grad_rows(const float *gy, const float *padded, float *sums, ptrdiff_t Ho, ptrdiff_t Wo,
                  ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
-                 ptrdiff_t dh, ptrdiff_t dw)
+                 ptrdiff_t dh, ptrdiff_t dw, int flip)
 {
     const ptrdiff_t full = Wo - Wo % 16;
+    vec16 finite = broadcast16(0.0f);          /* flip: stays 0 while every gy is finite */
     vec16 acc[kh * kw];
     for (ptrdiff_t k = 0; k < kh * kw; k++)
         acc[k] = broadcast16(0.0f);
@@ -312,8 +313,10 @@ weight_grad_rows(const float *gy, const float *padded, float *sums, ptrdiff_t Ho
        between rows. */
     ptrdiff_t oh = 0, start = 0;
     for (ptrdiff_t block = 0; block < Ho * (full / 16); block++) {
-        add_tap_products(acc, load16(gy + oh * Wo + start), padded + oh * sh * Wp + sw * start, 0xFFFF,
-                         Wp, kh, kw, sw, dh, dw);
+        vec16 g = load16(gy + oh * Wo + start);
+        if (flip)
+            finite += g * 0.0f;
+        add_tap_products(acc, g, padded + oh * sh * Wp + sw * start, 0xFFFF, Wp, kh, kw, sw, dh, dw);
         start += 16;
         if (start == full) {
             start = 0;
@@ -321,44 +324,65 @@ weight_grad_rows(const float *gy, const float *padded, float *sums, ptrdiff_t Ho
         }
     }
     if (full < Wo)
-        for (oh = 0; oh < Ho; oh++)
-            add_tap_products(acc, load_first(gy + oh * Wo + full, Wo - full), padded + oh * sh * Wp + sw * full,
-                             first_lanes(Wo - full), Wp, kh, kw, sw, dh, dw);
-    for (ptrdiff_t k = 0; k < kh * kw; k++)
-        store16(sums + k * 16, load16(sums + k * 16) + acc[k]);
+        for (oh = 0; oh < Ho; oh++) {
+            vec16 g = load_first(gy + oh * Wo + full, Wo - full);
+            if (flip)
+                finite += g * 0.0f;
+            add_tap_products(acc, g, padded + oh * sh * Wp + sw * full, first_lanes(Wo - full),
+                             Wp, kh, kw, sw, dh, dw);
+        }
+    if (flip && _mm512_cmp_ps_mask(finite, finite, _CMP_UNORD_Q))
+        return 0;                              /* a nan or inf in gy: nothing added */
+    for (ptrdiff_t k = 0; k < kh * kw; k++) {
+        float *dst = sums + (flip ? kh * kw - 1 - k : k) * 16;
+        store16(dst, load16(dst) + acc[k]);
+    }
+    return 1;
 }
 
-static AVX512 void weight_grad_3x3(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
-                                   ptrdiff_t Wo, ptrdiff_t Wp)
+static AVX512 int weight_grad_3x3(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
+                                  ptrdiff_t Wo, ptrdiff_t Wp)
 {
-    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, 1, 1, 1, 1);
+    return weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, 1, 1, 1, 1, 0);
 }
 
-static AVX512 void weight_grad_3x3_stride2(const float *gy, const float *padded, float *sums,
-                                           ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t sh)
+static AVX512 int weight_grad_3x3_flipped(const float *gy, const float *padded, float *sums,
+                                          ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp)
 {
-    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, sh, 2, 1, 1);
+    return weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, 1, 1, 1, 1, 1);
 }
 
-static AVX512 void weight_grad_any(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
-                                   ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                   ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
+static AVX512 int weight_grad_3x3_stride2(const float *gy, const float *padded, float *sums,
+                                          ptrdiff_t Ho, ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t sh)
 {
-    weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, kh, kw, sh, sw, dh, dw);
+    return weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, 3, 3, sh, 2, 1, 1, 0);
 }
 
-/* sw is 1 or 2; sh is 1 where sw is 1 */
-static void depthwise_weight_grad_f32(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
-                                      ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                      ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
+static AVX512 int weight_grad_any(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
+                                  ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
+                                  ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw, int flip)
+{
+    return weight_grad_rows(gy, padded, sums, Ho, Wo, Wp, kh, kw, sh, sw, dh, dw, flip);
+}
+
+/* sw is 1 or 2; sh is 1 where sw is 1. Returns 1 (sums added).
+   flip: gy is the input plane and padded the spread output gradient (the
+   same products, seen from the other side), so tap k's sums go to
+   sums[K-1-k]. Then the padding is read too, and an inf or nan in gy times
+   a padding zero would give nan where the true gradient may be finite: such
+   a plane adds nothing and returns 0, for the caller to redo it the direct
+   way. */
+static int depthwise_weight_grad_f32(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
+                                     ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
+                                     ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw, int flip)
 {
     int three_by_three = kh == 3 && kw == 3 && dh == 1 && dw == 1;
     if (three_by_three && sw == 1 && sh == 1)
-        weight_grad_3x3(gy, padded, sums, Ho, Wo, Wp);
-    else if (three_by_three && sw == 2)
-        weight_grad_3x3_stride2(gy, padded, sums, Ho, Wo, Wp, sh);
-    else
-        weight_grad_any(gy, padded, sums, Ho, Wo, Wp, kh, kw, sh, sw, dh, dw);
+        return flip ? weight_grad_3x3_flipped(gy, padded, sums, Ho, Wo, Wp)
+                    : weight_grad_3x3(gy, padded, sums, Ho, Wo, Wp);
+    if (three_by_three && sw == 2 && !flip)
+        return weight_grad_3x3_stride2(gy, padded, sums, Ho, Wo, Wp, sh);
+    return weight_grad_any(gy, padded, sums, Ho, Wo, Wp, kh, kw, sh, sw, dh, dw, flip);
 }
 
 #else  /* no GCC-style vectors or not x86-64: never called, minigrad_depthwise_available() is 0 */
@@ -370,10 +394,11 @@ static void depthwise_correlate_f32(float *out, const float *padded, const float
 {
 }
 
-static void depthwise_weight_grad_f32(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
-                                      ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
-                                      ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw)
+static int depthwise_weight_grad_f32(const float *gy, const float *padded, float *sums, ptrdiff_t Ho,
+                                     ptrdiff_t Wo, ptrdiff_t Wp, ptrdiff_t kh, ptrdiff_t kw,
+                                     ptrdiff_t sh, ptrdiff_t sw, ptrdiff_t dh, ptrdiff_t dw, int flip)
 {
+    return 0;
 }
 
 #endif

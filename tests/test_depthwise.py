@@ -104,18 +104,21 @@ def test_depthwise_backward_computes_only_what_is_needed(needs, rng):
             assert a is None
 
 
-def test_weight_grad_ignores_what_a_tap_never_reads(rng):
+@pytest.mark.parametrize("mult,stride", [(1, 1), (2, 1), (1, 2)])
+def test_weight_grad_ignores_what_a_tap_never_reads(mult, stride, rng):
     """An inf in column 0 is never under the rightmost tap (padding 1): that
-    tap's gradient stays finite, also where a row ends in a short block."""
-    x = rng.standard_normal((1, 2, 1, 5, 21)).astype(np.float32)
-    x[:, :, :, 2, 0] = np.inf
-    weight = rng.standard_normal((2, 1, 1, 3, 3)).astype(np.float32)
-    gy = rng.standard_normal((1, 2, 1, 5, 21)).astype(np.float32)
-    _, grad_w, _ = kernels.depthwise_backward(x, gy, weight, (1, 1, 1), (0, 1, 1), (1, 1, 1))
-    _, expected, _ = _reference_gradients(np.nan_to_num(x, posinf=0.0), gy, weight,
-                                          (1, 1, 1), (0, 1, 1), (1, 1, 1))
+    tap's gradient stays finite (also where a row ends in a short block, and
+    where the one-pass backward has to redo the plane)."""
+    x = rng.standard_normal((2, 2, 1, 5, 21)).astype(np.float32)
+    x[1, :, :, 2, 0] = np.inf
+    weight = rng.standard_normal((2 * mult, 1, 1, 3, 3)).astype(np.float32)
+    geometry = ((1, 1, stride), (0, 1, 1), (1, 1, 1))
+    gy = rng.standard_normal((2, 2 * mult, 1, 5) + _output_size(x.shape, (1, 3, 3), *geometry)[2:])
+    gy = gy.astype(np.float32)
+    _, grad_w, _ = kernels.depthwise_backward(x, gy, weight, *geometry)
+    _, expected, _ = _reference_gradients(np.nan_to_num(x, posinf=0.0), gy, weight, *geometry)
     np.testing.assert_allclose(grad_w[..., 2], expected[..., 2], rtol=1e-4, atol=1e-4)
-    assert np.isinf(grad_w[..., 0]).all()
+    assert np.isinf(grad_w[..., 1]).all()          # the middle tap reads column 0
 
 
 def test_fused_backward_is_bitwise_identical_for_1_and_2_threads(rng, monkeypatch):
