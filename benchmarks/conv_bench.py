@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
-from minigrad.kernels import conv as conv_kernels  # noqa: E402
+from minigrad.kernels import gemm as gemm_kernels  # noqa: E402
 from _timing import median_seconds, print_table, try_import_torch  # noqa: E402
 
 # On a shared machine other processes only ever add time: the fastest of
@@ -134,9 +134,9 @@ def sgemm_ceiling(repeats):
     """GFLOP/s of the fastest float32 2048^3 product here: numpy's OpenBLAS or minigrad's own GEMM."""
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
     seconds = best_seconds(lambda: a @ a, repeats)
-    if conv_kernels.GEMM_PACK_SIZE:
+    if gemm_kernels.PACK_SIZE:
         out = np.empty_like(a)
-        seconds = min(seconds, best_seconds(lambda: conv_kernels.gemm(a, a, out=out), repeats))
+        seconds = min(seconds, best_seconds(lambda: gemm_kernels.gemm(a, a, out=out), repeats))
     return 2 * 2048 ** 3 / seconds / 1e9
 
 

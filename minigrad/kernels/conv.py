@@ -9,7 +9,8 @@ padding after is implied by the output size), ``dilation``.
 
 Which kernel runs:
 - ``groups == C > 1`` (depthwise: one input channel per group): the direct
-  depthwise loops;
+  depthwise loops; ``depthwise_backward`` computes all three gradients of
+  such a convolution in one pass;
 - otherwise im2col + GEMM, a few images per GEMM when each has few
   output positions; a 1x1, stride-1, unpadded kernel skips im2col and
   multiplies the input directly.
@@ -211,7 +212,8 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(out, weight))
         scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(x.shape, out.shape,
-                                                                               weight.shape[2:], dilation))
+                                                                               weight.shape[2:], stride,
+                                                                               dilation))
         _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
     images, rows = _gemm_shape(x.dtype, x.shape, out.shape, weight.shape[2:])
@@ -248,7 +250,7 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(grad_out, weight))
         scratch = workspace(grad_out.dtype, threads * _kernel.depthwise_scratch_size(
-            grad_in.shape, grad_out.shape, weight.shape[2:], dilation))
+            grad_in.shape, grad_out.shape, weight.shape[2:], stride, dilation))
         _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
                                      threads)
         return grad_in
@@ -284,7 +286,8 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     if is_direct(C, groups, algorithm):
         chunks = min(N, WEIGHT_GRAD_CHUNKS)
         threads, _ = _thread_plan(chunks, work)
-        per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), dilation)
+        per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), stride,
+                                                    dilation)
         partials = chunks * M * K * max(grad_out.shape[4], 16)
         scratch = workspace(x.dtype, threads * per_thread + partials)
         _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
@@ -303,6 +306,49 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
         _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, pack, stride, padding, dilation,
                                  groups, chunks, images, rows, omp_threads, blas_threads)
     return grad_weight
+
+
+def depthwise_backward(x, grad_out, weight, stride, padding, dilation, needs=(True, True, True)):
+    """(grad_x, grad_weight, grad_bias) of a depthwise convolution (groups == C) in one pass.
+
+    x (N, C, D, H, W), grad_out (N, M, Do, Ho, Wo), weight (M, 1, kd, kh, kw).
+    needs: which of the three to compute; the others come back as None.
+    Together they read every grad_out plane from memory once (three
+    separate kernels read it three times), and the sums of the weight and
+    bias gradients are done in a fixed order: bitwise the same for any
+    thread count.
+    """
+    _check_float("x", x)
+    x, grad_out, weight = _prepare(x.dtype, x, grad_out, weight)
+    stride, padding, dilation = _geometry(stride, padding, dilation)
+    need_input, need_weight, need_bias = (bool(n) for n in needs)
+    N, C = x.shape[:2]
+    M = grad_out.shape[1]
+    if weight.shape[:2] != (M, 1) or M % C:
+        raise ValueError(f"depthwise_backward: expected weight ({M}, 1, kd, kh, kw) with {M} a multiple "
+                         f"of C={C}, got weight of shape {weight.shape}")
+    grad_in = np.empty(x.shape, dtype=x.dtype) if need_input else None
+    grad_weight = np.empty(weight.shape, dtype=x.dtype) if need_weight else None
+    grad_bias = np.empty(M, dtype=x.dtype) if need_bias else None
+    if x.size == 0 or grad_out.size == 0:
+        for grad in (grad_in, grad_weight, grad_bias):
+            if grad is not None:
+                grad[...] = 0
+        return grad_in, grad_weight, grad_bias
+    skipped = np.empty((0, 1, 1, 1, 1), dtype=x.dtype)      # size 0: the kernel skips that gradient
+    planes = N * C
+    chunks = min(planes, WEIGHT_GRAD_CHUNKS)
+    threads, _ = _thread_plan(chunks, 2 * _multiply_adds(grad_out, weight))
+    per_thread = 2 * _kernel.depthwise_scratch_size(x.shape, grad_out.shape, weight.shape[2:], stride,
+                                                     dilation)
+    partials = chunks * M * (math.prod(weight.shape[2:]) * max(grad_out.shape[4], 16) + 16)
+    scratch = workspace(x.dtype, threads * per_thread + partials)
+    _kernel.depthwise_backward(x, grad_out, weight,
+                               grad_in if need_input else skipped,
+                               grad_weight if need_weight else skipped,
+                               grad_bias if need_bias else skipped.reshape(0),
+                               scratch, stride, padding, dilation, chunks, threads)
+    return grad_in, grad_weight, grad_bias
 
 
 def im2col(x, output_size, kernel_size, stride, padding, dilation):

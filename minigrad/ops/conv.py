@@ -16,6 +16,10 @@ image into a column, then multiply by the filters as one matrix,
 - weight gradient = GEMM of the output gradient with the columns;
 - bias gradient   = the output gradient summed over batch and positions.
 
+Depthwise convolutions (groups == in_channels) skip im2col: direct loops,
+and one kernel computes all three gradients in a single pass, reading each
+output-gradient plane once.
+
 A transposed convolution is exactly that adjoint, so its forward is the
 conv's input gradient and its backward is a conv forward (im2col + GEMM)
 plus the same weight gradient with the roles of input and output swapped.
@@ -81,6 +85,15 @@ class ConvNd(Function):
         x, weight = ctx.saved_tensors
         g = ctx.geometry
         x5, w5, gy5 = g.to5d(x), g.weight5d(weight), g.to5d(grad_output)
+        if kernels.is_direct(x5.shape[1], g.groups):
+            # depthwise: the three gradients in one pass over the (image, channel) planes
+            grad_x, grad_w, grad_b = kernels.depthwise_backward(x5, gy5, w5, g.stride, g.pad_before,
+                                                                g.dilation, ctx.needs_input_grad[:3])
+            if grad_x is not None:
+                grad_x = g.from5d(grad_x).reshape(x.shape)
+            if grad_w is not None:
+                grad_w = grad_w.reshape(weight.shape)
+            return grad_x, grad_w, grad_b, None
         grad_x = grad_w = grad_b = None
         if ctx.needs_input_grad[0]:
             # dL/dx = col2im(w^T @ dL/dy): the transposed convolution of dL/dy
