@@ -94,3 +94,21 @@ def test_pooling_and_batch_norm_gradients_are_private(rng):
     F.batch_norm(y, None, None, training=True).backward(out_seed)
     assert not np.shares_memory(y.grad.data, out_seed)
     np.testing.assert_allclose(y.grad.data.sum(axis=(0, 2, 3)), 0, atol=1e-10)
+
+
+def test_conv_and_linear_gradients_of_a_weight_used_twice_add_up():
+    # the first use's fresh gradient becomes .grad, the second is added to it in place
+    rng = np.random.default_rng(5)
+    x = minigrad.tensor(rng.standard_normal((2, 3, 6, 6)))
+    w = minigrad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    lw = minigrad.tensor(rng.standard_normal((5, 4 * 36)), requires_grad=True)
+    def head(weight):
+        features = minigrad.nn.functional.conv2d(x, weight, padding=1).reshape(2, -1)
+        return minigrad.nn.functional.linear(features, lw).sum()
+    (head(w) + head(w)).backward()
+    w2 = minigrad.tensor(w.data.copy(), requires_grad=True)
+    lw2 = minigrad.tensor(lw.data.copy(), requires_grad=True)
+    features = minigrad.nn.functional.conv2d(x, w2, padding=1).reshape(2, -1)
+    minigrad.nn.functional.linear(features, lw2).sum().backward()
+    np.testing.assert_allclose(w.grad.data, 2 * w2.grad.data, rtol=1e-12)
+    np.testing.assert_allclose(lw.grad.data, 2 * lw2.grad.data, rtol=1e-12)

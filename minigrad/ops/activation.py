@@ -35,6 +35,8 @@ def _check_tensor(x, name, function):
 class Linear(Function):
     """y = x @ W^T + b for x of shape (*, in), W (out, in), b (out,)."""
 
+    fresh_gradients = True  # backward returns newly allocated gradients
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)

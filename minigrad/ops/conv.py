@@ -69,6 +69,8 @@ class _Geometry:
 class ConvNd(Function):
     """y = conv(x, weight) + bias; forward = im2col + GEMM."""
 
+    fresh_gradients = True  # backward returns newly allocated gradients
+
     @staticmethod
     def forward(ctx, x, weight, bias, geometry):
         g = geometry
@@ -114,6 +116,8 @@ class ConvTransposeNd(Function):
     Seen as that convolution (from y's shape to x's): conv input = y,
     conv output = x, conv weight = weight (C_in, C_out/G, *k).
     """
+
+    fresh_gradients = True  # backward returns newly allocated gradients
 
     @staticmethod
     def forward(ctx, x, weight, bias, geometry):
