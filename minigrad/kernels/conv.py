@@ -32,7 +32,9 @@ that speed does not depend on the allocator handing large blocks back to
 the OS between calls. Workspaces are per Python thread (``threading.local``):
 calls from several Python threads never share scratch.
 """
+import collections
 import contextlib
+import functools
 import math
 import os
 import threading
@@ -77,17 +79,28 @@ def _scipy_blas():
 _SCIPY_BLAS = _scipy_blas()
 
 
-@contextlib.contextmanager
-def _blas_threads(n):
-    """Run the body with scipy's BLAS on `n` threads, then restore minigrad's count."""
-    if _SCIPY_BLAS is None or n == get_num_threads():
-        yield
-        return
-    _SCIPY_BLAS.set_num_threads(n)
-    try:
-        yield
-    finally:
+class _BlasThreads:
+    """`with _blas_threads(n):` runs the body with scipy's BLAS on `n` threads,
+    then restores minigrad's count (a class, not a generator: this wraps every
+    kernel call, and tiny convolutions should not pay for it)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        _SCIPY_BLAS.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
         _SCIPY_BLAS.set_num_threads(get_num_threads())
+
+
+_NO_CHANGE = contextlib.nullcontext()
+
+
+def _blas_threads(n):
+    if _SCIPY_BLAS is None or n == get_num_threads():
+        return _NO_CHANGE
+    return _BlasThreads(n)
 
 
 # Below this many multiply-adds per thread, waking another thread costs more
@@ -95,12 +108,12 @@ def _blas_threads(n):
 MIN_WORK_PER_THREAD = 200_000
 
 
-def _thread_plan(work_items, multiply_adds):
+def _thread_plan(work_items, multiply_adds, threads=None):
     """(OpenMP threads, GEMM threads) for `work_items` parallel items of total `multiply_adds`.
 
     The GEMM gets the threads only when the items cannot use them (batch of
     one) and there is enough work to share."""
-    threads = get_num_threads()
+    threads = get_num_threads() if threads is None else threads
     by_work = max(1, multiply_adds // MIN_WORK_PER_THREAD)
     omp_threads = max(1, min(threads, work_items, by_work))
     return omp_threads, (min(threads, by_work) if omp_threads == 1 else 1)
@@ -195,7 +208,43 @@ def is_direct(in_channels, groups, algorithm=None):
 
 
 def _geometry(stride, padding, dilation):
-    return tuple(int(s) for s in stride), tuple(int(p) for p in padding), tuple(int(d) for d in dilation)
+    return tuple(map(int, stride)), tuple(map(int, padding)), tuple(map(int, dilation))
+
+
+GemmPlan = collections.namedtuple(
+    "GemmPlan", "images rows omp_threads blas_threads columns packed_weights uses_blas")
+
+
+def _gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, adjoint, threads):
+    """How conv_forward (adjoint=False) or conv_input_grad (adjoint=True) cuts
+    its work: images or slabs per GEMM, threads, scratch sizes. It depends
+    only on the shapes and this module's tuning constants, so it is worked out
+    once per shape (tiny convolutions spent more time deciding than computing)."""
+    tuning = (GEMM_PACK_SIZE, MIN_WORK_PER_THREAD, SLAB_ELEMENTS, COLUMNS_PER_GEMM)
+    return _cached_gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, adjoint, threads,
+                             tuning)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, adjoint, threads,
+                      tuning):
+    N, C = input_shape[:2]
+    M = output_shape[1]
+    kernel_size = weight_shape[2:]
+    images, rows = _gemm_shape(dtype, input_shape, output_shape, kernel_size)
+    if adjoint:     # the slabs of one image add into the same input rows: one thread per image
+        items = N if images == 1 else -(-N // images)
+    else:
+        R = output_shape[2] * output_shape[3]
+        items = N * -(-R // rows) if images == 1 else -(-N // images)
+    multiply_adds = N * math.prod(output_shape[2:]) * math.prod(weight_shape)
+    omp_threads, blas_threads = _thread_plan(items, multiply_adds, threads)
+    columns = _kernel.columns_size(input_shape, output_shape, kernel_size, images, rows)
+    K = math.prod(kernel_size)
+    packed = (_kernel.gemm_packed_size((C // groups) * K, M // groups) if adjoint
+              else _kernel.gemm_packed_size(M // groups, (C // groups) * K))
+    return GemmPlan(images, rows, omp_threads, blas_threads, columns, groups * packed,
+                    not _uses_own_gemm(dtype))
 
 
 def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups, algorithm=None):
@@ -216,17 +265,12 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
                                                                                dilation))
         _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
-    images, rows = _gemm_shape(x.dtype, x.shape, out.shape, weight.shape[2:])
-    R = out.shape[2] * out.shape[3]
-    items = N * -(-R // rows) if images == 1 else -(-N // images)
-    omp_threads, blas_threads = _thread_plan(items, _multiply_adds(out, weight))
-    columns = _kernel.columns_size(x.shape, out.shape, weight.shape[2:], images, rows)
-    scratch = workspace(x.dtype, omp_threads * columns)
-    pack = _gemm_pack(x.dtype, omp_threads, blas_threads, groups * _kernel.gemm_packed_size(
-        M // groups, (C // groups) * math.prod(weight.shape[2:])))
-    with _blas_threads(blas_threads):
+    plan = _gemm_plan(x.dtype, x.shape, out.shape, weight.shape, groups, False, get_num_threads())
+    scratch = workspace(x.dtype, plan.omp_threads * plan.columns)
+    pack = _gemm_pack(x.dtype, plan.omp_threads, plan.blas_threads, plan.packed_weights)
+    with _blas_threads(plan.blas_threads) if plan.uses_blas else _NO_CHANGE:
         _kernel.conv_forward(x, weight, bias, out, scratch, pack, stride, padding, dilation, groups,
-                             images, rows, omp_threads, blas_threads)
+                             plan.images, plan.rows, plan.omp_threads, plan.blas_threads)
     return out
 
 
@@ -254,17 +298,14 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
         _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
                                      threads)
         return grad_in
-    images, rows = _gemm_shape(grad_out.dtype, grad_in.shape, grad_out.shape, weight.shape[2:])
-    items = N if images == 1 else -(-N // images)
-    omp_threads, blas_threads = _thread_plan(items, _multiply_adds(grad_out, weight))
-    columns = _kernel.columns_size(grad_in.shape, grad_out.shape, weight.shape[2:], images, rows)
-    scratch = workspace(grad_out.dtype, omp_threads * columns)
-    M = grad_out.shape[1]
-    pack = _gemm_pack(grad_out.dtype, omp_threads, blas_threads, groups * _kernel.gemm_packed_size(
-        (C // groups) * math.prod(weight.shape[2:]), M // groups))
-    with _blas_threads(blas_threads):
+    plan = _gemm_plan(grad_out.dtype, grad_in.shape, grad_out.shape, weight.shape, groups, True,
+                      get_num_threads())
+    scratch = workspace(grad_out.dtype, plan.omp_threads * plan.columns)
+    pack = _gemm_pack(grad_out.dtype, plan.omp_threads, plan.blas_threads, plan.packed_weights)
+    with _blas_threads(plan.blas_threads) if plan.uses_blas else _NO_CHANGE:
         _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, pack, stride, padding,
-                                dilation, groups, images, rows, omp_threads, blas_threads)
+                                dilation, groups, plan.images, plan.rows, plan.omp_threads,
+                                plan.blas_threads)
     return grad_in
 
 
@@ -302,7 +343,7 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images, rows)
     scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
     pack = _gemm_pack(x.dtype, omp_threads, blas_threads, 0)
-    with _blas_threads(blas_threads):
+    with _blas_threads(blas_threads) if not _uses_own_gemm(x.dtype) else _NO_CHANGE:
         _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, pack, stride, padding, dilation,
                                  groups, chunks, images, rows, omp_threads, blas_threads)
     return grad_weight

@@ -160,6 +160,8 @@ def _array(value):
 
 def _per_axis(value, dims, name, fn):
     """An int or a tuple of `dims` ints -> a tuple of `dims` ints."""
+    if type(value) is int:                      # the common case, checked first (no bool)
+        return (value,) * dims
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return (int(value),) * dims
     if isinstance(value, (tuple, list)) and len(value) == dims and all(
@@ -197,11 +199,11 @@ def _check_groups(fn, groups, in_channels, out_channels):
 
 
 def _check_geometry(fn, stride, dilation, padding_values=()):
-    if any(s < 1 for s in stride):
+    if min(stride) < 1:
         raise ValueError(f"{fn}: stride must be >= 1 on every axis, got stride={stride}")
-    if any(d < 1 for d in dilation):
+    if min(dilation) < 1:
         raise ValueError(f"{fn}: dilation must be >= 1 on every axis, got dilation={dilation}")
-    if any(p < 0 for p in padding_values):
+    if padding_values and min(padding_values) < 0:
         raise ValueError(f"{fn}: padding must be >= 0 on every axis, got padding={padding_values}")
 
 
