@@ -414,6 +414,19 @@ cdef void gather_images(const floating* y, Py_ssize_t count, Py_ssize_t rows, Py
             memcpy(dst + r * pitch + b * P, y + (b * rows + r) * P, P * sizeof(floating))
 
 
+cdef const floating* slab_columns(const floating* image, floating* scratch, Py_ssize_t first_row,
+                                  Py_ssize_t stop_row, bint pointwise, const Geometry* g) noexcept nogil:
+    """The columns of output rows first_row .. stop_row-1 of one image (C, D, H, W):
+    for a 1x1 conv the input itself ((C, cols), rows P apart), otherwise im2col
+    into scratch ((C*K, cols), cols = (stop_row - first_row) * Wo)."""
+    cdef Py_ssize_t c, cols = (stop_row - first_row) * g.Wo
+    if pointwise:
+        return image + first_row * g.Wo
+    for c in range(g.C):
+        im2col_rows(image + c * g.S, scratch + c * g.K * cols, cols, first_row, stop_row, g)
+    return scratch
+
+
 def images_per_chunk(Py_ssize_t positions, Py_ssize_t batch, Py_ssize_t target=1024):
     """Images per GEMM: enough that a GEMM has ~`target` columns (P is small
     for late layers: 14x14 = 196), never more than the batch."""
@@ -517,15 +530,8 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
                 offset = first_row * g.Wo
                 cols = <int>((stop_row - first_row) * g.Wo)
                 y = yp + n * g.M * g.P
-                if pointwise:
-                    columns = xp + n * g.C * g.S + offset         # (C, P) already: rows P apart
-                    ldb = P
-                else:
-                    for m in range(g.C):
-                        im2col_rows(xp + (n * g.C + m) * g.S, scratch + m * g.K * cols, cols,
-                                    first_row, stop_row, &g)
-                    columns = scratch                             # (C*K, cols)
-                    ldb = cols
+                columns = slab_columns(xp + n * g.C * g.S, scratch, first_row, stop_row, pointwise, &g)
+                ldb = P if pointwise else cols
                 if has_bias:
                     for m in range(g.M):
                         fill(y + m * g.P + offset, cols, bp[m])
@@ -710,15 +716,9 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
                         stop_row = min(first_row + rows, R)
                         offset = first_row * g.Wo
                         cols = <int>((stop_row - first_row) * g.Wo)
-                        if pointwise:
-                            columns = xp + n * g.C * g.S + offset  # (C, cols), rows P apart
-                            ldb = P
-                        else:
-                            for c in range(g.C):
-                                im2col_rows(xp + (n * g.C + c) * g.S, scratch + c * g.K * cols, cols,
-                                            first_row, stop_row, &g)
-                            columns = scratch                      # (C*K, cols)
-                            ldb = cols
+                        columns = slab_columns(xp + n * g.C * g.S, scratch, first_row, stop_row,
+                                               pointwise, &g)
+                        ldb = P if pointwise else cols
                         gy = gyp + n * g.M * g.P + offset          # (M, cols), rows P apart
                         beta = 0 if (n == first and slab == 0) else 1
                         for grp in range(groups):
