@@ -1187,7 +1187,6 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
     cdef floating* partials = ws + num_threads * scratch_size
     cdef floating* padded
     cdef floating* partial
-    cdef double total
 
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
@@ -1209,13 +1208,24 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
                             depthwise_weight_grad_plane(xp + (n * g.C + c) * g.S, gyp + (n * g.M + m) * g.P,
                                                         partial + m * g.K * width, &g)
 
-    for m in prange(g.M, nogil=True, schedule="static", num_threads=num_threads):
+    sum_weight_partials(partials, chunks, partial_size, width, gwp, &g, num_threads)
+
+
+cdef void sum_weight_partials(const floating* partials, Py_ssize_t chunks, Py_ssize_t partial_size,
+                              Py_ssize_t width, floating* grad_weight, const Geometry* g,
+                              int num_threads) noexcept nogil:
+    """grad_weight[m, k] = the sum, in chunk order, of the `width` lanes of each
+    chunk's partial sums partials[chunk][m, k, :] (in double): the same result
+    for any number of threads."""
+    cdef Py_ssize_t m, k, chunk, j
+    cdef double total
+    for m in prange(g.M, schedule="static", num_threads=num_threads):
         for k in range(g.K):
             total = 0
             for chunk in range(chunks):
                 for j in range(width):
                     total = total + partials[chunk * partial_size + (m * g.K + k) * width + j]
-            gwp[m * g.K + k] = <floating>total
+            grad_weight[m * g.K + k] = <floating>total
 
 
 cdef inline void add_lanes(const floating* x, Py_ssize_t n, floating* lanes) noexcept nogil:
@@ -1335,13 +1345,7 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
                         add_lanes(gy_plane, g.P, partial + bias_offset + m * 16)
 
     if need_weight:
-        for m in prange(g.M, nogil=True, schedule="static", num_threads=num_threads):
-            for k in range(g.K):
-                total = 0
-                for chunk in range(chunks):
-                    for j in range(width):
-                        total = total + partials[chunk * partial_size + (m * g.K + k) * width + j]
-                gwp[m * g.K + k] = <floating>total
+        sum_weight_partials(partials, chunks, partial_size, width, gwp, &g, num_threads)
     if need_bias:
         for m in range(g.M):
             total = 0
