@@ -423,3 +423,31 @@ def test_output_padding_allowed_below_dilation(rng):
     w = minigrad.tensor(rng.standard_normal((2, 1, 3, 3)))
     y = F.conv_transpose2d(x, w, stride=1, output_padding=2, dilation=3)
     assert y.shape == (1, 1, 4 - 1 + 3 * 2 + 2 + 1, 4 - 1 + 3 * 2 + 2 + 1)
+
+
+@pytest.mark.parametrize("slab_elements", [1, 200, 10**9])
+def test_slabs_of_output_rows_match_the_reference(monkeypatch, slab_elements):
+    # the own GEMM cuts each image into slabs of output rows; with tiny slabs they
+    # cross depth boundaries of a 3-d conv and split 2-d images row by row
+    monkeypatch.setattr(kernels, "SLAB_ELEMENTS", slab_elements)
+    rng = np.random.default_rng(11)
+    for shape, kernel, stride, padding, dilation, groups in [
+            ((2, 3, 4, 5, 6), (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),     # 'same', 3-d
+            ((3, 4, 1, 7, 9), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1), 2),     # 'same', 2-d, groups
+            ((2, 2, 1, 9, 8), (1, 3, 2), (1, 2, 1), (0, 2, 0), (1, 2, 1), 1),     # strided, dilated
+            ((2, 6, 1, 5, 5), (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1)]:    # pointwise
+        x = rng.standard_normal(shape).astype(np.float32)
+        w = rng.standard_normal((4, shape[1] // groups) + kernel).astype(np.float32)
+        out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                    for n, p, d, k, s in zip(shape[2:], padding, dilation, kernel, stride))
+        y = kernels.conv_forward(x, w, None, stride, padding, dilation, out, groups)
+        expected = ref_conv(x.astype(np.float64), w.astype(np.float64), None, out, stride, padding,
+                            dilation, groups)
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
+        gy = rng.standard_normal(y.shape).astype(np.float32)
+        gx = kernels.conv_input_grad(gy, w, None, stride, padding, dilation, x.shape, groups)
+        gw = kernels.conv_weight_grad(x, gy, kernel, stride, padding, dilation, groups)
+        # adjoint identities: <conv(x), gy> = <x, gx> and = <w, gw>
+        inner = float(np.sum(y.astype(np.float64) * gy))
+        np.testing.assert_allclose(float(np.sum(x.astype(np.float64) * gx)), inner, rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(float(np.sum(w.astype(np.float64) * gw)), inner, rtol=1e-4, atol=1e-3)
