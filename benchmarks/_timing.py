@@ -3,8 +3,8 @@ import statistics
 import time
 
 
-def median_seconds(function, repeats=20, warmup=3, min_time=None):
-    """Median wall time of `function()` over `repeats` runs after `warmup` runs."""
+def wall_times(function, repeats=20, warmup=3):
+    """Wall times (seconds) of `repeats` runs of `function()` after `warmup` runs."""
     for _ in range(warmup):
         function()
     times = []
@@ -12,7 +12,12 @@ def median_seconds(function, repeats=20, warmup=3, min_time=None):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_seconds(function, repeats=20, warmup=3, min_time=None):
+    """Median wall time of `function()` over `repeats` runs after `warmup` runs."""
+    return statistics.median(wall_times(function, repeats, warmup))
 
 
 def try_import_torch(threads=None):

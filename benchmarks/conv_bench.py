@@ -20,7 +20,6 @@ count). Compare numbers within one run: the machine may be shared.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -32,7 +31,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
 from minigrad.kernels import gemm as gemm_kernels  # noqa: E402
-from _timing import median_seconds, print_table, try_import_torch  # noqa: E402
+from _timing import median_seconds, print_table, try_import_torch, wall_times  # noqa: E402
 
 # On a shared machine other processes only ever add time: the fastest of
 # several runs is the steadiest estimate. --median switches to the median.
@@ -42,13 +41,7 @@ STATISTIC = {"value": "min"}
 def best_seconds(function, repeats):
     if STATISTIC["value"] == "median":
         return median_seconds(function, repeats)
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return min(wall_times(function, repeats, warmup=1))
 from reference.conv import col2im, im2col  # noqa: E402
 
 # name: (N, Cin, H, W, Cout, kernel, stride, padding, dilation, groups, transposed)

@@ -16,19 +16,19 @@ faster than PyTorch, max pooling at least 5x faster than the NumPy reference.
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
 from reference import normalization as ref_norm  # noqa: E402
 from reference import pooling as ref_pool  # noqa: E402
+from _timing import median_seconds  # noqa: E402
 
 try:
     import torch
@@ -36,16 +36,6 @@ try:
 except ImportError:  # PyTorch is optional
     torch = None
 
-
-def median_time(function, repeats, warmup=2):
-    for _ in range(warmup):
-        function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 # ---------------------------------------------------------------- the cases
@@ -190,10 +180,10 @@ def row_norm_comparison(repeats):
                 _, cache = ref_norm.group_norm(x, 8, w, b)
                 ref_norm.group_norm_backward(grad, cache)
 
-        t_numpy = median_time(numpy_step, max(3, repeats // 4), warmup=1)
+        t_numpy = median_seconds(numpy_step, max(3, repeats // 4), warmup=1)
         for threads in (1, 2):
             minigrad.set_num_threads(threads)
-            t_mine = median_time(minigrad_step, repeats)
+            t_mine = median_seconds(minigrad_step, repeats)
             print(f"  {label:40s} {threads} thr: minigrad {t_mine * 1e3:7.2f} ms, "
                   f"numpy {t_numpy * 1e3:7.2f} ms ({t_numpy / t_mine:4.1f}x)")
 
@@ -213,16 +203,16 @@ def main():
     summary = []
     for name, mine, numpy_functions, torch_functions, forward_bytes in cases():
         # NumPy runs these ops on one thread whatever the setting: time it once.
-        numpy_times = [median_time(f, max(3, repeats // 4), warmup=1) for f in numpy_functions]
+        numpy_times = [median_seconds(f, max(3, repeats // 4), warmup=1) for f in numpy_functions]
         for threads in (1, 2):
             minigrad.set_num_threads(threads)
             if torch is not None:
                 torch.set_num_threads(threads)
             for pass_index, label in enumerate(("fwd", "fwd+bwd")):
                 nbytes = forward_bytes * (1 if pass_index == 0 else 2)
-                t_mine = median_time(mine[pass_index], repeats)
+                t_mine = median_seconds(mine[pass_index], repeats)
                 t_numpy = numpy_times[pass_index]
-                t_torch = (median_time(torch_functions[pass_index], repeats)
+                t_torch = (median_seconds(torch_functions[pass_index], repeats)
                            if torch_functions else float("nan"))
                 print(f"{name:34s} {threads:3d} {label:>7s} {t_mine * 1e3:11.3f} "
                       f"{nbytes / t_mine / 1e9:6.1f} {t_numpy * 1e3:9.2f} {t_torch * 1e3:9.3f} "
