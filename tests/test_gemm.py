@@ -96,7 +96,8 @@ def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch):
     xt, wt = minigrad.tensor(x, requires_grad=True), minigrad.tensor(w, requires_grad=True)
     y = minigrad.nn.functional.conv2d(xt, wt, padding=1, stride=(1, 2))
     y.backward(minigrad.tensor(np.ones(y.shape, np.float32)))
-    monkeypatch.setattr(conv_kernels, "GEMM_PACK_SIZE", 0)
+    monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
+    assert not conv_kernels._uses_own_gemm(np.dtype(np.float32))      # BLAS from here on
     xb, wb = minigrad.tensor(x, requires_grad=True), minigrad.tensor(w, requires_grad=True)
     yb = minigrad.nn.functional.conv2d(xb, wb, padding=1, stride=(1, 2))
     yb.backward(minigrad.tensor(np.ones(yb.shape, np.float32)))

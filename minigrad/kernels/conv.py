@@ -63,10 +63,6 @@ WEIGHT_GRAD_CHUNKS = 8
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-# float32 elements of packing scratch one thread of the own GEMM needs (0: use BLAS).
-GEMM_PACK_SIZE = gemm.PACK_SIZE
-
-
 def _scipy_blas():
     """scipy's own OpenBLAS (the one scipy.linalg.cython_blas calls), or None."""
     for library in blas.LIBRARIES:
@@ -136,13 +132,13 @@ def workspace(dtype, size):
     """A reusable scratch array of at least `size` elements, private to this Python thread."""
     buffer = _workspaces.buffers.get(dtype)
     if buffer is None or buffer.size < size:
-        buffer = np.empty(max(int(size), 1), dtype=np.float32 if dtype == _PACK_KEY else dtype)
+        buffer = np.empty(max(int(size), 1), dtype=dtype)
         _workspaces.buffers[dtype] = buffer
     return buffer
 
 
 def _uses_own_gemm(dtype):
-    return dtype == np.float32 and GEMM_PACK_SIZE > 0
+    return dtype == np.float32 and gemm.PACK_SIZE > 0
 
 
 def _gemm_pack(dtype, omp_threads, blas_threads, packed_weights):
@@ -150,7 +146,7 @@ def _gemm_pack(dtype, omp_threads, blas_threads, packed_weights):
     once per call, then packing space for each thread (empty: the kernel calls BLAS)."""
     if not _uses_own_gemm(dtype):
         return _NO_PACK
-    return workspace(_PACK_KEY, packed_weights + max(omp_threads, blas_threads) * GEMM_PACK_SIZE)
+    return gemm.pack_buffer(packed_weights + max(omp_threads, blas_threads) * gemm.PACK_SIZE)
 
 
 def _gemm_shape(dtype, input_shape, output_shape, kernel_size):
@@ -170,7 +166,6 @@ def _gemm_shape(dtype, input_shape, output_shape, kernel_size):
 
 
 _NO_PACK = np.empty(0, dtype=np.float32)
-_PACK_KEY = "gemm pack"
 
 
 def release_workspaces():
@@ -220,7 +215,7 @@ def _gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, adjoint, 
     its work: images or slabs per GEMM, threads, scratch sizes. It depends
     only on the shapes and this module's tuning constants, so it is worked out
     once per shape (tiny convolutions spent more time deciding than computing)."""
-    tuning = (GEMM_PACK_SIZE, MIN_WORK_PER_THREAD, SLAB_ELEMENTS, COLUMNS_PER_GEMM)
+    tuning = (gemm.PACK_SIZE, MIN_WORK_PER_THREAD, SLAB_ELEMENTS, COLUMNS_PER_GEMM)
     return _cached_gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, adjoint, threads,
                              tuning)
 

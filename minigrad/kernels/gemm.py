@@ -32,8 +32,9 @@ class _PackBuffers(threading.local):
 _pack = _PackBuffers()
 
 
-def _pack_buffer(size):
-    """Packing scratch of at least `size` floats, reused, private to this Python thread."""
+def pack_buffer(size):
+    """Packing scratch of at least `size` floats, reused, private to this Python thread
+    (the convolution kernels take theirs from here too)."""
     if _pack.buffer.size < size:
         _pack.buffer = np.empty(size, dtype=np.float32)
     return _pack.buffer
@@ -68,7 +69,7 @@ def gemm(a, b, out=None, accumulate=False):
     a = a if all(s > 0 and s % 4 == 0 for s in a.strides) else np.ascontiguousarray(a)
     b = b if all(s > 0 and s % 4 == 0 for s in b.strides) else np.ascontiguousarray(b)
     threads = get_num_threads()
-    _kernel.gemm(a, b, out, accumulate, _pack_buffer(threads * PACK_SIZE), threads)
+    _kernel.gemm(a, b, out, accumulate, pack_buffer(threads * PACK_SIZE), threads)
     return out
 
 
