@@ -1,6 +1,7 @@
 /*
  * A packed float32 GEMM with an AVX-512 micro-kernel: minigrad's own matrix
- * product for the convolution kernels (csrc/conv.pyx).
+ * product for the convolution kernels (csrc/conv.pyx) and, through
+ * minigrad/kernels/gemm.py, for Linear layers.
  *
  *     C (m, n) = A (m, k) @ B (k, n)            (+ C when accumulate)
  *
@@ -9,8 +10,8 @@
  * told not to trust: on the project's AMD Zen 5 machine sgemm then reaches
  * ~120 GFLOP/s per core instead of ~230. This file asks the CPU itself
  * (__builtin_cpu_supports) and, where it has AVX-512, runs the same
- * algorithm OpenBLAS and BLIS use, in ~150 lines. Elsewhere
- * minigrad_gemm_available() is 0 and conv.pyx calls BLAS as before.
+ * algorithm OpenBLAS and BLIS use. Elsewhere minigrad_gemm_available()
+ * is 0 and the callers use BLAS.
  *
  * The algorithm (Goto / BLIS), readable in NumPy in tests/reference/gemm.py:
  *
@@ -50,8 +51,10 @@
 #define GEMM_MC 128    /* rows of an A block: (MC, KC) is 128 KiB, in L2 */
 #define GEMM_NC 2048   /* columns of a B block: (KC, NC) is 2 MiB, in L3 */
 
-/* MC must hold whole A panels and NC whole B panels (gemm_serial's block offsets rely on it) */
-typedef char gemm_blocks_hold_whole_panels[(GEMM_MC % GEMM_MR == 0 && GEMM_NC % GEMM_NR == 0) ? 1 : -1];
+/* MC must hold whole A panels and NC whole B panels (gemm_serial's block offsets
+   rely on it); gemm_pack_b copies a row of a panel as two 16-float halves */
+typedef char gemm_blocks_hold_whole_panels[
+    (GEMM_MC % GEMM_MR == 0 && GEMM_NC % GEMM_NR == 0 && GEMM_NV == 2) ? 1 : -1];
 
 /* floats of scratch one thread needs: packed A block + packed B block + alignment slack */
 #define MINIGRAD_GEMM_PACK_FLOATS (GEMM_MC * GEMM_KC + GEMM_KC * GEMM_NC + 32)
