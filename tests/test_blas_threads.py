@@ -70,3 +70,13 @@ def test_opt_out_keeps_openblas_own_threads():
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_describe_names_each_openblas_kernel_set():
+    # the kernels OpenBLAS chose (OPENBLAS_CORETYPE or the CPU model) decide its speed
+    for library, line in zip(blas.LIBRARIES, blas.describe()):
+        assert library.corename not in ("", "unknown")
+        assert f"{library.corename} kernels" in line
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    if forced and blas.LIBRARIES:
+        assert all(library.corename.lower() == forced.lower() for library in blas.LIBRARIES)
