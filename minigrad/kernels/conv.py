@@ -115,9 +115,9 @@ def _thread_plan(work_items, multiply_adds, threads=None):
     return omp_threads, (min(threads, by_work) if omp_threads == 1 else 1)
 
 
-def _multiply_adds(output, weight):
+def _multiply_adds(output_shape, weight_shape):
     """Multiply-adds of one convolution: images x output positions x weight size."""
-    return int(output.shape[0]) * math.prod(output.shape[2:]) * int(weight.size)
+    return int(output_shape[0]) * math.prod(output_shape[2:]) * math.prod(weight_shape)
 
 
 class _Workspaces(threading.local):
@@ -232,8 +232,7 @@ def _cached_gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, ad
     else:
         R = output_shape[2] * output_shape[3]
         items = N * -(-R // rows) if images == 1 else -(-N // images)
-    multiply_adds = N * math.prod(output_shape[2:]) * math.prod(weight_shape)
-    omp_threads, blas_threads = _thread_plan(items, multiply_adds, threads)
+    omp_threads, blas_threads = _thread_plan(items, _multiply_adds(output_shape, weight_shape), threads)
     columns = _kernel.columns_size(input_shape, output_shape, kernel_size, images, rows)
     K = math.prod(kernel_size)
     packed = (_kernel.gemm_packed_size((C // groups) * K, M // groups) if adjoint
@@ -254,7 +253,7 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
     if out.size == 0:
         return out
     if is_direct(C, groups, algorithm):
-        threads, _ = _thread_plan(N * C, _multiply_adds(out, weight))
+        threads, _ = _thread_plan(N * C, _multiply_adds(out.shape, weight.shape))
         scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(x.shape, out.shape,
                                                                                weight.shape[2:], stride,
                                                                                dilation))
@@ -287,7 +286,7 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
         grad_in[...] = 0 if bias.size == 0 else bias.reshape(1, C, 1, 1, 1)
         return grad_in
     if is_direct(C, groups, algorithm):
-        threads, _ = _thread_plan(N * C, _multiply_adds(grad_out, weight))
+        threads, _ = _thread_plan(N * C, _multiply_adds(grad_out.shape, weight.shape))
         scratch = workspace(grad_out.dtype, threads * _kernel.depthwise_scratch_size(
             grad_in.shape, grad_out.shape, weight.shape[2:], stride, dilation))
         _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
@@ -318,7 +317,7 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
         grad_weight[...] = 0
         return grad_weight
     K = math.prod(kernel_size)
-    work = _multiply_adds(grad_out, grad_weight)
+    work = _multiply_adds(grad_out.shape, grad_weight.shape)
     if is_direct(C, groups, algorithm):
         chunks = min(N, WEIGHT_GRAD_CHUNKS)
         threads, _ = _thread_plan(chunks, work)
@@ -374,7 +373,7 @@ def depthwise_backward(x, grad_out, weight, stride, padding, dilation, needs=(Tr
     skipped = np.empty((0, 1, 1, 1, 1), dtype=x.dtype)      # size 0: the kernel skips that gradient
     planes = N * C
     chunks = min(planes, WEIGHT_GRAD_CHUNKS)
-    threads, _ = _thread_plan(chunks, 2 * _multiply_adds(grad_out, weight))
+    threads, _ = _thread_plan(chunks, 2 * _multiply_adds(grad_out.shape, weight.shape))
     per_thread = 2 * _kernel.depthwise_scratch_size(x.shape, grad_out.shape, weight.shape[2:], stride,
                                                      dilation)
     partials = chunks * M * (math.prod(weight.shape[2:]) * max(grad_out.shape[4], 16) + 16)
