@@ -722,7 +722,8 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
                         gy = gyp + n * g.M * g.P + offset          # (M, cols), rows P apart
                         beta = 0 if (n == first and slab == 0) else 1
                         for grp in range(groups):
-                            # partial_g (Mg, Cg*K) += grad_out_g[:, slab] (Mg, cols) @ columns_g^T (cols, Cg*K)
+                            # partial_g (Mg, Cg*K) += grad_out_g[:, slab] (Mg, cols)
+                            #                        @ columns_g^T (cols, Cg*K)
                             matmul(False, True, <int>Mg, Kcg, cols, gy + grp * Mg * P, P,
                                    columns + grp * Kcg * ldb, ldb, beta, partial + grp * Mg * Kcg, Kcg,
                                    NULL, thread_pack, gemm_threads)

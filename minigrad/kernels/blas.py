@@ -127,9 +127,10 @@ def share_openmp_threads(callback_address):
 
 
 def describe():
-    """One line per BLAS library: file, threads, build configuration."""
+    """One line per BLAS library: file, threads, kernels, build configuration."""
     if not LIBRARIES:
         return ["(no OpenBLAS found; numpy's BLAS threads are not controlled)"]
     return [f"{os.path.basename(lib.path)}: {lib.get_num_threads()} threads"
-            f"{' on the OpenMP pool' if lib.shares_openmp_threads else ''}, {lib.corename} kernels, {lib.config}"
+            f"{' on the OpenMP pool' if lib.shares_openmp_threads else ''}, "
+            f"{lib.corename} kernels, {lib.config}"
             for lib in LIBRARIES]
