@@ -78,6 +78,19 @@ def _shape_text(shape):
     return "(" + ", ".join(str(int(n)) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def zero_grads(params, set_to_none=True):
+    """Forget the gradients of `params`: set ``p.grad`` to None (default) or fill it with zeros.
+
+    Module.zero_grad and Optimizer.zero_grad both come here."""
+    for param in params:
+        if param.grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            param.grad.data[...] = 0
+
+
 class Module:
     """Base class of every layer and model.
 
@@ -320,13 +333,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.data[...] = 0
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Call fn on every sub-module (children first) and on self; returns self."""

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from minigrad.autograd import enable_grad
+from minigrad.nn.module import zero_grads
 from minigrad.tensor import Tensor
 
 
@@ -127,14 +128,7 @@ class Optimizer:
     # ------------------------------------------------------------------ steps
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: set ``p.grad`` to None (default) or fill it with zeros."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad.data[...] = 0
+        zero_grads((param for group in self.param_groups for param in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns the closure's loss if given."""
