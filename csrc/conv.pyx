@@ -114,6 +114,15 @@ cdef extern from "gemm.h" nogil:
     void minigrad_sgemm(int m, int n, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,
                         const float* prepacked_a, const float* b, ptrdiff_t rsb, ptrdiff_t csb,
                         int accumulate, float* c, ptrdiff_t ldc, float* pack, int threads)
+    ctypedef struct gemm_b_source:
+        void (*pack)(const gemm_b_source* source, int p0, int kc, int j0, int nc,
+                     float* packed) noexcept nogil
+        const float* b
+        ptrdiff_t rsb, csb
+        const void* context
+    void minigrad_sgemm_source(int m, int n, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,
+                               const float* prepacked_a, const gemm_b_source* b, int accumulate,
+                               float* c, ptrdiff_t ldc, float* pack, int threads)
 
 
 def gemm_pack_size():
@@ -427,6 +436,111 @@ cdef const floating* slab_columns(const floating* image, floating* scratch, Py_s
     return scratch
 
 
+# ---------------------------------------------------------------------------
+# Implicit GEMM (csrc/im2col_pack.h): the own GEMM packs its B blocks straight
+# from the image, so the column matrix is never written.
+# ---------------------------------------------------------------------------
+
+cdef extern from "im2col_pack.h" nogil:
+    ctypedef struct conv_columns:
+        const float* image
+        ptrdiff_t first, Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw
+    void conv_pack_columns(const gemm_b_source* source, int p0, int kc, int j0, int nc,
+                           float* packed)
+
+
+cdef inline Py_ssize_t padded_size(Py_ssize_t size, Py_ssize_t pad, Py_ssize_t out, Py_ssize_t kernel,
+                                   Py_ssize_t stride, Py_ssize_t dilation) noexcept nogil:
+    """Length of an axis padded so that every read is inside: the image after
+    `pad` zeros, and zeros up to the last position the last output reads."""
+    return max(pad + size, (out - 1) * stride + (kernel - 1) * dilation + 1)
+
+
+def padded_image_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride,
+                      tuple padding, tuple dilation):
+    """Elements of one zero-padded image (C, Dp, Hp, Wp) for the implicit GEMM."""
+    cdef Py_ssize_t axis, size = input_shape[1]
+    for axis in range(3):
+        size *= padded_size(input_shape[2 + axis], padding[axis], output_shape[2 + axis], kernel[axis],
+                            stride[axis], dilation[axis])
+    return size
+
+
+cdef void pad_image(const float* x, const Geometry* g, Py_ssize_t Dp, Py_ssize_t Hp, Py_ssize_t Wp,
+                    float* padded) noexcept nogil:
+    """x (C, D, H, W) -> padded (C, Dp, Hp, Wp): x from (pd, ph, pw) on, zeros around it."""
+    cdef Py_ssize_t c, d, h
+    memset(padded, 0, g.C * Dp * Hp * Wp * sizeof(float))
+    for c in range(g.C):
+        for d in range(g.D):
+            for h in range(g.H):
+                memcpy(padded + ((c * Dp + d + g.pd) * Hp + h + g.ph) * Wp + g.pw,
+                       x + ((c * g.D + d) * g.H + h) * g.W, g.W * sizeof(float))
+
+
+cdef void conv_forward_implicit(const float* x, const float* packed_weights, ptrdiff_t packed_size,
+                                const float* bias, float* y, Py_ssize_t N, const Geometry* g,
+                                int groups, float* workspace, float* pack, int num_threads,
+                                int gemm_threads) noexcept nogil:
+    """y[n] = weight @ im2col(x[n]) + bias with the own GEMM packing the columns
+    from the image (csrc/im2col_pack.h): image by image, each zero-padded
+    first (into workspace: num_threads * padded_image_size() elements) unless
+    it has no padding. pack: num_threads * gemm_pack_size() elements."""
+    cdef Py_ssize_t n, m, grp, tid
+    cdef Py_ssize_t Dp = padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
+    cdef Py_ssize_t Hp = padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh)
+    cdef Py_ssize_t Wp = padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw)
+    cdef bint unpadded = Dp == g.D and Hp == g.H and Wp == g.W
+    cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
+    cdef conv_columns columns
+    cdef gemm_b_source source
+    cdef const float* image
+    cdef float* padded
+    cdef float* thread_pack
+    columns.Dp, columns.Hp, columns.Wp, columns.Ho, columns.Wo = Dp, Hp, Wp, g.Ho, g.Wo
+    columns.kh, columns.kw, columns.K = g.kh, g.kw, g.K
+    columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
+    columns.dd, columns.dh, columns.dw = g.dd, g.dh, g.dw
+    columns.first = 0
+    source.pack = conv_pack_columns
+    source.b = NULL
+    source.rsb = 0
+    source.csb = 0
+    with parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        padded = workspace + tid * g.C * Dp * Hp * Wp
+        thread_pack = pack + tid * MINIGRAD_GEMM_PACK_FLOATS
+        for n in prange(N, schedule="static"):
+            if unpadded:
+                image = x + n * g.C * g.S
+            else:
+                pad_image(x + n * g.C * g.S, g, Dp, Hp, Wp, padded)
+                image = padded
+            for grp in range(groups):
+                # y_g (Mg, P) = w_g (Mg, Cg*K) @ im2col(x_g) (Cg*K, P)
+                gemm_group(<int>Mg, <int>g.P, <int>(Cg * g.K), packed_weights + grp * packed_size,
+                           image + grp * Cg * Dp * Hp * Wp, &columns, &source,
+                           bias + grp * Mg if bias != NULL else NULL,
+                           y + (n * g.M + grp * Mg) * g.P, thread_pack, gemm_threads)
+
+
+cdef void gemm_group(int m, int n, int k, const float* packed_a, const float* image,
+                     const conv_columns* geometry, const gemm_b_source* shape, const float* bias,
+                     float* y, float* pack, int gemm_threads) noexcept nogil:
+    """y (m, n) = A (m, k) @ columns (k, n) (+ bias per row), the columns packed
+    from `image` (the group's first padded channel) as the GEMM asks for them."""
+    cdef conv_columns columns = geometry[0]
+    cdef gemm_b_source source = shape[0]
+    cdef int i
+    columns.image = image
+    source.context = &columns
+    if bias != NULL:
+        for i in range(m):
+            fill(y + i * n, n, bias[i])
+    minigrad_sgemm_source(m, n, k, NULL, 0, 0, packed_a, &source, bias != NULL, y, n, pack,
+                          gemm_threads)
+
+
 def images_per_chunk(Py_ssize_t positions, Py_ssize_t batch, Py_ssize_t target=1024):
     """Images per GEMM: enough that a GEMM has ~`target` columns (P is small
     for late layers: 14x14 = 196), never more than the batch."""
@@ -511,11 +625,18 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
     cdef const floating* columns
     cdef floating* y
     cdef floating beta = 1 if has_bias else 0
+    # the own GEMM packs the columns straight from the image (no scratch used)
+    cdef bint implicit = packed_weights != NULL and images == 1 and not pointwise
 
     if floating is float:
         if packed_weights != NULL:
             with nogil:
                 pack_weights(wp, groups, <int>Mg, Kcg, False, packed_weights)
+                if implicit:
+                    conv_forward_implicit(xp, packed_weights, packed_size, bp, yp, N, &g, groups, ws,
+                                          pack_base, num_threads, gemm_threads)
+            if implicit:
+                return
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
@@ -530,11 +651,11 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
                 offset = first_row * g.Wo
                 cols = <int>((stop_row - first_row) * g.Wo)
                 y = yp + n * g.M * g.P
-                columns = slab_columns(xp + n * g.C * g.S, scratch, first_row, stop_row, pointwise, &g)
-                ldb = P if pointwise else cols
                 if has_bias:
                     for m in range(g.M):
                         fill(y + m * g.P + offset, cols, bp[m])
+                columns = slab_columns(xp + n * g.C * g.S, scratch, first_row, stop_row, pointwise, &g)
+                ldb = P if pointwise else cols
                 for grp in range(groups):
                     # y_g[:, slab] (Mg, cols) = w_g (Mg, Cg*K) @ columns_g (Cg*K, cols)
                     packed_w = packed_weights + grp * packed_size if packed_weights != NULL else NULL

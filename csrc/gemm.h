@@ -59,6 +59,19 @@ typedef char gemm_blocks_hold_whole_panels[
 /* floats of scratch one thread needs: packed A block + packed B block + alignment slack */
 #define MINIGRAD_GEMM_PACK_FLOATS (GEMM_MC * GEMM_KC + GEMM_KC * GEMM_NC + 32)
 
+/* Where B comes from. Either a strided matrix (pack == NULL: B[p][j] =
+   b[p*rsb + j*csb]) or a function that packs any block of a matrix that is
+   never stored: the convolution's columns, packed straight from the image
+   (csrc/conv.pyx, "implicit GEMM"). pack(source, p0, kc, j0, nc, packed)
+   must write what gemm_pack_b writes for B[p0 : p0+kc, j0 : j0+nc]. */
+typedef struct gemm_b_source gemm_b_source;
+struct gemm_b_source {
+    void (*pack)(const gemm_b_source *source, int p0, int kc, int j0, int nc, float *packed);
+    const float *b;
+    ptrdiff_t rsb, csb;
+    const void *context;      /* whatever `pack` reads */
+};
+
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(_M_X64)) && !defined(MINIGRAD_NO_AVX512_GEMM)
 #define MINIGRAD_GEMM_COMPILED 1
 #include <immintrin.h>
@@ -173,6 +186,17 @@ static void gemm_pack_b(int kc, int nc, const float *b, ptrdiff_t rsb, ptrdiff_t
     }
 }
 
+/* Depth of the KC blocks of a product with k terms: k split into the fewest
+   blocks of at most GEMM_KC, as equal as possible and a multiple of 16 deep
+   (288 = 144 + 144, not 256 + 32: every block loads and stores each C tile once,
+   so a thin last block costs almost as much as a full one). */
+static inline int gemm_block_depth(int k)
+{
+    int blocks = (k + GEMM_KC - 1) / GEMM_KC;
+    int depth = ((k + blocks - 1) / blocks + 15) / 16 * 16;
+    return depth < GEMM_KC ? depth : GEMM_KC;
+}
+
 /* Floats of a whole packed A (m, k): rows rounded up to MR. */
 static ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
 {
@@ -186,8 +210,9 @@ static void minigrad_gemm_pack_a(int m, int k, const float *a, ptrdiff_t rsa, pt
                                  float *packed)
 {
     ptrdiff_t m_padded = (m + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
-    for (int p0 = 0; p0 < k; p0 += GEMM_KC) {
-        int kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
+    int depth = gemm_block_depth(k);
+    for (int p0 = 0; p0 < k; p0 += depth) {
+        int kc = k - p0 < depth ? k - p0 : depth;
         for (int i0 = 0; i0 < m; i0 += GEMM_MC) {
             int mc = m - i0 < GEMM_MC ? m - i0 : GEMM_MC;
             gemm_pack_a(mc, kc, a + i0 * rsa + p0 * csa, rsa, csa, packed + p0 * m_padded + i0 * kc);
@@ -255,10 +280,10 @@ static void gemm_micro_kernel(int kc, const float *a, const float *b, ptrdiff_t 
         gemm_tile(GEMM_NV, kc, a, b, ldb, c, ldc, rows, cols, accumulate);
 }
 
-/* One thread: C (m, n) (+)= A (m, k) @ B (k, n), scratch `pack`; A comes
-   packed already (minigrad_gemm_pack_a) or, when prepacked_a is NULL, from a. */
+/* One thread: C (m, n) (+)= A (m, k) @ B[:, first : first+n], scratch `pack`;
+   A comes packed already (minigrad_gemm_pack_a) or, when prepacked_a is NULL, from a. */
 static void gemm_serial(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                        const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                        const float *prepacked_a, const gemm_b_source *b, int first,
                         int accumulate, float *c, ptrdiff_t ldc, float *pack)
 {
     ptrdiff_t m_padded = (m + GEMM_MR - 1) / GEMM_MR * GEMM_MR;
@@ -271,12 +296,17 @@ static void gemm_serial(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrd
                 memset(c + i * ldc, 0, n * sizeof(float));
         return;
     }
+    int depth = gemm_block_depth(k);
     for (int j0 = 0; j0 < n; j0 += GEMM_NC) {
         int nc = n - j0 < GEMM_NC ? n - j0 : GEMM_NC;
-        for (int p0 = 0; p0 < k; p0 += GEMM_KC) {
-            int kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
+        for (int p0 = 0; p0 < k; p0 += depth) {
+            int kc = k - p0 < depth ? k - p0 : depth;
             int acc = accumulate || p0 > 0;       /* later blocks add to the first */
-            gemm_pack_b(kc, nc, b + p0 * rsb + j0 * csb, rsb, csb, packed_b);
+            if (b->pack != NULL)
+                b->pack(b, p0, kc, first + j0, nc, packed_b);
+            else
+                gemm_pack_b(kc, nc, b->b + p0 * b->rsb + (first + j0) * b->csb, b->rsb, b->csb,
+                            packed_b);
             for (int i0 = 0; i0 < m; i0 += GEMM_MC) {
                 int mc = m - i0 < GEMM_MC ? m - i0 : GEMM_MC;
                 const float *block_a = packed_a;
@@ -300,15 +330,15 @@ static void gemm_serial(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrd
 /* C (m, n) (+)= A @ B on `threads` threads, each owning a range of columns of
    C (multiples of NR) and MINIGRAD_GEMM_PACK_FLOATS floats of `pack`.
    prepacked_a: A packed by minigrad_gemm_pack_a, or NULL to read a. */
-static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                           const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
-                           int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
+static void minigrad_sgemm_source(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                  const float *prepacked_a, const gemm_b_source *b,
+                                  int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
 {
     int panels = (n + GEMM_NR - 1) / GEMM_NR;
     if (threads > panels)
         threads = panels;
     if (threads <= 1) {
-        gemm_serial(m, n, k, a, rsa, csa, prepacked_a, b, rsb, csb, accumulate, c, ldc, pack);
+        gemm_serial(m, n, k, a, rsa, csa, prepacked_a, b, 0, accumulate, c, ldc, pack);
         return;
     }
 #ifdef _OPENMP
@@ -319,9 +349,19 @@ static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, p
         int stop = (int)((long long)panels * (t + 1) / threads) * GEMM_NR;
         if (stop > n)
             stop = n;
-        gemm_serial(m, stop - first, k, a, rsa, csa, prepacked_a, b + first * csb, rsb, csb,
+        gemm_serial(m, stop - first, k, a, rsa, csa, prepacked_a, b, first,
                     accumulate, c + first, ldc, pack + (ptrdiff_t)t * MINIGRAD_GEMM_PACK_FLOATS);
     }
+}
+
+/* The same with B a strided matrix. */
+static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                           const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                           int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
+{
+    gemm_b_source source = {NULL, b, rsb, csb, NULL};
+    minigrad_sgemm_source(m, n, k, a, rsa, csa, prepacked_a, &source, accumulate, c, ldc, pack,
+                          threads);
 }
 
 #else  /* no AVX-512 in this build: conv.pyx calls BLAS, since minigrad_gemm_available() is 0 */
@@ -340,12 +380,23 @@ static void minigrad_gemm_pack_a(int m, int k, const float *a, ptrdiff_t rsa, pt
             packed[i * k + p] = a[i * rsa + p * csa];
 }
 
-/* The plain definition, correct on any CPU (and the slowest way to compute it). */
-static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                           const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
-                           int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
+/* B[p][j], through the packer when B is not stored: a 1x1 block, whose
+   panel is one row of NR floats (scratch: NR floats). */
+static float gemm_b_element(const gemm_b_source *b, int p, int j, float *scratch)
 {
-    (void)pack; (void)threads;
+    if (b->pack == NULL)
+        return b->b[p * b->rsb + j * b->csb];
+    b->pack(b, p, 1, j, 1, scratch);
+    return scratch[0];
+}
+
+/* The plain definition, correct on any CPU (and the slowest way to compute it);
+   pack: at least NR floats. */
+static void minigrad_sgemm_source(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                                  const float *prepacked_a, const gemm_b_source *b,
+                                  int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
+{
+    (void)threads;
     if (prepacked_a != NULL) {
         a = prepacked_a;
         rsa = k;
@@ -355,9 +406,18 @@ static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, p
         for (int j = 0; j < n; j++) {
             float total = 0.0f;
             for (int p = 0; p < k; p++)
-                total += a[i * rsa + p * csa] * b[p * rsb + j * csb];
+                total += a[i * rsa + p * csa] * gemm_b_element(b, p, j, pack);
             c[i * ldc + j] = accumulate ? c[i * ldc + j] + total : total;
         }
+}
+
+static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+                           const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
+                           int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
+{
+    gemm_b_source source = {NULL, b, rsb, csb, NULL};
+    minigrad_sgemm_source(m, n, k, a, rsa, csa, prepacked_a, &source, accumulate, c, ldc, pack,
+                          threads);
 }
 
 #endif

@@ -10,6 +10,7 @@ import scipy.signal
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.kernels import conv as kernels
+from minigrad.kernels import gemm as gemm_kernels
 from reference.conv import col2im as ref_col2im
 from reference.conv import conv as ref_conv
 from reference.conv import conv_transpose as ref_conv_transpose
@@ -302,6 +303,7 @@ CONFIGS_FOR_THREADS = [
     (F.conv2d, (8, 6, 10, 9), (5, 6, 1, 1), dict()),                         # 1x1
     (F.conv_transpose2d, (8, 6, 5, 4), (6, 4, 4, 4), dict(stride=2, padding=1)),
     (F.conv2d, (1, 6, 10, 9), (8, 6, 3, 3), dict()),                         # batch of one
+    (F.conv2d, (1, 30, 40, 70), (8, 30, 3, 3), dict(padding=1)),  # one image, the GEMM's threads
 ]
 
 
@@ -451,3 +453,53 @@ def test_slabs_of_output_rows_match_the_reference(monkeypatch, slab_elements):
         inner = float(np.sum(y.astype(np.float64) * gy))
         np.testing.assert_allclose(float(np.sum(x.astype(np.float64) * gx)), inner, rtol=1e-4, atol=1e-3)
         np.testing.assert_allclose(float(np.sum(w.astype(np.float64) * gw)), inner, rtol=1e-4, atol=1e-3)
+
+
+IMPLICIT_GEMM_CASES = [
+    # input (N, C, D, H, W), kernel, stride, padding, dilation, groups
+    ((2, 40, 1, 40, 70), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1), 1),   # 2 k-blocks, 2 column blocks
+    ((2, 4, 5, 6, 7), (3, 3, 3), (2, 1, 2), (1, 0, 2), (1, 2, 1), 1),      # 3-d, strided, dilated
+    ((3, 6, 1, 9, 33), (1, 2, 5), (1, 1, 3), (0, 1, 2), (1, 1, 1), 2),     # groups, wide stride
+    ((1, 3, 1, 1, 50), (1, 1, 4), (1, 1, 1), (0, 0, 3), (1, 1, 2), 3),     # 1-d, depth-free, groups
+    ((2, 5, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),      # no padding: no copy
+]
+
+
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM needs AVX-512")
+@pytest.mark.parametrize("shape,kernel,stride,padding,dilation,groups", IMPLICIT_GEMM_CASES)
+def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding, dilation, groups,
+                                                  monkeypatch):
+    # float32 forward packs the columns from the padded image (csrc/im2col_pack.h);
+    # with stride 1 the input gradient is a forward convolution with flipped weights
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((6, shape[1] // groups) + kernel).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                for n, p, d, k, s in zip(shape[2:], padding, dilation, kernel, stride))
+    gy = rng.standard_normal((shape[0], 6) + out).astype(np.float32)
+    bx = rng.standard_normal(shape[1]).astype(np.float32)
+    results = []
+    for pack_size in (gemm_kernels.PACK_SIZE, 0):          # own GEMM, then BLAS
+        monkeypatch.setattr(gemm_kernels, "PACK_SIZE", pack_size)
+        results.append((kernels.conv_forward(x, w, b, stride, padding, dilation, out, groups),
+                        kernels.conv_input_grad(gy, w, bx, stride, padding, dilation, x.shape, groups)))
+    expected = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), out, stride,
+                        padding, dilation, groups)
+    np.testing.assert_allclose(results[0][0], expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-4)
+    # the input gradient is the adjoint: <conv(x), gy> = <x, grad_x> (bias aside)
+    y = ref_conv(x.astype(np.float64), w.astype(np.float64), None, out, stride, padding, dilation, groups)
+    grad_x = results[0][1].astype(np.float64) - bx.reshape(1, -1, 1, 1, 1)
+    np.testing.assert_allclose(float(np.sum(x * grad_x)), float(np.sum(y * gy)), rtol=1e-4, atol=1e-3)
+
+
+def test_adjoint_weight_flips_and_transposes_each_group(rng):
+    w = rng.standard_normal((6, 2, 1, 2, 3))            # groups=3: Mg=2, Cg=2
+    flipped = kernels._adjoint_weight(w, 3)
+    assert flipped.shape == (6, 2, 1, 2, 3)
+    for c in range(6):
+        for m in range(2):
+            group = c // 2
+            np.testing.assert_array_equal(flipped[c, m], w[group * 2 + m, c % 2, ::-1, ::-1, ::-1])

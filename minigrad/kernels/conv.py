@@ -210,6 +210,12 @@ GemmPlan = collections.namedtuple(
     "GemmPlan", "images rows omp_threads blas_threads columns packed_weights uses_blas")
 
 
+def _is_pointwise(input_shape, output_shape, kernel_size, stride, padding):
+    """1x1 kernel, stride 1, no padding: the columns are the input itself."""
+    return (math.prod(kernel_size) == 1 and all(s == 1 for s in stride) and not any(padding)
+            and tuple(input_shape[2:]) == tuple(output_shape[2:]))
+
+
 def _gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, adjoint, threads):
     """How conv_forward (adjoint=False) or conv_input_grad (adjoint=True) cuts
     its work: images or slabs per GEMM, threads, scratch sizes. It depends
@@ -241,6 +247,22 @@ def _cached_gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, ad
                     not _uses_own_gemm(dtype))
 
 
+@functools.lru_cache(maxsize=512)
+def _implicit_plan(input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
+                   threads):
+    """conv_forward's plan when the own GEMM packs the columns from the image:
+    images in parallel (or, for a batch too small, the threads inside each
+    GEMM); scratch: one zero-padded image per thread."""
+    N, C = input_shape[:2]
+    M = output_shape[1]
+    kernel_size = weight_shape[2:]
+    omp_threads, gemm_threads = _thread_plan(N, _multiply_adds(output_shape, weight_shape), threads)
+    padded = _kernel.padded_image_size(input_shape, output_shape, kernel_size, stride, padding, dilation)
+    packed = _kernel.gemm_packed_size(M // groups, (C // groups) * math.prod(kernel_size))
+    return GemmPlan(1, output_shape[2] * output_shape[3], omp_threads, gemm_threads, padded,
+                    groups * packed, False)
+
+
 def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups, algorithm=None):
     """y (N, M, Do, Ho, Wo) = conv(x (N, C, D, H, W), weight (M, C/groups, kd, kh, kw)) + bias."""
     _check_float("x", x)
@@ -259,7 +281,13 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
                                                                                dilation))
         _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
-    plan = _gemm_plan(x.dtype, x.shape, out.shape, weight.shape, groups, False, get_num_threads())
+    if _uses_own_gemm(x.dtype) and not _is_pointwise(x.shape, out.shape, weight.shape[2:], stride,
+                                                     padding):
+        # implicit GEMM: the columns are packed from each (zero-padded) image
+        plan = _implicit_plan(x.shape, out.shape, weight.shape, groups, stride, padding, dilation,
+                              get_num_threads())
+    else:
+        plan = _gemm_plan(x.dtype, x.shape, out.shape, weight.shape, groups, False, get_num_threads())
     scratch = workspace(x.dtype, plan.omp_threads * plan.columns)
     pack = _gemm_pack(x.dtype, plan.omp_threads, plan.blas_threads, plan.packed_weights)
     with _blas_threads(plan.blas_threads) if plan.uses_blas else _NO_CHANGE:
@@ -292,6 +320,14 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
         _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
                                      threads)
         return grad_in
+    kernel_size = weight.shape[2:]
+    if _adjoint_is_a_convolution(grad_out.dtype, kernel_size, stride, padding, dilation):
+        # stride 1: the adjoint is a convolution of grad_out with the flipped,
+        # transposed weights, and the forward kernel's implicit GEMM needs no
+        # column matrix (col2im was a fifth of this kernel's time)
+        full = tuple(d * (k - 1) - p for k, p, d in zip(kernel_size, padding, dilation))
+        return conv_forward(grad_out, _adjoint_weight(weight, groups), bias, stride, full, dilation,
+                            grad_in.shape[2:], groups, algorithm="gemm")
     plan = _gemm_plan(grad_out.dtype, grad_in.shape, grad_out.shape, weight.shape, groups, True,
                       get_num_threads())
     scratch = workspace(grad_out.dtype, plan.omp_threads * plan.columns)
@@ -301,6 +337,25 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
                                 dilation, groups, plan.images, plan.rows, plan.omp_threads,
                                 plan.blas_threads)
     return grad_in
+
+
+def _adjoint_is_a_convolution(dtype, kernel_size, stride, padding, dilation):
+    """Whether conv_input_grad runs as conv_forward (own GEMM, stride 1, padding
+    at most the kernel's reach, not 1x1: that one is a plain GEMM already)."""
+    return (_uses_own_gemm(dtype) and all(s == 1 for s in stride) and math.prod(kernel_size) > 1
+            and all(p <= d * (k - 1) for k, p, d in zip(kernel_size, padding, dilation)))
+
+
+def _adjoint_weight(weight, groups):
+    """(M, C/groups, kd, kh, kw) -> (C, M/groups, kd, kh, kw), taps flipped: with
+    stride 1, grad_x = conv(grad_out, this, padding = dilation*(kernel-1) - padding).
+
+    grad_x[c, i] = sum over m, taps t of grad_out[m, i + padding - t*dilation] * w[m, c, t];
+    with t' = kernel-1-t that is a correlation, the same in every group."""
+    M, Cg = weight.shape[:2]
+    grouped = weight.reshape((groups, M // groups, Cg) + weight.shape[2:])
+    flipped = grouped.swapaxes(1, 2)[:, :, :, ::-1, ::-1, ::-1]
+    return np.ascontiguousarray(flipped).reshape((groups * Cg, M // groups) + weight.shape[2:])
 
 
 def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups, algorithm=None):

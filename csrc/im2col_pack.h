@@ -1,0 +1,153 @@
+/*
+ * Implicit GEMM: the convolution's column matrix packed for the own GEMM
+ * (csrc/gemm.h) straight from the image, never written out.
+ *
+ *     columns (Cg*K, P) = im2col(image):  row q = c*K + (a*kh + b)*kw + t holds
+ *     channel c seen through kernel tap (a, b, t), column j output position j.
+ *
+ * The GEMM asks for blocks of it, rows p0 .. p0+kc-1 and columns
+ * j0 .. j0+nc-1, packed as gemm_pack_b packs a stored matrix: panels of NR
+ * columns, each (kc, NR) row by row, zero past column nc.
+ *
+ * The image comes zero-padded (conv.pyx pads it once per image), so every
+ * read is inside it and nothing here checks bounds. Within a panel the
+ * columns fall into runs that stay inside one output row; for row q a run is
+ * a piece of one padded input row, at a fixed offset per tap:
+ *
+ *     columns[q][j] = image[c][od*sd + a*dd][oh*sh + b*dh][ow*sw + t*dw]
+ *                   = (image + c*plane + tap offset)[run offset + i*sw]
+ *
+ * So each group of panels is cut into runs once, then every row q copies its
+ * runs. Writing the columns with im2col and packing them again took about a
+ * fifth of a dense 3x3 convolution's forward pass (perf, 64->64 channels at
+ * 32x32); this does the packing's work alone.
+ *
+ * The readable version is im2col followed by gemm_pack_b
+ * (tests/reference/conv.py's im2col, tests/reference/gemm.py's pack_b).
+ */
+#ifndef MINIGRAD_IM2COL_PACK_H
+#define MINIGRAD_IM2COL_PACK_H
+
+#include <stddef.h>
+#include "gemm.h"
+
+/* The image and geometry the packer reads (the gemm_b_source's context). */
+typedef struct conv_columns {
+    const float *image;        /* the group's first input channel, zero-padded: (Cg, Dp, Hp, Wp) */
+    ptrdiff_t first;           /* output position of column 0 (a slab's first position) */
+    ptrdiff_t Dp, Hp, Wp;      /* padded input sizes */
+    ptrdiff_t Ho, Wo;          /* output rows and columns */
+    ptrdiff_t kh, kw, K;       /* kernel taps along H and W, and all taps kd*kh*kw */
+    ptrdiff_t sd, sh, sw, dd, dh, dw;   /* stride, dilation */
+} conv_columns;
+
+/* Columns column .. column+length-1 of a chunk of panels: within one panel
+   and one output row (od, oh), from output column ow on. */
+typedef struct column_run {
+    int length;
+    ptrdiff_t dst;             /* where the run goes in the packed panels, in row p = 0 */
+    ptrdiff_t src;             /* (od*sd*Hp + oh*sh)*Wp + ow*sw: where it reads at tap 0 */
+} column_run;
+
+/* Panels packed together: their runs are worked out once, then each row q
+   reads a few consecutive input rows (row by row through the image; panel by
+   panel would jump across channels 4 KiB apart, which the L1 cache cannot hold). */
+#define CONV_PACK_PANELS 8
+
+/* Cut columns j .. j+count-1 (count <= CONV_PACK_PANELS * NR) into runs, each
+   within one panel and one output row; kc: the block's depth. */
+static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int kc, column_run *runs)
+{
+    int n = 0;
+    ptrdiff_t position = g->first + j;
+    ptrdiff_t row = position / g->Wo, ow = position - row * g->Wo;
+    for (int column = 0; column < count; n++) {
+        ptrdiff_t od = row / g->Ho, oh = row - od * g->Ho;
+        ptrdiff_t length = g->Wo - ow;
+        int panel_left = GEMM_NR - column % GEMM_NR;
+        if (length > panel_left)
+            length = panel_left;
+        if (length > count - column)
+            length = count - column;
+        runs[n].length = (int)length;
+        runs[n].dst = (ptrdiff_t)(column / GEMM_NR) * kc * GEMM_NR + column % GEMM_NR;
+        runs[n].src = (od * g->sd * g->Hp + oh * g->sh) * g->Wp + ow * g->sw;
+        column += (int)length;
+        ow += length;
+        if (ow == g->Wo) {
+            row += 1;
+            ow = 0;
+        }
+    }
+    return n;
+}
+
+/* dst[0 : n] = src[0 : n*stride : stride], n <= NR (= 32). With AVX-512 and
+   stride 1: two whole-vector loads from the two ends, overlapping (masked
+   loads that leave lanes out ran ~5x slower on the project's Zen 5 machine). */
+#if MINIGRAD_GEMM_COMPILED
+__attribute__((target("avx512f")))
+#endif
+static inline void conv_copy_run(float *dst, const float *src, ptrdiff_t n, ptrdiff_t stride)
+{
+#if MINIGRAD_GEMM_COMPILED
+    if (stride == 1 && n >= 16) {                      /* [0, 16) and [n-16, n) */
+        __m512 head = _mm512_loadu_ps(src), tail = _mm512_loadu_ps(src + n - 16);
+        _mm512_storeu_ps(dst, head);
+        _mm512_storeu_ps(dst + n - 16, tail);
+        return;
+    }
+    if (stride == 1 && n >= 8) {
+        __m256 head = _mm256_loadu_ps(src), tail = _mm256_loadu_ps(src + n - 8);
+        _mm256_storeu_ps(dst, head);
+        _mm256_storeu_ps(dst + n - 8, tail);
+        return;
+    }
+#endif
+    for (ptrdiff_t i = 0; i < n; i++)
+        dst[i] = src[i * stride];
+}
+
+/* The gemm_b_source packer: see the top of this file. */
+#if MINIGRAD_GEMM_COMPILED
+__attribute__((target("avx512f")))
+#endif
+static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j0, int nc,
+                              float *packed)
+{
+    const conv_columns *g = (const conv_columns *)source->context;
+    ptrdiff_t plane = g->Dp * g->Hp * g->Wp;
+    column_run runs[CONV_PACK_PANELS * (GEMM_NR + 1)];
+    for (int s = 0; s < nc; s += CONV_PACK_PANELS * GEMM_NR) {
+        int count = nc - s < CONV_PACK_PANELS * GEMM_NR ? nc - s : CONV_PACK_PANELS * GEMM_NR;
+        int n_runs = conv_column_runs(g, j0 + s, count, kc, runs);
+        float *chunk = packed + (ptrdiff_t)(s / GEMM_NR) * kc * GEMM_NR;
+        /* row q of the columns: channel c, tap (a, b, t), counted up without division */
+        ptrdiff_t c = p0 / g->K, tap = p0 % g->K;
+        ptrdiff_t a = tap / (g->kh * g->kw), b = tap / g->kw % g->kh, t = tap % g->kw;
+        for (int p = 0; p < kc; p++) {
+            const float *image = g->image + c * plane + (a * g->dd * g->Hp + b * g->dh) * g->Wp
+                                 + t * g->dw;
+            float *row = chunk + p * GEMM_NR;          /* row p of the chunk's first panel */
+            for (int r = 0; r < n_runs; r++)
+                conv_copy_run(row + runs[r].dst, image + runs[r].src, runs[r].length, g->sw);
+            if (count % GEMM_NR) {                        /* past column nc: zero */
+                float *last = row + (ptrdiff_t)(count / GEMM_NR) * kc * GEMM_NR;
+                for (int i = count % GEMM_NR; i < GEMM_NR; i++)
+                    last[i] = 0.0f;
+            }
+            if (++t == g->kw) {                           /* next row: next tap, or next channel */
+                t = 0;
+                if (++b == g->kh) {
+                    b = 0;
+                    if (++a * g->kh * g->kw == g->K) {
+                        a = 0;
+                        c++;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#endif
