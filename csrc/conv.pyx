@@ -447,6 +447,8 @@ cdef extern from "im2col_pack.h" nogil:
         ptrdiff_t first, Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw
     void conv_pack_columns(const gemm_b_source* source, int p0, int kc, int j0, int nc,
                            float* packed)
+    void conv_pack_columns_transposed(const gemm_b_source* source, int p0, int kc, int j0, int nc,
+                                      float* packed)
 
 
 cdef inline Py_ssize_t padded_size(Py_ssize_t size, Py_ssize_t pad, Py_ssize_t out, Py_ssize_t kernel,
@@ -464,6 +466,12 @@ def padded_image_size(tuple input_shape, tuple output_shape, tuple kernel, tuple
         size *= padded_size(input_shape[2 + axis], padding[axis], output_shape[2 + axis], kernel[axis],
                             stride[axis], dilation[axis])
     return size
+
+
+cdef inline Py_ssize_t padded_volume(const Geometry* g) noexcept nogil:
+    """Elements of one zero-padded image (C, Dp, Hp, Wp)."""
+    return (g.C * padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
+            * padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh) * padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw))
 
 
 cdef void pad_image(const float* x, const Geometry* g, Py_ssize_t Dp, Py_ssize_t Hp, Py_ssize_t Wp,
@@ -538,6 +546,66 @@ cdef void gemm_group(int m, int n, int k, const float* packed_a, const float* im
         for i in range(m):
             fill(y + i * n, n, bias[i])
     minigrad_sgemm_source(m, n, k, NULL, 0, 0, packed_a, &source, bias != NULL, y, n, pack,
+                          gemm_threads)
+
+
+cdef void conv_weight_grad_implicit(const float* x, const float* gy, float* partials, Py_ssize_t N,
+                                    const Geometry* g, int groups, Py_ssize_t chunks, float* workspace,
+                                    float* pack, int num_threads, int gemm_threads) noexcept nogil:
+    """partials[chunk] = sum over the chunk's images of grad_out[n] @ im2col(x[n])^T,
+    group by group, with the own GEMM packing the transposed columns from the
+    image (csrc/im2col_pack.h). Scratch as conv_forward_implicit."""
+    cdef Py_ssize_t n, grp, tid, chunk, first, stop
+    cdef Py_ssize_t Dp = padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
+    cdef Py_ssize_t Hp = padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh)
+    cdef Py_ssize_t Wp = padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw)
+    cdef bint unpadded = Dp == g.D and Hp == g.H and Wp == g.W
+    cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups, weight_size = g.M * Cg * g.K
+    cdef conv_columns columns
+    cdef const float* image
+    cdef float* padded
+    cdef float* thread_pack
+    columns.Dp, columns.Hp, columns.Wp, columns.Ho, columns.Wo = Dp, Hp, Wp, g.Ho, g.Wo
+    columns.kh, columns.kw, columns.K = g.kh, g.kw, g.K
+    columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
+    columns.dd, columns.dh, columns.dw = g.dd, g.dh, g.dw
+    columns.first = 0
+    with parallel(num_threads=num_threads):
+        tid = omp_get_thread_num()
+        padded = workspace + tid * g.C * Dp * Hp * Wp
+        thread_pack = pack + tid * MINIGRAD_GEMM_PACK_FLOATS
+        for chunk in prange(chunks, schedule="static"):
+            first = chunk * N // chunks
+            stop = (chunk + 1) * N // chunks
+            for n in range(first, stop):
+                if unpadded:
+                    image = x + n * g.C * g.S
+                else:
+                    pad_image(x + n * g.C * g.S, g, Dp, Hp, Wp, padded)
+                    image = padded
+                for grp in range(groups):
+                    # partial_g (Mg, Cg*K) (+)= grad_out_g (Mg, P) @ im2col(x_g)^T (P, Cg*K)
+                    weight_grad_group(<int>Mg, <int>(Cg * g.K), <int>g.P,
+                                      gy + (n * g.M + grp * Mg) * g.P,
+                                      image + grp * Cg * Dp * Hp * Wp, &columns, n > first,
+                                      partials + chunk * weight_size + grp * Mg * Cg * g.K,
+                                      thread_pack, gemm_threads)
+
+
+cdef void weight_grad_group(int m, int n, int k, const float* gy, const float* image,
+                            const conv_columns* geometry, bint accumulate, float* partial, float* pack,
+                            int gemm_threads) noexcept nogil:
+    """partial (m, n) (+)= gy (m, k) @ columns^T (k, n), the columns packed from
+    `image` (the group's first padded channel), transposed, as the GEMM asks."""
+    cdef conv_columns columns = geometry[0]
+    cdef gemm_b_source source
+    columns.image = image
+    source.pack = conv_pack_columns_transposed
+    source.b = NULL
+    source.rsb = 0
+    source.csb = 0
+    source.context = &columns
+    minigrad_sgemm_source(m, n, k, gy, k, 1, NULL, &source, accumulate, partial, n, pack,
                           gemm_threads)
 
 
@@ -819,13 +887,23 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
     cdef const floating* columns
     cdef const floating* gy
     cdef floating beta, total
+    # the own GEMM packs the columns straight from the (padded) image
+    cdef bint implicit = pack_base != NULL and images == 1 and not pointwise
+    if implicit:
+        scratch_size = padded_volume(&g)
+        partials = ws + num_threads * scratch_size
 
+    if floating is float:
+        if implicit:
+            with nogil:
+                conv_weight_grad_implicit(xp, gyp, partials, N, &g, groups, chunks, ws, pack_base,
+                                          num_threads, gemm_threads)
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
         thread_pack = pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS if pack_base != NULL else NULL
         staged = scratch + col_size
-        for chunk in prange(chunks, schedule="static"):
+        for chunk in prange(0 if implicit else chunks, schedule="static"):
             first = chunk * N // chunks
             stop = (chunk + 1) * N // chunks
             partial = partials + chunk * weight_size

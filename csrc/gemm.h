@@ -91,30 +91,6 @@ static int minigrad_gemm_available(void)
 
 #if MINIGRAD_GEMM_COMPILED
 
-/* Pack A[i0 : i0+mc, p0 : p0+kc] into panels of MR rows: panel r holds, for
-   each p, the MR values A[i0 + r*MR + i][p0 + p] (zero past row m). */
-static void gemm_pack_a(int mc, int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, float *packed)
-{
-    for (int r = 0; r < mc; r += GEMM_MR) {
-        int rows = mc - r < GEMM_MR ? mc - r : GEMM_MR;
-        if (csa == 1) {                           /* rows of A are contiguous */
-            for (int i = 0; i < rows; i++) {
-                const float *src = a + (r + i) * rsa;
-                for (int p = 0; p < kc; p++)
-                    packed[p * GEMM_MR + i] = src[p];
-            }
-        } else {                                  /* columns of A are contiguous (A transposed) */
-            for (int p = 0; p < kc; p++)
-                for (int i = 0; i < rows; i++)
-                    packed[p * GEMM_MR + i] = a[(r + i) * rsa + p * csa];
-        }
-        for (int i = rows; i < GEMM_MR; i++)
-            for (int p = 0; p < kc; p++)
-                packed[p * GEMM_MR + i] = 0.0f;
-        packed += kc * GEMM_MR;
-    }
-}
-
 /* dst (16, 16) = src (16, 16)^T; rows of src are src_stride floats apart, of
    dst dst_stride. Three rounds of shuffles: 32-bit pairs, 64-bit pairs, then
    128-bit lanes twice (the standard AVX-512 transpose). */
@@ -148,6 +124,52 @@ static void transpose_16x16(const float *src, ptrdiff_t src_stride, float *dst, 
     }
     for (int i = 0; i < 16; i++)
         _mm512_storeu_ps(dst + i * dst_stride, r[i]);
+}
+
+/* Pack A[i0 : i0+mc, p0 : p0+kc] into panels of MR rows: panel r holds, for
+   each p, the MR values A[i0 + r*MR + i][p0 + p] (zero past row m). Where rows
+   of A are contiguous, two panels (16 rows) at a time go through 16x16
+   transposes: row p of the transposed block is panel r's 8 values, then
+   panel r+1's. */
+__attribute__((target("avx512f")))
+static void gemm_pack_a(int mc, int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, float *packed)
+{
+    float block[16 * 16] __attribute__((aligned(64)));
+    for (int r = 0; r < mc; r += GEMM_MR) {
+        int rows = mc - r < GEMM_MR ? mc - r : GEMM_MR;
+        int p = 0;
+        if (csa == 1 && rows == GEMM_MR && mc - r >= 2 * GEMM_MR) {   /* rows of A are contiguous */
+            float *next = packed + kc * GEMM_MR;
+            for (; p + 16 <= kc; p += 16) {
+                transpose_16x16(a + r * rsa + p, rsa, block, 16);
+                for (int q = 0; q < 16; q++) {
+                    _mm256_storeu_ps(packed + (p + q) * GEMM_MR, _mm256_load_ps(block + q * 16));
+                    _mm256_storeu_ps(next + (p + q) * GEMM_MR, _mm256_load_ps(block + q * 16 + 8));
+                }
+            }
+            for (int q = p; q < kc; q++)                          /* the rest of both panels */
+                for (int i = 0; i < 2 * GEMM_MR; i++)
+                    (i < GEMM_MR ? packed : next)[q * GEMM_MR + i % GEMM_MR] = a[(r + i) * rsa + q];
+            packed += 2 * kc * GEMM_MR;
+            r += GEMM_MR;
+            continue;
+        }
+        if (csa == 1) {
+            for (int i = 0; i < rows; i++) {
+                const float *src = a + (r + i) * rsa;
+                for (int q = 0; q < kc; q++)
+                    packed[q * GEMM_MR + i] = src[q];
+            }
+        } else {                                  /* columns of A are contiguous (A transposed) */
+            for (int q = 0; q < kc; q++)
+                for (int i = 0; i < rows; i++)
+                    packed[q * GEMM_MR + i] = a[(r + i) * rsa + q * csa];
+        }
+        for (int i = rows; i < GEMM_MR; i++)
+            for (int q = 0; q < kc; q++)
+                packed[q * GEMM_MR + i] = 0.0f;
+        packed += kc * GEMM_MR;
+    }
 }
 
 /* Pack B[p0 : p0+kc, j0 : j0+nc] into panels of NR columns: panel s holds, for

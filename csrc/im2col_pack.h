@@ -54,9 +54,12 @@ typedef struct column_run {
    panel would jump across channels 4 KiB apart, which the L1 cache cannot hold). */
 #define CONV_PACK_PANELS 8
 
-/* Cut columns j .. j+count-1 (count <= CONV_PACK_PANELS * NR) into runs, each
-   within one panel and one output row; kc: the block's depth. */
-static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int kc, column_run *runs)
+/* Cut columns j .. j+count-1 into runs, each within one output row and
+   within one stretch of `split` columns; stretch i starts at i*pitch in the
+   destination (panels: split NR, pitch kc*NR). Returns the number of runs,
+   at most count (each has a column at least). */
+static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int split, ptrdiff_t pitch,
+                            column_run *runs)
 {
     int n = 0;
     ptrdiff_t position = g->first + j;
@@ -64,13 +67,13 @@ static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int k
     for (int column = 0; column < count; n++) {
         ptrdiff_t od = row / g->Ho, oh = row - od * g->Ho;
         ptrdiff_t length = g->Wo - ow;
-        int panel_left = GEMM_NR - column % GEMM_NR;
-        if (length > panel_left)
-            length = panel_left;
+        int stretch_left = split - column % split;
+        if (length > stretch_left)
+            length = stretch_left;
         if (length > count - column)
             length = count - column;
         runs[n].length = (int)length;
-        runs[n].dst = (ptrdiff_t)(column / GEMM_NR) * kc * GEMM_NR + column % GEMM_NR;
+        runs[n].dst = (ptrdiff_t)(column / split) * pitch + column % split;
         runs[n].src = (od * g->sd * g->Hp + oh * g->sh) * g->Wp + ow * g->sw;
         column += (int)length;
         ow += length;
@@ -82,15 +85,17 @@ static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int k
     return n;
 }
 
-/* dst[0 : n] = src[0 : n*stride : stride], n <= NR (= 32). With AVX-512 and
-   stride 1: two whole-vector loads from the two ends, overlapping (masked
-   loads that leave lanes out ran ~5x slower on the project's Zen 5 machine). */
+/* dst[0 : n] = src[0 : n*stride : stride]. With AVX-512 and stride 1: 16 at a
+   time, the last 16 (or 8) overlapping the ones before rather than masked
+   (masked loads that leave lanes out ran ~5x slower on the project's Zen 5). */
 #if MINIGRAD_GEMM_COMPILED
 __attribute__((target("avx512f")))
 #endif
 static inline void conv_copy_run(float *dst, const float *src, ptrdiff_t n, ptrdiff_t stride)
 {
 #if MINIGRAD_GEMM_COMPILED
+    for (; stride == 1 && n > 32; n -= 16, src += 16, dst += 16)
+        _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
     if (stride == 1 && n >= 16) {                      /* [0, 16) and [n-16, n) */
         __m512 head = _mm512_loadu_ps(src), tail = _mm512_loadu_ps(src + n - 16);
         _mm512_storeu_ps(dst, head);
@@ -120,7 +125,7 @@ static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j
     column_run runs[CONV_PACK_PANELS * (GEMM_NR + 1)];
     for (int s = 0; s < nc; s += CONV_PACK_PANELS * GEMM_NR) {
         int count = nc - s < CONV_PACK_PANELS * GEMM_NR ? nc - s : CONV_PACK_PANELS * GEMM_NR;
-        int n_runs = conv_column_runs(g, j0 + s, count, kc, runs);
+        int n_runs = conv_column_runs(g, j0 + s, count, GEMM_NR, (ptrdiff_t)kc * GEMM_NR, runs);
         float *chunk = packed + (ptrdiff_t)(s / GEMM_NR) * kc * GEMM_NR;
         /* row q of the columns: channel c, tap (a, b, t), counted up without division */
         ptrdiff_t c = p0 / g->K, tap = p0 % g->K;
@@ -147,6 +152,62 @@ static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j
                 }
             }
         }
+    }
+}
+
+/* The weight gradient's packer: B = columns^T, (P, Cg*K), rows p0 .. p0+kc-1
+   (output positions) and columns j0 .. j0+nc-1 (rows q of the columns).
+   Sixteen rows q at a time are copied, run by run, into `rows` (16, kc),
+   then transposed into the panel, 16 x 16 at a time. */
+#if MINIGRAD_GEMM_COMPILED
+__attribute__((target("avx512f")))
+#endif
+static void conv_pack_columns_transposed(const gemm_b_source *source, int p0, int kc, int j0, int nc,
+                                         float *packed)
+{
+    const conv_columns *g = (const conv_columns *)source->context;
+    ptrdiff_t plane = g->Dp * g->Hp * g->Wp;
+    column_run runs[GEMM_KC + 2];
+    float rows[16 * GEMM_KC] __attribute__((aligned(64)));
+    int n_runs = conv_column_runs(g, p0, kc, kc, 0, runs);       /* one stretch: the kc positions */
+    ptrdiff_t c = j0 / g->K, tap = j0 % g->K;
+    ptrdiff_t a = tap / (g->kh * g->kw), b = tap / g->kw % g->kh, t = tap % g->kw;
+    for (int j = 0; j < nc; j += 16) {
+        int count = nc - j < 16 ? nc - j : 16;
+        float *panel = packed + (ptrdiff_t)(j / GEMM_NR) * kc * GEMM_NR + j % GEMM_NR;
+        for (int i = 0; i < count; i++) {                 /* row q = j0 + j + i of the columns */
+            const float *image = g->image + c * plane + (a * g->dd * g->Hp + b * g->dh) * g->Wp
+                                 + t * g->dw;
+            for (int r = 0; r < n_runs; r++)
+                conv_copy_run(rows + i * kc + runs[r].dst, image + runs[r].src, runs[r].length, g->sw);
+            if (++t == g->kw) {
+                t = 0;
+                if (++b == g->kh) {
+                    b = 0;
+                    if (++a * g->kh * g->kw == g->K) {
+                        a = 0;
+                        c++;
+                    }
+                }
+            }
+        }
+        for (int i = count; i < 16; i++)                  /* past column nc: zero */
+            for (int p = 0; p < kc; p++)
+                rows[i * kc + p] = 0.0f;
+        int p = 0;
+#if MINIGRAD_GEMM_COMPILED
+        for (; p + 16 <= kc; p += 16)
+            transpose_16x16(rows + p, kc, panel + (ptrdiff_t)p * GEMM_NR, GEMM_NR);
+#endif
+        for (; p < kc; p++)
+            for (int i = 0; i < 16; i++)
+                panel[(ptrdiff_t)p * GEMM_NR + i] = rows[i * kc + p];
+    }
+    if (nc % GEMM_NR && nc % GEMM_NR <= 16) {           /* a last panel's empty right half */
+        float *panel = packed + (ptrdiff_t)(nc / GEMM_NR) * kc * GEMM_NR;
+        for (int p = 0; p < kc; p++)
+            for (int i = 16; i < GEMM_NR; i++)
+                panel[(ptrdiff_t)p * GEMM_NR + i] = 0.0f;
     }
 }
 

@@ -471,6 +471,7 @@ def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding
                                                   monkeypatch):
     # float32 forward packs the columns from the padded image (csrc/im2col_pack.h);
     # with stride 1 the input gradient is a forward convolution with flipped weights
+    monkeypatch.setattr(kernels, "ADJOINT_MIN_CHANNELS", 1)    # the adjoint as a forward conv too
     rng = np.random.default_rng(5)
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((6, shape[1] // groups) + kernel).astype(np.float32)
@@ -483,16 +484,21 @@ def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding
     for pack_size in (gemm_kernels.PACK_SIZE, 0):          # own GEMM, then BLAS
         monkeypatch.setattr(gemm_kernels, "PACK_SIZE", pack_size)
         results.append((kernels.conv_forward(x, w, b, stride, padding, dilation, out, groups),
-                        kernels.conv_input_grad(gy, w, bx, stride, padding, dilation, x.shape, groups)))
+                        kernels.conv_input_grad(gy, w, bx, stride, padding, dilation, x.shape, groups),
+                        kernels.conv_weight_grad(x, gy, kernel, stride, padding, dilation, groups)))
     expected = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), out, stride,
                         padding, dilation, groups)
     np.testing.assert_allclose(results[0][0], expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-4, atol=1e-3)
     # the input gradient is the adjoint: <conv(x), gy> = <x, grad_x> (bias aside)
     y = ref_conv(x.astype(np.float64), w.astype(np.float64), None, out, stride, padding, dilation, groups)
     grad_x = results[0][1].astype(np.float64) - bx.reshape(1, -1, 1, 1, 1)
     np.testing.assert_allclose(float(np.sum(x * grad_x)), float(np.sum(y * gy)), rtol=1e-4, atol=1e-3)
+    # and so is the weight gradient: <conv(x, w), gy> = <w, grad_w>
+    np.testing.assert_allclose(float(np.sum(w * results[0][2].astype(np.float64))), float(np.sum(y * gy)),
+                               rtol=1e-4, atol=1e-3)
 
 
 def test_adjoint_weight_flips_and_transposes_each_group(rng):
