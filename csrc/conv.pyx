@@ -444,7 +444,7 @@ cdef const floating* slab_columns(const floating* image, floating* scratch, Py_s
 cdef extern from "im2col_pack.h" nogil:
     ctypedef struct conv_columns:
         const float* image
-        ptrdiff_t first, Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw
+        ptrdiff_t first, Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw, ones_from
     void conv_pack_columns(const gemm_b_source* source, int p0, int kc, int j0, int nc,
                            float* packed)
     void conv_pack_columns_transposed(const gemm_b_source* source, int p0, int kc, int j0, int nc,
@@ -550,21 +550,26 @@ cdef void gemm_group(int m, int n, int k, const float* packed_a, const float* im
 
 
 cdef void conv_weight_grad_implicit(const float* x, const float* gy, float* partials, Py_ssize_t N,
-                                    const Geometry* g, int groups, Py_ssize_t chunks, float* workspace,
-                                    float* pack, int num_threads, int gemm_threads) noexcept nogil:
-    """partials[chunk] = sum over the chunk's images of grad_out[n] @ im2col(x[n])^T,
-    group by group, with the own GEMM packing the transposed columns from the
-    image (csrc/im2col_pack.h). Scratch as conv_forward_implicit."""
+                                    const Geometry* g, int groups, Py_ssize_t chunks, bint with_bias,
+                                    float* workspace, float* pack, int num_threads,
+                                    int gemm_threads) noexcept nogil:
+    """partials[chunk] = sum over the chunk's images of grad_out[n] @ B[n],
+    group by group, with the own GEMM packing B = im2col(x[n])^T from the image
+    (csrc/im2col_pack.h): (M, Cg*K) per chunk, or with_bias (M, Cg*K + 1),
+    B with a column of ones, whose product is the bias gradient.
+    Scratch as conv_forward_implicit."""
     cdef Py_ssize_t n, grp, tid, chunk, first, stop
     cdef Py_ssize_t Dp = padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
     cdef Py_ssize_t Hp = padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh)
     cdef Py_ssize_t Wp = padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw)
     cdef bint unpadded = Dp == g.D and Hp == g.H and Wp == g.W
-    cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups, weight_size = g.M * Cg * g.K
+    cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
+    cdef int width = <int>(Cg * g.K + with_bias)          # columns of B (and of a partial)
     cdef conv_columns columns
     cdef const float* image
     cdef float* padded
     cdef float* thread_pack
+    columns.ones_from = Cg * g.K
     columns.Dp, columns.Hp, columns.Wp, columns.Ho, columns.Wo = Dp, Hp, Wp, g.Ho, g.Wo
     columns.kh, columns.kw, columns.K = g.kh, g.kw, g.K
     columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
@@ -584,11 +589,10 @@ cdef void conv_weight_grad_implicit(const float* x, const float* gy, float* part
                     pad_image(x + n * g.C * g.S, g, Dp, Hp, Wp, padded)
                     image = padded
                 for grp in range(groups):
-                    # partial_g (Mg, Cg*K) (+)= grad_out_g (Mg, P) @ im2col(x_g)^T (P, Cg*K)
-                    weight_grad_group(<int>Mg, <int>(Cg * g.K), <int>g.P,
-                                      gy + (n * g.M + grp * Mg) * g.P,
+                    # partial_g (Mg, width) (+)= grad_out_g (Mg, P) @ [im2col(x_g)^T | 1] (P, width)
+                    weight_grad_group(<int>Mg, width, <int>g.P, gy + (n * g.M + grp * Mg) * g.P,
                                       image + grp * Cg * Dp * Hp * Wp, &columns, n > first,
-                                      partials + chunk * weight_size + grp * Mg * Cg * g.K,
+                                      partials + (chunk * g.M + grp * Mg) * width,
                                       thread_pack, gemm_threads)
 
 
@@ -849,17 +853,24 @@ def conv_input_grad(const floating[:, :, :, :, ::1] grad_out, const floating[:, 
 
 
 def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] grad_out,
-                     floating[:, :, :, :, ::1] grad_weight, floating[::1] workspace,
-                     float[::1] pack, tuple stride, tuple padding, tuple dilation, int groups,
-                     int chunks, int images, int rows, int num_threads, int gemm_threads):
+                     floating[:, :, :, :, ::1] grad_weight, floating[::1] grad_bias,
+                     floating[::1] workspace, float[::1] pack, tuple stride, tuple padding,
+                     tuple dilation, int groups, int chunks, int images, int rows, int num_threads,
+                     int gemm_threads):
     """grad_weight = sum over images of grad_out[n] @ im2col(x[n])^T, group by group.
+
+    With the own GEMM (pack not empty, images == 1) the GEMM packs the
+    columns from the image, and a non-empty grad_bias (M,) gets the bias
+    gradient from the same GEMM (a column of ones); with BLAS grad_bias must
+    be empty (the caller sums grad_out itself).
 
     The batch is cut into `chunks` fixed ranges (a number that does not
     depend on the thread count); each chunk sums its images into its own
     partial result, and the partials are added in chunk order: the same
     result for any number of threads. Within a chunk, one image at a time
     in slabs of `rows` output rows (images == 1), or `images` images per GEMM.
-    workspace: num_threads * columns_size(..., images, rows) + chunks * grad_weight.size elements.
+    workspace: num_threads * columns_size(..., images, rows) + chunks * grad_weight.size elements,
+    or with the own GEMM num_threads * padded_image_size() + chunks * (grad_weight.size + M).
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
@@ -888,7 +899,11 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
     cdef const floating* gy
     cdef floating beta, total
     # the own GEMM packs the columns straight from the (padded) image
-    cdef bint implicit = pack_base != NULL and images == 1 and not pointwise
+    cdef bint implicit = pack_base != NULL and images == 1
+    cdef bint with_bias = grad_bias.shape[0] > 0
+    cdef Py_ssize_t width = Kcg + with_bias, m
+    if with_bias and not implicit:
+        raise ValueError("conv_weight_grad: grad_bias needs the own GEMM")
     if implicit:
         scratch_size = padded_volume(&g)
         partials = ws + num_threads * scratch_size
@@ -896,14 +911,25 @@ def conv_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :, :, 
     if floating is float:
         if implicit:
             with nogil:
-                conv_weight_grad_implicit(xp, gyp, partials, N, &g, groups, chunks, ws, pack_base,
-                                          num_threads, gemm_threads)
+                conv_weight_grad_implicit(xp, gyp, partials, N, &g, groups, chunks, with_bias, ws,
+                                          pack_base, num_threads, gemm_threads)
+                # partials (chunks, M, width): add them up in chunk order
+                for j in prange(g.M * width, schedule="static", num_threads=num_threads):
+                    total = partials[j]
+                    for chunk in range(1, chunks):
+                        total = total + partials[chunk * g.M * width + j]
+                    m = j // width
+                    if j - m * width < Kcg:
+                        gwp[m * Kcg + j - m * width] = total
+                    else:
+                        grad_bias[m] = total
+            return
     with nogil, parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
         scratch = ws + tid * scratch_size
         thread_pack = pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS if pack_base != NULL else NULL
         staged = scratch + col_size
-        for chunk in prange(0 if implicit else chunks, schedule="static"):
+        for chunk in prange(chunks, schedule="static"):
             first = chunk * N // chunks
             stop = (chunk + 1) * N // chunks
             partial = partials + chunk * weight_size

@@ -39,6 +39,7 @@ typedef struct conv_columns {
     ptrdiff_t Ho, Wo;          /* output rows and columns */
     ptrdiff_t kh, kw, K;       /* kernel taps along H and W, and all taps kd*kh*kw */
     ptrdiff_t sd, sh, sw, dd, dh, dw;   /* stride, dilation */
+    ptrdiff_t ones_from;       /* conv_pack_columns_transposed: rows q >= this are all ones */
 } conv_columns;
 
 /* Columns column .. column+length-1 of a chunk of panels: within one panel
@@ -158,7 +159,12 @@ static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j
 /* The weight gradient's packer: B = columns^T, (P, Cg*K), rows p0 .. p0+kc-1
    (output positions) and columns j0 .. j0+nc-1 (rows q of the columns).
    Sixteen rows q at a time are copied, run by run, into `rows` (16, kc),
-   then transposed into the panel, 16 x 16 at a time. */
+   then transposed into the panel, 16 x 16 at a time.
+
+   Rows q from ones_from on are ones: the bias is a weight on a constant
+   input 1, so with B = [columns^T | 1] the GEMM's last column of
+   grad_out @ B is the bias gradient, sum over positions of grad_out, in the
+   same pass over grad_out as the weight gradient. */
 #if MINIGRAD_GEMM_COMPILED
 __attribute__((target("avx512f")))
 #endif
@@ -176,6 +182,11 @@ static void conv_pack_columns_transposed(const gemm_b_source *source, int p0, in
         int count = nc - j < 16 ? nc - j : 16;
         float *panel = packed + (ptrdiff_t)(j / GEMM_NR) * kc * GEMM_NR + j % GEMM_NR;
         for (int i = 0; i < count; i++) {                 /* row q = j0 + j + i of the columns */
+            if (j0 + j + i >= g->ones_from) {
+                for (int p = 0; p < kc; p++)
+                    rows[i * kc + p] = 1.0f;
+                continue;
+            }
             const float *image = g->image + c * plane + (a * g->dd * g->Hp + b * g->dh) * g->Wp
                                  + t * g->dw;
             for (int r = 0; r < n_runs; r++)

@@ -367,23 +367,29 @@ def _adjoint_weight(weight, groups):
     return np.ascontiguousarray(flipped).reshape((groups * Cg, M // groups) + weight.shape[2:])
 
 
-def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups, algorithm=None):
-    """grad_weight (M, C/groups, kd, kh, kw) = sum over the batch of grad_out x im2col(x)."""
+def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups, algorithm=None,
+                     with_bias=False):
+    """grad_weight (M, C/groups, kd, kh, kw) = sum over the batch of grad_out x im2col(x).
+
+    with_bias: return (grad_weight, grad_bias), grad_bias (M,) the sum of
+    grad_out over images and positions; the own GEMM gets it in the same
+    pass, as the weight of a constant input 1 (csrc/im2col_pack.h).
+    """
     _check_float("x", x)
     x, grad_out = _prepare(x.dtype, x, grad_out)
     stride, padding, dilation = _geometry(stride, padding, dilation)
     N, C = x.shape[:2]
     M = grad_out.shape[1]
     grad_weight = np.empty((M, C // groups) + tuple(kernel_size), dtype=x.dtype)
-    if grad_weight.size == 0:
-        return grad_weight
-    if x.size == 0 or grad_out.size == 0:
+    grad_bias = np.empty(M if with_bias else 0, dtype=x.dtype)
+    if grad_weight.size == 0 or x.size == 0 or grad_out.size == 0:
         grad_weight[...] = 0
-        return grad_weight
+        grad_bias[...] = grad_out.sum(axis=(0, 2, 3, 4)) if grad_bias.size else 0
+        return (grad_weight, grad_bias) if with_bias else grad_weight
     K = math.prod(kernel_size)
     work = _multiply_adds(grad_out.shape, grad_weight.shape)
+    chunks = min(N, WEIGHT_GRAD_CHUNKS)
     if is_direct(C, groups, algorithm):
-        chunks = min(N, WEIGHT_GRAD_CHUNKS)
         threads, _ = _thread_plan(chunks, work)
         per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), stride,
                                                     dilation)
@@ -391,25 +397,32 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
         scratch = workspace(x.dtype, threads * per_thread + partials)
         _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
                                       chunks, threads)
-        return grad_weight
-    chunks = min(N, WEIGHT_GRAD_CHUNKS)
-    omp_threads, blas_threads = _thread_plan(chunks, work)
-    images, rows = _gemm_shape(x.dtype, x.shape, grad_out.shape, tuple(kernel_size))
-    if images > 1:      # BLAS: images side by side, within one chunk
-        images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), -(-N // chunks),
-                                           COLUMNS_PER_GEMM)
-    if _uses_own_gemm(x.dtype) and not _is_pointwise(x.shape, grad_out.shape, kernel_size, stride,
-                                                     padding):
-        # implicit GEMM: the transposed columns are packed from each (zero-padded) image
-        columns = _kernel.padded_image_size(x.shape, grad_out.shape, tuple(kernel_size), stride,
-                                            padding, dilation)
+    elif _uses_own_gemm(x.dtype):
+        # implicit GEMM: the transposed columns (and the ones) are packed from each padded image
+        omp_threads, gemm_threads = _thread_plan(chunks, work)
+        padded = _kernel.padded_image_size(x.shape, grad_out.shape, tuple(kernel_size), stride, padding,
+                                           dilation)
+        scratch = workspace(x.dtype, omp_threads * padded + chunks * (grad_weight.size + M))
+        pack = _gemm_pack(x.dtype, omp_threads, gemm_threads, 0)
+        _kernel.conv_weight_grad(x, grad_out, grad_weight, grad_bias, scratch, pack, stride, padding,
+                                 dilation, groups, chunks, 1, grad_out.shape[2] * grad_out.shape[3],
+                                 omp_threads, gemm_threads)
+        return (grad_weight, grad_bias) if with_bias else grad_weight
     else:
+        omp_threads, blas_threads = _thread_plan(chunks, work)
+        images, rows = _gemm_shape(x.dtype, x.shape, grad_out.shape, tuple(kernel_size))
+        if images > 1:      # BLAS: images side by side, within one chunk
+            images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), -(-N // chunks),
+                                               COLUMNS_PER_GEMM)
         columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images, rows)
-    scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
-    pack = _gemm_pack(x.dtype, omp_threads, blas_threads, 0)
-    with _blas_threads(blas_threads) if not _uses_own_gemm(x.dtype) else _NO_CHANGE:
-        _kernel.conv_weight_grad(x, grad_out, grad_weight, scratch, pack, stride, padding, dilation,
-                                 groups, chunks, images, rows, omp_threads, blas_threads)
+        scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
+        with _blas_threads(blas_threads):
+            _kernel.conv_weight_grad(x, grad_out, grad_weight, grad_bias[:0], scratch, _NO_PACK, stride,
+                                     padding, dilation, groups, chunks, images, rows, omp_threads,
+                                     blas_threads)
+    if with_bias:
+        grad_bias[...] = grad_out.sum(axis=(0, 2, 3, 4))
+        return grad_weight, grad_bias
     return grad_weight
 
 

@@ -102,10 +102,14 @@ class ConvNd(Function):
             grad_x = g.from5d(kernels.conv_input_grad(gy5, w5, None, g.stride, g.pad_before, g.dilation,
                                                       x5.shape, g.groups)).reshape(x.shape)
         if ctx.needs_input_grad[1]:
-            # dL/dw (M, C/G*K) = sum_n dL/dy[n] (M, P) @ columns[n]^T (P, C/G*K)
+            # dL/dw (M, C/G*K) = sum_n dL/dy[n] (M, P) @ columns[n]^T (P, C/G*K), and
+            # dL/db = sum_n dL/dy[n] @ ones (P,): the bias is a weight on a constant 1
             grad_w = kernels.conv_weight_grad(x5, gy5, w5.shape[2:], g.stride, g.pad_before,
-                                              g.dilation, g.groups).reshape(weight.shape)
-        if ctx.needs_input_grad[2]:
+                                              g.dilation, g.groups, with_bias=ctx.needs_input_grad[2])
+            if ctx.needs_input_grad[2]:
+                grad_w, grad_b = grad_w
+            grad_w = grad_w.reshape(weight.shape)
+        elif ctx.needs_input_grad[2]:
             grad_b = gy5.sum(axis=(0, 2, 3, 4))
         return grad_x, grad_w, grad_b, None
 
