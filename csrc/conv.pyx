@@ -192,13 +192,20 @@ cdef inline void copy_row(floating* dst, const floating* src, Py_ssize_t n,
             dst[i] = src[i * stride]
 
 
+cdef extern from "row_add.h" nogil:
+    void row_add_f(float* dst, const float* src, ptrdiff_t n)
+    void row_add_d(double* dst, const double* src, ptrdiff_t n)
+
+
 cdef inline void add_row(floating* dst, const floating* src, Py_ssize_t n,
                          Py_ssize_t stride) noexcept nogil:
     """dst[i*stride] += src[i]"""
     cdef Py_ssize_t i
-    if stride == 1:
-        for i in range(n):
-            dst[i] = dst[i] + src[i]
+    if stride == 1:            # vectorised for this CPU (csrc/row_add.h)
+        if floating is float:
+            row_add_f(dst, src, n)
+        else:
+            row_add_d(dst, src, n)
     elif stride == 2:
         for i in range(n):
             dst[2 * i] = dst[2 * i] + src[i]
@@ -258,12 +265,24 @@ cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
 # output row reads one input row, shifted by c*dilation - padding.
 # ---------------------------------------------------------------------------
 
+cdef inline Py_ssize_t rows_in_run(const Geometry* g, bint rows_match, Py_ssize_t b, Py_ssize_t oh,
+                                   Py_ssize_t rows_left) noexcept nogil:
+    """How many output rows from row oh on (at tap b, at most rows_left, within
+    one output plane) read consecutive input rows of the image: with stride 1
+    along H and whole rows (rows_match), until the plane or the image ends; else 1."""
+    cdef Py_ssize_t run = rows_left
+    if not rows_match or g.sh != 1:
+        return 1
+    run = min(run, g.Ho - oh)
+    return min(run, g.H - (oh - g.ph + b * g.dh))
+
+
 cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
                       Py_ssize_t stop_row, const Geometry* g) noexcept nogil:
     """x: one channel (D, H, W) -> col: its K rows, each holding the positions of
     output rows first_row .. stop_row-1 (row r = od*Ho + oh, Wo positions each);
     col's rows are `pitch` apart."""
-    cdef Py_ssize_t a, b, c, r, j, run, ow, iw0, lo, hi, start
+    cdef Py_ssize_t a, b, c, r, j, run, ow, iw0, lo, hi, start, od, oh
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     # Output rows then read whole input rows, and a run of consecutive input
     # rows is one block copy (the common 'same' convolution with stride 1).
@@ -276,50 +295,70 @@ cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssi
                 valid_range(iw0, sw, g.W, Wo, &lo, &hi)
                 row = col + ((a * g.kh + b) * g.kw + c) * pitch
                 r = first_row
+                od = r // g.Ho
+                oh = r - od * g.Ho
                 while r < stop_row:
-                    start = input_row(g, a, b, r // g.Ho, r % g.Ho)
+                    start = input_row(g, a, b, od, oh)
+                    run = 1 if start < 0 else rows_in_run(g, rows_match, b, oh, stop_row - r)
                     if start < 0:
                         memset(row, 0, Wo * sizeof(floating))
-                        row += Wo
-                        r = r + 1
-                        continue
-                    run = 1
-                    if rows_match:
-                        while (r + run < stop_row and input_row(g, a, b, (r + run) // g.Ho,
-                                                               (r + run) % g.Ho) == start + run * g.W):
-                            run = run + 1
-                    # rows j < run: row[j*Wo + ow] = x[start + j*W + iw0 + ow] for ow in [lo, hi),
-                    # one contiguous copy when rows match; the columns outside [lo, hi) are padding
-                    copy_row(row + lo, x + start + iw0 + lo * sw, (run - 1) * Wo + hi - lo, sw)
-                    for j in range(run):
-                        for ow in range(lo):
-                            row[j * Wo + ow] = 0
-                        for ow in range(hi, Wo):
-                            row[j * Wo + ow] = 0
+                    else:
+                        # rows j < run: row[j*Wo + ow] = x[start + j*W + iw0 + ow] for ow in [lo, hi),
+                        # one contiguous copy when rows match; the columns outside [lo, hi) are padding
+                        copy_row(row + lo, x + start + iw0 + lo * sw, (run - 1) * Wo + hi - lo, sw)
+                        for j in range(run):
+                            for ow in range(lo):
+                                row[j * Wo + ow] = 0
+                            for ow in range(hi, Wo):
+                                row[j * Wo + ow] = 0
                     row += run * Wo
                     r = r + run
+                    oh = oh + run
+                    if oh == g.Ho:
+                        oh = 0
+                        od = od + 1
 
 
-cdef void col2im_rows(const floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
+cdef void col2im_rows(floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
                       Py_ssize_t stop_row, floating* x, const Geometry* g) noexcept nogil:
     """Adjoint of im2col_rows: add the K rows (positions of output rows
-    first_row .. stop_row-1, `pitch` apart) back into x."""
-    cdef Py_ssize_t a, b, c, r, od, oh, iw0, lo, hi, start
+    first_row .. stop_row-1, `pitch` apart) back into x.
+
+    As in im2col_rows, a run of output rows that read consecutive input rows
+    (stride 1, W == Wo) is one long add; the entries of col that read the
+    padding would land in the next row there, so they are set to zero first
+    (col is scratch: those entries are never used)."""
+    cdef Py_ssize_t a, b, c, r, j, ow, run, iw0, lo, hi, start, od, oh
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
-    cdef const floating* row
+    cdef bint rows_match = sw == 1 and g.W == Wo
+    cdef floating* row
     for a in range(g.kd):
         for b in range(g.kh):
             for c in range(g.kw):
                 iw0 = c * g.dw - g.pw
                 valid_range(iw0, sw, g.W, Wo, &lo, &hi)
                 row = col + ((a * g.kh + b) * g.kw + c) * pitch
-                for r in range(first_row, stop_row):
-                    od = r // g.Ho
-                    oh = r - od * g.Ho
+                r = first_row
+                od = r // g.Ho
+                oh = r - od * g.Ho
+                while r < stop_row:
                     start = input_row(g, a, b, od, oh)
+                    run = 1 if start < 0 else rows_in_run(g, rows_match, b, oh, stop_row - r)
                     if start >= 0:
-                        add_row(x + start + iw0 + lo * sw, row + lo, hi - lo, sw)
-                    row += Wo
+                        if run > 1:
+                            for j in range(run):
+                                for ow in range(lo):
+                                    row[j * Wo + ow] = 0
+                                for ow in range(hi, Wo):
+                                    row[j * Wo + ow] = 0
+                        # rows j < run: x[start + j*W + iw0 + ow] += row[j*Wo + ow] for ow in [lo, hi)
+                        add_row(x + start + iw0 + lo * sw, row + lo, (run - 1) * Wo + hi - lo, sw)
+                    row += run * Wo
+                    r = r + run
+                    oh = oh + run
+                    if oh == g.Ho:
+                        oh = 0
+                        od = od + 1
 
 
 cdef inline void im2col_plane_pitched(const floating* x, floating* col, Py_ssize_t pitch,
@@ -328,7 +367,7 @@ cdef inline void im2col_plane_pitched(const floating* x, floating* col, Py_ssize
     im2col_rows(x, col, pitch, 0, g.Do * g.Ho, g)
 
 
-cdef inline void col2im_plane_pitched(const floating* col, Py_ssize_t pitch, floating* x,
+cdef inline void col2im_plane_pitched(floating* col, Py_ssize_t pitch, floating* x,
                                       const Geometry* g) noexcept nogil:
     """Adjoint of im2col_plane_pitched: add the K rows (P positions, `pitch` apart) back into x."""
     col2im_rows(col, pitch, 0, g.Do * g.Ho, x, g)
@@ -339,7 +378,7 @@ cdef inline void im2col_plane(const floating* x, floating* col, const Geometry* 
     im2col_plane_pitched(x, col, g.P, g)
 
 
-cdef inline void col2im_plane(const floating* col, floating* x, const Geometry* g) noexcept nogil:
+cdef inline void col2im_plane(floating* col, floating* x, const Geometry* g) noexcept nogil:
     """Adjoint of im2col_plane: add the K rows (K, P) back into x (D, H, W)."""
     col2im_plane_pitched(col, g.P, x, g)
 
@@ -381,9 +420,10 @@ def im2col(const floating[:, :, :, :, ::1] x, floating[:, :, ::1] col, tuple out
         im2col_plane(xp + plane * g.S, cp + plane * g.K * g.P, &g)
 
 
-def col2im(const floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple output_size,
+def col2im(floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple output_size,
            tuple kernel, tuple stride, tuple padding, tuple dilation, int num_threads):
-    """col (N, C*K, P) -> x (N, C, D, H, W), overwritten; one writer per plane."""
+    """col (N, C*K, P) -> x (N, C, D, H, W), overwritten; one writer per plane.
+    col's entries that read the padding are zeroed (see col2im_rows)."""
     cdef Py_ssize_t out_shape[5]
     cdef Py_ssize_t kernel_size[3]
     out_shape[0], out_shape[1] = x.shape[0], x.shape[1]
@@ -391,7 +431,7 @@ def col2im(const floating[:, :, ::1] col, floating[:, :, :, :, ::1] x, tuple out
     kernel_size[0], kernel_size[1], kernel_size[2] = kernel
     cdef Geometry g = make_geometry(&x.shape[0], out_shape, kernel_size, stride, padding, dilation)
     cdef Py_ssize_t N = x.shape[0], plane
-    cdef const floating* cp = &col[0, 0, 0]
+    cdef floating* cp = &col[0, 0, 0]
     cdef floating* xp = &x[0, 0, 0, 0, 0]
     for plane in prange(N * g.C, nogil=True, schedule="static", num_threads=num_threads):
         memset(xp + plane * g.S, 0, g.S * sizeof(floating))

@@ -488,7 +488,7 @@ def im2col(x, output_size, kernel_size, stride, padding, dilation):
 def col2im(columns, input_shape, output_size, kernel_size, stride, padding, dilation):
     """Adjoint of im2col: columns (N, C*K, P) summed back into an (input_shape) array."""
     _check_float("columns", columns)
-    (columns,) = _prepare(columns.dtype, columns)
+    columns = np.array(columns, order="C")    # a copy: the kernel zeroes the entries it skips
     stride, padding, dilation = _geometry(stride, padding, dilation)
     N, C = input_shape[:2]
     K, P = math.prod(kernel_size), math.prod(output_size)
