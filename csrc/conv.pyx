@@ -195,6 +195,7 @@ cdef inline void copy_row(floating* dst, const floating* src, Py_ssize_t n,
 cdef extern from "row_add.h" nogil:
     void row_add_f(float* dst, const float* src, ptrdiff_t n)
     void row_add_d(double* dst, const double* src, ptrdiff_t n)
+    void row_add_stride2_f(float* dst, const float* src, ptrdiff_t n)
 
 
 cdef inline void add_row(floating* dst, const floating* src, Py_ssize_t n,
@@ -207,8 +208,11 @@ cdef inline void add_row(floating* dst, const floating* src, Py_ssize_t n,
         else:
             row_add_d(dst, src, n)
     elif stride == 2:
-        for i in range(n):
-            dst[2 * i] = dst[2 * i] + src[i]
+        if floating is float:
+            row_add_stride2_f(dst, src, n)
+        else:
+            for i in range(n):
+                dst[2 * i] = dst[2 * i] + src[i]
     else:
         for i in range(n):
             dst[i * stride] = dst[i * stride] + src[i]
