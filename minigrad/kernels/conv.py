@@ -11,15 +11,23 @@ Which kernel runs:
 - ``groups == C > 1`` (depthwise: one input channel per group): the direct
   depthwise loops; ``depthwise_backward`` computes all three gradients of
   such a convolution in one pass;
-- otherwise im2col + GEMM, a few images per GEMM when each has few
-  output positions; a 1x1, stride-1, unpadded kernel skips im2col and
+- otherwise a GEMM per image and group. With the own GEMM (below), the
+  forward pass and the weight gradient are "implicit": the GEMM packs the
+  column matrix straight from the zero-padded image (csrc/im2col_pack.h),
+  and a stride-1 input gradient with enough channels is a forward
+  convolution with flipped weights; a strided input gradient is GEMM +
+  col2im. With BLAS, im2col + GEMM, a few images per GEMM when each has
+  few output positions. A 1x1, stride-1, unpadded kernel skips im2col and
   multiplies the input directly.
 ``algorithm="gemm"`` or ``"direct"`` forces one (tests compare the two).
 
-Threads: the kernels parallelise over images (or image planes). While
-several OpenMP threads call scipy's BLAS at once, that BLAS is held to one
-thread (two thread pools on the same cores ran 1.5-6x slower); when only one
-OpenMP thread has work (batch of one), BLAS gets all the threads instead.
+Threads: the kernels parallelise over images, image planes or slabs of
+output rows. scipy's BLAS is always held to one thread: two thread pools on
+the same cores ran 1.5-6x slower, and OpenBLAS's sums change with its
+thread count (a batch-of-one conv2d's weight gradient differed by 4e-3
+between 1 and 2 threads), while minigrad's results must not. A batch of one
+is cut into slabs of output rows instead; the own GEMM splits its columns
+among threads, which leaves every sum as it was.
 
 GEMM: float32 products go to minigrad's own AVX-512 GEMM (csrc/gemm.h)
 where the CPU has AVX-512, whatever OpenBLAS was told to use (on the
@@ -157,11 +165,13 @@ def _gemm_shape(dtype, input_shape, output_shape, kernel_size):
     (C*K, rows*Wo) fit in the core's cache. BLAS runs far below its peak on
     narrow products, so it gets several images side by side instead."""
     R = output_shape[2] * output_shape[3]
-    if _uses_own_gemm(dtype):
+    images = _kernel.images_per_chunk(math.prod(output_shape[2:]), output_shape[0], COLUMNS_PER_GEMM)
+    if _uses_own_gemm(dtype) or images == 1:
+        # (BLAS too when an image is big enough, or alone: its slabs are then
+        # work for several threads, each calling BLAS on one thread)
         column_height = input_shape[1] * math.prod(kernel_size)       # C*K
         rows = SLAB_ELEMENTS // max(1, column_height * output_shape[4])
         return 1, max(1, min(R, rows))
-    images = _kernel.images_per_chunk(math.prod(output_shape[2:]), output_shape[0], COLUMNS_PER_GEMM)
     return images, R
 
 
@@ -239,6 +249,8 @@ def _cached_gemm_plan(dtype, input_shape, output_shape, weight_shape, groups, ad
         R = output_shape[2] * output_shape[3]
         items = N * -(-R // rows) if images == 1 else -(-N // images)
     omp_threads, blas_threads = _thread_plan(items, _multiply_adds(output_shape, weight_shape), threads)
+    if not _uses_own_gemm(dtype):
+        blas_threads = 1        # OpenBLAS's sums differ with its thread count; the own GEMM's do not
     columns = _kernel.columns_size(input_shape, output_shape, kernel_size, images, rows)
     K = math.prod(kernel_size)
     packed = (_kernel.gemm_packed_size((C // groups) * K, M // groups) if adjoint
@@ -409,7 +421,8 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
                                  omp_threads, gemm_threads)
         return (grad_weight, grad_bias) if with_bias else grad_weight
     else:
-        omp_threads, blas_threads = _thread_plan(chunks, work)
+        omp_threads, _ = _thread_plan(chunks, work)
+        blas_threads = 1        # OpenBLAS's sums differ with its thread count
         images, rows = _gemm_shape(x.dtype, x.shape, grad_out.shape, tuple(kernel_size))
         if images > 1:      # BLAS: images side by side, within one chunk
             images = _kernel.images_per_chunk(math.prod(grad_out.shape[2:]), -(-N // chunks),
