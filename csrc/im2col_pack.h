@@ -145,8 +145,12 @@ static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j
             const float *image = g->image + c * plane + (a * g->dd * g->Hp + b * g->dh) * g->Wp
                                  + t * g->dw;
             float *row = chunk + p * GEMM_NR;          /* row p of the chunk's first panel */
-            for (int r = 0; r < n_runs; r++)
-                conv_copy_run(row + runs[r].dst, image + runs[r].src, runs[r].length, g->sw);
+            if (g->sw == 1)                               /* (the compiler then drops the stride cases) */
+                for (int r = 0; r < n_runs; r++)
+                    conv_copy_run(row + runs[r].dst, image + runs[r].src, runs[r].length, 1);
+            else
+                for (int r = 0; r < n_runs; r++)
+                    conv_copy_run(row + runs[r].dst, image + runs[r].src, runs[r].length, g->sw);
             if (count % GEMM_NR) {                        /* past column nc: zero */
                 float *last = row + (ptrdiff_t)(count / GEMM_NR) * kc * GEMM_NR;
                 for (int i = count % GEMM_NR; i < GEMM_NR; i++)
