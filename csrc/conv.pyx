@@ -35,9 +35,12 @@ order, so results are bitwise identical for any thread count. float32
 GEMMs go to minigrad's own AVX-512 GEMM (csrc/gemm.h) where the CPU has
 AVX-512 and the caller passes its packing scratch (`pack`); otherwise, and
 for float64, to scipy's BLAS (``scipy.linalg.cython_blas``). The caller
-(minigrad/kernels/conv.py) holds that BLAS to one thread while several
-OpenMP threads call it, and lets it (or the own GEMM, `gemm_threads`) use
-them all when one thread does. Scratch memory is a workspace array the
+(minigrad/kernels/conv.py) holds that BLAS to one thread (its sums change
+with its thread count), and gives the own GEMM all the threads
+(`gemm_threads`) when only one OpenMP thread has work. With the own GEMM
+the forward pass and the weight gradient never write the column matrix:
+the GEMM packs it from the zero-padded image (csrc/im2col_pack.h, the
+"implicit GEMM" section below). Scratch memory is a workspace array the
 caller owns and reuses: one slice per thread, so no kernel allocates.
 """
 from cython.parallel cimport parallel, prange
@@ -702,7 +705,10 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
                  int rows, int num_threads, int gemm_threads):
     """out[n] = weight @ im2col(x[n]) + bias, group by group.
 
-    With one image per GEMM (images == 1), the work is cut into slabs of
+    With the own GEMM (pack not empty, images == 1) and a kernel that is not
+    1x1: conv_forward_implicit, image by image, the columns packed from the
+    image (workspace: num_threads * padded_image_size() elements).
+    Otherwise, with one image per GEMM (images == 1), the work is cut into slabs of
     `rows` output rows of one image: the slab's columns (C*K, rows*Wo) stay
     in cache, the result goes straight into out, and a 1x1 conv multiplies
     the input itself. With `images` > 1 (for BLAS, slow on narrow GEMMs)
