@@ -39,15 +39,23 @@ def micro_kernel(a_panel, b_panel):
     return tile
 
 
+def block_depth(k):
+    """KC-deep blocks as equal as possible, a multiple of 16: 288 = 144 + 144, not
+    256 + 32 (every block loads and stores each C tile once)."""
+    blocks = -(-k // KC)
+    return min(KC, -(-(-(-k // blocks)) // 16) * 16)
+
+
 def gemm(a, b):
     m, k = a.shape
     n = b.shape[1]
     c = np.zeros((m, n), dtype=np.float32)
     for j0 in range(0, n, NC):
-        for p0 in range(0, k, KC):
-            packed_b = pack_b(b[p0:p0 + KC, j0:j0 + NC])                  # (panels, kc, NR)
+        depth = block_depth(k)
+        for p0 in range(0, k, depth):
+            packed_b = pack_b(b[p0:p0 + depth, j0:j0 + NC])               # (panels, kc, NR)
             for i0 in range(0, m, MC):
-                packed_a = pack_a(a[i0:i0 + MC, p0:p0 + KC])              # (panels, kc, MR)
+                packed_a = pack_a(a[i0:i0 + MC, p0:p0 + depth])           # (panels, kc, MR)
                 for s, b_panel in enumerate(packed_b):
                     for r, a_panel in enumerate(packed_a):
                         tile = micro_kernel(a_panel, b_panel)
