@@ -486,19 +486,24 @@ def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding
         monkeypatch.setattr(gemm_kernels, "PACK_SIZE", pack_size)
         results.append((kernels.conv_forward(x, w, b, stride, padding, dilation, out, groups),
                         kernels.conv_input_grad(gy, w, bx, stride, padding, dilation, x.shape, groups),
-                        kernels.conv_weight_grad(x, gy, kernel, stride, padding, dilation, groups)))
+                        kernels.conv_weight_grad(x, gy, kernel, stride, padding, dilation, groups,
+                                                 with_bias=True)))
     expected = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), out, stride,
                         padding, dilation, groups)
     np.testing.assert_allclose(results[0][0], expected, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(results[0][2], results[1][2], rtol=1e-4, atol=1e-3)
+    for own, blas in zip(results[0][2], results[1][2]):          # weight and bias gradients
+        np.testing.assert_allclose(own, blas, rtol=1e-4, atol=1e-3)
+    # the bias gradient (a GEMM column of ones with the own GEMM) sums grad_out
+    np.testing.assert_allclose(results[0][2][1], gy.astype(np.float64).sum(axis=(0, 2, 3, 4)),
+                               rtol=1e-4, atol=1e-3)
     # the input gradient is the adjoint: <conv(x), gy> = <x, grad_x> (bias aside)
     y = ref_conv(x.astype(np.float64), w.astype(np.float64), None, out, stride, padding, dilation, groups)
     grad_x = results[0][1].astype(np.float64) - bx.reshape(1, -1, 1, 1, 1)
     np.testing.assert_allclose(float(np.sum(x * grad_x)), float(np.sum(y * gy)), rtol=1e-4, atol=1e-3)
     # and so is the weight gradient: <conv(x, w), gy> = <w, grad_w>
-    np.testing.assert_allclose(float(np.sum(w * results[0][2].astype(np.float64))), float(np.sum(y * gy)),
+    np.testing.assert_allclose(float(np.sum(w * results[0][2][0].astype(np.float64))), float(np.sum(y * gy)),
                                rtol=1e-4, atol=1e-3)
 
 
