@@ -515,22 +515,60 @@ def padded_image_size(tuple input_shape, tuple output_shape, tuple kernel, tuple
     return size
 
 
+cdef conv_columns padded_columns(const Geometry* g) noexcept nogil:
+    """The packers' view of g's images once zero-padded (csrc/im2col_pack.h):
+    every read inside, no padding left to handle. image: set per image."""
+    cdef conv_columns columns
+    columns.image = NULL
+    columns.first = 0
+    columns.Dp = padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
+    columns.Hp = padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh)
+    columns.Wp = padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw)
+    columns.Ho, columns.Wo = g.Ho, g.Wo
+    columns.kh, columns.kw, columns.K = g.kh, g.kw, g.K
+    columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
+    columns.dd, columns.dh, columns.dw = g.dd, g.dh, g.dw
+    columns.ones_from = g.C * g.K          # past every row: no column of ones
+    return columns
+
+
 cdef inline Py_ssize_t padded_volume(const Geometry* g) noexcept nogil:
     """Elements of one zero-padded image (C, Dp, Hp, Wp)."""
-    return (g.C * padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
-            * padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh) * padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw))
+    cdef conv_columns columns = padded_columns(g)
+    return g.C * columns.Dp * columns.Hp * columns.Wp
 
 
-cdef void pad_image(const float* x, const Geometry* g, Py_ssize_t Dp, Py_ssize_t Hp, Py_ssize_t Wp,
-                    float* padded) noexcept nogil:
-    """x (C, D, H, W) -> padded (C, Dp, Hp, Wp): x from (pd, ph, pw) on, zeros around it."""
-    cdef Py_ssize_t c, d, h
-    memset(padded, 0, g.C * Dp * Hp * Wp * sizeof(float))
+cdef const float* padded_image(const float* x, const Geometry* g, const conv_columns* columns,
+                               float* scratch) noexcept nogil:
+    """x (C, D, H, W) zero-padded to (C, Dp, Hp, Wp) in scratch, x from
+    (pd, ph, pw) on; x itself when there is nothing to pad."""
+    cdef Py_ssize_t c, d, h, Dp = columns.Dp, Hp = columns.Hp, Wp = columns.Wp
+    if Dp == g.D and Hp == g.H and Wp == g.W:
+        return x
+    memset(scratch, 0, g.C * Dp * Hp * Wp * sizeof(float))
     for c in range(g.C):
         for d in range(g.D):
             for h in range(g.H):
-                memcpy(padded + ((c * Dp + d + g.pd) * Hp + h + g.ph) * Wp + g.pw,
+                memcpy(scratch + ((c * Dp + d + g.pd) * Hp + h + g.ph) * Wp + g.pw,
                        x + ((c * g.D + d) * g.H + h) * g.W, g.W * sizeof(float))
+    return scratch
+
+
+cdef void implicit_gemm(int m, int n, int k, const float* a, const float* packed_a, bint transposed,
+                        conv_columns columns, const float* image, bint accumulate, float* c,
+                        float* pack, int gemm_threads) noexcept nogil:
+    """c (m, n) (+)= A (m, k) @ B, B packed from `image` (a group's first padded
+    channel) as the GEMM asks for it: the columns (Cg*K, P), or transposed,
+    columns^T (P, Cg*K) (and ones past row ones_from). A: `a` (row-major,
+    rows k apart) or packed already (packed_a)."""
+    cdef gemm_b_source source
+    columns.image = image
+    source.pack = conv_pack_columns_transposed if transposed else conv_pack_columns
+    source.b = NULL
+    source.rsb = 0
+    source.csb = 0
+    source.context = &columns
+    minigrad_sgemm_source(m, n, k, a, k, 1, packed_a, &source, accumulate, c, n, pack, gemm_threads)
 
 
 cdef void conv_forward_implicit(const float* x, const float* packed_weights, ptrdiff_t packed_size,
@@ -542,58 +580,25 @@ cdef void conv_forward_implicit(const float* x, const float* packed_weights, ptr
     first (into workspace: num_threads * padded_image_size() elements) unless
     it has no padding. pack: num_threads * gemm_pack_size() elements."""
     cdef Py_ssize_t n, m, grp, tid
-    cdef Py_ssize_t Dp = padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
-    cdef Py_ssize_t Hp = padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh)
-    cdef Py_ssize_t Wp = padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw)
-    cdef bint unpadded = Dp == g.D and Hp == g.H and Wp == g.W
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
-    cdef conv_columns columns
-    cdef gemm_b_source source
+    cdef conv_columns columns = padded_columns(g)
+    cdef Py_ssize_t plane = columns.Dp * columns.Hp * columns.Wp
     cdef const float* image
-    cdef float* padded
-    cdef float* thread_pack
-    columns.Dp, columns.Hp, columns.Wp, columns.Ho, columns.Wo = Dp, Hp, Wp, g.Ho, g.Wo
-    columns.kh, columns.kw, columns.K = g.kh, g.kw, g.K
-    columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
-    columns.dd, columns.dh, columns.dw = g.dd, g.dh, g.dw
-    columns.first = 0
-    source.pack = conv_pack_columns
-    source.b = NULL
-    source.rsb = 0
-    source.csb = 0
+    cdef float* yg
     with parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        padded = workspace + tid * g.C * Dp * Hp * Wp
-        thread_pack = pack + tid * MINIGRAD_GEMM_PACK_FLOATS
         for n in prange(N, schedule="static"):
-            if unpadded:
-                image = x + n * g.C * g.S
-            else:
-                pad_image(x + n * g.C * g.S, g, Dp, Hp, Wp, padded)
-                image = padded
+            image = padded_image(x + n * g.C * g.S, g, &columns, workspace + tid * g.C * plane)
             for grp in range(groups):
-                # y_g (Mg, P) = w_g (Mg, Cg*K) @ im2col(x_g) (Cg*K, P)
-                gemm_group(<int>Mg, <int>g.P, <int>(Cg * g.K), packed_weights + grp * packed_size,
-                           image + grp * Cg * Dp * Hp * Wp, &columns, &source,
-                           bias + grp * Mg if bias != NULL else NULL,
-                           y + (n * g.M + grp * Mg) * g.P, thread_pack, gemm_threads)
-
-
-cdef void gemm_group(int m, int n, int k, const float* packed_a, const float* image,
-                     const conv_columns* geometry, const gemm_b_source* shape, const float* bias,
-                     float* y, float* pack, int gemm_threads) noexcept nogil:
-    """y (m, n) = A (m, k) @ columns (k, n) (+ bias per row), the columns packed
-    from `image` (the group's first padded channel) as the GEMM asks for them."""
-    cdef conv_columns columns = geometry[0]
-    cdef gemm_b_source source = shape[0]
-    cdef int i
-    columns.image = image
-    source.context = &columns
-    if bias != NULL:
-        for i in range(m):
-            fill(y + i * n, n, bias[i])
-    minigrad_sgemm_source(m, n, k, NULL, 0, 0, packed_a, &source, bias != NULL, y, n, pack,
-                          gemm_threads)
+                # y_g (Mg, P) = w_g (Mg, Cg*K) @ im2col(x_g) (Cg*K, P) (+ bias_g)
+                yg = y + (n * g.M + grp * Mg) * g.P
+                if bias != NULL:
+                    for m in range(Mg):
+                        fill(yg + m * g.P, g.P, bias[grp * Mg + m])
+                implicit_gemm(<int>Mg, <int>g.P, <int>(Cg * g.K), NULL,
+                              packed_weights + grp * packed_size, False, columns,
+                              image + grp * Cg * plane, bias != NULL, yg,
+                              pack + tid * MINIGRAD_GEMM_PACK_FLOATS, gemm_threads)
 
 
 cdef void conv_weight_grad_implicit(const float* x, const float* gy, float* partials, Py_ssize_t N,
@@ -606,58 +611,25 @@ cdef void conv_weight_grad_implicit(const float* x, const float* gy, float* part
     B with a column of ones, whose product is the bias gradient.
     Scratch as conv_forward_implicit."""
     cdef Py_ssize_t n, grp, tid, chunk, first, stop
-    cdef Py_ssize_t Dp = padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
-    cdef Py_ssize_t Hp = padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh)
-    cdef Py_ssize_t Wp = padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw)
-    cdef bint unpadded = Dp == g.D and Hp == g.H and Wp == g.W
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
     cdef int width = <int>(Cg * g.K + with_bias)          # columns of B (and of a partial)
-    cdef conv_columns columns
+    cdef conv_columns columns = padded_columns(g)
+    cdef Py_ssize_t plane = columns.Dp * columns.Hp * columns.Wp
     cdef const float* image
-    cdef float* padded
-    cdef float* thread_pack
     columns.ones_from = Cg * g.K
-    columns.Dp, columns.Hp, columns.Wp, columns.Ho, columns.Wo = Dp, Hp, Wp, g.Ho, g.Wo
-    columns.kh, columns.kw, columns.K = g.kh, g.kw, g.K
-    columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
-    columns.dd, columns.dh, columns.dw = g.dd, g.dh, g.dw
-    columns.first = 0
     with parallel(num_threads=num_threads):
         tid = omp_get_thread_num()
-        padded = workspace + tid * g.C * Dp * Hp * Wp
-        thread_pack = pack + tid * MINIGRAD_GEMM_PACK_FLOATS
         for chunk in prange(chunks, schedule="static"):
             first = chunk * N // chunks
             stop = (chunk + 1) * N // chunks
             for n in range(first, stop):
-                if unpadded:
-                    image = x + n * g.C * g.S
-                else:
-                    pad_image(x + n * g.C * g.S, g, Dp, Hp, Wp, padded)
-                    image = padded
+                image = padded_image(x + n * g.C * g.S, g, &columns, workspace + tid * g.C * plane)
                 for grp in range(groups):
                     # partial_g (Mg, width) (+)= grad_out_g (Mg, P) @ [im2col(x_g)^T | 1] (P, width)
-                    weight_grad_group(<int>Mg, width, <int>g.P, gy + (n * g.M + grp * Mg) * g.P,
-                                      image + grp * Cg * Dp * Hp * Wp, &columns, n > first,
-                                      partials + (chunk * g.M + grp * Mg) * width,
-                                      thread_pack, gemm_threads)
-
-
-cdef void weight_grad_group(int m, int n, int k, const float* gy, const float* image,
-                            const conv_columns* geometry, bint accumulate, float* partial, float* pack,
-                            int gemm_threads) noexcept nogil:
-    """partial (m, n) (+)= gy (m, k) @ columns^T (k, n), the columns packed from
-    `image` (the group's first padded channel), transposed, as the GEMM asks."""
-    cdef conv_columns columns = geometry[0]
-    cdef gemm_b_source source
-    columns.image = image
-    source.pack = conv_pack_columns_transposed
-    source.b = NULL
-    source.rsb = 0
-    source.csb = 0
-    source.context = &columns
-    minigrad_sgemm_source(m, n, k, gy, k, 1, NULL, &source, accumulate, partial, n, pack,
-                          gemm_threads)
+                    implicit_gemm(<int>Mg, width, <int>g.P, gy + (n * g.M + grp * Mg) * g.P, NULL, True,
+                                  columns, image + grp * Cg * plane, n > first,
+                                  partials + (chunk * g.M + grp * Mg) * width,
+                                  pack + tid * MINIGRAD_GEMM_PACK_FLOATS, gemm_threads)
 
 
 def images_per_chunk(Py_ssize_t positions, Py_ssize_t batch, Py_ssize_t target=1024):
