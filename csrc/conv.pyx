@@ -284,6 +284,15 @@ cdef inline Py_ssize_t rows_in_run(const Geometry* g, bint rows_match, Py_ssize_
     return min(run, g.H - (oh - g.ph + b * g.dh))
 
 
+cdef inline void next_output_rows(const Geometry* g, Py_ssize_t run, Py_ssize_t* od,
+                                  Py_ssize_t* oh) noexcept nogil:
+    """(od, oh) moves on by `run` output rows (a run never crosses an output plane)."""
+    oh[0] = oh[0] + run
+    if oh[0] == g.Ho:
+        oh[0] = 0
+        od[0] = od[0] + 1
+
+
 cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
                       Py_ssize_t stop_row, const Geometry* g) noexcept nogil:
     """x: one channel (D, H, W) -> col: its K rows, each holding the positions of
@@ -320,10 +329,7 @@ cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssi
                                 row[j * Wo + ow] = 0
                     row += run * Wo
                     r = r + run
-                    oh = oh + run
-                    if oh == g.Ho:
-                        oh = 0
-                        od = od + 1
+                    next_output_rows(g, run, &od, &oh)
 
 
 cdef void col2im_rows(floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
@@ -362,10 +368,7 @@ cdef void col2im_rows(floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
                         add_row(x + start + iw0 + lo * sw, row + lo, (run - 1) * Wo + hi - lo, sw)
                     row += run * Wo
                     r = r + run
-                    oh = oh + run
-                    if oh == g.Ho:
-                        oh = 0
-                        od = od + 1
+                    next_output_rows(g, run, &od, &oh)
 
 
 cdef inline void im2col_plane_pitched(const floating* x, floating* col, Py_ssize_t pitch,

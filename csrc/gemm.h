@@ -376,16 +376,6 @@ static void minigrad_sgemm_source(int m, int n, int k, const float *a, ptrdiff_t
     }
 }
 
-/* The same with B a strided matrix. */
-static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                           const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
-                           int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
-{
-    gemm_b_source source = {NULL, b, rsb, csb, NULL};
-    minigrad_sgemm_source(m, n, k, a, rsa, csa, prepacked_a, &source, accumulate, c, ldc, pack,
-                          threads);
-}
-
 #else  /* no AVX-512 in this build: conv.pyx calls BLAS, since minigrad_gemm_available() is 0 */
 
 static ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
@@ -433,6 +423,9 @@ static void minigrad_sgemm_source(int m, int n, int k, const float *a, ptrdiff_t
         }
 }
 
+#endif
+
+/* minigrad_sgemm_source with B a strided matrix. */
 static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
                            const float *prepacked_a, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
                            int accumulate, float *c, ptrdiff_t ldc, float *pack, int threads)
@@ -441,6 +434,4 @@ static void minigrad_sgemm(int m, int n, int k, const float *a, ptrdiff_t rsa, p
     minigrad_sgemm_source(m, n, k, a, rsa, csa, prepacked_a, &source, accumulate, c, ldc, pack,
                           threads);
 }
-
-#endif
 #endif

@@ -124,6 +124,45 @@ static inline void conv_copy_run(float *dst, const float *src, ptrdiff_t n, ptrd
         dst[i] = src[i * stride];
 }
 
+/* Row q of the columns: channel c seen through tap (a, b, t). The packers walk
+   the rows in order, so they count the tap up instead of dividing. */
+typedef struct column_row {
+    ptrdiff_t c, a, b, t;
+} column_row;
+
+static inline column_row conv_column_row(const conv_columns *g, ptrdiff_t q)
+{
+    column_row row;
+    ptrdiff_t tap = q % g->K;
+    row.c = q / g->K;
+    row.a = tap / (g->kh * g->kw);
+    row.b = tap / g->kw % g->kh;
+    row.t = tap % g->kw;
+    return row;
+}
+
+static inline void conv_next_row(const conv_columns *g, column_row *row)
+{
+    if (++row->t == g->kw) {
+        row->t = 0;
+        if (++row->b == g->kh) {
+            row->b = 0;
+            if (++row->a * g->kh * g->kw == g->K) {
+                row->a = 0;
+                row->c++;
+            }
+        }
+    }
+}
+
+/* Where row q reads the padded image: its pixel at tap 0 of output (0, 0, 0);
+   a run adds its own offset (column_run.src). */
+static inline const float *conv_row_image(const conv_columns *g, const column_row *row)
+{
+    return g->image + row->c * g->Dp * g->Hp * g->Wp
+           + (row->a * g->dd * g->Hp + row->b * g->dh) * g->Wp + row->t * g->dw;
+}
+
 /* The gemm_b_source packer: see the top of this file. */
 #if MINIGRAD_GEMM_COMPILED
 __attribute__((target("avx512f")))
@@ -132,18 +171,14 @@ static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j
                               float *packed)
 {
     const conv_columns *g = (const conv_columns *)source->context;
-    ptrdiff_t plane = g->Dp * g->Hp * g->Wp;
     column_run runs[CONV_PACK_PANELS * (GEMM_NR + 1)];
     for (int s = 0; s < nc; s += CONV_PACK_PANELS * GEMM_NR) {
         int count = nc - s < CONV_PACK_PANELS * GEMM_NR ? nc - s : CONV_PACK_PANELS * GEMM_NR;
         int n_runs = conv_column_runs(g, j0 + s, count, GEMM_NR, (ptrdiff_t)kc * GEMM_NR, runs);
         float *chunk = packed + (ptrdiff_t)(s / GEMM_NR) * kc * GEMM_NR;
-        /* row q of the columns: channel c, tap (a, b, t), counted up without division */
-        ptrdiff_t c = p0 / g->K, tap = p0 % g->K;
-        ptrdiff_t a = tap / (g->kh * g->kw), b = tap / g->kw % g->kh, t = tap % g->kw;
-        for (int p = 0; p < kc; p++) {
-            const float *image = g->image + c * plane + (a * g->dd * g->Hp + b * g->dh) * g->Wp
-                                 + t * g->dw;
+        column_row q = conv_column_row(g, p0);
+        for (int p = 0; p < kc; p++, conv_next_row(g, &q)) {
+            const float *image = conv_row_image(g, &q);
             float *row = chunk + p * GEMM_NR;          /* row p of the chunk's first panel */
             if (g->sw == 1)                               /* (the compiler then drops the stride cases) */
                 for (int r = 0; r < n_runs; r++)
@@ -155,16 +190,6 @@ static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j
                 float *last = row + (ptrdiff_t)(count / GEMM_NR) * kc * GEMM_NR;
                 for (int i = count % GEMM_NR; i < GEMM_NR; i++)
                     last[i] = 0.0f;
-            }
-            if (++t == g->kw) {                           /* next row: next tap, or next channel */
-                t = 0;
-                if (++b == g->kh) {
-                    b = 0;
-                    if (++a * g->kh * g->kw == g->K) {
-                        a = 0;
-                        c++;
-                    }
-                }
             }
         }
     }
@@ -186,35 +211,22 @@ static void conv_pack_columns_transposed(const gemm_b_source *source, int p0, in
                                          float *packed)
 {
     const conv_columns *g = (const conv_columns *)source->context;
-    ptrdiff_t plane = g->Dp * g->Hp * g->Wp;
     column_run runs[GEMM_KC + 2];
     float rows[16 * GEMM_KC] __attribute__((aligned(64)));
     int n_runs = conv_column_runs(g, p0, kc, kc, 0, runs);       /* one stretch: the kc positions */
-    ptrdiff_t c = j0 / g->K, tap = j0 % g->K;
-    ptrdiff_t a = tap / (g->kh * g->kw), b = tap / g->kw % g->kh, t = tap % g->kw;
+    column_row q = conv_column_row(g, j0);
     for (int j = 0; j < nc; j += 16) {
         int count = nc - j < 16 ? nc - j : 16;
         float *panel = packed + (ptrdiff_t)(j / GEMM_NR) * kc * GEMM_NR + j % GEMM_NR;
-        for (int i = 0; i < count; i++) {                 /* row q = j0 + j + i of the columns */
+        for (int i = 0; i < count; i++, conv_next_row(g, &q)) {   /* row j0 + j + i of the columns */
             if (j0 + j + i >= g->ones_from) {
                 for (int p = 0; p < kc; p++)
                     rows[i * kc + p] = 1.0f;
                 continue;
             }
-            const float *image = g->image + c * plane + (a * g->dd * g->Hp + b * g->dh) * g->Wp
-                                 + t * g->dw;
+            const float *image = conv_row_image(g, &q);
             for (int r = 0; r < n_runs; r++)
                 conv_copy_run(rows + i * kc + runs[r].dst, image + runs[r].src, runs[r].length, g->sw);
-            if (++t == g->kw) {
-                t = 0;
-                if (++b == g->kh) {
-                    b = 0;
-                    if (++a * g->kh * g->kw == g->K) {
-                        a = 0;
-                        c++;
-                    }
-                }
-            }
         }
         for (int i = count; i < 16; i++)                  /* past column nc: zero */
             for (int p = 0; p < kc; p++)
