@@ -635,6 +635,30 @@ cdef void conv_weight_grad_implicit(const float* x, const float* gy, float* part
                                   pack + tid * MINIGRAD_GEMM_PACK_FLOATS, gemm_threads)
 
 
+def pack_columns(const float[:, :, :, :, ::1] x, tuple output_size, tuple kernel, tuple stride,
+                 tuple padding, tuple dilation, int p0, int kc, int j0, int nc, bint transposed,
+                 Py_ssize_t ones_from, float[::1] scratch, float[::1] packed):
+    """What the implicit GEMM's packers hand the GEMM, for the tests: from image
+    x[0] (C, D, H, W), block [p0 : p0+kc, j0 : j0+nc] of B = im2col(x[0]) (C*K, P),
+    or with `transposed` of B = im2col(x[0])^T (P, C*K) with ones in the columns
+    from ones_from on, packed into panels of GEMM_NR columns (packed: at least
+    ceil(nc / NR) * kc * NR elements). scratch: padded_image_size() elements."""
+    cdef Py_ssize_t out_shape[5]
+    cdef Py_ssize_t kernel_size[3]
+    out_shape[0], out_shape[1] = 1, 1
+    out_shape[2], out_shape[3], out_shape[4] = output_size
+    kernel_size[0], kernel_size[1], kernel_size[2] = kernel
+    cdef Geometry g = make_geometry(&x.shape[0], out_shape, kernel_size, stride, padding, dilation)
+    cdef conv_columns columns = padded_columns(&g)
+    cdef gemm_b_source source
+    columns.image = padded_image(&x[0, 0, 0, 0, 0], &g, &columns, &scratch[0])
+    columns.ones_from = ones_from
+    source.pack = conv_pack_columns_transposed if transposed else conv_pack_columns
+    source.context = &columns
+    with nogil:
+        source.pack(&source, p0, kc, j0, nc, &packed[0])
+
+
 def images_per_chunk(Py_ssize_t positions, Py_ssize_t batch, Py_ssize_t target=1024):
     """Images per GEMM: enough that a GEMM has ~`target` columns (P is small
     for late layers: 14x14 = 196), never more than the batch."""

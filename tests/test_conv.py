@@ -15,6 +15,7 @@ from reference.conv import col2im as ref_col2im
 from reference.conv import conv as ref_conv
 from reference.conv import conv_transpose as ref_conv_transpose
 from reference.conv import im2col as ref_im2col
+from reference.conv import pack_columns as ref_pack_columns
 
 
 def _to3(values, fill):
@@ -515,3 +516,33 @@ def test_adjoint_weight_flips_and_transposes_each_group(rng):
         for m in range(2):
             group = c // 2
             np.testing.assert_array_equal(flipped[c, m], w[group * 2 + m, c % 2, ::-1, ::-1, ::-1])
+
+
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM needs AVX-512")
+def test_packed_columns_are_pack_b_of_im2col():
+    # the packers copy, so they must agree with the reference exactly: blocks that
+    # start and stop mid-row and mid-panel, strides 1-3 (2 has its own vector path),
+    # 3-d, and the transposed packer's column of ones
+    rng = np.random.default_rng(21)
+    for shape, kernel, stride, padding, dilation in [
+            ((1, 5, 1, 14, 14), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),
+            ((1, 3, 1, 9, 70), (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1)),
+            ((1, 2, 4, 6, 41), (3, 2, 3), (2, 1, 3), (1, 0, 2), (1, 2, 1)),
+            ((1, 4, 1, 1, 300), (1, 1, 5), (1, 1, 1), (0, 0, 4), (1, 1, 2))]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                    for n, p, d, k, s in zip(shape[2:], padding, dilation, kernel, stride))
+        C, K, P = shape[1], int(np.prod(kernel)), int(np.prod(out))
+        for transposed in (False, True):
+            height, width = (P, C * K + 1) if transposed else (C * K, P)
+            for _ in range(6):
+                p0 = int(rng.integers(0, height))
+                p1 = int(rng.integers(p0 + 1, min(height, p0 + 256) + 1))
+                j0 = int(rng.integers(0, width))
+                j1 = int(rng.integers(j0 + 1, width + 1))
+                rows, columns = slice(p0, p1), slice(j0, j1)
+                packed = kernels.pack_columns(x, out, kernel, stride, padding, dilation, rows, columns,
+                                              transposed, C * K if transposed else None)
+                expected = ref_pack_columns(x, out, kernel, stride, padding, dilation, rows, columns,
+                                            transposed, with_ones=transposed)
+                assert np.array_equal(packed, expected), (shape, transposed, rows, columns)

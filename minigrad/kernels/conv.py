@@ -482,6 +482,38 @@ def depthwise_backward(x, grad_out, weight, stride, padding, dilation, needs=(Tr
     return grad_in, grad_weight, grad_bias
 
 
+GEMM_NR = 32     # columns of a packed B panel (csrc/gemm.h)
+
+
+def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, columns,
+                 transposed=False, ones_from=None):
+    """The implicit GEMM's packed block, for tests and teaching: B = im2col(x)
+    (C*K, P) of one image x (1, C, D, H, W), or with `transposed` B =
+    im2col(x)^T (P, C*K) with a column of ones from column `ones_from` on;
+    rows and columns: ranges (slices with a start and stop) of B.
+    Returns the panels (ceil(columns / 32), rows, 32) the GEMM reads
+    (tests/reference/gemm.py's pack_b of that block). float32, own GEMM only."""
+    if not _uses_own_gemm(np.dtype(np.float32)):
+        raise RuntimeError("pack_columns: the implicit GEMM needs minigrad's own GEMM (AVX-512)")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    stride, padding, dilation = _geometry(stride, padding, dilation)
+    output_size, kernel_size = tuple(map(int, output_size)), tuple(map(int, kernel_size))
+    C, K, P = x.shape[1], math.prod(kernel_size), math.prod(output_size)
+    height, width = (P, C * K + (ones_from is not None)) if transposed else (C * K, P)
+    p0, p1 = rows.start, rows.stop
+    j0, j1 = columns.start, columns.stop
+    if x.shape[0] != 1 or not (0 <= p0 < p1 <= height and 0 <= j0 < j1 <= width) or p1 - p0 > 256:
+        raise ValueError(f"pack_columns: expected one image and a block of at most 256 rows inside "
+                         f"B ({height}, {width}), got x {x.shape}, rows {rows}, columns {columns}")
+    panels = np.empty((-(-(j1 - j0) // GEMM_NR), p1 - p0, GEMM_NR), dtype=np.float32)
+    scratch = np.empty(_kernel.padded_image_size(x.shape, (1, 1) + output_size, kernel_size, stride,
+                                                 padding, dilation), dtype=np.float32)
+    _kernel.pack_columns(x, output_size, kernel_size, stride, padding, dilation, p0, p1 - p0, j0,
+                         j1 - j0, transposed, C * K if ones_from is None else ones_from, scratch,
+                         panels.reshape(-1))
+    return panels
+
+
 def im2col(x, output_size, kernel_size, stride, padding, dilation):
     """x (N, C, D, H, W) -> columns (N, C*kd*kh*kw, Do*Ho*Wo)."""
     _check_float("x", x)
