@@ -58,11 +58,13 @@ from minigrad.kernels.threads import get_num_threads
 # narrow runs far below BLAS's peak.
 COLUMNS_PER_GEMM = 1024
 
-# The own GEMM's column slabs: about this many elements (1 MiB of float32),
-# so that a slab's columns are still in the core's L2 cache when the GEMM
-# reads them (measured on one core, dense 64->64 3x3 on 32x32: 64K elements
-# 15.3/14.4/15.6 ms forward/input/weight gradient, 256K 15.2/14.0/15.5,
-# whole images 14.0/13.7/16.1; slabs also share one image among threads).
+# Column slabs, where a column matrix is still written (col2im's input
+# gradients; BLAS's 1x1 convolutions and big images): about this many
+# elements (1 MiB of float32), so that a slab's columns are still in the
+# core's L2 cache when they are read back (measured on one core, dense
+# 64->64 3x3 on 32x32 before the implicit GEMM: 64K elements 15.3/14.4/15.6 ms
+# forward/input/weight gradient, 256K 15.2/14.0/15.5, whole images
+# 14.0/13.7/16.1; slabs also share one image among threads).
 SLAB_ELEMENTS = 256 * 1024
 
 # Partial sums of the weight gradient: a fixed number of batch chunks, so
@@ -158,12 +160,14 @@ def _gemm_pack(dtype, omp_threads, blas_threads, packed_weights):
 
 
 def _gemm_shape(dtype, input_shape, output_shape, kernel_size):
-    """(images, rows): how the kernels cut the batch into GEMMs.
+    """(images, rows): how the kernels that write a column matrix cut the batch
+    into GEMMs (the implicit GEMM writes none: _implicit_plan).
 
     The own GEMM packs the weights once and runs well on narrow products, so it
     takes one image at a time, in slabs of `rows` output rows whose columns
     (C*K, rows*Wo) fit in the core's cache. BLAS runs far below its peak on
-    narrow products, so it gets several images side by side instead."""
+    narrow products, so it gets several images side by side instead, unless
+    an image has enough columns on its own."""
     R = output_shape[2] * output_shape[3]
     images = _kernel.images_per_chunk(math.prod(output_shape[2:]), output_shape[0], COLUMNS_PER_GEMM)
     if _uses_own_gemm(dtype) or images == 1:
