@@ -62,7 +62,7 @@ typedef char gemm_blocks_hold_whole_panels[
 /* Where B comes from. Either a strided matrix (pack == NULL: B[p][j] =
    b[p*rsb + j*csb]) or a function that packs any block of a matrix that is
    never stored: the convolution's columns, packed straight from the image
-   (csrc/conv.pyx, "implicit GEMM"). pack(source, p0, kc, j0, nc, packed)
+   (csrc/im2col_pack.h, "implicit GEMM"). pack(source, p0, kc, j0, nc, packed)
    must write what gemm_pack_b writes for B[p0 : p0+kc, j0 : j0+nc]. */
 typedef struct gemm_b_source gemm_b_source;
 struct gemm_b_source {
