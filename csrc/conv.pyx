@@ -494,7 +494,7 @@ cdef const floating* slab_columns(const floating* image, floating* scratch, Py_s
 cdef extern from "im2col_pack.h" nogil:
     ctypedef struct conv_columns:
         const float* image
-        ptrdiff_t first, Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw, ones_from
+        ptrdiff_t Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw, ones_from
     void conv_pack_columns(const gemm_b_source* source, int p0, int kc, int j0, int nc,
                            float* packed)
     void conv_pack_columns_transposed(const gemm_b_source* source, int p0, int kc, int j0, int nc,
@@ -523,7 +523,6 @@ cdef conv_columns padded_columns(const Geometry* g) noexcept nogil:
     every read inside, no padding left to handle. image: set per image."""
     cdef conv_columns columns
     columns.image = NULL
-    columns.first = 0
     columns.Dp = padded_size(g.D, g.pd, g.Do, g.kd, g.sd, g.dd)
     columns.Hp = padded_size(g.H, g.ph, g.Ho, g.kh, g.sh, g.dh)
     columns.Wp = padded_size(g.W, g.pw, g.Wo, g.kw, g.sw, g.dw)

@@ -22,8 +22,12 @@
  * fifth of a dense 3x3 convolution's forward pass (perf, 64->64 channels at
  * 32x32); this does the packing's work alone.
  *
- * The readable version is im2col followed by gemm_pack_b
- * (tests/reference/conv.py's im2col, tests/reference/gemm.py's pack_b).
+ * The weight gradient needs B = columns^T (P, Cg*K) instead:
+ * conv_pack_columns_transposed, below, with a column of ones for the bias.
+ *
+ * The readable version is tests/reference/conv.py's pack_columns: gemm_pack_b
+ * of a block of im2col (or of its transpose); tests/test_conv.py compares the
+ * two exactly, through minigrad.kernels.conv.pack_columns.
  */
 #ifndef MINIGRAD_IM2COL_PACK_H
 #define MINIGRAD_IM2COL_PACK_H
@@ -34,7 +38,6 @@
 /* The image and geometry the packer reads (the gemm_b_source's context). */
 typedef struct conv_columns {
     const float *image;        /* the group's first input channel, zero-padded: (Cg, Dp, Hp, Wp) */
-    ptrdiff_t first;           /* output position of column 0 (a slab's first position) */
     ptrdiff_t Dp, Hp, Wp;      /* padded input sizes */
     ptrdiff_t Ho, Wo;          /* output rows and columns */
     ptrdiff_t kh, kw, K;       /* kernel taps along H and W, and all taps kd*kh*kw */
@@ -63,8 +66,7 @@ static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int s
                             column_run *runs)
 {
     int n = 0;
-    ptrdiff_t position = g->first + j;
-    ptrdiff_t row = position / g->Wo, ow = position - row * g->Wo;
+    ptrdiff_t row = j / g->Wo, ow = j - row * g->Wo;   /* column j: output position j */
     for (int column = 0; column < count; n++) {
         ptrdiff_t od = row / g->Ho, oh = row - od * g->Ho;
         ptrdiff_t length = g->Wo - ow;
