@@ -129,6 +129,18 @@ class Progress:
             sys.stderr.write("\n")
 
 
+def time_forward(network, inputs, repeats):
+    """Median wall time of one forward pass (no graph recorded), in milliseconds."""
+    times = []
+    with mg.no_grad():
+        network(inputs)                                                    # warm-up
+        for _ in range(repeats):
+            start = time.perf_counter()
+            network(inputs)
+            times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
 def print_table(headers, rows, title=None):
     """Print a plain-text table; numbers are formatted by the caller."""
     cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]

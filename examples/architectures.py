@@ -21,15 +21,12 @@ times one forward pass, since fewer multiply-adds are not always
 proportionally faster (a depthwise convolution does little work per byte).
 """
 import argparse
-import time
-
-import numpy as np
 
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.models import DepthwiseSeparableConv2d, Fire, InceptionModule
 from minigrad.utils import summary
-from _common import print_table, setup
+from _common import print_table, setup, time_forward
 
 
 def blocks(c):
@@ -45,17 +42,6 @@ def blocks(c):
         # GoogLeNet's 3a proportions (64, 96->128, 16->32, 32 of 256 outputs)
         "Inception module": InceptionModule(c, c // 4, 3 * c // 8, c // 2, c // 16, c // 8, c // 8),
     }
-
-
-def forward_ms(block, x, repeats):
-    times = []
-    with mg.no_grad():
-        block(x)
-        for _ in range(repeats):
-            start = time.perf_counter()
-            block(x)
-            times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def main(argv=None):
@@ -91,7 +77,7 @@ def main(argv=None):
             plain = (params, mult_adds)
             # the closed form of the docstring, checked against summary()
             assert params == 9 * c * c + c and mult_adds == 9 * c * c * s * s
-        ms = forward_ms(block, x, args.repeats)
+        ms = time_forward(block, x, args.repeats)
         rows.append((name, f"{params:,}", f"{params / plain[0]:.3f}", f"{mult_adds / 1e6:,.1f}",
                      f"{mult_adds / plain[1]:.3f}", f"{ms:.1f}"))
     print_table(["block", "parameters", "vs plain", "mult-adds (M)", "vs plain", "forward ms"], rows,

@@ -16,13 +16,12 @@ the formula above), checks that against ``minigrad.nn.utils.fuse_conv_bn_eval``,
 and measures outputs and speed before and after.
 """
 import argparse
-import time
 
 import numpy as np
 
 import minigrad as mg
 import minigrad.nn as nn
-from _common import print_table, setup
+from _common import print_table, setup, time_forward
 
 
 def conv_bn_relu(in_channels, out_channels, stride=1):
@@ -67,18 +66,6 @@ def fuse(network):
             layers.append(layer)
             i += 1
     return nn.Sequential(*layers).eval()
-
-
-def time_forward(network, images, repeats):
-    """Median wall time of one forward pass, in milliseconds."""
-    times = []
-    with mg.no_grad():
-        network(images)                                                    # warm-up
-        for _ in range(repeats):
-            start = time.perf_counter()
-            network(images)
-            times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def main(argv=None):
