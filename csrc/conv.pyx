@@ -293,12 +293,24 @@ cdef inline void next_output_rows(const Geometry* g, Py_ssize_t run, Py_ssize_t*
         od[0] = od[0] + 1
 
 
+cdef inline void zero_padding_columns(floating* row, Py_ssize_t run, Py_ssize_t Wo, Py_ssize_t lo,
+                                      Py_ssize_t hi) noexcept nogil:
+    """In `run` output rows of Wo entries, zero the columns outside [lo, hi): those
+    that read the padding (a run's one long copy or add gets them wrong)."""
+    cdef Py_ssize_t j, ow
+    for j in range(run):
+        for ow in range(lo):
+            row[j * Wo + ow] = 0
+        for ow in range(hi, Wo):
+            row[j * Wo + ow] = 0
+
+
 cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
                       Py_ssize_t stop_row, const Geometry* g) noexcept nogil:
     """x: one channel (D, H, W) -> col: its K rows, each holding the positions of
     output rows first_row .. stop_row-1 (row r = od*Ho + oh, Wo positions each);
     col's rows are `pitch` apart."""
-    cdef Py_ssize_t a, b, c, r, j, run, ow, iw0, lo, hi, start, od, oh
+    cdef Py_ssize_t a, b, c, r, run, iw0, lo, hi, start, od, oh
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     # Output rows then read whole input rows, and a run of consecutive input
     # rows is one block copy (the common 'same' convolution with stride 1).
@@ -322,11 +334,7 @@ cdef void im2col_rows(const floating* x, floating* col, Py_ssize_t pitch, Py_ssi
                         # rows j < run: row[j*Wo + ow] = x[start + j*W + iw0 + ow] for ow in [lo, hi),
                         # one contiguous copy when rows match; the columns outside [lo, hi) are padding
                         copy_row(row + lo, x + start + iw0 + lo * sw, (run - 1) * Wo + hi - lo, sw)
-                        for j in range(run):
-                            for ow in range(lo):
-                                row[j * Wo + ow] = 0
-                            for ow in range(hi, Wo):
-                                row[j * Wo + ow] = 0
+                        zero_padding_columns(row, run, Wo, lo, hi)
                     row += run * Wo
                     r = r + run
                     next_output_rows(g, run, &od, &oh)
@@ -341,7 +349,7 @@ cdef void col2im_rows(floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
     (stride 1, W == Wo) is one long add; the entries of col that read the
     padding would land in the next row there, so they are set to zero first
     (col is scratch: those entries are never used)."""
-    cdef Py_ssize_t a, b, c, r, j, ow, run, iw0, lo, hi, start, od, oh
+    cdef Py_ssize_t a, b, c, r, run, iw0, lo, hi, start, od, oh
     cdef Py_ssize_t Wo = g.Wo, sw = g.sw
     cdef bint rows_match = sw == 1 and g.W == Wo
     cdef floating* row
@@ -358,12 +366,7 @@ cdef void col2im_rows(floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
                     start = input_row(g, a, b, od, oh)
                     run = 1 if start < 0 else rows_in_run(g, rows_match, b, oh, stop_row - r)
                     if start >= 0:
-                        if run > 1:
-                            for j in range(run):
-                                for ow in range(lo):
-                                    row[j * Wo + ow] = 0
-                                for ow in range(hi, Wo):
-                                    row[j * Wo + ow] = 0
+                        zero_padding_columns(row, run, Wo, lo, hi)
                         # rows j < run: x[start + j*W + iw0 + ow] += row[j*Wo + ow] for ow in [lo, hi)
                         add_row(x + start + iw0 + lo * sw, row + lo, (run - 1) * Wo + hi - lo, sw)
                     row += run * Wo
