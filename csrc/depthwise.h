@@ -39,6 +39,7 @@
 #define MINIGRAD_DEPTHWISE_H
 
 #include <stddef.h>
+#include "cpu_features.h"
 
 /* floats of slack the caller leaves (zeroed) after each padded plane */
 #define DEPTHWISE_SLACK 32
@@ -55,12 +56,7 @@
 
 static int minigrad_depthwise_available(void)
 {
-#if MINIGRAD_DEPTHWISE_COMPILED
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
+    return MINIGRAD_DEPTHWISE_COMPILED && minigrad_cpu_has_avx512();
 }
 
 #if MINIGRAD_DEPTHWISE_COMPILED

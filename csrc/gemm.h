@@ -42,6 +42,7 @@
 #define MINIGRAD_GEMM_H
 
 #include <stddef.h>
+#include "cpu_features.h"
 #include <string.h>
 
 #define GEMM_MR 8      /* rows of a C tile (8 broadcasts of A per step) */
@@ -81,12 +82,7 @@ struct gemm_b_source {
 
 static int minigrad_gemm_available(void)
 {
-#if MINIGRAD_GEMM_COMPILED
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
+    return MINIGRAD_GEMM_COMPILED && minigrad_cpu_has_avx512();
 }
 
 #if MINIGRAD_GEMM_COMPILED

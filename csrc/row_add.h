@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <limits.h>   /* defines __GLIBC__ where the C library is glibc */
+#include "cpu_features.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
 #define ROW_ADD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -64,7 +65,7 @@ static void row_add_stride2_f(float *dst, const float *src, ptrdiff_t n)
 {
     ptrdiff_t i = 0;
 #if defined(__GNUC__) && defined(__x86_64__)
-    if (n >= 16 && __builtin_cpu_supports("avx512f"))
+    if (n >= 16 && minigrad_cpu_has_avx512())
         i = row_add_stride2_avx512(dst, src, n);
 #endif
     for (; i < n; i++)
