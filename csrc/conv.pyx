@@ -366,7 +366,8 @@ cdef void col2im_rows(floating* col, Py_ssize_t pitch, Py_ssize_t first_row,
                     start = input_row(g, a, b, od, oh)
                     run = 1 if start < 0 else rows_in_run(g, rows_match, b, oh, stop_row - r)
                     if start >= 0:
-                        zero_padding_columns(row, run, Wo, lo, hi)
+                        if run > 1:         # (one row adds only its columns [lo, hi))
+                            zero_padding_columns(row, run, Wo, lo, hi)
                         # rows j < run: x[start + j*W + iw0 + ow] += row[j*Wo + ow] for ow in [lo, hi)
                         add_row(x + start + iw0 + lo * sw, row + lo, (run - 1) * Wo + hi - lo, sw)
                     row += run * Wo
