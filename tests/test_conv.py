@@ -546,3 +546,36 @@ def test_packed_columns_are_pack_b_of_im2col():
                 expected = ref_pack_columns(x, out, kernel, stride, padding, dilation, rows, columns,
                                             transposed, with_ones=transposed)
                 assert np.array_equal(packed, expected), (shape, transposed, rows, columns)
+
+
+def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monkeypatch):
+    # float64 and CPUs without AVX-512 run on BLAS, whose sums change with its own
+    # thread count: BLAS stays on one thread and a lone image is cut into slabs
+    monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
+    monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
+    x = rng.standard_normal((1, 30, 40, 70)).astype(np.float32)
+    w = rng.standard_normal((8, 30, 3, 3)).astype(np.float32)
+    results = []
+    previous = minigrad.get_num_threads()
+    try:
+        for threads in (1, 2):
+            minigrad.set_num_threads(threads)
+            X = minigrad.tensor(x, requires_grad=True)
+            W = minigrad.tensor(w, requires_grad=True)
+            y = F.conv2d(X, W, padding=1)
+            (y * y).sum().backward()
+            results.append((y.data, X.grad.data, W.grad.data))
+    finally:
+        minigrad.set_num_threads(previous)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM needs AVX-512")
+def test_pack_columns_rejects_blocks_outside_the_matrix():
+    x = np.zeros((1, 2, 1, 5, 5), np.float32)
+    geometry = ((1, 5, 5), (1, 1, 3), (1, 1, 1), (0, 0, 1), (1, 1, 1))
+    with pytest.raises(ValueError, match="rows"):
+        kernels.pack_columns(x, *geometry, slice(0, 19), slice(0, 4))      # B has 18 rows
+    with pytest.raises(ValueError, match="one image"):
+        kernels.pack_columns(np.zeros((2, 2, 1, 5, 5), np.float32), *geometry, slice(0, 1), slice(0, 1))
