@@ -28,6 +28,15 @@ _CORENAME_NAMES = ("scipy_openblas_get_corename64_", "scipy_openblas_get_corenam
                    "openblas_get_corename64_", "openblas_get_corename")
 
 
+def _string_from(handle, names):
+    """The string an OpenBLAS function named one of `names` returns, or "unknown"."""
+    function = _first_symbol(handle, names)
+    if function is None:
+        return "unknown"
+    function.restype = ctypes.c_char_p
+    return function().decode(errors="replace").strip()
+
+
 class BlasLibrary:
     """One loaded OpenBLAS: its path and thread-count functions."""
 
@@ -37,18 +46,8 @@ class BlasLibrary:
         self._get = _first_symbol(handle, _GET_NAMES)
         self._set_callback = _first_symbol(handle, _CALLBACK_NAMES)
         self.shares_openmp_threads = False
-        config = _first_symbol(handle, _CONFIG_NAMES)
-        if config is not None:
-            config.restype = ctypes.c_char_p
-            self.config = config().decode(errors="replace").strip()
-        else:
-            self.config = "unknown"
-        corename = _first_symbol(handle, _CORENAME_NAMES)
-        if corename is not None:
-            corename.restype = ctypes.c_char_p
-            self.corename = corename().decode(errors="replace").strip()
-        else:
-            self.corename = "unknown"
+        self.config = _string_from(handle, _CONFIG_NAMES)
+        self.corename = _string_from(handle, _CORENAME_NAMES)
 
     def get_num_threads(self):
         return self._get() if self._get is not None else None
