@@ -15,19 +15,24 @@ import minigrad as mg
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 
 
+def add_run_arguments(parser, quick_help="a small subset that finishes in under a minute"):
+    """The arguments every example understands: threads, seed, --quick, --smoke, --out."""
+    parser.add_argument("--threads", type=int, default=None,
+                        help="OpenMP threads for minigrad's kernels (default: all cores)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run that only checks everything works (tests)")
+    parser.add_argument("--out", default="examples_out", help="folder for pictures and checkpoints")
+
+
 def add_common_arguments(parser, epochs, batch_size):
-    """The arguments every training example understands."""
+    """The arguments every training example on the image datasets understands."""
     parser.add_argument("--data-dir", default=None,
                         help="folder with the IDX files (default: $MINIGRAD_DATA, then ~/.cache/minigrad)")
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--batch-size", type=int, default=batch_size)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="OpenMP threads for minigrad's kernels (default: all cores)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="a small subset that finishes in under a minute")
-    parser.add_argument("--smoke", action="store_true",
-                        help="a tiny run that only checks everything works (tests)")
-    parser.add_argument("--out", default="examples_out", help="folder for pictures and checkpoints")
+    add_run_arguments(parser)
 
 
 def setup(args):

@@ -26,7 +26,7 @@ import minigrad as mg
 import minigrad.nn as nn
 from minigrad.models import DepthwiseSeparableConv2d, Fire, InceptionModule
 from minigrad.utils import summary
-from _common import print_table, setup, time_forward
+from _common import add_run_arguments, print_table, setup, time_forward
 
 
 def blocks(c):
@@ -50,11 +50,7 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=28)
     parser.add_argument("--batch-size", type=int, default=8, help="images per timed forward pass")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks everything works")
-    parser.add_argument("--out", default="examples_out")
+    add_run_arguments(parser, quick_help="fewer timing repeats")
     args = parser.parse_args(argv)
     setup(args)
     if args.smoke:

@@ -21,7 +21,7 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.nn as nn
-from _common import print_table, setup, time_forward
+from _common import add_run_arguments, print_table, setup, time_forward
 
 
 def conv_bn_relu(in_channels, out_channels, stride=1):
@@ -73,11 +73,7 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks everything works")
-    parser.add_argument("--out", default="examples_out")
+    add_run_arguments(parser, quick_help="fewer timing repeats")
     args = parser.parse_args(argv)
     setup(args)
     if args.smoke:

@@ -21,7 +21,7 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.nn as nn
-from _common import print_table, pyplot, save_figure, setup
+from _common import add_run_arguments, print_table, pyplot, save_figure, setup
 
 STACKS = {
     "3x3": [1],
@@ -67,11 +67,7 @@ def main(argv=None):
     parser.add_argument("--size", type=int, default=41, help="input height and width")
     parser.add_argument("--channels", type=int, default=8)
     parser.add_argument("--trials", type=int, default=20, help="random networks averaged per stack")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="fewer random networks")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks everything works")
-    parser.add_argument("--out", default="examples_out")
+    add_run_arguments(parser, quick_help="fewer random networks")
     args = parser.parse_args(argv)
     setup(args)
     if args.smoke:

@@ -26,7 +26,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from _common import Progress, print_table, pyplot, save_figure, setup
+from _common import Progress, add_run_arguments, print_table, pyplot, save_figure, setup
 
 CLASSES = ["background", "circle", "square", "triangle"]
 
@@ -139,11 +139,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="fewer images and epochs")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks everything works")
-    parser.add_argument("--out", default="examples_out")
+    add_run_arguments(parser, quick_help="fewer images and epochs")
     args = parser.parse_args(argv)
     setup(args)
     if args.size % 4:

@@ -24,7 +24,7 @@ import numpy as np
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from _common import print_table, pyplot, save_figure, setup
+from _common import add_run_arguments, print_table, pyplot, save_figure, setup
 
 
 def make_data(samples, features, rng):
@@ -91,11 +91,7 @@ def main(argv=None):
     parser.add_argument("--weight-decay", type=float, default=1e-2)
     parser.add_argument("--sgd-lr", type=float, default=0.05)
     parser.add_argument("--adam-lr", type=float, default=1e-2)
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="fewer steps")
-    parser.add_argument("--smoke", action="store_true", help="a tiny run that only checks everything works")
-    parser.add_argument("--out", default="examples_out")
+    add_run_arguments(parser, quick_help="fewer steps")
     args = parser.parse_args(argv)
     setup(args)
     if args.smoke:
