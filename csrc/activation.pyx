@@ -118,3 +118,6 @@ def gelu_backward(const floating[::1] grad, const floating[::1] x, const floatin
     cdef floating c = <floating>INV_SQRT_2PI
     for i in prange(n, nogil=True, schedule="static", num_threads=num_threads):
         outp[i] = gp[i] * (normal_cdf(xp[i], ep[i]) + xp[i] * ep[i] * c)
+
+
+include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

@@ -279,3 +279,6 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
                 # out_row = (g_row - mean_g) * gain - (x_row - centre) * gain * slope
                 gradient_row(g_row, x_row, out_row, L, mean_g_in, gain_in, centre_high,
                              centre_low, gain_slope_in)
+
+
+include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

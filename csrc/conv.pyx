@@ -1631,3 +1631,6 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
                 for j in range(16):
                     total = total + partials[chunk * partial_size + bias_offset + m * 16 + j]
             gbp[m] = <floating>total
+
+
+include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

@@ -403,3 +403,6 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
             if not written[r]:
                 for w in range(in_w):
                     dst[r * in_w + w] = 0
+
+
+include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

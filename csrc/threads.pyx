@@ -72,3 +72,6 @@ def threads_used(int num_threads):
     for i in range(256):
         count = count + seen[i]
     return count
+
+
+include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module
