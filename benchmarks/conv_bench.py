@@ -197,7 +197,7 @@ def check_agreement(shape, arrays):
     else:
         y = F.conv2d(X, Wt, B, stride=s, padding=p, dilation=d, groups=groups)
     y.backward(g)
-    for got, want in zip((y.data, X.grad.data, Wt.grad.data, B.grad.data), expected):
+    for got, want in zip((y.array, X.grad.array, Wt.grad.array, B.grad.array), expected):
         scale = np.abs(want).max() + 1e-30
         if np.abs(got - want).max() / scale > 1e-4:
             raise AssertionError(f"minigrad disagrees with the NumPy reference on {shape}")

@@ -143,7 +143,7 @@ class Function:
         arrays, needs_input_grad = [], []
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a.array)
                 needs_input_grad.append(a.requires_grad)
             else:
                 arrays.append(a)
@@ -166,7 +166,7 @@ class Function:
             ctx.next_nodes = tuple([_edge_to(a) for a in args])
             output = Tensor._make(result, True, ctx)
             # What backward checks incoming gradients against (and casts them to).
-            ctx.output_shape, ctx.output_dtype = output.data.shape, output.data.dtype
+            ctx.output_shape, ctx.output_dtype = output.array.shape, output.array.dtype
         else:
             output = Tensor._make(result, False, None)
         if extras:
@@ -220,15 +220,15 @@ def backward(tensor, gradient=None, retain_graph=False):
         raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
                            "(did you forget requires_grad=True, or call it under no_grad?)")
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor.array.size != 1:
             raise RuntimeError(
                 f"backward(): grad can be implicitly created only for scalar outputs, but the "
                 f"output has shape {tuple(tensor.shape)}; pass gradient= with that shape")
-        gradient = np.ones_like(tensor.data)
+        gradient = np.ones_like(tensor.array)
     else:
-        gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient,
-                              dtype=tensor.data.dtype)
-        if gradient.shape != tensor.data.shape:
+        gradient = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient,
+                              dtype=tensor.array.dtype)
+        if gradient.shape != tensor.array.shape:
             raise RuntimeError(f"backward(): gradient has shape {gradient.shape} but the output "
                                f"has shape {tuple(tensor.shape)}")
 
@@ -277,17 +277,17 @@ def backward(tensor, gradient=None, retain_graph=False):
 def _accumulate_into_leaf(leaf, grad, owned=False):
     """owned: `grad` is a fresh array nothing else refers to (see Function.fresh_gradients)."""
     grad = np.asarray(grad)
-    if grad.shape != leaf.data.shape:
+    if grad.shape != leaf.array.shape:
         raise RuntimeError(f"internal error: gradient of shape {grad.shape} for a leaf of "
-                           f"shape {leaf.data.shape}")
+                           f"shape {leaf.array.shape}")
     if leaf.grad is None:
-        if owned and grad.dtype == leaf.data.dtype and grad.flags.writeable:
+        if owned and grad.dtype == leaf.array.dtype and grad.flags.writeable:
             leaf.grad = Tensor._make(grad, False, None)
             return
         # A private copy: the same array may be handed to several leaves.
-        leaf.grad = Tensor._make(np.array(grad, dtype=leaf.data.dtype, copy=True), False, None)
+        leaf.grad = Tensor._make(np.array(grad, dtype=leaf.array.dtype, copy=True), False, None)
     else:
-        np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
+        np.add(leaf.grad.array, grad, out=leaf.grad.array, casting="unsafe")
 
 
 class GradcheckError(RuntimeError):
@@ -314,12 +314,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     if not checked:
         raise ValueError("gradcheck: no input has requires_grad=True")
     for i in checked:
-        if inputs[i].data.dtype != np.float64:
-            warnings.warn(f"gradcheck: input {i} is {inputs[i].data.dtype}, not float64; "
+        if inputs[i].array.dtype != np.float64:
+            warnings.warn(f"gradcheck: input {i} is {inputs[i].array.dtype}, not float64; "
                           "finite differences will be inaccurate", stacklevel=2)
 
     # Fresh leaves so that the caller's .grad fields are left alone.
-    leaves = [Tensor._make(x.data.copy(), x.requires_grad, None) if isinstance(x, Tensor) else x
+    leaves = [Tensor._make(x.array.copy(), x.requires_grad, None) if isinstance(x, Tensor) else x
               for x in inputs]
     rng = np.random.default_rng(seed)
 
@@ -331,7 +331,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         all_outputs = outputs_of(leaves)
     # The differentiable outputs, by position (the same positions are re-read below).
     positions = [k for k, o in enumerate(all_outputs) if isinstance(o, Tensor) and o.requires_grad]
-    weights = [rng.standard_normal(all_outputs[k].shape).astype(all_outputs[k].data.dtype)
+    weights = [rng.standard_normal(all_outputs[k].shape).astype(all_outputs[k].array.dtype)
                for k in positions]
     for leaf in leaves:
         if isinstance(leaf, Tensor):
@@ -342,15 +342,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     def weighted_sum(args):
         with no_grad():
             outs = outputs_of(args)
-            return sum(float(np.sum(outs[k].data.astype(np.float64) * w))
+            return sum(float(np.sum(outs[k].array.astype(np.float64) * w))
                        for k, w in zip(positions, weights))
 
     ok = True
     for i in checked:
         leaf = leaves[i]
-        analytical = (leaf.grad.data if leaf.grad is not None else np.zeros_like(leaf.data)).astype(np.float64)
-        numerical = np.zeros(leaf.data.shape, dtype=np.float64)
-        flat = leaf.data.reshape(-1)  # a view: nudging it nudges the input
+        analytical = (leaf.grad.array if leaf.grad is not None else np.zeros_like(leaf.array)).astype(np.float64)
+        numerical = np.zeros(leaf.array.shape, dtype=np.float64)
+        flat = leaf.array.reshape(-1)  # a view: nudging it nudges the input
         for k in range(flat.size):
             original = flat[k]
             flat[k] = original + eps
@@ -363,7 +363,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         if bad.any():
             ok = False
             where = np.unravel_index(np.argmax(np.abs(analytical - numerical) * bad), analytical.shape)
-            message = (f"gradcheck: gradient of input {i} (shape {leaf.data.shape}) is wrong at "
+            message = (f"gradcheck: gradient of input {i} (shape {leaf.array.shape}) is wrong at "
                        f"{len(np.argwhere(bad))} of {bad.size} elements; worst at index {tuple(int(w) for w in where)}: "
                        f"analytical {analytical[where]:.6g}, numerical {numerical[where]:.6g}")
             if raise_exception:

@@ -68,7 +68,7 @@ class _Encoder:
         if isinstance(obj, str):
             return {"type": "str", "value": obj}
         if isinstance(obj, Tensor):
-            node = self._add_array(obj.data)
+            node = self._add_array(obj.array)
             node.update(type="tensor", requires_grad=bool(obj.requires_grad))
             return node
         if isinstance(obj, np.ndarray):

@@ -1,7 +1,8 @@
 """The Tensor: a NumPy array plus what autograd needs to differentiate it.
 
 A Tensor holds
-- ``data``: the ``np.ndarray`` (float32 by default),
+- ``array``: the ``np.ndarray`` (float32 by default); ``tensor.data`` is, as
+  in PyTorch, the same values as a Tensor cut from the graph (shared memory),
 - ``requires_grad``: whether gradients should flow to it,
 - ``grad_fn``: the graph node (a Function instance) that produced it, or
   None for a leaf (a parameter, an input),
@@ -48,7 +49,7 @@ def _to_array(data, dtype=None):
     """Convert Python data to an array with PyTorch's dtype rules (copies)."""
     dtype = as_dtype(dtype)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, np.ndarray):
         array = np.array(data, dtype=dtype, copy=True)
     else:
@@ -67,7 +68,7 @@ def _to_array(data, dtype=None):
 class Tensor:
     """An n-dimensional array that records the operations applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "grad_fn", "__weakref__")
 
     # NumPy defers to us: `ndarray + tensor` and `np.float64(2) * tensor` call
     # Tensor.__radd__ / __rmul__ (and give a Tensor) instead of looping over elements.
@@ -81,7 +82,7 @@ class Tensor:
         return array.copy() if copy else array
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = data if (isinstance(data, np.ndarray) and dtype is None) else _to_array(data, dtype)
+        self.array = data if (isinstance(data, np.ndarray) and dtype is None) else _to_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -92,7 +93,7 @@ class Tensor:
     def _make(cls, data, requires_grad, grad_fn):
         """Fast internal constructor: wrap an array without checks or copies."""
         tensor = cls.__new__(cls)
-        tensor.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        tensor.array = data if isinstance(data, np.ndarray) else np.asarray(data)
         tensor.grad = None
         tensor.requires_grad = requires_grad
         tensor.grad_fn = grad_fn
@@ -101,15 +102,15 @@ class Tensor:
     # ------------------------------------------------------------------ basics
     @property
     def shape(self):
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def is_leaf(self):
@@ -120,35 +121,35 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def dim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
-        return self.data.shape[dim]
+            return self.array.shape
+        return self.array.shape[dim]
 
     def numel(self):
-        return self.data.size
+        return self.array.size
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def numpy(self):
         """The underlying array (shared memory, like torch's .numpy())."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad; use tensor.detach().numpy()")
-        return self.data
+        return self.array
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to a Python "
                              f"scalar, got shape {tuple(self.shape)}")
-        return self.data.item()
+        return self.array.item()
 
     def __float__(self):
         return float(self.item())
@@ -157,9 +158,9 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {tuple(self.shape)} is ambiguous")
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __iter__(self):
         for i in range(len(self)):
@@ -169,10 +170,10 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype=minigrad.{self.data.dtype}")
+        if self.array.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype=minigrad.{self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
         elif self.requires_grad:
@@ -185,17 +186,29 @@ class Tensor:
         autograd.backward(self, gradient, retain_graph)
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise RuntimeError(f"only tensors of floating point dtype can require gradients, "
-                               f"got {self.data.dtype}")
+                               f"got {self.array.dtype}")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only allowed on leaf tensors; use detach()")
         self.requires_grad = bool(requires_grad)
         return self
 
+    @property
+    def data(self):
+        """PyTorch's ``tensor.data``: the same values as a Tensor outside the graph
+        (shared memory: ``p.data.mul_(0.5)`` changes ``p``). Use ``.array`` for the
+        ndarray itself."""
+        return Tensor._make(self.array, False, None)
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t`` swaps the values behind ``p`` (any shape), keeping its graph role."""
+        self.array = value.array if isinstance(value, Tensor) else np.asarray(value)
+
     def detach(self):
         """The same data, cut from the graph (shares memory)."""
-        return Tensor._make(self.data, False, None)
+        return Tensor._make(self.array, False, None)
 
     def detach_(self):
         self.grad_fn = None
@@ -213,26 +226,26 @@ class Tensor:
 
     def zero_(self):
         self._check_inplace()
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value):
         self._check_inplace()
-        self.data[...] = value
+        self.array[...] = value
         return self
 
     def copy_(self, source):
         self._check_inplace()
-        source = source.data if isinstance(source, Tensor) else np.asarray(source)
-        np.copyto(self.data, np.broadcast_to(source, self.data.shape), casting="unsafe")
+        source = source.array if isinstance(source, Tensor) else np.asarray(source)
+        np.copyto(self.array, np.broadcast_to(source, self.array.shape), casting="unsafe")
         return self
 
     def add_(self, other, alpha=1):
         self._check_inplace()
-        other = other.data if isinstance(other, Tensor) else other
+        other = other.array if isinstance(other, Tensor) else other
         if alpha != 1:
             other = other * alpha
-        np.add(self.data, other, out=self.data, casting="unsafe")
+        np.add(self.array, other, out=self.array, casting="unsafe")
         return self
 
     def sub_(self, other, alpha=1):
@@ -240,31 +253,31 @@ class Tensor:
 
     def mul_(self, other):
         self._check_inplace()
-        other = other.data if isinstance(other, Tensor) else other
-        np.multiply(self.data, other, out=self.data, casting="unsafe")
+        other = other.array if isinstance(other, Tensor) else other
+        np.multiply(self.array, other, out=self.array, casting="unsafe")
         return self
 
     def div_(self, other):
         self._check_inplace()
-        other = other.data if isinstance(other, Tensor) else other
-        np.divide(self.data, other, out=self.data, casting="unsafe")
+        other = other.array if isinstance(other, Tensor) else other
+        np.divide(self.array, other, out=self.array, casting="unsafe")
         return self
 
     def clamp_(self, min=None, max=None):
         self._check_inplace()
-        np.clip(self.data, min, max, out=self.data)
+        np.clip(self.array, min, max, out=self.array)
         return self
 
     def uniform_(self, a=0.0, b=1.0):
         from minigrad.random import generator
         self._check_inplace()
-        self.data[...] = generator().uniform(a, b, size=self.data.shape)
+        self.array[...] = generator().uniform(a, b, size=self.array.shape)
         return self
 
     def normal_(self, mean=0.0, std=1.0):
         from minigrad.random import generator
         self._check_inplace()
-        self.data[...] = generator().normal(mean, std, size=self.data.shape)
+        self.array[...] = generator().normal(mean, std, size=self.array.shape)
         return self
 
     # -------------------------------------------------------------- conversion
@@ -290,7 +303,7 @@ class Tensor:
         return ops.elementwise.clone(self)
 
     def contiguous(self):
-        if self.data.flags.c_contiguous:
+        if self.array.flags.c_contiguous:
             return self
         return ops.elementwise.clone(self)
 
@@ -360,9 +373,9 @@ class Tensor:
         return ops.elementwise.compare(np.greater_equal, self, other)
 
     def __invert__(self):
-        if self.data.dtype != bool_:
-            raise TypeError(f"~ is defined for bool tensors, got {self.data.dtype}")
-        return Tensor._make(~self.data, False, None)
+        if self.array.dtype != bool_:
+            raise TypeError(f"~ is defined for bool tensors, got {self.array.dtype}")
+        return Tensor._make(~self.array, False, None)
 
     def __and__(self, other):
         return ops.elementwise.compare(np.logical_and, self, other)
@@ -506,7 +519,7 @@ class Tensor:
         if self.grad_fn is not None and autograd.is_grad_enabled():
             raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
         index = ops.shape.index_to_numpy(index)
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self.array[index] = value.array if isinstance(value, Tensor) else value
 
 
 from minigrad import ops  # noqa: E402  (the ops import Tensor, so they come after it)

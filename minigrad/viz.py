@@ -25,7 +25,7 @@ from minigrad.tensor import Tensor
 
 
 def _describe(array_or_tensor):
-    data = array_or_tensor.data if isinstance(array_or_tensor, Tensor) else array_or_tensor
+    data = array_or_tensor.array if isinstance(array_or_tensor, Tensor) else array_or_tensor
     shape = tuple(getattr(data, "shape", ()))
     dtype = getattr(data, "dtype", None)
     return f"{shape}" + (f" {dtype}" if dtype is not None else "")

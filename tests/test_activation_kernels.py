@@ -53,7 +53,7 @@ def test_relu_op_gradient_and_gradcheck():
     x = minigrad.tensor(np.array([[-1.5, 0.5, 2.0], [0.25, -0.75, 3.0]]), requires_grad=True)
     y = minigrad.relu(x)
     (y * minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=minigrad.float64)).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 2, 3], [4, 0, 6]])
+    np.testing.assert_array_equal(x.grad.array, [[0, 2, 3], [4, 0, 6]])
     # away from the kink at 0, where finite differences are meaningless
     rng = np.random.default_rng(0)
     values = rng.uniform(0.1, 1.0, size=(3, 4)) * rng.choice([-1.0, 1.0], size=(3, 4))
@@ -118,4 +118,4 @@ def test_gelu_op_gradcheck_and_float32_gradient():
     x32 = minigrad.tensor(rng.standard_normal((4, 6)).astype(np.float32), requires_grad=True)
     minigrad.nn.functional.gelu(x32).sum().backward()
     assert x32.grad.dtype == minigrad.float32
-    np.testing.assert_allclose(x32.grad.data, gelu_derivative_reference(x32.data), rtol=1e-5, atol=5e-7)
+    np.testing.assert_allclose(x32.grad.array, gelu_derivative_reference(x32.array), rtol=1e-5, atol=5e-7)

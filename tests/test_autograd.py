@@ -37,7 +37,7 @@ def test_reused_non_leaf_nodes():
     b = a + a
     c = b + b
     c.sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [4.0, 4.0])
+    np.testing.assert_array_equal(a.grad.array, [4.0, 4.0])
 
 
 def test_diamond_graph():
@@ -49,7 +49,7 @@ def test_diamond_graph():
     b_value = 6.0
     c_value = b_value ** 2 + np.exp(b_value)
     expected = (c_value + b_value * (2 * b_value + np.exp(b_value))) * 2
-    np.testing.assert_allclose(a.grad.data, [expected], rtol=1e-6)
+    np.testing.assert_allclose(a.grad.array, [expected], rtol=1e-6)
 
 
 def test_only_inputs_that_require_grad_get_gradients():
@@ -57,30 +57,30 @@ def test_only_inputs_that_require_grad_get_gradients():
     x = mg.tensor([3.0, 4.0])
     (w * x).sum().backward()
     assert x.grad is None
-    np.testing.assert_array_equal(w.grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(w.grad.array, [3.0, 4.0])
 
 
 def test_gradients_accumulate_across_backward_calls():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     (w * 3).sum().backward()
     (w * w).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [3.0 + 2.0, 3.0 + 4.0])
+    np.testing.assert_array_equal(w.grad.array, [3.0 + 2.0, 3.0 + 4.0])
     w.grad = None
     (w * 3).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(w.grad.array, [3.0, 3.0])
 
 
 def test_backward_on_a_leaf_accumulates_the_gradient_itself():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     w.backward(mg.tensor([5.0, 6.0]))
-    np.testing.assert_array_equal(w.grad.data, [5.0, 6.0])
+    np.testing.assert_array_equal(w.grad.array, [5.0, 6.0])
 
 
 def test_leaf_gradients_are_private_copies():
     a = mg.tensor([1.0], requires_grad=True)
     b = mg.tensor([1.0], requires_grad=True)
     (a + b).sum().backward()  # Add hands the same array to both leaves
-    a.grad.data[0] = 100.0
+    a.grad.array[0] = 100.0
     assert b.grad.item() == 1.0
 
 
@@ -101,7 +101,7 @@ def test_retain_graph_keeps_the_graph_for_another_backward():
     y = (w * w).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_array_equal(w.grad.data, [4.0, 8.0])
+    np.testing.assert_array_equal(w.grad.array, [4.0, 8.0])
 
 
 def test_a_shared_subgraph_freed_by_one_backward_cannot_be_reused():
@@ -181,7 +181,7 @@ def test_no_grad_is_thread_local():
 def test_detach_stops_the_gradient():
     w = mg.tensor([2.0], requires_grad=True)
     (w * w.detach()).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [2.0])  # not 2w = 4
+    np.testing.assert_array_equal(w.grad.array, [2.0])  # not 2w = 4
 
 
 # --------------------------------------------------------------- gradcheck
@@ -263,7 +263,7 @@ def test_function_api():
     assert isinstance(index, mg.Tensor) and not index.requires_grad and index.item() == 1
     assert out.grad_fn.needs_input_grad == (True, False, False)
     out.sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [8.0, 10.0, 12.0])
+    np.testing.assert_array_equal(a.grad.array, [8.0, 10.0, 12.0])
     assert ScaledProduct.calls == [("forward", np.ndarray, np.ndarray, 2.0),
                                    ("backward", (True, False, False), np.ndarray)]
 
@@ -296,14 +296,14 @@ def test_backward_hands_each_node_gradients_in_its_output_dtype():
     (y * mg.tensor(np.array([3.0, 4.0]))).sum().backward()  # float64 consumer
     assert Identity.seen == [np.float32]
     assert w.grad.dtype == np.float32
-    np.testing.assert_array_equal(w.grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(w.grad.array, [3.0, 4.0])
 
 
 def test_non_differentiable_outputs_stop_the_gradient():
     x = mg.tensor([[1.0, 5.0], [7.0, 2.0]], requires_grad=True)
     values, indices = x.max(1)
     (values * 1.0 + indices.float()).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(x.grad.array, [[0.0, 1.0], [1.0, 0.0]])
 
 
 def test_abstract_function_methods():

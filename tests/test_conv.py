@@ -88,7 +88,7 @@ def test_forward_and_backward_match_reference(dims, transposed, dtype, rng):
         expected = _reference_forward(dims, transposed, x.astype(np.float64), w.astype(np.float64),
                                       b.astype(np.float64), kwargs)
         assert y.dtype == dtype and y.shape == expected.shape, (kwargs, y.shape, expected.shape)
-        np.testing.assert_allclose(y.data, expected, rtol=tol, atol=tol, err_msg=str(kwargs))
+        np.testing.assert_allclose(y.array, expected, rtol=tol, atol=tol, err_msg=str(kwargs))
 
         # Backward against the reference's own Jacobian: for a linear map y = A x,
         # <A x, g> is linear in x, so finite differences are exact up to rounding.
@@ -100,7 +100,7 @@ def test_forward_and_backward_match_reference(dims, transposed, dtype, rng):
             return float(np.sum(_reference_forward(dims, transposed, xv, wv, bv, kwargs) * g))
 
         base = loss(x64, w64, b64)
-        for array, grad, name in ((x64, X.grad.data, "x"), (w64, W.grad.data, "w"), (b64, B.grad.data, "b")):
+        for array, grad, name in ((x64, X.grad.array, "x"), (w64, W.grad.array, "w"), (b64, B.grad.array, "b")):
             assert grad.shape == array.shape and grad.dtype == dtype
             index = tuple(int(rng.integers(0, n)) for n in array.shape)
             bumped = [x64.copy(), w64.copy(), b64.copy()]
@@ -114,7 +114,7 @@ def test_forward_and_backward_match_reference(dims, transposed, dtype, rng):
 def test_conv2d_matches_scipy_correlate(rng):
     x = rng.standard_normal((2, 3, 9, 7))
     w = rng.standard_normal((4, 3, 3, 2))
-    y = F.conv2d(minigrad.tensor(x), minigrad.tensor(w)).data
+    y = F.conv2d(minigrad.tensor(x), minigrad.tensor(w)).array
     expected = np.zeros((2, 4, 7, 6))
     for n in range(2):
         for m in range(4):
@@ -126,7 +126,7 @@ def test_conv2d_matches_scipy_correlate(rng):
 def test_conv1d_and_conv3d_match_scipy_correlate(rng):
     x = rng.standard_normal((1, 2, 11))
     w = rng.standard_normal((3, 2, 4))
-    y = F.conv1d(minigrad.tensor(x), minigrad.tensor(w), padding=2).data
+    y = F.conv1d(minigrad.tensor(x), minigrad.tensor(w), padding=2).array
     padded = np.pad(x, [(0, 0), (0, 0), (2, 2)])
     expected = np.stack([sum(scipy.signal.correlate(padded[0, c], w[m, c], mode="valid") for c in range(2))
                          for m in range(3)])[None]
@@ -134,7 +134,7 @@ def test_conv1d_and_conv3d_match_scipy_correlate(rng):
 
     x = rng.standard_normal((1, 2, 5, 6, 4))
     w = rng.standard_normal((2, 2, 2, 3, 2))
-    y = F.conv3d(minigrad.tensor(x), minigrad.tensor(w)).data
+    y = F.conv3d(minigrad.tensor(x), minigrad.tensor(w)).array
     expected = np.stack([sum(scipy.signal.correlate(x[0, c], w[m, c], mode="valid") for c in range(2))
                          for m in range(2)])[None]
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
@@ -146,7 +146,7 @@ def test_separable_1x3_then_3x1_equals_outer_product_kernel(rng):
     separable = F.conv2d(F.conv2d(minigrad.tensor(x), minigrad.tensor(row.reshape(1, 1, 1, 3))),
                          minigrad.tensor(col.reshape(1, 1, 3, 1)))
     full = F.conv2d(minigrad.tensor(x), minigrad.tensor(np.outer(col, row).reshape(1, 1, 3, 3)))
-    np.testing.assert_allclose(separable.data, full.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(separable.array, full.array, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("padding", ["same", "valid"])
@@ -163,7 +163,7 @@ def test_string_padding(padding, rng):
         else:
             padded = x
         expected = F.conv2d(minigrad.tensor(padded), minigrad.tensor(w), dilation=dilation)
-        np.testing.assert_allclose(y.data, expected.data, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(y.array, expected.array, rtol=1e-12, atol=1e-12)
 
 
 def test_unbatched_input(rng):
@@ -173,7 +173,7 @@ def test_unbatched_input(rng):
     y = F.conv2d(X, minigrad.tensor(w), padding=1)
     batched = F.conv2d(minigrad.tensor(x[None]), minigrad.tensor(w), padding=1)
     assert y.shape == (4, 6, 5)
-    np.testing.assert_allclose(y.data, batched.data[0], rtol=1e-12)
+    np.testing.assert_allclose(y.array, batched.array[0], rtol=1e-12)
     y.sum().backward()
     assert X.grad.shape == x.shape
     t = F.conv_transpose1d(minigrad.tensor(rng.standard_normal((3, 5))), minigrad.tensor(rng.standard_normal((3, 2, 3))),
@@ -187,7 +187,7 @@ def test_empty_batch(rng):
     y = F.conv2d(x, w)
     assert y.shape == (0, 3, 3, 3)
     y.sum().backward()
-    assert x.grad.shape == x.shape and np.all(w.grad.data == 0)
+    assert x.grad.shape == x.shape and np.all(w.grad.array == 0)
 
 
 @pytest.mark.parametrize("fn,kwargs,transposed", [
@@ -293,7 +293,7 @@ def test_one_image_per_gemm_matches_several(fn, x_shape, w_shape, kwargs, rng, m
         X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
         y = fn(X, W, B, **kwargs)
         (y * y).sum().backward()
-        results.append((y.data, X.grad.data, W.grad.data, B.grad.data))
+        results.append((y.array, X.grad.array, W.grad.array, B.grad.array))
     for a, b_ in zip(*results):
         np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
 
@@ -322,7 +322,7 @@ def test_bitwise_identical_for_1_and_2_threads(fn, x_shape, w_shape, kwargs, rng
             W = minigrad.tensor(w, requires_grad=True)
             y = fn(X, W, **kwargs)
             (y * y).sum().backward()
-            results.append((y.data, X.grad.data, W.grad.data))
+            results.append((y.array, X.grad.array, W.grad.array))
     finally:
         minigrad.set_num_threads(previous)
     for other in results[1:]:
@@ -363,12 +363,12 @@ def test_calls_from_several_python_threads(rng, monkeypatch):
     monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
     x = rng.standard_normal((4, 4, 12, 12)).astype(np.float32)
     weights = [rng.standard_normal((6, 4, 3, 3)).astype(np.float32) for _ in range(4)]
-    expected = [F.conv2d(minigrad.tensor(x), minigrad.tensor(w), padding=1).data for w in weights]
+    expected = [F.conv2d(minigrad.tensor(x), minigrad.tensor(w), padding=1).array for w in weights]
     failures = []
 
     def work(i):
         for _ in range(20):
-            y = F.conv2d(minigrad.tensor(x), minigrad.tensor(weights[i]), padding=1).data
+            y = F.conv2d(minigrad.tensor(x), minigrad.tensor(weights[i]), padding=1).array
             if not np.array_equal(y, expected[i]):
                 failures.append(i)
 
@@ -564,7 +564,7 @@ def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monke
             W = minigrad.tensor(w, requires_grad=True)
             y = F.conv2d(X, W, padding=1)
             (y * y).sum().backward()
-            results.append((y.data, X.grad.data, W.grad.data))
+            results.append((y.array, X.grad.array, W.grad.array))
     finally:
         minigrad.set_num_threads(previous)
     for a, b in zip(*results):

@@ -26,7 +26,7 @@ class Squares(Dataset):
 
 
 def batches_as_arrays(loader):
-    return [[t.data for t in batch] for batch in loader]
+    return [[t.array for t in batch] for batch in loader]
 
 
 # ------------------------------------------------------------------- datasets
@@ -35,7 +35,7 @@ def test_tensor_dataset_items_and_errors():
     dataset = TensorDataset(x, y)
     assert len(dataset) == 6
     xi, yi = dataset[4]
-    np.testing.assert_array_equal(xi.data, [8, 9])
+    np.testing.assert_array_equal(xi.array, [8, 9])
     assert yi.item() == 4
     assert dataset[-1][1].item() == 5
     with pytest.raises(IndexError, match="out of range"):
@@ -79,15 +79,15 @@ def test_batches_in_order_without_shuffle():
     (x0, y0), (x1, y1), (x2, y2) = loader
     assert isinstance(x0, Tensor) and x0.dtype == np.float32 and x0.shape == (2, 2)
     assert y0.dtype == np.int64
-    np.testing.assert_array_equal(np.concatenate([y0.data, y1.data, y2.data]), np.arange(5))
-    np.testing.assert_array_equal(x1.data, [[2, 4], [3, 9]])
+    np.testing.assert_array_equal(np.concatenate([y0.array, y1.array, y2.array]), np.arange(5))
+    np.testing.assert_array_equal(x1.array, [[2, 4], [3, 9]])
 
 
 def test_shuffle_is_deterministic_under_manual_seed_and_changes_per_epoch():
     def epoch_orders(seed):
         minigrad.manual_seed(seed)
         loader = DataLoader(Squares(20), batch_size=4, shuffle=True)
-        return [np.concatenate([y.data for _, y in loader]) for _ in range(2)]
+        return [np.concatenate([y.array for _, y in loader]) for _ in range(2)]
     first, again, other = epoch_orders(3), epoch_orders(3), epoch_orders(4)
     np.testing.assert_array_equal(first[0], again[0])
     np.testing.assert_array_equal(first[1], again[1])
@@ -97,8 +97,8 @@ def test_shuffle_is_deterministic_under_manual_seed_and_changes_per_epoch():
 
 
 def test_seed_and_generator_arguments():
-    a = [y.data for _, y in DataLoader(Squares(10), batch_size=5, shuffle=True, seed=11)]
-    b = [y.data for _, y in DataLoader(Squares(10), batch_size=5, shuffle=True,
+    a = [y.array for _, y in DataLoader(Squares(10), batch_size=5, shuffle=True, seed=11)]
+    b = [y.array for _, y in DataLoader(Squares(10), batch_size=5, shuffle=True,
                                        generator=np.random.default_rng(11))]
     np.testing.assert_array_equal(np.concatenate(a), np.concatenate(b))
     np.testing.assert_array_equal(np.concatenate(a), np.random.default_rng(11).permutation(10))
@@ -118,7 +118,7 @@ def test_fast_path_equals_per_sample_collate():
     # Subsets of a TensorDataset keep the fast path and the right rows
     subset = Subset(dataset, [3, 1, 4])
     xb, yb = next(iter(DataLoader(subset, batch_size=3)))
-    np.testing.assert_array_equal(xb.data, x.data[[3, 1, 4]])
+    np.testing.assert_array_equal(xb.array, x.array[[3, 1, 4]])
 
 
 def test_default_collate_structures():
@@ -128,7 +128,7 @@ def test_default_collate_structures():
     assert isinstance(out, list) and len(out) == 3
     assert out[0]["a"].dtype == np.float64 and out[0]["a"].tolist() == [1.5, 2.5]
     assert out[0]["name"] == ["x", "y"]
-    np.testing.assert_array_equal(out[0]["v"].data, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(out[0]["v"].array, [[1, 2], [3, 4]])
     assert out[1].dtype == np.int64 and out[1].tolist() == [3, 4]
     assert out[2].dtype == np.bool_
     tensors = default_collate([minigrad.ones(2, 3), minigrad.zeros(2, 3)])
@@ -183,9 +183,9 @@ def test_to_tensor_and_normalize():
     image = np.array([[0, 255], [51, 102]], dtype=np.uint8)
     tensor = transforms.ToTensor()(image)
     assert tensor.shape == (1, 2, 2) and tensor.dtype == np.float32
-    np.testing.assert_allclose(tensor.data[0], [[0, 1], [0.2, 0.4]], rtol=1e-6)
+    np.testing.assert_allclose(tensor.array[0], [[0, 1], [0.2, 0.4]], rtol=1e-6)
     rgb = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
-    np.testing.assert_allclose(transforms.ToTensor()(rgb).data, np.moveaxis(rgb, -1, 0) / 255,
+    np.testing.assert_allclose(transforms.ToTensor()(rgb).array, np.moveaxis(rgb, -1, 0) / 255,
                                rtol=1e-6)
     batch = transforms.ToTensor().batch(np.stack([image, image]))
     assert batch.shape == (2, 1, 2, 2)
@@ -193,7 +193,7 @@ def test_to_tensor_and_normalize():
     normalize = transforms.Normalize((0.5, 0.25), (0.5, 2.0))
     x = np.ones((2, 3, 3), dtype=np.float32)
     out = normalize(minigrad.tensor(x))
-    np.testing.assert_allclose(out.data[0], 1.0) and np.testing.assert_allclose(out.data[1], 0.375)
+    np.testing.assert_allclose(out.array[0], 1.0) and np.testing.assert_allclose(out.array[1], 0.375)
     np.testing.assert_allclose(normalize.batch(np.stack([x, x]))[1, 1], 0.375)
     with pytest.raises(ValueError, match="division by zero"):
         transforms.Normalize(0.0, 0.0)
@@ -232,7 +232,7 @@ def test_random_crop_batch_and_single():
     assert len({o[0] for o in offsets}) > 10            # offsets vary image to image
     single = transforms.RandomCrop((3, 4))(minigrad.tensor(images[0]))
     assert isinstance(single, Tensor) and single.shape == (2, 3, 4)
-    assert len(find_offsets(images[0], single.data)) == 1
+    assert len(find_offsets(images[0], single.array)) == 1
     reflect = transforms.RandomCrop(6, padding=1, padding_mode="reflect").batch(images)
     padded = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="reflect")
     assert all(find_offsets(padded[n], reflect[n]) for n in range(40))
@@ -262,5 +262,5 @@ def test_compose_single_and_batch():
     images = np.random.default_rng(0).integers(0, 256, (4, 5, 5), dtype=np.uint8)
     batch = pipeline.batch(images)
     for n in range(4):
-        np.testing.assert_allclose(batch.data[n], pipeline(images[n]).data, rtol=1e-6)
+        np.testing.assert_allclose(batch.array[n], pipeline(images[n]).array, rtol=1e-6)
     assert not transforms.supports_batch(transforms.Compose([transforms.Lambda(lambda x: x)]))

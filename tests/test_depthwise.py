@@ -135,7 +135,7 @@ def test_fused_backward_is_bitwise_identical_for_1_and_2_threads(rng, monkeypatc
             X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
             y = F.conv2d(X, W, B, padding=1, groups=3)
             (y * y).sum().backward()
-            results.append((y.data, X.grad.data, W.grad.data, B.grad.data))
+            results.append((y.array, X.grad.array, W.grad.array, B.grad.array))
     finally:
         minigrad.set_num_threads(previous)
     for other in results[1:]:
@@ -168,7 +168,7 @@ def test_depthwise_conv_transpose_matches_reference(stride, padding, output_padd
     w = rng.standard_normal((3, 2, 3, 3)).astype(dtype)      # (C_in, C_out / groups, kh, kw)
     b = rng.standard_normal(6).astype(dtype)
     y = F.conv_transpose2d(minigrad.tensor(x), minigrad.tensor(w), minigrad.tensor(b), stride=stride,
-                           padding=padding, output_padding=output_padding, groups=3).data
+                           padding=padding, output_padding=output_padding, groups=3).array
     s = (1,) + ((stride,) * 2 if isinstance(stride, int) else stride)
     p = (0,) + ((padding,) * 2 if isinstance(padding, int) else padding)
     op = (output_padding,) * 2 if isinstance(output_padding, int) else output_padding

@@ -101,9 +101,9 @@ def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch):
     xb, wb = minigrad.tensor(x, requires_grad=True), minigrad.tensor(w, requires_grad=True)
     yb = minigrad.nn.functional.conv2d(xb, wb, padding=1, stride=(1, 2))
     yb.backward(minigrad.tensor(np.ones(yb.shape, np.float32)))
-    np.testing.assert_allclose(y.data, yb.data, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(xt.grad.data, xb.grad.data, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(wt.grad.data, wb.grad.data, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(y.array, yb.array, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(xt.grad.array, xb.grad.array, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(wt.grad.array, wb.grad.array, rtol=1e-5, atol=1e-3)
 
 
 def test_matmul_uses_numpy_below_the_size_threshold_and_agrees_above():

@@ -27,7 +27,7 @@ def test_matmul_forward_and_gradcheck(shapes, rng):
     a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
     out = mg.tensor(a.astype(np.float32)) @ mg.tensor(b.astype(np.float32))
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, np.matmul(a, b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out.array, np.matmul(a, b), rtol=1e-5, atol=1e-5)
     assert mg.gradcheck(mg.matmul, (leaf(a), leaf(b)))
 
 
@@ -36,8 +36,8 @@ def test_matmul_gradient_closed_form(rng):
     g = rng.standard_normal((3, 2))
     ta, tb = leaf(a), leaf(b)
     (ta @ tb).backward(mg.tensor(g))
-    np.testing.assert_allclose(ta.grad.data, g @ b.T)
-    np.testing.assert_allclose(tb.grad.data, a.T @ g)
+    np.testing.assert_allclose(ta.grad.array, g @ b.T)
+    np.testing.assert_allclose(tb.grad.array, a.T @ g)
 
 
 def test_matmul_with_one_constant_side(rng):
@@ -46,9 +46,9 @@ def test_matmul_with_one_constant_side(rng):
     out = x @ w  # ndarray @ Tensor defers to Tensor.__rmatmul__
     assert isinstance(out, mg.Tensor)
     out.sum().backward()
-    np.testing.assert_allclose(w.grad.data, x.T @ np.ones((5, 2), np.float32), rtol=1e-6)
+    np.testing.assert_allclose(w.grad.array, x.T @ np.ones((5, 2), np.float32), rtol=1e-6)
     assert w.grad.dtype == np.float32
-    np.testing.assert_allclose(w.matmul(mg.ones(2)).data, w.data.sum(1))
+    np.testing.assert_allclose(w.matmul(mg.ones(2)).array, w.array.sum(1))
 
 
 @pytest.mark.parametrize("a, b, pattern", [

@@ -19,7 +19,7 @@ def assert_gradients_flow(module, x):
     out.sum().backward()
     for name, p in module.named_parameters():
         assert p.grad is not None, f"no gradient reached {name}"
-        assert np.any(p.grad.data != 0), f"zero gradient at {name}"
+        assert np.any(p.grad.array != 0), f"zero gradient at {name}"
     return out
 
 
@@ -41,7 +41,7 @@ def test_depthwise_separable_forward_matches_two_convs(rng):
     assert out.shape == (2, 6, 4, 4)
     expected = nn.functional.conv2d(nn.functional.conv2d(x, block.depthwise.weight, None, 2, 1, 1, 4),
                                     block.pointwise.weight)
-    np.testing.assert_allclose(out.data, expected.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.array, expected.array, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="in_channels"):
         DepthwiseSeparableConv2d(0, 4, 3)
 
@@ -69,7 +69,7 @@ def test_basic_block_identity_and_projection(rng):
     assert count_parameters(identity) == 2 * 9 * 8 * 8 + 4 * 8
     x = f32(rng, 2, 8, 6, 6)
     out = assert_gradients_flow(identity, x)
-    assert out.shape == (2, 8, 6, 6) and out.data.min() >= 0
+    assert out.shape == (2, 8, 6, 6) and out.array.min() >= 0
     projection = BasicBlock(8, 16, stride=2)
     assert count_parameters(projection) == 9 * 8 * 16 + 9 * 16 * 16 + 4 * 16 + 8 * 16 + 2 * 16
     assert assert_gradients_flow(projection, x).shape == (2, 16, 3, 3)
@@ -85,9 +85,9 @@ def test_basic_block_identity_and_projection(rng):
 def test_basic_block_is_residual(rng):
     """With the residual branch zeroed (bn2's scale 0), the block is relu(x)."""
     block = BasicBlock(4, 4)
-    block.bn2.weight.data[...] = 0
+    block.bn2.weight.array[...] = 0
     x = f32(rng, 1, 4, 5, 5)
-    np.testing.assert_allclose(block(x).data, np.maximum(x.data, 0), atol=1e-6)
+    np.testing.assert_allclose(block(x).array, np.maximum(x.array, 0), atol=1e-6)
 
 
 # -------------------------------------------------------------------- DenseNet
@@ -96,7 +96,7 @@ def test_dense_block_concatenates_and_counts(rng):
     x = f32(rng, 2, 8, 5, 5)
     out = assert_gradients_flow(block, x)
     assert out.shape == (2, 8 + 3 * 4, 5, 5) and block.out_channels == 20
-    np.testing.assert_array_equal(out.data[:, :8], x.data)   # the input is passed through
+    np.testing.assert_array_equal(out.array[:, :8], x.array)   # the input is passed through
     expected = sum(2 * c + c * 8 + 2 * 8 + 8 * 4 * 9 for c in (8, 12, 16))
     assert count_parameters(block) == expected
     assert list(block.state_dict())[:3] == ["denselayer1.norm1.weight", "denselayer1.norm1.bias",
@@ -187,7 +187,7 @@ def test_knn_excludes_self():
     # points at 0, 10 and 11 on a line, labels 0, 1, 2; k=1
     embeddings = minigrad.tensor([[0.0], [10.0], [11.0]])
     probabilities = KNNClassifier(k=1).class_probabilities(embeddings, minigrad.tensor([0, 1, 2]))
-    np.testing.assert_allclose(probabilities.data, [[0, 1, 0], [0, 0, 1], [0, 1, 0]])
+    np.testing.assert_allclose(probabilities.array, [[0, 1, 0], [0, 0, 1], [0, 1, 0]])
     # loss: no point has a neighbour of its own class -> -log(1e-12)
     loss = KNNClassifier(k=1)(embeddings, minigrad.tensor([0, 1, 2]))
     assert loss.item() == pytest.approx(-np.log(1e-12), rel=1e-5)
@@ -199,21 +199,21 @@ def test_knn_ties():
     knn = KNNClassifier(k=1).fit(stored, minigrad.tensor([1, 0]))
     assert knn.predict(minigrad.tensor([[0.0]])).tolist() == [1]   # the earlier stored point wins
     knn = KNNClassifier(k=2).fit(stored, minigrad.tensor([1, 0]))
-    np.testing.assert_allclose(knn.predict_proba(minigrad.tensor([[0.0]])).data, [[0.5, 0.5]])
+    np.testing.assert_allclose(knn.predict_proba(minigrad.tensor([[0.0]])).array, [[0.5, 0.5]])
     assert knn.predict(minigrad.tensor([[0.0]])).tolist() == [0]   # class tie: smaller class
     # duplicate points: distance 0 stays finite
     dup = minigrad.tensor([[1.0, 1.0], [1.0, 1.0], [3.0, 0.0]], requires_grad=True)
     loss = KNNClassifier(k=2)(dup, minigrad.tensor([0, 0, 1]))
     loss.backward()
-    assert np.isfinite(loss.item()) and np.all(np.isfinite(dup.grad.data))
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(dup.grad.array))
 
 
 def test_knn_k_larger_than_available(rng):
     embeddings = minigrad.tensor(rng.standard_normal((4, 2)))
     labels = minigrad.tensor([0, 1, 1, 0])
     big = KNNClassifier(k=10).class_probabilities(embeddings, labels)
-    np.testing.assert_allclose(big.data, KNNClassifier(k=3).class_probabilities(embeddings, labels).data)
-    np.testing.assert_allclose(big.data.sum(1), 1)
+    np.testing.assert_allclose(big.array, KNNClassifier(k=3).class_probabilities(embeddings, labels).array)
+    np.testing.assert_allclose(big.array.sum(1), 1)
     with pytest.raises(ValueError, match="no neighbours"):
         KNNClassifier(k=3)(minigrad.tensor([[1.0, 2.0]]), minigrad.tensor([0]))
     stored = KNNClassifier(k=50).fit(embeddings, labels)
@@ -226,8 +226,8 @@ def test_knn_predict_matches_brute_force_in_blocks(rng):
     queries = rng.standard_normal((37, 5))
     knn = KNNClassifier(k=5, batch_size=8, num_classes=4).fit(minigrad.tensor(stored), minigrad.tensor(labels))
     expected = reference_knn_proba(queries, stored, labels, 5, 4)
-    np.testing.assert_allclose(knn.predict_proba(minigrad.tensor(queries)).data, expected, rtol=1e-9)
-    np.testing.assert_array_equal(knn.predict(minigrad.tensor(queries)).data, expected.argmax(1))
+    np.testing.assert_allclose(knn.predict_proba(minigrad.tensor(queries)).array, expected, rtol=1e-9)
+    np.testing.assert_array_equal(knn.predict(minigrad.tensor(queries)).array, expected.argmax(1))
 
 
 def test_knn_softmax_weights():
@@ -235,15 +235,15 @@ def test_knn_softmax_weights():
     knn = KNNClassifier(k=2, weighting="softmax", temperature=2.0, eps=1e-12)
     p = knn.class_probabilities(embeddings, minigrad.tensor([0, 1, 0]))
     w = np.exp(-np.array([1.0, 3.0]) / 2)   # point 0: neighbours at distance 1 (label 1) and 3 (label 0)
-    np.testing.assert_allclose(p.data[0], [w[1] / w.sum(), w[0] / w.sum()], rtol=1e-6)
+    np.testing.assert_allclose(p.array[0], [w[1] / w.sum(), w[0] / w.sum()], rtol=1e-6)
 
 
 def test_knn_memory_bank():
     knn = KNNClassifier(k=2, memory_size=3)
     knn(minigrad.tensor([[0.0], [1.0]]), minigrad.tensor([0, 1]))
     knn(minigrad.tensor([[2.0], [3.0]]), minigrad.tensor([1, 0]))
-    np.testing.assert_array_equal(knn.memory_embeddings.data[:, 0], [1, 2, 3])   # FIFO, newest last
-    np.testing.assert_array_equal(knn.memory_labels.data, [1, 1, 0])
+    np.testing.assert_array_equal(knn.memory_embeddings.array[:, 0], [1, 2, 3])   # FIFO, newest last
+    np.testing.assert_array_equal(knn.memory_labels.array, [1, 1, 0])
     # a batch of one now has neighbours: the memory bank
     single = minigrad.tensor([[2.1]], requires_grad=True)
     knn.eval()
@@ -264,9 +264,9 @@ def test_knn_training_separates_classes(rng):
         loss = knn(embeddings, minigrad.tensor(labels))
         loss.backward()
         with minigrad.no_grad():
-            embeddings.data -= 0.5 * embeddings.grad.data
+            embeddings.array -= 0.5 * embeddings.grad.array
     assert loss.item() < 0.2 * first
-    accuracy = (knn.class_probabilities(embeddings, minigrad.tensor(labels)).data.argmax(1) == labels).mean()
+    accuracy = (knn.class_probabilities(embeddings, minigrad.tensor(labels)).array.argmax(1) == labels).mean()
     assert accuracy > 0.9
 
 
@@ -305,10 +305,10 @@ def test_squeezenet_uses_torchvisions_initialisation():
     from minigrad.models import SqueezeNet
     model = SqueezeNet(10, in_channels=1)
     class_layer = model.classifier[1]
-    assert abs(float(np.std(class_layer.weight.data)) - 0.01) < 0.002   # N(0, 0.01)
+    assert abs(float(np.std(class_layer.weight.array)) - 0.01) < 0.002   # N(0, 0.01)
     first = model.features[0]
-    fan_in = first.weight.data[0].size
+    fan_in = first.weight.array[0].size
     bound = np.sqrt(6.0 / fan_in)                                          # He uniform for ReLU
-    assert np.abs(first.weight.data).max() <= bound
-    assert np.abs(first.weight.data).max() > 0.9 * bound
-    assert all(np.all(m.bias.data == 0) for m in model.modules() if hasattr(m, "bias") and m.bias is not None)
+    assert np.abs(first.weight.array).max() <= bound
+    assert np.abs(first.weight.array).max() > 0.9 * bound
+    assert all(np.all(m.bias.array == 0) for m in model.modules() if hasattr(m, "bias") and m.bias is not None)

@@ -47,11 +47,11 @@ def test_conv2d_matches_functional_and_reference(rng, kwargs):
     out = layer(x)
     functional = F.conv2d(x, layer.weight, layer.bias, layer.stride, layer.padding,
                           layer.dilation, layer.groups)
-    np.testing.assert_array_equal(out.data, functional.data)
-    expected = reference_conv2d(x.data.astype(np.float64), layer.weight.data.astype(np.float64),
-                                None if layer.bias is None else layer.bias.data, layer.stride,
+    np.testing.assert_array_equal(out.array, functional.array)
+    expected = reference_conv2d(x.array.astype(np.float64), layer.weight.array.astype(np.float64),
+                                None if layer.bias is None else layer.bias.array, layer.stride,
                                 layer.padding, layer.dilation, layer.groups)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-4, atol=1e-5)
     out.sum().backward()
     assert layer.weight.grad.shape == layer.weight.shape
 
@@ -61,7 +61,7 @@ def test_conv2d_padding_modes(rng, mode):
     layer = nn.Conv2d(2, 3, 3, padding=1, padding_mode=mode)
     x = f32(rng, 1, 2, 5, 6)
     expected = F.conv2d(F.pad(x, (1, 1, 1, 1), mode=mode), layer.weight, layer.bias)
-    np.testing.assert_allclose(layer(x).data, expected.data, rtol=1e-6)
+    np.testing.assert_allclose(layer(x).array, expected.array, rtol=1e-6)
 
 
 def test_conv_same_valid_padding_and_unbatched(rng):
@@ -71,7 +71,7 @@ def test_conv_same_valid_padding_and_unbatched(rng):
         assert layer(x).shape == (2, 5, 7, 6)
     assert nn.Conv2d(3, 5, 3, padding="valid")(x).shape == (2, 5, 5, 4)
     layer = nn.Conv2d(3, 5, 3)
-    np.testing.assert_allclose(layer(x[0]).data, layer(x[:1]).data[0], rtol=1e-6)
+    np.testing.assert_allclose(layer(x[0]).array, layer(x[:1]).array[0], rtol=1e-6)
     with pytest.raises(ValueError, match="same"):
         nn.Conv2d(3, 5, 3, stride=2, padding="same")
 
@@ -80,11 +80,11 @@ def test_conv1d_conv3d_shapes_and_functional(rng):
     c1 = nn.Conv1d(3, 4, 5, stride=2, padding=2)
     x1 = f32(rng, 2, 3, 11)
     assert c1(x1).shape == (2, 4, 6)
-    np.testing.assert_array_equal(c1(x1).data, F.conv1d(x1, c1.weight, c1.bias, 2, 2).data)
+    np.testing.assert_array_equal(c1(x1).array, F.conv1d(x1, c1.weight, c1.bias, 2, 2).array)
     c3 = nn.Conv3d(2, 3, (1, 3, 3), padding=(0, 1, 1))
     x3 = f32(rng, 1, 2, 4, 5, 5)
     assert c3.weight.shape == (3, 2, 1, 3, 3) and c3(x3).shape == (1, 3, 4, 5, 5)
-    np.testing.assert_array_equal(c3(x3).data, F.conv3d(x3, c3.weight, c3.bias, 1, (0, 1, 1)).data)
+    np.testing.assert_array_equal(c3(x3).array, F.conv3d(x3, c3.weight, c3.bias, 1, (0, 1, 1)).array)
 
 
 def test_conv_transpose(rng):
@@ -94,7 +94,7 @@ def test_conv_transpose(rng):
     out = layer(x)
     assert out.shape == (2, 6, 10, 10)   # (5-1)*2 - 2 + 3 + 1
     expected = F.conv_transpose2d(x, layer.weight, layer.bias, 2, 1, 1, 2)
-    np.testing.assert_array_equal(out.data, expected.data)
+    np.testing.assert_array_equal(out.array, expected.array)
     plain = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1)
     assert plain(x, output_size=(10, 10)).shape == (2, 6, 10, 10)
     assert plain(x).shape == (2, 6, 9, 9)
@@ -112,8 +112,8 @@ def test_conv_transpose_is_the_input_gradient_of_conv(rng):
     g = f32(rng, *y.shape)
     (y * g).sum().backward()
     transposed = nn.ConvTranspose2d(5, 3, 3, stride=2, padding=1, output_padding=1, bias=False)
-    transposed.weight.data[...] = conv.weight.data
-    np.testing.assert_allclose(transposed(g).data, z.grad.data, rtol=1e-4, atol=1e-5)
+    transposed.weight.array[...] = conv.weight.array
+    np.testing.assert_allclose(transposed(g).array, z.grad.array, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("kwargs, argument", [
@@ -144,35 +144,35 @@ def test_conv_wrong_input_shape_says_expected_and_got():
 # ---------------------------------------------------------------------- pooling
 def test_pooling_modules_match_functional(rng):
     x = f32(rng, 2, 3, 8, 9)
-    np.testing.assert_array_equal(nn.MaxPool2d(2)(x).data, F.max_pool2d(x, 2).data)
-    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1)(x).data, F.max_pool2d(x, 3, 2, 1).data)
-    np.testing.assert_array_equal(nn.AvgPool2d(2)(x).data, F.avg_pool2d(x, 2).data)
-    np.testing.assert_array_equal(nn.AvgPool2d(3, 1, 1, count_include_pad=False)(x).data,
-                                  F.avg_pool2d(x, 3, 1, 1, count_include_pad=False).data)
+    np.testing.assert_array_equal(nn.MaxPool2d(2)(x).array, F.max_pool2d(x, 2).array)
+    np.testing.assert_array_equal(nn.MaxPool2d(3, 2, 1)(x).array, F.max_pool2d(x, 3, 2, 1).array)
+    np.testing.assert_array_equal(nn.AvgPool2d(2)(x).array, F.avg_pool2d(x, 2).array)
+    np.testing.assert_array_equal(nn.AvgPool2d(3, 1, 1, count_include_pad=False)(x).array,
+                                  F.avg_pool2d(x, 3, 1, 1, count_include_pad=False).array)
     x1 = f32(rng, 2, 3, 10)
-    np.testing.assert_array_equal(nn.MaxPool1d(2)(x1).data, F.max_pool1d(x1, 2).data)
-    np.testing.assert_array_equal(nn.AvgPool1d(3, 2)(x1).data, F.avg_pool1d(x1, 3, 2).data)
-    blocks = x.data[:, :, :8, :8].reshape(2, 3, 4, 2, 4, 2)
-    np.testing.assert_allclose(nn.MaxPool2d(2)(x).data, blocks.max(axis=(3, 5)))
-    np.testing.assert_allclose(nn.AvgPool2d(2)(x).data, blocks.mean(axis=(3, 5)), rtol=1e-6)
+    np.testing.assert_array_equal(nn.MaxPool1d(2)(x1).array, F.max_pool1d(x1, 2).array)
+    np.testing.assert_array_equal(nn.AvgPool1d(3, 2)(x1).array, F.avg_pool1d(x1, 3, 2).array)
+    blocks = x.array[:, :, :8, :8].reshape(2, 3, 4, 2, 4, 2)
+    np.testing.assert_allclose(nn.MaxPool2d(2)(x).array, blocks.max(axis=(3, 5)))
+    np.testing.assert_allclose(nn.AvgPool2d(2)(x).array, blocks.mean(axis=(3, 5)), rtol=1e-6)
 
 
 def test_adaptive_pooling_and_unpool(rng):
     x = f32(rng, 2, 3, 7, 9)
-    np.testing.assert_allclose(nn.AdaptiveAvgPool2d(1)(x).data, x.data.mean(axis=(2, 3), keepdims=True),
+    np.testing.assert_allclose(nn.AdaptiveAvgPool2d(1)(x).array, x.array.mean(axis=(2, 3), keepdims=True),
                                rtol=1e-5)
-    np.testing.assert_allclose(nn.AdaptiveMaxPool2d((1, 1))(x).data, x.data.max(axis=(2, 3), keepdims=True))
+    np.testing.assert_allclose(nn.AdaptiveMaxPool2d((1, 1))(x).array, x.array.max(axis=(2, 3), keepdims=True))
     assert nn.AdaptiveAvgPool2d((3, 4))(x).shape == (2, 3, 3, 4)
-    np.testing.assert_array_equal(nn.AdaptiveAvgPool2d((3, 4))(x).data,
-                                  F.adaptive_avg_pool2d(x, (3, 4)).data)
+    np.testing.assert_array_equal(nn.AdaptiveAvgPool2d((3, 4))(x).array,
+                                  F.adaptive_avg_pool2d(x, (3, 4)).array)
     y = f32(rng, 1, 2, 4, 4)
     pooled, indices = nn.MaxPool2d(2, return_indices=True)(y)
     restored = nn.MaxUnpool2d(2)(pooled, indices)
     assert restored.shape == (1, 2, 4, 4)
-    kept = restored.data != 0
+    kept = restored.array != 0
     assert kept.sum() == 8
-    np.testing.assert_array_equal(restored.data[kept], y.data[kept])
-    np.testing.assert_allclose(restored.data.reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5)), pooled.data)
+    np.testing.assert_array_equal(restored.array[kept], y.array[kept])
+    np.testing.assert_allclose(restored.array.reshape(1, 2, 2, 2, 2, 2).max(axis=(3, 5)), pooled.array)
 
 
 def test_spatial_pyramid_pooling(rng):
@@ -181,8 +181,8 @@ def test_spatial_pyramid_pooling(rng):
         x = f32(rng, 2, 3, *size)
         out = layer(x)
         assert out.shape == (2, 3 * (1 + 4))
-        np.testing.assert_allclose(out.data[:, :3], x.data.mean(axis=(2, 3)), rtol=1e-5)
-        np.testing.assert_array_equal(out.data, F.spatial_pyramid_pool(x, (1, 2), "avg").data)
+        np.testing.assert_allclose(out.array[:, :3], x.array.mean(axis=(2, 3)), rtol=1e-5)
+        np.testing.assert_array_equal(out.array, F.spatial_pyramid_pool(x, (1, 2), "avg").array)
     with pytest.raises(ValueError, match="levels"):
         nn.SpatialPyramidPooling((0, 2))
 
@@ -202,32 +202,32 @@ def test_pooling_bad_arguments_and_inputs():
 def test_batchnorm2d_training_uses_batch_statistics_and_updates_running(rng):
     bn = nn.BatchNorm2d(3, momentum=0.2)
     x = minigrad.tensor((rng.standard_normal((4, 3, 5, 5)) * 3 + 2).astype(np.float32))
-    out = bn(x).data.astype(np.float64)
+    out = bn(x).array.astype(np.float64)
     np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-5)
     np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-3)
-    data = x.data.astype(np.float64)
+    data = x.array.astype(np.float64)
     mean, var_unbiased = data.mean(axis=(0, 2, 3)), data.var(axis=(0, 2, 3), ddof=1)
-    np.testing.assert_allclose(bn.running_mean.data, 0.2 * mean, rtol=1e-5)
-    np.testing.assert_allclose(bn.running_var.data, 0.8 + 0.2 * var_unbiased, rtol=1e-5)
+    np.testing.assert_allclose(bn.running_mean.array, 0.2 * mean, rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.array, 0.8 + 0.2 * var_unbiased, rtol=1e-5)
     assert int(bn.num_batches_tracked.item()) == 1
 
 
 def test_batchnorm_eval_uses_running_statistics(rng):
     bn = nn.BatchNorm2d(3)
-    bn.running_mean.data[...] = [1.0, -1.0, 0.5]
-    bn.running_var.data[...] = [4.0, 1.0, 0.25]
-    bn.weight.data[...] = [1.0, 2.0, 3.0]
-    bn.bias.data[...] = [0.0, 1.0, -1.0]
+    bn.running_mean.array[...] = [1.0, -1.0, 0.5]
+    bn.running_var.array[...] = [4.0, 1.0, 0.25]
+    bn.weight.array[...] = [1.0, 2.0, 3.0]
+    bn.bias.array[...] = [0.0, 1.0, -1.0]
     bn.eval()
     x = f32(rng, 2, 3, 4, 4)
     shape = (1, 3, 1, 1)
-    expected = ((x.data - bn.running_mean.data.reshape(shape)) / np.sqrt(bn.running_var.data.reshape(shape) + 1e-5)
-                * bn.weight.data.reshape(shape) + bn.bias.data.reshape(shape))
-    np.testing.assert_allclose(bn(x).data, expected, rtol=1e-5, atol=1e-5)
+    expected = ((x.array - bn.running_mean.array.reshape(shape)) / np.sqrt(bn.running_var.array.reshape(shape) + 1e-5)
+                * bn.weight.array.reshape(shape) + bn.bias.array.reshape(shape))
+    np.testing.assert_allclose(bn(x).array, expected, rtol=1e-5, atol=1e-5)
     assert int(bn.num_batches_tracked.item()) == 0
     # train/eval switch changes the output of the same input
     bn.train()
-    assert not np.allclose(bn(x).data, expected, atol=1e-3)
+    assert not np.allclose(bn(x).array, expected, atol=1e-3)
 
 
 def test_batchnorm_momentum_none_is_a_cumulative_average(rng):
@@ -235,9 +235,9 @@ def test_batchnorm_momentum_none_is_a_cumulative_average(rng):
     means = []
     for _ in range(3):
         x = minigrad.tensor((rng.standard_normal((8, 2)) + rng.uniform(-3, 3)).astype(np.float32))
-        means.append(x.data.astype(np.float64).mean(axis=0))
+        means.append(x.array.astype(np.float64).mean(axis=0))
         bn(x)
-    np.testing.assert_allclose(bn.running_mean.data, np.mean(means, axis=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn.running_mean.array, np.mean(means, axis=0), rtol=1e-5, atol=1e-6)
     assert int(bn.num_batches_tracked.item()) == 3
 
 
@@ -245,7 +245,7 @@ def test_batchnorm_without_running_stats_and_1d_inputs(rng):
     bn = nn.BatchNorm1d(4, track_running_stats=False, affine=False).eval()
     assert list(bn.state_dict()) == []
     x = f32(rng, 6, 4, 3)
-    out = bn(x).data.astype(np.float64)
+    out = bn(x).array.astype(np.float64)
     np.testing.assert_allclose(out.mean(axis=(0, 2)), 0, atol=1e-5)
     with pytest.raises(ValueError, match=r"expected input with 4 features.*\(6, 5\)"):
         nn.BatchNorm1d(4)(f32(rng, 6, 5))
@@ -264,27 +264,27 @@ def test_batchnorm_module_matches_functional(rng):
     x = f32(rng, 2, 3, 4, 4)
     rm, rv = minigrad.zeros(3), minigrad.ones(3)
     expected = F.batch_norm(x, rm, rv, bn.weight, bn.bias, True, 0.1, 1e-5)
-    np.testing.assert_array_equal(bn(x).data, expected.data)
-    np.testing.assert_array_equal(bn.running_mean.data, rm.data)
+    np.testing.assert_array_equal(bn(x).array, expected.array)
+    np.testing.assert_array_equal(bn.running_mean.array, rm.array)
     bn(x).sum().backward()
     assert bn.weight.grad is not None and bn.bias.grad is not None
 
 
 def test_layer_group_instance_norm(rng):
     x = f32(rng, 2, 4, 3, 5)
-    data = x.data.astype(np.float64)
+    data = x.array.astype(np.float64)
     ln = nn.LayerNorm((3, 5))
-    ln.weight.data[...] = 2.0
+    ln.weight.array[...] = 2.0
     expected = (data - data.mean(axis=(2, 3), keepdims=True)) / np.sqrt(data.var(axis=(2, 3), keepdims=True) + 1e-5) * 2
-    np.testing.assert_allclose(ln(x).data, expected, rtol=1e-4, atol=1e-5)
-    np.testing.assert_array_equal(ln(x).data, F.layer_norm(x, (3, 5), ln.weight, ln.bias).data)
+    np.testing.assert_allclose(ln(x).array, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(ln(x).array, F.layer_norm(x, (3, 5), ln.weight, ln.bias).array)
     gn = nn.GroupNorm(2, 4)
     grouped = data.reshape(2, 2, -1)
     expected = ((grouped - grouped.mean(-1, keepdims=True)) / np.sqrt(grouped.var(-1, keepdims=True) + 1e-5)).reshape(x.shape)
-    np.testing.assert_allclose(gn(x).data, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(gn(x).array, expected, rtol=1e-4, atol=1e-5)
     inorm = nn.InstanceNorm2d(4)
     expected = (data - data.mean(axis=(2, 3), keepdims=True)) / np.sqrt(data.var(axis=(2, 3), keepdims=True) + 1e-5)
-    np.testing.assert_allclose(inorm(x).data, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(inorm(x).array, expected, rtol=1e-4, atol=1e-5)
     with pytest.raises(ValueError, match="divisible"):
         nn.GroupNorm(3, 4)
     with pytest.raises(ValueError, match=r"last dimensions are \(3, 5\)"):
@@ -299,13 +299,13 @@ def test_layer_group_instance_norm(rng):
 def test_upsample_and_pixel_shuffle(rng):
     x = f32(rng, 1, 8, 3, 4)
     up = nn.Upsample(scale_factor=2)(x)
-    np.testing.assert_array_equal(up.data, x.data.repeat(2, axis=2).repeat(2, axis=3))
-    np.testing.assert_array_equal(nn.Upsample(size=(5, 7), mode="bilinear", align_corners=False)(x).data,
-                                  F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False).data)
+    np.testing.assert_array_equal(up.array, x.array.repeat(2, axis=2).repeat(2, axis=3))
+    np.testing.assert_array_equal(nn.Upsample(size=(5, 7), mode="bilinear", align_corners=False)(x).array,
+                                  F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False).array)
     shuffled = nn.PixelShuffle(2)(x)
     assert shuffled.shape == (1, 2, 6, 8)
-    expected = x.data.reshape(1, 2, 2, 2, 3, 4).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 6, 8)
-    np.testing.assert_array_equal(shuffled.data, expected)
+    expected = x.array.reshape(1, 2, 2, 2, 3, 4).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 6, 8)
+    np.testing.assert_array_equal(shuffled.array, expected)
     with pytest.raises(ValueError, match="divisible"):
         nn.PixelShuffle(3)(x)
     with pytest.raises(ValueError, match="size and scale_factor"):

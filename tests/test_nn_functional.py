@@ -27,7 +27,7 @@ def test_pointwise_activation_values_and_gradients(rng, name, reference, kwargs)
     x = rng.standard_normal((3, 5)) * 2
     x[np.abs(x) < 1e-3] = 0.5  # keep away from the kink of leaky_relu / elu
     out = getattr(F, name)(t64(x, False), **kwargs)
-    np.testing.assert_allclose(out.data, reference(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.array, reference(x), rtol=1e-12, atol=1e-12)
     assert gradcheck(lambda a: getattr(F, name)(a, **kwargs), [t64(x)])
     out32 = getattr(F, name)(minigrad.tensor(x.astype(np.float32)), **kwargs)
     assert out32.dtype == np.float32
@@ -37,7 +37,7 @@ def test_prelu_per_channel_and_shared(rng):
     x = rng.standard_normal((2, 3, 4))
     w = np.array([0.1, 0.2, 0.3])
     out = F.prelu(t64(x, False), t64(w, False))
-    np.testing.assert_allclose(out.data, np.where(x > 0, x, w[None, :, None] * x))
+    np.testing.assert_allclose(out.array, np.where(x > 0, x, w[None, :, None] * x))
     assert gradcheck(F.prelu, [t64(x), t64(w)])
     assert gradcheck(F.prelu, [t64(x), t64([0.25])])
     with pytest.raises(ValueError, match="3 channels|channels"):
@@ -47,22 +47,22 @@ def test_prelu_per_channel_and_shared(rng):
 def test_softmax_and_log_softmax_are_stable_and_correct(rng):
     x = rng.standard_normal((4, 6)) * 3
     for dim in (0, 1, -1):
-        np.testing.assert_allclose(F.softmax(t64(x, False), dim).data, scipy_softmax(x, axis=dim))
-        np.testing.assert_allclose(F.log_softmax(t64(x, False), dim).data,
+        np.testing.assert_allclose(F.softmax(t64(x, False), dim).array, scipy_softmax(x, axis=dim))
+        np.testing.assert_allclose(F.log_softmax(t64(x, False), dim).array,
                                    scipy_log_softmax(x, axis=dim))
         assert gradcheck(lambda a: F.softmax(a, dim), [t64(x)])
         assert gradcheck(lambda a: F.log_softmax(a, dim), [t64(x)])
     huge = minigrad.tensor([[1000.0, 0.0, -1000.0]])
-    assert np.all(np.isfinite(F.log_softmax(huge, 1).data))
-    np.testing.assert_allclose(F.log_softmax(huge, 1).data, [[0.0, -1000.0, -2000.0]])
-    np.testing.assert_allclose(F.softmax(huge, 1).data, [[1.0, 0.0, 0.0]])
+    assert np.all(np.isfinite(F.log_softmax(huge, 1).array))
+    np.testing.assert_allclose(F.log_softmax(huge, 1).array, [[0.0, -1000.0, -2000.0]])
+    np.testing.assert_allclose(F.softmax(huge, 1).array, [[1.0, 0.0, 0.0]])
     with pytest.raises(IndexError):
         F.softmax(t64(x, False), 2)
 
 
 def test_linear_matches_numpy_and_gradcheck(rng):
     x, w, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)
-    np.testing.assert_allclose(F.linear(t64(x, False), t64(w, False), t64(b, False)).data, x @ w.T + b)
+    np.testing.assert_allclose(F.linear(t64(x, False), t64(w, False), t64(b, False)).array, x @ w.T + b)
     assert gradcheck(F.linear, [t64(x), t64(w), t64(b)])
     assert gradcheck(lambda a, c: F.linear(a, c), [t64(x), t64(w)])
     with pytest.raises(ValueError, match="last dimension 4"):
@@ -72,11 +72,11 @@ def test_linear_matches_numpy_and_gradcheck(rng):
 def test_dropout_statistics_scaling_and_eval():
     x = minigrad.ones(200, 100)
     out = F.dropout(x, 0.3, training=True)
-    kept = out.data != 0
+    kept = out.array != 0
     assert abs(kept.mean() - 0.7) < 0.02
-    np.testing.assert_allclose(out.data[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(out.array[kept], 1 / 0.7, rtol=1e-6)
     assert F.dropout(x, 0.3, training=False) is x
-    assert np.all(F.dropout(x, 1.0).data == 0)
+    assert np.all(F.dropout(x, 1.0).array == 0)
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             F.dropout(x, bad)
@@ -86,12 +86,12 @@ def test_dropout_gradient_uses_the_same_mask():
     x = minigrad.ones(10, 10, requires_grad=True)
     out = F.dropout(x, 0.5)
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.data, out.data)
+    np.testing.assert_allclose(x.grad.array, out.array)
 
 
 def test_dropout2d_zeroes_whole_channels():
     x = minigrad.ones(8, 16, 5, 5)
-    out = F.dropout2d(x, 0.5).data
+    out = F.dropout2d(x, 0.5).array
     per_channel = out.reshape(8, 16, -1)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0 < (per_channel == 0).all(-1).sum() < 8 * 16
@@ -106,13 +106,13 @@ def test_pad_matches_numpy(rng, mode):
                   "circular": "wrap"}[mode]
     out = F.pad(t64(x, False), (1, 2, 3, 0), mode=mode)
     expected = np.pad(x, [(0, 0), (0, 0), (3, 0), (1, 2)], mode=numpy_mode)
-    np.testing.assert_allclose(out.data, expected)
+    np.testing.assert_allclose(out.array, expected)
     assert gradcheck(lambda a: F.pad(a, (1, 2, 3, 0), mode=mode), [t64(x[:1, :1])])
 
 
 def test_pad_constant_value_and_errors():
     x = minigrad.zeros(1, 2, 2)
-    assert F.pad(x, (1, 1), value=7.0).data[0, 0].tolist() == [7, 0, 0, 7]
+    assert F.pad(x, (1, 1), value=7.0).array[0, 0].tolist() == [7, 0, 0, 7]
     with pytest.raises(ValueError, match="smaller than"):
         F.pad(x, (2, 2), mode="reflect")
     with pytest.raises(ValueError, match="mode"):
@@ -124,7 +124,7 @@ def test_pad_constant_value_and_errors():
 def test_one_hot():
     out = F.one_hot(minigrad.tensor([0, 2, 1]), 4)
     assert out.dtype == np.int64
-    np.testing.assert_array_equal(out.data, np.eye(4, dtype=np.int64)[[0, 2, 1]])
+    np.testing.assert_array_equal(out.array, np.eye(4, dtype=np.int64)[[0, 2, 1]])
     assert F.one_hot(minigrad.tensor([[1], [3]])).shape == (2, 1, 4)
     with pytest.raises(IndexError):
         F.one_hot(minigrad.tensor([0, 5]), 3)
@@ -166,7 +166,7 @@ def test_cross_entropy_class_indices(rng, weighted, smoothing, reduction):
                           weight=None if weight is None else t64(weight, False),
                           reduction=reduction, label_smoothing=smoothing)
     expected = reference_cross_entropy(logits, target, weight, -100, reduction, smoothing)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-12)
     assert gradcheck(lambda x: F.cross_entropy(
         x, minigrad.tensor(target), weight=None if weight is None else t64(weight, False),
         reduction=reduction, label_smoothing=smoothing), [t64(logits)])
@@ -185,8 +185,8 @@ def test_cross_entropy_known_value_and_pytorch_value():
     out = F.cross_entropy(x, minigrad.tensor([0, 1, -100]), weight=w, label_smoothing=0.3)
     assert abs(out.item() - 3.8234996795654297) < 1e-5
     out = F.cross_entropy(x, minigrad.tensor([2, 1, 0]), weight=w, reduction="none", label_smoothing=0.3)
-    np.testing.assert_allclose(out.data, [0.7280, 8.2734, 0.8385], atol=1e-4)
-    flipped = minigrad.tensor(x.data[::-1].copy())
+    np.testing.assert_allclose(out.array, [0.7280, 8.2734, 0.8385], atol=1e-4)
+    flipped = minigrad.tensor(x.array[::-1].copy())
     out = F.binary_cross_entropy_with_logits(x, flipped.sigmoid(), pos_weight=minigrad.tensor([1.0, 2, 3]))
     assert abs(out.item() - 1.063047170639038) < 1e-5
     assert abs(F.smooth_l1_loss(x, flipped, beta=0.5).item() - 1.1111111640930176) < 1e-6
@@ -200,7 +200,7 @@ def test_cross_entropy_spatial_and_probability_targets(rng):
     flat_logits = np.moveaxis(logits, 1, -1).reshape(-1, 3)
     out = F.cross_entropy(t64(logits, False), minigrad.tensor(target), reduction="none")
     assert out.shape == (2, 4, 5)
-    np.testing.assert_allclose(out.data.reshape(-1),
+    np.testing.assert_allclose(out.array.reshape(-1),
                                reference_cross_entropy(flat_logits, target.reshape(-1), reduction="none"))
     assert gradcheck(lambda x: F.cross_entropy(x, minigrad.tensor(target)), [t64(logits)])
 

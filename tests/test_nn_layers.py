@@ -17,11 +17,11 @@ def test_linear_module_matches_functional_and_numpy(rng):
     x = minigrad.tensor(rng.standard_normal((2, 5, 4)).astype(np.float32))
     out = layer(x)
     assert out.shape == (2, 5, 3)
-    np.testing.assert_allclose(out.data, F.linear(x, layer.weight, layer.bias).data)
-    np.testing.assert_allclose(out.data, x.data @ layer.weight.data.T + layer.bias.data, rtol=1e-5)
+    np.testing.assert_allclose(out.array, F.linear(x, layer.weight, layer.bias).array)
+    np.testing.assert_allclose(out.array, x.array @ layer.weight.array.T + layer.bias.array, rtol=1e-5)
     out.sum().backward()
-    np.testing.assert_allclose(layer.bias.grad.data, np.full(3, 10.0))
-    np.testing.assert_allclose(layer.weight.grad.data, np.tile(x.data.reshape(-1, 4).sum(0), (3, 1)),
+    np.testing.assert_allclose(layer.bias.grad.array, np.full(3, 10.0))
+    np.testing.assert_allclose(layer.weight.grad.array, np.tile(x.array.reshape(-1, 4).sum(0), (3, 1)),
                                rtol=1e-5)
     no_bias = nn.Linear(4, 3, bias=False)
     assert no_bias.bias is None and list(no_bias.state_dict()) == ["weight"]
@@ -58,21 +58,21 @@ def test_linear_wrong_input_and_bad_arguments():
 ])
 def test_activation_modules_match_functional(rng, module, function):
     x = minigrad.tensor(rng.standard_normal((3, 4)).astype(np.float32))
-    np.testing.assert_array_equal(module(x).data, function(x).data)
+    np.testing.assert_array_equal(module(x).array, function(x).array)
 
 
 def test_sigmoid_module_value(rng):
     x = rng.standard_normal((3, 4)).astype(np.float32)
-    np.testing.assert_allclose(nn.Sigmoid()(minigrad.tensor(x)).data, expit(x), rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(minigrad.tensor(x)).array, expit(x), rtol=1e-6)
 
 
 def test_prelu_module():
     layer = nn.PReLU(3, init=0.1)
-    assert layer.weight.shape == (3,) and np.allclose(layer.weight.data, 0.1)
+    assert layer.weight.shape == (3,) and np.allclose(layer.weight.array, 0.1)
     x = minigrad.tensor(-np.ones((2, 3, 2), dtype=np.float32))
-    np.testing.assert_allclose(layer(x).data, -0.1)
+    np.testing.assert_allclose(layer(x).array, -0.1)
     layer(x).sum().backward()
-    np.testing.assert_allclose(layer.weight.grad.data, [-4, -4, -4])
+    np.testing.assert_allclose(layer.weight.grad.array, [-4, -4, -4])
     with pytest.raises(ValueError, match="num_parameters"):
         nn.PReLU(0)
     with pytest.raises(ValueError, match="3 channels"):
@@ -83,7 +83,7 @@ def test_dropout_train_eval_switch():
     layer = nn.Dropout(0.5)
     x = minigrad.ones(100, 100)
     train_out = layer(x)
-    assert 0.4 < (train_out.data == 0).mean() < 0.6
+    assert 0.4 < (train_out.array == 0).mean() < 0.6
     layer.eval()
     assert layer(x) is x
     model = nn.Sequential(nn.Linear(10, 10), nn.Dropout2d(0.5))
@@ -152,5 +152,5 @@ def test_training_step_reduces_cross_entropy(rng):
         loss.backward()
         with minigrad.no_grad():
             for p in model.parameters():
-                p.data -= 0.5 * p.grad.data
+                p.array -= 0.5 * p.grad.array
     assert loss.item() < 0.3 * first

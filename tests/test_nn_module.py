@@ -73,26 +73,26 @@ def test_shared_parameters_counted_once():
 
 def test_load_state_dict_round_trip():
     a, b = Net(), Net()
-    a.features[1].running_mean.data[...] = np.arange(8)
-    a.features[1].num_batches_tracked.data[...] = 5
+    a.features[1].running_mean.array[...] = np.arange(8)
+    a.features[1].num_batches_tracked.array[...] = 5
     result = b.load_state_dict(a.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb
-        np.testing.assert_array_equal(va.data, vb.data)
+        np.testing.assert_array_equal(va.array, vb.array)
     # values are copied, not shared
-    a.heads["cls"].weight.data[...] = 0
-    assert np.any(b.heads["cls"].weight.data != 0)
+    a.heads["cls"].weight.array[...] = 0
+    assert np.any(b.heads["cls"].weight.array != 0)
     # plain NumPy arrays are accepted too
-    b.load_state_dict({k: v.data for k, v in a.state_dict().items()})
-    np.testing.assert_array_equal(b.heads["cls"].weight.data, 0)
+    b.load_state_dict({k: v.array for k, v in a.state_dict().items()})
+    np.testing.assert_array_equal(b.heads["cls"].weight.array, 0)
 
 
 def test_state_dict_shares_memory_and_keep_vars():
     layer = nn.Linear(2, 2)
     state = layer.state_dict()
-    state["weight"].data[...] = 3
-    np.testing.assert_array_equal(layer.weight.data, 3)
+    state["weight"].array[...] = 3
+    np.testing.assert_array_equal(layer.weight.array, 3)
     assert layer.state_dict(keep_vars=True)["weight"] is layer.weight
     assert list(layer.state_dict(prefix="enc.")) == ["enc.weight", "enc.bias"]
 
@@ -108,7 +108,7 @@ def test_load_state_dict_strict_errors_name_keys():
     result = model.load_state_dict(partial, strict=False)
     assert result.missing_keys == ["0.bias", "1.weight", "1.bias"]
     assert result.unexpected_keys == ["extra"]
-    np.testing.assert_array_equal(model[0].weight.data, 0)
+    np.testing.assert_array_equal(model[0].weight.array, 0)
 
 
 def test_load_state_dict_shape_mismatch_names_key_and_shapes():
@@ -129,7 +129,7 @@ def test_setattr_registration_and_delattr():
     assert [n for n, _ in module.named_parameters()] == ["w", "child.weight", "child.bias"]
     assert list(module.state_dict()) == ["w", "b", "child.weight", "child.bias"]
     module.b = minigrad.ones(1)
-    np.testing.assert_array_equal(module.state_dict()["b"].data, 1)
+    np.testing.assert_array_equal(module.state_dict()["b"].array, 1)
     with pytest.raises(TypeError):
         module.w = minigrad.zeros(2)  # a plain tensor cannot replace a parameter
     module.w = None
@@ -162,7 +162,7 @@ def test_parameter_basics():
     assert not nn.Parameter(minigrad.zeros(1), requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:")
     q = copy.deepcopy(p)
-    assert isinstance(q, nn.Parameter) and q.data is not p.data
+    assert isinstance(q, nn.Parameter) and q.array is not p.array
 
 
 def test_train_eval_zero_grad_apply_requires_grad():
@@ -175,7 +175,7 @@ def test_train_eval_zero_grad_apply_requires_grad():
     layer(minigrad.randn(4, 3)).sum().backward()
     assert layer.weight.grad is not None
     layer.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(layer.weight.grad.data, 0)
+    np.testing.assert_array_equal(layer.weight.grad.array, 0)
     layer.zero_grad()
     assert layer.weight.grad is None
     visited = []
@@ -211,7 +211,7 @@ def test_forward_hooks_and_handles():
     layer.register_forward_pre_hook(lambda m, inputs: (inputs[0] * 0,))
     handle = layer.register_forward_hook(lambda m, inputs, out: out * 2)
     out = layer(minigrad.randn(1, 3))
-    np.testing.assert_allclose(out.data, 2 * layer.bias.data[None])
+    np.testing.assert_allclose(out.array, 2 * layer.bias.array[None])
     handle.remove()
 
 
@@ -239,7 +239,7 @@ def test_sequential_indexing_slicing_and_containers():
     head = seq[:2]
     assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is seq[0]
     x = minigrad.randn(5, 4)
-    np.testing.assert_allclose(seq(x).data, seq[2](seq[1](seq[0](x))).data)
+    np.testing.assert_allclose(seq(x).array, seq[2](seq[1](seq[0](x))).array)
     with pytest.raises(IndexError):
         seq[3]
     seq.append(nn.Tanh())

@@ -31,13 +31,13 @@ def test_batch_norm_training_matches_reference(shape):
     xt, wt, bt = leaf(x), leaf(w), leaf(b)
     out = F.batch_norm(xt, None, None, wt, bt, training=True)
     expected, cache = ref.batch_norm(x, w, b)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-10, atol=1e-12)
     grad = rng.standard_normal(shape)
     out.backward(grad)
     grad_x, grad_w, grad_b = ref.batch_norm_backward(grad, cache)
-    np.testing.assert_allclose(xt.grad.data, grad_x, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(wt.grad.data, grad_w, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(bt.grad.data, grad_b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xt.grad.array, grad_x, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(wt.grad.array, grad_w, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(bt.grad.array, grad_b, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -50,8 +50,8 @@ def test_batch_norm_eval_uses_running_stats(shape):
     running_mean, running_var = minigrad.tensor(mean.copy()), minigrad.tensor(var.copy())
     out = F.batch_norm(minigrad.tensor(x), running_mean, running_var, minigrad.tensor(w),
                        minigrad.tensor(b), training=False)
-    np.testing.assert_allclose(out.data, ref.batch_norm_eval(x, mean, var, w, b), rtol=1e-10, atol=1e-12)
-    np.testing.assert_array_equal(running_mean.data, mean)  # untouched in eval mode
+    np.testing.assert_allclose(out.array, ref.batch_norm_eval(x, mean, var, w, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(running_mean.array, mean)  # untouched in eval mode
     xt, wt, bt = leaf(x[:2]), leaf(w), leaf(b)
     assert gradcheck(lambda a, c, d: F.batch_norm(a, running_mean, running_var, c, d), (xt, wt, bt))
 
@@ -60,7 +60,7 @@ def test_running_statistics_after_several_steps():
     rng = np.random.default_rng(3)
     channels, momentum = 4, 0.3
     running_mean, running_var = minigrad.zeros(channels), minigrad.ones(channels)
-    mean_array, var_array = running_mean.data, running_var.data
+    mean_array, var_array = running_mean.array, running_var.array
     expected_mean, expected_var = np.zeros(channels), np.ones(channels)
     for step in range(5):
         x = (rng.standard_normal((8, channels, 3, 3)) * (step + 1) + step).astype(np.float32)
@@ -70,10 +70,10 @@ def test_running_statistics_after_several_steps():
         batch_var = batch.var(axis=(0, 2, 3), ddof=1)  # unbiased, as PyTorch
         expected_mean = (1 - momentum) * expected_mean + momentum * batch_mean
         expected_var = (1 - momentum) * expected_var + momentum * batch_var
-    assert running_mean.data is mean_array and running_var.data is var_array  # updated in place
+    assert running_mean.array is mean_array and running_var.array is var_array  # updated in place
     assert running_mean.dtype == np.float32
-    np.testing.assert_allclose(running_mean.data, expected_mean, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(running_var.data, expected_var, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(running_mean.array, expected_mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(running_var.array, expected_var, rtol=1e-5, atol=1e-6)
 
 
 def test_batch_norm_gradcheck():
@@ -92,7 +92,7 @@ def test_batch_norm_float32_stable_with_large_offset():
     out = F.batch_norm(minigrad.tensor(x), None, None, training=True)
     expected, _ = ref.batch_norm(x.astype(np.float64), np.ones(3), np.zeros(3))
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out.data, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("shape", [(64, 5, 9, 11), (3, 7, 70, 70), (300, 6)])
@@ -109,8 +109,8 @@ def test_batch_norm_one_and_two_threads_bitwise_identical(shape, threads):
         running_mean, running_var = minigrad.zeros(channels), minigrad.ones(channels)
         out = F.batch_norm(xt, running_mean, running_var, wt, bt, training=True)
         out.backward(grad)
-        results.append([a.tobytes() for a in (out.data, xt.grad.data, wt.grad.data, bt.grad.data,
-                                              running_mean.data, running_var.data)])
+        results.append([a.tobytes() for a in (out.array, xt.grad.array, wt.grad.array, bt.grad.array,
+                                              running_mean.array, running_var.array)])
     assert results[0] == results[1]
 
 
@@ -122,11 +122,11 @@ def test_layer_norm_matches_reference():
         xt, wt, bt = leaf(x), leaf(w), leaf(b)
         out = F.layer_norm(xt, normalized_shape, wt, bt)
         expected, cache = ref.layer_norm(x, normalized_shape, w, b)
-        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out.array, expected, rtol=1e-10, atol=1e-12)
         grad = rng.standard_normal(x.shape)
         out.backward(grad)
         for got, want in zip((xt.grad, wt.grad, bt.grad), ref.layer_norm_backward(grad, cache)):
-            np.testing.assert_allclose(got.data, want, rtol=1e-9, atol=1e-11)
+            np.testing.assert_allclose(got.array, want, rtol=1e-9, atol=1e-11)
     small = leaf(rng.standard_normal((3, 5)))
     assert gradcheck(lambda a, c, d: F.layer_norm(a, 5, c, d),
                      (small, leaf(rng.standard_normal(5)), leaf(rng.standard_normal(5))))
@@ -141,11 +141,11 @@ def test_group_norm_matches_reference():
         xt, wt, bt = leaf(x), leaf(w), leaf(b)
         out = F.group_norm(xt, groups, wt, bt)
         expected, cache = ref.group_norm(x, groups, w, b)
-        np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out.array, expected, rtol=1e-10, atol=1e-12)
         grad = rng.standard_normal(x.shape)
         out.backward(grad)
         for got, want in zip((xt.grad, wt.grad, bt.grad), ref.group_norm_backward(grad, cache)):
-            np.testing.assert_allclose(got.data, want, rtol=1e-9, atol=1e-11)
+            np.testing.assert_allclose(got.array, want, rtol=1e-9, atol=1e-11)
     small = leaf(rng.standard_normal((2, 4, 3)))
     assert gradcheck(lambda a, c, d: F.group_norm(a, 2, c, d),
                      (small, leaf(rng.standard_normal(4)), leaf(rng.standard_normal(4))))
@@ -158,17 +158,17 @@ def test_instance_norm_matches_reference_and_updates_running_stats():
     running_mean, running_var = minigrad.zeros(4, dtype=minigrad.float64), minigrad.ones(4, dtype=minigrad.float64)
     out = F.instance_norm(minigrad.tensor(x), running_mean, running_var, minigrad.tensor(w),
                           minigrad.tensor(b), momentum=0.5)
-    np.testing.assert_allclose(out.data, ref.instance_norm(x, w, b), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.array, ref.instance_norm(x, w, b), rtol=1e-10, atol=1e-12)
     # running stats: batch statistics per instance, averaged over the images
-    np.testing.assert_allclose(running_mean.data, 0.5 * x.mean(axis=(2, 3)).mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(running_var.data,
+    np.testing.assert_allclose(running_mean.array, 0.5 * x.mean(axis=(2, 3)).mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(running_var.array,
                                0.5 + 0.5 * x.var(axis=(2, 3), ddof=1).mean(axis=0), rtol=1e-12)
     small = leaf(rng.standard_normal((2, 3, 4)))
     assert gradcheck(lambda a, c, d: F.instance_norm(a, weight=c, bias=d),
                      (small, leaf(rng.standard_normal(3)), leaf(rng.standard_normal(3))))
     evaluated = F.instance_norm(minigrad.tensor(x), running_mean, running_var, use_input_stats=False)
-    np.testing.assert_allclose(evaluated.data,
-                               ref.batch_norm_eval(x, running_mean.data, running_var.data,
+    np.testing.assert_allclose(evaluated.array,
+                               ref.batch_norm_eval(x, running_mean.array, running_var.array,
                                                    np.ones(4), np.zeros(4)), rtol=1e-10)
 
 

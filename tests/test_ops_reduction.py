@@ -27,7 +27,7 @@ def test_sum_mean_var(name, dim, keepdim, rng):
     out = getattr(mg.tensor(x.astype(np.float32)), name)(dim=dim, keepdim=keepdim)
     expected = reference(x, axis=numpy_axis(dim), keepdims=keepdim)
     assert out.dtype == np.float32 and out.shape == np.shape(expected)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-5, atol=1e-6)
     assert mg.gradcheck(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim), (leaf(x),))
 
 
@@ -35,8 +35,8 @@ def test_sum_mean_var(name, dim, keepdim, rng):
                                           ({"correction": 0}, 0), ({"correction": 2}, 2)])
 def test_var_corrections(kwargs, ddof, rng):
     x = rng.standard_normal((5, 6))
-    np.testing.assert_allclose(mg.tensor(x).var(1, **kwargs).data, np.var(x, axis=1, ddof=ddof))
-    np.testing.assert_allclose(mg.tensor(x).std(**kwargs).data, np.std(x, ddof=ddof))
+    np.testing.assert_allclose(mg.tensor(x).var(1, **kwargs).array, np.var(x, axis=1, ddof=ddof))
+    np.testing.assert_allclose(mg.tensor(x).std(**kwargs).array, np.std(x, ddof=ddof))
     assert mg.gradcheck(lambda t: t.var(0, **kwargs), (leaf(x),))
 
 
@@ -57,11 +57,11 @@ def test_mean_of_integers_is_an_error():
 
 def test_module_level_functions_match_methods(rng):
     x = mg.tensor(rng.standard_normal((3, 4)))
-    np.testing.assert_array_equal(mg.sum(x, 1).data, x.sum(1).data)
-    np.testing.assert_array_equal(mg.mean(x, (0, 1)).data, x.mean((0, 1)).data)
-    np.testing.assert_array_equal(mg.var(x, 0).data, x.var(0).data)
-    np.testing.assert_array_equal(mg.max(x, 1).values.data, x.max(1).values.data)
-    np.testing.assert_array_equal(mg.argmin(x, 0).data, x.argmin(0).data)
+    np.testing.assert_array_equal(mg.sum(x, 1).array, x.sum(1).array)
+    np.testing.assert_array_equal(mg.mean(x, (0, 1)).array, x.mean((0, 1)).array)
+    np.testing.assert_array_equal(mg.var(x, 0).array, x.var(0).array)
+    np.testing.assert_array_equal(mg.max(x, 1).values.array, x.max(1).values.array)
+    np.testing.assert_array_equal(mg.argmin(x, 0).array, x.argmin(0).array)
 
 
 # ------------------------------------------------------------ max and min
@@ -87,8 +87,8 @@ def test_max_min_along_a_dim_return_values_and_indices(name, dim, keepdim, rng):
     if keepdim:
         expected_indices = np.expand_dims(expected_indices, dim)
         expected_values = np.expand_dims(expected_values, dim)
-    np.testing.assert_array_equal(values.data, expected_values)
-    np.testing.assert_array_equal(indices.data, expected_indices)
+    np.testing.assert_array_equal(values.array, expected_values)
+    np.testing.assert_array_equal(indices.array, expected_indices)
     assert indices.dtype == np.int64 and not indices.requires_grad
     assert mg.gradcheck(lambda t: getattr(t, name)(dim, keepdim=keepdim)[0], (leaf(x),))
 
@@ -96,21 +96,21 @@ def test_max_min_along_a_dim_return_values_and_indices(name, dim, keepdim, rng):
 def test_max_along_dim_ties_go_to_the_first_occurrence():
     x = mg.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 1.0]], requires_grad=True)
     values, indices = x.max(1)
-    np.testing.assert_array_equal(values.data, [3.0, 2.0])
-    np.testing.assert_array_equal(indices.data, [1, 0])
+    np.testing.assert_array_equal(values.array, [3.0, 2.0])
+    np.testing.assert_array_equal(indices.array, [1, 0])
     values.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-    np.testing.assert_array_equal(x.argmax(1).data, [1, 0])
-    np.testing.assert_array_equal(x.argmin(1).data, [0, 2])
+    np.testing.assert_array_equal(x.grad.array, [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(x.argmax(1).array, [1, 0])
+    np.testing.assert_array_equal(x.argmin(1).array, [0, 2])
 
 
 def test_max_without_dim_splits_ties_evenly():
     x = mg.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 1.0]], requires_grad=True)
     x.max().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(x.grad.array, [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]])
     x.grad = None
     x.min().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.5, 0.0, 0.0], [0.0, 0.0, 0.5]])
+    np.testing.assert_array_equal(x.grad.array, [[0.5, 0.0, 0.0], [0.0, 0.0, 0.5]])
 
 
 @pytest.mark.parametrize("dim", [None, 1, (0, 2)], ids=str)
@@ -118,14 +118,14 @@ def test_max_without_dim_splits_ties_evenly():
 def test_amax_amin(name, dim, rng):
     x = rng.standard_normal(SHAPE)
     out = getattr(mg, name)(mg.tensor(x), dim, keepdim=True)
-    np.testing.assert_array_equal(out.data, getattr(np, name)(x, axis=numpy_axis(dim), keepdims=True))
+    np.testing.assert_array_equal(out.array, getattr(np, name)(x, axis=numpy_axis(dim), keepdims=True))
     assert mg.gradcheck(lambda t: getattr(mg, name)(t, dim), (leaf(x),))
 
 
 def test_amax_ties_share_the_gradient():
     x = mg.tensor([[1.0, 1.0], [0.0, 1.0]], requires_grad=True)
     mg.amax(x, 1).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0.5, 0.5], [0.0, 1.0]])
+    np.testing.assert_array_equal(x.grad.array, [[0.5, 0.5], [0.0, 1.0]])
 
 
 @pytest.mark.parametrize("keepdim", [False, True])
@@ -139,7 +139,7 @@ def test_argmax_argmin(dim, keepdim, rng):
             expected = (np.reshape(expected, (1,) * x.ndim) if dim is None
                         else np.expand_dims(expected, dim))
         assert out.dtype == np.int64 and not out.requires_grad
-        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(out.array, expected)
 
 
 def test_zero_dim_input():

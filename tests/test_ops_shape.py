@@ -51,20 +51,20 @@ def test_shape_op_forward_and_gradcheck(name, x_np):
     out = op(mg.tensor(x_np))
     expected = reference(x_np)
     assert out.shape == expected.shape
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out.array, expected)
     assert mg.gradcheck(op, (leaf(x_np),))
 
 
 def test_contiguous_makes_a_c_contiguous_copy(x_np):
     t = mg.tensor(x_np).transpose(0, 2)
-    assert not t.data.flags.c_contiguous
-    assert t.contiguous().data.flags.c_contiguous
+    assert not t.array.flags.c_contiguous
+    assert t.contiguous().array.flags.c_contiguous
 
 
 def test_expand_gradient_sums_over_the_copies():
     x = mg.tensor([[1.0], [2.0]], requires_grad=True)
     x.expand(3, 2, 4).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[12.0], [12.0]])
+    np.testing.assert_array_equal(x.grad.array, [[12.0], [12.0]])
 
 
 # -------------------------------------------------------------- indexing
@@ -99,7 +99,7 @@ def numpy_index(index):
     if isinstance(index, tuple):
         return tuple(numpy_index(i) for i in index)
     if isinstance(index, mg.Tensor):
-        return index.data
+        return index.array
     if isinstance(index, list):
         return np.asarray(index)
     return index
@@ -110,25 +110,25 @@ def test_getitem_forward_and_gradcheck(name, x_np):
     index = resolve(INDICES[name], x_np)
     out = mg.tensor(x_np)[index]
     expected = x_np[numpy_index(index)]
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out.array, expected)
     assert mg.gradcheck(lambda t: t[index], (leaf(x_np),))
 
 
 def test_getitem_repeated_indices_scatter_add():
     x = mg.tensor([10.0, 20.0, 30.0], requires_grad=True)
     x[mg.tensor([0, 2, 0, 0])].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 0.0, 1.0])
     y = mg.tensor(np.zeros((2, 3)), requires_grad=True)
     (y[np.array([1, 1]), np.array([2, 2])] * mg.tensor(np.array([2.0, 5.0]))).sum().backward()
-    np.testing.assert_array_equal(y.grad.data, [[0, 0, 0], [0, 0, 7.0]])
+    np.testing.assert_array_equal(y.grad.array, [[0, 0, 0], [0, 0, 7.0]])
 
 
 def test_getitem_boolean_mask_routes_the_gradient():
     x = mg.tensor([[1.0, -2.0], [-3.0, 4.0]], requires_grad=True)
     picked = x[x > 0]
-    np.testing.assert_array_equal(picked.data, [1.0, 4.0])
+    np.testing.assert_array_equal(picked.array, [1.0, 4.0])
     (picked * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[3.0, 0.0], [0.0, 3.0]])
+    np.testing.assert_array_equal(x.grad.array, [[3.0, 0.0], [0.0, 3.0]])
 
 
 def test_getitem_float_index_is_an_error():
@@ -143,7 +143,7 @@ def test_cat(dim, rng):
     shapes = [tuple(n + k if axis == dim % 3 else n for axis, n in enumerate(s)) for k, s in enumerate(shapes)]
     arrays = [rng.standard_normal(s) for s in shapes]
     out = mg.cat([mg.tensor(a) for a in arrays], dim=dim)
-    np.testing.assert_array_equal(out.data, np.concatenate(arrays, axis=dim))
+    np.testing.assert_array_equal(out.array, np.concatenate(arrays, axis=dim))
     assert mg.gradcheck(lambda *ts: mg.cat(list(ts), dim), tuple(leaf(a) for a in arrays))
 
 
@@ -151,14 +151,14 @@ def test_cat(dim, rng):
 def test_stack(dim, rng):
     arrays = [rng.standard_normal((2, 3, 2)) for _ in range(3)]
     out = mg.stack([mg.tensor(a) for a in arrays], dim=dim)
-    np.testing.assert_array_equal(out.data, np.stack(arrays, axis=dim))
+    np.testing.assert_array_equal(out.array, np.stack(arrays, axis=dim))
     assert mg.gradcheck(lambda *ts: mg.stack(ts, dim), tuple(leaf(a) for a in arrays))
 
 
 def test_cat_with_a_constant_passes_gradient_to_the_others_only():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     (mg.cat([w, mg.tensor([5.0])]) * mg.tensor([1.0, 2.0, 3.0])).sum().backward()
-    np.testing.assert_array_equal(w.grad.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.grad.array, [1.0, 2.0])
 
 
 # -------------------------------------------------------------- bad input

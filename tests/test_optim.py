@@ -46,7 +46,7 @@ def run_minigrad(make_optimizer, steps=STEPS, seed=0):
         optimizer.zero_grad()
         minigrad_loss(x, y, params).backward()
         optimizer.step()
-        trajectory.append([p.data.copy() for p in params])
+        trajectory.append([p.array.copy() for p in params])
     return trajectory
 
 
@@ -104,45 +104,45 @@ def test_sgd_momentum_two_steps_by_hand():
     p = one_param([1.0, -2.0], [0.5, 1.0])
     opt = optim.SGD([p], lr=0.1, momentum=0.9)
     opt.step()                       # b = g;  theta = theta - 0.1 g
-    np.testing.assert_allclose(p.data, [0.95, -2.1])
+    np.testing.assert_allclose(p.array, [0.95, -2.1])
     opt.step()                       # b = 0.9 g + g = 1.9 g
-    np.testing.assert_allclose(p.data, [0.95 - 0.1 * 0.95, -2.1 - 0.1 * 1.9])
+    np.testing.assert_allclose(p.array, [0.95 - 0.1 * 0.95, -2.1 - 0.1 * 1.9])
 
 
 def test_sgd_nesterov_by_hand():
     p = one_param([1.0], [2.0])
     opt = optim.SGD([p], lr=0.1, momentum=0.5, nesterov=True)
     opt.step()                       # b = g; step direction g + 0.5 b = 1.5 g
-    np.testing.assert_allclose(p.data, [1.0 - 0.1 * 3.0])
+    np.testing.assert_allclose(p.array, [1.0 - 0.1 * 3.0])
 
 
 def test_adam_first_step_is_lr_times_sign():
     # m_hat = g, v_hat = g^2 after bias correction -> step = lr * g / (|g| + eps)
     p = one_param([1.0, 1.0, 1.0], [3.0, -0.02, 0.0])
     optim.Adam([p], lr=0.1, eps=1e-8).step()
-    np.testing.assert_allclose(p.data, [1 - 0.1 * 3 / (3 + 1e-8), 1 + 0.1 * 0.02 / (0.02 + 1e-8), 1.0])
+    np.testing.assert_allclose(p.array, [1 - 0.1 * 3 / (3 + 1e-8), 1 + 0.1 * 0.02 / (0.02 + 1e-8), 1.0])
 
 
 def test_adamw_first_step_by_hand():
     p = one_param([2.0], [0.5])
     optim.AdamW([p], lr=0.1, weight_decay=0.2, eps=0.0).step()
-    np.testing.assert_allclose(p.data, [2.0 * (1 - 0.1 * 0.2) - 0.1])
+    np.testing.assert_allclose(p.array, [2.0 * (1 - 0.1 * 0.2) - 0.1])
 
 
 def test_rmsprop_first_step_by_hand():
     p = one_param([1.0], [2.0])
     optim.RMSprop([p], lr=0.01, alpha=0.99, eps=0.0).step()
     # v = 0.01 * 4 -> sqrt(v) = 0.2 -> step = 0.01 * 2 / 0.2
-    np.testing.assert_allclose(p.data, [1.0 - 0.1])
+    np.testing.assert_allclose(p.array, [1.0 - 0.1])
 
 
 def test_adagrad_two_steps_by_hand():
     p = one_param([1.0], [3.0])
     opt = optim.Adagrad([p], lr=0.5, lr_decay=1.0, initial_accumulator_value=16.0, eps=0.0)
     opt.step()                       # s = 16 + 9 = 25 -> step = 0.5 * 3 / 5
-    np.testing.assert_allclose(p.data, [0.7])
+    np.testing.assert_allclose(p.array, [0.7])
     opt.step()                       # s = 34, clr = 0.5 / 2
-    np.testing.assert_allclose(p.data, [0.7 - 0.25 * 3 / np.sqrt(34)])
+    np.testing.assert_allclose(p.array, [0.7 - 0.25 * 3 / np.sqrt(34)])
 
 
 # ------------------------------------------------------ L2 vs decoupled weight decay
@@ -160,7 +160,7 @@ def test_sgd_weight_decay_equals_l2_term_in_the_loss():
         (minigrad_loss(x, y, params) + l2).backward()
         opt.step()
         for got, want in zip(params, with_decay[step]):
-            np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(got.array, want, rtol=1e-12, atol=1e-14)
 
 
 def test_adamw_is_not_adam_with_l2():
@@ -182,7 +182,7 @@ def test_adamw_is_not_adam_with_l2():
         for _ in range(steps):
             p.grad = minigrad.tensor(loss_grad.copy())
             opt.step()
-        return p.data
+        return p.array
 
     adam_l2 = run(optim.Adam, wd)
     adamw = run(optim.AdamW, wd)
@@ -240,14 +240,14 @@ def test_bad_params_raise():
 
 def test_updates_in_place_and_keep_dtype():
     p = minigrad.tensor(np.ones((3, 2), dtype=np.float32), requires_grad=True)
-    array = p.data
+    array = p.array
     opt = optim.Adam([p], lr=0.1)
     for _ in range(3):
         p.grad = minigrad.ones(3, 2)
         opt.step()
-    assert p.data is array and p.data.dtype == np.float32
+    assert p.array is array and p.array.dtype == np.float32
     assert opt.state[p]["exp_avg"].dtype == np.float32
-    assert np.all(p.data < 1)
+    assert np.all(p.array < 1)
 
 
 def test_params_without_grad_are_skipped_and_zero_grad():
@@ -256,11 +256,11 @@ def test_params_without_grad_are_skipped_and_zero_grad():
     opt = optim.SGD([a, b], lr=0.5, momentum=0.9)
     a.grad = minigrad.ones(2)
     opt.step()
-    np.testing.assert_allclose(a.data, [0.5, 0.5])
-    np.testing.assert_allclose(b.data, [1.0, 1.0])
+    np.testing.assert_allclose(a.array, [0.5, 0.5])
+    np.testing.assert_allclose(b.array, [1.0, 1.0])
     assert b not in opt.state
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(a.grad.array, [0.0, 0.0])
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -276,13 +276,13 @@ def test_param_groups_have_their_own_hyper_parameters():
     for p in (a, b, c):
         p.grad = minigrad.ones(2)
     opt.step()
-    np.testing.assert_allclose([a.data[0], b.data[0], c.data[0]], [0.9, 0.5, 0.75])
+    np.testing.assert_allclose([a.array[0], b.array[0], c.array[0]], [0.9, 0.5, 0.75])
 
 
 def test_maximize_ascends():
     p = one_param([0.0], [1.0])
     optim.SGD([p], lr=0.1, maximize=True).step()
-    np.testing.assert_allclose(p.data, [0.1])
+    np.testing.assert_allclose(p.array, [0.1])
 
 
 def test_step_with_closure_returns_loss():
@@ -326,7 +326,7 @@ def test_state_dict_resume_continues_the_same_trajectory(make):
     assert saved["param_groups"][0]["params"] == [0, 1, 2, 3]
 
     # a fresh optimizer over copies of the parameters
-    params = [minigrad.tensor(p.data.copy(), requires_grad=True) for p in params]
+    params = [minigrad.tensor(p.array.copy(), requires_grad=True) for p in params]
     resumed = make(params)
     resumed.load_state_dict(saved)
     for _ in range(5):
@@ -334,7 +334,7 @@ def test_state_dict_resume_continues_the_same_trajectory(make):
         minigrad_loss(x, y, params).backward()
         resumed.step()
     for got, want in zip(params, straight[-1]):
-        np.testing.assert_allclose(got.data, want, rtol=1e-12)
+        np.testing.assert_allclose(got.array, want, rtol=1e-12)
 
 
 def test_load_state_dict_checks_groups():

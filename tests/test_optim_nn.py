@@ -54,7 +54,7 @@ def test_checkpoint_resume_matches_uninterrupted_training(tmp_path):
     model = make_model()
     optimizer, scheduler = make_run(model)
     train(model, optimizer, scheduler, DataLoader(data, batch_size=16, shuffle=True, seed=1), 6)
-    straight = {k: v.data.copy() for k, v in model.state_dict().items()}
+    straight = {k: v.array.copy() for k, v in model.state_dict().items()}
 
     model = make_model()
     optimizer, scheduler = make_run(model)
@@ -74,18 +74,18 @@ def test_checkpoint_resume_matches_uninterrupted_training(tmp_path):
     resumed_loader.generator.bit_generator.state = checkpoint["loader_rng"]
     train(resumed, resumed_optimizer, resumed_scheduler, resumed_loader, 3)
     for name, value in resumed.state_dict().items():
-        np.testing.assert_allclose(value.data, straight[name], rtol=1e-5, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(value.array, straight[name], rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_parameters_of_a_module_and_param_groups():
     model = make_model()
     optimizer = optim.SGD([{"params": model[0].parameters()},
                            {"params": model[2].parameters(), "lr": 0.0}], lr=0.1, momentum=0.9)
-    frozen = model[2].weight.data.copy()
+    frozen = model[2].weight.array.copy()
     x, y = make_data().tensors
     nn.CrossEntropyLoss()(model(x), y).backward()
-    before = model[0].weight.data.copy()
+    before = model[0].weight.array.copy()
     optimizer.step()
-    assert not np.allclose(model[0].weight.data, before)
-    np.testing.assert_array_equal(model[2].weight.data, frozen)
+    assert not np.allclose(model[0].weight.array, before)
+    np.testing.assert_array_equal(model[2].weight.array, frozen)
     assert isinstance(model[0].weight, nn.Parameter)

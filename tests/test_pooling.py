@@ -45,12 +45,12 @@ def test_max_pool_matches_reference(n, trial):
     out, indices = MAX_POOL[n](xt, return_indices=True, **config)
     expected, expected_indices = ref.max_pool(x, config["kernel_size"], config["stride"],
                                               config["padding"], config["dilation"], config["ceil_mode"])
-    np.testing.assert_array_equal(out.data, expected)
-    np.testing.assert_array_equal(indices.data, expected_indices)
+    np.testing.assert_array_equal(out.array, expected)
+    np.testing.assert_array_equal(indices.array, expected_indices)
     assert indices.dtype == np.int64
     grad = rng.standard_normal(out.shape)
     out.backward(grad)
-    np.testing.assert_allclose(xt.grad.data, ref.max_pool_backward(grad, expected_indices, x.shape),
+    np.testing.assert_allclose(xt.grad.array, ref.max_pool_backward(grad, expected_indices, x.shape),
                                rtol=1e-12, atol=1e-12)
 
 
@@ -68,7 +68,7 @@ def test_avg_pool_matches_reference(n, trial):
     expected = ref.avg_pool(x, config["kernel_size"], config["stride"], config["padding"],
                             config["ceil_mode"], config["count_include_pad"],
                             config.get("divisor_override"))
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.array, expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("trial", range(4))
@@ -101,11 +101,11 @@ def test_pool1d_and_3d_gradcheck():
 def test_max_pool2d_hand_computed():
     x = minigrad.arange(16.0).reshape(1, 1, 4, 4)
     out, indices = F.max_pool2d(x, 2, return_indices=True)
-    assert out.data.tolist() == [[[[5.0, 7.0], [13.0, 15.0]]]]
-    assert indices.data.tolist() == [[[[5, 7], [13, 15]]]]
+    assert out.array.tolist() == [[[[5.0, 7.0], [13.0, 15.0]]]]
+    assert indices.array.tolist() == [[[[5, 7], [13, 15]]]]
     # 3x3 / 2 with padding 1 and ceil_mode: windows start at -1, 1, 3 (3 starts inside)
     out = F.max_pool2d(x, 3, 2, 1, ceil_mode=True)
-    assert out.data.tolist() == [[[[5.0, 7.0, 7.0], [13.0, 15.0, 15.0], [13.0, 15.0, 15.0]]]]
+    assert out.array.tolist() == [[[[5.0, 7.0, 7.0], [13.0, 15.0, 15.0], [13.0, 15.0, 15.0]]]]
     assert F.max_pool2d(x, 3, 2, 1).shape == (1, 1, 2, 2)
 
 
@@ -115,9 +115,9 @@ def test_avg_pool2d_hand_computed():
     included = F.avg_pool2d(x, 3, 2, 1)
     excluded = F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)
     override = F.avg_pool2d(x, 3, 2, 1, divisor_override=2)
-    np.testing.assert_allclose(included.data[0, 0], [[4 / 9, 4 / 9], [4 / 9, 4 / 9]], rtol=1e-6)
-    np.testing.assert_allclose(excluded.data[0, 0], np.ones((2, 2)), rtol=1e-6)
-    np.testing.assert_allclose(override.data[0, 0], np.full((2, 2), 2.0), rtol=1e-6)
+    np.testing.assert_allclose(included.array[0, 0], [[4 / 9, 4 / 9], [4 / 9, 4 / 9]], rtol=1e-6)
+    np.testing.assert_allclose(excluded.array[0, 0], np.ones((2, 2)), rtol=1e-6)
+    np.testing.assert_allclose(override.array[0, 0], np.full((2, 2), 2.0), rtol=1e-6)
 
 
 def test_ceil_mode_last_window_must_start_inside():
@@ -134,17 +134,17 @@ def test_unbatched_input_and_float32():
     out, indices = F.max_pool2d(minigrad.tensor(x), 3, 2, return_indices=True)
     expected, expected_indices = ref.max_pool(x[None], 3, 2)
     assert out.dtype == np.float32 and out.shape == (3, 3, 4)
-    np.testing.assert_array_equal(out.data, expected[0])
-    np.testing.assert_array_equal(indices.data, expected_indices[0])
+    np.testing.assert_array_equal(out.array, expected[0])
+    np.testing.assert_array_equal(indices.array, expected_indices[0])
     avg = F.avg_pool2d(minigrad.tensor(x), 2)
-    np.testing.assert_allclose(avg.data, ref.avg_pool(x[None].astype(np.float64), 2)[0], rtol=1e-6)
+    np.testing.assert_allclose(avg.array, ref.avg_pool(x[None].astype(np.float64), 2)[0], rtol=1e-6)
 
 
 def test_nan_wins_max_pool_like_pytorch():
     x = minigrad.tensor([[[1.0, np.nan, 3.0, 2.0]]])
     out, indices = F.max_pool1d(x, 2, return_indices=True)
-    assert np.isnan(out.data[0, 0, 0]) and out.data[0, 0, 1] == 3.0
-    assert indices.data.tolist() == [[[1, 2]]]
+    assert np.isnan(out.array[0, 0, 0]) and out.array[0, 0, 1] == 3.0
+    assert indices.array.tolist() == [[[1, 2]]]
 
 
 @pytest.mark.parametrize("size", [(1, 1), (3, 4), (5, 7), (2, None), 1])
@@ -154,21 +154,21 @@ def test_adaptive_pools_match_reference(size):
     xt = minigrad.tensor(x, requires_grad=True)
     sizes = (size, size) if isinstance(size, int) else tuple(10 if s is None else s for s in size)
     avg = F.adaptive_avg_pool2d(xt, size)
-    np.testing.assert_allclose(avg.data, ref.adaptive_pool(x, sizes, "avg"), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(avg.array, ref.adaptive_pool(x, sizes, "avg"), rtol=1e-12, atol=1e-14)
     out, indices = F.adaptive_max_pool2d(xt, size, return_indices=True)
     expected, expected_indices = ref.adaptive_pool(x, sizes, "max")
-    np.testing.assert_array_equal(out.data, expected)
-    np.testing.assert_array_equal(indices.data, expected_indices)
+    np.testing.assert_array_equal(out.array, expected)
+    np.testing.assert_array_equal(indices.array, expected_indices)
 
 
 def test_adaptive_bins_are_pytorchs():
     # in=10, out=4: [0,3) [2,5) [5,8) [7,10): overlapping bins
     x = minigrad.arange(10.0).reshape(1, 1, 10)
-    np.testing.assert_allclose(F.adaptive_avg_pool1d(x, 4).data[0, 0], [1.0, 3.0, 6.0, 8.0])
-    np.testing.assert_allclose(F.adaptive_max_pool1d(x, 4).data[0, 0], [2.0, 4.0, 7.0, 9.0])
+    np.testing.assert_allclose(F.adaptive_avg_pool1d(x, 4).array[0, 0], [1.0, 3.0, 6.0, 8.0])
+    np.testing.assert_allclose(F.adaptive_max_pool1d(x, 4).array[0, 0], [2.0, 4.0, 7.0, 9.0])
     # global average pooling
     y = minigrad.randn(2, 3, 5, 6)
-    np.testing.assert_allclose(F.adaptive_avg_pool2d(y, 1).data[..., 0, 0], y.data.mean(axis=(2, 3)),
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(y, 1).array[..., 0, 0], y.array.mean(axis=(2, 3)),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -191,20 +191,20 @@ def test_max_unpool_inverts_max_pool():
     out, indices = F.max_pool2d(minigrad.tensor(x), 2, return_indices=True)
     restored = F.max_unpool2d(out, indices, 2)
     assert restored.shape == (2, 3, 8, 8)
-    np.testing.assert_array_equal(restored.data, ref.max_unpool(out.data, indices.data, (8, 8)))
+    np.testing.assert_array_equal(restored.array, ref.max_unpool(out.array, indices.array, (8, 8)))
     # every element of a 2x2 window's maximum is back in place, the rest is zero
-    np.testing.assert_array_equal(restored.data[restored.data != 0], x[restored.data != 0])
+    np.testing.assert_array_equal(restored.array[restored.array != 0], x[restored.array != 0])
     x9 = rng.standard_normal((2, 3, 9, 9))
     out9, indices9 = F.max_pool2d(minigrad.tensor(x9), 2, return_indices=True)
     bigger = F.max_unpool2d(out9, indices9, 2, output_size=(2, 3, 9, 9))
     assert bigger.shape == (2, 3, 9, 9)
-    np.testing.assert_array_equal(bigger.data, ref.max_unpool(out9.data, indices9.data, (9, 9)))
+    np.testing.assert_array_equal(bigger.array, ref.max_unpool(out9.array, indices9.array, (9, 9)))
     # gradient: gather at the indices
-    v = minigrad.tensor(out.data.copy(), requires_grad=True)
+    v = minigrad.tensor(out.array.copy(), requires_grad=True)
     assert gradcheck(lambda t: F.max_unpool2d(t, indices, 2), (v,))
     out1, indices1 = F.max_pool1d(minigrad.tensor(x[:, :, 0]), 3, 3, return_indices=True)
-    np.testing.assert_array_equal(F.max_unpool1d(out1, indices1, 3, output_size=(8,)).data,
-                                  ref.max_unpool(out1.data, indices1.data, (8,)))
+    np.testing.assert_array_equal(F.max_unpool1d(out1, indices1, 3, output_size=(8,)).array,
+                                  ref.max_unpool(out1.array, indices1.array, (8,)))
 
 
 def test_spatial_pyramid_pool_fixed_length():
@@ -215,7 +215,7 @@ def test_spatial_pyramid_pool_fixed_length():
         assert out.shape == (2, 3 * (1 + 4 + 16))
         expected = np.concatenate([ref.adaptive_pool(x, (l, l), "max")[0].reshape(2, -1)
                                    for l in (1, 2, 4)], axis=1)
-        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(out.array, expected)
     avg = F.spatial_pyramid_pool(minigrad.tensor(x), levels=(1, 3), mode="avg")
     assert avg.shape == (2, 3 * 10)
     xt = minigrad.tensor(rng.standard_normal((1, 2, 5, 6)), requires_grad=True)
@@ -239,12 +239,12 @@ def test_one_and_two_threads_bitwise_identical(op, threads):
             out = F.adaptive_max_pool2d(xt, (4, 5))
         else:
             pooled, indices = F.max_pool2d(minigrad.tensor(x), 3, 1, return_indices=True)
-            xt = minigrad.tensor(pooled.data, requires_grad=True)
+            xt = minigrad.tensor(pooled.array, requires_grad=True)
             out = F.max_unpool2d(xt, indices, 3, 1)
         if grad is None:
             grad = rng.standard_normal(out.shape).astype(np.float32)
         out.backward(grad)
-        results.append((out.data.copy(), xt.grad.data.copy()))
+        results.append((out.array.copy(), xt.grad.array.copy()))
     assert results[0][0].tobytes() == results[1][0].tobytes()
     assert results[0][1].tobytes() == results[1][1].tobytes()
 
@@ -275,14 +275,14 @@ def test_validation_errors():
 
 def test_unpool_bad_indices_raise_before_writing():
     out, indices = F.max_pool2d(minigrad.randn(1, 2, 4, 4), 2, return_indices=True)
-    too_big = minigrad.tensor(indices.data + 100)
+    too_big = minigrad.tensor(indices.array + 100)
     with pytest.raises(IndexError, match="out of range"):
         F.max_unpool2d(out, too_big, 2)
-    negative = minigrad.tensor(indices.data - 100)
+    negative = minigrad.tensor(indices.array - 100)
     with pytest.raises(IndexError, match="out of range"):
         F.max_unpool2d(out, negative, 2)
     with pytest.raises(ValueError, match="do not match"):
-        F.max_unpool2d(out, minigrad.tensor(indices.data[:, :1]), 2)
+        F.max_unpool2d(out, minigrad.tensor(indices.array[:, :1]), 2)
     with pytest.raises(TypeError, match="integer"):
         F.max_unpool2d(out, out, 2)
     with pytest.raises(ValueError, match="output_size"):

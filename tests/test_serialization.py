@@ -32,7 +32,7 @@ def assert_same(a, b):
     assert type(a) is type(b), (a, b)
     if isinstance(a, minigrad.Tensor):
         assert a.dtype == b.dtype and a.requires_grad == b.requires_grad
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
     elif isinstance(a, (np.ndarray, np.generic)):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
@@ -60,8 +60,8 @@ def test_round_trip_keeps_structure_types_and_values(tmp_path):
     assert 0 in loaded["optimizer"]["state"]                # int keys stay ints
     assert loaded["optimizer"]["param_groups"][0]["betas"] == (0.9, 0.999)
     # loaded tensors don't share memory with the saved ones
-    loaded["model"]["layer.bias"].data[0] = 5
-    assert checkpoint["model"]["layer.bias"].data[0] == 0
+    loaded["model"]["layer.bias"].array[0] = 5
+    assert checkpoint["model"]["layer.bias"].array[0] == 0
 
 
 def test_file_objects_and_nan(tmp_path):
@@ -104,12 +104,12 @@ def test_optimizer_state_survives_a_checkpoint(tmp_path):
     minigrad.save({"params": params, "optimizer": opt.state_dict()}, tmp_path / "ckpt")
 
     checkpoint = minigrad.load(tmp_path / "ckpt")
-    params = [minigrad.tensor(p.data, requires_grad=True) for p in checkpoint["params"]]
+    params = [minigrad.tensor(p.array, requires_grad=True) for p in checkpoint["params"]]
     opt = optim.Adam(params, lr=0.5)
     opt.load_state_dict(checkpoint["optimizer"])
     assert opt.param_groups[0]["lr"] == 0.1 and opt.state[params[0]]["step"] == 4
     train(params, opt, 6)
-    np.testing.assert_allclose(params[0].data, straight[0].data, rtol=1e-13)
+    np.testing.assert_allclose(params[0].array, straight[0].array, rtol=1e-13)
 
 
 # ----------------------------------------------------------------- atomicity

@@ -3,7 +3,9 @@ operators, comparisons, type promotion and bad input."""
 import numpy as np
 import pytest
 
+import minigrad
 import minigrad as mg
+from minigrad import Tensor
 
 
 # ------------------------------------------------------------ construction
@@ -22,14 +24,14 @@ import minigrad as mg
 def test_tensor_dtype_rules(data, expected):
     t = mg.tensor(data)
     assert t.dtype == expected
-    np.testing.assert_array_equal(t.data, np.asarray(data))
+    np.testing.assert_array_equal(t.array, np.asarray(data))
 
 
 @pytest.mark.parametrize("dtype", [mg.float64, np.float64, "float64", "double"])
 def test_tensor_explicit_dtype(dtype):
     t = mg.tensor([1, 2], dtype=dtype)
     assert t.dtype == np.float64
-    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    np.testing.assert_array_equal(t.array, [1.0, 2.0])
 
 
 def test_dtype_names():
@@ -46,15 +48,15 @@ def test_tensor_copies_its_data_and_from_numpy_shares_it():
     source = np.array([1.0, 2.0])
     copied, shared = mg.tensor(source), mg.from_numpy(source)
     source[0] = 10.0
-    assert copied.data[0] == 1.0
-    assert shared.data[0] == 10.0
+    assert copied.array[0] == 1.0
+    assert shared.array[0] == 10.0
 
 
 def test_tensor_from_a_tensor_and_from_zero_dim_tensors():
     a = mg.tensor([1.0, 2.0])
-    assert mg.tensor(a).data is not a.data
+    assert mg.tensor(a).array is not a.array
     stacked = mg.tensor([mg.tensor(1.0), mg.tensor(2.0)])
-    np.testing.assert_array_equal(stacked.data, [1.0, 2.0])
+    np.testing.assert_array_equal(stacked.array, [1.0, 2.0])
 
 
 # -------------------------------------------------------------- attributes
@@ -85,7 +87,7 @@ def test_truth_value():
 def test_numpy_shares_memory_and_refuses_tensors_that_require_grad():
     t = mg.tensor([1.0, 2.0])
     t.numpy()[0] = 5.0
-    assert t.data[0] == 5.0
+    assert t.array[0] == 5.0
     w = mg.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="detach"):
         w.numpy()
@@ -98,9 +100,9 @@ def test_detach_cuts_the_graph_and_shares_memory():
     y = w * 2
     d = y.detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
-    assert np.shares_memory(d.data, y.data)
+    assert np.shares_memory(d.array, y.array)
     (d * w).sum().backward()  # gradient reaches w only through the direct use
-    np.testing.assert_allclose(w.grad.data, [2.0, 4.0])
+    np.testing.assert_allclose(w.grad.array, [2.0, 4.0])
 
 
 def test_requires_grad_():
@@ -118,13 +120,13 @@ def test_requires_grad_():
 def test_zero_():
     t = mg.tensor([1.0, 2.0])
     assert t.zero_() is t
-    np.testing.assert_array_equal(t.data, [0.0, 0.0])
+    np.testing.assert_array_equal(t.array, [0.0, 0.0])
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="in-place"):
         w.zero_()
     with mg.no_grad():
         w.zero_()
-    np.testing.assert_array_equal(w.data, [0.0, 0.0])
+    np.testing.assert_array_equal(w.array, [0.0, 0.0])
 
 
 def test_grad_zero_():
@@ -132,7 +134,7 @@ def test_grad_zero_():
     (w * w).sum().backward()
     assert isinstance(w.grad, mg.Tensor)
     w.grad.zero_()
-    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(w.grad.array, [0.0, 0.0])
 
 
 def test_repr():
@@ -146,10 +148,10 @@ def test_repr():
 def test_conversions():
     t = mg.tensor([1.7, -2.2])
     assert t.double().dtype == np.float64 and t.to(mg.float64).dtype == np.float64
-    np.testing.assert_array_equal(t.long().data, [1, -2])
+    np.testing.assert_array_equal(t.long().array, [1, -2])
     assert t.double().float().dtype == np.float32
     c = t.clone()
-    assert c.data is not t.data and np.array_equal(c.data, t.data)
+    assert c.array is not t.array and np.array_equal(c.array, t.array)
     assert t.contiguous() is t
     assert t.tolist() == pytest.approx([1.7, -2.2])
 
@@ -158,7 +160,7 @@ def test_cast_passes_the_gradient_back_in_the_input_dtype():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     (w.double() * 3).sum().backward()
     assert w.grad.dtype == np.float32
-    np.testing.assert_array_equal(w.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(w.grad.array, [3.0, 3.0])
 
 
 # --------------------------------------------------------------- operators
@@ -177,7 +179,7 @@ def test_operators_forward(rng):
     for name, (got, expected) in cases.items():
         assert isinstance(got, mg.Tensor), name
         assert got.dtype == np.float32, name
-        np.testing.assert_allclose(got.data, expected, rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(got.array, expected, rtol=1e-6, err_msg=name)
 
 
 def test_numpy_operands_defer_to_the_tensor():
@@ -186,7 +188,7 @@ def test_numpy_operands_defer_to_the_tensor():
         assert isinstance(result, mg.Tensor)
     assert (np.float64(2.0) * t).dtype == np.float32  # a NumPy scalar is a Python number
     assert (t / np.sqrt(4)).dtype == np.float32
-    np.testing.assert_array_equal((np.array([1.0, 1.0]) - t).data, [0.0, -1.0])
+    np.testing.assert_array_equal((np.array([1.0, 1.0]) - t).array, [0.0, -1.0])
 
 
 @pytest.mark.parametrize("make, expected", [
@@ -216,8 +218,8 @@ def test_mixed_precision_gradients_keep_each_inputs_dtype():
     hidden = w32 * 2                  # float32 node
     (hidden * x64).sum().backward()   # float64 consumer
     assert w32.grad.dtype == np.float32 and x64.grad.dtype == np.float64
-    np.testing.assert_allclose(w32.grad.data, [6.0, 8.0])
-    np.testing.assert_allclose(x64.grad.data, [2.0, 4.0])
+    np.testing.assert_allclose(w32.grad.array, [6.0, 8.0])
+    np.testing.assert_allclose(x64.grad.array, [2.0, 4.0])
 
 
 def test_comparisons_are_bool_and_carry_no_grad(rng):
@@ -230,22 +232,22 @@ def test_comparisons_are_bool_and_carry_no_grad(rng):
              (a > 1, a_np > 1), (a.eq(b), a_np == b_np), (a.ge(1.0), a_np >= 1)]
     for got, expected in pairs:
         assert got.dtype == np.bool_ and not got.requires_grad and got.grad_fn is None
-        np.testing.assert_array_equal(got.data, expected)
+        np.testing.assert_array_equal(got.array, expected)
     mask = a > 1
-    np.testing.assert_array_equal((~mask).data, ~(a_np > 1))
-    np.testing.assert_array_equal((mask & (a < 2)).data, (a_np > 1) & (a_np < 2))
-    np.testing.assert_array_equal((mask | (a < 1)).data, (a_np > 1) | (a_np < 1))
+    np.testing.assert_array_equal((~mask).array, ~(a_np > 1))
+    np.testing.assert_array_equal((mask & (a < 2)).array, (a_np > 1) & (a_np < 2))
+    np.testing.assert_array_equal((mask | (a < 1)).array, (a_np > 1) | (a_np < 1))
 
 
 def test_inplace_helpers_under_no_grad():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     with mg.no_grad():
         w.add_(mg.tensor([1.0, 1.0]), alpha=-0.5).mul_(2)
-    np.testing.assert_allclose(w.data, [1.0, 3.0])
+    np.testing.assert_allclose(w.array, [1.0, 3.0])
     t = mg.zeros(2, 2)
     t[0] = 1.0
     t[1, mg.tensor([True, False])] = 5.0
-    np.testing.assert_array_equal(t.data, [[1.0, 1.0], [5.0, 0.0]])
+    np.testing.assert_array_equal(t.array, [[1.0, 1.0], [5.0, 0.0]])
 
 
 # --------------------------------------------------------------- bad input
@@ -281,4 +283,24 @@ def test_backward_without_requires_grad():
 def test_backward_with_an_explicit_gradient():
     w = mg.tensor([1.0, 2.0], requires_grad=True)
     (w * w).backward(mg.tensor([1.0, 10.0]))
-    np.testing.assert_allclose(w.grad.data, [2.0, 40.0])
+    np.testing.assert_allclose(w.grad.array, [2.0, 40.0])
+
+
+def test_data_is_a_detached_tensor_sharing_memory_as_in_pytorch():
+    p = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    d = p.data
+    assert isinstance(d, Tensor) and not d.requires_grad and d.grad_fn is None
+    d.mul_(2.0)                                   # the PyTorch idiom p.data.mul_(...)
+    np.testing.assert_array_equal(p.array, [2.0, 4.0, 6.0])
+    p.data.fill_(0.5)
+    np.testing.assert_array_equal(p.array, [0.5, 0.5, 0.5])
+    assert p.array is p.data.array                # same ndarray, no copy
+
+
+def test_assigning_data_swaps_the_values_and_keeps_the_leaf():
+    p = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    p.data = minigrad.tensor([[3.0, 4.0, 5.0]])
+    assert p.shape == (1, 3) and p.requires_grad and p.is_leaf
+    np.testing.assert_array_equal(p.array, [[3.0, 4.0, 5.0]])
+    (p * 2).sum().backward()
+    np.testing.assert_array_equal(p.grad.array, [[2.0, 2.0, 2.0]])

@@ -162,13 +162,13 @@ def test_shared_layer_gets_two_rows_but_its_parameters_count_once():
 def test_model_state_is_restored_and_prints_a_table(capsys):
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Dropout(0.5))
     model.train()
-    before = [tuple(b.data.copy() for b in model.buffers())]
+    before = [tuple(b.array.copy() for b in model.buffers())]
     table = summary(model, (1, 6, 6))
     printed = capsys.readouterr().out
     assert all(m.training for m in model.modules())
     assert all(len(m._forward_hooks) == 0 and len(m._forward_pre_hooks) == 0 for m in model.modules())
     # eval mode: the running statistics were not updated by the zero input
-    after = [tuple(b.data for b in model.buffers())]
+    after = [tuple(b.array for b in model.buffers())]
     for x, y in zip(before[0], after[0]):
         np.testing.assert_array_equal(x, y)
     assert str(table) in printed

@@ -1,4 +1,4 @@
-"""Datasets, batching and augmentation (PyTorch's torch.utils.data + torchvision pieces)."""
+"""Datasets, batching and augmentation (PyTorch's torch.utils.array + torchvision pieces)."""
 from minigrad.data import datasets, transforms  # noqa: F401
 from minigrad.data.dataloader import DataLoader, default_collate
 from minigrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split

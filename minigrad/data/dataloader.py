@@ -40,7 +40,7 @@ def default_collate(batch):
         raise ValueError("default_collate got an empty batch")
     first = batch[0]
     if isinstance(first, Tensor):
-        return Tensor._make(np.stack([sample.data for sample in batch]), False, None)
+        return Tensor._make(np.stack([sample.array for sample in batch]), False, None)
     if isinstance(first, np.ndarray):
         if first.dtype.kind in "OUS":
             raise TypeError(f"default_collate: can't make a Tensor of arrays of dtype {first.dtype}")
@@ -75,7 +75,7 @@ def _positive_int(name, value, allow_none=False):
 
 
 class DataLoader:
-    """Iterate over `dataset` in batches (PyTorch's torch.utils.data.DataLoader).
+    """Iterate over `dataset` in batches (PyTorch's torch.utils.array.DataLoader).
 
     Args:
         dataset: has ``__len__`` and ``__getitem__`` (and optionally ``get_batch``).

@@ -1,4 +1,4 @@
-"""Datasets: indexable collections of samples (PyTorch's torch.utils.data API).
+"""Datasets: indexable collections of samples (PyTorch's torch.utils.array API).
 
 A dataset implements ``__len__`` and ``__getitem__(index) -> sample``. Datasets
 whose samples live in arrays can also implement ``get_batch(indices)``,
@@ -51,7 +51,7 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index):
         index = _check_index(index, len(self))
-        return tuple(Tensor._make(t.data[index], False, None) for t in self.tensors)
+        return tuple(Tensor._make(t.array[index], False, None) for t in self.tensors)
 
     def __len__(self):
         return self.tensors[0].shape[0]
@@ -59,7 +59,7 @@ class TensorDataset(Dataset):
     def get_batch(self, indices):
         """``[x[indices], y[indices], ...]``: the default collate of those samples, in one go."""
         indices = np.asarray(indices, dtype=np.int64)
-        return [Tensor._make(t.data[indices], False, None) for t in self.tensors]
+        return [Tensor._make(t.array[indices], False, None) for t in self.tensors]
 
 
 class Subset(Dataset):

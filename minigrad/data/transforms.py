@@ -28,7 +28,7 @@ def supports_batch(transform):
 def _unwrap(image):
     """(array, was_tensor) for a Tensor or array input."""
     if isinstance(image, Tensor):
-        return image.data, True
+        return image.array, True
     if isinstance(image, np.ndarray):
         return image, False
     raise TypeError(f"expected a Tensor or np.ndarray image, got {type(image).__name__}")
@@ -101,7 +101,7 @@ class ToTensor:
         return Tensor._make(np.ascontiguousarray(channel_axis_from(array)), False, None)
 
     def __call__(self, image):
-        array = image.data if isinstance(image, Tensor) else np.asarray(image)
+        array = image.array if isinstance(image, Tensor) else np.asarray(image)
         if array.ndim == 2:  # (H, W) -> (1, H, W)
             return self._convert(array, lambda a: a[None])
         if array.ndim == 3:  # (H, W, C) -> (C, H, W)
@@ -109,7 +109,7 @@ class ToTensor:
         raise ValueError(f"ToTensor expects an (H, W) or (H, W, C) image, got shape {array.shape}")
 
     def batch(self, images):
-        array = images.data if isinstance(images, Tensor) else np.asarray(images)
+        array = images.array if isinstance(images, Tensor) else np.asarray(images)
         if array.ndim == 3:  # (N, H, W) -> (N, 1, H, W)
             return self._convert(array, lambda a: a[:, None])
         if array.ndim == 4:  # (N, H, W, C) -> (N, C, H, W)

@@ -98,7 +98,7 @@ class KNNClassifier(Module):
             raise TypeError(f"KNNClassifier: {name} must be floating point, got {embeddings.dtype}")
         if labels is None:
             return None
-        labels_array = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+        labels_array = labels.array if isinstance(labels, Tensor) else np.asarray(labels)
         if labels_array.dtype.kind not in "iu":
             raise TypeError(f"KNNClassifier: labels must be integers, got {labels_array.dtype}")
         if labels_array.shape != (embeddings.shape[0],):
@@ -121,7 +121,7 @@ class KNNClassifier(Module):
                 raise ValueError(f"KNNClassifier: embeddings have {embeddings.shape[1]} dimensions "
                                  f"but the memory bank holds {memory.shape[1]}")
             return (cat([embeddings, memory], 0),
-                    np.concatenate([labels, self.memory_labels.data]))
+                    np.concatenate([labels, self.memory_labels.array]))
         return embeddings, labels
 
     def _neighbours(self, query_data, candidate_data, exclude_self):
@@ -170,7 +170,7 @@ class KNNClassifier(Module):
 
     def _batch_weights(self, embeddings, labels):
         candidates, candidate_labels = self._candidates(embeddings, labels)
-        index = self._neighbours(embeddings.data, candidates.data, exclude_self=True)   # (N, k)
+        index = self._neighbours(embeddings.array, candidates.array, exclude_self=True)   # (N, k)
         weights = self._weights(embeddings, candidates[index])
         return weights, candidate_labels[index]
 
@@ -179,9 +179,9 @@ class KNNClassifier(Module):
             return self.num_classes
         seen = [labels]
         if self.memory_labels is not None:
-            seen.append(self.memory_labels.data)
+            seen.append(self.memory_labels.array)
         if self.stored_labels is not None:
-            seen.append(self.stored_labels.data)
+            seen.append(self.stored_labels.array)
         return int(max(int(s.max()) for s in seen if s.size)) + 1
 
     def forward(self, embeddings, labels):
@@ -193,7 +193,7 @@ class KNNClassifier(Module):
         # No neighbour of the right class gives mass 0: clamp so the loss stays finite.
         loss = -log(clamp(mass, min=1e-12)).mean()
         if self.training and self.memory_size:
-            self._enqueue(embeddings.data, labels)
+            self._enqueue(embeddings.array, labels)
         return loss
 
     def _enqueue(self, embeddings, labels):
@@ -201,9 +201,9 @@ class KNNClassifier(Module):
         if self.memory_embeddings is None:
             stacked, stacked_labels = embeddings, labels
         else:
-            old = self.memory_embeddings.data
+            old = self.memory_embeddings.array
             stacked = np.concatenate([old, embeddings.astype(old.dtype)])
-            stacked_labels = np.concatenate([self.memory_labels.data, labels])
+            stacked_labels = np.concatenate([self.memory_labels.array, labels])
         self.memory_embeddings = Tensor(np.array(stacked[-self.memory_size:], copy=True))
         self.memory_labels = Tensor(np.array(stacked_labels[-self.memory_size:], copy=True))
 
@@ -217,7 +217,7 @@ class KNNClassifier(Module):
         labels = self._check(embeddings, labels)
         if embeddings.shape[0] == 0:
             raise ValueError("KNNClassifier.fit: the reference set is empty")
-        self.stored_embeddings = Tensor(np.array(embeddings.data, copy=True))
+        self.stored_embeddings = Tensor(np.array(embeddings.array, copy=True))
         self.stored_labels = Tensor(labels.copy())
         return self
 
@@ -226,18 +226,18 @@ class KNNClassifier(Module):
         if self.stored_embeddings is None:
             raise RuntimeError("KNNClassifier: call fit(embeddings, labels) before predict")
         self._check(queries, None, "queries")
-        reference = self.stored_embeddings.data
+        reference = self.stored_embeddings.array
         if queries.shape[1] != reference.shape[1]:
             raise ValueError(f"KNNClassifier: queries have {queries.shape[1]} dimensions, the stored "
                              f"embeddings {reference.shape[1]}")
-        labels = self.stored_labels.data
+        labels = self.stored_labels.array
         classes = self._num_classes(labels)
         blocks = []
         with no_grad():
             for start in range(0, queries.shape[0], self.batch_size):
-                block = queries.data[start:start + self.batch_size]                     # (B, D)
+                block = queries.array[start:start + self.batch_size]                     # (B, D)
                 index = self._neighbours(block, reference, exclude_self=False)         # (B, k)
-                weights = self._weights(Tensor(block), Tensor(reference[index])).data  # (B, k)
+                weights = self._weights(Tensor(block), Tensor(reference[index])).array  # (B, k)
                 probabilities = np.zeros((block.shape[0], classes), dtype=weights.dtype)
                 np.add.at(probabilities, (np.arange(block.shape[0])[:, None], labels[index]), weights)
                 blocks.append(probabilities)
@@ -245,7 +245,7 @@ class KNNClassifier(Module):
 
     def predict(self, queries):
         """(Q,) int64 predicted labels (ties between classes: the smaller class index)."""
-        return Tensor(np.argmax(self.predict_proba(queries).data, axis=1).astype(np.int64))
+        return Tensor(np.argmax(self.predict_proba(queries).array, axis=1).astype(np.int64))
 
     def extra_repr(self):
         text = f"k={self.k}, weighting={self.weighting!r}"

@@ -24,7 +24,7 @@ def _check(tensor, name):
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values
+    tensor.array[...] = values
     return tensor
 
 
@@ -176,10 +176,10 @@ def orthogonal_(tensor, gain=1.0):
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got "
                          f"shape {tuple(tensor.shape)}")
-    if tensor.data.size == 0:
+    if tensor.array.size == 0:
         return tensor
     rows = tensor.shape[0]
-    cols = tensor.data.size // rows
+    cols = tensor.array.size // rows
     flat = generator().normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:
         flat = flat.T

@@ -31,7 +31,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.empty(0, dtype=np.float32)
-        array = data.data if isinstance(data, Tensor) else data
+        array = data.array if isinstance(data, Tensor) else data
         if not isinstance(array, np.ndarray):
             array = np.asarray(array, dtype=np.float32)
         # Share memory with `data`, as torch.nn.Parameter does.
@@ -41,12 +41,12 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self.array, self.requires_grad))
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        copy = Parameter(self.data.copy(), self.requires_grad)
+        copy = Parameter(self.array.copy(), self.requires_grad)
         memo[id(self)] = copy
         return copy
 
@@ -88,7 +88,7 @@ def zero_grads(params, set_to_none=True):
         if set_to_none:
             param.grad = None
         else:
-            param.grad.data[...] = 0
+            param.grad.array[...] = 0
 
 
 class Module:
@@ -349,9 +349,9 @@ class Module:
                 for name, value in registry.items():
                     if value is None or value.dtype.kind != "f":
                         continue
-                    value.data = value.data.astype(dtype)
+                    value.array = value.array.astype(dtype)
                     if value.grad is not None:
-                        value.grad.data = value.grad.data.astype(dtype)
+                        value.grad.array = value.grad.array.astype(dtype)
         return self
 
     def to(self, dtype=None, *args, **kwargs):
@@ -407,15 +407,15 @@ class Module:
                 missing_keys.append(key)
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if array.shape != target.data.shape:
+            array = value.array if isinstance(value, Tensor) else np.asarray(value)
+            if array.shape != target.array.shape:
                 error_messages.append(
                     f"size mismatch for {key}: copying a param with shape "
                     f"{_shape_text(array.shape)} from checkpoint, the shape in current model is "
-                    f"{_shape_text(target.data.shape)}.")
+                    f"{_shape_text(target.array.shape)}.")
                 continue
             with no_grad():
-                np.copyto(target.data, array, casting="unsafe")
+                np.copyto(target.array, array, casting="unsafe")
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into parameters and buffers, matched by key.

@@ -37,7 +37,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     usual cure for exploding gradients). Returns the norm before clipping.
     """
     parameters = _parameter_list(parameters, "clip_grad_norm_")
-    grads = [p.grad.data for p in parameters if p.grad is not None]
+    grads = [p.grad.array for p in parameters if p.grad is not None]
     max_norm, norm_type = float(max_norm), float(norm_type)
     if max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be non-negative, got {max_norm}")
@@ -66,7 +66,7 @@ def clip_grad_value_(parameters, clip_value):
         raise ValueError(f"clip_grad_value_: clip_value must be non-negative, got {clip_value}")
     for p in parameters:
         if p.grad is not None:
-            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+            np.clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
 
 
 # --------------------------------------------------------------- vector views
@@ -91,7 +91,7 @@ def vector_to_parameters(vec, parameters):
     with no_grad():
         for p in parameters:
             n = p.numel()
-            p.data[...] = vec.data[offset:offset + n].reshape(p.shape)
+            p.array[...] = vec.array[offset:offset + n].reshape(p.shape)
             offset += n
 
 
@@ -148,10 +148,10 @@ def weight_norm(module, name="weight", dim=0):
         dim = dim % weight.ndim
     hook = WeightNorm(name, dim)
     with no_grad():
-        g = _norm_except_dim(weight.detach(), dim).data.copy()
+        g = _norm_except_dim(weight.detach(), dim).array.copy()
     del module._parameters[name]
     module.register_parameter(name + "_g", Parameter(g))
-    module.register_parameter(name + "_v", Parameter(weight.data.copy()))
+    module.register_parameter(name + "_v", Parameter(weight.array.copy()))
     object.__setattr__(module, name, hook.compute_weight(module))
     handle = module.register_forward_pre_hook(hook)
     hook.handle = handle
@@ -163,7 +163,7 @@ def remove_weight_norm(module, name="weight"):
     for hook in list(module._forward_pre_hooks.values()):
         if isinstance(hook, WeightNorm) and hook.name == name:
             with no_grad():
-                weight = hook.compute_weight(module).data.copy()
+                weight = hook.compute_weight(module).array.copy()
             hook.handle.remove()
             del module._parameters[name + "_g"]
             del module._parameters[name + "_v"]
@@ -221,9 +221,9 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
                          f"norm has num_features={bn.num_features}")
     fused = copy.deepcopy(conv)
     weight, bias = fuse_conv_bn_weights(
-        conv.weight.data, None if conv.bias is None else conv.bias.data,
-        bn.running_mean.data, bn.running_var.data, bn.eps,
-        None if bn.weight is None else bn.weight.data, None if bn.bias is None else bn.bias.data,
+        conv.weight.array, None if conv.bias is None else conv.bias.array,
+        bn.running_mean.array, bn.running_var.array, bn.eps,
+        None if bn.weight is None else bn.weight.array, None if bn.bias is None else bn.bias.array,
         transpose, getattr(conv, "groups", 1))
     fused.weight = Parameter(weight, conv.weight.requires_grad)
     fused.bias = Parameter(bias, conv.weight.requires_grad)

@@ -23,7 +23,7 @@ from minigrad.tensor import Tensor
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x.array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _check_tensor(x, name, function):
@@ -326,7 +326,7 @@ def _apply_dropout(input, p, mask_shape, inplace):
         keep = generator().random(mask_shape) >= p
         mask = keep.astype(input.dtype) / input.dtype.type(1 - p)
     if inplace and not input.requires_grad:
-        input.data *= mask
+        input.array *= mask
         return input
     return MaskMultiply.apply(input, mask)
 
@@ -452,7 +452,7 @@ def one_hot(tensor, num_classes=-1):
     _check_tensor(tensor, "tensor", "one_hot")
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class indices, got {tensor.dtype}")
-    labels = tensor.data
+    labels = tensor.array
     if num_classes == -1:
         if labels.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor")

@@ -34,6 +34,7 @@ serves all six functions.
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.tensor import Tensor
 from minigrad.kernels import conv as kernels
 
 
@@ -159,7 +160,7 @@ class ConvTransposeNd(Function):
 # ---------------------------------------------------------------------------
 
 def _array(value):
-    return value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) else np.asarray(value)
+    return value.array if isinstance(value, Tensor) else np.asarray(value)
 
 
 def _per_axis(value, dims, name, fn):

@@ -38,7 +38,7 @@ def _is_integral(x):
 def _to_float(x, dtype=np.float32):
     """An integer tensor/array as a float one (Python numbers stay as they are)."""
     if isinstance(x, Tensor):
-        return Tensor._make(x.data.astype(dtype), False, None)  # integers carry no gradient
+        return Tensor._make(x.array.astype(dtype), False, None)  # integers carry no gradient
     if isinstance(x, np.ndarray):
         return x.astype(dtype)
     return x
@@ -76,8 +76,8 @@ def promote(a, b, true_division=False):
 
 def _binary(function, name, a, b, true_division=False):
     """Apply a broadcasting binary Function; turn NumPy's error into ours."""
-    if not (type(a) is Tensor and type(b) is Tensor and a.data.dtype is b.data.dtype
-            and (not true_division or a.data.dtype.kind == "f")):
+    if not (type(a) is Tensor and type(b) is Tensor and a.array.dtype is b.array.dtype
+            and (not true_division or a.array.dtype.kind == "f")):
         a, b = promote(a, b, true_division)
     try:
         return function.apply(a, b)
@@ -449,7 +449,7 @@ def cast(a, dtype):
     if a.dtype == dtype:
         return a
     if a.requires_grad and dtype.kind != "f":
-        return Tensor._make(a.data.astype(dtype), False, None)
+        return Tensor._make(a.array.astype(dtype), False, None)
     return Cast.apply(a, dtype)
 
 
@@ -459,8 +459,8 @@ def clone(a):
 
 def compare(numpy_function, a, b):
     """A comparison: a bool tensor, no gradient."""
-    a_data = a.data if isinstance(a, Tensor) else a
-    b_data = b.data if isinstance(b, Tensor) else b
+    a_data = a.array if isinstance(a, Tensor) else a
+    b_data = b.array if isinstance(b, Tensor) else b
     try:
         return Tensor._make(np.asarray(numpy_function(a_data, b_data)), False, None)
     except ValueError as error:

@@ -36,7 +36,7 @@ class MatMul(Function):
 
 def matmul(a, b):
     """a @ b for vectors, matrices and stacks of matrices."""
-    a_shape, b_shape = np.shape(getattr(a, "data", a)), np.shape(getattr(b, "data", b))
+    a_shape, b_shape = np.shape(getattr(a, "array", a)), np.shape(getattr(b, "array", b))
     if len(a_shape) == 0 or len(b_shape) == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{tuple(a_shape)} and {tuple(b_shape)}")

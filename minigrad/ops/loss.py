@@ -54,7 +54,7 @@ def _check_class_target(input, target, function, ignore_index):
     if tuple(target.shape) != expected:
         raise ValueError(f"{function}: for input of shape {tuple(input.shape)} the class-index "
                          f"target must have shape {expected}, got {tuple(target.shape)}")
-    labels = target.data
+    labels = target.array
     valid = labels != ignore_index
     if valid.any():
         used = labels[valid]
@@ -72,7 +72,7 @@ def _check_weight(weight, classes, function):
     if tuple(weight.shape) != (classes,):
         raise ValueError(f"{function}: weight must have one entry per class, shape ({classes},), "
                          f"got {tuple(weight.shape)}")
-    return weight.data
+    return weight.array
 
 
 def _class_axis_last(array):
@@ -218,7 +218,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             raise TypeError(f"{name}: target must hold integer class indices or float "
                             f"probabilities, got {target.dtype}")
         _check_class_target(input, target, name, ignore_index)
-        labels = target.data.reshape(-1).astype(np.int64)                  # (M,)
+        labels = target.array.reshape(-1).astype(np.int64)                  # (M,)
         keep = labels != ignore_index
         safe = np.where(keep, labels, 0)                                   # any valid index
         row_weight = np.where(keep, w[safe], 0).astype(dtype)              # w[y_n], 0 if ignored
@@ -283,7 +283,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise TypeError(f"{name}: target must hold integer class indices, got {target.dtype}")
     classes = _check_class_target(input, target, name, ignore_index)
     weight_array = _check_weight(weight, classes, name)
-    labels = target.data.reshape(-1).astype(np.int64)
+    labels = target.array.reshape(-1).astype(np.int64)
     keep = labels != ignore_index
     safe = np.where(keep, labels, 0)
     w = np.ones(classes, dtype=input.dtype) if weight_array is None else weight_array.astype(input.dtype)
@@ -413,7 +413,7 @@ class BinaryCrossEntropy(Function):
 def _broadcast_weight(weight, shape, name):
     if weight is None:
         return None
-    data = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    data = weight.array if isinstance(weight, Tensor) else np.asarray(weight)
     try:
         return np.broadcast_to(data, shape)
     except ValueError:
@@ -427,7 +427,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     input, target = _as_tensor(input, "input", name), _as_tensor(target, "target", name)
     _check_reduction(reduction, name)
     _check_same_shape(input, target, name)
-    data = input.data
+    data = input.array
     if data.size and (data.min() < 0 or data.max() > 1):
         raise ValueError(f"{name}: all elements of input should be between 0 and 1 (probabilities; "
                          f"use binary_cross_entropy_with_logits for logits), got values in "

@@ -118,8 +118,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
                              f"size {tuple(input.shape)}")
     return BatchNorm.apply(input, weight, bias,
-                           None if running_mean is None else running_mean.data,
-                           None if running_var is None else running_var.data,
+                           None if running_mean is None else running_mean.array,
+                           None if running_var is None else running_var.array,
                            bool(training), float(momentum), float(eps))
 
 
@@ -195,12 +195,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         return None if vector is None else vector.reshape(1, channels).expand(n, channels).reshape(n * channels)
 
     def repeat_stat(vector):
-        return None if vector is None else Tensor._make(np.tile(vector.data, n), False, None)
+        return None if vector is None else Tensor._make(np.tile(vector.array, n), False, None)
 
     repeated_mean, repeated_var = repeat_stat(running_mean), repeat_stat(running_var)
     output = batch_norm(input.reshape(1, n * channels, *input.shape[2:]), repeated_mean,
                         repeated_var, repeat(weight), repeat(bias), use_input_stats, momentum, eps)
     if use_input_stats and running_mean is not None:
-        running_mean.data[...] = repeated_mean.data.reshape(n, channels).mean(axis=0)
-        running_var.data[...] = repeated_var.data.reshape(n, channels).mean(axis=0)
+        running_mean.array[...] = repeated_mean.array.reshape(n, channels).mean(axis=0)
+        running_var.array[...] = repeated_var.array.reshape(n, channels).mean(axis=0)
     return output.reshape(*input.shape)

@@ -133,7 +133,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Max pooling over (N, C, H, W); indices are flat positions h * W + w.
 
     >>> x = minigrad.arange(16.).reshape(1, 1, 4, 4)
-    >>> max_pool2d(x, 2).data.tolist()
+    >>> max_pool2d(x, 2).array.tolist()
     [[[[5.0, 7.0], [13.0, 15.0]]]]
     """
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
@@ -340,7 +340,7 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
                                  f"and {tuple(d + s for d, s in zip(default, stride))}")
     if any(o < 1 for o in output_size):
         raise ValueError(f"{op}: output size {output_size} is too small")
-    kernels.check_unpool_indices(indices.data, math.prod(output_size))
+    kernels.check_unpool_indices(indices.array, math.prod(output_size))
     return MaxUnpool.apply(input, indices, leading, output_size)
 
 

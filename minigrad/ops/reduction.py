@@ -192,14 +192,14 @@ def amin(a, dim=None, keepdim=False):
 
 def _arg(a, dim, keepdim, numpy_arg):
     if dim is None:
-        result = np.asarray(numpy_arg(a.data))
+        result = np.asarray(numpy_arg(a.array))
         if keepdim:
             result = result.reshape((1,) * a.ndim)
     else:
         if not isinstance(dim, (int, np.integer)):
             raise TypeError(f"argmax()/argmin(): dim must be one int, got {dim!r}")
         axis, = normalize_dims(dim, a.ndim) or (0,)
-        result = numpy_arg(a.data.reshape(a.shape or (1,)), axis=axis)
+        result = numpy_arg(a.array.reshape(a.shape or (1,)), axis=axis)
         if keepdim:
             result = np.expand_dims(result, axis)
     return Tensor._make(np.asarray(result, dtype=np.int64), False, None)

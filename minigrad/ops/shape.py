@@ -102,10 +102,10 @@ def reshape(a, *shape):
     known = math.prod(s for s in shape if s != -1)
     inferred = shape.count(-1)
     valid = (inferred <= 1 and all(s >= -1 for s in shape) and
-             (known == a.data.size if inferred == 0 else known > 0 and a.data.size % known == 0))
+             (known == a.array.size if inferred == 0 else known > 0 and a.array.size % known == 0))
     if not valid:
         raise ValueError(f"reshape: shape {shape} is invalid for input of shape "
-                         f"{tuple(a.shape)} ({a.data.size} elements)")
+                         f"{tuple(a.shape)} ({a.array.size} elements)")
     return Reshape.apply(a, shape)
 
 
@@ -175,7 +175,7 @@ def index_to_numpy(index):
     if isinstance(index, tuple):
         return tuple(index_to_numpy(i) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, list):
         return np.asarray(index)
     return index

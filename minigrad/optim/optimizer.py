@@ -8,8 +8,8 @@ An optimizer holds
   averages, step counts),
 - ``defaults``: the constructor's hyper-parameters.
 
-Subclasses implement ``step()`` as plain NumPy on ``p.data`` and
-``p.grad.data``, updating arrays in place (``out=``) so that parameters keep
+Subclasses implement ``step()`` as plain NumPy on ``p.array`` and
+``p.grad.array``, updating arrays in place (``out=``) so that parameters keep
 their identity and no per-element Python runs.
 
 ``state_dict()`` follows PyTorch's layout exactly: parameters are replaced by
@@ -109,9 +109,9 @@ class Optimizer:
             if param.grad_fn is not None:
                 raise ValueError("can't optimize a non-leaf Tensor (it was computed by an "
                                  "operation); optimize the leaves it came from")
-            if param.data.dtype.kind != "f":
+            if param.array.dtype.kind != "f":
                 raise ValueError(f"can only optimize floating point Tensors, got dtype "
-                                 f"{param.data.dtype}")
+                                 f"{param.array.dtype}")
         if len({id(p) for p in params}) != len(params):
             raise ValueError("a parameter group contains the same parameter more than once")
         group["params"] = params
@@ -147,11 +147,11 @@ class Optimizer:
         for param in group["params"]:
             if param.grad is None:
                 continue
-            grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
-            if grad.shape != param.data.shape:
+            grad = param.grad.array if isinstance(param.grad, Tensor) else np.asarray(param.grad)
+            if grad.shape != param.array.shape:
                 raise RuntimeError(f"gradient of shape {grad.shape} does not match its parameter "
-                                   f"of shape {param.data.shape}")
-            yield param, param.data, grad
+                                   f"of shape {param.array.shape}")
+            yield param, param.array, grad
 
     # ------------------------------------------------------------ state dicts
     def state_dict(self):
@@ -212,19 +212,19 @@ class Optimizer:
         """The state buffer `name` of `param` (a Tensor like it), created filled with `fill`."""
         state = self.state.setdefault(param, {})
         if name not in state:
-            state[name] = Tensor._make(np.full_like(param.data, fill), False, None)
-        return state[name].data
+            state[name] = Tensor._make(np.full_like(param.array, fill), False, None)
+        return state[name].array
 
     @staticmethod
     def _cast_buffer(param, name, value):
         """Copy a saved buffer; tensors take the parameter's dtype (except the step count)."""
         if isinstance(value, (Tensor, np.ndarray)):
-            array = value.data if isinstance(value, Tensor) else value
+            array = value.array if isinstance(value, Tensor) else value
             if name != "step" and array.dtype.kind == "f":
-                if array.shape != param.data.shape:
+                if array.shape != param.array.shape:
                     raise ValueError(f"loaded buffer {name!r} has shape {array.shape}, its "
-                                     f"parameter has shape {param.data.shape}")
-                array = array.astype(param.data.dtype, copy=True)
+                                     f"parameter has shape {param.array.shape}")
+                array = array.astype(param.array.dtype, copy=True)
             else:
                 array = array.copy()
             return Tensor._make(array, False, None)

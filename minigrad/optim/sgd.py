@@ -52,7 +52,7 @@ class SGD(Optimizer):
                         buffer = self._buffer(param, "momentum_buffer")
                         np.copyto(buffer, direction)
                     else:
-                        buffer = state["momentum_buffer"].data
+                        buffer = state["momentum_buffer"].array
                         np.multiply(buffer, momentum, out=buffer)
                         if dampening:
                             buffer += (1 - dampening) * direction

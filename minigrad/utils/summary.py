@@ -185,9 +185,9 @@ def summary(model, input_size, dtype=float32, batch_size=1, verbose=True):
     )
     totals["non_trainable_params"] = totals["total_params"] - totals["trainable_params"]
     totals["multiply_adds"] = sum(row["multiply_adds"] for row in rows)
-    totals["input_bytes"] = sum(x.data.nbytes for x in inputs)
+    totals["input_bytes"] = sum(x.array.nbytes for x in inputs)
     totals["output_bytes"] = sum(row["output_bytes"] for row in rows)
-    totals["params_bytes"] = sum(p.data.nbytes for p in unique)
+    totals["params_bytes"] = sum(p.array.nbytes for p in unique)
     totals["total_bytes"] = totals["input_bytes"] + totals["output_bytes"] + totals["params_bytes"]
 
     table = LayerTable(rows, ["name", "type", "output_shape", "trainable_params", "params",

@@ -97,7 +97,7 @@ def trace_layers(model, input_size, dtype, batch_size, include):
         call = open_calls[id(module)].pop()
         outputs = _tensors_in(output)
         call.output_shapes = [tuple(t.shape) for t in outputs]
-        call.output_bytes = sum(t.data.nbytes for t in outputs)
+        call.output_bytes = sum(t.array.nbytes for t in outputs)
 
     names = {}
     for name, module in model.named_modules():
