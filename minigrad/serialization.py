@@ -55,6 +55,7 @@ STRUCTURE_KEY = "minigrad"       # the __metadata__ entry that holds the saved o
 VERSION = 2                      # 1 was the .npz format
 MAX_DEPTH = 100                  # nesting of dicts/lists a checkpoint may have
 MAX_HEADER_BYTES = 100_000_000   # the safetensors package's own limit
+MAX_DIMS = 64                    # dimensions a tensor may have (PyTorch's limit too)
 TEMP_SUFFIX = ".minigrad-tmp"
 
 # safetensors dtype names <-> NumPy dtypes (little-endian, as stored).
@@ -397,9 +398,10 @@ def _read_safetensors_bytes(raw, name):
         if dtype not in DTYPES and dtype != _BFLOAT16:
             fail(f"tensor {tensor!r} has dtype {str(dtype)[:20]!r}, which minigrad does not read "
                  f"(it reads {', '.join(list(DTYPES) + [_BFLOAT16])})")
-        if not (isinstance(shape, list) and all(_is_count(size) for size in shape)):
-            fail(f"tensor {tensor!r}: shape must be a list of non-negative integers, "
-                 f"got {str(shape)[:100]}")
+        if not (isinstance(shape, list) and len(shape) <= MAX_DIMS
+                and all(_is_count(size) for size in shape)):
+            fail(f"tensor {tensor!r}: shape must be a list of at most {MAX_DIMS} non-negative "
+                 f"integers, got {str(shape)[:100]}")
         if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))
                 and offsets[0] <= offsets[1] <= len(data)):
             fail(f"tensor {tensor!r}: data_offsets {str(offsets)[:100]} are not a range inside the "

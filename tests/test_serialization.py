@@ -372,6 +372,7 @@ def f32(shape, begin, end):
     ({"w": f32([-1], 0, 4)}, b"\0" * 4, "non-negative integers"),
     ({"w": f32([1.0], 0, 4)}, b"\0" * 4, "non-negative integers"),
     ({"w": f32([True], 0, 4)}, b"\0" * 4, "non-negative integers"),
+    ({"w": f32([1] * 65, 0, 4)}, b"\0" * 4, "at most 64"),
     ({"w": {"dtype": "F32", "shape": [1]}}, b"\0" * 4, "exactly dtype, shape and data_offsets"),
     ({"w": [1, 2]}, b"", "exactly dtype, shape"),
     ({"__metadata__": {"minigrad": 3}}, b"", "strings to strings"),
