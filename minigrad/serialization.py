@@ -44,6 +44,7 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import zipfile
 
@@ -223,19 +224,18 @@ def _remove_stale_temp_files(directory, base):
     """Delete temporary files of `base` whose writing process no longer runs (it was killed)."""
     if os.name != "posix":             # os.kill(pid, 0) only tests for a process on POSIX
         return
-    prefix = f".{base}."
+    # exactly .<base>.<pid>.<8 hex digits>.minigrad-tmp: never another target's temporary file
+    pattern = re.compile(re.escape(f".{base}.") + r"(\d+)\.[0-9a-f]{8}" + re.escape(TEMP_SUFFIX))
     try:
         names = os.listdir(directory)
     except OSError:
         return
     for name in names:
-        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
-            continue
-        pid = name[len(prefix):-len(TEMP_SUFFIX)].split(".")[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
+        match = pattern.fullmatch(name)
+        if match is None or int(match.group(1)) == os.getpid():
             continue
         try:
-            os.kill(int(pid), 0)
+            os.kill(int(match.group(1)), 0)
             continue                   # still running: perhaps saving right now
         except ProcessLookupError:
             pass
