@@ -1,8 +1,8 @@
 """Helpers shared by the examples: data loading, a progress bar, tables, figures.
 
 Nothing here is part of minigrad itself. tqdm and matplotlib are optional
-(``pip install "minigrad[examples]"``): without tqdm a small built-in progress
-bar is used, without matplotlib the pictures are skipped with a message.
+(``pip install "minigrad[examples]"``): without tqdm there is no live bar, only
+one line per epoch; without matplotlib the pictures are skipped with a message.
 """
 import os
 import sys
@@ -90,17 +90,26 @@ def subset(images, labels, size, seed):
 
 
 class Progress:
-    """A progress bar over ``total`` items: tqdm when installed, else a simple one."""
+    """Progress over ``total`` items (one epoch): a live tqdm bar, then one line of summary.
+
+    The bar (``tqdm.auto``: a text bar on a terminal, a widget in a notebook)
+    shows only where someone watches it: tqdm installed and stderr a terminal
+    or a notebook. It is cleared at ``close()``, which always prints one line
+    to stdout, ``desc: postfix, rate unit/s, seconds``, so a log
+    (``python examples/mnist_knn.py > log.txt``) reads one line per epoch
+    instead of thousands of carriage-return fragments.
+    """
 
     def __init__(self, total, desc, unit="img"):
         self.total, self.desc, self.unit = total, desc, unit
         self.count, self.start, self.postfix = 0, time.perf_counter(), ""
         self.bar = None
-        try:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, desc=desc, unit=unit, leave=True, dynamic_ncols=True)
-        except ImportError:
-            self._last_draw, self._drawn = 0.0, -1
+        if _someone_watches(sys.stderr):
+            try:
+                from tqdm.auto import tqdm
+                self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)
+            except ImportError:
+                pass
 
     def rate(self):
         return self.count / max(time.perf_counter() - self.start, 1e-9)
@@ -112,26 +121,24 @@ class Progress:
         if self.bar is not None:
             self.bar.set_postfix_str(self.postfix, refresh=False)
             self.bar.update(n)
-        elif time.perf_counter() - self._last_draw > 0.5 or self.count >= self.total:
-            self._last_draw = time.perf_counter()
-            self._draw("\r")
-
-    def _draw(self, end):
-        self._drawn = self.count
-        width = 24
-        done = int(width * self.count / max(self.total, 1))
-        line = (f"{self.desc} [{'#' * done}{'.' * (width - done)}] {self.count}/{self.total} "
-                f"{self.rate():.0f} {self.unit}/s  {self.postfix}")
-        sys.stderr.write(end + line)
-        sys.stderr.flush()
 
     def close(self):
         if self.bar is not None:
             self.bar.close()
-        else:
-            if self._drawn != self.count:
-                self._draw("\r")
-            sys.stderr.write("\n")
+        elapsed = time.perf_counter() - self.start
+        summary = ", ".join(filter(None, [self.postfix, f"{self.rate():.0f} {self.unit}/s",
+                                          f"{elapsed:.1f} s"]))
+        print(f"{self.desc}: {summary}", flush=True)
+
+
+def _someone_watches(stream):
+    """True on a terminal, or in a Jupyter kernel (where tqdm.auto draws a widget)."""
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):      # no isatty, or a closed stream
+        return False
 
 
 def time_forward(network, inputs, repeats):

@@ -141,12 +141,10 @@ def train(model, head, images, labels, args, desc):
             history["step_loss"].append(loss.item())
             history["step_accuracy"].append(accuracy)
             progress.update(len(y_np), loss=total_loss / (step + 1), acc=total_accuracy / (step + 1))
-        progress.close()
+        progress.close()                # prints the epoch's line: loss, accuracy, images/s
         history["loss"].append(total_loss / len(loader))
         history["accuracy"].append(total_accuracy / len(loader))
         history["images_per_s"].append(progress.rate())
-        print(f"{desc} epoch {epoch + 1}: loss {history['loss'][-1]:.4f}, "
-              f"accuracy {history['accuracy'][-1]:.4f}, {history['images_per_s'][-1]:.0f} images/s")
     return history, time.perf_counter() - start
 
 
@@ -283,7 +281,7 @@ def main(argv=None):
                 title=f"{args.dataset}, {len(x_train)} training / {len(x_test)} test images, "
                       f"{args.epochs} epochs")
 
-    checkpoint = os.path.join(args.out, f"{args.dataset}_knn.pt")
+    checkpoint = os.path.join(args.out, f"{args.dataset}_knn.safetensors")   # PyTorch reads it too
     mg.save({"model": model.state_dict(), "embed_dim": args.embed_dim, "width": args.width,
              "normalisation": (float(mean), float(std)), "test_accuracy": float(accuracy)}, checkpoint)
     print(f"wrote {checkpoint}")

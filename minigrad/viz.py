@@ -15,7 +15,12 @@ With ``show_saved=True`` each operation also lists the shapes of the arrays it
 saved for backward (what backward will read, and what the graph holds in
 memory). After ``backward()`` without ``retain_graph=True`` the nodes have
 freed their saved arrays and their links, so draw the graph before that.
+
+In a Jupyter notebook the result of ``draw_graph`` shows as the picture
+itself (SVG rendered by Graphviz), or as its DOT text when Graphviz is not
+installed.
 """
+import html
 import shutil
 import subprocess
 import warnings
@@ -108,6 +113,36 @@ def graphviz_available():
     return shutil.which("dot") is not None
 
 
+def render(dot_text, format="svg"):
+    """The picture of `dot_text` in `format`, as bytes, rendered by Graphviz's `dot`."""
+    completed = subprocess.run(["dot", f"-T{format}"], input=dot_text.encode(),
+                               capture_output=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"draw_graph: dot -T{format} failed: "
+                           f"{completed.stderr.decode(errors='replace').strip()}")
+    return completed.stdout
+
+
+class DotGraph(str):
+    """DOT text (a str) that a notebook displays as a picture.
+
+    Jupyter shows the richest of these that is not None: HTML before SVG, so
+    ``_repr_html_`` steps aside when Graphviz can draw the SVG.
+    """
+
+    def _repr_svg_(self):
+        if not graphviz_available():
+            return None
+        return render(self, "svg").decode("utf-8")
+
+    def _repr_html_(self):
+        if graphviz_available():
+            return None
+        return ("<p>Graphviz's <code>dot</code> is not installed (<code>apt-get install "
+                "graphviz</code>), so here is the graph's DOT text:</p><pre>"
+                + html.escape(str(self)) + "</pre>")
+
+
 def draw_graph(tensor, path=None, format="svg", params=None, show_saved=False):
     """Draw the autograd graph that produced `tensor`; return its DOT text.
 
@@ -115,12 +150,13 @@ def draw_graph(tensor, path=None, format="svg", params=None, show_saved=False):
     in `format` ('svg', 'png', 'pdf', ...) when it is installed (Debian:
     ``apt-get install graphviz``), else (or with format='dot') the DOT text
     itself, with a warning when a picture was asked for. Returns the DOT text
-    in every case. `params` and `show_saved`: see ``to_dot``.
+    in every case, as a ``DotGraph`` (a str that notebooks display as the
+    picture). `params` and `show_saved`: see ``to_dot``.
     """
     if not isinstance(format, str) or not format.isalnum():
         raise ValueError(f"format must be a Graphviz output format such as 'svg' or 'png', "
                          f"got {format!r}")
-    dot_text = to_dot(tensor, params=params, show_saved=show_saved)
+    dot_text = DotGraph(to_dot(tensor, params=params, show_saved=show_saved))
     if path is None:
         return dot_text
     path = str(path)
@@ -132,9 +168,7 @@ def draw_graph(tensor, path=None, format="svg", params=None, show_saved=False):
         with open(path, "w") as f:
             f.write(dot_text)
         return dot_text
-    completed = subprocess.run(["dot", f"-T{format}", "-o", path], input=dot_text.encode(),
-                               capture_output=True, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"draw_graph: dot -T{format} failed: "
-                           f"{completed.stderr.decode(errors='replace').strip()}")
+    picture = render(dot_text, format)
+    with open(path, "wb") as f:
+        f.write(picture)
     return dot_text

@@ -7,7 +7,9 @@ $MINIGRAD_DATA, or ../shared/data beside the repository; without it they are
 skipped.
 """
 import importlib.util
+import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +51,8 @@ def run_example(script, *args, out, timeout=150, env=None):
     result = subprocess.run([sys.executable, str(EXAMPLES / script), *args, "--out", str(out)],
                             cwd=out, env=environment, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
+    # not a terminal: no progress bar, so no carriage-return fragments in a log
+    assert "\r" not in result.stdout and "\r" not in result.stderr
     return result.stdout
 
 
@@ -64,7 +68,10 @@ def test_mnist_knn_smoke(tmp_path):
                          "--compare", "--threads", "2", out=tmp_path)
     for row in ("k-NN on raw pixels", "softmax head", "k-NN on learned embeddings"):
         assert row in stdout
-    checkpoint = minigrad.load(str(tmp_path / "fashion-mnist_knn.pt"))
+    epoch_lines = [line for line in stdout.splitlines() if " epoch 1/1: " in line]
+    assert [line.split(" epoch")[0] for line in epoch_lines] == ["softmax", "k-NN"]
+    assert all(" img/s, " in line and "loss " in line for line in epoch_lines)
+    checkpoint = minigrad.load(str(tmp_path / "fashion-mnist_knn.safetensors"))
     assert checkpoint["embed_dim"] == 64
     assert "embed.weight" in checkpoint["model"]
     assert 0.0 <= checkpoint["test_accuracy"] <= 1.0
@@ -153,3 +160,42 @@ def test_quickstart(tmp_path):
                             env=environment, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "trained in" in result.stdout
+
+
+def test_notebook_tour_runs_as_a_script(tmp_path):
+    source = (EXAMPLES / "notebook_tour.py").read_text()
+    assert source.count("\n# %%") >= 8 and "# %% [markdown]" in source     # jupytext percent cells
+    stdout = run_example("notebook_tour.py", out=tmp_path)
+    cells = [re.split(r"\s{2,}", line.strip()) for line in stdout.splitlines()]
+    rows = {row[0]: row for row in cells}
+    assert rows["transposed k=3"][-2:] == ["1..4", "0.272"]        # uneven overlap: checkerboard
+    for kind in ("transposed k=4", "resize-conv", "pixel shuffle"):
+        assert rows[kind][-1] == "0.000"
+    assert "18 layers -> 12 layers" in stdout and "identical outputs: True" in stdout
+    assert rows["3x3, dilations 1,2,4"][-3:-1] == ["15x15", "15x15"]
+    assert rows["3x3, dilations 2,2,2"][-3:] == ["13x13", "13x13", "49"]
+    assert (tmp_path / "fused_network.safetensors").exists()
+
+
+def test_progress_draws_a_bar_only_for_a_watcher(monkeypatch, capsys):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(EXAMPLES))
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, want_bar in ((Terminal(), importlib.util.find_spec("tqdm") is not None),
+                             (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        progress = _common.Progress(100, "demo epoch 1/2")
+        for _ in range(10):
+            progress.update(10, loss=0.5)
+        progress.close()
+        assert (progress.bar is not None) == want_bar
+        assert capsys.readouterr().out.startswith("demo epoch 1/2: loss 0.5, ")
+        if not want_bar:
+            assert stream.getvalue() == ""

@@ -132,3 +132,38 @@ def test_renders_svg_with_graphviz(tmp_path):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     for text in ("MatMul", "Sum", "weight", "(3, 2) float32"):
         assert text in svg
+
+
+# ------------------------------------------------------------- notebook display
+def test_graph_displays_in_notebooks_without_graphviz(monkeypatch):
+    monkeypatch.setattr(viz.shutil, "which", lambda name: None)
+    x = minigrad.ones(2, requires_grad=True)
+    graph = viz.draw_graph((x * 2).sum(), params={"x<in>": x})
+    assert isinstance(graph, str) and graph == viz.to_dot((x * 2).sum(), params={"x<in>": x})
+    assert graph._repr_svg_() is None                    # nothing to draw it with
+    page = graph._repr_html_()
+    assert "apt-get install graphviz" in page and "digraph autograd {" in page
+    assert "x&lt;in&gt;" in page and "x<in>" not in page    # the DOT text is escaped
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+def test_graph_displays_as_svg_with_graphviz():
+    w = minigrad.randn(3, 2, requires_grad=True)
+    graph = viz.draw_graph(minigrad.matmul(minigrad.randn(4, 3), w).sum(), params={"weight": w})
+    assert graph._repr_html_() is None
+    svg = graph._repr_svg_()
+    assert "<svg" in svg and "MatMul" in svg and "weight" in svg
+
+
+def test_summary_table_displays_as_html():
+    from minigrad import nn
+    from minigrad.utils import summary
+    table = summary(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU()), (1, 5, 5), verbose=False)
+    page = table._repr_html_()
+    rows = re.findall(r"<tr>(.*?)</tr>", page)
+    cells = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in rows]
+    assert cells[0][:3] == ["name", "type", "output shape"]
+    assert cells[1][:3] == ["0", "Conv2d", "(1, 2, 3, 3)"] and cells[1][4] == "20"
+    assert cells[2][:2] == ["1", "ReLU"]
+    assert ["total params", "20"] in cells
+    assert 'style="text-align:right">20<' in page            # numbers right-aligned

@@ -7,6 +7,7 @@ answers: a 5x5 convolution from 100 to 64 channels on a 256x256 image costs
 256*256*64*5*5*100 ~ 1.05e10 multiply-adds; squeezing to 32 channels with a
 1x1 convolution first costs 256*256*32*100 + 256*256*64*5*5*32 ~ 3.6e9.
 """
+import html
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ from minigrad.tensor import float32
 
 
 class LayerTable(list):
-    """A list of per-layer dicts that prints as an aligned table.
+    """A list of per-layer dicts that prints as an aligned table (an HTML table in notebooks).
 
     ``columns`` are the keys shown; ``totals`` (a dict, possibly empty) is
     printed below the rows.
@@ -48,6 +49,25 @@ class LayerTable(list):
 
     def __repr__(self):
         return str(self)
+
+    def _repr_html_(self):
+        """The table as HTML, for notebooks (numbers right-aligned, totals below)."""
+        def cell(tag, value, right):
+            style = ' style="text-align:right"' if right else ' style="text-align:left"'
+            return f"<{tag}{style}>{html.escape(_format(value))}</{tag}>"
+
+        numeric = [bool(self) and all(_is_number(row.get(c)) for row in self) for c in self.columns]
+        head = "".join(cell("th", c.replace("_", " "), right)
+                       for c, right in zip(self.columns, numeric))
+        body = "".join("<tr>" + "".join(cell("td", row.get(c, ""), right)
+                                        for c, right in zip(self.columns, numeric)) + "</tr>"
+                       for row in self)
+        table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        if self.totals:
+            table += "<table><tbody>" + "".join(
+                f"<tr>{cell('th', key.replace('_', ' '), False)}{cell('td', value, True)}</tr>"
+                for key, value in self.totals.items()) + "</tbody></table>"
+        return table
 
 
 def _is_number(value):
