@@ -14,6 +14,8 @@ from minigrad.nn.modules.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d,  
                                          AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool2d,
                                          SpatialPyramidPooling)
 from minigrad.nn.modules.resize import PixelShuffle, Upsample  # noqa: F401
+# Sequence models.
+from minigrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -64,4 +66,6 @@ __all__ = [
     "Tanh",
     "Unflatten",
     "Upsample",
+    # Sequence models.
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
 ]
