@@ -383,6 +383,31 @@ class Tensor:
         from minigrad.random import generator
         return self._overwrite("normal_", generator().normal(mean, std, size=self.array.shape))
 
+    def share_memory_(self):
+        """Move the values into anonymous shared memory (same values, same graph role).
+
+        Processes forked afterwards (``minigrad.multiprocessing`` with the
+        "fork" start method) see and make changes to the same memory, as
+        PyTorch's Hogwild training expects. The old array is no longer used.
+        """
+        if not self.is_shared():
+            import mmap
+            buffer = mmap.mmap(-1, max(self.array.nbytes, 1))  # MAP_SHARED | MAP_ANONYMOUS
+            shared = np.frombuffer(buffer, dtype=self.array.dtype,
+                                   count=self.array.size).reshape(self.array.shape)
+            shared[...] = self.array
+            self.array = shared
+        return self
+
+    def is_shared(self):
+        """Whether share_memory_() has moved the values into shared memory."""
+        import mmap
+        array = self.array
+        while isinstance(array.base, np.ndarray):
+            array = array.base
+        owner = array.base.obj if isinstance(array.base, memoryview) else array.base
+        return isinstance(owner, mmap.mmap)
+
     # Python's augmented assignment: `p -= lr * p.grad` changes p itself.
     def __iadd__(self, other):
         return self.add_(other)
