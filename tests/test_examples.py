@@ -153,3 +153,12 @@ def test_quickstart(tmp_path):
                             env=environment, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "trained in" in result.stdout
+
+
+def test_char_rnn_quick(tmp_path):
+    stdout = run_example("char_rnn.py", "--quick", out=tmp_path)
+    rows = {line.split()[0]: line.split() for line in stdout.splitlines() if line.split()[:1] in (["RNN"], ["GRU"], ["LSTM"])}
+    assert set(rows) == {"RNN", "GRU", "LSTM"}
+    for kind, cells in rows.items():
+        first, last = float(cells[1]), float(cells[2])
+        assert last < first - 1.0, f"{kind} did not learn: {first} -> {last} bits/char"
