@@ -63,6 +63,17 @@ def _check_sizes(layer, input_size, hidden_size):
     return int(input_size), int(hidden_size)
 
 
+def _check_input(layer, input, batched_ndim, input_size):
+    """input: a Tensor of batched_ndim dimensions, or one fewer (unbatched); features last."""
+    if not isinstance(input, Tensor) or input.ndim not in (batched_ndim - 1, batched_ndim):
+        raise ValueError(f"{layer}: expected a {batched_ndim - 1}-D (unbatched) or "
+                         f"{batched_ndim}-D (batched) input Tensor, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    if input.shape[-1] != input_size:
+        raise RuntimeError(f"{layer}: input.size(-1) must be equal to input_size. Expected "
+                           f"{input_size}, got {input.shape[-1]}")
+
+
 def _nonlinearity_mode(layer, nonlinearity):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"{layer}: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
@@ -151,13 +162,7 @@ class RNNBase(Module):
         return state
 
     def forward(self, input, hx=None):
-        layer = type(self).__name__
-        if not isinstance(input, Tensor) or input.ndim not in (2, 3):
-            raise ValueError(f"{layer}: expected a 2-D (unbatched) or 3-D (batched) input Tensor, "
-                             f"got {getattr(input, 'shape', type(input).__name__)}")
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{layer}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {input.shape[-1]}")
+        _check_input(type(self).__name__, input, 3, self.input_size)
         batched = input.ndim == 3
         if not batched:
             input = input.unsqueeze(1)  # (L, 1, input_size)
@@ -289,12 +294,7 @@ class RNNCellBase(Module):
         return state
 
     def _step(self, input, state):
-        if not isinstance(input, Tensor) or input.ndim not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: expected input to be 1-D or 2-D, got "
-                             f"{getattr(input, 'shape', type(input).__name__)}")
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{type(self).__name__}: input has inconsistent input_size: got "
-                               f"{input.shape[-1]} expected {self.input_size}")
+        _check_input(type(self).__name__, input, 2, self.input_size)
         batched = input.ndim == 2
         if not batched:
             input = input.unsqueeze(0)
