@@ -88,13 +88,29 @@ def test_share_memory_lets_forked_processes_update_the_model():
     np.testing.assert_allclose(model.weight.array, before + 1.0)
 
 
-def test_mnist_data_and_targets_are_tensors():
-    pytest.importorskip("minigrad.data.datasets")
-    from minigrad.data import datasets
-    try:
-        train = datasets.MNIST(train=False)
-    except RuntimeError:
-        pytest.skip("MNIST files not available")
-    assert isinstance(train.data, Tensor) and train.data.dtype == np.uint8
-    assert isinstance(train.targets, Tensor) and train.targets.dtype == np.int64
-    assert train.data.shape == (10000, 28, 28)
+def test_mnist_data_and_targets_are_tensors(tmp_path, monkeypatch):
+    """As in torchvision: data a uint8 Tensor (N, 28, 28), targets an int64 Tensor (N,)."""
+    import gzip
+    import hashlib
+    from minigrad.data.datasets import MNIST
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    labels = np.array([4, 0, 9], dtype=np.uint8)
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, array in (("t10k-images-idx3-ubyte.gz", images), ("t10k-labels-idx1-ubyte.gz", labels)):
+        header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
+        (folder / name).write_bytes(gzip.compress(header + array.tobytes()))
+    monkeypatch.setattr(MNIST, "checksums", {p.name: {"md5": {hashlib.md5(p.read_bytes()).hexdigest()}}
+                                             for p in folder.glob("*.gz")})
+    dataset = MNIST(str(tmp_path), train=False)
+    assert isinstance(dataset.data, Tensor) and dataset.data.dtype == np.uint8
+    assert isinstance(dataset.targets, Tensor) and dataset.targets.dtype == np.int64
+    np.testing.assert_array_equal(dataset.data.array, images)
+    assert dataset.targets.tolist() == [4, 0, 9]
+    image, target = dataset[2]
+    np.testing.assert_array_equal(image, images[2])
+    assert target == 9
+    batch_images, batch_targets = next(iter(DataLoader(dataset, batch_size=2)))
+    assert batch_images.shape == (2, 28, 28) and batch_targets.tolist() == [4, 0]
