@@ -29,6 +29,7 @@ from minigrad.serialization import load, save  # noqa: F401
 from minigrad import nn  # noqa: F401  (layers build on everything above)
 from minigrad import data, optim  # noqa: F401
 from minigrad import profiler, utils, viz  # noqa: F401  (tools for looking inside models)
+from minigrad import autograd, backends, multiprocessing  # noqa: F401  (PyTorch's module paths)
 
 # PyTorch's dtype aliases.
 float = float32  # noqa: A001  (torch.float is float32)

@@ -29,6 +29,7 @@ import functools
 import threading
 import time
 import warnings
+import weakref
 
 import numpy as np
 
@@ -125,14 +126,51 @@ class Function:
         raise NotImplementedError(f"{type(ctx).__name__} does not define backward (abstract)")
 
     def save_for_backward(self, *arrays):
-        """Keep arrays that backward needs; freed after backward (unless retain_graph)."""
+        """Keep arrays that backward needs; freed after backward (unless retain_graph).
+
+        Their versions are recorded too: reading ``saved_tensors`` after an
+        in-place operation changed one of them raises instead of silently
+        differentiating the new values.
+        """
         self._saved = arrays
+        # None: no buffer had been modified in place yet, so every version was 0.
+        self._saved_versions = (tuple([version_of(a) if isinstance(a, np.ndarray) else 0
+                                       for a in arrays]) if _versions else None)
 
     @property
     def saved_tensors(self):
         if self.__dict__.get("_released", False):
             raise RuntimeError(_FREED_MESSAGE)
+        if _versions:
+            self._check_saved_versions()
         return self._saved
+
+    def _check_saved_versions(self):
+        saved_versions = self._saved_versions or (0,) * len(self._saved)
+        for array, saved in zip(self._saved, saved_versions):
+            if isinstance(array, np.ndarray) and version_of(array) != saved:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: an array of shape {tuple(array.shape)} saved by "
+                    f"{self.name()} is at version {version_of(array)}; expected version "
+                    f"{saved} instead. Hint: clone() the tensor before changing it in place, "
+                    f"or use the out-of-place operation (x = x + 1 instead of x += 1).")
+
+    def mark_non_differentiable(self, *outputs):
+        """Outputs of forward (arrays) that get no gradient (indices, masks), as in PyTorch."""
+        self._non_differentiable = {id(o) for o in outputs}
+
+    # ---- PyTorch's view of a graph node
+    def name(self):
+        """The node's name as PyTorch spells it: ``MulBackward0`` for ``Mul``."""
+        return f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self):
+        """One ``(node, 0)`` pair per input: its Function, an AccumulateGrad for a
+        leaf that requires grad, or None (PyTorch's ``grad_fn.next_functions``)."""
+        return tuple([(AccumulateGrad(edge) if isinstance(edge, Tensor) else edge, 0)
+                      for edge in self.__dict__.get("next_nodes", ())])
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -162,6 +200,8 @@ class Function:
             result, extras = result[0], result[1:]
 
         requires_grad = _grad_mode.enabled and True in needs_input_grad
+        if requires_grad and id(result) in ctx.__dict__.get("_non_differentiable", ()):
+            requires_grad = False
         if requires_grad:
             ctx.next_nodes = tuple([_edge_to(a) for a in args])
             output = Tensor._make(result, True, ctx)
@@ -172,6 +212,51 @@ class Function:
         if extras:
             return (output,) + tuple(Tensor._make(e, False, None) for e in extras)
         return output
+
+
+class AccumulateGrad:
+    """The graph node PyTorch shows for a leaf: backward adds into ``variable.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad of a leaf of shape {tuple(self.variable.shape)}>"
+
+
+# ---------------------------------------------------------- version counters
+# In-place operations bump a counter per memory buffer (the base array that
+# views share), so that backward can tell when an array it saved has been
+# overwritten. Keyed by id() of the buffer; an entry disappears with its buffer.
+_versions = {}
+
+
+def _buffer(array):
+    """The array that owns `array`'s memory (views share it)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def version_of(array):
+    """How many in-place operations have changed `array`'s memory."""
+    entry = _versions.get(id(_buffer(array)))
+    return 0 if entry is None else entry[0]
+
+
+def bump_version(array):
+    """Record one in-place change of `array`'s memory."""
+    buffer = _buffer(array)
+    key = id(buffer)
+    entry = _versions.get(key)
+    if entry is None or entry[1]() is not buffer:
+        entry = [0, weakref.ref(buffer, lambda _, key=key: _versions.pop(key, None))]
+        _versions[key] = entry
+    entry[0] += 1
 
 
 def _edge_to(arg):

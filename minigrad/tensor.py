@@ -218,67 +218,217 @@ class Tensor:
     def retain_grad(self):
         raise RuntimeError("retain_grad is not supported: minigrad keeps .grad on leaves only")
 
-    # ------------------------------------------------------- in-place (no grad)
+    # ------------------------------------------------------------------ in-place
+    # Every in-place method computes its out-of-place result, writes it into
+    # this tensor's memory and bumps the memory's version counter (views share
+    # it). When autograd is recording and a gradient is involved, the tensor
+    # is rebased onto the new graph node: ``x = a * 2; x += 1`` differentiates
+    # as ``x = a * 2 + 1``. Backward raises if it needs a value that an
+    # in-place operation has since overwritten (see Function.saved_tensors).
+    @property
+    def _version(self):
+        """How many in-place operations have changed this tensor's memory."""
+        return autograd.version_of(self.array)
+
     def _check_inplace(self):
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError("a leaf tensor that requires grad is being used in an in-place "
-                               "operation; wrap it in minigrad.no_grad()")
+        if self.requires_grad and self.grad_fn is None and autograd.is_grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation. (Wrap the update in minigrad.no_grad(), or clone() "
+                               "the tensor first.)")
+
+    def _inplace(self, name, compute, *others):
+        """``self <- compute(self)`` in place; `others` are the other Tensor operands."""
+        recording = autograd.is_grad_enabled() and (
+            self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others))
+        if not recording:
+            with autograd.no_grad():
+                result = compute(self)
+            self._write_inplace(name, result.array)
+            return self
+        self._check_inplace()
+        if self.grad_fn is not None and self.array.base is not None and \
+                type(self.grad_fn).__name__ in ("Reshape", "Permute", "Expand", "GetItem"):
+            raise RuntimeError(
+                f"{name}: in-place operation on a view (the output of "
+                f"{self.grad_fn.name()}) of a tensor that is part of the autograd graph is not "
+                f"supported: the tensor it views would not see the change in backward; "
+                f"clone() the view first or use the out-of-place operation")
+        # The old values as a separate node input: the new node may save them.
+        old = Tensor._make(self.array.copy(), self.requires_grad, self.grad_fn)
+        result = compute(old)
+        self._write_inplace(name, result.array)
+        self.grad_fn = result.grad_fn
+        self.requires_grad = result.requires_grad
+        return self
+
+    def _write_inplace(self, name, values):
+        if values.shape != self.array.shape:
+            raise RuntimeError(f"{name}: output with shape {list(self.array.shape)} doesn't match "
+                               f"the broadcast shape {list(values.shape)}")
+        if not np.can_cast(values.dtype, self.array.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {values.dtype} can't be cast to the desired "
+                               f"output type {self.array.dtype}")
+        if not self.array.flags.writeable:
+            raise RuntimeError(f"{name}: the tensor's memory is read-only (an expand()ed or "
+                               f"broadcast tensor); clone() it first")
+        np.copyto(self.array, values, casting="unsafe")
+        autograd.bump_version(self.array)
+
+    def _overwrite(self, name, values):
+        """Replace every element by `values` (fills): gradient zero for the old values."""
+        values = np.broadcast_to(np.asarray(values, dtype=self.array.dtype), self.array.shape)
+        keep_nothing = np.zeros(self.array.shape, dtype=bool)
+        return self._inplace(name, lambda t: ops.elementwise.where(
+            keep_nothing, t, Tensor._make(values, False, None)))
 
     def zero_(self):
-        self._check_inplace()
-        self.array[...] = 0
-        return self
+        return self._overwrite("zero_", 0)
 
     def fill_(self, value):
-        self._check_inplace()
-        self.array[...] = value
-        return self
+        value = value.array if isinstance(value, Tensor) else value
+        return self._overwrite("fill_", value)
 
     def copy_(self, source):
-        self._check_inplace()
-        source = source.array if isinstance(source, Tensor) else np.asarray(source)
-        np.copyto(self.array, np.broadcast_to(source, self.array.shape), casting="unsafe")
-        return self
+        """Copy `source` (broadcast to this shape, cast to this dtype); gradient flows to it."""
+        if not isinstance(source, Tensor):
+            return self._overwrite("copy_", np.asarray(source))
+
+        def copied(t):
+            return ops.shape.expand(ops.elementwise.cast(source, self.array.dtype), *t.shape)
+        return self._inplace("copy_", copied, source)
 
     def add_(self, other, alpha=1):
-        self._check_inplace()
-        other = other.array if isinstance(other, Tensor) else other
         if alpha != 1:
-            other = other * alpha
-        np.add(self.array, other, out=self.array, casting="unsafe")
-        return self
+            return self._inplace("add_", lambda t: t + other * alpha, other)
+        return self._inplace("add_", lambda t: t + other, other)
 
     def sub_(self, other, alpha=1):
-        return self.add_(other, -alpha)
+        if alpha != 1:
+            return self._inplace("sub_", lambda t: t - other * alpha, other)
+        return self._inplace("sub_", lambda t: t - other, other)
 
     def mul_(self, other):
-        self._check_inplace()
-        other = other.array if isinstance(other, Tensor) else other
-        np.multiply(self.array, other, out=self.array, casting="unsafe")
-        return self
+        return self._inplace("mul_", lambda t: t * other, other)
 
     def div_(self, other):
-        self._check_inplace()
-        other = other.array if isinstance(other, Tensor) else other
-        np.divide(self.array, other, out=self.array, casting="unsafe")
-        return self
+        return self._inplace("div_", lambda t: t / other, other)
+
+    def pow_(self, exponent):
+        return self._inplace("pow_", lambda t: t ** exponent, exponent)
+
+    def neg_(self):
+        return self._inplace("neg_", lambda t: -t)
+
+    def abs_(self):
+        return self._inplace("abs_", lambda t: t.abs())
+
+    def exp_(self):
+        return self._inplace("exp_", lambda t: t.exp())
+
+    def log_(self):
+        return self._inplace("log_", lambda t: t.log())
+
+    def sqrt_(self):
+        return self._inplace("sqrt_", lambda t: t.sqrt())
+
+    def relu_(self):
+        return self._inplace("relu_", lambda t: t.relu())
+
+    def sigmoid_(self):
+        return self._inplace("sigmoid_", lambda t: t.sigmoid())
+
+    def tanh_(self):
+        return self._inplace("tanh_", lambda t: t.tanh())
 
     def clamp_(self, min=None, max=None):
-        self._check_inplace()
-        np.clip(self.array, min, max, out=self.array)
-        return self
+        return self._inplace("clamp_", lambda t: t.clamp(min, max))
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min):
+        return self._inplace("clamp_min_", lambda t: t.clamp(min=min))
+
+    def clamp_max_(self, max):
+        return self._inplace("clamp_max_", lambda t: t.clamp(max=max))
+
+    def masked_fill_(self, mask, value):
+        """Set the elements where `mask` (bool, broadcast) is True to `value`."""
+        mask = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+        if mask.dtype != bool_:
+            raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with "
+                               f"dtype {mask.dtype}")
+        return self._inplace("masked_fill_",
+                             lambda t: ops.elementwise.where(mask, value, t), value)
+
+    def masked_fill(self, mask, value):
+        return self.clone().masked_fill_(mask, value)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        """``self += value * tensor1 * tensor2``."""
+        return self._inplace("addcmul_", lambda t: t + value * tensor1 * tensor2, tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        """``self += value * tensor1 / tensor2``."""
+        return self._inplace("addcdiv_", lambda t: t + value * tensor1 / tensor2, tensor1, tensor2)
+
+    def lerp_(self, end, weight):
+        """``self += weight * (end - self)``."""
+        return self._inplace("lerp_", lambda t: t + weight * (end - t), end, weight)
 
     def uniform_(self, a=0.0, b=1.0):
         from minigrad.random import generator
-        self._check_inplace()
-        self.array[...] = generator().uniform(a, b, size=self.array.shape)
-        return self
+        return self._overwrite("uniform_", generator().uniform(a, b, size=self.array.shape))
 
     def normal_(self, mean=0.0, std=1.0):
         from minigrad.random import generator
-        self._check_inplace()
-        self.array[...] = generator().normal(mean, std, size=self.array.shape)
+        return self._overwrite("normal_", generator().normal(mean, std, size=self.array.shape))
+
+    def share_memory_(self):
+        """Move the values into anonymous shared memory (same values, same graph role).
+
+        Processes forked afterwards (``minigrad.multiprocessing`` with the
+        "fork" start method) see and make changes to the same memory, as
+        PyTorch's Hogwild training expects. The old array is no longer used.
+        """
+        if not self.is_shared():
+            import mmap
+            buffer = mmap.mmap(-1, max(self.array.nbytes, 1))  # MAP_SHARED | MAP_ANONYMOUS
+            shared = np.frombuffer(buffer, dtype=self.array.dtype,
+                                   count=self.array.size).reshape(self.array.shape)
+            shared[...] = self.array
+            self.array = shared
         return self
+
+    def is_shared(self):
+        """Whether share_memory_() has moved the values into shared memory."""
+        import mmap
+        array = self.array
+        while isinstance(array.base, np.ndarray):
+            array = array.base
+        owner = array.base.obj if isinstance(array.base, memoryview) else array.base
+        return isinstance(owner, mmap.mmap)
+
+    # Python's augmented assignment: `p -= lr * p.grad` changes p itself.
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ipow__(self, exponent):
+        return self.pow_(exponent)
+
+    def __iand__(self, other):
+        return self._inplace("__iand__", lambda t: t & other, other)
+
+    def __ior__(self, other):
+        return self._inplace("__ior__", lambda t: t | other, other)
 
     # -------------------------------------------------------------- conversion
     def to(self, dtype):
@@ -520,6 +670,7 @@ class Tensor:
             raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
         index = ops.shape.index_to_numpy(index)
         self.array[index] = value.array if isinstance(value, Tensor) else value
+        autograd.bump_version(self.array)
 
 
 from minigrad import ops  # noqa: E402  (the ops import Tensor, so they come after it)

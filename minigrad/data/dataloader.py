@@ -87,10 +87,21 @@ class DataLoader:
         generator: np.random.Generator for shuffling (default: minigrad's).
         seed: shortcut for ``generator=np.random.default_rng(seed)``.
         prefetch_factor: batches in flight per worker when num_workers > 0.
+        sampler: an iterable of indices (minigrad.data.sampler), instead of shuffle.
+        batch_sampler: an iterable of lists of indices, instead of batch_size,
+            shuffle, sampler and drop_last.
+        pin_memory: accepted for PyTorch scripts; there is no GPU memory to pin.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 num_workers=0, generator=None, *, seed=None, prefetch_factor=2):
+                 num_workers=0, generator=None, *, seed=None, prefetch_factor=2, sampler=None,
+                 batch_sampler=None, pin_memory=False):
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
         _positive_int("batch_size", batch_size, allow_none=True)
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
                 or num_workers < 0:
@@ -112,9 +123,12 @@ class DataLoader:
         self.num_workers = int(num_workers)
         self.prefetch_factor = prefetch_factor
         self.generator = np.random.default_rng(seed) if seed is not None else generator
+        self.sampler, self.batch_sampler, self.pin_memory = sampler, batch_sampler, bool(pin_memory)
 
     def __len__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         if self.batch_size is None:
             return n
         if self.drop_last:
@@ -122,12 +136,16 @@ class DataLoader:
         return -(-n // self.batch_size)
 
     def _order(self):
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64)
         n = len(self.dataset)
         if self.shuffle:
             return (self.generator or default_generator()).permutation(n)
         return np.arange(n)
 
     def _batches_of_indices(self):
+        if self.batch_sampler is not None:
+            return [np.asarray(list(batch), dtype=np.int64) for batch in self.batch_sampler]
         order = self._order()
         if self.batch_size is None:
             return [int(i) for i in order]

@@ -143,8 +143,8 @@ class MNIST(Dataset):
 
     Samples are ``(image, target)``: image a uint8 ``(28, 28)`` array (after
     ``transform`` if given, e.g. ``transforms.ToTensor()``), target an int.
-    ``dataset.data`` (uint8, (N, 28, 28)) and ``dataset.targets`` (int64, (N,))
-    hold everything; the DataLoader batches them by fancy indexing, applying
+    ``dataset.data`` (a uint8 Tensor (N, 28, 28)) and ``dataset.targets`` (an
+    int64 Tensor (N,)) hold everything, as in torchvision; the DataLoader batches them by fancy indexing, applying
     batch-capable transforms to the whole batch at once.
     """
 
@@ -199,15 +199,16 @@ class MNIST(Dataset):
         if len(images) != len(labels):
             raise DatasetFileError(f"{paths[image_file]} has {len(images)} images but "
                                    f"{paths[label_file]} has {len(labels)} labels")
-        self.data = images
-        self.targets = labels.astype(np.int64)
+        # Tensors, as in torchvision: data uint8 (N, 28, 28), targets int64 (N,).
+        self.data = Tensor._make(images, False, None)
+        self.targets = Tensor._make(labels.astype(np.int64), False, None)
 
     # -------------------------------------------------------------- samples
     def __len__(self):
         return len(self.data)
 
     def __getitem__(self, index):
-        image, target = self.data[index], int(self.targets[index])
+        image, target = self.data.array[index], int(self.targets.array[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
@@ -220,10 +221,10 @@ class MNIST(Dataset):
         if self.target_transform is not None or (self.transform is not None
                                                  and not supports_batch(self.transform)):
             return default_collate([self[int(i)] for i in indices])
-        images = self.data[indices]  # (B, 28, 28) uint8
+        images = self.data.array[indices]  # (B, 28, 28) uint8
         images = self.transform.batch(images) if self.transform is not None \
             else Tensor._make(images, False, None)
-        return [images, Tensor._make(self.targets[indices], False, None)]
+        return [images, Tensor._make(self.targets.array[indices], False, None)]
 
     # --------------------------------------------------------------- files
     def _search_dirs(self):

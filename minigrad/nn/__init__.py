@@ -10,3 +10,5 @@ from minigrad.nn import init  # noqa: F401
 from minigrad.nn.module import Module, Parameter  # noqa: F401
 from minigrad.nn.modules import *  # noqa: F401,F403
 from minigrad.nn import utils  # noqa: F401
+from minigrad.nn import parallel  # noqa: F401
+from minigrad.nn.parallel import DataParallel  # noqa: F401

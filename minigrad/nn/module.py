@@ -332,6 +332,13 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
+    def share_memory(self):
+        """Move every parameter and buffer into shared memory (``Tensor.share_memory_``), so
+        that processes forked afterwards (minigrad.multiprocessing) train the same weights."""
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            tensor.share_memory_()
+        return self
+
     def zero_grad(self, set_to_none=True):
         zero_grads(self.parameters(), set_to_none)
 

@@ -1,5 +1,6 @@
 """Tools for looking inside models.
 
+- ``minigrad.utils.data``: PyTorch's path for ``minigrad.data`` (DataLoader, samplers, ...).
 - ``summary(model, input_size)``: per-layer output shapes, parameters,
   multiply-adds and memory.
 - ``receptive_field(model, input_size)``: how many input pixels each layer
@@ -10,3 +11,4 @@ from minigrad.utils.receptive_field import (conv_output_size, conv_transpose_out
                                             pool_output_size, receptive_field,
                                             receptive_field_step)
 from minigrad.utils.summary import LayerTable, multiply_adds, summary  # noqa: F401
+from minigrad.utils import data  # noqa: F401,E402  (torch.utils.data's path)

@@ -14,6 +14,17 @@ from minigrad.nn.modules.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d,  
                                          AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool2d,
                                          SpatialPyramidPooling)
 from minigrad.nn.modules.resize import PixelShuffle, Upsample  # noqa: F401
+# Sequence models.
+from minigrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
+from minigrad.nn.modules.sparse import Embedding  # noqa: F401
+from minigrad.nn.modules.transformer import (MultiheadAttention, Transformer,  # noqa: F401
+                                             TransformerDecoder, TransformerDecoderLayer,
+                                             TransformerEncoder, TransformerEncoderLayer)
+from minigrad.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPad3d,  # noqa: F401
+                                         ConstantPad1d, ConstantPad2d, ConstantPad3d,
+                                         ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                                         ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
+                                         ZeroPad1d, ZeroPad2d, ZeroPad3d)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -64,4 +75,11 @@ __all__ = [
     "Tanh",
     "Unflatten",
     "Upsample",
+    # Sequence models.
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "Embedding",
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerEncoderLayer",
+    "TransformerDecoder", "TransformerDecoderLayer",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
+    "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
+    "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
 ]

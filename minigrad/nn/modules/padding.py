@@ -1,0 +1,114 @@
+"""Padding layers, thin wrappers over ``F.pad`` (as torch.nn's padding layers).
+
+``padding`` is an int (the same on every side) or a tuple ordered as F.pad's:
+(left, right) for 1d, (left, right, top, bottom) for 2d, (left, right, top,
+bottom, front, back) for 3d. The last 1, 2 or 3 dimensions are padded.
+"""
+from minigrad.nn.module import Module
+from minigrad.nn.modules._utils import is_int
+from minigrad.ops.activation import pad
+
+
+class _PadNd(Module):
+    mode = "constant"
+    dims = 1
+
+    def __init__(self, padding, value=0.0):
+        super().__init__()
+        sides = 2 * self.dims
+        if is_int(padding):
+            padding = (int(padding),) * sides
+        elif not (isinstance(padding, (tuple, list)) and len(padding) == sides
+                  and all(is_int(p) for p in padding)):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of {sides} "
+                             f"ints, got {padding!r}")
+        self.padding, self.value = tuple(int(p) for p in padding), value
+
+    def forward(self, input):
+        # An unbatched input has one dimension fewer: (C, W) for 1d, (C, H, W) for 2d, ...
+        if input.ndim not in (self.dims + 1, self.dims + 2):
+            raise ValueError(f"{type(self).__name__}: expected a {self.dims + 1}-D or "
+                             f"{self.dims + 2}-D input, got shape {tuple(input.shape)}")
+        if self.mode == "constant":
+            return pad(input, self.padding, "constant", self.value)
+        return pad(input, self.padding, self.mode)
+
+    def extra_repr(self):
+        return f"{self.padding}" + (f", value={self.value}" if self.mode == "constant" else "")
+
+
+class ConstantPad1d(_PadNd):
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ConstantPad2d(_PadNd):
+    dims = 2
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ConstantPad3d(_PadNd):
+    dims = 3
+
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ZeroPad1d(_PadNd):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad2d(_PadNd):
+    dims = 2
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad3d(_PadNd):
+    dims = 3
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad1d(_PadNd):
+    """Mirror at the edges, the edge itself not repeated: [1 2 3] -> [3 2 | 1 2 3 | 2 1]."""
+    mode = "reflect"
+
+
+class ReflectionPad2d(ReflectionPad1d):
+    dims = 2
+
+
+class ReflectionPad3d(ReflectionPad1d):
+    dims = 3
+
+
+class ReplicationPad1d(_PadNd):
+    """Repeat the edge value: [1 2 3] -> [1 1 | 1 2 3 | 3 3]."""
+    mode = "replicate"
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    dims = 2
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    dims = 3
+
+
+class CircularPad1d(_PadNd):
+    """Wrap around: [1 2 3] -> [2 3 | 1 2 3 | 1 2]."""
+    mode = "circular"
+
+
+class CircularPad2d(CircularPad1d):
+    dims = 2
+
+
+class CircularPad3d(CircularPad1d):
+    dims = 3

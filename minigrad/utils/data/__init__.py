@@ -1,0 +1,10 @@
+"""``minigrad.utils.data``: PyTorch's module path for ``minigrad.data`` (the same objects).
+
+``from minigrad.utils.data import DataLoader, TensorDataset`` is
+``from minigrad.data import DataLoader, TensorDataset``.
+"""
+from minigrad.data import (BatchSampler, ConcatDataset, DataLoader, Dataset,  # noqa: F401
+                           RandomSampler, Sampler, SequentialSampler, Subset,
+                           SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
+                           default_collate, random_split)
+from minigrad.utils.data import dataloader, dataset, sampler  # noqa: F401
