@@ -13,3 +13,4 @@ thread count, then calls a Cython kernel that trusts its inputs:
 - ``gemm``: minigrad's own float32 GEMM (AVX-512), for 2-d products and tests.
 """
 from minigrad.kernels import cpu  # noqa: F401,E402  (reads MINIGRAD_CPU once, at import)
+from minigrad.kernels import blas  # noqa: F401,E402  (holds numpy's and scipy's OpenBLAS to one thread)
