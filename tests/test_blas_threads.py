@@ -11,9 +11,7 @@ import scipy.linalg.blas
 
 import minigrad
 import minigrad.nn.functional as F
-from minigrad.kernels import blas, threads
-
-needs_openmp = pytest.mark.skipif(not threads.openmp_enabled(), reason="serial build")
+from minigrad.kernels import blas
 
 
 @pytest.fixture
@@ -174,7 +172,6 @@ print("differences:", len(different), max(different, default=0.0))
 """
 
 
-@needs_openmp
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_convolutions_from_four_python_threads_neither_hang_nor_change(dtype):
     # Python threads each setting the process-wide BLAS thread count hung
