@@ -3,7 +3,7 @@
     python benchmarks/blas_matmul.py [--size 2048] [--threads 2]
 
 numpy's and scipy's OpenBLAS stay on one thread for good (minigrad/kernels/blas.py
-says why); ``blas.matmul`` cuts a big product into fixed 256 x 256 tiles and runs
+says why); ``blas.matmul`` cuts a big product into fixed 256 x 512 tiles and runs
 them on minigrad's OpenMP threads. Rows: GFLOP/s of a size^3 product.
 """
 import argparse

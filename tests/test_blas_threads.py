@@ -84,7 +84,7 @@ def tiled_reference(a, b):
 def test_tiled_matmul_is_right_for_every_layout(two_threads, dtype, layout):
     rng = np.random.default_rng(2)
     a = rng.standard_normal((600, 301)).astype(dtype)     # 3 x 2 tiles, ragged edges
-    b = rng.standard_normal((301, 290)).astype(dtype)
+    b = rng.standard_normal((301, 700)).astype(dtype)
     if layout == "a transposed":
         a = np.ascontiguousarray(a.T).T
     elif layout == "b transposed":
@@ -95,7 +95,7 @@ def test_tiled_matmul_is_right_for_every_layout(two_threads, dtype, layout):
         a, b = np.repeat(a, 2, axis=1)[:, ::2], np.repeat(b, 2, axis=0)[::2]
     tolerance = 1e-4 if dtype == np.float32 else 1e-12
     result = blas.matmul(a, b)
-    assert result.dtype == dtype and result.shape == (600, 290)
+    assert result.dtype == dtype and result.shape == (600, 700)
     np.testing.assert_allclose(result, tiled_reference(a, b), rtol=tolerance, atol=tolerance)
 
 

@@ -124,10 +124,12 @@ def single_threaded():
 
 
 # The tiles of matmul: fixed, so that the sums never depend on the thread
-# count. 256 x 256 keeps a tile's GEMM near single-thread peak while giving
-# a 1024 x 1024 product 16 tiles to share out.
+# count. Bigger tiles run nearer BLAS's single-thread speed (2048^3 float32 on
+# one core of a busy 2-core Zen 3: 256 x 256 57-63 GFLOP/s, 256 x 512 64-67,
+# 512 x 1024 68, one whole GEMM 70-78); smaller ones give mid-sized products
+# (a Linear layer's 256 x 4096 @ 4096 x 1024) work for several threads.
 TILE_ROWS = 256
-TILE_COLUMNS = 256
+TILE_COLUMNS = 512
 
 # Below this many multiply-adds a product runs as one GEMM: waking threads
 # would cost more than it saves.
