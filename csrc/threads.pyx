@@ -6,47 +6,55 @@ passed as `num_threads=` to every prange; these functions only report what
 the OpenMP runtime offers and check that a parallel region really runs on
 several threads.
 
-It also holds the function that lets OpenBLAS run its parallel work on
-minigrad's OpenMP threads (``run_blas_jobs``): one pool of threads instead of
-two pools taking turns on the same cores.
+It also holds ``tiled_matmul``: a big matrix product cut into fixed tiles,
+each a single-threaded scipy GEMM, shared out among the OpenMP threads
+(numpy's and scipy's OpenBLAS stay on one thread; minigrad.kernels.blas says why).
 """
-from cython.parallel cimport parallel, prange
-from omp_compat cimport MINIGRAD_OPENMP, omp_get_max_threads, omp_get_num_threads, omp_get_thread_num
+from cython.parallel cimport prange
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+from omp_compat cimport MINIGRAD_OPENMP, omp_get_max_threads, omp_get_thread_num
 
-# OpenBLAS's caller-managed threading (openblas_set_threads_callback_function,
-# OpenBLAS >= 0.3.27): instead of waking its own worker threads, OpenBLAS
-# hands us `numjobs` jobs and waits until we have run them all.
-ctypedef void (*blas_job_function)(int thread_num, void* job, int job_data) noexcept nogil
+ctypedef fused floating:
+    float
+    double
 
 
-cdef void run_blas_jobs(int sync, blas_job_function run_job, int numjobs, size_t job_size,
-                        void* jobs, int job_data) noexcept nogil:
-    """Run OpenBLAS's `numjobs` jobs on an OpenMP team, one job per thread.
+def tiled_matmul(const floating[::1] a, bint a_rows_contiguous, const floating[::1] b,
+                 bint b_rows_contiguous, floating[:, ::1] out, int m, int k, int n, int tile_rows,
+                 int tile_columns, int num_threads):
+    """out (m, n) = a (m, k) @ b (k, n), one GEMM per (tile_rows, tile_columns) tile of out.
 
-    The jobs of a threaded GEMM wait for each other's packed blocks, so they
-    must run at the same time: the team has `numjobs` threads. minigrad never
-    calls a multi-threaded BLAS from inside its own parallel regions (the
-    kernels hold BLAS to one thread there), so that team is always available.
+    a and b are the flat data of row-major (rows contiguous) or column-major
+    matrices. Each tile takes the whole inner dimension k, so every output
+    element is one BLAS dot product whose order depends only on the tiling,
+    never on the number of threads. BLAS is column-major: out^T = b^T a^T.
     """
-    cdef int thread, team, job
-    cdef char* job_bytes = <char*>jobs
-    if numjobs == 1:
-        run_job(0, jobs, job_data)
-        return
-    with parallel(num_threads=numjobs):
-        thread = omp_get_thread_num()
-        team = omp_get_num_threads()
-        job = thread
-        while job < numjobs:
-            run_job(job, job_bytes + job * job_size, job_data)
-            job = job + team
-
-
-def blas_callback_address():
-    """Address of run_blas_jobs, for openblas_set_threads_callback_function (0 without OpenMP)."""
-    if MINIGRAD_OPENMP != 1:
-        return 0  # a serial loop would deadlock jobs that wait for each other
-    return <size_t>&run_blas_jobs
+    cdef int tiles_down = (m + tile_rows - 1) // tile_rows
+    cdef int tiles_across = (n + tile_columns - 1) // tile_columns
+    # element strides of a (rows, columns) and b, and BLAS's view of each
+    cdef Py_ssize_t a_row_step = k if a_rows_contiguous else 1
+    cdef Py_ssize_t b_column_step = 1 if b_rows_contiguous else k
+    cdef char transpose_a = b'N' if a_rows_contiguous else b'T'
+    cdef char transpose_b = b'N' if b_rows_contiguous else b'T'
+    cdef int lda = k if a_rows_contiguous else m
+    cdef int ldb = n if b_rows_contiguous else k
+    cdef int ldc = n
+    cdef floating one = 1, zero = 0
+    cdef int tile, row, column, rows, columns
+    for tile in prange(tiles_down * tiles_across, nogil=True, schedule="static",
+                       num_threads=num_threads):
+        row = (tile // tiles_across) * tile_rows
+        column = (tile % tiles_across) * tile_columns
+        rows = min(tile_rows, m - row)
+        columns = min(tile_columns, n - column)
+        if floating is float:
+            sgemm(&transpose_b, &transpose_a, &columns, &rows, &k, &one,
+                  <float*>&b[0] + column * b_column_step, &ldb, <float*>&a[0] + row * a_row_step, &lda,
+                  &zero, &out[row, column], &ldc)
+        else:
+            dgemm(&transpose_b, &transpose_a, &columns, &rows, &k, &one,
+                  <double*>&b[0] + column * b_column_step, &ldb, <double*>&a[0] + row * a_row_step,
+                  &lda, &zero, &out[row, column], &ldc)
 
 
 def openmp_enabled():

@@ -154,7 +154,7 @@ def show_config(file=None):
         f"  Cython:   {cython_version}",
         f"  CPU SIMD: {cpu_simd_level()}",
         f"  OpenMP:   {'yes' if threads.openmp_enabled() else 'no (kernels run serially)'}",
-        f"  threads:  {threads.get_num_threads()} (kernels and BLAS; minigrad.set_num_threads)",
+        f"  threads:  {threads.get_num_threads()} (kernels and tiled BLAS products; minigrad.set_num_threads)",
         "  kernel modules (minigrad._C):",
     ]
     for module in compiled_modules():

@@ -15,13 +15,10 @@ from minigrad.autograd import Function, GradcheckError
 def test_a_chain_of_100000_ops_backpropagates():
     x = mg.tensor(np.array(1.0), requires_grad=True)
     y = x
-    start = time.perf_counter()
     for _ in range(100_000):
         y = y * 1.00001
-    y.backward()
-    elapsed = time.perf_counter() - start
+    y.backward()   # iterative walk: no recursion limit (its speed: benchmarks/graph_walk.py)
     np.testing.assert_allclose(x.grad.item(), 1.00001 ** 100_000, rtol=1e-9)
-    assert elapsed < 10, f"100k-op chain took {elapsed:.1f} s"
 
 
 def test_a_long_unused_chain_can_be_dropped():

@@ -28,9 +28,12 @@ needs_real_data = pytest.mark.skipif(REAL_ROOT is None, reason="no offline copy 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Caches go under a temporary HOME; MINIGRAD_DATA is unset unless a test sets it."""
+    """Caches go under a temporary HOME; MINIGRAD_DATA and XDG_CACHE_HOME are unset unless a
+    test sets them; no system-wide data folder (Debian's /usr/share/datasets) is searched."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(FashionMNIST, "extra_dirs", ())
 
 
 def idx_bytes(array, type_code=0x08):
@@ -166,10 +169,15 @@ def test_root_layouts_and_environment(fake_mnist, tmp_path, monkeypatch):
     assert datasets.data_root() == Path.home() / ".cache" / "minigrad"
 
 
+def cached_files(name="mnist"):
+    return sorted((datasets.cache_dir() / name).glob("*.npy"))
+
+
 def test_decoded_arrays_are_cached(fake_mnist, monkeypatch):
     root, splits = fake_mnist
     MNIST(root)
-    assert (root / "mnist" / "train-images-idx3-ubyte.npy").is_file()
+    assert datasets.cache_dir() == Path.home() / ".cache" / "minigrad" / "decoded"
+    assert [p.name.split("-")[:2] for p in cached_files()] == [["train", "images"], ["train", "labels"]]
 
     def no_decoding(path):
         raise AssertionError(f"{path} was decoded again instead of read from the cache")
@@ -186,18 +194,51 @@ def test_decoded_arrays_are_cached(fake_mnist, monkeypatch):
     assert MNIST(root).data.max() == 0
 
 
-def test_read_only_root_caches_in_home(fake_mnist):
+def test_caches_go_to_xdg_cache_home_never_into_the_data_folder(fake_mnist, tmp_path, monkeypatch):
     root, splits = fake_mnist
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    before = sorted(p.name for p in (root / "mnist").iterdir())
+    MNIST(root, train=False)
+    assert sorted(p.name for p in (root / "mnist").iterdir()) == before
+    assert len(list((tmp_path / "xdg" / "minigrad" / "decoded" / "mnist").glob("*.npy"))) == 2
+
+
+@pytest.mark.parametrize("cache_writable", [True, False])
+def test_a_read_only_data_folder_works(fake_mnist, tmp_path, monkeypatch, cache_writable):
+    # a shared, read-only data folder (Debian's /usr/share/datasets)
+    root, splits = fake_mnist
+    if not cache_writable:  # a file where the cache folder should be: unwritable even for root
+        (tmp_path / "not-a-folder").write_text("")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
     folder = root / "mnist"
+    before = sorted(p.name for p in folder.iterdir())
     folder.chmod(0o555)
     try:
-        dataset = MNIST(root, train=False)
+        for _ in range(2):
+            dataset = MNIST(root, train=False)
+            np.testing.assert_array_equal(dataset.data, splits["t10k"][0])
+            np.testing.assert_array_equal(dataset.targets, splits["t10k"][1])
     finally:
         folder.chmod(0o755)
-    assert not list(folder.glob("*.npy"))
-    cached = Path.home() / ".cache" / "minigrad" / "mnist" / "t10k-images-idx3-ubyte.npy"
-    assert cached.is_file()
-    np.testing.assert_array_equal(np.load(cached), dataset.data)
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert len(cached_files()) == (2 if cache_writable else 0)
+
+
+def test_two_data_folders_keep_separate_caches(fake_mnist, tmp_path):
+    root, splits = fake_mnist
+    other = tmp_path / "other"
+    write_split(other / "mnist", "t10k", splits["t10k"][0], splits["t10k"][1])
+    MNIST(root, train=False)
+    MNIST(other, train=False)
+    assert len(cached_files()) == 4
+
+
+def test_an_idx_header_that_overflows_int64_names_the_file(tmp_path):
+    # 65536**4 = 2**64: an int64 product wraps to 0 bytes, matching an empty body
+    path = tmp_path / "huge-idx4-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 4]) + np.array([65536] * 4, dtype=">u4").tobytes())
+    with pytest.raises(DatasetFileError, match="huge-idx4-ubyte.*truncated"):
+        read_idx(path)
 
 
 def test_checksum_and_content_errors(fake_mnist, monkeypatch):

@@ -11,13 +11,17 @@ into ``<root>/<name>/`` from several mirrors, atomically, verifying checksums.
 Every file is checked when it is first decoded: gzip integrity, the IDX magic
 number and dimensions, and a checksum (the MD5 of the official ``.gz``, or the
 SHA-256 of its decompressed contents, which survives re-compression). The
-decoded arrays are cached as ``.npy`` beside the files (or under
-``~/.cache/minigrad/<name>/`` when that folder is read-only), so later loads
-of the 60,000 training images take a few milliseconds.
+decoded arrays are cached as ``.npy`` in the cache directory,
+``$XDG_CACHE_HOME/minigrad/decoded/<name>/`` (``~/.cache/minigrad/...``
+without XDG_CACHE_HOME), never in the data folder, which may be read-only
+and shared (Debian's /usr/share/datasets), so later loads of the 60,000
+training images take a few milliseconds. Where the cache directory cannot
+be written, every load decodes the files again.
 """
 import gzip
 import hashlib
 import json
+import math
 import os
 import tempfile
 import zlib
@@ -76,7 +80,7 @@ def parse_idx(content, name="IDX data"):
                                f"the header of a {ndim}-d IDX file has {header_size})")
     shape = tuple(int(d) for d in np.frombuffer(content, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_DTYPES[content[2]])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize     # Python ints: a huge header cannot overflow
     found = len(content) - header_size
     if found != expected:
         problem = "truncated" if found < expected else "has trailing bytes"
@@ -99,6 +103,12 @@ def data_root(root=None):
     if os.environ.get("MINIGRAD_DATA"):
         return Path(os.environ["MINIGRAD_DATA"]).expanduser()
     return Path.home() / ".cache" / "minigrad"
+
+
+def cache_dir():
+    """Where decoded arrays are cached: $XDG_CACHE_HOME/minigrad/decoded, else ~/.cache/minigrad/decoded."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "minigrad" / "decoded"
 
 
 def _writable(directory):
@@ -278,9 +288,11 @@ class MNIST(Dataset):
         return array
 
     def _cache_paths(self, path):
+        """The cache file of `path`: one per source file (a digest of its full path in the
+        name), so that two data folders with the same file names never evict each other."""
         stem = path.name[:-3] if path.name.endswith(".gz") else path.name
-        return [path.parent / (stem + ".npy"),
-                Path.home() / ".cache" / "minigrad" / self.name / (stem + ".npy")]
+        source = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+        return [cache_dir() / self.name / f"{stem}-{source}.npy"]
 
     def _write_cache(self, path, array, stamp):
         for cache in self._cache_paths(path):
@@ -291,7 +303,7 @@ class MNIST(Dataset):
                                   lambda f: f.write(json.dumps(stamp).encode()))
                 return
             except OSError:
-                continue  # read-only folder: try the next place; no cache is not an error
+                continue  # read-only cache directory: no cache is not an error
 
     @staticmethod
     def _check_array(path, array, kind):

@@ -1,27 +1,48 @@
-"""The BLAS libraries numpy and scipy bundle, found at run time.
+"""The BLAS libraries numpy and scipy bundle, and how minigrad calls them.
 
-numpy and scipy each ship their own OpenBLAS with its own thread pool. To
-make ``minigrad.set_num_threads(n)`` govern matrix products too, and to hold
-BLAS to one thread while an OpenMP kernel calls it from several threads (two
-pools fighting over two cores ran 1.5-6x slower), we look the libraries up
-among the shared objects loaded into this process and call their
-``*_set_num_threads`` functions through ctypes. Where that is not possible
-(not Linux, another BLAS), the functions here quietly do nothing.
+numpy and scipy each ship their own OpenBLAS with its own thread pool.
+minigrad holds both to **one thread, for good**, from import on, and never
+changes that again; ``matmul`` below parallelises around BLAS instead:
+
+- A thread count is a per-process setting of OpenBLAS. Changing it per call
+  (one thread inside a parallel kernel, all of them outside) cannot work
+  with several Python threads: one thread's "back to 2" lands while another
+  thread's OpenMP workers are still inside sgemm, and OpenBLAS then waits
+  forever for a job that never runs (two threads running conv2d backward
+  hung in 4 of 4 runs), or merely sums in another order (20 of 200
+  concurrent convolutions differed from the serial run).
+- OpenBLAS's sums depend on its thread count (64x1568 @ 1568x64 differed by
+  5e-5 between 1 and 2 threads): a training step would not be bitwise
+  reproducible across thread counts.
+- Two thread pools on the same cores (OpenMP's and OpenBLAS's busy-waiting
+  pthreads) ran 1.5-6x slower.
+
+``matmul(a, b)`` cuts a big product into tiles of a fixed size (whatever the
+thread count) and runs the tiles on minigrad's OpenMP threads, each tile one
+single-threaded GEMM over the whole inner dimension: every output element is
+summed by the same code in the same order on 1 thread or 16, and calls from
+any number of Python threads share no state. The convolution kernels call
+scipy's BLAS from inside their own parallel loops the same way.
+
+The libraries are found among the shared objects loaded into this process
+and their ``*_set_num_threads`` functions called through ctypes. Where that
+is not possible (not Linux, another BLAS), BLAS keeps its own threads:
+results are then still right, but may change with that BLAS's thread count.
 """
 import ctypes
 import os
 
-import numpy  # noqa: F401  (loads numpy's BLAS)
+import numpy as np
 import scipy.linalg  # noqa: F401  (loads scipy's BLAS)
+
+from minigrad._C import threads as _threads_kernel
+from minigrad.kernels.threads import get_num_threads
 
 # Symbol prefixes of the OpenBLAS builds that numpy/scipy wheels bundle.
 _SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
               "openblas_set_num_threads64_", "openblas_set_num_threads")
 _GET_NAMES = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
               "openblas_get_num_threads64_", "openblas_get_num_threads")
-_CALLBACK_NAMES = ("scipy_openblas_set_threads_callback_function64_",
-                   "scipy_openblas_set_threads_callback_function",
-                   "openblas_set_threads_callback_function64_", "openblas_set_threads_callback_function")
 _CONFIG_NAMES = ("scipy_openblas_get_config64_", "scipy_openblas_get_config",
                  "openblas_get_config64_", "openblas_get_config")
 _CORENAME_NAMES = ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
@@ -44,8 +65,6 @@ class BlasLibrary:
         self.path = path
         self._set = _first_symbol(handle, _SET_NAMES)
         self._get = _first_symbol(handle, _GET_NAMES)
-        self._set_callback = _first_symbol(handle, _CALLBACK_NAMES)
-        self.shares_openmp_threads = False
         self.config = _string_from(handle, _CONFIG_NAMES)
         self.corename = _string_from(handle, _CORENAME_NAMES)
 
@@ -55,15 +74,6 @@ class BlasLibrary:
     def set_num_threads(self, n):
         if self._set is not None:
             self._set(int(n))
-
-    def share_openmp_threads(self, callback_address):
-        """Have this OpenBLAS run its parallel work through `callback_address` (OpenMP)."""
-        if self._set_callback is None or not callback_address:
-            return False
-        self._set_callback.argtypes = [ctypes.c_void_p]
-        self._set_callback(ctypes.c_void_p(callback_address))
-        self.shares_openmp_threads = True
-        return True
 
     def __repr__(self):
         return f"BlasLibrary({os.path.basename(self.path)!r}, threads={self.get_num_threads()}, config={self.config!r})"
@@ -104,32 +114,66 @@ def _find_libraries():
 
 
 LIBRARIES = _find_libraries()
+for _library in LIBRARIES:
+    _library.set_num_threads(1)     # for good: see the module docstring
 
 
-def set_num_threads(n):
-    """Set the thread pool size of every bundled OpenBLAS."""
-    for library in LIBRARIES:
-        library.set_num_threads(n)
+def single_threaded():
+    """True when every bundled OpenBLAS was found and runs on one thread."""
+    return bool(LIBRARIES) and all(library.get_num_threads() == 1 for library in LIBRARIES)
 
 
-def share_openmp_threads(callback_address):
-    """Make every bundled OpenBLAS run its threads on minigrad's OpenMP pool.
+# The tiles of matmul: fixed, so that the sums never depend on the thread
+# count. Bigger tiles run nearer BLAS's single-thread speed (2048^3 float32 on
+# one core of a busy 2-core Zen 3: 256 x 256 57-63 GFLOP/s, 256 x 512 64-67,
+# 512 x 1024 68, one whole GEMM 70-78); smaller ones give mid-sized products
+# (a Linear layer's 256 x 4096 @ 4096 x 1024) work for several threads.
+TILE_ROWS = 256
+TILE_COLUMNS = 512
 
-    numpy's and scipy's OpenBLAS each keep a pool of pthreads that busy-wait
-    for ~0.1 s after every call. On a 2-core machine those spinning threads
-    take a core away from the next OpenMP kernel: a LeNet training step ran
-    slower on 2 threads (92 ms) than on 1 (75 ms). OpenBLAS (>= 0.3.27) can
-    instead hand its parallel jobs to a callback; ours runs them on the same
-    OpenMP threads as minigrad's kernels, so only one pool ever runs.
+# Below this many multiply-adds a product runs as one GEMM: waking threads
+# would cost more than it saves.
+TILED_MIN_MULTIPLY_ADDS = 1 << 22
+
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _blas_operand(matrix):
+    """(flat data, rows_contiguous) of a 2-d array, copied when it is neither C- nor F-ordered."""
+    if matrix.flags.c_contiguous:
+        return matrix.reshape(-1), True
+    if matrix.flags.f_contiguous:
+        return matrix.T.reshape(-1), False
+    return np.ascontiguousarray(matrix).reshape(-1), True
+
+
+def matmul(a, b):
+    """a @ b with numpy's rules; 2-d float products that are big enough run
+    tile by tile on minigrad's threads (scipy's single-threaded GEMM per tile).
+
+    The choice of path and tiles depends on the shapes only, so the result
+    is bitwise the same for every thread count and every calling thread.
     """
-    return [library.share_openmp_threads(callback_address) for library in LIBRARIES]
+    a, b = np.asarray(a), np.asarray(b)
+    if not (a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype and a.dtype in _BLAS_DTYPES
+            and a.shape[1] == b.shape[0]):
+        return np.matmul(a, b)
+    m, k = a.shape
+    n = b.shape[1]
+    if m * k * n < TILED_MIN_MULTIPLY_ADDS or (m <= TILE_ROWS and n <= TILE_COLUMNS):
+        return np.matmul(a, b)
+    out = np.empty((m, n), dtype=a.dtype)
+    a_flat, a_rows = _blas_operand(a)
+    b_flat, b_rows = _blas_operand(b)
+    _threads_kernel.tiled_matmul(a_flat, a_rows, b_flat, b_rows, out, m, k, n, TILE_ROWS,
+                                 TILE_COLUMNS, get_num_threads())
+    return out
 
 
 def describe():
     """One line per BLAS library: file, threads, kernels, build configuration."""
     if not LIBRARIES:
         return ["(no OpenBLAS found; numpy's BLAS threads are not controlled)"]
-    return [f"{os.path.basename(lib.path)}: {lib.get_num_threads()} threads"
-            f"{' on the OpenMP pool' if lib.shares_openmp_threads else ''}, "
-            f"{lib.corename} kernels, {lib.config}"
+    return [f"{os.path.basename(lib.path)}: {lib.get_num_threads()} thread(s) "
+            f"(minigrad tiles big products on its own threads), {lib.corename} kernels, {lib.config}"
             for lib in LIBRARIES]

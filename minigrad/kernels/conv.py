@@ -41,16 +41,14 @@ the OS between calls. Workspaces are per Python thread (``threading.local``):
 calls from several Python threads never share scratch.
 """
 import collections
-import contextlib
 import functools
 import math
-import os
 import threading
 
 import numpy as np
 
 from minigrad._C import conv as _kernel
-from minigrad.kernels import blas, gemm
+from minigrad.kernels import gemm
 from minigrad.kernels.threads import get_num_threads
 
 # Images per GEMM: enough for about this many output positions (columns).
@@ -72,42 +70,6 @@ SLAB_ELEMENTS = 256 * 1024
 WEIGHT_GRAD_CHUNKS = 8
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-def _scipy_blas():
-    """scipy's own OpenBLAS (the one scipy.linalg.cython_blas calls), or None."""
-    for library in blas.LIBRARIES:
-        name = os.path.basename(library.path)
-        if "openblas" in name and "64" not in name:
-            return library
-    return None
-
-
-_SCIPY_BLAS = _scipy_blas()
-
-
-class _BlasThreads:
-    """`with _blas_threads(n):` runs the body with scipy's BLAS on `n` threads,
-    then restores minigrad's count (a class, not a generator: this wraps every
-    kernel call, and tiny convolutions should not pay for it)."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def __enter__(self):
-        _SCIPY_BLAS.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        _SCIPY_BLAS.set_num_threads(get_num_threads())
-
-
-_NO_CHANGE = contextlib.nullcontext()
-
-
-def _blas_threads(n):
-    if _SCIPY_BLAS is None or n == get_num_threads():
-        return _NO_CHANGE
-    return _BlasThreads(n)
-
 
 # Below this many multiply-adds per thread, waking another thread costs more
 # than it saves (and on a busy machine much more).
@@ -306,9 +268,8 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
         plan = _gemm_plan(x.dtype, x.shape, out.shape, weight.shape, groups, False, get_num_threads())
     scratch = workspace(x.dtype, plan.omp_threads * plan.columns)
     pack = _gemm_pack(x.dtype, plan.omp_threads, plan.blas_threads, plan.packed_weights)
-    with _blas_threads(plan.blas_threads) if plan.uses_blas else _NO_CHANGE:
-        _kernel.conv_forward(x, weight, bias, out, scratch, pack, stride, padding, dilation, groups,
-                             plan.images, plan.rows, plan.omp_threads, plan.blas_threads)
+    _kernel.conv_forward(x, weight, bias, out, scratch, pack, stride, padding, dilation, groups,
+                         plan.images, plan.rows, plan.omp_threads, plan.blas_threads)
     return out
 
 
@@ -348,10 +309,9 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
                       get_num_threads())
     scratch = workspace(grad_out.dtype, plan.omp_threads * plan.columns)
     pack = _gemm_pack(grad_out.dtype, plan.omp_threads, plan.blas_threads, plan.packed_weights)
-    with _blas_threads(plan.blas_threads) if plan.uses_blas else _NO_CHANGE:
-        _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, pack, stride, padding,
-                                dilation, groups, plan.images, plan.rows, plan.omp_threads,
-                                plan.blas_threads)
+    _kernel.conv_input_grad(grad_out, weight, bias, grad_in, scratch, pack, stride, padding,
+                            dilation, groups, plan.images, plan.rows, plan.omp_threads,
+                            plan.blas_threads)
     return grad_in
 
 
@@ -433,10 +393,9 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
                                                COLUMNS_PER_GEMM)
         columns = _kernel.columns_size(x.shape, grad_out.shape, tuple(kernel_size), images, rows)
         scratch = workspace(x.dtype, omp_threads * columns + chunks * grad_weight.size)
-        with _blas_threads(blas_threads):
-            _kernel.conv_weight_grad(x, grad_out, grad_weight, grad_bias[:0], scratch, _NO_PACK, stride,
-                                     padding, dilation, groups, chunks, images, rows, omp_threads,
-                                     blas_threads)
+        _kernel.conv_weight_grad(x, grad_out, grad_weight, grad_bias[:0], scratch, _NO_PACK, stride,
+                                 padding, dilation, groups, chunks, images, rows, omp_threads,
+                                 blas_threads)
     if with_bias:
         grad_bias[...] = grad_out.sum(axis=(0, 2, 3, 4))
         return grad_weight, grad_bias

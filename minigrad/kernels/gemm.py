@@ -5,7 +5,7 @@ Python for 2-d products (``Linear`` layers) and to the tests:
 
 - ``gemm(a, b)``: out = a @ b with the own GEMM (float32, CPUs with AVX-512);
 - ``matmul(a, b)``: the own GEMM where it is available and the product is
-  big enough, numpy's matmul otherwise.
+  big enough, ``blas.matmul`` (single-threaded BLAS per fixed tile) otherwise.
 
 ``MINIGRAD_GEMM=blas`` turns the own GEMM off everywhere (BLAS is used).
 """
@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from minigrad._C import conv as _kernel
+from minigrad.kernels import blas
 from minigrad.kernels.threads import get_num_threads
 
 # float32 elements of packing scratch one thread needs (0: no own GEMM here).
@@ -75,8 +76,8 @@ def gemm(a, b, out=None, accumulate=False):
 
 def matmul(a, b):
     """a (m, k) @ b (k, n) of 2-d arrays: the own GEMM for big enough float32
-    products where it is available, numpy's matmul otherwise."""
+    products where it is available, BLAS tile by tile otherwise."""
     if (PACK_SIZE and a.dtype == np.float32 and b.dtype == np.float32 and a.ndim == 2
             and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] >= OWN_GEMM_MIN_MULTIPLY_ADDS):
         return gemm(a, b)
-    return np.matmul(a, b)
+    return blas.matmul(a, b)

@@ -1,15 +1,16 @@
-"""How many threads minigrad's kernels and BLAS calls use.
+"""How many threads minigrad's kernels use.
 
 The count lives here, in Python, and every kernel wrapper passes it as
 ``num_threads=`` to its prange: ``omp_set_num_threads`` only affects the
-calling OS thread, so it cannot serve as a global switch.
+calling OS thread, so it cannot serve as a global switch. BLAS is not
+governed by it: numpy's and scipy's OpenBLAS stay on one thread for good,
+and big products run tile by tile on these threads (minigrad.kernels.blas).
 """
 import os
 
 import numpy as np
 
 from minigrad._C import threads as _threads_kernel
-from minigrad.kernels import blas
 
 
 def _default_num_threads():
@@ -32,14 +33,13 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    """Use `n` threads in every parallel kernel and in numpy/scipy's BLAS."""
+    """Use `n` threads in every parallel kernel (matrix products included)."""
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"set_num_threads expects an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"set_num_threads: number of threads must be >= 1, got {n}")
     _num_threads = int(n)
-    blas.set_num_threads(n)
 
 
 def openmp_enabled():
@@ -53,9 +53,3 @@ def threads_used(n=None):
     if n < 1:
         raise ValueError(f"threads_used: number of threads must be >= 1, got {n}")
     return _threads_kernel.threads_used(n)
-
-
-blas.set_num_threads(_num_threads)
-# One thread pool: OpenBLAS's parallel work runs on the OpenMP threads too.
-if os.environ.get("MINIGRAD_BLAS_OWN_THREADS", "") in ("", "0"):
-    blas.share_openmp_threads(_threads_kernel.blas_callback_address())

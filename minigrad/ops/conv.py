@@ -183,6 +183,9 @@ def _check_arrays(fn, dims, input, weight, bias):
                          f"got input of shape {tuple(x.shape)}")
     if w.ndim != dims + 2:
         raise ValueError(f"{fn}: expected a {dims + 2}-d weight, got weight of shape {tuple(w.shape)}")
+    if 0 in w.shape[2:]:
+        raise ValueError(f"{fn}: kernel size should be greater than zero, got kernel "
+                         f"{tuple(w.shape[2:])} (weight of shape {tuple(w.shape)})")
     if x.dtype.kind != "f" or x.dtype not in (np.float32, np.float64):
         raise ValueError(f"{fn}: input must be float32 or float64, got dtype {x.dtype}")
     if w.dtype != x.dtype:

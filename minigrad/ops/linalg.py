@@ -6,6 +6,7 @@ back over broadcast batch dimensions.
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.kernels.blas import matmul as blas_matmul
 from minigrad.ops.elementwise import unbroadcast
 
 
@@ -13,7 +14,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return blas_matmul(a, b)      # 2-d: tiles on minigrad's threads, the same sums on any count
 
     @staticmethod
     def backward(ctx, grad):
@@ -28,9 +29,9 @@ class MatMul(Function):
             grad = np.expand_dims(grad, -2)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = unbroadcast(np.matmul(grad, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            grad_a = unbroadcast(blas_matmul(grad, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            grad_b = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
+            grad_b = unbroadcast(blas_matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
 

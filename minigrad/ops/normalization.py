@@ -38,7 +38,8 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
         shape = input.shape
-        x = input.reshape(shape[0], shape[1], -1)  # (N, C, L)
+        # (N, C, L), contiguous: a permuted input's reshape can be a strided view
+        x = np.ascontiguousarray(input.reshape(shape[0], shape[1], math.prod(shape[2:])))
         if training:
             output, mean, var, invstd = kernels.batch_norm_forward(x, weight, bias, eps)
             if running_mean is not None:
@@ -59,8 +60,15 @@ class BatchNorm(Function):
     def backward(ctx, grad_output):
         x, mean, invstd, weight = ctx.saved_tensors
         needs_input, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        grad_output = grad_output.reshape(x.shape)
+        # eval: the statistics are constants, grad_x = g * weight * invstd does not
+        # depend on x (a NaN in x must not reach it through the closed form's xhat)
+        kernel_grad_input = needs_input and ctx.training
         grad_input, grad_weight, grad_bias = kernels.batch_norm_backward(
-            grad_output.reshape(x.shape), x, mean, invstd, weight, ctx.training, needs_input)
+            grad_output, x, mean, invstd, weight, ctx.training, kernel_grad_input)
+        if needs_input and not ctx.training:
+            scale = invstd if weight is None else invstd * weight          # (C,)
+            grad_input = (grad_output * scale[:, None]).astype(x.dtype, copy=False)
         if needs_input:
             grad_input = grad_input.reshape(ctx.shape)
         grad_weight = grad_weight.astype(weight.dtype) if needs_weight else None

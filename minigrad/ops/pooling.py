@@ -209,6 +209,9 @@ def _adaptive_arguments(op, n, input, output_size):
     leading, spatial = _as_planes_shape(input, n, op)
     if isinstance(output_size, (int, np.integer)) or output_size is None:
         output_size = (output_size,) * n
+    if not isinstance(output_size, (tuple, list)):
+        raise TypeError(f"{op}: output_size must be an int or a tuple of {n} ints (or None), "
+                        f"got {output_size!r}")
     output_size = tuple(output_size)
     if len(output_size) != n:
         raise ValueError(f"{op}: output_size must be an int or a tuple of {n} ints (or None), "

@@ -4,32 +4,43 @@ These are the building blocks of resize-convolution (upsample, then
 convolve), the usual fix for the checkerboard artifacts of transposed
 convolutions.
 
-Nearest and (bi/tri)linear interpolation are separable: resizing along one
-spatial axis is multiplication by a matrix A of shape (out, in) whose row o
-holds the weights of the input positions that output o reads. Resizing
-(N, C, H, W) is then A_h @ x @ A_w^T, and the backward is the transpose:
+Nearest and (bi/tri)linear interpolation are separable: resizing is done
+one spatial axis at a time. Along an axis, output o reads input positions
+i0[o] and i1[o] = min(i0[o] + 1, in - 1) with weights (1 - t[o], t[o])
+(nearest: one position, weight 1), so the forward pass is a gather and a
+lerp, and the backward pass scatter-adds the gradient back with the same
+weights:
 
-    forward:  y = A_h @ x @ A_w^T          (N, C, Ho, Wo)
-    backward: grad_x = A_h^T @ g @ A_w     (N, C, H, W)
+    forward:  y[..., o] = (1 - t[o]) * x[..., i0[o]] + t[o] * x[..., i1[o]]
+    backward: grad_x[..., i0[o]] += (1 - t[o]) * g[..., o]
+              grad_x[..., i1[o]] += t[o] * g[..., o]
+
+Each output reads two inputs only: a NaN or inf in x reaches the outputs
+next to it, not the whole row, and memory stays O(out) per axis.
 
 Source coordinates follow PyTorch exactly (computed in the input's float
-precision, as PyTorch's CPU kernels do):
+precision, as PyTorch's CPU kernels do; float16 in float32):
 
     nearest:                     src = min(floor(dst * scale), in - 1)
+    nearest-exact:               src = min(floor((dst + 0.5) * scale), in - 1)
     linear, align_corners=False: src = max((dst + 0.5) * scale - 0.5, 0)
     linear, align_corners=True:  src = dst * (in - 1) / (out - 1)
 
 where scale = 1 / scale_factor when scale_factor is given, else in / out.
+mode='area' is adaptive average pooling to the output size, as in PyTorch.
 """
 import math
 
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops import pooling
 from minigrad.ops.shape import permute, reshape
 from minigrad.tensor import Tensor
 
-_MODES = {"nearest": (1, 2, 3), "linear": (1,), "bilinear": (2,), "trilinear": (3,)}
+_MODES = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "linear": (1,), "bilinear": (2,),
+          "trilinear": (3,), "area": (1, 2)}
+_UNSUPPORTED_MODES = ("bicubic",)
 
 
 def _scale(in_size, out_size, scale_factor, dtype):
@@ -38,18 +49,17 @@ def _scale(in_size, out_size, scale_factor, dtype):
     return dtype.type(in_size) / dtype.type(out_size)
 
 
-def nearest_matrix(in_size, out_size, scale_factor, dtype):
-    """(out, in) 0/1 matrix picking input min(floor(o * scale), in - 1) for output o."""
+def nearest_sources(in_size, out_size, scale_factor, dtype, exact=False):
+    """(out,) input position each output copies: min(floor((o [+ 0.5]) * scale), in - 1)."""
     scale = _scale(in_size, out_size, scale_factor, dtype)
     positions = np.arange(out_size).astype(dtype)
-    source = np.minimum(np.floor(positions * scale).astype(np.int64), in_size - 1)
-    matrix = np.zeros((out_size, in_size), dtype=dtype)
-    matrix[np.arange(out_size), source] = 1
-    return matrix
+    if exact:
+        positions = positions + dtype.type(0.5)
+    return np.minimum(np.floor(positions * scale).astype(np.int64), in_size - 1)
 
 
-def linear_matrix(in_size, out_size, scale_factor, align_corners, dtype):
-    """(out, in) matrix of linear-interpolation weights: (1 - t) at i0, t at i0 + 1."""
+def linear_taps(in_size, out_size, scale_factor, align_corners, dtype):
+    """(i0, i1, t), each (out,): output o = (1 - t) * x[i0] + t * x[i1]."""
     positions = np.arange(out_size).astype(dtype)
     if align_corners:
         scale = dtype.type(in_size - 1) / dtype.type(out_size - 1) if out_size > 1 else dtype.type(0)
@@ -59,92 +69,123 @@ def linear_matrix(in_size, out_size, scale_factor, align_corners, dtype):
         source = np.maximum((positions + dtype.type(0.5)) * scale - dtype.type(0.5), dtype.type(0))
     i0 = np.minimum(source.astype(np.int64), in_size - 1)
     i1 = np.minimum(i0 + 1, in_size - 1)
-    t = source - i0.astype(dtype)
-    matrix = np.zeros((out_size, in_size), dtype=dtype)
-    rows = np.arange(out_size)
-    np.add.at(matrix, (rows, i0), 1 - t)
-    np.add.at(matrix, (rows, i1), t)
-    return matrix
+    return i0, i1, source - i0.astype(dtype)
 
 
-def _along(x, matrix, axis):
-    """Multiply every 1-d slice of x along `axis` by `matrix`."""
-    moved = np.moveaxis(x, axis, -1)                   # (..., in)
-    return np.moveaxis(moved @ matrix.T, -1, axis)     # (..., out)
+def _gather(x, axis, taps):
+    """Resize x along `axis`: taps is (i0,) for nearest or (i0, i1, t) for linear."""
+    if len(taps) == 1:
+        return np.take(x, taps[0], axis=axis)
+    i0, i1, t = taps
+    t = t.reshape((-1,) + (1,) * (x.ndim - 1 - axis))      # broadcast along `axis`
+    return (1 - t) * np.take(x, i0, axis=axis) + t * np.take(x, i1, axis=axis)
+
+
+def _scatter(grad, axis, taps, in_size):
+    """The adjoint of _gather: add each output's gradient back onto the inputs it read."""
+    moved = np.moveaxis(grad, axis, -1)
+    rows = moved.reshape(-1, moved.shape[-1])               # (rows, out)
+    result = np.zeros((rows.shape[0], in_size), dtype=grad.dtype)
+    if len(taps) == 1:
+        np.add.at(result, (slice(None), taps[0]), rows)
+    else:
+        i0, i1, t = taps
+        np.add.at(result, (slice(None), i0), rows * (1 - t))
+        np.add.at(result, (slice(None), i1), rows * t)
+    return np.moveaxis(result.reshape(moved.shape[:-1] + (in_size,)), -1, axis)
 
 
 class Interpolate(Function):
-    """Separable resize: one (out, in) matrix per spatial axis."""
+    """Separable resize: a gather + lerp per spatial axis (float16 computed in float32)."""
 
     @staticmethod
-    def forward(ctx, input, matrices, nearest_sources):
-        ctx.matrices = matrices
-        first_spatial = input.ndim - len(matrices)
-        output = input
-        if nearest_sources is not None:  # exact gather (no 0 * inf from a matrix product)
-            for axis, source in enumerate(nearest_sources, start=first_spatial):
-                output = np.take(output, source, axis=axis)
-            return np.ascontiguousarray(output)
-        for axis, matrix in enumerate(matrices, start=first_spatial):
-            output = _along(output, matrix, axis)
-        return np.ascontiguousarray(output)
+    def forward(ctx, input, taps_per_axis):
+        ctx.taps_per_axis, ctx.in_sizes, ctx.dtype = taps_per_axis, input.shape[2:], input.dtype
+        output = input.astype(np.float32) if input.dtype == np.float16 else input
+        for axis, taps in enumerate(taps_per_axis, start=2):
+            output = _gather(output, axis, taps)
+        return np.ascontiguousarray(output, dtype=input.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
-        grad = grad_output
-        first_spatial = grad.ndim - len(ctx.matrices)
-        for axis, matrix in enumerate(ctx.matrices, start=first_spatial):
-            grad = _along(grad, matrix.T, axis)
-        return np.ascontiguousarray(grad), None, None
+        grad = grad_output.astype(np.float32) if ctx.dtype == np.float16 else grad_output
+        for axis, (taps, in_size) in enumerate(zip(ctx.taps_per_axis, ctx.in_sizes), start=2):
+            grad = _scatter(grad, axis, taps, in_size)
+        return np.ascontiguousarray(grad, dtype=ctx.dtype), None
+
+
+def _output_sizes(op, in_sizes, size, scale_factor):
+    """(sizes, scales): the output size and the scale_factor (or None) of each spatial axis."""
+    dims = len(in_sizes)
+    if size is not None:
+        if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+            sizes = (size,) * dims
+        elif isinstance(size, (tuple, list)):
+            sizes = tuple(size)
+        else:
+            raise TypeError(f"{op}: size must be an int or a tuple of {dims} ints, got {size!r}")
+        if len(sizes) != dims or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
+                                     for s in sizes):
+            raise ValueError(f"{op}: size must be a positive int or a tuple of {dims} "
+                             f"positive ints, got {size!r}")
+        return tuple(int(s) for s in sizes), (None,) * dims
+    if isinstance(scale_factor, (int, float, np.integer, np.floating)) and not isinstance(scale_factor, bool):
+        scales = (float(scale_factor),) * dims
+    elif isinstance(scale_factor, (tuple, list)) and all(
+            isinstance(s, (int, float, np.integer, np.floating)) and not isinstance(s, bool)
+            for s in scale_factor):
+        scales = tuple(float(s) for s in scale_factor)
+    else:
+        raise TypeError(f"{op}: scale_factor must be a number or a tuple of {dims} numbers, "
+                        f"got {scale_factor!r}")
+    if len(scales) != dims or any(not math.isfinite(s) or s <= 0 for s in scales):
+        raise ValueError(f"{op}: scale_factor must be a finite positive number or a tuple of "
+                         f"{dims}, got {scale_factor!r}")
+    sizes = tuple(int(math.floor(float(n) * s)) for n, s in zip(in_sizes, scales))
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"{op}: scale_factor {scale_factor!r} gives an empty output {sizes}")
+    return sizes, scales
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Resize (N, C, *spatial) to `size`, or by `scale_factor` (output = floor(in * scale_factor)).
 
-    mode: 'nearest' (1-3 spatial dims), 'linear' (1), 'bilinear' (2), 'trilinear' (3).
+    mode: 'nearest' and 'nearest-exact' (1-3 spatial dims), 'linear' (1),
+    'bilinear' (2), 'trilinear' (3), 'area' (1-2: adaptive average pooling).
+    float16 inputs are computed in float32 and returned as float16.
     """
     op = "interpolate"
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if mode in _UNSUPPORTED_MODES:
+        raise ValueError(f"{op}: mode {mode!r} is not available in minigrad; use one of {sorted(_MODES)}")
     if mode not in _MODES:
         raise ValueError(f"{op}: mode must be one of {sorted(_MODES)}, got {mode!r}")
     spatial_dims = input.ndim - 2
     if spatial_dims not in _MODES[mode]:
         ranks = " or ".join(f"{d + 2}-D" for d in _MODES[mode])
         raise ValueError(f"{op}: mode {mode!r} expects a {ranks} input, got shape {tuple(input.shape)}")
-    if input.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{op}: expected a float32 or float64 input, got {input.dtype}")
-    if mode == "nearest" and align_corners is not None:
+    if input.dtype not in (np.float16, np.float32, np.float64):
+        raise TypeError(f"{op}: expected a float16, float32 or float64 input, got {input.dtype}")
+    if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
         raise ValueError(f"{op}: align_corners option can only be set with the interpolating modes: "
                          f"linear | bilinear | trilinear (got mode={mode!r})")
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{op}: give exactly one of size and scale_factor (got size={size!r}, "
                          f"scale_factor={scale_factor!r})")
     in_sizes = tuple(input.shape[2:])
-    if size is not None:
-        sizes = (size,) * spatial_dims if isinstance(size, (int, np.integer)) else tuple(size)
-        if len(sizes) != spatial_dims or any(not isinstance(s, (int, np.integer)) or s < 1 for s in sizes):
-            raise ValueError(f"{op}: size must be a positive int or a tuple of {spatial_dims} "
-                             f"positive ints, got {size!r}")
-        scales = (None,) * spatial_dims
-    else:
-        scales = ((scale_factor,) * spatial_dims if isinstance(scale_factor, (int, float))
-                  else tuple(scale_factor))
-        if len(scales) != spatial_dims or any(s <= 0 for s in scales):
-            raise ValueError(f"{op}: scale_factor must be a positive number or a tuple of "
-                             f"{spatial_dims}, got {scale_factor!r}")
-        sizes = tuple(int(math.floor(float(n) * s)) for n, s in zip(in_sizes, scales))
-        if any(s < 1 for s in sizes):
-            raise ValueError(f"{op}: scale_factor {scale_factor!r} gives an empty output {sizes}")
-    dtype = input.dtype
-    if mode == "nearest":
-        matrices = tuple(nearest_matrix(n, o, s, dtype) for n, o, s in zip(in_sizes, sizes, scales))
-        sources = tuple(m.argmax(axis=1) for m in matrices)
-    else:
-        matrices = tuple(linear_matrix(n, o, s, bool(align_corners), dtype)
-                         for n, o, s in zip(in_sizes, sizes, scales))
-        sources = None
-    return Interpolate.apply(input, matrices, sources)
+    sizes, scales = _output_sizes(op, in_sizes, size, scale_factor)
+    if mode == "area":
+        pool = pooling.adaptive_avg_pool1d if spatial_dims == 1 else pooling.adaptive_avg_pool2d
+        return pool(input, sizes)
+    dtype = np.dtype(np.float32) if input.dtype == np.float16 else input.dtype
+    if mode in ("nearest", "nearest-exact"):
+        taps = tuple((nearest_sources(n, o, s, dtype, exact=mode == "nearest-exact"),)
+                     for n, o, s in zip(in_sizes, sizes, scales))
+    else:   # an axis that keeps its size is copied, as in PyTorch (no 0 * NaN from a neighbour)
+        taps = tuple((np.arange(n),) if n == o else linear_taps(n, o, s, bool(align_corners), dtype)
+                     for n, o, s in zip(in_sizes, sizes, scales))
+    return Interpolate.apply(input, taps)
 
 
 def pixel_shuffle(input, upscale_factor):
