@@ -66,39 +66,8 @@ static int minigrad_depthwise_available(void)
 
 #if MINIGRAD_DEPTHWISE_COMPILED
 
-#if MINIGRAD_X86_64
-#include <immintrin.h>
-
-#define DW_LANES 16
-#define DW_TARGET __attribute__((target("avx512f")))
-#define DW(name) name##_avx512
-#define DW_EVEN_INDICES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
-#include "depthwise_lanes.h"
-#undef DW_LANES
-#undef DW_TARGET
-#undef DW
-#undef DW_EVEN_INDICES
-
-#define DW_LANES 8
-#define DW_TARGET __attribute__((target("avx2,fma")))
-#define DW(name) name##_avx2
-#define DW_EVEN_INDICES 0, 2, 4, 6, 8, 10, 12, 14
-#include "depthwise_lanes.h"
-#undef DW_LANES
-#undef DW_TARGET
-#undef DW
-#undef DW_EVEN_INDICES
-#endif
-
-#define DW_LANES 4
-#define DW_TARGET
-#define DW(name) name##_generic
-#define DW_EVEN_INDICES 0, 2, 4, 6
-#include "depthwise_lanes.h"
-#undef DW_LANES
-#undef DW_TARGET
-#undef DW
-#undef DW_EVEN_INDICES
+#define SIMD_BODY "depthwise_lanes.h"
+#include "simd_paths.h"      /* correlate_avx512/_avx2/_generic, weight_grad_... */
 
 /* out (Ho, Wo) = bias + sum_{b, c} w[b*kw + c] * padded[(oh*sh + b*dh)*Wp + ow*sw + c*dw]
    (flip: the filter reversed, w[K-1 - (b*kw + c)]; accumulate: add to out, no bias).
