@@ -686,11 +686,9 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module
 
-_PATH_NAMES = ("generic", "avx2", "avx512")   # index = csrc/cpu_features.h's MINIGRAD_ISA_*
-
 
 def kernel_paths():
     """{kernel: path} for this module's kernels under the current choice: the
     float32 2-d row loops (csrc/depthwise.h) take the chosen path, or "cython"
     where this build has no vector loops (float64 and 3-d always run Cython)."""
-    return {"depthwise": _PATH_NAMES[minigrad_isa()] if VECTOR_DEPTHWISE else "cython"}
+    return {"depthwise": current_path_name() if VECTOR_DEPTHWISE else "cython"}

@@ -424,3 +424,12 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
 
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module
+
+
+def kernel_paths():
+    """{kernel: path} for this module's kernels under the current choice: the
+    float32 max-pool interiors (csrc/pool_rows.h) take the chosen path; the
+    average-pool and unpooling loops are Cython, vectorised by the compiler at
+    the build's baseline ("generic": SSE2 on x86-64), fast enough there."""
+    return {"max_pool": current_path_name() if VECTOR_MAX_POOL else "cython",
+            "avg_pool": "generic"}
