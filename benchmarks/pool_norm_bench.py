@@ -2,6 +2,7 @@
 
     python benchmarks/pool_norm_bench.py            # full run
     python benchmarks/pool_norm_bench.py --quick    # fewer repeats
+    python benchmarks/pool_norm_bench.py --cpu-path avx2,generic --threads 2 --no-numpy
 
 Every case is timed forward only and forward+backward (float32), at 1 and 2
 threads. Times are medians. GB/s is the op's unavoidable traffic divided by
@@ -13,6 +14,11 @@ The NumPy reference is tests/reference/ (readable loops over window
 positions, vectorised over images and channels); PyTorch is used when
 importable. Targets (2 threads, forward+backward): every case at least 2x
 faster than PyTorch, max pooling at least 5x faster than the NumPy reference.
+The depthwise 3x3 convolution (csrc/depthwise.h) is timed here too, as
+bytes moved: x, y (and their gradients).
+
+--cpu-path runs every case on each named instruction-set path
+(minigrad.kernels.cpu: avx512, avx2, generic; default: the best one).
 """
 import argparse
 import os
@@ -25,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import minigrad  # noqa: E402
+from minigrad.kernels import cpu  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
 from reference import normalization as ref_norm  # noqa: E402
 from reference import pooling as ref_pool  # noqa: E402
@@ -140,6 +147,44 @@ def batch_norm_case(shape):
         torch_functions, 4 * 2 * x.size
 
 
+def depthwise_case(shape, stride):
+    rng = np.random.default_rng(0)
+    channels = shape[1]
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((channels, 1, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(channels).astype(np.float32)
+    xt, wt, bt = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
+    out_shape = F.conv2d(xt, wt, bt, stride=stride, padding=1, groups=channels).shape
+    grad = rng.standard_normal(out_shape).astype(np.float32)
+
+    def minigrad_forward():
+        with minigrad.no_grad():
+            F.conv2d(xt, wt, bt, stride=stride, padding=1, groups=channels)
+
+    def minigrad_backward():
+        xt.grad = wt.grad = bt.grad = None
+        F.conv2d(xt, wt, bt, stride=stride, padding=1, groups=channels).backward(grad)
+
+    torch_functions = None
+    if torch is not None:
+        tg = torch.from_numpy(grad)
+        tx, tw, tb = (torch.from_numpy(a.copy()).requires_grad_(True) for a in (x, w, b))
+
+        def torch_forward():
+            with torch.no_grad():
+                TF.conv2d(tx, tw, tb, stride=stride, padding=1, groups=channels)
+
+        def torch_backward():
+            tx.grad = tw.grad = tb.grad = None
+            TF.conv2d(tx, tw, tb, stride=stride, padding=1, groups=channels).backward(tg)
+
+        torch_functions = (torch_forward, torch_backward)
+    name = f"depthwise 3x3/{stride} {'x'.join(map(str, shape))}"
+    # no NumPy reference timing: the im2col reference is far slower than either
+    return name, (minigrad_forward, minigrad_backward), None, torch_functions, \
+        4 * (x.size + grad.size)
+
+
 def cases():
     result = []
     for shape in [(64, 32, 28, 28), (32, 64, 32, 32)]:
@@ -148,6 +193,8 @@ def cases():
                 result.append(pool_case(kind, kernel, stride, shape))
     for shape in [(64, 32, 28, 28), (32, 128, 32, 32)]:
         result.append(batch_norm_case(shape))
+    for stride in (1, 2):
+        result.append(depthwise_case((32, 64, 32, 32), stride))
     return result
 
 
@@ -192,41 +239,53 @@ def row_norm_comparison(repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--cpu-path", default=None,
+                        help="comma-separated instruction-set paths to time (default: the best)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy reference timings")
     args = parser.parse_args()
     repeats = 5 if args.quick else 20
+    paths = args.cpu_path.split(",") if args.cpu_path else [cpu.cpu_path()]
+    thread_counts = [int(t) for t in args.threads.split(",")]
     print(f"minigrad {minigrad.__version__}, OpenMP {minigrad.kernels.threads.openmp_enabled()}, "
-          f"torch {torch.__version__ if torch else 'not installed'}; float32, median of {repeats}")
-    header = (f"{'case':34s} {'thr':>3s} {'pass':>7s} {'minigrad ms':>11s} {'GB/s':>6s} "
+          f"torch {torch.__version__ if torch else 'not installed'}; float32, median of {repeats}; "
+          f"CPU paths {', '.join(paths)} (this CPU runs {', '.join(cpu.supported_paths())})")
+    header = (f"{'case':34s} {'path':>7s} {'thr':>3s} {'pass':>7s} {'minigrad ms':>11s} {'GB/s':>6s} "
               f"{'numpy ms':>9s} {'torch ms':>9s} {'vs numpy':>8s} {'vs torch':>8s}")
     print(header)
     print("-" * len(header))
     summary = []
     for name, mine, numpy_functions, torch_functions, forward_bytes in cases():
         # NumPy runs these ops on one thread whatever the setting: time it once.
-        numpy_times = [median_seconds(f, max(3, repeats // 4), warmup=1) for f in numpy_functions]
-        for threads in (1, 2):
+        numpy_times = ([median_seconds(f, max(3, repeats // 4), warmup=1) for f in numpy_functions]
+                       if numpy_functions and not args.no_numpy else [float("nan")] * 2)
+        for threads in thread_counts:
             minigrad.set_num_threads(threads)
             if torch is not None:
                 torch.set_num_threads(threads)
             for pass_index, label in enumerate(("fwd", "fwd+bwd")):
                 nbytes = forward_bytes * (1 if pass_index == 0 else 2)
-                t_mine = median_seconds(mine[pass_index], repeats)
-                t_numpy = numpy_times[pass_index]
                 t_torch = (median_seconds(torch_functions[pass_index], repeats)
                            if torch_functions else float("nan"))
-                print(f"{name:34s} {threads:3d} {label:>7s} {t_mine * 1e3:11.3f} "
-                      f"{nbytes / t_mine / 1e9:6.1f} {t_numpy * 1e3:9.2f} {t_torch * 1e3:9.3f} "
-                      f"{t_numpy / t_mine:7.1f}x {t_torch / t_mine:7.1f}x", flush=True)
-                if threads == 2 and pass_index == 1:
-                    summary.append((name, t_mine, t_numpy, t_torch))
-    print("\nTargets at 2 threads, fwd+bwd: >= 2x PyTorch (all), >= 5x the NumPy reference (max pool)")
-    for name, t_mine, t_numpy, t_torch in summary:
+                t_numpy = numpy_times[pass_index]
+                for path in paths:
+                    with cpu.use_cpu_path(path):
+                        t_mine = median_seconds(mine[pass_index], repeats)
+                    print(f"{name:34s} {path:>7s} {threads:3d} {label:>7s} {t_mine * 1e3:11.3f} "
+                          f"{nbytes / t_mine / 1e9:6.1f} {t_numpy * 1e3:9.2f} {t_torch * 1e3:9.3f} "
+                          f"{t_numpy / t_mine:7.1f}x {t_torch / t_mine:7.1f}x", flush=True)
+                    if threads == max(thread_counts) and pass_index == 1:
+                        summary.append((name, path, t_mine, t_numpy, t_torch))
+    print(f"\nTargets at {max(thread_counts)} threads, fwd+bwd: >= 2x PyTorch (all), "
+          f">= 5x the NumPy reference (max pool)")
+    for name, path, t_mine, t_numpy, t_torch in summary:
         vs_torch = t_torch / t_mine
-        line = f"  {name:34s} {vs_torch:5.1f}x torch {'ok' if vs_torch >= 2 else 'MISSED'}"
-        if name.startswith("max"):
+        line = f"  {name:34s} {path:>7s} {vs_torch:5.1f}x torch {'ok' if vs_torch >= 2 else 'MISSED'}"
+        if name.startswith("max") and not args.no_numpy:
             line += f", {t_numpy / t_mine:5.1f}x numpy {'ok' if t_numpy / t_mine >= 5 else 'MISSED'}"
         print(line)
-    row_norm_comparison(repeats)
+    if not args.no_numpy:
+        row_norm_comparison(repeats)
 
 
 if __name__ == "__main__":

@@ -282,3 +282,9 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
 
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module
+
+
+def kernel_paths():
+    """{kernel: path} for this module's kernels under the current choice: every
+    row loop of csrc/lane_sums.h takes the chosen path."""
+    return {"batch_norm": current_path_name()}

@@ -21,3 +21,11 @@ def set_isa(int isa):
     """Take path `isa` (validated by minigrad.kernels.cpu before it gets here)."""
     if minigrad_set_isa(isa) != 0:
         raise ValueError(f"instruction-set path {isa} is not supported by this CPU")
+
+
+_PATH_NAMES = ("generic", "avx2", "avx512")   # index = MINIGRAD_ISA_*, as minigrad.kernels.cpu.PATHS
+
+
+def current_path_name():
+    """The name of the path this module's kernels take now ('generic', 'avx2', 'avx512')."""
+    return _PATH_NAMES[minigrad_isa()]

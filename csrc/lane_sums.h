@@ -20,11 +20,13 @@
  * so a large offset over a small spread (x = 1000 +- 0.01) loses no digits.
  *
  * The same file holds batch norm's two elementwise loops (normalise a row,
- * the gradient of a row), so that all of its loops can be compiled twice:
- * for any x86-64 (SSE2, 4 floats per instruction) and for CPUs with AVX2
- * (8 floats), the better one picked when the library loads (GCC's
- * target_clones; with other compilers or C libraries, only the first). The
- * order of a sum then depends on the CPU, never on the number of threads.
+ * the gradient of a row), so that all of its loops are compiled once per
+ * instruction-set path: for any CPU of the architecture (SSE2 on x86-64,
+ * NEON on aarch64: 4 floats per instruction), AVX2+FMA (8) and AVX-512 (16),
+ * each with its function target attribute. The functions without a path
+ * suffix call the variant of the path chosen now (minigrad_isa(),
+ * csrc/cpu_features.h). The order of a sum then depends on the path, never
+ * on the number of threads.
  *
  * For each function there is a float and a double version (suffix _f, _d),
  * written once by the macro below.
@@ -33,13 +35,11 @@
 #define MINIGRAD_LANE_SUMS_H
 
 #include <stddef.h>
-#include <limits.h>   /* defines __GLIBC__ where the C library is glibc */
+#include "cpu_features.h"
 
-/* Dispatch by ifunc: GCC and glibc on x86-64 */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define LANE_SUMS_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define LANE_SUMS_CLONES
+#if MINIGRAD_X86_64
+#define LANE_SUMS_AVX512 __attribute__((target("avx512f")))
+#define LANE_SUMS_AVX2 __attribute__((target("avx2,fma")))
 #endif
 
 #define LANE_SUMS_RUN 256
@@ -80,9 +80,9 @@ static inline void prefetch_row_for_writing(void* row, ptrdiff_t bytes) {
 #endif
 }
 
-#define LANE_SUMS_DEFINE(T, SUFFIX)                                                        \
+#define LANE_SUMS_DEFINE(T, SUFFIX, PATH, TARGET)                                                        \
 /* sum(x[:n] - centre) */                                                                   \
-LANE_SUMS_CLONES static double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {          \
+TARGET static double centred_sum##SUFFIX##PATH(const T* x, ptrdiff_t n, T high, T low) {          \
     double total = 0;                                                                       \
     for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
         ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
@@ -96,7 +96,7 @@ LANE_SUMS_CLONES static double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T hi
 }                                                                                           \
                                                                                             \
 /* sum((x[:n] - centre)**2) */                                                              \
-LANE_SUMS_CLONES static double squared_deviations##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {   \
+TARGET static double squared_deviations##SUFFIX##PATH(const T* x, ptrdiff_t n, T high, T low) {   \
     double total = 0;                                                                       \
     for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
         ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
@@ -112,7 +112,7 @@ LANE_SUMS_CLONES static double squared_deviations##SUFFIX(const T* x, ptrdiff_t 
 }                                                                                           \
                                                                                             \
 /* sum_g += sum(g[:n]); sum_g_centred += sum(g[:n] * (x[:n] - centre)) */                   \
-LANE_SUMS_CLONES static void gradient_sums##SUFFIX(const T* g, const T* x, ptrdiff_t n, T high, T low, \
+TARGET static void gradient_sums##SUFFIX##PATH(const T* g, const T* x, ptrdiff_t n, T high, T low, \
                                          double* sum_g, double* sum_g_centred) {            \
     for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
         ptrdiff_t end = start + LANE_SUMS_RUN < n ? start + LANE_SUMS_RUN : n;              \
@@ -128,23 +128,67 @@ LANE_SUMS_CLONES static void gradient_sums##SUFFIX(const T* g, const T* x, ptrdi
 }                                                                                           \
                                                                                             \
 /* y[:n] = (x[:n] - centre) * scale + shift */                                              \
-LANE_SUMS_CLONES static void normalize_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T high,   \
+TARGET static void normalize_row##SUFFIX##PATH(const T* x, T* y, ptrdiff_t n, T high,   \
                                                    T low, T scale, T shift) {               \
     for (ptrdiff_t i = 0; i < n; i++)                                                       \
         y[i] = ((x[i] - high) - low) * scale + shift;                                       \
 }                                                                                           \
                                                                                             \
 /* out[:n] = (g[:n] - mean_g) * gain - (x[:n] - centre) * gain_slope (batch norm's dx) */   \
-LANE_SUMS_CLONES static void gradient_row##SUFFIX(const T* g, const T* x, T* out,           \
+TARGET static void gradient_row##SUFFIX##PATH(const T* g, const T* x, T* out,           \
                                                   ptrdiff_t n, T mean_g, T gain, T high,    \
                                                   T low, T gain_slope) {                    \
     for (ptrdiff_t i = 0; i < n; i++)                                                       \
         out[i] = (g[i] - mean_g) * gain - ((x[i] - high) - low) * gain_slope;               \
 }
 
-LANE_SUMS_DEFINE(float, _f)
-LANE_SUMS_DEFINE(double, _d)
+#define LANE_SUMS_DEFINE_PATHS(T, SUFFIX)                                                  \
+    LANE_SUMS_DEFINE(T, SUFFIX, _generic, )                                                 \
+    LANE_SUMS_DEFINE_X86(T, SUFFIX)
+
+#if MINIGRAD_X86_64
+#define LANE_SUMS_DEFINE_X86(T, SUFFIX)                                                    \
+    LANE_SUMS_DEFINE(T, SUFFIX, _avx2, LANE_SUMS_AVX2)                                      \
+    LANE_SUMS_DEFINE(T, SUFFIX, _avx512, LANE_SUMS_AVX512)
+/* the variant of the chosen path: NAME##_generic, _avx2 or _avx512 (ARGS in parentheses) */
+#define LANE_SUMS_CALL(NAME, ARGS)                                                         \
+    (minigrad_isa() == MINIGRAD_ISA_AVX512 ? NAME##_avx512 ARGS                            \
+     : minigrad_isa() == MINIGRAD_ISA_AVX2 ? NAME##_avx2 ARGS : NAME##_generic ARGS)
+#else
+#define LANE_SUMS_DEFINE_X86(T, SUFFIX)
+#define LANE_SUMS_CALL(NAME, ARGS) NAME##_generic ARGS
+#endif
+
+LANE_SUMS_DEFINE_PATHS(float, _f)
+LANE_SUMS_DEFINE_PATHS(double, _d)
+
+/* What batchnorm.pyx calls: the chosen path's variant. */
+#define LANE_SUMS_DISPATCH(T, SUFFIX)                                                      \
+static inline double centred_sum##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {         \
+    return LANE_SUMS_CALL(centred_sum##SUFFIX, (x, n, high, low));                          \
+}                                                                                           \
+static inline double squared_deviations##SUFFIX(const T* x, ptrdiff_t n, T high, T low) {  \
+    return LANE_SUMS_CALL(squared_deviations##SUFFIX, (x, n, high, low));                   \
+}                                                                                           \
+static inline void gradient_sums##SUFFIX(const T* g, const T* x, ptrdiff_t n, T high, T low, \
+                                         double* sum_g, double* sum_g_centred) {            \
+    LANE_SUMS_CALL(gradient_sums##SUFFIX, (g, x, n, high, low, sum_g, sum_g_centred));      \
+}                                                                                           \
+static inline void normalize_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T high, T low,     \
+                                         T scale, T shift) {                                \
+    LANE_SUMS_CALL(normalize_row##SUFFIX, (x, y, n, high, low, scale, shift));              \
+}                                                                                           \
+static inline void gradient_row##SUFFIX(const T* g, const T* x, T* out, ptrdiff_t n,       \
+                                        T mean_g, T gain, T high, T low, T gain_slope) {    \
+    LANE_SUMS_CALL(gradient_row##SUFFIX, (g, x, out, n, mean_g, gain, high, low, gain_slope)); \
+}
+
+LANE_SUMS_DISPATCH(float, _f)
+LANE_SUMS_DISPATCH(double, _d)
 
 #undef LANE_SUMS_DEFINE
+#undef LANE_SUMS_DEFINE_PATHS
+#undef LANE_SUMS_DEFINE_X86
+#undef LANE_SUMS_DISPATCH
 
 #endif

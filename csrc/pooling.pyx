@@ -20,6 +20,7 @@ by the product of the three (or by 1/divisor_override), a multiplication
 instead of a ~4x slower division per output.
 """
 from cython.parallel cimport prange
+from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport int32_t, int64_t
 from libc.math cimport INFINITY
 
@@ -62,6 +63,16 @@ cdef inline void max_of_window(const floating* src, floating* dst, int64_t* idx,
     idx[0] = best_index
 
 
+# float32 interiors: explicit-vector loops per instruction-set path (csrc/pool_rows.h)
+cdef extern from "pool_rows.h" nogil:
+    int minigrad_pool_rows_available()
+    int max_fold_row_f32(const float* plane, ptrdiff_t first, const int64_t* tap_offset,
+                         ptrdiff_t taps, ptrdiff_t stride, ptrdiff_t begin, ptrdiff_t end,
+                         float* best, int64_t* index, int32_t* which)
+
+cdef bint VECTOR_MAX_POOL = minigrad_pool_rows_available()
+
+
 def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
                      int64_t[:, ::1] indices, int in_h, int in_w,
                      const int64_t[::1] begin_d, const int64_t[::1] count_d, int dilation_d,
@@ -87,6 +98,9 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
     loop (64-bit positions would halve the SIMD width). After the row, tap
     numbers become flat positions through tap_scratch[thread][t], the offset
     of tap t from the window's first element. The edges use max_of_window.
+    In float32 the interior runs csrc/pool_rows.h instead: the same fold
+    with explicit vectors for the chosen instruction-set path, a block of
+    outputs held in registers through all the taps.
     """
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
@@ -131,26 +145,30 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
                         row = ((first_d + jd * dilation_d) * in_h + first_h + jh * dilation_h) * in_w
                         for jw in range(full_w):
                             tap_offset[taps] = row + jw * dilation_w
-                            tap = src + first_w + tap_offset[taps]
-                            if taps == 0:
-                                for ow in range(interior_begin, interior_end):
-                                    dst[ow] = tap[ow * stride_w]
-                                    which[ow] = 0
-                                nan_seen = 0
-                            tap_number = <int32_t>taps
-                            for ow in range(interior_begin, interior_end):
-                                # No branches (on random data a branch mispredicts
-                                # half the time): a bit-mask select and a max, both
-                                # of which the compiler vectorises.
-                                value = tap[ow * stride_w]
-                                best = dst[ow]
-                                take = -<int32_t>(value > best)   # all ones or zero
-                                which[ow] = (tap_number & take) | (which[ow] & ~take)
-                                dst[ow] = value if value > best else best
-                                nan_seen = nan_seen | (value != value)
                             taps = taps + 1
-                for ow in range(interior_begin, interior_end):
-                    idx[ow] = first_w + ow * stride_w + tap_offset[<Py_ssize_t>which[ow]]
+                if floating is float and VECTOR_MAX_POOL:
+                    nan_seen = max_fold_row_f32(src, first_w, tap_offset, taps, stride_w,
+                                                interior_begin, interior_end, dst, idx, which)
+                else:
+                    for tap_number in range(taps):
+                        tap = src + first_w + tap_offset[tap_number]
+                        if tap_number == 0:
+                            for ow in range(interior_begin, interior_end):
+                                dst[ow] = tap[ow * stride_w]
+                                which[ow] = 0
+                            nan_seen = 0
+                        for ow in range(interior_begin, interior_end):
+                            # No branches (on random data a branch mispredicts
+                            # half the time): a bit-mask select and a max, both
+                            # of which the compiler vectorises.
+                            value = tap[ow * stride_w]
+                            best = dst[ow]
+                            take = -<int32_t>(value > best)   # all ones or zero
+                            which[ow] = (tap_number & take) | (which[ow] & ~take)
+                            dst[ow] = value if value > best else best
+                            nan_seen = nan_seen | (value != value)
+                    for ow in range(interior_begin, interior_end):
+                        idx[ow] = first_w + ow * stride_w + tap_offset[<Py_ssize_t>which[ow]]
                 if nan_seen:  # rare: redo this row with PyTorch's NaN rule
                     for ow in range(interior_begin, interior_end):
                         max_of_window(src, dst + ow, idx + ow, first_d, taps_d, dilation_d,
@@ -406,3 +424,12 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
 
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module
+
+
+def kernel_paths():
+    """{kernel: path} for this module's kernels under the current choice: the
+    float32 max-pool interiors (csrc/pool_rows.h) take the chosen path; the
+    average-pool and unpooling loops are Cython, vectorised by the compiler at
+    the build's baseline ("generic": SSE2 on x86-64), fast enough there."""
+    return {"max_pool": current_path_name() if VECTOR_MAX_POOL else "cython",
+            "avg_pool": "generic"}

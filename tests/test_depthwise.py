@@ -1,15 +1,25 @@
 """The depthwise backward pass (kernels.depthwise_backward: input, weight and
 bias gradients in one pass) against the NumPy reference, in float32 (the
-AVX-512 row loops of csrc/depthwise.h where the CPU has them) and float64."""
+explicit-vector row loops of csrc/depthwise.h, on every instruction-set path
+this CPU runs) and float64."""
 import numpy as np
 import pytest
 
 import minigrad
 import minigrad.nn.functional as F
+from minigrad._C import depthwise as depthwise_module
 from minigrad.kernels import conv as kernels
+from minigrad.kernels import cpu
 from reference.conv import conv as ref_conv
 from reference.conv import conv_transpose as ref_conv_transpose
 from reference.conv import im2col as ref_im2col
+
+
+@pytest.fixture(params=cpu.supported_paths())
+def cpu_path(request):
+    """Run the test once on every instruction-set path this CPU runs (csrc/cpu_features.h)."""
+    with cpu.use_cpu_path(request.param):
+        yield request.param
 
 
 def _output_size(shape, kernel, stride, padding, dilation):
@@ -49,7 +59,7 @@ GEOMETRIES = [
 
 @pytest.mark.parametrize("geometry", GEOMETRIES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_depthwise_backward_matches_reference(geometry, dtype, rng):
+def test_depthwise_backward_matches_reference(geometry, dtype, rng, cpu_path):
     shape, mult, kernel, stride, padding, dilation = geometry
     x = rng.standard_normal(shape).astype(dtype)
     weight = rng.standard_normal((shape[1] * mult, 1) + kernel).astype(dtype)
@@ -74,7 +84,7 @@ FORWARD_GEOMETRIES = GEOMETRIES + [
 
 @pytest.mark.parametrize("geometry", FORWARD_GEOMETRIES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_depthwise_forward_matches_reference(geometry, dtype, rng):
+def test_depthwise_forward_matches_reference(geometry, dtype, rng, cpu_path):
     shape, mult, kernel, stride, padding, dilation = geometry
     x = rng.standard_normal(shape).astype(dtype)
     weight = rng.standard_normal((shape[1] * mult, 1) + kernel).astype(dtype)
@@ -105,7 +115,7 @@ def test_depthwise_backward_computes_only_what_is_needed(needs, rng):
 
 
 @pytest.mark.parametrize("mult,stride", [(1, 1), (2, 1), (1, 2)])
-def test_weight_grad_ignores_what_a_tap_never_reads(mult, stride, rng):
+def test_weight_grad_ignores_what_a_tap_never_reads(mult, stride, rng, cpu_path):
     """An inf in column 0 is never under the rightmost tap (padding 1): that
     tap's gradient stays finite (also where a row ends in a short block, and
     where the one-pass backward has to redo the plane)."""
@@ -121,7 +131,7 @@ def test_weight_grad_ignores_what_a_tap_never_reads(mult, stride, rng):
     assert np.isinf(grad_w[..., 1]).all()          # the middle tap reads column 0
 
 
-def test_fused_backward_is_bitwise_identical_for_1_and_2_threads(rng, monkeypatch):
+def test_fused_backward_is_bitwise_identical_for_1_and_2_threads(rng, monkeypatch, cpu_path):
     # 5 images x 3 channels = 15 planes: chunks of unequal size, split over the threads
     monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
     x = rng.standard_normal((5, 3, 13, 35)).astype(np.float32)
@@ -161,7 +171,8 @@ def test_depthwise_backward_rejects_a_weight_of_the_wrong_shape(rng):
 @pytest.mark.parametrize("stride,padding,output_padding", [(2, 1, 1), (2, 0, 0), ((1, 2), 1, (0, 1)),
                                                            (3, 1, 2)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_depthwise_conv_transpose_matches_reference(stride, padding, output_padding, dtype, rng):
+def test_depthwise_conv_transpose_matches_reference(stride, padding, output_padding, dtype, rng,
+                                                   cpu_path):
     """A strided depthwise transposed convolution runs the input-gradient
     kernel: grad_out spread out by the stride, then the stride-1 forward loops."""
     x = rng.standard_normal((2, 3, 9, 21)).astype(dtype)
@@ -177,3 +188,10 @@ def test_depthwise_conv_transpose_matches_reference(stride, padding, output_padd
                                   b.astype(np.float64), (1,) + out, s, p, (1, 1, 1), 3)[:, :, 0]
     tol = 1e-4 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(y, expected, rtol=tol, atol=tol * np.abs(expected).max())
+
+
+def test_kernel_paths_follow_set_cpu_path():
+    for path in cpu.supported_paths():
+        with cpu.use_cpu_path(path):
+            assert depthwise_module.kernel_paths() == {"depthwise": path}
+    assert depthwise_module.kernel_paths() == {"depthwise": cpu.cpu_path()}

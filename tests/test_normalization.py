@@ -6,9 +6,18 @@ import pytest
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import gradcheck
+from minigrad._C import batchnorm as batchnorm_module
+from minigrad.kernels import cpu
 from reference import normalization as ref
 
 SHAPES = [(16, 5), (4, 3, 7), (3, 4, 5, 6), (2, 3, 3, 4, 5)]
+
+
+@pytest.fixture(params=cpu.supported_paths())
+def cpu_path(request):
+    """Run the test once on every instruction-set path this CPU runs (csrc/cpu_features.h)."""
+    with cpu.use_cpu_path(request.param):
+        yield request.param
 
 
 @pytest.fixture
@@ -23,7 +32,7 @@ def leaf(array):
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-def test_batch_norm_training_matches_reference(shape):
+def test_batch_norm_training_matches_reference(shape, cpu_path):
     rng = np.random.default_rng(len(shape))
     channels = shape[1]
     x = rng.standard_normal(shape) * 3 + 2
@@ -85,7 +94,7 @@ def test_batch_norm_gradcheck():
     assert gradcheck(lambda a: F.batch_norm(a, None, None, training=True), (x,))
 
 
-def test_batch_norm_float32_stable_with_large_offset():
+def test_batch_norm_float32_stable_with_large_offset(cpu_path):
     # E[x^2] - E[x]^2 in float32 would lose every digit here
     rng = np.random.default_rng(5)
     x = (rng.standard_normal((64, 3, 8, 8)) * 0.01 + 1000.0).astype(np.float32)
@@ -96,7 +105,7 @@ def test_batch_norm_float32_stable_with_large_offset():
 
 
 @pytest.mark.parametrize("shape", [(64, 5, 9, 11), (3, 7, 70, 70), (300, 6)])
-def test_batch_norm_one_and_two_threads_bitwise_identical(shape, threads):
+def test_batch_norm_one_and_two_threads_bitwise_identical(shape, threads, cpu_path):
     rng = np.random.default_rng(6)
     x = rng.standard_normal(shape).astype(np.float32) + 3
     grad = rng.standard_normal(shape).astype(np.float32)
@@ -114,7 +123,7 @@ def test_batch_norm_one_and_two_threads_bitwise_identical(shape, threads):
     assert results[0] == results[1]
 
 
-def test_layer_norm_matches_reference():
+def test_layer_norm_matches_reference(cpu_path):
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 4, 5, 6)) * 2 + 1
     for normalized_shape in [(6,), (5, 6), (4, 5, 6)]:
@@ -133,7 +142,7 @@ def test_layer_norm_matches_reference():
     assert gradcheck(lambda a: F.layer_norm(a, (5,)), (small,))
 
 
-def test_group_norm_matches_reference():
+def test_group_norm_matches_reference(cpu_path):
     rng = np.random.default_rng(8)
     x = rng.standard_normal((2, 6, 4, 5))
     for groups in (1, 2, 3, 6):
@@ -188,3 +197,9 @@ def test_validation_errors():
         F.group_norm(x, 2)
     with pytest.raises(ValueError, match="at least 3 dimensions"):
         F.instance_norm(minigrad.randn(4, 3))
+
+
+def test_kernel_paths_follow_set_cpu_path():
+    for path in cpu.supported_paths():
+        with cpu.use_cpu_path(path):
+            assert batchnorm_module.kernel_paths() == {"batch_norm": path}

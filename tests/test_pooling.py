@@ -5,10 +5,19 @@ import pytest
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import gradcheck
+from minigrad._C import pooling as pooling_module
+from minigrad.kernels import cpu
 from reference import pooling as ref
 
 MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+@pytest.fixture(params=cpu.supported_paths())
+def cpu_path(request):
+    """Run the test once on every instruction-set path this CPU runs (csrc/cpu_features.h)."""
+    with cpu.use_cpu_path(request.param):
+        yield request.param
 
 
 @pytest.fixture
@@ -37,10 +46,11 @@ def random_config(rng, n, with_dilation):
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 @pytest.mark.parametrize("trial", range(6))
-def test_max_pool_matches_reference(n, trial):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_max_pool_matches_reference(n, trial, dtype, cpu_path):
     rng = np.random.default_rng(100 * n + trial)
     spatial, config = random_config(rng, n, with_dilation=True)
-    x = rng.standard_normal((2, 3) + spatial)
+    x = rng.standard_normal((2, 3) + spatial).astype(dtype)
     xt = minigrad.tensor(x, requires_grad=True)
     out, indices = MAX_POOL[n](xt, return_indices=True, **config)
     expected, expected_indices = ref.max_pool(x, config["kernel_size"], config["stride"],
@@ -48,10 +58,26 @@ def test_max_pool_matches_reference(n, trial):
     np.testing.assert_array_equal(out.array, expected)
     np.testing.assert_array_equal(indices.array, expected_indices)
     assert indices.dtype == np.int64
-    grad = rng.standard_normal(out.shape)
+    grad = rng.standard_normal(out.shape).astype(dtype)
     out.backward(grad)
     np.testing.assert_allclose(xt.grad.array, ref.max_pool_backward(grad, expected_indices, x.shape),
                                rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("width,kernel,stride", [(70, 3, 2), (41, 2, 1), (37, 2, 2), (19, 3, 3)])
+def test_max_pool_float32_long_rows_ties_and_nans(width, kernel, stride, cpu_path):
+    """Rows long enough for whole vector blocks of every path and a last block that
+    overlaps the one before; ties (the first maximum wins) and NaNs (a NaN wins;
+    one per window, as the reference takes the first NaN and PyTorch the last)."""
+    rng = np.random.default_rng(width)
+    x = rng.integers(-3, 4, (2, 3, 6, width)).astype(np.float32)    # many equal maxima
+    x[1, 2, 3, width // 2] = np.nan
+    x[0, 1, 0, 5] = np.nan
+    xt = minigrad.tensor(x, requires_grad=True)
+    out, indices = F.max_pool2d(xt, kernel, stride, padding=kernel // 2, return_indices=True)
+    expected, expected_indices = ref.max_pool(x, (kernel,) * 2, (stride,) * 2, (kernel // 2,) * 2)
+    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(indices.data, expected_indices)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -223,7 +249,7 @@ def test_spatial_pyramid_pool_fixed_length():
 
 
 @pytest.mark.parametrize("op", ["max", "avg", "adaptive_max", "unpool"])
-def test_one_and_two_threads_bitwise_identical(op, threads):
+def test_one_and_two_threads_bitwise_identical(op, threads, cpu_path):
     rng = np.random.default_rng(11)
     x = rng.standard_normal((4, 6, 15, 13)).astype(np.float32)
     grad = None
@@ -287,3 +313,9 @@ def test_unpool_bad_indices_raise_before_writing():
         F.max_unpool2d(out, out, 2)
     with pytest.raises(ValueError, match="output_size"):
         F.max_unpool2d(out, indices, 2, output_size=(10, 10))
+
+
+def test_kernel_paths_follow_set_cpu_path():
+    for path in cpu.supported_paths():
+        with cpu.use_cpu_path(path):
+            assert pooling_module.kernel_paths() == {"max_pool": path, "avg_pool": "generic"}

@@ -1,4 +1,4 @@
-"""Typed boundary of the convolution kernels (``minigrad._C.conv``).
+"""Typed boundary of the convolution kernels (``minigrad._C.conv``, ``minigrad._C.depthwise``).
 
 Every function takes arrays with three spatial axes, ``(N, C, D, H, W)``
 (conv1d and conv2d add size-1 leading spatial axes), checks dtypes and
@@ -48,6 +48,7 @@ import threading
 import numpy as np
 
 from minigrad._C import conv as _kernel
+from minigrad._C import depthwise as _depthwise
 from minigrad.kernels import gemm
 from minigrad.kernels.threads import get_num_threads
 
@@ -254,10 +255,9 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
         return out
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(out.shape, weight.shape))
-        scratch = workspace(x.dtype, threads * _kernel.depthwise_scratch_size(x.shape, out.shape,
-                                                                               weight.shape[2:], stride,
-                                                                               dilation))
-        _kernel.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
+        scratch = workspace(x.dtype, threads * _depthwise.depthwise_scratch_size(
+            x.shape, out.shape, weight.shape[2:], stride, dilation))
+        _depthwise.depthwise_forward(x, weight, bias, out, scratch, stride, padding, dilation, threads)
         return out
     if _uses_own_gemm(x.dtype) and not _is_pointwise(x.shape, out.shape, weight.shape[2:], stride,
                                                      padding):
@@ -292,10 +292,10 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
         return grad_in
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(N * C, _multiply_adds(grad_out.shape, weight.shape))
-        scratch = workspace(grad_out.dtype, threads * _kernel.depthwise_scratch_size(
+        scratch = workspace(grad_out.dtype, threads * _depthwise.depthwise_scratch_size(
             grad_in.shape, grad_out.shape, weight.shape[2:], stride, dilation))
-        _kernel.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding, dilation,
-                                     threads)
+        _depthwise.depthwise_input_grad(grad_out, weight, bias, grad_in, scratch, stride, padding,
+                                        dilation, threads)
         return grad_in
     kernel_size = weight.shape[2:]
     if _adjoint_is_a_convolution(grad_out.dtype, C // groups, kernel_size, stride, padding, dilation):
@@ -367,12 +367,12 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
     if is_direct(C, groups, algorithm):
         threads, _ = _thread_plan(chunks, work)
-        per_thread = _kernel.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size), stride,
-                                                    dilation)
+        per_thread = _depthwise.depthwise_scratch_size(x.shape, grad_out.shape, tuple(kernel_size),
+                                                       stride, dilation)
         partials = chunks * M * K * max(grad_out.shape[4], 16)
         scratch = workspace(x.dtype, threads * per_thread + partials)
-        _kernel.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
-                                      chunks, threads)
+        _depthwise.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, padding, dilation,
+                                         chunks, threads)
     elif _uses_own_gemm(x.dtype):
         # implicit GEMM: the transposed columns (and the ones) are packed from each padded image
         omp_threads, gemm_threads = _thread_plan(chunks, work)
@@ -433,15 +433,15 @@ def depthwise_backward(x, grad_out, weight, stride, padding, dilation, needs=(Tr
     planes = N * C
     chunks = min(planes, WEIGHT_GRAD_CHUNKS)
     threads, _ = _thread_plan(chunks, 2 * _multiply_adds(grad_out.shape, weight.shape))
-    per_thread = 2 * _kernel.depthwise_scratch_size(x.shape, grad_out.shape, weight.shape[2:], stride,
-                                                     dilation)
+    per_thread = 2 * _depthwise.depthwise_scratch_size(x.shape, grad_out.shape, weight.shape[2:],
+                                                       stride, dilation)
     partials = chunks * M * (math.prod(weight.shape[2:]) * max(grad_out.shape[4], 16) + 16)
     scratch = workspace(x.dtype, threads * per_thread + partials)
-    _kernel.depthwise_backward(x, grad_out, weight,
-                               grad_in if need_input else skipped,
-                               grad_weight if need_weight else skipped,
-                               grad_bias if need_bias else skipped.reshape(0),
-                               scratch, stride, padding, dilation, chunks, threads)
+    _depthwise.depthwise_backward(x, grad_out, weight,
+                                  grad_in if need_input else skipped,
+                                  grad_weight if need_weight else skipped,
+                                  grad_bias if need_bias else skipped.reshape(0),
+                                  scratch, stride, padding, dilation, chunks, threads)
     return grad_in, grad_weight, grad_bias
 
 
