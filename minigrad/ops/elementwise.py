@@ -159,10 +159,11 @@ class Pow(Function):
                 local = np.where(exponent == 0, 0, exponent * np.power(base, exponent - 1))
             grad_base = unbroadcast((grad * local).astype(grad.dtype, copy=False), np.shape(base))
         if ctx.needs_input_grad[1]:
-            # d(b^e)/de = b^e * log(b); taken as 0 where b == 0 (the limit for e > 0)
+            # d(b^e)/de = b^e * log(b). At b == 0 PyTorch takes it as 0 for e >= 0 (the
+            # limit) and keeps inf * -inf = -inf for e < 0.
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_base = np.where(base == 0, 0, np.log(np.where(base == 0, 1, base)))
-            grad_exponent = unbroadcast(grad * out * log_base, np.shape(exponent))
+                local = np.where((base == 0) & (exponent >= 0), 0, out * np.log(base))
+            grad_exponent = unbroadcast(grad * local, np.shape(exponent))
         return grad_base, grad_exponent
 
 
