@@ -145,7 +145,8 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, base, exponent):
-        out = np.power(base, exponent)
+        with np.errstate(divide="ignore"):  # 0 ** negative is inf, as in PyTorch
+            out = np.power(base, exponent)
         ctx.save_for_backward(base, exponent, out)
         return out
 
