@@ -473,3 +473,38 @@ def test_normalize():
                                data / np.abs(data).sum(0), rtol=1e-6)
     assert F.normalize(mg.zeros(2, 3)).numpy().tolist() == [[0.0] * 3] * 2
     mg.gradcheck(lambda t: F.normalize(t, dim=-1), [leaf(3, 4)])
+
+
+# ---------------------------------------- pooling/conv dtypes, negative padding
+def test_integer_and_half_inputs_to_pooling_and_conv():
+    x = mg.arange(16).reshape(1, 1, 4, 4)
+    pooled = F.max_pool2d(x, 2)
+    assert pooled.dtype == mg.int64 and pooled.tolist() == [[[[5, 7], [13, 15]]]]
+    assert F.avg_pool2d(x, 2).tolist() == [[[[2, 4], [10, 12]]]]  # integer mean rounds toward 0
+    with pytest.raises(TypeError, match="float32 or float64"):
+        F.max_pool1d(x[0], 2)  # PyTorch has no integer max_pool1d either
+    data = rng.standard_normal((1, 2, 4, 4))
+    half = mg.tensor(data, dtype=mg.float16, requires_grad=True)
+    out = F.max_pool2d(half, 2)
+    assert out.dtype == mg.float16
+    np.testing.assert_array_equal(out.detach().numpy(), F.max_pool2d(mg.tensor(data.astype(np.float16)).float(), 2)
+                                  .numpy().astype(np.float16))
+    out.sum().backward()
+    assert half.grad.dtype == mg.float16 and half.grad.numpy().sum() == 8
+    weight = rng.standard_normal((3, 2, 3, 3))
+    conv = F.conv2d(mg.tensor(data, dtype=mg.float16), mg.tensor(weight, dtype=mg.float16), padding=1)
+    reference = F.conv2d(mg.tensor(data.astype(np.float16).astype(np.float32)),
+                         mg.tensor(weight.astype(np.float16).astype(np.float32)), padding=1)
+    assert conv.dtype == mg.float16
+    np.testing.assert_allclose(conv.numpy().astype(np.float32), reference.numpy(), rtol=2e-3, atol=2e-3)
+    assert F.avg_pool2d(mg.tensor(data, dtype=mg.float16), 2).dtype == mg.float16
+
+
+def test_negative_padding_crops():
+    x = mg.arange(6.0).reshape(2, 3)
+    assert F.pad(x, (-1, 1)).tolist() == [[1.0, 2.0, 0.0], [4.0, 5.0, 0.0]]
+    assert F.pad(x, (-1, 0), mode="replicate").tolist() == [[1.0, 2.0], [4.0, 5.0]]
+    assert F.pad(x, (0, 0, -1, 0)).tolist() == [[3.0, 4.0, 5.0]]
+    mg.gradcheck(lambda t: F.pad(t, (1, -2, -1, 1)), [leaf(3, 4)])
+    with pytest.raises(ValueError, match="to nothing"):
+        F.pad(x, (-2, -1))

@@ -470,3 +470,24 @@ def compare(numpy_function, a, b):
             raise
         raise ValueError(f"{numpy_function.__name__}: shapes {tuple(_shape(a))} and "
                          f"{tuple(_shape(b))} cannot be broadcast together") from None
+
+
+def in_float32(function, *args, integers=False, **kwargs):
+    """Run `function` on float16 (or, with integers=True, integer) tensor arguments in a wider
+    float and cast the result back, as PyTorch's CPU kernels do for half precision.
+
+    float16 goes through float32 (a differentiable cast); integers go through float64, where
+    every int32 is exact, and come back truncated (integer average pooling rounds toward 0).
+    """
+    narrow = next((a.dtype for a in args if isinstance(a, Tensor)), None)
+    if narrow == np.float16:
+        wide = np.float32
+    elif integers and narrow is not None and narrow.kind in "iu":
+        wide = np.float64
+    else:
+        return function(*args, **kwargs)
+    args = [cast(a, np.dtype(wide)) if isinstance(a, Tensor) and a.dtype == narrow else a for a in args]
+    result = function(*args, **kwargs)
+    if isinstance(result, tuple):  # (output, indices)
+        return (cast(result[0], narrow),) + result[1:]
+    return cast(result, narrow)
