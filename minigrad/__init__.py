@@ -62,9 +62,22 @@ from minigrad.ops.indexing import (argsort, argwhere, gather, index_select, mask
                                    nonzero, scatter, scatter_add, scatter_reduce, sort, take,
                                    take_along_dim, topk)
 from minigrad.ops.linalg import bmm, dot, einsum, ger, inner, mm, mv, outer  # noqa: E402, F401
+from minigrad.ops.activation import log_softmax, softmax  # noqa: E402, F401
 from minigrad import accelerator, backends, cuda, linalg  # noqa: E402, F401
 clip = clamp
 concat = concatenate = cat
 half = float16
 short = int16
 int = int32  # noqa: A001  (torch.int is int32)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()

@@ -844,7 +844,9 @@ class Tensor:
         return ops.shape.repeat(self, *sizes)
 
     def tile(self, *dims):
-        return ops.shape.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):  # tile((2, 3)) or tile(2, 3)
+            dims = dims[0]
+        return ops.shape.tile(self, dims)
 
     def repeat_interleave(self, repeats, dim=None):
         return ops.shape.repeat_interleave(self, repeats, dim)

@@ -91,7 +91,10 @@ class Scatter(Function):
     def forward(ctx, a, src, axis, index, reduce, include_self):
         grid = _grid(index, axis)
         ctx.src_shape = np.shape(src)
-        src = np.broadcast_to(src, index.shape) if np.ndim(src) == 0 else src[tuple(slice(0, n) for n in index.shape)]
+        if np.ndim(src) == 0:  # scatter(value=...): the same number everywhere
+            src = np.broadcast_to(src, index.shape)
+        else:  # only src's leading block of index's shape is read
+            src = src[tuple(slice(0, n) for n in index.shape)]
         out = a.copy()
         hit = np.zeros(a.shape, dtype=bool)
         hit[grid] = True
