@@ -54,7 +54,7 @@ from minigrad.ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, 
                                   bitwise_or, bitwise_right_shift, bitwise_xor, logical_and,
                                   logical_not, logical_or, logical_xor)
 from minigrad.ops.reduction import (all, any, cummax, cummin, cumprod, cumsum,  # noqa: E402, F401
-                                    logcumsumexp, logsumexp, median, norm, prod, std, std_mean,
+                                    logcumsumexp, logsumexp, median, mode, norm, prod, std, std_mean,
                                     var_mean)
 from minigrad.ops.shape import (chunk, flip, fliplr, flipud, moveaxis, movedim, narrow,  # noqa: E402, F401
                                 repeat_interleave, roll, split, swapaxes, swapdims, t, tile, unbind)

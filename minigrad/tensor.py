@@ -821,6 +821,9 @@ class Tensor:
     def median(self, *args, **kwargs):
         return ops.reduction.median(self, *args, **kwargs)
 
+    def mode(self, *args, **kwargs):
+        return ops.reduction.mode(self, *args, **kwargs)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return ops.reduction.norm(self, p, dim, keepdim, dtype)
 

@@ -203,6 +203,10 @@ def test_logsumexp_median_var_mean_and_norms():
     assert mg.median(mg.tensor([1.0, 2.0, 3.0, 4.0])).item() == 2.0  # the lower median
     values, indices = mg.tensor([[1.0, 5.0, 2.0, 4.0]]).median(1)
     assert values.tolist() == [2.0] and indices.tolist() == [2]
+    values, indices = mg.mode(mg.tensor([3.0, 1.0, 3.0, 1.0, 2.0]))
+    assert values.item() == 1.0 and indices.item() == 3  # smallest of ties, its last index
+    rows = mg.tensor([[1, 2, 2, 1, 1], [5, 5, 4, 4, 0]]).mode(1)
+    assert rows.values.tolist() == [1, 4] and rows.indices.tolist() == [4, 3]
     var, mean = mg.var_mean(x, 1)
     np.testing.assert_allclose(var.numpy(), data.var(1, ddof=1), rtol=1e-6)
     np.testing.assert_allclose(mean.numpy(), data.mean(1), rtol=1e-6)
@@ -216,6 +220,7 @@ def test_logsumexp_median_var_mean_and_norms():
     np.testing.assert_allclose(mg.linalg.matrix_norm(x, ord=1).item(), np.linalg.norm(data, 1), rtol=1e-6)
     np.testing.assert_allclose(mg.linalg.norm(x).item(), np.linalg.norm(data), rtol=1e-6)
     for fn in (lambda t: t.logsumexp((0, 1)), lambda t: t.median(1).values, lambda t: t.norm(dim=1),
+               lambda t: t.median(), lambda t: mg.cat([t, t]).mode(0).values,
                lambda t: mg.linalg.vector_norm(t, 3, 0), lambda t: mg.linalg.vector_norm(t, 1),
                lambda t: mg.linalg.vector_norm(t, math.inf, 1), lambda t: mg.std_mean(t, 1)[0]):
         mg.gradcheck(fn, [leaf(3, 4)])
@@ -508,3 +513,14 @@ def test_negative_padding_crops():
     mg.gradcheck(lambda t: F.pad(t, (1, -2, -1, 1)), [leaf(3, 4)])
     with pytest.raises(ValueError, match="to nothing"):
         F.pad(x, (-2, -1))
+
+
+def test_where_forms_binary_max_and_one_sided_clamps():
+    condition = mg.tensor([[True, False], [False, True]])
+    rows, columns = mg.where(condition)
+    assert rows.tolist() == [0, 1] and columns.tolist() == [0, 1]
+    a, b = mg.tensor([1.0, 5.0, 3.0]), mg.tensor([4.0, 2.0, 3.0])
+    assert mg.max(a, b).tolist() == [4.0, 5.0, 3.0] and mg.min(a, b).tolist() == [1.0, 2.0, 3.0]
+    assert a.clamp_min(2.5).tolist() == [2.5, 5.0, 3.0] and a.clamp_max(2.5).tolist() == [1.0, 2.5, 2.5]
+    assert mg.clip(a, 2.0, 4.0).tolist() == [2.0, 4.0, 3.0]
+    mg.gradcheck(lambda x, y: mg.max(x, y), [leaf(4), leaf(4)])

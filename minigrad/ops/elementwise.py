@@ -435,8 +435,16 @@ def clamp(a, min=None, max=None):
     return Clamp.apply(a, min, max)
 
 
-def where(condition, a, b):
-    """Elements of `a` where `condition` holds, else of `b` (all broadcast)."""
+def where(condition, a=None, b=None):
+    """Elements of `a` where `condition` holds, else of `b` (all broadcast).
+
+    where(condition) alone is nonzero(condition, as_tuple=True), as in PyTorch.
+    """
+    if a is None and b is None:
+        from minigrad.ops.indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both x and y, or neither (where(condition) is nonzero)")
     a, b = promote(a, b)
     try:
         return Where.apply(condition, a, b)

@@ -505,13 +505,11 @@ def cummin(a, dim):
     return _cum_extreme(a, dim, np.less_equal, "cummin")
 
 
-class Median(Function):
-    """The lower median ((n-1)//2-th smallest) along an axis; the gradient goes to that element."""
+class PickAlongDim(Function):
+    """The element at `index` (one per row, keepdim shape) along an axis; the gradient goes to it."""
 
     @staticmethod
-    def forward(ctx, a, axis, keepdim):
-        order = np.argsort(a, axis=axis, kind="stable")
-        index = np.take(order, [(a.shape[axis] - 1) // 2], axis=axis)
+    def forward(ctx, a, index, axis, keepdim):
         values = np.take_along_axis(a, index, axis=axis)
         ctx.save_for_backward(index)
         ctx.axis, ctx.keepdim, ctx.shape = axis, keepdim, a.shape
@@ -526,22 +524,49 @@ class Median(Function):
             grad = np.expand_dims(grad, ctx.axis)
         grad_input = np.zeros(ctx.shape, dtype=grad.dtype)
         np.put_along_axis(grad_input, index, grad, axis=ctx.axis)
-        return grad_input, None, None
+        return grad_input, None, None, None
+
+
+def _median_index(array, axis):
+    """Where the lower median ((n-1)//2-th smallest) of each row along axis is."""
+    order = np.argsort(array, axis=axis, kind="stable")
+    return np.take(order, [(array.shape[axis] - 1) // 2], axis=axis)
+
+
+def _mode_index(array, axis):
+    """Where the most frequent value (the smallest of ties) of each row last occurs."""
+    rows = np.moveaxis(array, axis, -1)
+    flat = rows.reshape(-1, rows.shape[-1])
+    index = np.empty(flat.shape[0], dtype=np.int64)
+    for r, row in enumerate(flat):
+        values, counts = np.unique(row, return_counts=True)
+        mode = values[np.argmax(counts)]  # np.unique sorts, argmax takes the first: the smallest
+        index[r] = row.shape[0] - 1 - np.argmax(row[::-1] == mode)
+    return np.expand_dims(index.reshape(rows.shape[:-1]), axis)
+
+
+def _pick(a, dim, keepdim, find_index, name):
+    a = _as_tensor(a)
+    if a.numel() == 0:
+        raise RuntimeError(f"{name}() of an empty tensor")
+    if a.ndim == 0:
+        return ValuesIndices(a, Tensor._make(np.zeros((), dtype=np.int64), False, None))
+    axis, = normalize_dims(dim, a.ndim)
+    return ValuesIndices(*PickAlongDim.apply(a, find_index(a.array, axis), axis, keepdim))
 
 
 @numpy_names
 def median(a, dim=None, keepdim=False):
     """median() -> the lower median of all elements; median(dim) -> (values, indices)."""
-    a = _as_tensor(a)
-    if a.numel() == 0:
-        raise RuntimeError("median() of an empty tensor")
     if dim is None:
-        values, _ = Median.apply(a.reshape(-1), 0, False)
-        return values
-    if a.ndim == 0:
-        return ValuesIndices(a, Tensor._make(np.zeros((), dtype=np.int64), False, None))
-    axis, = normalize_dims(dim, a.ndim)
-    return ValuesIndices(*Median.apply(a, axis, keepdim))
+        return _pick(_as_tensor(a).reshape(-1), 0, False, _median_index, "median").values
+    return _pick(a, dim, keepdim, _median_index, "median")
+
+
+@numpy_names
+def mode(a, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along dim (the smallest of ties) and its last index."""
+    return _pick(a, dim, keepdim, _mode_index, "mode")
 
 
 class VectorNorm(Function):
