@@ -132,29 +132,37 @@ class Extreme(Function):
         return grad * is_extreme / ties.astype(grad.dtype), None, None, None
 
 
-class ExtremeAlongDim(Function):
+class PickAlongDim(Function):
+    """The element at `index` (one per row, keepdim shape) along an axis; the gradient goes to it."""
+
+    @staticmethod
+    def forward(ctx, a, index, axis, keepdim):
+        values = np.take_along_axis(a, index, axis=axis)
+        ctx.save_for_backward(index)
+        ctx.axis, ctx.keepdim, ctx.shape = axis, keepdim, a.shape
+        if not keepdim:
+            values, index = np.squeeze(values, axis), np.squeeze(index, axis)
+        return values, index.astype(np.int64)
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad = np.expand_dims(grad, ctx.axis)
+        grad_input = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.put_along_axis(grad_input, index, grad, axis=ctx.axis)
+        return grad_input, None, None, None
+
+
+class ExtremeAlongDim(PickAlongDim):
     """max or min along one dim: values and the index of the first extreme."""
 
     @staticmethod
     def forward(ctx, a, axis, keepdim, numpy_arg):
         if a.shape[axis] == 0:
             raise IndexError(f"max()/min(): dimension {axis} has size 0")
-        indices = np.expand_dims(numpy_arg(a, axis=axis), axis)
-        values = np.take_along_axis(a, indices, axis=axis)
-        ctx.save_for_backward(indices)
-        ctx.input_shape, ctx.axis, ctx.keepdim = a.shape, axis, keepdim
-        if not keepdim:
-            values, indices = np.squeeze(values, axis), np.squeeze(indices, axis)
-        return values, indices.astype(np.int64)
-
-    @staticmethod
-    def backward(ctx, grad):
-        indices, = ctx.saved_tensors
-        if not ctx.keepdim:
-            grad = np.expand_dims(grad, ctx.axis)
-        grad_input = np.zeros(ctx.input_shape, dtype=grad.dtype)
-        np.put_along_axis(grad_input, indices, grad, axis=ctx.axis)
-        return grad_input, None, None, None
+        index = np.expand_dims(numpy_arg(a, axis=axis), axis)
+        return PickAlongDim.forward(ctx, a, index, axis, keepdim)
 
 
 @numpy_names
@@ -503,28 +511,6 @@ def cummax(a, dim):
 def cummin(a, dim):
     """(values, indices): the running minimum along dim and where it was reached (last of ties)."""
     return _cum_extreme(a, dim, np.less_equal, "cummin")
-
-
-class PickAlongDim(Function):
-    """The element at `index` (one per row, keepdim shape) along an axis; the gradient goes to it."""
-
-    @staticmethod
-    def forward(ctx, a, index, axis, keepdim):
-        values = np.take_along_axis(a, index, axis=axis)
-        ctx.save_for_backward(index)
-        ctx.axis, ctx.keepdim, ctx.shape = axis, keepdim, a.shape
-        if not keepdim:
-            values, index = np.squeeze(values, axis), np.squeeze(index, axis)
-        return values, index.astype(np.int64)
-
-    @staticmethod
-    def backward(ctx, grad):
-        index, = ctx.saved_tensors
-        if not ctx.keepdim:
-            grad = np.expand_dims(grad, ctx.axis)
-        grad_input = np.zeros(ctx.shape, dtype=grad.dtype)
-        np.put_along_axis(grad_input, index, grad, axis=ctx.axis)
-        return grad_input, None, None, None
 
 
 def _median_index(array, axis):
