@@ -63,6 +63,7 @@ from minigrad.ops.indexing import (argsort, argwhere, gather, index_select, mask
                                    take_along_dim, topk)
 from minigrad.ops.linalg import bmm, dot, einsum, ger, inner, mm, mv, outer  # noqa: E402, F401
 from minigrad.ops.activation import log_softmax, softmax  # noqa: E402, F401
+from minigrad.ops.pointwise_activations import celu, logit, selu, threshold  # noqa: E402, F401
 from minigrad import accelerator, backends, cuda, linalg  # noqa: E402, F401
 clip = clamp
 concat = concatenate = cat

@@ -789,6 +789,15 @@ class Tensor:
     def triu(self, diagonal=0):
         return ops.pointwise.triu(self, diagonal)
 
+    def softmax(self, dim, dtype=None):
+        return ops.activation.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return ops.activation.log_softmax(self, dim, dtype)
+
+    def logit(self, eps=None):
+        return ops.pointwise_activations.logit(self, eps)
+
     def clamp_min(self, min):
         return ops.elementwise.clamp(self, min, None)
 

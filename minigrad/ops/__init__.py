@@ -8,9 +8,10 @@ backward side by side, plus the lowercase function users call.
 - ``shape``: reshape, permute, expand, indexing, cat, stack, flip, roll, split, ...
 - ``indexing``: gather, scatter, index_select, masked_fill, sort, topk
 - ``linalg``: matmul, mm, bmm, dot, outer, einsum
+- ``pointwise_activations``: softplus, hardtanh, relu6, hardswish, mish, selu, celu, ...
 - ``attention``: scaled_dot_product_attention, normalize
 - ``conv``: conv1d/2d/3d and conv_transpose1d/2d/3d (im2col + GEMM kernels)
 """
 from minigrad.ops import elementwise, linalg, reduction, shape  # noqa: F401
-from minigrad.ops import bitwise, indexing, pointwise  # noqa: F401
+from minigrad.ops import activation, bitwise, indexing, pointwise, pointwise_activations  # noqa: F401
 from minigrad.ops import conv  # noqa: F401

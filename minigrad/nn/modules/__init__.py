@@ -65,3 +65,11 @@ __all__ = [
     "Unflatten",
     "Upsample",
 ]
+
+# The activation layers of ops/pointwise_activations.py.
+from minigrad.nn.modules.pointwise_activation import (CELU, GLU, Hardshrink, Hardsigmoid,  # noqa: E402
+                                                      Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6,
+                                                      SELU, Softmin, Softplus, Softshrink, Softsign,
+                                                      Tanhshrink, Threshold)
+
+__all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SELU", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold"]
