@@ -24,7 +24,8 @@ CLOSED_FORMS = {
     "mish": (F.mish, lambda x: x * np.tanh(softplus(x))),
     "logsigmoid": (F.logsigmoid, lambda x: np.log(expit(x))),
     "selu": (F.selu, lambda x: SCALE * np.where(x > 0, x, ALPHA * (np.exp(x) - 1))),
-    "celu": (lambda t: F.celu(t, alpha=0.7), lambda x: np.maximum(x, 0) + np.minimum(0, 0.7 * (np.exp(x / 0.7) - 1))),
+    "celu": (lambda t: F.celu(t, alpha=0.7),
+             lambda x: np.maximum(x, 0) + np.minimum(0, 0.7 * (np.exp(x / 0.7) - 1))),
     "softsign": (F.softsign, lambda x: x / (1 + np.abs(x))),
     "tanhshrink": (F.tanhshrink, lambda x: x - np.tanh(x)),
     "softshrink": (F.softshrink, lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0)),
@@ -71,7 +72,8 @@ def test_layers_wrap_the_functions():
                             (nn.CELU(0.5), lambda t: F.celu(t, 0.5)), (nn.LogSigmoid(), F.logsigmoid),
                             (nn.Softsign(), F.softsign), (nn.Tanhshrink(), F.tanhshrink),
                             (nn.Softshrink(0.3), lambda t: F.softshrink(t, 0.3)),
-                            (nn.Hardshrink(), F.hardshrink), (nn.Threshold(0.0, 1.0), lambda t: F.threshold(t, 0.0, 1.0)),
+                            (nn.Hardshrink(), F.hardshrink),
+                            (nn.Threshold(0.0, 1.0), lambda t: F.threshold(t, 0.0, 1.0)),
                             (nn.GLU(), F.glu), (nn.Softmin(dim=1), lambda t: F.softmin(t, 1))):
         np.testing.assert_array_equal(layer(x).numpy(), function(x).numpy())
     assert repr(nn.Hardtanh(-2.0, 2.0)) == "Hardtanh(min_val=-2.0, max_val=2.0)"

@@ -72,4 +72,21 @@ from minigrad.nn.modules.pointwise_activation import (CELU, GLU, Hardshrink, Har
                                                       SELU, Softmin, Softplus, Softshrink, Softsign,
                                                       Tanhshrink, Threshold)
 
-__all__ += ["CELU", "GLU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "ReLU6", "SELU", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold"]
+__all__ += [
+    "CELU",
+    "GLU",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "LogSigmoid",
+    "Mish",
+    "ReLU6",
+    "SELU",
+    "Softmin",
+    "Softplus",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+]
