@@ -536,8 +536,7 @@ class Tensor:
         self._check_inplace()
         if self.grad_fn is not None and autograd.is_grad_enabled():
             raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
-        index = ops.shape.index_to_numpy(index)
-        self.array[index] = value.array if isinstance(value, Tensor) else value
+        ops.shape.assign(self.array, index, value.array if isinstance(value, Tensor) else value)
 
     # --- the rest of PyTorch's Tensor API
     # Each method is a one-line call into minigrad.ops (pointwise, bitwise,

@@ -65,6 +65,16 @@ def test_ints_with_index_tensors_follow_pytorch_axis_order():
     np.testing.assert_array_equal(w.grad.numpy(), expected)
 
 
+def test_assignment_with_ints_and_index_tensors_uses_the_same_order():
+    a = mg.zeros(2, 3, 4, dtype=mg.int64)
+    a[0, :, mg.tensor([0, 2])] = mg.arange(6).reshape(3, 2)  # a (3, 2) target, as a[0, :, idx] reads
+    expected = np.zeros((2, 3, 4), dtype=np.int64)
+    expected[0][:, [0, 2]] = np.arange(6).reshape(3, 2)
+    np.testing.assert_array_equal(a.numpy(), expected)
+    a[1, mg.tensor([0, 1]), 3] = 7
+    assert a.numpy()[1, :2, 3].tolist() == [7, 7]
+
+
 def test_pow_exponent_gradient_at_zero_base():
     base = mg.tensor([0.0, 0.0, 0.0, 2.0], requires_grad=True)
     exponent = mg.tensor([-1.0, 0.0, 2.0, 1.0], requires_grad=True)

@@ -211,15 +211,31 @@ def _split_integers_first(parts):
     return tuple(first), tuple(second)
 
 
+def _mixes_integers_and_arrays(parts):
+    has_array = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in parts)
+    has_integer = any(isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))
+                      for p in parts)
+    return has_array and has_integer
+
+
+def assign(array, index, value):
+    """array[index] = value with PyTorch's index order (see _split_integers_first)."""
+    index = index_to_numpy(index)
+    parts = index if isinstance(index, tuple) else (index,)
+    if _mixes_integers_and_arrays(parts):
+        first, second = _split_integers_first(parts)
+        array[first][second] = value  # the first step is basic indexing: a view into array
+    else:
+        array[index] = value
+
+
 def getitem(a, index):
     index = index_to_numpy(index)
     parts = index if isinstance(index, tuple) else (index,)
     for part in parts:
         if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
             raise IndexError(f"tensors used as indices must be integer or bool, got {part.dtype}")
-    arrays = [p for p in parts if isinstance(p, np.ndarray) and p.ndim > 0]
-    integers = [p for p in parts if isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))]
-    if arrays and integers:
+    if _mixes_integers_and_arrays(parts):
         first, second = _split_integers_first(parts)
         return GetItem.apply(GetItem.apply(a, first), second)
     return GetItem.apply(a, index)
