@@ -36,3 +36,50 @@ float = float32  # noqa: A001  (torch.float is float32)
 double = float64
 long = int64
 bool = bool_  # noqa: A001
+
+# The rest of PyTorch's top-level API (docs/06-pytorch-names.md lists the mapping).
+from minigrad.tensor import float16, int8, int16  # noqa: E402, F401
+from minigrad.devices import device  # noqa: E402, F401
+from minigrad.random import Generator  # noqa: E402, F401
+from minigrad.creation import (as_tensor, bernoulli, empty_like, logspace, multinomial,  # noqa: E402, F401
+                               normal, rand_like, randint_like, randn_like)
+from minigrad.ops.pointwise import (acos, acosh, add, allclose, arccos, arccosh, arcsin,  # noqa: E402, F401
+                                    arcsinh, arctan, arctan2, arctanh, asin, asinh, atan, atan2,
+                                    atanh, ceil, copysign, cos, cosh, div, divide, equal, erf, erfc,
+                                    erfinv, exp2, expm1, fix, float_power, floor, floor_divide, fmod,
+                                    frac, hypot, isclose, isfinite, isinf, isnan, isneginf, isposinf,
+                                    isreal, lerp, log1p, log2, log10, mul, multiply, nan_to_num,
+                                    reciprocal, remainder, round, rsqrt, sign, sin, sinh, square,
+                                    sub, subtract, tan, tril, triu, true_divide, trunc)
+from minigrad.ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not,  # noqa: E402, F401
+                                  bitwise_or, bitwise_right_shift, bitwise_xor, logical_and,
+                                  logical_not, logical_or, logical_xor)
+from minigrad.ops.reduction import (all, any, cummax, cummin, cumprod, cumsum,  # noqa: E402, F401
+                                    logcumsumexp, logsumexp, median, mode, norm, prod, std, std_mean,
+                                    var_mean)
+from minigrad.ops.shape import (chunk, flip, fliplr, flipud, moveaxis, movedim, narrow,  # noqa: E402, F401
+                                repeat_interleave, roll, split, swapaxes, swapdims, t, tile, unbind)
+from minigrad.ops.indexing import (argsort, argwhere, gather, index_select, masked_fill,  # noqa: E402, F401
+                                   nonzero, scatter, scatter_add, scatter_reduce, sort, take,
+                                   take_along_dim, topk)
+from minigrad.ops.linalg import bmm, dot, einsum, ger, inner, mm, mv, outer  # noqa: E402, F401
+from minigrad.ops.activation import log_softmax, softmax  # noqa: E402, F401
+from minigrad.ops.pointwise_activations import celu, logit, selu, threshold  # noqa: E402, F401
+from minigrad import accelerator, backends, cuda, linalg  # noqa: E402, F401
+clip = clamp
+concat = concatenate = cat
+half = float16
+short = int16
+int = int32  # noqa: A001  (torch.int is int32)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_floating_point(input):
+    return input.is_floating_point()

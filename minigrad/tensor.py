@@ -21,10 +21,14 @@ int64 = np.dtype(np.int64)
 int32 = np.dtype(np.int32)
 uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
+float16 = np.dtype(np.float16)
+int16 = np.dtype(np.int16)
+int8 = np.dtype(np.int8)
 
 _DTYPE_NAMES = {"float32": float32, "float": float32, "float64": float64, "double": float64,
+                "float16": float16, "half": float16,
                 "int64": int64, "long": int64, "int32": int32, "int": int32,
-                "uint8": uint8, "bool": bool_}
+                "int16": int16, "short": int16, "int8": int8, "uint8": uint8, "bool": bool_}
 
 
 def as_dtype(dtype):
@@ -65,6 +69,10 @@ def _to_array(data, dtype=None):
     return array
 
 
+def _is_size(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it."""
 
@@ -81,7 +89,14 @@ class Tensor:
             return array.astype(dtype)
         return array.copy() if copy else array
 
-    def __init__(self, data, dtype=None, requires_grad=False):
+    def __init__(self, data=(), *sizes, dtype=None, requires_grad=False):
+        if _is_size(data) and all(_is_size(n) for n in sizes):
+            # PyTorch's legacy constructor: Tensor(3, 4) is an uninitialised float32 (3, 4).
+            data = np.empty((int(data),) + tuple(int(n) for n in sizes), dtype=as_dtype(dtype) or float32)
+        elif sizes:
+            raise TypeError(f"Tensor(): give data or sizes (ints), got {(data,) + sizes!r}")
+        elif dtype is None and not isinstance(data, (np.ndarray, Tensor)):
+            data = _to_array(data, float32)  # Tensor([1, 2]) is float32, as in PyTorch
         self.array = data if (isinstance(data, np.ndarray) and dtype is None) else _to_array(data, dtype)
         self.grad = None
         self.grad_fn = None
@@ -360,9 +375,6 @@ class Tensor:
         return self._inplace("masked_fill_",
                              lambda t: ops.elementwise.where(mask, value, t), value)
 
-    def masked_fill(self, mask, value):
-        return self.clone().masked_fill_(mask, value)
-
     def addcmul_(self, tensor1, tensor2, value=1):
         """``self += value * tensor1 * tensor2``."""
         return self._inplace("addcmul_", lambda t: t + value * tensor1 * tensor2, tensor1, tensor2)
@@ -431,8 +443,9 @@ class Tensor:
         return self._inplace("__ior__", lambda t: t | other, other)
 
     # -------------------------------------------------------------- conversion
-    def to(self, dtype):
-        return ops.elementwise.cast(self, as_dtype(dtype))
+    def to(self, *args, **kwargs):
+        """to(dtype), to(device), to(device, dtype), to(other): see _parse_to."""
+        return _convert(self, *_parse_to(self, *args, **kwargs))
 
     def type(self, dtype):
         return self.to(dtype)
@@ -522,16 +535,15 @@ class Tensor:
     def __ge__(self, other):
         return ops.elementwise.compare(np.greater_equal, self, other)
 
+    # Bitwise on integer tensors, logical on bool tensors (ops/bitwise.py).
     def __invert__(self):
-        if self.array.dtype != bool_:
-            raise TypeError(f"~ is defined for bool tensors, got {self.array.dtype}")
-        return Tensor._make(~self.array, False, None)
+        return ops.bitwise.bitwise_not(self)
 
     def __and__(self, other):
-        return ops.elementwise.compare(np.logical_and, self, other)
+        return ops.bitwise.bitwise_and(self, other)
 
     def __or__(self, other):
-        return ops.elementwise.compare(np.logical_or, self, other)
+        return ops.bitwise.bitwise_or(self, other)
 
     def eq(self, other):
         return self == other
@@ -578,17 +590,14 @@ class Tensor:
 
     clip = clamp
 
-    def add(self, other):
-        return self + other
+    def add(self, other, *, alpha=1):
+        return ops.pointwise.add(self, other, alpha=alpha)
 
-    def sub(self, other):
-        return self - other
+    def sub(self, other, *, alpha=1):
+        return ops.pointwise.sub(self, other, alpha=alpha)
 
-    def mul(self, other):
-        return self * other
-
-    def div(self, other):
-        return self / other
+    def div(self, other, *, rounding_mode=None):
+        return ops.pointwise.div(self, other, rounding_mode=rounding_mode)
 
     def pow(self, exponent):
         return self ** exponent
@@ -606,35 +615,38 @@ class Tensor:
         return ops.linalg.matmul(self, other)
 
     # --------------------------------------------------------------- reductions
-    def sum(self, dim=None, keepdim=False):
-        return ops.reduction.sum(self, dim, keepdim)
+    # dim=/keepdim= or NumPy's axis=/keepdims= (ops.reduction.numpy_names).
+    def sum(self, *args, **kwargs):
+        return ops.reduction.sum(self, *args, **kwargs)
 
-    def mean(self, dim=None, keepdim=False):
-        return ops.reduction.mean(self, dim, keepdim)
+    def mean(self, *args, **kwargs):
+        return ops.reduction.mean(self, *args, **kwargs)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return ops.reduction.var(self, dim, unbiased, keepdim, correction=correction)
+    def var(self, *args, **kwargs):
+        return ops.reduction.var(self, *args, **kwargs)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return ops.reduction.var(self, dim, unbiased, keepdim, correction=correction).sqrt()
+    def std(self, *args, **kwargs):
+        return ops.reduction.std(self, *args, **kwargs)
 
-    def max(self, dim=None, keepdim=False):
-        return ops.reduction.max(self, dim, keepdim)
+    def max(self, *args, **kwargs):
+        return ops.reduction.max(self, *args, **kwargs)
 
-    def min(self, dim=None, keepdim=False):
-        return ops.reduction.min(self, dim, keepdim)
+    def min(self, *args, **kwargs):
+        return ops.reduction.min(self, *args, **kwargs)
 
-    def argmax(self, dim=None, keepdim=False):
-        return ops.reduction.argmax(self, dim, keepdim)
+    def argmax(self, *args, **kwargs):
+        return ops.reduction.argmax(self, *args, **kwargs)
 
-    def argmin(self, dim=None, keepdim=False):
-        return ops.reduction.argmin(self, dim, keepdim)
+    def argmin(self, *args, **kwargs):
+        return ops.reduction.argmin(self, *args, **kwargs)
 
     # ------------------------------------------------------------------- shapes
     def reshape(self, *shape):
         return ops.shape.reshape(self, *shape)
 
     def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            return _view_as_dtype(self, as_dtype(shape[0]))  # view(dtype): the same bits
         return ops.shape.reshape(self, *shape)
 
     def view_as(self, other):
@@ -668,9 +680,479 @@ class Tensor:
         self._check_inplace()
         if self.grad_fn is not None and autograd.is_grad_enabled():
             raise RuntimeError("in-place assignment into a tensor that is part of a graph is not supported")
-        index = ops.shape.index_to_numpy(index)
-        self.array[index] = value.array if isinstance(value, Tensor) else value
+        ops.shape.assign(self.array, index, value.array if isinstance(value, Tensor) else value)
         autograd.bump_version(self.array)
 
+    # --- the rest of PyTorch's Tensor API
+    # Each method is a one-line call into minigrad.ops (pointwise, bitwise,
+    # reduction, shape, indexing, linalg), where forward and backward live.
 
-from minigrad import ops  # noqa: E402  (the ops import Tensor, so they come after it)
+    # devices (minigrad/device.py): everything lives on the CPU
+    @property
+    def device(self):
+        return _device.CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        _device.check_device("cuda" if device is None else device)
+        return self  # reached only for device='cpu'
+
+    # dtypes
+    def int(self):
+        return self.to(int32)
+
+    def half(self):
+        return self.to(float16)
+
+    def short(self):
+        return self.to(int16)
+
+    def char(self):
+        return self.to(int8)
+
+    def byte(self):
+        return self.to(uint8)
+
+    def is_floating_point(self):
+        return self.array.dtype.kind == "f"
+
+    def element_size(self):
+        return self.array.itemsize
+
+    @property
+    def itemsize(self):
+        return self.array.itemsize
+
+    @property
+    def nbytes(self):
+        return self.array.nbytes
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # new tensors with this one's dtype (and device)
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return creation.tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return creation.empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                             requires_grad=requires_grad)
+
+    # Python protocols
+    def __index__(self):
+        """A 0-d (or one-element) integer tensor used as an index: lst[t], range(t)."""
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index, got dtype {self.array.dtype} and shape {tuple(self.shape)}")
+        return int(self.array.item())
+
+    def __format__(self, format_spec):
+        """f"{loss:.4f}" formats a 0-d tensor's value; other tensors accept only "" (as in PyTorch)."""
+        if self.array.ndim == 0:
+            return format(self.array.item(), format_spec)
+        if format_spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+    # bitwise (ops/bitwise.py)
+    def __rand__(self, other):
+        return ops.bitwise.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return ops.bitwise.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return ops.bitwise.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.bitwise.bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return ops.bitwise.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return ops.bitwise.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return ops.bitwise.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return ops.bitwise.bitwise_right_shift(other, self)
+
+    def bitwise_and(self, other):
+        return ops.bitwise.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return ops.bitwise.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return ops.bitwise.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return ops.bitwise.bitwise_not(self)
+
+    def bitwise_left_shift(self, other):
+        return ops.bitwise.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        return ops.bitwise.bitwise_right_shift(self, other)
+
+    def logical_and(self, other):
+        return ops.bitwise.logical_and(self, other)
+
+    def logical_or(self, other):
+        return ops.bitwise.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return ops.bitwise.logical_xor(self, other)
+
+    def logical_not(self):
+        return ops.bitwise.logical_not(self)
+
+    # arithmetic
+    def __floordiv__(self, other):
+        return ops.pointwise.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.pointwise.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.pointwise.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.pointwise.remainder(other, self)
+
+    def mul(self, other):
+        return self * other
+
+    multiply = mul
+
+    def true_divide(self, other):
+        return self / other
+
+    divide = div
+    subtract = sub
+
+    def floor_divide(self, other):
+        return ops.pointwise.floor_divide(self, other)
+
+    def fmod(self, other):
+        return ops.pointwise.fmod(self, other)
+
+    def remainder(self, other):
+        return ops.pointwise.remainder(self, other)
+
+    def atan2(self, other):
+        return ops.pointwise.atan2(self, other)
+
+    arctan2 = atan2
+
+    def hypot(self, other):
+        return ops.pointwise.hypot(self, other)
+
+    def copysign(self, other):
+        return ops.pointwise.copysign(self, other)
+
+    def lerp(self, end, weight):
+        return ops.pointwise.lerp(self, end, weight)
+
+    def float_power(self, exponent):
+        return ops.pointwise.float_power(self, exponent)
+
+    def round(self, decimals=0):
+        return ops.pointwise.round(self, decimals=decimals)
+
+    def __round__(self, ndigits=None):
+        return round(self.item(), ndigits) if self.array.size == 1 else ops.pointwise.round(self)
+
+    def sin(self): return ops.pointwise.sin(self)  # noqa: E704  (one line per function)
+    def cos(self): return ops.pointwise.cos(self)  # noqa: E704
+    def tan(self): return ops.pointwise.tan(self)  # noqa: E704
+    def asin(self): return ops.pointwise.asin(self)  # noqa: E704
+    def acos(self): return ops.pointwise.acos(self)  # noqa: E704
+    def atan(self): return ops.pointwise.atan(self)  # noqa: E704
+    def sinh(self): return ops.pointwise.sinh(self)  # noqa: E704
+    def cosh(self): return ops.pointwise.cosh(self)  # noqa: E704
+    def asinh(self): return ops.pointwise.asinh(self)  # noqa: E704
+    def acosh(self): return ops.pointwise.acosh(self)  # noqa: E704
+    def atanh(self): return ops.pointwise.atanh(self)  # noqa: E704
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+    def log1p(self): return ops.pointwise.log1p(self)  # noqa: E704
+    def expm1(self): return ops.pointwise.expm1(self)  # noqa: E704
+    def log2(self): return ops.pointwise.log2(self)  # noqa: E704
+    def log10(self): return ops.pointwise.log10(self)  # noqa: E704
+    def exp2(self): return ops.pointwise.exp2(self)  # noqa: E704
+    def rsqrt(self): return ops.pointwise.rsqrt(self)  # noqa: E704
+    def reciprocal(self): return ops.pointwise.reciprocal(self)  # noqa: E704
+    def erf(self): return ops.pointwise.erf(self)  # noqa: E704
+    def erfc(self): return ops.pointwise.erfc(self)  # noqa: E704
+    def erfinv(self): return ops.pointwise.erfinv(self)  # noqa: E704
+    def square(self): return ops.pointwise.square(self)  # noqa: E704
+    def frac(self): return ops.pointwise.frac(self)  # noqa: E704
+    def sign(self): return ops.pointwise.sign(self)  # noqa: E704
+    def floor(self): return ops.pointwise.floor(self)  # noqa: E704
+    def ceil(self): return ops.pointwise.ceil(self)  # noqa: E704
+    def trunc(self): return ops.pointwise.trunc(self)  # noqa: E704
+    fix = trunc
+    def isnan(self): return ops.pointwise.isnan(self)  # noqa: E704
+    def isinf(self): return ops.pointwise.isinf(self)  # noqa: E704
+    def isfinite(self): return ops.pointwise.isfinite(self)  # noqa: E704
+    def isposinf(self): return ops.pointwise.isposinf(self)  # noqa: E704
+    def isneginf(self): return ops.pointwise.isneginf(self)  # noqa: E704
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return ops.pointwise.nan_to_num(self, nan, posinf, neginf)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return ops.pointwise.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return ops.pointwise.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other):
+        return ops.pointwise.equal(self, other)
+
+    def tril(self, diagonal=0):
+        return ops.pointwise.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return ops.pointwise.triu(self, diagonal)
+
+    def softmax(self, dim, dtype=None):
+        return ops.activation.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return ops.activation.log_softmax(self, dim, dtype)
+
+    def logit(self, eps=None):
+        return ops.pointwise_activations.logit(self, eps)
+
+    def clamp_min(self, min):
+        return ops.elementwise.clamp(self, min, None)
+
+    def clamp_max(self, max):
+        return ops.elementwise.clamp(self, None, max)
+
+    def where(self, condition, other):
+        """x.where(condition, y) == minigrad.where(condition, x, y)."""
+        return ops.elementwise.where(condition, self, other)
+
+    # reductions and scans (dim=/keepdim= or axis=/keepdims=)
+    def amax(self, *args, **kwargs):
+        return ops.reduction.amax(self, *args, **kwargs)
+
+    def amin(self, *args, **kwargs):
+        return ops.reduction.amin(self, *args, **kwargs)
+
+    def prod(self, *args, **kwargs):
+        return ops.reduction.prod(self, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return ops.reduction.all(self, *args, **kwargs)
+
+    def any(self, *args, **kwargs):
+        return ops.reduction.any(self, *args, **kwargs)
+
+    def logsumexp(self, *args, **kwargs):
+        return ops.reduction.logsumexp(self, *args, **kwargs)
+
+    def median(self, *args, **kwargs):
+        return ops.reduction.median(self, *args, **kwargs)
+
+    def mode(self, *args, **kwargs):
+        return ops.reduction.mode(self, *args, **kwargs)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.reduction.norm(self, p, dim, keepdim, dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return ops.reduction.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim, *, dtype=None):
+        return ops.reduction.cumprod(self, dim, dtype=dtype)
+
+    def cummax(self, dim):
+        return ops.reduction.cummax(self, dim)
+
+    def cummin(self, dim):
+        return ops.reduction.cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return ops.reduction.logcumsumexp(self, dim)
+
+    # shape and movement
+    def repeat(self, *sizes):
+        return ops.shape.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):  # tile((2, 3)) or tile(2, 3)
+            dims = dims[0]
+        return ops.shape.tile(self, dims)
+
+    def repeat_interleave(self, repeats, dim=None):
+        return ops.shape.repeat_interleave(self, repeats, dim)
+
+    def flip(self, *dims):
+        return ops.shape.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def fliplr(self):
+        return ops.shape.fliplr(self)
+
+    def flipud(self):
+        return ops.shape.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return ops.shape.roll(self, shifts, dims)
+
+    def narrow(self, dim, start, length):
+        return ops.shape.narrow(self, dim, start, length)
+
+    def t(self):
+        return ops.shape.t(self)
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    def movedim(self, source, destination):
+        return ops.shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0, axis1):
+        return ops.shape.swapaxes(self, axis0, axis1)
+
+    swapdims = swapaxes
+
+    def chunk(self, chunks, dim=0):
+        return ops.shape.chunk(self, chunks, dim)
+
+    def split(self, split_size, dim=0):
+        return ops.shape.split(self, split_size, dim)
+
+    def unbind(self, dim=0):
+        return ops.shape.unbind(self, dim)
+
+    def reshape_as(self, other):
+        return ops.shape.reshape(self, other.shape)
+
+    def unflatten(self, dim, sizes):
+        axis = dim % self.ndim
+        return ops.shape.reshape(self, self.shape[:axis] + tuple(sizes) + self.shape[axis + 1:])
+
+    # indexing (ops/indexing.py)
+    def index_select(self, dim, index):
+        return ops.indexing.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return ops.indexing.masked_fill(self, mask, value)
+
+    def gather(self, dim, index):
+        return ops.indexing.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return ops.indexing.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src):
+        return ops.indexing.scatter_add(self, dim, index, src)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return ops.indexing.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def take(self, index):
+        return ops.indexing.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return ops.indexing.take_along_dim(self, indices, dim)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return ops.indexing.topk(self, k, dim, largest, sorted)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return ops.indexing.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return ops.indexing.argsort(self, dim, descending, stable)
+
+    def nonzero(self, *, as_tuple=False):
+        return ops.indexing.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return ops.indexing.nonzero(self)
+
+    # linear algebra (ops/linalg.py)
+    def mm(self, mat2):
+        return ops.linalg.mm(self, mat2)
+
+    def bmm(self, mat2):
+        return ops.linalg.bmm(self, mat2)
+
+    def mv(self, vec):
+        return ops.linalg.mv(self, vec)
+
+    def dot(self, other):
+        return ops.linalg.dot(self, other)
+
+    def outer(self, other):
+        return ops.linalg.outer(self, other)
+
+
+def _parse_to(tensor, *args, dtype=None, device=None, non_blocking=False, copy=False,
+              memory_format=None):
+    """PyTorch's overloads of Tensor.to -> (dtype or None, copy).
+
+    to(dtype), to(device), to(device, dtype), to(other) (other's dtype and
+    device), each with non_blocking= and copy=.
+    """
+    if len(args) > 2:
+        raise TypeError(f"to() takes at most 2 positional arguments, got {len(args)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype, device = arg.dtype, arg.device
+        elif _device.is_device(arg):
+            device = arg
+        elif isinstance(arg, bool):  # to(dtype, non_blocking) in PyTorch's old overload
+            non_blocking = arg
+        else:
+            dtype = arg
+    _device.check_device(device)
+    return (None if dtype is None else as_dtype(dtype)), copy
+
+
+def _convert(tensor, dtype, copy):
+    if dtype is not None and dtype != tensor.array.dtype:
+        return ops.elementwise.cast(tensor, dtype)
+    return ops.elementwise.clone(tensor) if copy else tensor
+
+
+def _view_as_dtype(tensor, dtype):
+    """Tensor.view(dtype): the same bytes read as another dtype (the last dim rescales)."""
+    if dtype == tensor.dtype:
+        return ops.shape.reshape(tensor, tensor.shape)
+    if tensor.requires_grad and autograd.is_grad_enabled():
+        raise RuntimeError("view(dtype) reinterprets bits and has no gradient; detach() first")
+    old, new = tensor.array.dtype.itemsize, dtype.itemsize
+    if old != new and (tensor.ndim == 0 or (tensor.shape[-1] * old) % new != 0):
+        raise RuntimeError(f"view(dtype): cannot view a tensor of shape {tuple(tensor.shape)} and "
+                           f"dtype {tensor.dtype} as {dtype}: the last dim's size in bytes must be "
+                           f"a multiple of {new}")
+    return Tensor._make(np.ascontiguousarray(tensor.array).view(dtype), False, None)
+
+
+from minigrad import creation, ops  # noqa: E402  (the ops import Tensor, so they come after it)
+from minigrad import devices as _device  # noqa: E402  (the ops import Tensor, so they come after it)

@@ -296,7 +296,7 @@ def test_validation_errors():
     with pytest.raises(ValueError, match="output_size"):
         F.adaptive_avg_pool2d(x, (0, 2))
     with pytest.raises(TypeError, match="float32 or float64"):
-        F.max_pool2d(minigrad.tensor(np.ones((1, 1, 4, 4), dtype=np.int64)), 2)
+        F.max_pool1d(minigrad.tensor(np.ones((1, 4), dtype=np.int64)), 2)  # 2-d/3-d take ints
 
 
 def test_unpool_bad_indices_raise_before_writing():

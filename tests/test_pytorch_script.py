@@ -4,14 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 import minigrad
 
 SCRIPT = Path(__file__).resolve().parent / "scripts" / "pytorch_style_mnist.py"
 
 
-@pytest.mark.skipif(not hasattr(minigrad, "device"), reason="devices land with the API-breadth branch")
 def test_pytorch_style_mnist_script_trains_and_saves(tmp_path):
     environment = dict(os.environ, PYTHONPATH=str(Path(minigrad.__file__).resolve().parents[1]))
     result = subprocess.run([sys.executable, str(SCRIPT), "--save-model"], cwd=tmp_path,

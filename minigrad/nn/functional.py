@@ -18,3 +18,8 @@ from minigrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # n
 from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from minigrad.ops.resize import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from minigrad.nn.modules.sparse import embedding  # noqa: F401,E402
+from minigrad.ops.attention import normalize, scaled_dot_product_attention  # noqa: F401
+from minigrad.ops.pointwise_activations import (celu, glu, hardshrink, hardsigmoid,  # noqa: F401
+                                                hardswish, hardtanh, logsigmoid, mish, relu6, selu,
+                                                softmin, softplus, softshrink, softsign, tanhshrink,
+                                                threshold)

@@ -18,7 +18,8 @@ import itertools
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.tensor import Tensor, as_dtype
+from minigrad.devices import check_device
+from minigrad.tensor import Tensor, _parse_to
 
 
 class Parameter(Tensor):
@@ -361,18 +362,25 @@ class Module:
                         value.grad.array = value.grad.array.astype(dtype)
         return self
 
-    def to(self, dtype=None, *args, **kwargs):
-        """module.to(minigrad.float64): cast floating parameters and buffers in place.
-
-        Devices are accepted and ignored ('cpu' is the only one).
-        """
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or (isinstance(dtype, str) and dtype == "cpu"):
+    def to(self, *args, **kwargs):
+        """module.to(device), .to(dtype), .to(device, dtype), .to(tensor): cast floating
+        parameters and buffers in place. The device must be the CPU (minigrad/devices.py)."""
+        dtype, _ = _parse_to(None, *args, **kwargs)
+        if dtype is None:
             return self
-        dtype = as_dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to only accepts floating point dtypes, got {dtype}")
         return self._cast_floating(dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        check_device("cuda" if device is None else device)
+        return self
+
+    def half(self):
+        return self._cast_floating(np.dtype(np.float16))
 
     def float(self):
         return self._cast_floating(np.dtype(np.float32))

@@ -2,10 +2,16 @@
 backward side by side, plus the lowercase function users call.
 
 - ``elementwise``: + - * / **, exp, log, relu, where, maximum, ... (broadcasting)
-- ``reduction``: sum, mean, var, max, min, argmax, argmin
-- ``shape``: reshape, permute, expand, indexing, cat, stack
-- ``linalg``: matmul
+- ``pointwise``: the rest of the elementwise math (sin, erf, fmod, round, isnan, tril, ...)
+- ``bitwise``: & | ^ ~ << >> on integer tensors (logical on bool ones)
+- ``reduction``: sum, mean, var, max, min, prod, cumsum, logsumexp, norms, median, ...
+- ``shape``: reshape, permute, expand, indexing, cat, stack, flip, roll, split, ...
+- ``indexing``: gather, scatter, index_select, masked_fill, sort, topk
+- ``linalg``: matmul, mm, bmm, dot, outer, einsum
+- ``pointwise_activations``: softplus, hardtanh, relu6, hardswish, mish, selu, celu, ...
+- ``attention``: scaled_dot_product_attention, normalize
 - ``conv``: conv1d/2d/3d and conv_transpose1d/2d/3d (im2col + GEMM kernels)
 """
 from minigrad.ops import elementwise, linalg, reduction, shape  # noqa: F401
+from minigrad.ops import activation, bitwise, indexing, pointwise, pointwise_activations  # noqa: F401
 from minigrad.ops import conv  # noqa: F401

@@ -415,8 +415,19 @@ def pad(input, pad, mode="constant", value=None):
     if len(pad) % 2 != 0 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: padding length must be even and at most twice the number of "
                          f"dimensions ({input.ndim}), got {pad}")
-    if any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 0 for p in pad):
-        raise ValueError(f"pad: padding sizes must be non-negative ints, got {pad}")
+    if any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad):
+        raise ValueError(f"pad: padding sizes must be ints, got {pad}")
+    if any(p < 0 for p in pad):
+        # A negative pad crops that side (as in PyTorch); the rest is padded as usual.
+        crop = [slice(None)] * input.ndim
+        for i in range(len(pad) // 2):
+            axis, before, after = input.ndim - 1 - i, -min(pad[2 * i], 0), -min(pad[2 * i + 1], 0)
+            if before + after >= input.shape[axis]:
+                raise ValueError(f"pad: padding {pad} crops dimension {axis} of shape "
+                                 f"{tuple(input.shape)} to nothing")
+            crop[axis] = slice(before, input.shape[axis] - after)
+        input = input[tuple(crop)]
+        pad = tuple(max(p, 0) for p in pad)
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))

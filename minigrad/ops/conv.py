@@ -35,6 +35,7 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.tensor import Tensor
+from minigrad.ops.elementwise import in_float32
 from minigrad.kernels import conv as kernels
 
 
@@ -220,6 +221,8 @@ def _to3(values, fill):
 
 
 def _conv(dims, fn, input, weight, bias, stride, padding, dilation, groups):
+    if _array(input).dtype == np.float16:  # computed in float32, returned as float16 (PyTorch on CPU)
+        return in_float32(_conv, dims, fn, input, weight, bias, stride, padding, dilation, groups)
     x, w, b = _check_arrays(fn, dims, input, weight, bias)
     batched = x.ndim == dims + 2
     in_channels = x.shape[1] if batched else x.shape[0]
@@ -263,6 +266,9 @@ def _conv(dims, fn, input, weight, bias, stride, padding, dilation, groups):
 
 
 def _conv_transpose(dims, fn, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    if _array(input).dtype == np.float16:
+        return in_float32(_conv_transpose, dims, fn, input, weight, bias, stride, padding,
+                          output_padding, groups, dilation)
     x, w, b = _check_arrays(fn, dims, input, weight, bias)
     batched = x.ndim == dims + 2
     in_channels = x.shape[1] if batched else x.shape[0]

@@ -145,7 +145,8 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, base, exponent):
-        out = np.power(base, exponent)
+        with np.errstate(divide="ignore"):  # 0 ** negative is inf, as in PyTorch
+            out = np.power(base, exponent)
         ctx.save_for_backward(base, exponent, out)
         return out
 
@@ -159,10 +160,11 @@ class Pow(Function):
                 local = np.where(exponent == 0, 0, exponent * np.power(base, exponent - 1))
             grad_base = unbroadcast((grad * local).astype(grad.dtype, copy=False), np.shape(base))
         if ctx.needs_input_grad[1]:
-            # d(b^e)/de = b^e * log(b); taken as 0 where b == 0 (the limit for e > 0)
+            # d(b^e)/de = b^e * log(b). At b == 0 PyTorch takes it as 0 for e >= 0 (the
+            # limit) and keeps inf * -inf = -inf for e < 0.
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_base = np.where(base == 0, 0, np.log(np.where(base == 0, 1, base)))
-            grad_exponent = unbroadcast(grad * out * log_base, np.shape(exponent))
+                local = np.where((base == 0) & (exponent >= 0), 0, out * np.log(base))
+            grad_exponent = unbroadcast(grad * local, np.shape(exponent))
         return grad_base, grad_exponent
 
 
@@ -433,8 +435,16 @@ def clamp(a, min=None, max=None):
     return Clamp.apply(a, min, max)
 
 
-def where(condition, a, b):
-    """Elements of `a` where `condition` holds, else of `b` (all broadcast)."""
+def where(condition, a=None, b=None):
+    """Elements of `a` where `condition` holds, else of `b` (all broadcast).
+
+    where(condition) alone is nonzero(condition, as_tuple=True), as in PyTorch.
+    """
+    if a is None and b is None:
+        from minigrad.ops.indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where: give both x and y, or neither (where(condition) is nonzero)")
     a, b = promote(a, b)
     try:
         return Where.apply(condition, a, b)
@@ -468,3 +478,24 @@ def compare(numpy_function, a, b):
             raise
         raise ValueError(f"{numpy_function.__name__}: shapes {tuple(_shape(a))} and "
                          f"{tuple(_shape(b))} cannot be broadcast together") from None
+
+
+def in_float32(function, *args, integers=False, **kwargs):
+    """Run `function` on float16 (or, with integers=True, integer) tensor arguments in a wider
+    float and cast the result back, as PyTorch's CPU kernels do for half precision.
+
+    float16 goes through float32 (a differentiable cast); integers go through float64, where
+    every int32 is exact, and come back truncated (integer average pooling rounds toward 0).
+    """
+    narrow = next((a.dtype for a in args if isinstance(a, Tensor)), None)
+    if narrow == np.float16:
+        wide = np.float32
+    elif integers and narrow is not None and narrow.kind in "iu":
+        wide = np.float64
+    else:
+        return function(*args, **kwargs)
+    args = [cast(a, np.dtype(wide)) if isinstance(a, Tensor) and a.dtype == narrow else a for a in args]
+    result = function(*args, **kwargs)
+    if isinstance(result, tuple):  # (output, indices)
+        return (cast(result[0], narrow),) + result[1:]
+    return cast(result, narrow)

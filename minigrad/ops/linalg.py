@@ -52,3 +52,148 @@ def matmul(a, b):
     except ValueError:
         raise ValueError(f"matmul: batch dimensions of shapes {tuple(a_shape)} and "
                          f"{tuple(b_shape)} cannot be broadcast together") from None
+
+
+# ------------------------------------------------ the named products: mm, bmm, ...
+def _shape_of(x):
+    return tuple(np.shape(getattr(x, "array", x)))
+
+
+def _require_dims(name, **operands):
+    """Each operand's required number of dims, e.g. _require_dims('mm', input=(a, 2), mat2=(b, 2))."""
+    for label, (x, ndim) in operands.items():
+        if len(_shape_of(x)) != ndim:
+            raise ValueError(f"{name}: {label} must be a {ndim}-D tensor, got shape {_shape_of(x)}")
+
+
+def mm(input, mat2):
+    """(n, m) @ (m, p) -> (n, p); no broadcasting."""
+    _require_dims("mm", input=(input, 2), mat2=(mat2, 2))
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """(b, n, m) @ (b, m, p) -> (b, n, p); the batch sizes must match."""
+    _require_dims("bmm", input=(input, 3), mat2=(mat2, 3))
+    if _shape_of(input)[0] != _shape_of(mat2)[0]:
+        raise ValueError(f"bmm: batch sizes differ: {_shape_of(input)} and {_shape_of(mat2)}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """(n, m) @ (m,) -> (n,)."""
+    _require_dims("mv", input=(input, 2), vec=(vec, 1))
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """The inner product of two 1-D tensors of the same length."""
+    _require_dims("dot", input=(input, 1), other=(other, 1))
+    if _shape_of(input) != _shape_of(other):
+        raise ValueError(f"dot: 1D tensors expected to have the same size, got {_shape_of(input)} "
+                         f"and {_shape_of(other)}")
+    return matmul(input, other)
+
+
+inner = dot
+vdot = dot
+
+
+def outer(input, vec2):
+    """out[i, j] = input[i] * vec2[j]."""
+    _require_dims("outer", input=(input, 1), vec2=(vec2, 1))
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+class Einsum(Function):
+    """np.einsum with explicit output subscripts (see einsum() for how they are made explicit).
+
+    The gradient of operand k is the einsum of grad with all the other
+    operands, written out to operand k's subscripts. A subscript that only k
+    has (summed away) is broadcast back; a repeated subscript (a diagonal,
+    'ii') is written onto that diagonal.
+    """
+
+    @staticmethod
+    def forward(ctx, inputs, output, *operands):
+        ctx.inputs, ctx.output = inputs, output
+        ctx.save_for_backward(*operands)
+        return np.asarray(np.einsum(",".join(inputs) + "->" + output, *operands))
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        grads = [None, None]
+        for k, subscripts in enumerate(ctx.inputs):
+            if not ctx.needs_input_grad[k + 2]:
+                grads.append(None)
+                continue
+            others = [s for i, s in enumerate(ctx.inputs) if i != k]
+            available = set(ctx.output).union(*others) if others else set(ctx.output)
+            unique = "".join(dict.fromkeys(subscripts))
+            reachable = "".join(c for c in unique if c in available)
+            partial = np.einsum(",".join([ctx.output] + others) + "->" + reachable, grad,
+                                *[o for i, o in enumerate(operands) if i != k])
+            sizes = {c: n for c, n in zip(subscripts, operands[k].shape)}
+            # Subscripts only this operand has: d/dx of a sum over them is 1 everywhere.
+            expanded = partial.reshape([sizes[c] if c in reachable else 1 for c in unique])
+            expanded = np.broadcast_to(expanded, [sizes[c] for c in unique])
+            if unique == subscripts:
+                grads.append(np.ascontiguousarray(expanded))
+            else:
+                full = np.zeros(operands[k].shape, dtype=grad.dtype)
+                np.einsum(subscripts + "->" + unique, full)[...] = expanded  # a writeable view
+                grads.append(full)
+        return tuple(grads)
+
+
+def _explicit_subscripts(equation, shapes):
+    """Make '...' and an implicit output explicit: 'ij,jk' -> (['ij', 'jk'], 'ik')."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(shapes):
+        raise ValueError(f"einsum: the equation {equation!r} names {len(inputs)} operands, got "
+                         f"{len(shapes)}")
+    used = set(equation) - set(".,->")
+    spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
+    ellipsis_letters = ""
+    longest = 0
+    for shape, subscripts in zip(shapes, inputs):
+        if "..." in subscripts:
+            longest = max(longest, len(shape) - (len(subscripts) - 3))
+    ellipsis_letters = "".join(next(spare) for _ in range(longest))
+    explicit = []
+    for shape, subscripts in zip(shapes, inputs):
+        if "..." in subscripts:
+            covered = len(shape) - (len(subscripts) - 3)
+            subscripts = subscripts.replace("...", ellipsis_letters[longest - covered:])
+        if len(subscripts) != len(shape):
+            raise ValueError(f"einsum: subscripts {subscripts!r} do not match an operand of shape "
+                             f"{tuple(shape)}")
+        explicit.append(subscripts)
+    if arrow:
+        output = output.replace("...", ellipsis_letters)
+    else:  # implicit: the broadcast dims, then the subscripts used once, alphabetically
+        counts = "".join(explicit)
+        output = ellipsis_letters + "".join(sorted(c for c in set(counts)
+                                                   if counts.count(c) == 1 and c not in ellipsis_letters))
+    return explicit, output
+
+
+def einsum(equation, *operands):
+    """Einstein summation: einsum('ij,jk->ik', a, b) == a @ b; '...' and implicit outputs work.
+
+    Dims that '...' covers must have equal sizes across operands (no size-1 broadcasting).
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    shapes = [_shape_of(x) for x in operands]
+    inputs, output = _explicit_subscripts(equation, shapes)
+    try:
+        return Einsum.apply(inputs, output, *operands)
+    except ValueError as error:
+        raise ValueError(f"einsum {equation!r} with shapes {shapes}: {error}") from None

@@ -22,6 +22,7 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.kernels import pooling as kernels
+from minigrad.ops.elementwise import in_float32
 from minigrad.ops.shape import cat, flatten
 from minigrad.tensor import Tensor
 
@@ -116,6 +117,10 @@ class MaxPool(Function):
 
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     op = f"max_pool{n}d"
+    if isinstance(input, Tensor) and (input.dtype == np.float16 or (n > 1 and input.dtype.kind in "iu")):
+        # float16 is pooled in float32, integers (2-d and 3-d, as in PyTorch) in float64.
+        return in_float32(_max_pool, n, input, kernel_size, stride, padding, dilation, ceil_mode,
+                          return_indices, integers=True)
     leading, _, kernel_size, stride, padding, dilation, output_size = _window_arguments(
         op, n, input, kernel_size, stride, padding, dilation, ceil_mode)
     output, indices = MaxPool.apply(input, leading, kernel_size, stride, padding, dilation, output_size)
@@ -171,6 +176,9 @@ class AvgPool(Function):
 
 def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     op = f"avg_pool{n}d"
+    if isinstance(input, Tensor) and (input.dtype == np.float16 or (n > 1 and input.dtype.kind in "iu")):
+        return in_float32(_avg_pool, n, input, kernel_size, stride, padding, ceil_mode,
+                          count_include_pad, divisor_override, integers=True)
     leading, _, kernel_size, stride, padding, _, output_size = _window_arguments(
         op, n, input, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:

@@ -12,7 +12,7 @@ import numpy as np
 from minigrad.autograd import Function
 from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.reduction import normalize_dims
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, _to_array
 
 
 def _sizes(args, name):
@@ -186,19 +186,65 @@ def _has_integer_array(index):
     return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
 
 
+def _split_integers_first(parts):
+    """PyTorch applies plain ints before index tensors; NumPy counts an int as an index array.
+
+    So for ``x[0, :, idx]`` NumPy moves the indexed axis to the front ((2, 3)
+    for x of shape (2, 3, 4)) where PyTorch gives (3, 2). Indexing in two steps
+    gives PyTorch's result: first the ints (and slices, None, ...), with index
+    arrays kept whole as full slices; then the index arrays on what is left.
+    """
+    first, second = [], []
+    for part in parts:
+        if isinstance(part, np.ndarray) and part.ndim > 0:
+            # A bool mask stands for as many dims as it has; an int array for one.
+            first.extend([slice(None)] * (part.ndim if part.dtype == np.bool_ else 1))
+            second.append(part)
+        elif isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_)):
+            first.append(part)  # consumes its dim: nothing left for the second step
+        elif part is Ellipsis:
+            first.append(part)
+            second.append(part)
+        else:  # a slice or None: applied in the first step, kept whole in the second
+            first.append(part)
+            second.append(slice(None))
+    return tuple(first), tuple(second)
+
+
+def _mixes_integers_and_arrays(parts):
+    has_array = any(isinstance(p, np.ndarray) and p.ndim > 0 for p in parts)
+    has_integer = any(isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_))
+                      for p in parts)
+    return has_array and has_integer
+
+
+def assign(array, index, value):
+    """array[index] = value with PyTorch's index order (see _split_integers_first)."""
+    index = index_to_numpy(index)
+    parts = index if isinstance(index, tuple) else (index,)
+    if _mixes_integers_and_arrays(parts):
+        first, second = _split_integers_first(parts)
+        array[first][second] = value  # the first step is basic indexing: a view into array
+    else:
+        array[index] = value
+
+
 def getitem(a, index):
     index = index_to_numpy(index)
     parts = index if isinstance(index, tuple) else (index,)
     for part in parts:
         if isinstance(part, np.ndarray) and part.dtype.kind not in "iub":
             raise IndexError(f"tensors used as indices must be integer or bool, got {part.dtype}")
+    if _mixes_integers_and_arrays(parts):
+        first, second = _split_integers_first(parts)
+        return GetItem.apply(GetItem.apply(a, first), second)
     return GetItem.apply(a, index)
 
 
 def _same_rank_or_error(tensors, name):
     if len(tensors) == 0:
         raise ValueError(f"{name}: expected a non-empty list of tensors")
-    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    return [t if isinstance(t, Tensor) else Tensor._make(_to_array(t), False, None) for t in tensors]
 
 
 def cat(tensors, dim=0):
@@ -226,3 +272,186 @@ def stack(tensors, dim=0):
     if not -ndim <= dim < ndim:
         raise IndexError(f"stack: dim {dim} out of range [{-ndim}, {ndim - 1}]")
     return Stack.apply(dim % ndim, *tensors)
+
+
+# ------------------------------------------------ more movement: flip, roll, split
+class Repeat(Function):
+    """Tile the input `repeats` times along each dim (np.tile).
+
+    Backward: view grad as (r0, n0, r1, n1, ...) and sum over the copies r_i.
+    """
+
+    @staticmethod
+    def forward(ctx, a, repeats):
+        ctx.input_shape = (1,) * (len(repeats) - a.ndim) + a.shape
+        ctx.original_shape, ctx.repeats = a.shape, repeats
+        return np.tile(a, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        split = []
+        for r, n in zip(ctx.repeats, ctx.input_shape):
+            split += [r, n]
+        grad = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return grad.reshape(ctx.original_shape), None
+
+
+def repeat(a, *sizes):
+    """Tensor.repeat: tile along each dim; len(sizes) must be at least a.ndim."""
+    sizes = _sizes(sizes, "repeat")
+    if len(sizes) < a.ndim:
+        raise ValueError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than "
+                         f"the number of tensor dims ({a.ndim})")
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"repeat: repeats must be non-negative, got {sizes}")
+    return Repeat.apply(a, sizes)
+
+
+def tile(a, dims):
+    """torch.tile: like repeat, padding dims with leading 1s when there are fewer than a.ndim."""
+    dims = _sizes((dims,), "tile")
+    return repeat(a, (1,) * (a.ndim - len(dims)) + dims)
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.flip(a, axes).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.axes), None
+
+
+def flip(a, dims):
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    return Flip.apply(a, normalize_dims(dims, a.ndim))
+
+
+def fliplr(a):
+    if a.ndim < 2:
+        raise ValueError(f"fliplr: input must have at least 2 dimensions, got shape {tuple(a.shape)}")
+    return flip(a, 1)
+
+
+def flipud(a):
+    if a.ndim < 1:
+        raise ValueError("flipud: input must have at least 1 dimension")
+    return flip(a, 0)
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, a, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return np.roll(a, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        negative = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return np.roll(grad, negative, ctx.axes), None, None
+
+
+def roll(a, shifts, dims=None):
+    """Shift elements along dims, wrapping around; dims=None rolls the flattened tensor."""
+    if dims is None:
+        if not isinstance(shifts, (int, np.integer)):
+            shifts, = shifts
+        return Roll.apply(a, int(shifts), None)
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    axes = tuple(normalize_dims(d, a.ndim)[0] for d in dims)
+    return Roll.apply(a, tuple(int(s) for s in shifts), axes)
+
+
+def narrow(a, dim, start, length):
+    """The slice [start, start + length) of dim (a view in PyTorch, a copy here)."""
+    axis, = normalize_dims(dim, a.ndim)
+    size = a.shape[axis]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size})")
+    return getitem(a, (slice(None),) * axis + (slice(start, start + length),))
+
+
+def t(a):
+    """Transpose a matrix; 0-d and 1-d tensors come back as they are."""
+    if a.ndim > 2:
+        raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D")
+    return a if a.ndim < 2 else transpose(a, 0, 1)
+
+
+def movedim(a, source, destination):
+    """Move dims `source` to positions `destination`; the others keep their order."""
+    source = (source,) if isinstance(source, (int, np.integer)) else tuple(source)
+    destination = (destination,) if isinstance(destination, (int, np.integer)) else tuple(destination)
+    if len(source) != len(destination):
+        raise ValueError(f"movedim: source {source} and destination {destination} must have the "
+                         f"same number of dims")
+    source = [normalize_dims(d, a.ndim)[0] for d in source]
+    destination = [normalize_dims(d, a.ndim)[0] for d in destination]
+    order = [d for d in range(a.ndim) if d not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return Permute.apply(a, tuple(order))
+
+
+moveaxis = movedim
+
+
+def swapaxes(a, axis0, axis1):
+    return transpose(a, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def split(a, split_size_or_sections, dim=0):
+    """Pieces of split_size along dim (the last may be smaller), or of the given sizes."""
+    axis, = normalize_dims(dim, a.ndim)
+    size = a.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step <= 0 and size > 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, size - start) for start in range(0, size, step)] if size else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if math.fsum(sizes) != size:
+            raise ValueError(f"split: split sizes {sizes} must sum to the size of dim {dim} ({size})")
+    pieces, start = [], 0
+    for n in sizes:
+        pieces.append(getitem(a, (slice(None),) * axis + (slice(start, start + n),)))
+        start += n
+    return tuple(pieces)
+
+
+def chunk(a, chunks, dim=0):
+    """At most `chunks` pieces of equal size ceil(n / chunks) along dim (the last may be smaller)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    axis, = normalize_dims(dim, a.ndim)
+    size = a.shape[axis]
+    return split(a, max(-(-size // chunks), 1), axis)
+
+
+def unbind(a, dim=0):
+    """The slices along dim, each without that dim."""
+    axis, = normalize_dims(dim, a.ndim)
+    return tuple(getitem(a, (slice(None),) * axis + (i,)) for i in range(a.shape[axis]))
+
+
+def repeat_interleave(a, repeats, dim=None):
+    """Repeat each element `repeats` times along dim (the flattened tensor if dim is None)."""
+    if dim is None:
+        a, axis = a.reshape(-1), 0
+    else:
+        axis, = normalize_dims(dim, a.ndim)
+    repeats = repeats.array if isinstance(repeats, Tensor) else repeats
+    positions = np.repeat(np.arange(a.shape[axis]), repeats)
+    return getitem(a, (slice(None),) * axis + (positions,))

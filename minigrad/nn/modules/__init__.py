@@ -83,3 +83,28 @@ __all__ = [
     "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d",
     "ReplicationPad2d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
 ]
+
+# The activation layers of ops/pointwise_activations.py.
+from minigrad.nn.modules.pointwise_activation import (CELU, GLU, Hardshrink, Hardsigmoid,  # noqa: E402
+                                                      Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6,
+                                                      SELU, Softmin, Softplus, Softshrink, Softsign,
+                                                      Tanhshrink, Threshold)
+
+__all__ += [
+    "CELU",
+    "GLU",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "LogSigmoid",
+    "Mish",
+    "ReLU6",
+    "SELU",
+    "Softmin",
+    "Softplus",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+]

@@ -1,0 +1,318 @@
+"""Picking and placing elements by index: gather, scatter, index_select, sort, topk, ...
+
+``gather(dim, index)`` reads ``out[i][j] = input[index[i][j]][j]`` (dim 0)
+and ``scatter`` writes the other way round. Both build the full coordinate
+grid of `index` with dim replaced by the index values; backward moves the
+gradient along the same grid in the opposite direction.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from minigrad.autograd import Function
+from minigrad.ops.reduction import ValuesIndices, normalize_dims
+from minigrad.ops.shape import getitem
+from minigrad.tensor import Tensor
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+
+
+def _axis(a, dim):
+    axis, = normalize_dims(dim, a.ndim) or (0,)
+    return axis
+
+
+def _index_array(index, name):
+    array = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got {array.dtype}")
+    return array.astype(np.int64, copy=False)
+
+
+def _grid(index, axis):
+    """Coordinates (sparse, broadcastable) of every element of `index`, dim `axis` replaced by it."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    return tuple(grid)
+
+
+def _check_index(a_shape, index, axis, name, other_shape=None):
+    if index.ndim != len(a_shape):
+        raise ValueError(f"{name}: index has {index.ndim} dims but the input has {len(a_shape)} "
+                         f"(they must match)")
+    for d in range(index.ndim):
+        if d != axis and index.shape[d] > a_shape[d]:
+            raise ValueError(f"{name}: index {index.shape} is larger than the input {a_shape} in "
+                             f"dimension {d}")
+        if other_shape is not None and index.shape[d] > other_shape[d]:
+            raise ValueError(f"{name}: index {index.shape} is larger than src {other_shape} in "
+                             f"dimension {d}")
+    size = a_shape[axis]
+    if index.size and (index.min() < -size or index.max() >= size):
+        raise IndexError(f"{name}: index out of range for dimension {axis} of size {size} "
+                         f"(got values in [{index.min()}, {index.max()}])")
+
+
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, a, axis, index):
+        ctx.grid, ctx.shape = _grid(index, axis), a.shape
+        return a[ctx.grid]
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_input = np.zeros(ctx.shape, dtype=grad.dtype)
+        np.add.at(grad_input, ctx.grid, grad)  # an element gathered twice gets both gradients
+        return grad_input, None, None
+
+
+def gather(input, dim, index, *, sparse_grad=False):
+    """out[i][j][k] = input[index[i][j][k]][j][k] (for dim 0); out has index's shape."""
+    axis = _axis(input, dim)
+    index = _index_array(index, "gather")
+    _check_index(input.shape, index, axis, "gather")
+    return Gather.apply(input, axis, index)
+
+
+def take_along_dim(input, indices, dim=None):
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    return gather(input, dim, indices)
+
+
+class Scatter(Function):
+    """A copy of the input with src's elements written (or reduced) at the index grid.
+
+    reduce: None (overwrite), 'sum', 'prod', 'mean', 'amax', 'amin';
+    include_self: whether the input's own value takes part in the reduction.
+    """
+
+    @staticmethod
+    def forward(ctx, a, src, axis, index, reduce, include_self):
+        grid = _grid(index, axis)
+        ctx.src_shape = np.shape(src)
+        if np.ndim(src) == 0:  # scatter(value=...): the same number everywhere
+            src = np.broadcast_to(src, index.shape)
+        else:  # only src's leading block of index's shape is read
+            src = src[tuple(slice(0, n) for n in index.shape)]
+        out = a.copy()
+        hit = np.zeros(a.shape, dtype=bool)
+        hit[grid] = True
+        if reduce is None:
+            out[grid] = src
+        elif reduce in ("sum", "mean"):
+            if not include_self:
+                out[hit] = 0
+            np.add.at(out, grid, src)
+            if reduce == "mean":
+                count = np.full(a.shape, 1 if include_self else 0, dtype=np.int64)
+                np.add.at(count, grid, 1)
+                count = np.maximum(count, 1)
+                out = (out / count).astype(a.dtype) if a.dtype.kind == "f" else out // count
+                ctx.count = count
+        elif reduce == "prod":
+            if not include_self:
+                out[hit] = 1
+            np.multiply.at(out, grid, src)
+        else:  # amax / amin
+            numpy_reduce = np.maximum if reduce == "amax" else np.minimum
+            if not include_self:  # start from the reduction's identity
+                if a.dtype.kind == "f":
+                    out[hit] = -np.inf if reduce == "amax" else np.inf
+                else:
+                    limits = np.iinfo(a.dtype) if a.dtype.kind in "iu" else None
+                    out[hit] = limits.min if reduce == "amax" else limits.max
+            numpy_reduce.at(out, grid, src)
+        ctx.save_for_backward(a, src, out, hit)
+        ctx.grid, ctx.reduce, ctx.include_self = grid, reduce, include_self
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_self, grad_src = Scatter._gradients(ctx, grad)
+        if ctx.needs_input_grad[1] and grad_src.shape != ctx.src_shape:
+            # Only src's leading block (index's shape) was read: the rest gets 0.
+            padded = np.zeros(ctx.src_shape, dtype=grad.dtype)
+            padded[tuple(slice(0, n) for n in grad_src.shape)] = grad_src
+            grad_src = padded
+        return grad_self, grad_src, None, None, None, None
+
+    @staticmethod
+    def _gradients(ctx, grad):
+        a, src, out, hit = ctx.saved_tensors
+        grid, reduce = ctx.grid, ctx.reduce
+        if reduce is None:  # overwritten elements of the input get no gradient
+            return np.where(hit, 0, grad), grad[grid]
+        if reduce == "sum":
+            grad_self = grad if ctx.include_self else np.where(hit, 0, grad)
+            return grad_self, grad[grid]
+        if reduce == "mean":
+            share = grad / ctx.count
+            grad_self = share if ctx.include_self else np.where(hit, 0, grad)
+            return grad_self, share[grid]
+        if reduce == "prod":
+            # d out / d x = out / x for each factor x (the factors are nonzero; see scatter_reduce).
+            with np.errstate(divide="ignore", invalid="ignore"):
+                grad_self = grad * out / a if ctx.include_self else np.where(hit, 0, grad)
+                grad_src = grad[grid] * out[grid] / src
+            return np.where(hit, grad_self, grad), grad_src
+        # amax / amin: the gradient is shared evenly among the elements equal to the result.
+        self_is_extreme = (a == out) & (hit if ctx.include_self else False)
+        src_is_extreme = src == out[grid]
+        ties = self_is_extreme.astype(np.int64)
+        np.add.at(ties, grid, src_is_extreme)
+        share = grad / np.maximum(ties, 1)
+        grad_self = np.where(hit, share * self_is_extreme, grad)
+        return grad_self, share[grid] * src_is_extreme
+
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _scatter(input, dim, index, src, reduce, include_self, name):
+    axis = _axis(input, dim)
+    index = _index_array(index, name)
+    src_shape = src.shape if isinstance(src, Tensor) else None
+    _check_index(input.shape, index, axis, name, src_shape)
+    if not isinstance(src, Tensor):
+        src = np.asarray(src, dtype=input.dtype)
+    elif src.dtype != input.dtype:
+        raise TypeError(f"{name}: expected src of dtype {input.dtype} like the input, got {src.dtype}")
+    if reduce == "prod" and autograd_needed(input, src):
+        values = [input.array, src.array if isinstance(src, Tensor) else src]
+        if any(np.any(v == 0) for v in values):
+            raise RuntimeError(f"{name}(reduce='prod'): the gradient through a zero factor is not "
+                               f"defined by out / x; remove the zeros or detach the inputs")
+    return Scatter.apply(input, src, axis, index, reduce, include_self)
+
+
+def autograd_needed(*tensors):
+    from minigrad.autograd import is_grad_enabled
+    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """A copy of input with out[index[i][j]][j] = src[i][j] (dim 0); src may be a number (value)."""
+    if src is not None and value is not None:
+        raise TypeError("scatter: give src or value, not both")
+    src = value if src is None else src
+    if src is None:
+        raise TypeError("scatter: give src (a tensor) or value (a number)")
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        reduce = "sum" if reduce == "add" else "prod"
+    return _scatter(input, dim, index, src, reduce, True, "scatter")
+
+
+def scatter_add(input, dim, index, src):
+    """A copy of input with src added at the index grid (repeated indices add up)."""
+    return _scatter(input, dim, index, src, "sum", True, "scatter_add")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Reduce src into input at the index grid with 'sum', 'prod', 'mean', 'amax' or 'amin'."""
+    if reduce not in _REDUCTIONS:
+        raise ValueError(f"scatter_reduce: reduce must be one of {_REDUCTIONS}, got {reduce!r}")
+    return _scatter(input, dim, index, src, reduce, include_self, "scatter_reduce")
+
+
+def index_select(input, dim, index):
+    """The entries of dim at the positions in the 1-d `index`."""
+    axis = _axis(input, dim)
+    index = _index_array(index, "index_select")
+    if index.ndim > 1:
+        raise ValueError(f"index_select: index must be 0-d or 1-d, got shape {index.shape}")
+    return getitem(input, (slice(None),) * axis + (index.reshape(-1),))
+
+
+def take(input, index):
+    """input flattened, read at `index` (the result has index's shape)."""
+    index = _index_array(index, "take")
+    size = input.numel()
+    if index.size and (index.min() < -size or index.max() >= size):
+        raise IndexError(f"take: index out of range for a tensor of {size} elements")
+    return getitem(input.reshape(-1), index)
+
+
+class MaskedFill(Function):
+    """value where mask is True, the input elsewhere; gradients to the input and to a 0-d value."""
+
+    @staticmethod
+    def forward(ctx, a, mask, value):
+        mask = np.broadcast_to(mask, a.shape)
+        ctx.save_for_backward(mask)
+        return np.where(mask, np.asarray(value).astype(a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        mask, = ctx.saved_tensors
+        grad_value = np.sum(grad * mask).astype(grad.dtype) if ctx.needs_input_grad[2] else None
+        return np.where(mask, 0, grad), None, grad_value
+
+
+def masked_fill(input, mask, value):
+    mask_array = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if mask_array.dtype != np.bool_:
+        raise TypeError(f"masked_fill: expected a bool mask, got {mask_array.dtype}")
+    try:
+        np.broadcast_shapes(mask_array.shape, input.shape)
+    except ValueError:
+        raise ValueError(f"masked_fill: mask of shape {mask_array.shape} does not broadcast to the "
+                         f"input's shape {tuple(input.shape)}") from None
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ValueError(f"masked_fill only supports a 0-dimensional value tensor, but got one with "
+                         f"{value.ndim} dimension(s)")
+    return MaskedFill.apply(input, mask_array, value)
+
+
+def _argsort(array, axis, descending, stable=True):
+    if descending:
+        if array.dtype.kind in "bu":
+            array = array.astype(np.int64)
+        array = -array
+    return np.argsort(array, axis=axis, kind="stable" if stable else "quicksort")
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """The indices that sort dim (ties keep their order: the sort is stable)."""
+    if input.ndim == 0:
+        return Tensor._make(np.zeros((), dtype=np.int64), False, None)
+    indices = _argsort(input.array, _axis(input, dim), descending)
+    return Tensor._make(indices.astype(np.int64), False, None)
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """(values, indices) sorted along dim; values carry the gradient back to their places."""
+    if input.ndim == 0:
+        return SortResult(input, Tensor._make(np.zeros((), dtype=np.int64), False, None))
+    indices = argsort(input, dim, descending)
+    return SortResult(gather(input, dim, indices), indices)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002  (PyTorch's name)
+    """(values, indices) of the k largest (or smallest) entries along dim, largest first."""
+    if input.ndim == 0:
+        if k not in (0, 1):
+            raise IndexError(f"topk: k ({k}) is out of range for a 0-d tensor")
+        return ValuesIndices(input, Tensor._make(np.zeros((), dtype=np.int64), False, None))
+    axis = _axis(input, dim)
+    if not 0 <= k <= input.shape[axis]:
+        raise IndexError(f"topk: k ({k}) is out of range for dimension {axis} of size "
+                         f"{input.shape[axis]}")
+    order = _argsort(input.array, axis, descending=largest)
+    indices = Tensor._make(np.take(order, np.arange(k), axis=axis).astype(np.int64), False, None)
+    return ValuesIndices(gather(input, axis, indices), indices)
+
+
+def nonzero(input, *, as_tuple=False):
+    """(N, ndim) int64 coordinates of the nonzero elements, or a tuple of ndim 1-d tensors."""
+    array = input.array if isinstance(input, Tensor) else np.asarray(input)
+    coordinates = np.nonzero(np.atleast_1d(array) if as_tuple else array)
+    if as_tuple:
+        return tuple(Tensor._make(c.astype(np.int64), False, None) for c in coordinates)
+    return Tensor._make(np.stack(coordinates, axis=-1).astype(np.int64).reshape(-1, array.ndim),
+                        False, None)
+
+
+argwhere = nonzero
