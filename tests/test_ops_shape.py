@@ -206,3 +206,22 @@ def test_bad_cat_and_stack_name_the_shapes():
         mg.cat([mg.tensor(1.0), mg.tensor(2.0)])
     with pytest.raises(IndexError, match="out of range"):
         mg.stack([mg.zeros(2), mg.zeros(2)], dim=2)
+
+
+def test_integer_row_gather_backward_sums_repeats_exactly_like_add_at():
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        source = rng.standard_normal((7, 3, 2)).astype(dtype)
+        index = rng.integers(-7, 7, size=(5, 4))              # repeats and negative rows
+        x = mg.tensor(source, requires_grad=True)
+        upstream = rng.standard_normal((5, 4, 3, 2)).astype(dtype)
+        (x[mg.tensor(index)] * mg.tensor(upstream)).sum().backward()
+        expected = np.zeros_like(source)
+        np.add.at(expected, index, upstream)
+        np.testing.assert_array_equal(x.grad.array, expected)   # same order of additions: bitwise
+
+
+def test_integer_row_gather_gradcheck():
+    x = mg.tensor(np.random.default_rng(4).standard_normal((6, 3)), requires_grad=True)
+    index = mg.tensor(np.array([[0, 5, 5], [2, 0, -1]]))
+    assert mg.gradcheck(lambda t: t[index], (x,))

@@ -18,6 +18,7 @@ from scipy.special import expit
 from minigrad.autograd import Function
 from minigrad.kernels import activation as activation_kernels
 from minigrad.kernels import gemm as gemm_kernels
+from minigrad.ops.shape import add_rows
 from minigrad.random import generator
 from minigrad.tensor import Tensor
 
@@ -386,7 +387,7 @@ class IndexPad(Function):
             # scatter-add back: several output positions can read one input position
             moved = np.moveaxis(grad, axis, 0)
             summed = np.zeros((ctx.sizes[axis],) + moved.shape[1:], dtype=grad.dtype)
-            np.add.at(summed, index, moved)
+            add_rows(summed, index, moved)
             grad = np.moveaxis(summed, 0, axis)
         return grad, None
 
