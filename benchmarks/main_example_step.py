@@ -17,10 +17,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import print_table  # noqa: E402
+from _timing import median_seconds, print_table  # noqa: E402
 
 BATCH, EMBED_DIM, WIDTH, TRAIN_K = 128, 64, 24, 127
 LR, WEIGHT_DECAY, EPS = 3e-3, 5e-4, 1e-8
@@ -81,15 +80,9 @@ def worker(framework, threads, steps, cpu_path):
         scheduler.step()
 
     model.train()
-    for _ in range(3):
-        train_step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        train_step()
-        times.append(time.perf_counter() - start)
+    step_s = median_seconds(train_step, repeats=steps)
     path = lib.kernels.cpu.cpu_path() if framework == "minigrad" else "-"
-    print(json.dumps({"step_s": float(np.median(times)), "path": path}))
+    print(json.dumps({"step_s": step_s, "path": path}))
 
 
 def run_worker(framework, threads, steps, cpu_path):
