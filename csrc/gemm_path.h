@@ -148,6 +148,15 @@ static inline void SIMD_FN(gemm_tile)(int nv, int kc, const float *a, const floa
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
             acc[i][v] = zero;
+    /* C's tile is read and written once, after the k loop: fetch it into the
+       cache meanwhile (without this, perf showed a fifth of the AVX2 kernel's
+       time stalled on the tile's stores) */
+#pragma GCC unroll 16
+    for (int i = 0; i < GEMM_MR; i++)
+        if (i < rows) {
+            __builtin_prefetch(c + i * ldc, 1);
+            __builtin_prefetch(c + i * ldc + nv * SIMD_LANES - 1, 1);
+        }
     for (int p = 0; p < kc; p++) {
         vec bv[GEMM_NV];
 #pragma GCC unroll 4
@@ -155,11 +164,12 @@ static inline void SIMD_FN(gemm_tile)(int nv, int kc, const float *a, const floa
             bv[v] = *(const vec *)(b + SIMD_LANES * v);      /* packed: aligned, zero-padded */
 #pragma GCC unroll 16
         for (int i = 0; i < GEMM_MR; i++) {
-            vec ai = zero + a[i];                            /* a[i] in every lane */
+            vec ai = a[i] - zero;                  /* a[i] in every lane (x - 0 is x, even -0) */
 #pragma GCC unroll 4
             for (int v = 0; v < nv; v++)
                 acc[i][v] = SIMD_FMA(ai, bv[v], acc[i][v]);
         }
+        __builtin_prefetch(a + 16 * GEMM_MR);        /* the A panel streams from L2 */
         a += GEMM_MR;
         b += ldb;
     }

@@ -72,7 +72,7 @@ FUNCTIONS = {(1, False): F.conv1d, (2, False): F.conv2d, (3, False): F.conv3d,
 @pytest.mark.parametrize("dims", [1, 2, 3])
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_forward_and_backward_match_reference(dims, transposed, dtype, rng):
+def test_forward_and_backward_match_reference(dims, transposed, dtype, rng, cpu_path):
     fn = FUNCTIONS[dims, transposed]
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for _ in range(12):

@@ -138,3 +138,15 @@ def test_gemm_paths_agree_and_blas_is_reported(monkeypatch):
         np.testing.assert_allclose(result, results[0], rtol=1e-5, atol=1e-4)
     monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
     assert gemm_kernels.kernel_paths()["gemm"] == "blas"
+
+
+def test_show_config_names_the_cpu_path_and_each_kernels_path(cpu_path):
+    import io
+    from minigrad import config
+    paths = config.kernel_paths()
+    assert paths["gemm"] == paths["implicit_gemm"] == (cpu_path if gemm_kernels.PACK_SIZE else "blas")
+    assert paths["col2im"] == cpu_path
+    out = io.StringIO()
+    minigrad.show_config(file=out)
+    text = out.getvalue()
+    assert f"CPU path: {cpu_path}" in text and f"gemm {paths['gemm']}" in text
