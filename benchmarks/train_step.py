@@ -133,6 +133,8 @@ def worker(framework, model_name, threads, steps):
 def run_worker(framework, model_name, threads, steps, reuse_memory=False, cpu_path=None):
     command = [sys.executable, __file__, "--worker", framework, model_name, str(threads), str(steps)]
     env = dict(os.environ)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")   # minigrad from this checkout
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     if reuse_memory:
         env["GLIBC_TUNABLES"] = REUSE_MEMORY
     if cpu_path:

@@ -33,13 +33,7 @@
 #define GEMM_NV 2
 #define GEMM_MC 128
 #include SIMD_PATH_FILE
-#undef SIMD_PATH
-#undef SIMD_TARGET
-#undef SIMD_LANES
-#undef SIMD_FMA
-#undef GEMM_MR
-#undef GEMM_NV
-#undef GEMM_MC
+#include "simd_path_end.h"
 
 #define SIMD_PATH avx2
 #define SIMD_TARGET __attribute__((target("avx2,fma")))
@@ -49,13 +43,7 @@
 #define GEMM_NV 2
 #define GEMM_MC 144
 #include SIMD_PATH_FILE
-#undef SIMD_PATH
-#undef SIMD_TARGET
-#undef SIMD_LANES
-#undef SIMD_FMA
-#undef GEMM_MR
-#undef GEMM_NV
-#undef GEMM_MC
+#include "simd_path_end.h"
 #endif
 
 #define SIMD_PATH generic
@@ -66,12 +54,6 @@
 #define GEMM_NV 2
 #define GEMM_MC 144
 #include SIMD_PATH_FILE
-#undef SIMD_PATH
-#undef SIMD_TARGET
-#undef SIMD_LANES
-#undef SIMD_FMA
-#undef GEMM_MR
-#undef GEMM_NV
-#undef GEMM_MC
+#include "simd_path_end.h"
 
 #undef SIMD_PATH_FILE
