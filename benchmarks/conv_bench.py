@@ -1,6 +1,7 @@
 """Convolution speed: minigrad against a pure-NumPy im2col reference and PyTorch CPU.
 
     python benchmarks/conv_bench.py [--quick] [--threads 1,2] [--shapes dense,depthwise]
+                                    [--cpu-path all|avx2,generic] [--fma-peak 157]
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \\
         python benchmarks/conv_bench.py        # the same with a malloc that keeps its memory
 
@@ -9,7 +10,11 @@ of forward + backward (input, weight and bias gradients), at each thread
 count (the fastest of several runs; --median for the median), and
 minigrad's achieved GFLOP/s against the sgemm ceiling measured
 on the machine at that thread count (the faster of a large square
-np.matmul and minigrad's own GEMM, csrc/gemm.h).
+np.matmul and minigrad's own GEMM, csrc/gemm.h) and against the FMA peak
+(register-only fused multiply-adds: cores x 2 FMA pipes x 8 lanes x 2 FLOPs x
+clock, the AVX2 width, which Zen 4 also has for AVX-512; --fma-peak gives
+the 2-thread figure measured elsewhere). --cpu-path times minigrad on each
+instruction-set path (minigrad.kernels.cpu; default: the best one).
 FLOPs: 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per forward, three times that
 for forward + backward.
 
@@ -30,6 +35,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
+from minigrad.kernels import cpu  # noqa: E402
 from minigrad.kernels import gemm as gemm_kernels  # noqa: E402
 from _timing import median_seconds, print_table, try_import_torch, wall_times  # noqa: E402
 
@@ -133,6 +139,27 @@ def sgemm_ceiling(repeats):
     return 2 * 2048 ** 3 / seconds / 1e9
 
 
+def clock_ghz():
+    """The clock /proc/cpuinfo reports (Linux), or None."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":")[1]) / 1000
+    except OSError:
+        pass
+    return None
+
+
+def fma_peak(threads, two_thread_peak=None):
+    """Register-only FMA GFLOP/s at `threads` threads: 2 pipes x 8 lanes x 2 FLOPs per
+    cycle per core (or --fma-peak, the 2-thread figure, scaled), None when unknown."""
+    if two_thread_peak is not None:
+        return two_thread_peak * threads / 2
+    ghz = clock_ghz()
+    return None if ghz is None else threads * 2 * 8 * 2 * ghz
+
+
 def time_minigrad(shape, arrays, repeats):
     N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
     x, w, b, g = arrays
@@ -209,43 +236,71 @@ def main():
     parser.add_argument("--threads", default=None, help="comma-separated thread counts (default 1,2)")
     parser.add_argument("--shapes", default=None, help="comma-separated substrings of shape names")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy reference")
     parser.add_argument("--median", action="store_true", help="report the median instead of the fastest run")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per measurement")
+    parser.add_argument("--cpu-path", default=None,
+                        help="comma-separated instruction-set paths to time minigrad on, or 'all' "
+                             f"(this CPU: {', '.join(cpu.supported_paths())}; default {cpu.cpu_path()})")
+    parser.add_argument("--fma-peak", type=float, default=None,
+                        help="the machine's 2-thread FMA peak in GFLOP/s (default: from the clock)")
     args = parser.parse_args()
     STATISTIC["value"] = "median" if args.median else "min"
-    repeats = 3 if args.quick else 10
+    repeats = args.repeats or (3 if args.quick else 10)
     threads_list = [int(t) for t in (args.threads or ("2" if args.quick else "1,2")).split(",")]
     names = [n for n in SHAPES if args.shapes is None or any(s in n for s in args.shapes.split(","))]
     torch = None if args.no_torch else try_import_torch()
+    if args.cpu_path in (None, ""):
+        paths = [cpu.cpu_path()]
+    elif args.cpu_path == "all":
+        paths = list(cpu.supported_paths())[::-1]
+    else:
+        paths = args.cpu_path.split(",")
+        for path in paths:
+            cpu._check_path(path)
 
     print(f"minigrad conv benchmark, float32; GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(default)')}")
     print(f"PyTorch: {torch.__version__ if torch else 'not installed'}; "
-          f"{STATISTIC['value']} of {repeats} runs (numpy reference: of {max(2, repeats // 3)})")
+          f"{STATISTIC['value']} of {repeats} runs (numpy reference: of {max(2, repeats // 3)}); "
+          f"CPU paths: {', '.join(paths)}")
     rng = np.random.default_rng(0)
     arrays = {name: make_arrays(SHAPES[name], rng) for name in names}
-    for name in names:
-        check_agreement(SHAPES[name], arrays[name])
+    for path in paths:
+        with cpu.use_cpu_path(path):
+            for name in names:
+                check_agreement(SHAPES[name], arrays[name])
 
+    fmt = lambda t: "-" if t is None else f"{t * 1e3:.2f}"
     for threads in threads_list:
         minigrad.set_num_threads(threads)
         if torch is not None:
             torch.set_num_threads(threads)
         ceiling = sgemm_ceiling(repeats)
-        print(f"\n### {threads} thread(s); sgemm ceiling (best 2048^3 product, numpy or minigrad): {ceiling:.0f} GFLOP/s\n")
-        headers = ["shape", "fwd ms minigrad", "fwd ms numpy", "fwd ms torch",
+        peak = fma_peak(threads, args.fma_peak)
+        print(f"\n### {threads} thread(s); sgemm ceiling (best 2048^3 product, numpy or minigrad): "
+              f"{ceiling:.0f} GFLOP/s; FMA peak {'unknown' if peak is None else f'{peak:.0f} GFLOP/s'}\n")
+        others = {}
+        for name in names:
+            npy = (None, None) if args.no_numpy else time_numpy(SHAPES[name], arrays[name],
+                                                                max(2, repeats // 3))
+            tt = time_torch(torch, SHAPES[name], arrays[name], repeats) if torch is not None else (None, None)
+            others[name] = npy, tt
+        headers = ["shape", "path", "fwd ms minigrad", "fwd ms numpy", "fwd ms torch",
                    "fwd+bwd ms minigrad", "fwd+bwd ms numpy", "fwd+bwd ms torch",
-                   "minigrad GFLOP/s (fwd+bwd)", "% of sgemm", "vs numpy", "vs torch"]
+                   "minigrad GFLOP/s (fwd+bwd)", "% of sgemm", "% of FMA peak", "vs numpy", "vs torch"]
         rows = []
         for name in names:
             shape = SHAPES[name]
-            mg = time_minigrad(shape, arrays[name], repeats)
-            npy = time_numpy(shape, arrays[name], max(2, repeats // 3))
-            tt = time_torch(torch, shape, arrays[name], repeats) if torch is not None else (None, None)
-            gflops = 3 * flops_forward(shape) / mg[1] / 1e9
-            fmt = lambda t: "-" if t is None else f"{t * 1e3:.2f}"
-            rows.append([name, fmt(mg[0]), fmt(npy[0]), fmt(tt[0]), fmt(mg[1]), fmt(npy[1]), fmt(tt[1]),
-                         f"{gflops:.1f}", f"{100 * gflops / ceiling:.0f}%",
-                         f"{npy[1] / mg[1]:.1f}x faster",
-                         "-" if tt[1] is None else f"{mg[1] / tt[1]:.2f}x torch's time"])
+            npy, tt = others[name]
+            for path in paths:
+                with cpu.use_cpu_path(path):
+                    mg = time_minigrad(shape, arrays[name], repeats)
+                gflops = 3 * flops_forward(shape) / mg[1] / 1e9
+                rows.append([name, path, fmt(mg[0]), fmt(npy[0]), fmt(tt[0]), fmt(mg[1]), fmt(npy[1]),
+                             fmt(tt[1]), f"{gflops:.1f}", f"{100 * gflops / ceiling:.0f}%",
+                             "-" if peak is None else f"{100 * gflops / peak:.0f}%",
+                             "-" if npy[1] is None else f"{npy[1] / mg[1]:.1f}x faster",
+                             "-" if tt[1] is None else f"{mg[1] / tt[1]:.2f}x torch's time"])
         print_table(headers, rows)
 
 

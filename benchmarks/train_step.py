@@ -1,6 +1,7 @@
 """End-to-end training and inference speed and memory: minigrad against PyTorch.
 
     python benchmarks/train_step.py [--quick] [--models lenet,mobile] [--reuse-memory]
+                                    [--cpu-path all|avx2,generic] [--steps 20]
 
 Two models, built by the same code from either framework's ``nn`` (their
 APIs match):
@@ -13,6 +14,10 @@ SGD momentum 0.9, cross-entropy, float32. Each (framework, model, threads)
 runs in its own process so that thread settings and peak memory (RSS) are
 measured cleanly. Reports median step time, images/s, and peak RSS of a
 training loop above the process's size before training.
+
+--cpu-path runs minigrad on each given instruction-set path (MINIGRAD_CPU
+in its worker's environment; default: the best this CPU runs); PyTorch
+runs once per model and thread count.
 
 --reuse-memory runs both frameworks' workers with glibc's malloc told to
 keep freed blocks (GLIBC_TUNABLES below) instead of handing every large
@@ -125,9 +130,15 @@ def worker(framework, model_name, threads, steps):
                       "peak_mb": peak, "train_mb": peak - baseline, "batch": batch}))
 
 
-def run_worker(framework, model_name, threads, steps, reuse_memory=False):
+def run_worker(framework, model_name, threads, steps, reuse_memory=False, cpu_path=None):
     command = [sys.executable, __file__, "--worker", framework, model_name, str(threads), str(steps)]
-    env = dict(os.environ, GLIBC_TUNABLES=REUSE_MEMORY) if reuse_memory else None
+    env = dict(os.environ)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")   # minigrad from this checkout
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    if reuse_memory:
+        env["GLIBC_TUNABLES"] = REUSE_MEMORY
+    if cpu_path:
+        env["MINIGRAD_CPU"] = cpu_path
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"{framework} {model_name} failed:\n{result.stderr[-2000:]}")
@@ -141,6 +152,9 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--reuse-memory", action="store_true",
                         help="run both frameworks with glibc malloc keeping freed blocks")
+    parser.add_argument("--cpu-path", default=None,
+                        help="comma-separated minigrad CPU paths (avx512, avx2, generic) or 'all'")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (default 20, --quick 5)")
     parser.add_argument("--worker", nargs=4, metavar=("FRAMEWORK", "MODEL", "THREADS", "STEPS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -154,24 +168,31 @@ def main():
         frameworks = ["minigrad", "torch"]
     except ImportError:
         frameworks = ["minigrad"]
-    steps = 5 if args.quick else 20
+    if args.cpu_path == "all":
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+        from minigrad.kernels import cpu
+        paths = list(cpu.supported_paths())[::-1]
+    else:
+        paths = args.cpu_path.split(",") if args.cpu_path else [None]
+    steps = args.steps or (5 if args.quick else 20)
     rows = []
     for model_name in args.models.split(","):
         for threads in [int(t) for t in args.threads.split(",")]:
-            results = {fw: run_worker(fw, model_name, threads, steps, args.reuse_memory)
-                       for fw in frameworks}
-            mine = results["minigrad"]
-            row = [model_name, threads,
-                   f"{mine['batch'] / mine['train_s']:.0f}", f"{mine['batch'] / mine['infer_s']:.0f}",
-                   f"{mine['train_mb']:.0f}"]
-            if "torch" in results:
-                theirs = results["torch"]
-                row += [f"{theirs['batch'] / theirs['train_s']:.0f}", f"{theirs['batch'] / theirs['infer_s']:.0f}",
-                        f"{theirs['train_mb']:.0f}",
-                        f"{theirs['train_s'] / mine['train_s']:.2f}x", f"{theirs['infer_s'] / mine['infer_s']:.2f}x",
-                        f"{mine['train_mb'] / max(theirs['train_mb'], 1):.2f}x"]
-            rows.append(row)
-    headers = ["model", "threads", "minigrad train img/s", "minigrad infer img/s", "minigrad train MiB"]
+            theirs = (run_worker("torch", model_name, threads, steps, args.reuse_memory)
+                      if "torch" in frameworks else None)
+            for path in paths:
+                mine = run_worker("minigrad", model_name, threads, steps, args.reuse_memory, path)
+                row = [model_name, path or "best", threads,
+                       f"{mine['batch'] / mine['train_s']:.0f}", f"{mine['batch'] / mine['infer_s']:.0f}",
+                       f"{mine['train_mb']:.0f}"]
+                if theirs is not None:
+                    row += [f"{theirs['batch'] / theirs['train_s']:.0f}",
+                            f"{theirs['batch'] / theirs['infer_s']:.0f}", f"{theirs['train_mb']:.0f}",
+                            f"{theirs['train_s'] / mine['train_s']:.2f}x",
+                            f"{theirs['infer_s'] / mine['infer_s']:.2f}x",
+                            f"{mine['train_mb'] / max(theirs['train_mb'], 1):.2f}x"]
+                rows.append(row)
+    headers = ["model", "CPU path", "threads", "minigrad train img/s", "minigrad infer img/s", "minigrad train MiB"]
     if "torch" in frameworks:
         headers += ["PyTorch train img/s", "PyTorch infer img/s", "PyTorch train MiB",
                     "train speed vs PyTorch", "infer speed vs PyTorch", "memory vs PyTorch"]

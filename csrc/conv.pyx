@@ -32,9 +32,9 @@ loops, vectorised along rows, in their own module (csrc/depthwise.pyx).
 Parallel loops run over images (or chunks of images), or over (image,
 channel) planes: each output element then has exactly one writer, and every sum is done in a fixed
 order, so results are bitwise identical for any thread count. float32
-GEMMs go to minigrad's own AVX-512 GEMM (csrc/gemm.h) where the CPU has
-AVX-512 and the caller passes its packing scratch (`pack`); otherwise, and
-for float64, to scipy's BLAS (``scipy.linalg.cython_blas``). The caller
+GEMMs go to minigrad's own GEMM (csrc/gemm.h; AVX-512, AVX2 or generic, the
+path minigrad_isa() names) where the caller passes its packing scratch
+(`pack`); otherwise (``MINIGRAD_GEMM=blas``), and for float64, to scipy's BLAS (``scipy.linalg.cython_blas``). The caller
 (minigrad/kernels/conv.py) holds that BLAS to one thread (its sums change
 with its thread count), and gives the own GEMM all the threads
 (`gemm_threads`) when only one OpenMP thread has work. With the own GEMM
@@ -71,6 +71,8 @@ cdef inline bint is_pointwise(const Geometry* g) noexcept nogil:
 cdef extern from "gemm.h" nogil:
     const int MINIGRAD_GEMM_PACK_FLOATS
     int minigrad_gemm_available()
+    int minigrad_gemm_mr()
+    int minigrad_gemm_nr()
     ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
     void minigrad_gemm_pack_a(int m, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,
                               float* packed)
@@ -89,8 +91,28 @@ cdef extern from "gemm.h" nogil:
 
 
 def gemm_pack_size():
-    """float32 scratch elements the own GEMM needs per thread, or 0 where this CPU has no AVX-512."""
+    """float32 scratch elements the own GEMM needs per thread on any path, or 0
+    where it is not compiled (a compiler without GCC's vector extensions)."""
     return MINIGRAD_GEMM_PACK_FLOATS if minigrad_gemm_available() else 0
+
+
+def gemm_tile():
+    """(MR, NR): the rows and columns of the own GEMM's register tile on the
+    current path (packed B panels are NR columns wide)."""
+    return minigrad_gemm_mr(), minigrad_gemm_nr()
+
+
+_PATH_NAMES = ("generic", "avx2", "avx512")
+
+
+def kernel_paths():
+    """{kernel: instruction-set path} of this module's kernels under the current
+    choice (minigrad.show_config merges these across modules). float32 only:
+    float64 always goes to BLAS. minigrad/kernels/gemm.py reports BLAS instead
+    where MINIGRAD_GEMM=blas."""
+    path = _PATH_NAMES[minigrad_isa()]
+    gemm_path = path if minigrad_gemm_available() else "blas"
+    return {"gemm": gemm_path, "implicit_gemm": gemm_path, "col2im": path}
 
 
 def gemm(const float[:, :] a, const float[:, :] b, float[:, ::1] c, bint accumulate,
@@ -98,7 +120,7 @@ def gemm(const float[:, :] a, const float[:, :] b, float[:, ::1] c, bint accumul
     """c (m, n) = a (m, k) @ b (k, n) (+ c when accumulate) with the own GEMM.
 
     a and b may have any strides (a transposed view costs nothing); pack:
-    num_threads * gemm_pack_size() elements. Only for CPUs with AVX-512.
+    num_threads * gemm_pack_size() elements. On the current instruction-set path.
     """
     cdef ptrdiff_t item = sizeof(float)
     with nogil:
@@ -552,7 +574,7 @@ def pack_columns(const float[:, :, :, :, ::1] x, tuple output_size, tuple kernel
     """What the implicit GEMM's packers hand the GEMM, for the tests: from image
     x[0] (C, D, H, W), block [p0 : p0+kc, j0 : j0+nc] of B = im2col(x[0]) (C*K, P),
     or with `transposed` of B = im2col(x[0])^T (P, C*K) with ones in the columns
-    from ones_from on, packed into panels of GEMM_NR columns (packed: at least
+    from ones_from on, packed into panels of NR columns (gemm_tile(); packed: at least
     ceil(nc / NR) * kc * NR elements). scratch: padded_image_size() elements."""
     cdef Py_ssize_t out_shape[5]
     cdef Py_ssize_t kernel_size[3]
@@ -625,7 +647,7 @@ def conv_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, :
     the images' columns sit side by side, (C*K, images*P), and the result is
     copied out per image.
     workspace: num_threads * columns_size(..., images, rows) elements.
-    pack: for the own GEMM (float32 with AVX-512), the packed weights then
+    pack: for the own GEMM (float32, any instruction-set path), the packed weights then
     max(num_threads, gemm_threads) * gemm_pack_size() elements; empty for BLAS.
     gemm_threads: threads of each GEMM (1 unless num_threads is 1).
     bias: (M,) or empty for none.

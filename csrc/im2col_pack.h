@@ -25,6 +25,12 @@
  * The weight gradient needs B = columns^T (P, Cg*K) instead:
  * conv_pack_columns_transposed, below, with a column of ones for the bias.
  *
+ * The packers are written once over the vector width (csrc/im2col_pack_path.h)
+ * and compiled for each instruction-set path beside the GEMM's (AVX-512,
+ * AVX2, generic: csrc/gemm_paths.h); conv_pack_columns and
+ * conv_pack_columns_transposed call the current path's copy, whose panels are
+ * that path's NR wide.
+ *
  * The readable version is tests/reference/conv.py's pack_columns: gemm_pack_b
  * of a block of im2col (or of its transpose); tests/test_conv.py compares the
  * two exactly, through minigrad.kernels.conv.pack_columns.
@@ -88,46 +94,6 @@ static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int s
     return n;
 }
 
-/* dst[0 : n] = src[0 : n*stride : stride]. With AVX-512 and stride 1: 16 at a
-   time, the last 16 (or 8) overlapping the ones before rather than masked
-   (on the project's Zen 5, masked loads that leave lanes out took more than
-   half of the packer's time in perf; without them the packer went from 27%
-   to 18% of a dense 3x3 convolution's forward pass);
-   stride 2: 16 at a time through a permute. */
-#if MINIGRAD_GEMM_COMPILED
-__attribute__((target("avx512f")))
-#endif
-static inline void conv_copy_run(float *dst, const float *src, ptrdiff_t n, ptrdiff_t stride)
-{
-#if MINIGRAD_GEMM_COMPILED
-    for (; stride == 1 && n > 32; n -= 16, src += 16, dst += 16)
-        _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
-    if (stride == 1 && n >= 16) {                      /* [0, 16) and [n-16, n) */
-        __m512 head = _mm512_loadu_ps(src), tail = _mm512_loadu_ps(src + n - 16);
-        _mm512_storeu_ps(dst, head);
-        _mm512_storeu_ps(dst + n - 16, tail);
-        return;
-    }
-    if (stride == 1 && n >= 8) {
-        __m256 head = _mm256_loadu_ps(src), tail = _mm256_loadu_ps(src + n - 8);
-        _mm256_storeu_ps(dst, head);
-        _mm256_storeu_ps(dst + n - 8, tail);
-        return;
-    }
-    /* stride 2 (downsampling convolutions): 16 even elements from two loads
-       (0..15 and 15..30, never past the last one read) and one permute */
-    if (stride == 2 && n >= 16) {
-        const __m512i even = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17,
-                                              14, 12, 10, 8, 6, 4, 2, 0);
-        for (; n >= 16; n -= 16, src += 32, dst += 16)
-            _mm512_storeu_ps(dst, _mm512_permutex2var_ps(_mm512_loadu_ps(src), even,
-                                                         _mm512_loadu_ps(src + 15)));
-    }
-#endif
-    for (ptrdiff_t i = 0; i < n; i++)
-        dst[i] = src[i * stride];
-}
-
 /* Row q of the columns: channel c seen through tap (a, b, t). The packers walk
    the rows in order, so they count the tap up instead of dividing. */
 typedef struct column_row {
@@ -167,89 +133,114 @@ static inline const float *conv_row_image(const conv_columns *g, const column_ro
            + (row->a * g->dd * g->Hp + row->b * g->dh) * g->Wp + row->t * g->dw;
 }
 
-/* The gemm_b_source packer: see the top of this file. */
-#if MINIGRAD_GEMM_COMPILED
+#if MINIGRAD_GEMM_COMPILED && MINIGRAD_X86_64
+/* dst[0 : done] = src[0 : 2*done : 2] for the stride-2 copies of
+   conv_copy_run (downsampling convolutions), n >= one vector; returns done.
+   AVX-512: 16 even elements from two loads (0..15 and 15..30, never past the
+   last one read) and one permute. */
 __attribute__((target("avx512f")))
+static inline ptrdiff_t conv_copy_even_avx512(float *dst, const float *src, ptrdiff_t n)
+{
+    const __m512i even = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17,
+                                          14, 12, 10, 8, 6, 4, 2, 0);
+    ptrdiff_t done = 0;
+    for (; n - done >= 16; done += 16, src += 32, dst += 16)
+        _mm512_storeu_ps(dst, _mm512_permutex2var_ps(_mm512_loadu_ps(src), even,
+                                                     _mm512_loadu_ps(src + 15)));
+    return done;
+}
+
+/* AVX2: 8 even elements from two loads (0..7 and 7..14), each permuted to
+   its half, then blended. */
+__attribute__((target("avx2,fma")))
+static inline ptrdiff_t conv_copy_even_avx2(float *dst, const float *src, ptrdiff_t n)
+{
+    const __m256i low = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
+    const __m256i high = _mm256_setr_epi32(0, 0, 0, 0, 1, 3, 5, 7);
+    ptrdiff_t done = 0;
+    for (; n - done >= 8; done += 8, src += 16, dst += 8) {
+        __m256 first = _mm256_permutevar8x32_ps(_mm256_loadu_ps(src), low);
+        __m256 second = _mm256_permutevar8x32_ps(_mm256_loadu_ps(src + 7), high);
+        _mm256_storeu_ps(dst, _mm256_blend_ps(first, second, 0xF0));
+    }
+    return done;
+}
 #endif
+
+/* Generic: left to conv_copy_run's element loop. */
+static inline ptrdiff_t conv_copy_even_generic(float *dst, const float *src, ptrdiff_t n)
+{
+    (void)dst, (void)src, (void)n;
+    return 0;
+}
+
+#if MINIGRAD_GEMM_COMPILED
+
+#define SIMD_PATH_FILE "im2col_pack_path.h"
+#include "gemm_paths.h"
+
+/* The gemm_b_source packers: the current path's (see the top of this file). */
+static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j0, int nc,
+                              float *packed)
+{
+#if MINIGRAD_X86_64
+    switch (minigrad_isa()) {
+    case MINIGRAD_ISA_AVX512:
+        conv_pack_columns_avx512(source, p0, kc, j0, nc, packed);
+        return;
+    case MINIGRAD_ISA_AVX2:
+        conv_pack_columns_avx2(source, p0, kc, j0, nc, packed);
+        return;
+    }
+#endif
+    conv_pack_columns_generic(source, p0, kc, j0, nc, packed);
+}
+
+static void conv_pack_columns_transposed(const gemm_b_source *source, int p0, int kc, int j0, int nc,
+                                         float *packed)
+{
+#if MINIGRAD_X86_64
+    switch (minigrad_isa()) {
+    case MINIGRAD_ISA_AVX512:
+        conv_pack_columns_transposed_avx512(source, p0, kc, j0, nc, packed);
+        return;
+    case MINIGRAD_ISA_AVX2:
+        conv_pack_columns_transposed_avx2(source, p0, kc, j0, nc, packed);
+        return;
+    }
+#endif
+    conv_pack_columns_transposed_generic(source, p0, kc, j0, nc, packed);
+}
+
+#else  /* no own GEMM (minigrad_gemm_nr() is 1): B element by element, panels one column wide */
+
+/* Element (q, j) of the columns: row q, output position j. */
+static float conv_column_element(const conv_columns *g, ptrdiff_t q, ptrdiff_t j)
+{
+    column_row row = conv_column_row(g, q);
+    ptrdiff_t line = j / g->Wo, ow = j - line * g->Wo, od = line / g->Ho, oh = line - od * g->Ho;
+    return conv_row_image(g, &row)[(od * g->sd * g->Hp + oh * g->sh) * g->Wp + ow * g->sw];
+}
+
 static void conv_pack_columns(const gemm_b_source *source, int p0, int kc, int j0, int nc,
                               float *packed)
 {
     const conv_columns *g = (const conv_columns *)source->context;
-    column_run runs[CONV_PACK_PANELS * (GEMM_NR + 1)];
-    for (int s = 0; s < nc; s += CONV_PACK_PANELS * GEMM_NR) {
-        int count = nc - s < CONV_PACK_PANELS * GEMM_NR ? nc - s : CONV_PACK_PANELS * GEMM_NR;
-        int n_runs = conv_column_runs(g, j0 + s, count, GEMM_NR, (ptrdiff_t)kc * GEMM_NR, runs);
-        float *chunk = packed + (ptrdiff_t)(s / GEMM_NR) * kc * GEMM_NR;
-        column_row q = conv_column_row(g, p0);
-        for (int p = 0; p < kc; p++, conv_next_row(g, &q)) {
-            const float *image = conv_row_image(g, &q);
-            float *row = chunk + p * GEMM_NR;          /* row p of the chunk's first panel */
-            if (g->sw == 1)                               /* (the compiler then drops the stride cases) */
-                for (int r = 0; r < n_runs; r++)
-                    conv_copy_run(row + runs[r].dst, image + runs[r].src, runs[r].length, 1);
-            else
-                for (int r = 0; r < n_runs; r++)
-                    conv_copy_run(row + runs[r].dst, image + runs[r].src, runs[r].length, g->sw);
-            if (count % GEMM_NR) {                        /* past column nc: zero */
-                float *last = row + (ptrdiff_t)(count / GEMM_NR) * kc * GEMM_NR;
-                for (int i = count % GEMM_NR; i < GEMM_NR; i++)
-                    last[i] = 0.0f;
-            }
-        }
-    }
+    for (int j = 0; j < nc; j++)
+        for (int p = 0; p < kc; p++)
+            packed[(ptrdiff_t)j * kc + p] = conv_column_element(g, p0 + p, j0 + j);
 }
 
-/* The weight gradient's packer: B = columns^T, (P, Cg*K), rows p0 .. p0+kc-1
-   (output positions) and columns j0 .. j0+nc-1 (rows q of the columns).
-   Sixteen rows q at a time are copied, run by run, into `rows` (16, kc),
-   then transposed into the panel, 16 x 16 at a time.
-
-   Rows q from ones_from on are ones: the bias is a weight on a constant
-   input 1, so with B = [columns^T | 1] the GEMM's last column of
-   grad_out @ B is the bias gradient, sum over positions of grad_out, in the
-   same pass over grad_out as the weight gradient. */
-#if MINIGRAD_GEMM_COMPILED
-__attribute__((target("avx512f")))
-#endif
 static void conv_pack_columns_transposed(const gemm_b_source *source, int p0, int kc, int j0, int nc,
                                          float *packed)
 {
     const conv_columns *g = (const conv_columns *)source->context;
-    column_run runs[GEMM_KC + 2];
-    float rows[16 * GEMM_KC] __attribute__((aligned(64)));
-    int n_runs = conv_column_runs(g, p0, kc, kc, 0, runs);       /* one stretch: the kc positions */
-    column_row q = conv_column_row(g, j0);
-    for (int j = 0; j < nc; j += 16) {
-        int count = nc - j < 16 ? nc - j : 16;
-        float *panel = packed + (ptrdiff_t)(j / GEMM_NR) * kc * GEMM_NR + j % GEMM_NR;
-        for (int i = 0; i < count; i++, conv_next_row(g, &q)) {   /* row j0 + j + i of the columns */
-            if (j0 + j + i >= g->ones_from) {
-                for (int p = 0; p < kc; p++)
-                    rows[i * kc + p] = 1.0f;
-                continue;
-            }
-            const float *image = conv_row_image(g, &q);
-            for (int r = 0; r < n_runs; r++)
-                conv_copy_run(rows + i * kc + runs[r].dst, image + runs[r].src, runs[r].length, g->sw);
-        }
-        for (int i = count; i < 16; i++)                  /* past column nc: zero */
-            for (int p = 0; p < kc; p++)
-                rows[i * kc + p] = 0.0f;
-        int p = 0;
-#if MINIGRAD_GEMM_COMPILED
-        for (; p + 16 <= kc; p += 16)
-            transpose_16x16(rows + p, kc, panel + (ptrdiff_t)p * GEMM_NR, GEMM_NR);
-#endif
-        for (; p < kc; p++)
-            for (int i = 0; i < 16; i++)
-                panel[(ptrdiff_t)p * GEMM_NR + i] = rows[i * kc + p];
-    }
-    if (nc % GEMM_NR && nc % GEMM_NR <= 16) {           /* a last panel's empty right half */
-        float *panel = packed + (ptrdiff_t)(nc / GEMM_NR) * kc * GEMM_NR;
+    for (int j = 0; j < nc; j++)
         for (int p = 0; p < kc; p++)
-            for (int i = 16; i < GEMM_NR; i++)
-                panel[(ptrdiff_t)p * GEMM_NR + i] = 0.0f;
-    }
+            packed[(ptrdiff_t)j * kc + p] = j0 + j >= g->ones_from ? 1.0f
+                                            : conv_column_element(g, j0 + j, p0 + p);
 }
+
+#endif
 
 #endif

@@ -1,46 +1,87 @@
 /*
- * col2im's inner loop, dst[i] += src[i], compiled for AVX-512, AVX2 and any
- * x86-64 (SSE2), the best picked when the library loads (GCC's
- * target_clones with glibc; elsewhere the plain loop). conv.pyx itself is
- * built for any x86-64, where this loop adds 4 floats per instruction; on a
- * 14x14 input gradient, col2im was a quarter of the time.
- * Each element is one addition, so every version gives the same result.
+ * col2im's inner loops, dst[i] += src[i] and dst[2*i] += src[i], for each
+ * instruction-set path (csrc/cpu_features.h): the path minigrad_isa() names
+ * at the call. conv.pyx itself is built for any x86-64, where the plain loop
+ * adds 4 floats per instruction; on a 14x14 input gradient, col2im was a
+ * quarter of the time.
+ * Each element is one addition, so every path gives the same result.
  */
 #ifndef MINIGRAD_ROW_ADD_H
 #define MINIGRAD_ROW_ADD_H
 
 #include <stddef.h>
-#include <limits.h>   /* defines __GLIBC__ where the C library is glibc */
 #include "cpu_features.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-#define ROW_ADD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ROW_ADD_CLONES
-#endif
-
-ROW_ADD_CLONES
-static void row_add_f(float *restrict dst, const float *restrict src, ptrdiff_t n)
-{
-    for (ptrdiff_t i = 0; i < n; i++)
+/* dst[i] += src[i], one copy of the loop per path (the compiler vectorises each
+   for its target). */
+#define ROW_ADD_LOOP(type)                          \
+    for (ptrdiff_t i = 0; i < n; i++)               \
         dst[i] += src[i];
+
+#if MINIGRAD_X86_64
+#include <immintrin.h>
+
+__attribute__((target("avx512f")))
+static void row_add_f_avx512(float *restrict dst, const float *restrict src, ptrdiff_t n)
+{
+    ROW_ADD_LOOP(float)
 }
 
-ROW_ADD_CLONES
+__attribute__((target("avx2,fma")))
+static void row_add_f_avx2(float *restrict dst, const float *restrict src, ptrdiff_t n)
+{
+    ROW_ADD_LOOP(float)
+}
+
+__attribute__((target("avx512f")))
+static void row_add_d_avx512(double *restrict dst, const double *restrict src, ptrdiff_t n)
+{
+    ROW_ADD_LOOP(double)
+}
+
+__attribute__((target("avx2,fma")))
+static void row_add_d_avx2(double *restrict dst, const double *restrict src, ptrdiff_t n)
+{
+    ROW_ADD_LOOP(double)
+}
+#endif
+
+static void row_add_f(float *restrict dst, const float *restrict src, ptrdiff_t n)
+{
+#if MINIGRAD_X86_64
+    switch (minigrad_isa()) {
+    case MINIGRAD_ISA_AVX512:
+        row_add_f_avx512(dst, src, n);
+        return;
+    case MINIGRAD_ISA_AVX2:
+        row_add_f_avx2(dst, src, n);
+        return;
+    }
+#endif
+    ROW_ADD_LOOP(float)
+}
+
 static void row_add_d(double *restrict dst, const double *restrict src, ptrdiff_t n)
 {
-    for (ptrdiff_t i = 0; i < n; i++)
-        dst[i] += src[i];
+#if MINIGRAD_X86_64
+    switch (minigrad_isa()) {
+    case MINIGRAD_ISA_AVX512:
+        row_add_d_avx512(dst, src, n);
+        return;
+    case MINIGRAD_ISA_AVX2:
+        row_add_d_avx2(dst, src, n);
+        return;
+    }
+#endif
+    ROW_ADD_LOOP(double)
 }
 
 /* dst[2*i] += src[i] (col2im of a stride-2 convolution, the transposed
-   convolution's upsampling). With AVX-512, 16 values at a time: they are
-   spread to the even lanes of two 16-float pieces of dst, dst[0..15] and
-   dst[15..30] (overlapping, so that nothing past dst[2*(n-1)] is touched),
-   and added; the odd lanes add zero. */
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
-
+   convolution's upsampling). The vector paths spread a vector of values to
+   the even lanes of two vector-sized pieces of dst, dst[0..L-1] and
+   dst[L-1..2L-2] (overlapping, so that nothing past dst[2*(n-1)] is
+   touched), and add; the odd lanes add zero. Each returns how many it did. */
+#if MINIGRAD_X86_64
 __attribute__((target("avx512f")))
 static ptrdiff_t row_add_stride2_avx512(float *dst, const float *src, ptrdiff_t n)
 {
@@ -59,17 +100,40 @@ static ptrdiff_t row_add_stride2_avx512(float *dst, const float *src, ptrdiff_t 
     }
     return done;
 }
+
+__attribute__((target("avx2,fma")))
+static ptrdiff_t row_add_stride2_avx2(float *dst, const float *src, ptrdiff_t n)
+{
+    const __m256i low = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+    const __m256i high = _mm256_setr_epi32(4, 4, 4, 5, 5, 6, 6, 7);     /* lanes 1, 3, 5, 7: 4..7 */
+    const __m256 zero = _mm256_setzero_ps();
+    ptrdiff_t done = 0;
+    for (; n - done >= 8; done += 8, src += 8, dst += 16) {
+        __m256 values = _mm256_loadu_ps(src);
+        /* lanes 0, 2, 4, 6 of the first piece; lanes 1, 3, 5, 7 of the second */
+        __m256 even = _mm256_blend_ps(_mm256_permutevar8x32_ps(values, low), zero, 0xAA);
+        __m256 odd = _mm256_blend_ps(_mm256_permutevar8x32_ps(values, high), zero, 0x55);
+        __m256 first = _mm256_add_ps(_mm256_loadu_ps(dst), even);
+        __m256 second = _mm256_add_ps(_mm256_loadu_ps(dst + 7), odd);
+        _mm256_storeu_ps(dst, first);
+        _mm256_storeu_ps(dst + 7, second);
+    }
+    return done;
+}
 #endif
 
 static void row_add_stride2_f(float *dst, const float *src, ptrdiff_t n)
 {
     ptrdiff_t i = 0;
-#if defined(__GNUC__) && defined(__x86_64__)
-    if (n >= 16 && minigrad_cpu_has_avx512())
+#if MINIGRAD_X86_64
+    if (minigrad_isa() == MINIGRAD_ISA_AVX512)
         i = row_add_stride2_avx512(dst, src, n);
+    else if (minigrad_isa() == MINIGRAD_ISA_AVX2)
+        i = row_add_stride2_avx2(dst, src, n);
 #endif
     for (; i < n; i++)
         dst[2 * i] += src[i];
 }
 
+#undef ROW_ADD_LOOP
 #endif

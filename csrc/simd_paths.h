@@ -1,6 +1,7 @@
 /*
  * Compiles the header named by SIMD_BODY once per instruction-set path, on
- * the vectors of csrc/simd_lanes.h:
+ * the vectors of csrc/simd_lanes.h (the GEMM, which also needs its tile shape
+ * per path, has its own csrc/gemm_paths.h):
  *
  *   x86-64:  SIMD(name) = name_avx512 (16 floats, target "avx512f"),
  *            name_avx2 (8 floats, target "avx2,fma"), name_generic (4 floats, SSE2)

@@ -138,6 +138,30 @@ def compiled_modules():
     return modules
 
 
+def kernel_paths():
+    """{kernel name: instruction-set path} of every compiled kernel under the current choice.
+
+    The convention: a compiled module (csrc/*.pyx) may define ``kernel_paths()``
+    returning such a dict for its own kernels ("avx512", "avx2", "generic", or
+    "blas" where BLAS does the work); the dicts are merged here, module by
+    module, in name order. The float32 GEMM kernels are then reported by
+    minigrad.kernels.gemm, which knows whether ``MINIGRAD_GEMM=blas`` turned
+    the own GEMM off. float64 always runs on BLAS and is not listed.
+    """
+    import importlib
+    from minigrad.kernels import gemm
+    paths = {}
+    for module in compiled_modules():
+        try:
+            loaded = importlib.import_module(f"minigrad._C.{module['name']}")
+        except ImportError:
+            continue
+        if callable(getattr(loaded, "kernel_paths", None)):
+            paths.update(loaded.kernel_paths())
+    paths.update(gemm.kernel_paths())
+    return paths
+
+
 def show_config(file=None):
     """Print versions, SIMD level, whether each kernel module has OpenMP, threads and BLAS."""
     try:
@@ -146,6 +170,7 @@ def show_config(file=None):
     except ImportError:
         cython_version = "not installed (only needed to build)"
     from minigrad import __version__
+    from minigrad.kernels import cpu
     lines = [
         f"minigrad {__version__}",
         f"  python:   {platform.python_version()} ({sys.platform}, {platform.machine()})",
@@ -155,6 +180,9 @@ def show_config(file=None):
         f"  CPU SIMD: {cpu_simd_level()}",
         f"  OpenMP:   {'yes' if threads.openmp_enabled() else 'no (kernels run serially)'}",
         f"  threads:  {threads.get_num_threads()} (kernels and tiled BLAS products; minigrad.set_num_threads)",
+        f"  CPU path: {cpu.cpu_path()} (this CPU runs {', '.join(cpu.supported_paths())}; "
+        "MINIGRAD_CPU or minigrad.kernels.cpu.set_cpu_path)",
+        "  kernel paths: " + ", ".join(f"{name} {path}" for name, path in sorted(kernel_paths().items())),
         "  kernel modules (minigrad._C):",
     ]
     for module in compiled_modules():

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import minigrad
+from minigrad.kernels import cpu
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +16,11 @@ def _seed_everything():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(params=cpu.supported_paths())
+def cpu_path(request):
+    """Runs the test once per instruction-set path this CPU supports
+    (generic, avx2, avx512: minigrad.kernels.cpu), the kernels on that path."""
+    with cpu.use_cpu_path(request.param):
+        yield request.param

@@ -72,7 +72,7 @@ FUNCTIONS = {(1, False): F.conv1d, (2, False): F.conv2d, (3, False): F.conv3d,
 @pytest.mark.parametrize("dims", [1, 2, 3])
 @pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_forward_and_backward_match_reference(dims, transposed, dtype, rng):
+def test_forward_and_backward_match_reference(dims, transposed, dtype, rng, cpu_path):
     fn = FUNCTIONS[dims, transposed]
     tol = 1e-4 if dtype == np.float32 else 1e-11
     for _ in range(12):
@@ -309,7 +309,8 @@ CONFIGS_FOR_THREADS = [
 
 
 @pytest.mark.parametrize("fn,x_shape,w_shape,kwargs", CONFIGS_FOR_THREADS)
-def test_bitwise_identical_for_1_and_2_threads(fn, x_shape, w_shape, kwargs, rng, monkeypatch):
+def test_bitwise_identical_for_1_and_2_threads(fn, x_shape, w_shape, kwargs, rng, monkeypatch,
+                                              cpu_path):
     monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)   # use every thread even on tiny inputs
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
@@ -429,7 +430,7 @@ def test_output_padding_allowed_below_dilation(rng):
 
 
 @pytest.mark.parametrize("slab_elements", [1, 200, 10**9])
-def test_slabs_of_output_rows_match_the_reference(monkeypatch, slab_elements):
+def test_slabs_of_output_rows_match_the_reference(monkeypatch, slab_elements, cpu_path):
     # the own GEMM cuts each image into slabs of output rows; with tiny slabs they
     # cross depth boundaries of a 3-d conv and split 2-d images row by row
     monkeypatch.setattr(kernels, "SLAB_ELEMENTS", slab_elements)
@@ -467,10 +468,10 @@ IMPLICIT_GEMM_CASES = [
 ]
 
 
-@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM needs AVX-512")
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
 @pytest.mark.parametrize("shape,kernel,stride,padding,dilation,groups", IMPLICIT_GEMM_CASES)
 def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding, dilation, groups,
-                                                  monkeypatch):
+                                                  monkeypatch, cpu_path):
     # float32 forward packs the columns from the padded image (csrc/im2col_pack.h);
     # with stride 1 the input gradient is a forward convolution with flipped weights
     monkeypatch.setattr(kernels, "ADJOINT_MIN_CHANNELS", 1)    # the adjoint as a forward conv too
@@ -518,8 +519,8 @@ def test_adjoint_weight_flips_and_transposes_each_group(rng):
             np.testing.assert_array_equal(flipped[c, m], w[group * 2 + m, c % 2, ::-1, ::-1, ::-1])
 
 
-@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM needs AVX-512")
-def test_packed_columns_are_pack_b_of_im2col():
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
+def test_packed_columns_are_pack_b_of_im2col(cpu_path):
     # the packers copy, so they must agree with the reference exactly: blocks that
     # start and stop mid-row and mid-panel, strides 1-3 (2 has its own vector path),
     # 3-d, and the transposed packer's column of ones
@@ -544,12 +545,13 @@ def test_packed_columns_are_pack_b_of_im2col():
                 packed = kernels.pack_columns(x, out, kernel, stride, padding, dilation, rows, columns,
                                               transposed, C * K if transposed else None)
                 expected = ref_pack_columns(x, out, kernel, stride, padding, dilation, rows, columns,
-                                            transposed, with_ones=transposed)
+                                            transposed, with_ones=transposed,
+                                            nr=gemm_kernels.tile()[1])
                 assert np.array_equal(packed, expected), (shape, transposed, rows, columns)
 
 
 def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monkeypatch):
-    # float64 and CPUs without AVX-512 run on BLAS, whose sums change with its own
+    # float64 and MINIGRAD_GEMM=blas run on BLAS, whose sums change with its own
     # thread count: BLAS stays on one thread and a lone image is cut into slabs
     monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
     monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
@@ -571,7 +573,7 @@ def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monke
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM needs AVX-512")
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
 def test_pack_columns_rejects_blocks_outside_the_matrix():
     x = np.zeros((1, 2, 1, 5, 5), np.float32)
     geometry = ((1, 5, 5), (1, 1, 3), (1, 1, 1), (0, 0, 1), (1, 1, 1))

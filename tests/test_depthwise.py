@@ -15,13 +15,6 @@ from reference.conv import conv_transpose as ref_conv_transpose
 from reference.conv import im2col as ref_im2col
 
 
-@pytest.fixture(params=cpu.supported_paths())
-def cpu_path(request):
-    """Run the test once on every instruction-set path this CPU runs (csrc/cpu_features.h)."""
-    with cpu.use_cpu_path(request.param):
-        yield request.param
-
-
 def _output_size(shape, kernel, stride, padding, dilation):
     return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
                  for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation))

@@ -8,7 +8,7 @@ from minigrad.kernels import gemm as gemm_kernels
 from reference.gemm import gemm as reference_gemm
 
 needs_own_gemm = pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0,
-                                    reason="the own GEMM needs AVX-512 (BLAS is used instead)")
+                                    reason="the own GEMM is off (MINIGRAD_GEMM=blas) or not compiled")
 
 
 def _operand(rng, shape, transposed):
@@ -28,11 +28,13 @@ def test_reference_gemm_matches_matmul():
 
 @needs_own_gemm
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (8, 256, 32), (7, 5, 31), (64, 576, 1024), (9, 257, 33),
-                                   (130, 300, 65), (3, 600, 2100), (200, 64, 3)])
+                                   (130, 300, 65), (3, 600, 2100), (200, 64, 3),
+                                   (13, 70, 17), (145, 33, 9)])
 @pytest.mark.parametrize("transpose_a,transpose_b", [(False, False), (True, False), (False, True),
                                                      (True, True)])
-def test_gemm_matches_float64_product(m, k, n, transpose_a, transpose_b):
-    # edges of every block size (MR 8, NR 32, KC 256, MC 128, NC 2048) and both operand layouts
+def test_gemm_matches_float64_product(m, k, n, transpose_a, transpose_b, cpu_path):
+    # edges of every block size (MR 8/6, NR 32/16/8, KC 256, MC 128/144, NC 2048) and both
+    # operand layouts, on every instruction-set path
     rng = np.random.default_rng(m * 1000 + k + n)
     a = _operand(rng, (m, k), transpose_a)
     b = _operand(rng, (k, n), transpose_b)
@@ -43,7 +45,7 @@ def test_gemm_matches_float64_product(m, k, n, transpose_a, transpose_b):
 
 
 @needs_own_gemm
-def test_gemm_accumulate_adds_to_out_and_overwrite_ignores_it():
+def test_gemm_accumulate_adds_to_out_and_overwrite_ignores_it(cpu_path):
     rng = np.random.default_rng(1)
     a, b = _operand(rng, (20, 300), False), _operand(rng, (300, 45), False)
     start = rng.standard_normal((20, 45)).astype(np.float32)
@@ -56,14 +58,14 @@ def test_gemm_accumulate_adds_to_out_and_overwrite_ignores_it():
 
 
 @needs_own_gemm
-def test_gemm_empty_sum_is_zero():
+def test_gemm_empty_sum_is_zero(cpu_path):
     out = np.full((3, 4), 7.0, dtype=np.float32)
     gemm_kernels.gemm(np.empty((3, 0), np.float32), np.empty((0, 4), np.float32), out=out)
     assert np.all(out == 0)
 
 
 @needs_own_gemm
-def test_gemm_bitwise_identical_for_any_thread_count():
+def test_gemm_bitwise_identical_for_any_thread_count(cpu_path):
     rng = np.random.default_rng(2)
     a, b = _operand(rng, (70, 600), False), _operand(rng, (600, 1000), True)
     before = minigrad.get_num_threads()
@@ -88,7 +90,7 @@ def test_gemm_rejects_bad_operands():
         gemm_kernels.gemm(a, np.ones((4, 2), np.float32), out=np.ones((3, 3), np.float32))
 
 
-def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch):
+def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch, cpu_path):
     # the convolution kernels give the same numbers through either GEMM
     rng = np.random.default_rng(3)
     x = rng.standard_normal((5, 6, 11, 9)).astype(np.float32)
@@ -114,3 +116,37 @@ def test_matmul_uses_numpy_below_the_size_threshold_and_agrees_above():
     np.testing.assert_allclose(gemm_kernels.matmul(a, b), a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
     a64 = a.astype(np.float64)
     assert np.array_equal(gemm_kernels.matmul(a64, b.astype(np.float64)), a64 @ b.astype(np.float64))
+
+
+@needs_own_gemm
+def test_gemm_tile_follows_the_cpu_path(cpu_path):
+    # the tile (and so the packed layout) is the path's; the product is the same to rounding
+    from reference.gemm import PATH_TILES
+    assert gemm_kernels.tile() == PATH_TILES[cpu_path][:2]
+    assert gemm_kernels.kernel_paths()["gemm"] == cpu_path
+
+
+def test_gemm_paths_agree_and_blas_is_reported(monkeypatch):
+    from minigrad.kernels import cpu
+    rng = np.random.default_rng(5)
+    a, b = _operand(rng, (37, 300), False), _operand(rng, (300, 70), True)
+    results = []
+    for path in cpu.supported_paths():
+        with cpu.use_cpu_path(path):
+            results.append(gemm_kernels.gemm(a, b))
+    for result in results[1:]:
+        np.testing.assert_allclose(result, results[0], rtol=1e-5, atol=1e-4)
+    monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
+    assert gemm_kernels.kernel_paths()["gemm"] == "blas"
+
+
+def test_show_config_names_the_cpu_path_and_each_kernels_path(cpu_path):
+    import io
+    from minigrad import config
+    paths = config.kernel_paths()
+    assert paths["gemm"] == paths["implicit_gemm"] == (cpu_path if gemm_kernels.PACK_SIZE else "blas")
+    assert paths["col2im"] == cpu_path
+    out = io.StringIO()
+    minigrad.show_config(file=out)
+    text = out.getvalue()
+    assert f"CPU path: {cpu_path}" in text and f"gemm {paths['gemm']}" in text

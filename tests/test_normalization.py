@@ -13,13 +13,6 @@ from reference import normalization as ref
 SHAPES = [(16, 5), (4, 3, 7), (3, 4, 5, 6), (2, 3, 3, 4, 5)]
 
 
-@pytest.fixture(params=cpu.supported_paths())
-def cpu_path(request):
-    """Run the test once on every instruction-set path this CPU runs (csrc/cpu_features.h)."""
-    with cpu.use_cpu_path(request.param):
-        yield request.param
-
-
 @pytest.fixture
 def threads():
     before = minigrad.get_num_threads()

@@ -13,13 +13,6 @@ MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
-@pytest.fixture(params=cpu.supported_paths())
-def cpu_path(request):
-    """Run the test once on every instruction-set path this CPU runs (csrc/cpu_features.h)."""
-    with cpu.use_cpu_path(request.param):
-        yield request.param
-
-
 @pytest.fixture
 def threads():
     """Set the thread count inside a test; restored afterwards."""

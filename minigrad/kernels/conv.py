@@ -29,10 +29,13 @@ between 1 and 2 threads), while minigrad's results must not. A batch of one
 is cut into slabs of output rows instead; the own GEMM splits its columns
 among threads, which leaves every sum as it was.
 
-GEMM: float32 products go to minigrad's own AVX-512 GEMM (csrc/gemm.h)
-where the CPU has AVX-512, whatever OpenBLAS was told to use (on the
-project's machine OPENBLAS_CORETYPE=Haswell holds OpenBLAS to AVX2, half
-the speed); float64, other CPUs, and ``MINIGRAD_GEMM=blas`` use scipy's BLAS.
+GEMM: float32 products go to minigrad's own GEMM (csrc/gemm.h) on the
+instruction-set path the kernels take now (AVX-512, AVX2 or generic:
+minigrad.kernels.cpu), whatever OpenBLAS was told to use (on the project's
+machine OPENBLAS_CORETYPE=Haswell holds OpenBLAS to AVX2, half the speed),
+and only it packs the columns straight from the image; float64 and
+``MINIGRAD_GEMM=blas`` use scipy's BLAS. Plans depend on the path (its
+tile sets the packed weights' size), so they are forgotten when it changes.
 
 Scratch memory: each Python thread keeps one workspace array per dtype,
 grown to the largest size asked for and reused by every later call, so
@@ -49,7 +52,7 @@ import numpy as np
 
 from minigrad._C import conv as _kernel
 from minigrad._C import depthwise as _depthwise
-from minigrad.kernels import gemm
+from minigrad.kernels import cpu, gemm
 from minigrad.kernels.threads import get_num_threads
 
 # Images per GEMM: enough for about this many output positions (columns).
@@ -445,7 +448,11 @@ def depthwise_backward(x, grad_out, weight, stride, padding, dilation, needs=(Tr
     return grad_in, grad_weight, grad_bias
 
 
-GEMM_NR = 32     # columns of a packed B panel (csrc/gemm.h)
+@cpu.on_path_change
+def _forget_plans(path):
+    """A new path has another GEMM tile, so other packed sizes: plan again."""
+    _cached_gemm_plan.cache_clear()
+    _implicit_plan.cache_clear()
 
 
 def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, columns,
@@ -454,10 +461,13 @@ def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, c
     (C*K, P) of one image x (1, C, D, H, W), or with `transposed` B =
     im2col(x)^T (P, C*K) with a column of ones from column `ones_from` on;
     rows and columns: ranges (slices with a start and stop) of B.
-    Returns the panels (ceil(columns / 32), rows, 32) the GEMM reads
-    (tests/reference/gemm.py's pack_b of that block). float32, own GEMM only."""
+    Returns the panels (ceil(columns / NR), rows, NR) the GEMM reads
+    (tests/reference/gemm.py's pack_b of that block), NR the current path's
+    panel width (gemm.tile()[1]: 32 AVX-512, 16 AVX2, 8 generic). float32,
+    own GEMM only."""
     if not _uses_own_gemm(np.dtype(np.float32)):
-        raise RuntimeError("pack_columns: the implicit GEMM needs minigrad's own GEMM (AVX-512)")
+        raise RuntimeError("pack_columns: the implicit GEMM needs minigrad's own GEMM "
+                           "(MINIGRAD_GEMM=blas turns it off)")
     x = np.ascontiguousarray(x, dtype=np.float32)
     stride, padding, dilation = _geometry(stride, padding, dilation)
     output_size, kernel_size = tuple(map(int, output_size)), tuple(map(int, kernel_size))
@@ -468,7 +478,8 @@ def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, c
     if x.shape[0] != 1 or not (0 <= p0 < p1 <= height and 0 <= j0 < j1 <= width) or p1 - p0 > 256:
         raise ValueError(f"pack_columns: expected one image and a block of at most 256 rows inside "
                          f"B ({height}, {width}), got x {x.shape}, rows {rows}, columns {columns}")
-    panels = np.empty((-(-(j1 - j0) // GEMM_NR), p1 - p0, GEMM_NR), dtype=np.float32)
+    nr = gemm.tile()[1]
+    panels = np.empty((-(-(j1 - j0) // nr), p1 - p0, nr), dtype=np.float32)
     scratch = np.empty(_kernel.padded_image_size(x.shape, (1, 1) + output_size, kernel_size, stride,
                                                  padding, dilation), dtype=np.float32)
     _kernel.pack_columns(x, output_size, kernel_size, stride, padding, dilation, p0, p1 - p0, j0,

@@ -3,7 +3,9 @@
 The convolution kernels call the GEMM from C; this module offers it to
 Python for 2-d products (``Linear`` layers) and to the tests:
 
-- ``gemm(a, b)``: out = a @ b with the own GEMM (float32, CPUs with AVX-512);
+- ``gemm(a, b)``: out = a @ b with the own GEMM (float32), on the
+  instruction-set path the kernels take now (``minigrad.kernels.cpu``:
+  AVX-512 8x32 tiles, AVX2 6x16, generic 6x8);
 - ``matmul(a, b)``: the own GEMM where it is available and the product is
   big enough, ``blas.matmul`` (single-threaded BLAS per fixed tile) otherwise.
 
@@ -18,7 +20,7 @@ from minigrad._C import conv as _kernel
 from minigrad.kernels import blas
 from minigrad.kernels.threads import get_num_threads
 
-# float32 elements of packing scratch one thread needs (0: no own GEMM here).
+# float32 elements of packing scratch one thread needs on any path (0: no own GEMM).
 PACK_SIZE = 0 if os.environ.get("MINIGRAD_GEMM", "") == "blas" else _kernel.gemm_pack_size()
 
 # Below this many multiply-adds numpy's matmul (less set-up) is as fast.
@@ -42,13 +44,13 @@ def pack_buffer(size):
 
 
 def gemm(a, b, out=None, accumulate=False):
-    """out (m, n) = a (m, k) @ b (k, n) (+ out) in float32 with the own AVX-512 GEMM.
+    """out (m, n) = a (m, k) @ b (k, n) (+ out) in float32 with the own GEMM.
 
     a and b may be strided views (a.T costs no copy). Raises RuntimeError
-    where the GEMM is not available (no AVX-512, or MINIGRAD_GEMM=blas).
+    where the GEMM is turned off (MINIGRAD_GEMM=blas) or not compiled.
     """
     if PACK_SIZE == 0:
-        raise RuntimeError("gemm: minigrad's own GEMM needs a CPU with AVX-512 (and MINIGRAD_GEMM unset)")
+        raise RuntimeError("gemm: minigrad's own GEMM is off (MINIGRAD_GEMM=blas) or not compiled")
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
         raise ValueError(f"gemm: expected a (m, k) and b (k, n), got {a.shape} and {b.shape}")
     if a.dtype != np.float32 or b.dtype != np.float32:
@@ -72,6 +74,20 @@ def gemm(a, b, out=None, accumulate=False):
     threads = get_num_threads()
     _kernel.gemm(a, b, out, accumulate, pack_buffer(threads * PACK_SIZE), threads)
     return out
+
+
+def tile():
+    """(MR, NR): the own GEMM's register tile on the current CPU path."""
+    return _kernel.gemm_tile()
+
+
+def kernel_paths():
+    """{kernel: path} of the GEMM-based float32 kernels: the current CPU path,
+    or "blas" where MINIGRAD_GEMM=blas (or a test) turns the own GEMM off."""
+    paths = dict(_kernel.kernel_paths())
+    if PACK_SIZE == 0:
+        paths["gemm"] = paths["implicit_gemm"] = "blas"
+    return paths
 
 
 def matmul(a, b):

@@ -10,7 +10,11 @@ stride); here they only show the data layout.
 """
 import numpy as np
 
-MR, NR, KC, MC, NC = 8, 32, 256, 128, 2048
+MR, NR, KC, MC, NC = 8, 32, 256, 128, 2048     # the AVX-512 path's sizes
+
+# (MR, NR, MC) of each instruction-set path (csrc/simd_paths.h): the tile
+# changes the packed layout (pack_b's nr), never the value of a product.
+PATH_TILES = {"avx512": (8, 32, 128), "avx2": (6, 16, 144), "generic": (6, 8, 144)}
 
 
 def pack_a(block):
@@ -22,13 +26,13 @@ def pack_a(block):
     return padded.reshape(panels, MR, kc).transpose(0, 2, 1)
 
 
-def pack_b(block):
-    """(kc, nc) block of B -> panels of NR columns, each row by row: (panels, kc, NR)."""
+def pack_b(block, nr=NR):
+    """(kc, nc) block of B -> panels of nr columns, each row by row: (panels, kc, nr)."""
     kc, nc = block.shape
-    panels = -(-nc // NR)
-    padded = np.zeros((kc, panels * NR), dtype=block.dtype)
+    panels = -(-nc // nr)
+    padded = np.zeros((kc, panels * nr), dtype=block.dtype)
     padded[:, :nc] = block
-    return padded.reshape(kc, panels, NR).transpose(1, 0, 2)
+    return padded.reshape(kc, panels, nr).transpose(1, 0, 2)
 
 
 def micro_kernel(a_panel, b_panel):
