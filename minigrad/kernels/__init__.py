@@ -11,7 +11,7 @@ thread count, then calls a Cython kernel that trusts its inputs:
   ``MINIGRAD_CPU`` forces a lower one.
 - ``blas``: the OpenBLAS libraries numpy and scipy bundle (held to one thread), and
   ``matmul``, big products tiled on minigrad's threads.
-- ``gemm``: minigrad's own float32 GEMM (AVX-512), for 2-d products and tests.
+- ``gemm``: minigrad's own float32 GEMM (AVX-512, AVX2 and portable paths), for 2-d products and tests.
 """
 from minigrad.kernels import cpu  # noqa: F401,E402  (reads MINIGRAD_CPU once, at import)
 from minigrad.kernels import blas  # noqa: F401,E402  (holds numpy's and scipy's OpenBLAS to one thread)
