@@ -13,9 +13,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
+from _timing import median_seconds, print_table  # noqa: E402
 
 import minigrad as mg  # noqa: E402
-from _timing import median_seconds, print_table  # noqa: E402
 from minigrad.kernels import blas  # noqa: E402
 
 

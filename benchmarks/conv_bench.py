@@ -19,7 +19,7 @@ FLOPs: 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per forward, three times that
 for forward + backward.
 
 The NumPy reference is the readable im2col + matmul of
-tests/reference/conv.py (matmul on numpy's OpenBLAS, at the same thread
+minigrad/reference/conv.py (matmul on numpy's OpenBLAS, at the same thread
 count). Compare numbers within one run: the machine may be shared.
 """
 import argparse
@@ -33,11 +33,12 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
+from _timing import median_seconds, print_table, try_import_torch, wall_times  # noqa: E402
+
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
 from minigrad.kernels import cpu  # noqa: E402
 from minigrad.kernels import gemm as gemm_kernels  # noqa: E402
-from _timing import median_seconds, print_table, try_import_torch, wall_times  # noqa: E402
 
 # On a shared machine other processes only ever add time: the fastest of
 # several runs is the steadiest estimate. --median switches to the median.
@@ -48,7 +49,7 @@ def best_seconds(function, repeats):
     if STATISTIC["value"] == "median":
         return median_seconds(function, repeats)
     return min(wall_times(function, repeats, warmup=1))
-from reference.conv import col2im, im2col  # noqa: E402
+from minigrad.reference.conv import col2im, im2col  # noqa: E402
 
 # name: (N, Cin, H, W, Cout, kernel, stride, padding, dilation, groups, transposed)
 SHAPES = {

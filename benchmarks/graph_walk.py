@@ -14,9 +14,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
+from _timing import print_table  # noqa: E402
 
 import minigrad as mg  # noqa: E402
-from _timing import print_table  # noqa: E402
 
 
 def chain_seconds(ops):

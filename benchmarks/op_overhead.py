@@ -13,8 +13,9 @@ import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import minigrad as mg  # noqa: E402
 from _timing import print_table, try_import_torch  # noqa: E402
+
+import minigrad as mg  # noqa: E402
 
 
 def per_call_us(function, number):

@@ -10,7 +10,7 @@ the time, the same byte count for every implementation:
 forward reads x and writes y; forward+backward also reads grad_y and
 writes grad_x (indices and statistics are not counted).
 
-The NumPy reference is tests/reference/ (readable loops over window
+The NumPy reference is minigrad/reference/ (readable loops over window
 positions, vectorised over images and channels); PyTorch is used when
 importable. Targets (2 threads, forward+backward): every case at least 2x
 faster than PyTorch, max pooling at least 5x faster than the NumPy reference.
@@ -30,12 +30,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import minigrad  # noqa: E402
-from minigrad.kernels import cpu  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
-from reference import normalization as ref_norm  # noqa: E402
-from reference import pooling as ref_pool  # noqa: E402
 from _timing import median_seconds  # noqa: E402
+
+import minigrad  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
+from minigrad.kernels import cpu  # noqa: E402
+from minigrad.reference import normalization as ref_norm  # noqa: E402
+from minigrad.reference import pooling as ref_pool  # noqa: E402
 
 try:
     import torch
@@ -201,7 +202,7 @@ def cases():
 # ---------------------------------------------------------------- layer / group norm
 def row_norm_comparison(repeats):
     """layer_norm and group_norm fwd+bwd: minigrad (the batch-norm kernels on a
-    (1, rows, M) view) against the vectorised NumPy closed form of tests/reference."""
+    (1, rows, M) view) against the vectorised NumPy closed form of minigrad/reference."""
     rng = np.random.default_rng(0)
     print("\nlayer/group norm fwd+bwd (float32): Cython kernel vs vectorised NumPy closed form")
     shapes = [("layer_norm (64, 128, 512) over 512", (64, 128, 512), "layer"),

@@ -17,7 +17,7 @@
  * x86-64, NEON on aarch64). Every call takes the path minigrad_isa() names
  * (csrc/cpu_features.h; minigrad.kernels.cpu.set_cpu_path changes it).
  *
- * The algorithm (Goto / BLIS), readable in NumPy in tests/reference/gemm.py:
+ * The algorithm (Goto / BLIS), readable in NumPy in minigrad/reference/gemm.py:
  *
  *   for each block of KC rows of B (and KC columns of A):
  *     pack that (KC, n) block of B into panels of NR columns, each panel

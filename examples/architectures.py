@@ -22,11 +22,12 @@ proportionally faster (a depthwise convolution does little work per byte).
 """
 import argparse
 
+from _common import add_run_arguments, print_table, setup, time_forward
+
 import minigrad as mg
 import minigrad.nn as nn
 from minigrad.models import DepthwiseSeparableConv2d, Fire, InceptionModule
 from minigrad.utils import summary
-from _common import add_run_arguments, print_table, setup, time_forward
 
 
 def blocks(c):

@@ -17,11 +17,11 @@ import math
 import time
 
 import numpy as np
+from _common import add_run_arguments, print_table, setup
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from _common import add_run_arguments, print_table, setup
 
 # Public domain: the opening of Charles Dickens, "A Tale of Two Cities" (1859).
 TEXT = (
@@ -87,7 +87,7 @@ def train(kind, ids, vocabulary, args):
     state, losses = None, []
     stream = batches(ids, args.batch_size, args.seq_len)
     start = time.perf_counter()
-    for step in range(args.steps):
+    for _ in range(args.steps):
         inputs, targets, new_pass = next(stream)
         if new_pass:
             state = None  # the streams start over: forget the old state

@@ -25,12 +25,11 @@ import os
 import time
 
 import numpy as np
+from _common import Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup, subset
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from _common import (Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup,
-                     subset)
 
 
 def upsampler(kind, channels):

@@ -18,10 +18,10 @@ and measures outputs and speed before and after.
 import argparse
 
 import numpy as np
+from _common import add_run_arguments, print_table, setup, time_forward
 
 import minigrad as mg
 import minigrad.nn as nn
-from _common import add_run_arguments, print_table, setup, time_forward
 
 
 def conv_bn_relu(in_channels, out_channels, stride=1):

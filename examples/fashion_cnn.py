@@ -18,12 +18,12 @@ import argparse
 import time
 
 import numpy as np
+from _common import Progress, add_common_arguments, load_images, print_table, setup, subset
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.models import SqueezeNet
-from _common import Progress, add_common_arguments, load_images, print_table, setup, subset
 
 
 def conv_bn_prelu(in_channels, out_channels):

@@ -32,13 +32,12 @@ import os
 import time
 
 import numpy as np
+from _common import Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup, subset
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad.models import KNNClassifier
-from _common import (Progress, add_common_arguments, load_images, print_table, pyplot, save_figure, setup,
-                     subset)
 
 NUM_CLASSES = 10
 CLASS_NAMES = {

@@ -18,10 +18,10 @@ import argparse
 import os
 
 import numpy as np
+from _common import add_run_arguments, print_table, pyplot, save_figure, setup
 
 import minigrad as mg
 import minigrad.nn as nn
-from _common import add_run_arguments, print_table, pyplot, save_figure, setup
 
 STACKS = {
     "3x3": [1],

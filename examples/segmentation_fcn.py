@@ -22,13 +22,14 @@ import os
 import time
 
 import numpy as np
+from _common import Progress, add_run_arguments, print_table, pyplot, save_figure, setup
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from _common import Progress, add_run_arguments, print_table, pyplot, save_figure, setup
 
 CLASSES = ["background", "circle", "square", "triangle"]
+NUM_CLASSES = len(CLASSES)
 
 
 def make_shapes(count, size, rng):
@@ -62,7 +63,7 @@ def conv_bn_relu(in_channels, out_channels):
 class FCN(nn.Module):
     """(N, 1, H, W) -> (N, classes, H, W) scores; H and W divisible by 4."""
 
-    def __init__(self, decoder, width=16, classes=len(CLASSES)):
+    def __init__(self, decoder, width=16, classes=NUM_CLASSES):
         super().__init__()
         if decoder not in ("unpool", "transposed"):
             raise ValueError(f"decoder must be 'unpool' or 'transposed', got {decoder!r}")

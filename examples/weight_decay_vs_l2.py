@@ -20,11 +20,11 @@ import argparse
 import os
 
 import numpy as np
+from _common import add_run_arguments, print_table, pyplot, save_figure, setup
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from _common import add_run_arguments, print_table, pyplot, save_figure, setup
 
 
 def make_data(samples, features, rng):

@@ -449,7 +449,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             ok = False
             where = np.unravel_index(np.argmax(np.abs(analytical - numerical) * bad), analytical.shape)
             message = (f"gradcheck: gradient of input {i} (shape {leaf.array.shape}) is wrong at "
-                       f"{len(np.argwhere(bad))} of {bad.size} elements; worst at index {tuple(int(w) for w in where)}: "
+                       f"{len(np.argwhere(bad))} of {bad.size} elements; "
+                       f"worst at index {tuple(int(w) for w in where)}: "
                        f"analytical {analytical[where]:.6g}, numerical {numerical[where]:.6g}")
             if raise_exception:
                 raise GradcheckError(message)

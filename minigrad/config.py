@@ -149,6 +149,7 @@ def kernel_paths():
     the own GEMM off. float64 always runs on BLAS and is not listed.
     """
     import importlib
+
     from minigrad.kernels import gemm
     paths = {}
     for module in compiled_modules():

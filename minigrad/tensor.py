@@ -1126,8 +1126,8 @@ def _parse_to(tensor, *args, dtype=None, device=None, non_blocking=False, copy=F
             dtype, device = arg.dtype, arg.device
         elif _device.is_device(arg):
             device = arg
-        elif isinstance(arg, bool):  # to(dtype, non_blocking) in PyTorch's old overload
-            non_blocking = arg
+        elif isinstance(arg, bool):  # to(dtype, non_blocking): non_blocking means nothing on the CPU
+            pass
         else:
             dtype = arg
     _device.check_device(device)

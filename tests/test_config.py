@@ -11,7 +11,6 @@ import scipy
 import minigrad as mg
 from minigrad.kernels import threads
 
-
 # Whether the kernels were compiled with OpenMP (a MINIGRAD_NO_OPENMP=1 build, or a
 # compiler without it, gives serial kernels: the tests then check that fallback).
 OPENMP_BUILT = threads.openmp_enabled()

@@ -1,4 +1,4 @@
-"""Convolutions against the NumPy reference (tests/reference/conv.py) and scipy."""
+"""Convolutions against the NumPy reference (minigrad/reference/conv.py) and scipy."""
 import gc
 import os
 import threading
@@ -11,11 +11,11 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad.kernels import conv as kernels
 from minigrad.kernels import gemm as gemm_kernels
-from reference.conv import col2im as ref_col2im
-from reference.conv import conv as ref_conv
-from reference.conv import conv_transpose as ref_conv_transpose
-from reference.conv import im2col as ref_im2col
-from reference.conv import pack_columns as ref_pack_columns
+from minigrad.reference.conv import col2im as ref_col2im
+from minigrad.reference.conv import conv as ref_conv
+from minigrad.reference.conv import conv_transpose as ref_conv_transpose
+from minigrad.reference.conv import im2col as ref_im2col
+from minigrad.reference.conv import pack_columns as ref_pack_columns
 
 
 def _to3(values, fill):
@@ -176,7 +176,8 @@ def test_unbatched_input(rng):
     np.testing.assert_allclose(y.array, batched.array[0], rtol=1e-12)
     y.sum().backward()
     assert X.grad.shape == x.shape
-    t = F.conv_transpose1d(minigrad.tensor(rng.standard_normal((3, 5))), minigrad.tensor(rng.standard_normal((3, 2, 3))),
+    t = F.conv_transpose1d(minigrad.tensor(rng.standard_normal((3, 5))),
+                           minigrad.tensor(rng.standard_normal((3, 2, 3))),
                            stride=2)
     assert t.shape == (2, 11)
 

@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.data import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset,
-                           default_collate, random_split, transforms)
+from minigrad.data import (
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+    transforms,
+)
 from minigrad.tensor import Tensor
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import minigrad
 from minigrad.data import DataLoader, datasets, transforms
-from minigrad.data.datasets import DatasetFileError, FashionMNIST, MNIST, parse_idx, read_idx
+from minigrad.data.datasets import MNIST, DatasetFileError, FashionMNIST, parse_idx, read_idx
 
 
 def _real_data_root():

@@ -10,9 +10,9 @@ import minigrad.nn.functional as F
 from minigrad._C import depthwise as depthwise_module
 from minigrad.kernels import conv as kernels
 from minigrad.kernels import cpu
-from reference.conv import conv as ref_conv
-from reference.conv import conv_transpose as ref_conv_transpose
-from reference.conv import im2col as ref_im2col
+from minigrad.reference.conv import conv as ref_conv
+from minigrad.reference.conv import conv_transpose as ref_conv_transpose
+from minigrad.reference.conv import im2col as ref_im2col
 
 
 def _output_size(shape, kernel, stride, padding, dilation):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import Tensor, nn
 import minigrad.nn.functional as F
+from minigrad import Tensor, nn
 
 
 def test_embedding_lookup_gradient_and_padding_idx():

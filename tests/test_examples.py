@@ -203,7 +203,8 @@ def test_progress_draws_a_bar_only_for_a_watcher(monkeypatch, capsys):
 
 def test_char_rnn_quick(tmp_path):
     stdout = run_example("char_rnn.py", "--quick", out=tmp_path)
-    rows = {line.split()[0]: line.split() for line in stdout.splitlines() if line.split()[:1] in (["RNN"], ["GRU"], ["LSTM"])}
+    rows = {line.split()[0]: line.split() for line in stdout.splitlines()
+            if line.split()[:1] in (["RNN"], ["GRU"], ["LSTM"])}
     assert set(rows) == {"RNN", "GRU", "LSTM"}
     for kind, cells in rows.items():
         first, last = float(cells[1]), float(cells[2])

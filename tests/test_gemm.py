@@ -5,7 +5,7 @@ import pytest
 import minigrad
 from minigrad.kernels import conv as conv_kernels
 from minigrad.kernels import gemm as gemm_kernels
-from reference.gemm import gemm as reference_gemm
+from minigrad.reference.gemm import gemm as reference_gemm
 
 needs_own_gemm = pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0,
                                     reason="the own GEMM is off (MINIGRAD_GEMM=blas) or not compiled")
@@ -121,7 +121,7 @@ def test_matmul_uses_numpy_below_the_size_threshold_and_agrees_above():
 @needs_own_gemm
 def test_gemm_tile_follows_the_cpu_path(cpu_path):
     # the tile (and so the packed layout) is the path's; the product is the same to rounding
-    from reference.gemm import PATH_TILES
+    from minigrad.reference.gemm import PATH_TILES
     assert gemm_kernels.tile() == PATH_TILES[cpu_path][:2]
     assert gemm_kernels.kernel_paths()["gemm"] == cpu_path
 
@@ -142,6 +142,7 @@ def test_gemm_paths_agree_and_blas_is_reported(monkeypatch):
 
 def test_show_config_names_the_cpu_path_and_each_kernels_path(cpu_path):
     import io
+
     from minigrad import config
     paths = config.kernel_paths()
     assert paths["gemm"] == paths["implicit_gemm"] == (cpu_path if gemm_kernels.PACK_SIZE else "blas")

@@ -5,9 +5,20 @@ import pytest
 
 import minigrad
 from minigrad import gradcheck, nn
-from minigrad.models import (BasicBlock, DenseBlock, DepthwiseSeparableConv2d, Fire,
-                             FullyConvolutionalNet, InceptionModule, KNNClassifier, MobileNet,
-                             SegmentationHead, SqueezeNet, Transition, count_parameters)
+from minigrad.models import (
+    BasicBlock,
+    DenseBlock,
+    DepthwiseSeparableConv2d,
+    Fire,
+    FullyConvolutionalNet,
+    InceptionModule,
+    KNNClassifier,
+    MobileNet,
+    SegmentationHead,
+    SqueezeNet,
+    Transition,
+    count_parameters,
+)
 
 
 def f32(rng, *shape):
@@ -288,6 +299,7 @@ def test_knn_partial_selection_keeps_stable_tie_order():
     # predict() partitions instead of sorting every row; with many exact ties the
     # k nearest must still be those a stable full sort picks (smallest index first).
     import numpy as np
+
     from minigrad.models import KNNClassifier
     rng = np.random.default_rng(0)
     for _ in range(100):
@@ -302,6 +314,7 @@ def test_knn_partial_selection_keeps_stable_tie_order():
 
 def test_squeezenet_uses_torchvisions_initialisation():
     import numpy as np
+
     from minigrad.models import SqueezeNet
     model = SqueezeNet(10, in_channels=1)
     class_layer = model.classifier[1]

@@ -3,7 +3,9 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import erf, expit, log_softmax as scipy_log_softmax, softmax as scipy_softmax
+from scipy.special import erf, expit
+from scipy.special import log_softmax as scipy_log_softmax
+from scipy.special import softmax as scipy_softmax
 
 import minigrad
 import minigrad.nn.functional as F

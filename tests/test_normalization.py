@@ -8,7 +8,7 @@ import minigrad.nn.functional as F
 from minigrad import gradcheck
 from minigrad._C import batchnorm as batchnorm_module
 from minigrad.kernels import cpu
-from reference import normalization as ref
+from minigrad.reference import normalization as ref
 
 SHAPES = [(16, 5), (4, 3, 7), (3, 4, 5, 6), (2, 3, 3, 4, 5)]
 

@@ -4,7 +4,7 @@ import pytest
 
 import minigrad
 from minigrad import optim
-from reference.optim import adagrad_reference, adam_reference, rmsprop_reference, sgd_reference
+from minigrad.reference.optim import adagrad_reference, adam_reference, rmsprop_reference, sgd_reference
 
 STEPS = 12
 

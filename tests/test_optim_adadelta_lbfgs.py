@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import minigrad
 from minigrad import Tensor, optim
 
 rng = np.random.default_rng(0)

@@ -7,7 +7,7 @@ import minigrad.nn.functional as F
 from minigrad import gradcheck
 from minigrad._C import pooling as pooling_module
 from minigrad.kernels import cpu
-from reference import pooling as ref
+from minigrad.reference import pooling as ref
 
 MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}

@@ -7,8 +7,13 @@ import pytest
 import minigrad
 from minigrad import Tensor, nn
 from minigrad.utils.data import DataLoader, TensorDataset
-from minigrad.utils.data.sampler import (BatchSampler, RandomSampler, SequentialSampler,
-                                         SubsetRandomSampler, WeightedRandomSampler)
+from minigrad.utils.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
 
 def test_utils_data_is_minigrad_data():
@@ -92,6 +97,7 @@ def test_mnist_data_and_targets_are_tensors(tmp_path, monkeypatch):
     """As in torchvision: data a uint8 Tensor (N, 28, 28), targets an int64 Tensor (N,)."""
     import gzip
     import hashlib
+
     from minigrad.data.datasets import MNIST
 
     rng = np.random.default_rng(0)

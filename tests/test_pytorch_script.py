@@ -4,7 +4,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 import minigrad
 
 SCRIPT = Path(__file__).resolve().parent / "scripts" / "pytorch_style_mnist.py"

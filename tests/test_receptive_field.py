@@ -4,9 +4,13 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from minigrad.utils import (conv_output_size, conv_transpose_output_size, pool_output_size,
-                            receptive_field, receptive_field_step)
-
+from minigrad.utils import (
+    conv_output_size,
+    conv_transpose_output_size,
+    pool_output_size,
+    receptive_field,
+    receptive_field_step,
+)
 
 # ------------------------------------------------------------- output sizes
 

@@ -115,7 +115,8 @@ def test_encoder_stack_decoder_and_transformer_shapes_and_gradients():
     out.sum().backward()
     assert encoder.layers[0].self_attn.in_proj_weight.grad is not None
     model = nn.Transformer(8, 2, 1, 1, 16, dropout=0.0)
-    y = model(minigrad.randn(5, 3, 8), minigrad.randn(4, 3, 8), tgt_mask=nn.Transformer.generate_square_subsequent_mask(4))
+    mask = nn.Transformer.generate_square_subsequent_mask(4)
+    y = model(minigrad.randn(5, 3, 8), minigrad.randn(4, 3, 8), tgt_mask=mask)
     assert y.shape == (4, 3, 8)
 
 

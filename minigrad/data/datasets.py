@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad.data.dataloader import default_collate
 from minigrad.data.dataset import Dataset
 from minigrad.data.transforms import supports_batch
-from minigrad.data.dataloader import default_collate
 from minigrad.tensor import Tensor
 
 # IDX type byte -> big-endian dtype (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
@@ -336,7 +336,7 @@ class MNIST(Dataset):
             except Exception as error:  # network, HTTP, gzip, checksum: try the next mirror
                 errors.append(f"  {url}: {type(error).__name__}: {error}")
                 continue
-            _write_atomically(target, lambda f: f.write(raw))
+            _write_atomically(target, lambda f, raw=raw: f.write(raw))
             return target
         raise RuntimeError(f"{type(self).__name__}: could not download {filename} from any "
                            f"mirror:\n" + "\n".join(errors) + "\n" + self._offline_help())

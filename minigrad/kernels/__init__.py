@@ -13,5 +13,7 @@ thread count, then calls a Cython kernel that trusts its inputs:
   ``matmul``, big products tiled on minigrad's threads.
 - ``gemm``: minigrad's own float32 GEMM (AVX-512, AVX2 and portable paths), for 2-d products and tests.
 """
-from minigrad.kernels import cpu  # noqa: F401,E402  (reads MINIGRAD_CPU once, at import)
-from minigrad.kernels import blas  # noqa: F401,E402  (holds numpy's and scipy's OpenBLAS to one thread)
+from minigrad.kernels import (
+    blas,  # noqa: F401,E402  (holds numpy's and scipy's OpenBLAS to one thread)
+    cpu,  # noqa: F401,E402  (reads MINIGRAD_CPU once, at import)
+)

@@ -462,7 +462,7 @@ def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, c
     im2col(x)^T (P, C*K) with a column of ones from column `ones_from` on;
     rows and columns: ranges (slices with a start and stop) of B.
     Returns the panels (ceil(columns / NR), rows, NR) the GEMM reads
-    (tests/reference/gemm.py's pack_b of that block), NR the current path's
+    (minigrad/reference/gemm.py's pack_b of that block), NR the current path's
     panel width (gemm.tile()[1]: 32 AVX-512, 16 AVX2, 8 generic). float32,
     own GEMM only."""
     if not _uses_own_gemm(np.dtype(np.float32)):

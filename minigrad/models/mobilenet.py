@@ -9,8 +9,7 @@ factorises it into
 For 16 -> 32 channels and 3 x 3 kernels: 3*3*16 + 16*32 = 656 weights instead
 of 3*3*16*32 = 4608 (7x fewer), and proportionally fewer multiply-adds.
 """
-from minigrad.nn import (AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear, Module, ReLU,
-                         Sequential)
+from minigrad.nn import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear, Module, ReLU, Sequential
 from minigrad.nn.modules._utils import positive_int
 
 

@@ -37,7 +37,7 @@ class SegmentationHead(Module):
             raise ValueError(f"SegmentationHead: depth must be a non-negative integer, got {depth!r}")
         channels = in_channels
         stages = []
-        for i in range(depth):
+        for _ in range(depth):
             out = hidden_channels or max(channels // 2, num_classes)
             stages.append(_up_bn_relu(channels, out))
             channels = out

@@ -11,9 +11,7 @@ pooling: no fully connected layer at all.
 
 Names follow torchvision (squeeze, expand1x1, expand3x3, features, classifier).
 """
-from minigrad.nn import init
-from minigrad.nn import (AdaptiveAvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d, Module, ReLU,
-                         Sequential)
+from minigrad.nn import AdaptiveAvgPool2d, Conv2d, Dropout, Flatten, MaxPool2d, Module, ReLU, Sequential, init
 from minigrad.nn.modules._utils import positive_int
 from minigrad.ops.shape import cat
 

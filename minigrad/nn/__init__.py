@@ -5,10 +5,12 @@
 - ``functional.py``: the functional ops (``minigrad.nn.functional`` as ``torch.nn.functional``)
 - ``init.py``: weight initialisation;  ``utils.py``: gradient clipping, weight norm, conv-bn fusion
 """
-from minigrad.nn import functional  # noqa: F401
-from minigrad.nn import init  # noqa: F401
+from minigrad.nn import (
+    functional,  # noqa: F401
+    init,  # noqa: F401
+    parallel,  # noqa: F401
+    utils,  # noqa: F401
+)
 from minigrad.nn.module import Module, Parameter  # noqa: F401
 from minigrad.nn.modules import *  # noqa: F401,F403
-from minigrad.nn import utils  # noqa: F401
-from minigrad.nn import parallel  # noqa: F401
 from minigrad.nn.parallel import DataParallel  # noqa: F401

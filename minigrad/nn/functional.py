@@ -3,23 +3,66 @@
 Each name here is re-exported from the module in ``minigrad/ops`` where the
 op's forward and backward live.
 """
-from minigrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
-from minigrad.ops.activation import (dropout, dropout2d, elu, gelu, leaky_relu, linear,  # noqa: F401
-                                     log_softmax, one_hot, pad, prelu, silu, softmax)
-from minigrad.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
-                               cross_entropy, kl_div, l1_loss, mse_loss, nll_loss,
-                               smooth_l1_loss)
-from minigrad.ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d,  # noqa: F401
-                               conv_transpose2d, conv_transpose3d)
-from minigrad.ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d,  # noqa: F401
-                                  adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, avg_pool2d,
-                                  avg_pool3d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
-                                  max_unpool2d, spatial_pyramid_pool)
-from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
-from minigrad.ops.resize import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from minigrad.nn.modules.sparse import embedding  # noqa: F401,E402
+from minigrad.ops.activation import (  # noqa: F401
+                                     dropout,
+                                     dropout2d,
+                                     elu,
+                                     gelu,
+                                     leaky_relu,
+                                     linear,
+                                     log_softmax,
+                                     one_hot,
+                                     pad,
+                                     prelu,
+                                     silu,
+                                     softmax,
+)
 from minigrad.ops.attention import normalize, scaled_dot_product_attention  # noqa: F401
-from minigrad.ops.pointwise_activations import (celu, glu, hardshrink, hardsigmoid,  # noqa: F401
-                                                hardswish, hardtanh, logsigmoid, mish, relu6, selu,
-                                                softmin, softplus, softshrink, softsign, tanhshrink,
-                                                threshold)
+from minigrad.ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: F401
+from minigrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from minigrad.ops.loss import (  # noqa: F401
+                                     binary_cross_entropy,
+                                     binary_cross_entropy_with_logits,
+                                     cross_entropy,
+                                     kl_div,
+                                     l1_loss,
+                                     mse_loss,
+                                     nll_loss,
+                                     smooth_l1_loss,
+)
+from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from minigrad.ops.pointwise_activations import (  # noqa: F401
+                                     celu,
+                                     glu,
+                                     hardshrink,
+                                     hardsigmoid,
+                                     hardswish,
+                                     hardtanh,
+                                     logsigmoid,
+                                     mish,
+                                     relu6,
+                                     selu,
+                                     softmin,
+                                     softplus,
+                                     softshrink,
+                                     softsign,
+                                     tanhshrink,
+                                     threshold,
+)
+from minigrad.ops.pooling import (  # noqa: F401
+                                     adaptive_avg_pool1d,
+                                     adaptive_avg_pool2d,
+                                     adaptive_max_pool1d,
+                                     adaptive_max_pool2d,
+                                     avg_pool1d,
+                                     avg_pool2d,
+                                     avg_pool3d,
+                                     max_pool1d,
+                                     max_pool2d,
+                                     max_pool3d,
+                                     max_unpool1d,
+                                     max_unpool2d,
+                                     spatial_pyramid_pool,
+)
+from minigrad.ops.resize import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401

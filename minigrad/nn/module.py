@@ -12,8 +12,8 @@ attribute assignment (``__setattr__``):
 (``features.0.weight``, ``1.running_mean``): the same keys PyTorch
 produces for the same model, so checkpoints can be compared side by side.
 """
-from collections import OrderedDict, namedtuple
 import itertools
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
@@ -354,7 +354,7 @@ class Module:
     def _cast_floating(self, dtype):
         for module in self.modules():
             for registry in (module._parameters, module._buffers):
-                for name, value in registry.items():
+                for value in registry.values():
                     if value is None or value.dtype.kind != "f":
                         continue
                     value.array = value.array.astype(dtype)

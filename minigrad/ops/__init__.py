@@ -12,6 +12,15 @@ backward side by side, plus the lowercase function users call.
 - ``attention``: scaled_dot_product_attention, normalize
 - ``conv``: conv1d/2d/3d and conv_transpose1d/2d/3d (im2col + GEMM kernels)
 """
-from minigrad.ops import elementwise, linalg, reduction, shape  # noqa: F401
-from minigrad.ops import activation, bitwise, indexing, pointwise, pointwise_activations  # noqa: F401
-from minigrad.ops import conv  # noqa: F401
+from minigrad.ops import (  # noqa: F401  # noqa: F401
+    activation,
+    bitwise,
+    conv,  # noqa: F401
+    elementwise,
+    indexing,
+    linalg,
+    pointwise,
+    pointwise_activations,
+    reduction,
+    shape,
+)

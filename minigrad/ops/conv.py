@@ -34,9 +34,9 @@ serves all six functions.
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.tensor import Tensor
-from minigrad.ops.elementwise import in_float32
 from minigrad.kernels import conv as kernels
+from minigrad.ops.elementwise import in_float32
+from minigrad.tensor import Tensor
 
 
 class _Geometry:

@@ -7,8 +7,12 @@
   sees, and the output-size formulas ``conv_output_size``,
   ``pool_output_size`` and ``conv_transpose_output_size``.
 """
-from minigrad.utils.receptive_field import (conv_output_size, conv_transpose_output_size,  # noqa: F401
-                                            pool_output_size, receptive_field,
-                                            receptive_field_step)
-from minigrad.utils.summary import LayerTable, multiply_adds, summary  # noqa: F401
 from minigrad.utils import data  # noqa: F401,E402  (torch.utils.data's path)
+from minigrad.utils.receptive_field import (  # noqa: F401
+                                            conv_output_size,
+                                            conv_transpose_output_size,
+                                            pool_output_size,
+                                            receptive_field,
+                                            receptive_field_step,
+)
+from minigrad.utils.summary import LayerTable, multiply_adds, summary  # noqa: F401

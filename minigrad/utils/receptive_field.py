@@ -38,7 +38,6 @@ import numpy as np
 
 from minigrad.tensor import float32
 
-
 # ---------------------------------------------------------------- validation
 
 def _is_int(value):

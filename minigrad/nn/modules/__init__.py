@@ -1,30 +1,60 @@
 """The layers of minigrad.nn, one family per file (as in torch/nn/modules)."""
-from minigrad.nn.modules.activation import (ELU, GELU, LeakyReLU, LogSoftmax, PReLU,  # noqa: F401
-                                            ReLU, Sigmoid, SiLU, Softmax, Tanh)
+from minigrad.nn.modules.activation import ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh  # noqa: F401
 from minigrad.nn.modules.container import ModuleDict, ModuleList, Sequential  # noqa: F401
-from minigrad.nn.modules.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d,  # noqa: F401
-                                      ConvTranspose2d, ConvTranspose3d)
+from minigrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
 from minigrad.nn.modules.dropout import Dropout, Dropout2d  # noqa: F401
 from minigrad.nn.modules.linear import Flatten, Identity, Linear, Unflatten  # noqa: F401
-from minigrad.nn.modules.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,  # noqa: F401
-                                      KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss)
-from minigrad.nn.modules.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm,  # noqa: F401
-                                               InstanceNorm2d, LayerNorm)
-from minigrad.nn.modules.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d,  # noqa: F401
-                                         AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool2d,
-                                         SpatialPyramidPooling)
+from minigrad.nn.modules.loss import (  # noqa: F401
+                                            BCELoss,
+                                            BCEWithLogitsLoss,
+                                            CrossEntropyLoss,
+                                            KLDivLoss,
+                                            L1Loss,
+                                            MSELoss,
+                                            NLLLoss,
+                                            SmoothL1Loss,
+)
+from minigrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm  # noqa: F401
+from minigrad.nn.modules.padding import (  # noqa: F401
+                                            CircularPad1d,
+                                            CircularPad2d,
+                                            CircularPad3d,
+                                            ConstantPad1d,
+                                            ConstantPad2d,
+                                            ConstantPad3d,
+                                            ReflectionPad1d,
+                                            ReflectionPad2d,
+                                            ReflectionPad3d,
+                                            ReplicationPad1d,
+                                            ReplicationPad2d,
+                                            ReplicationPad3d,
+                                            ZeroPad1d,
+                                            ZeroPad2d,
+                                            ZeroPad3d,
+)
+from minigrad.nn.modules.pooling import (  # noqa: F401
+                                            AdaptiveAvgPool2d,
+                                            AdaptiveMaxPool2d,
+                                            AvgPool1d,
+                                            AvgPool2d,
+                                            MaxPool1d,
+                                            MaxPool2d,
+                                            MaxUnpool2d,
+                                            SpatialPyramidPooling,
+)
 from minigrad.nn.modules.resize import PixelShuffle, Upsample  # noqa: F401
+
 # Sequence models.
 from minigrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
 from minigrad.nn.modules.sparse import Embedding  # noqa: F401
-from minigrad.nn.modules.transformer import (MultiheadAttention, Transformer,  # noqa: F401
-                                             TransformerDecoder, TransformerDecoderLayer,
-                                             TransformerEncoder, TransformerEncoderLayer)
-from minigrad.nn.modules.padding import (CircularPad1d, CircularPad2d, CircularPad3d,  # noqa: F401
-                                         ConstantPad1d, ConstantPad2d, ConstantPad3d,
-                                         ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
-                                         ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
-                                         ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from minigrad.nn.modules.transformer import (  # noqa: F401
+                                            MultiheadAttention,
+                                            Transformer,
+                                            TransformerDecoder,
+                                            TransformerDecoderLayer,
+                                            TransformerEncoder,
+                                            TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -85,10 +115,24 @@ __all__ = [
 ]
 
 # The activation layers of ops/pointwise_activations.py.
-from minigrad.nn.modules.pointwise_activation import (CELU, GLU, Hardshrink, Hardsigmoid,  # noqa: E402
-                                                      Hardswish, Hardtanh, LogSigmoid, Mish, ReLU6,
-                                                      SELU, Softmin, Softplus, Softshrink, Softsign,
-                                                      Tanhshrink, Threshold)
+from minigrad.nn.modules.pointwise_activation import (  # noqa: E402
+                                            CELU,
+                                            GLU,
+                                            SELU,
+                                            Hardshrink,
+                                            Hardsigmoid,
+                                            Hardswish,
+                                            Hardtanh,
+                                            LogSigmoid,
+                                            Mish,
+                                            ReLU6,
+                                            Softmin,
+                                            Softplus,
+                                            Softshrink,
+                                            Softsign,
+                                            Tanhshrink,
+                                            Threshold,
+)
 
 __all__ += [
     "CELU",

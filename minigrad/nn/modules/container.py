@@ -1,6 +1,6 @@
 """Containers: Sequential, ModuleList, ModuleDict."""
-from collections import OrderedDict
 import operator
+from collections import OrderedDict
 
 from minigrad.nn.module import Module
 

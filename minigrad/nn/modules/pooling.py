@@ -6,7 +6,7 @@ little. Output size: floor((in + 2*padding - dilation*(kernel-1) - 1) / stride) 
 (ceil with ceil_mode=True); stride defaults to kernel_size.
 """
 from minigrad.nn.module import Module
-from minigrad.nn.modules._utils import check_input, ntuple, is_int
+from minigrad.nn.modules._utils import check_input, is_int, ntuple
 
 
 def _pool_ops():

@@ -3,8 +3,19 @@
 ``from minigrad.utils.data import DataLoader, TensorDataset`` is
 ``from minigrad.data import DataLoader, TensorDataset``.
 """
-from minigrad.data import (BatchSampler, ConcatDataset, DataLoader, Dataset,  # noqa: F401
-                           RandomSampler, Sampler, SequentialSampler, Subset,
-                           SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
-                           default_collate, random_split)
+from minigrad.data import (  # noqa: F401
+                           BatchSampler,
+                           ConcatDataset,
+                           DataLoader,
+                           Dataset,
+                           RandomSampler,
+                           Sampler,
+                           SequentialSampler,
+                           Subset,
+                           SubsetRandomSampler,
+                           TensorDataset,
+                           WeightedRandomSampler,
+                           default_collate,
+                           random_split,
+)
 from minigrad.utils.data import dataloader, dataset, sampler  # noqa: F401

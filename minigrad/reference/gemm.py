@@ -47,7 +47,8 @@ def block_depth(k):
     """KC-deep blocks as equal as possible, a multiple of 16: 288 = 144 + 144, not
     256 + 32 (every block loads and stores each C tile once)."""
     blocks = -(-k // KC)
-    return min(KC, -(-(-(-k // blocks)) // 16) * 16)
+    per_block = -(-k // blocks)                   # ceil(k / blocks)
+    return min(KC, -(-per_block // 16) * 16)      # rounded up to a multiple of 16
 
 
 def gemm(a, b):

@@ -78,7 +78,7 @@ def pack_columns(x, output_size, kernel, stride, padding, dilation, rows, column
     of B = im2col(x) (C*K, P) of one image x (1, C, D, H, W), or of B =
     [im2col(x)^T | 1] (P, C*K [+ 1]), packed as the GEMM packs a stored B
     (panels nr columns wide: the path's NR)."""
-    from reference.gemm import pack_b
+    from minigrad.reference.gemm import pack_b
     B = im2col(x, output_size, kernel, stride, padding, dilation)[0]     # (C*K, P)
     if transposed:
         B = B.T                                                           # (P, C*K)

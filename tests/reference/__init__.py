@@ -1,1 +1,0 @@
-"""Readable NumPy reference implementations: the specification the kernels are tested against."""
