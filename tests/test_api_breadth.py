@@ -439,11 +439,15 @@ def test_named_products_and_einsum():
             ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk", [(2, 2, 3), (2, 3, 4)]),
             ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij->", [(2, 3)]),
             ("...ij,...jk->...ik", [(2, 2, 3), (2, 3, 2)]), ("i,j->ij", [(3,), (2,)]),
-            ("ij,ij->i", [(2, 3), (2, 3)]), ("ijk->kj", [(2, 3, 4)])):
+            ("ij,ij->i", [(2, 3), (2, 3)]), ("ijk->kj", [(2, 3, 4)]),
+            # '...' broadcasts: size-1 dims expand, missing leading dims too
+            ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]), ("...i,...i", [(1, 3), (4, 3)])):
         arrays = [rng.standard_normal(s) for s in shapes]
         np.testing.assert_allclose(mg.einsum(equation, *[mg.tensor(x) for x in arrays]).numpy(),
                                    np.einsum(equation, *arrays), rtol=1e-6, atol=1e-6)
         mg.gradcheck(lambda *ts, eq=equation: mg.einsum(eq, *ts), [leaf(*s) for s in shapes])
+    with pytest.raises(ValueError, match=r"dims under '\.\.\.' of sizes 2 and 4 do not broadcast"):
+        mg.einsum("...i,...i", mg.randn(2, 3), mg.randn(4, 3))
     for fn, shapes in ((mg.mm, [(2, 3), (3, 4)]), (mg.mv, [(2, 3), (3,)]), (mg.dot, [(3,), (3,)]),
                        (mg.outer, [(3,), (2,)]), (mg.bmm, [(2, 2, 3), (2, 3, 2)])):
         mg.gradcheck(fn, [leaf(*s) for s in shapes])

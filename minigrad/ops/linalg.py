@@ -181,18 +181,36 @@ def _explicit_subscripts(equation, shapes):
         counts = "".join(explicit)
         output = ellipsis_letters + "".join(sorted(c for c in set(counts)
                                                    if counts.count(c) == 1 and c not in ellipsis_letters))
-    return explicit, output
+    return explicit, output, ellipsis_letters
+
+
+def _broadcast_ellipsis(operands, shapes, inputs, ellipsis_letters):
+    """Expand size-1 dims under '...' to the largest size any operand has there."""
+    sizes = {}
+    for shape, subscripts in zip(shapes, inputs):
+        for letter, n in zip(subscripts, shape):
+            if letter in ellipsis_letters and n != 1:
+                if sizes.setdefault(letter, n) != n:
+                    raise ValueError(f"einsum: dims under '...' of sizes {sizes[letter]} and {n} "
+                                     f"do not broadcast (shapes {shapes})")
+    expanded = []
+    for x, shape, subscripts in zip(operands, shapes, inputs):
+        target = tuple(sizes.get(c, n) if c in ellipsis_letters else n for c, n in zip(subscripts, shape))
+        expanded.append(x.expand(*target) if target != tuple(shape) else x)
+    return tuple(expanded)
 
 
 def einsum(equation, *operands):
     """Einstein summation: einsum('ij,jk->ik', a, b) == a @ b; '...' and implicit outputs work.
 
-    Dims that '...' covers must have equal sizes across operands (no size-1 broadcasting).
+    Dims that '...' covers broadcast as in PyTorch: a size-1 dim there is
+    expanded to the other operands' size (its gradient is summed back).
     """
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     shapes = [_shape_of(x) for x in operands]
-    inputs, output = _explicit_subscripts(equation, shapes)
+    inputs, output, ellipsis_letters = _explicit_subscripts(equation, shapes)
+    operands = _broadcast_ellipsis(operands, shapes, inputs, ellipsis_letters)
     try:
         return Einsum.apply(inputs, output, *operands)
     except ValueError as error:
