@@ -396,6 +396,34 @@ def test_gather_scatter_and_friends():
         x.gather(1, mg.tensor([[4]]))
 
 
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_through_zero_factors(include_self):
+    # Row 0: target 0 has one zero factor (src), target 1 two zeros (self and src).
+    # Row 1: target 0 has a zero in self only; target 2 has no zero.
+    index = mg.tensor([[0, 0, 1, 1], [2, 0, 2, 0]])
+    base = np.array([[2.0, 0.0, 3.0], [0.0, 1.5, -2.0]])
+    src = np.array([[0.0, 4.0, 0.0, 5.0], [3.0, 2.0, -1.0, 0.5]])
+    fn = lambda t, s: t.scatter_reduce(1, index, s, "prod", include_self=include_self)  # noqa: E731
+    a, b = mg.tensor(base, requires_grad=True), mg.tensor(src, requires_grad=True)
+    fn(a, b).sum().backward()
+    # The closed form: a factor's gradient is the product of the other factors of its target;
+    # input elements that are no target pass the gradient through (1), and with
+    # include_self=False the targets' own values take no part (0).
+    targets = {(r, t) for (r, _), t in np.ndenumerate(index.numpy())}
+    factors = {key: [("self", key, base[key])] if include_self else [] for key in targets}
+    for (r, j), t in np.ndenumerate(index.numpy()):
+        factors[(r, t)].append(("src", (r, j), src[r, j]))
+    expected = {"self": np.ones_like(base), "src": np.zeros_like(src)}
+    for key in targets:
+        expected["self"][key] = 0.0
+    for members in factors.values():
+        for kind, where, _ in members:
+            expected[kind][where] = np.prod([v for k, w, v in members if (k, w) != (kind, where)])
+    np.testing.assert_allclose(a.grad.numpy(), expected["self"], rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), expected["src"], rtol=1e-12)
+    mg.gradcheck(fn, [mg.tensor(base, requires_grad=True), mg.tensor(src, requires_grad=True)])
+
+
 def test_select_mask_take_sort_topk():
     data = rng.standard_normal((3, 4))
     x = mg.tensor(data)

@@ -151,11 +151,7 @@ class Scatter(Function):
             grad_self = share if ctx.include_self else np.where(hit, 0, grad)
             return grad_self, share[grid]
         if reduce == "prod":
-            # d out / d x = out / x for each factor x (the factors are nonzero; see scatter_reduce).
-            with np.errstate(divide="ignore", invalid="ignore"):
-                grad_self = grad * out / a if ctx.include_self else np.where(hit, 0, grad)
-                grad_src = grad[grid] * out[grid] / src
-            return np.where(hit, grad_self, grad), grad_src
+            return _product_gradients(a, src, grid, hit, grad, ctx.include_self)
         # amax / amin: the gradient is shared evenly among the elements equal to the result.
         self_is_extreme = (a == out) & (hit if ctx.include_self else False)
         src_is_extreme = src == out[grid]
@@ -164,6 +160,34 @@ class Scatter(Function):
         share = grad / np.maximum(ties, 1)
         grad_self = np.where(hit, share * self_is_extreme, grad)
         return grad_self, share[grid] * src_is_extreme
+
+
+def _product_gradients(a, src, grid, hit, grad, include_self):
+    """Gradients of out[t] = prod of the factors scattered to t: d out[t] / d x = the other factors' product.
+
+    Without dividing by x, so zeros are exact (as in PyTorch): per target t,
+    count its zero factors and multiply its nonzero ones. A factor's partner
+    product is then nonzero_product / x if t has no zero, nonzero_product for
+    the one zero of a t with exactly one, and 0 if any other factor is zero.
+    """
+    zeros = np.zeros(a.shape, dtype=np.int64)                 # zero factors per target
+    nonzero_product = np.ones(a.shape, dtype=grad.dtype)      # product of the nonzero factors per target
+    if include_self:
+        zeros += a == 0
+        nonzero_product = np.where(a == 0, 1, a).astype(grad.dtype)
+    np.add.at(zeros, grid, src == 0)
+    np.multiply.at(nonzero_product, grid, np.where(src == 0, 1, src))
+
+    def product_of_the_others(x, zeros_at_x, product_at_x):
+        others_have_a_zero = zeros_at_x - (x == 0) > 0
+        return np.where(others_have_a_zero, 0, np.where(x == 0, product_at_x, product_at_x / np.where(x == 0, 1, x)))
+
+    if include_self:
+        grad_self = np.where(hit, grad * product_of_the_others(a, zeros, nonzero_product), grad)
+    else:
+        grad_self = np.where(hit, 0, grad)
+    grad_src = grad[grid] * product_of_the_others(src, zeros[grid], nonzero_product[grid])
+    return grad_self, grad_src
 
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -178,17 +202,7 @@ def _scatter(input, dim, index, src, reduce, include_self, name):
         src = np.asarray(src, dtype=input.dtype)
     elif src.dtype != input.dtype:
         raise TypeError(f"{name}: expected src of dtype {input.dtype} like the input, got {src.dtype}")
-    if reduce == "prod" and autograd_needed(input, src):
-        values = [input.array, src.array if isinstance(src, Tensor) else src]
-        if any(np.any(v == 0) for v in values):
-            raise RuntimeError(f"{name}(reduce='prod'): the gradient through a zero factor is not "
-                               f"defined by out / x; remove the zeros or detach the inputs")
     return Scatter.apply(input, src, axis, index, reduce, include_self)
-
-
-def autograd_needed(*tensors):
-    from minigrad.autograd import is_grad_enabled
-    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
 
 
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
