@@ -5,8 +5,8 @@
 bottom, front, back) for 3d. The last 1, 2 or 3 dimensions are padded.
 """
 from minigrad.nn.module import Module
-from minigrad.nn.modules._utils import is_int
-from minigrad.ops.activation import pad
+from minigrad.ops._args import ntuple
+from minigrad.ops.padding import pad
 
 
 class _PadNd(Module):
@@ -15,14 +15,8 @@ class _PadNd(Module):
 
     def __init__(self, padding, value=0.0):
         super().__init__()
-        sides = 2 * self.dims
-        if is_int(padding):
-            padding = (int(padding),) * sides
-        elif not (isinstance(padding, (tuple, list)) and len(padding) == sides
-                  and all(is_int(p) for p in padding)):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of {sides} "
-                             f"ints, got {padding!r}")
-        self.padding, self.value = tuple(int(p) for p in padding), value
+        self.padding = ntuple(padding, 2 * self.dims, "padding", type(self).__name__)
+        self.value = value
 
     def forward(self, input):
         # An unbatched input has one dimension fewer: (C, W) for 1d, (C, H, W) for 2d, ...
