@@ -100,6 +100,11 @@ def adaptive_window(index, size, out_size):
     return index * size // out_size, -(-(index + 1) * size // out_size)
 
 
+def adaptive_window_lengths(size, out_size):
+    """The length of each of adaptive pooling's out_size bins along one axis."""
+    return [end - start for start, end in (adaptive_window(i, size, out_size) for i in range(out_size))]
+
+
 def check_window_fits(op, spatial, kernel, dilation, before, after):
     """Each dilated window must fit in the padded input (else a convolution has no output)."""
     for axis, (i, k, d, p0, p1) in enumerate(zip(spatial, kernel, dilation, before, after)):

@@ -229,9 +229,9 @@ def prelu(input, weight):
 # ------------------------------------------------------------------- softmax
 def _softmax_dim(ndim, dim, name):
     if dim is None:
-        # PyTorch's legacy rule for an implicit dim.
+        # PyTorch's legacy rule for an implicit dim; the warning points at the caller of softmax
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                      f"to include dim=X as an argument.", stacklevel=3)
+                      f"to include dim=X as an argument.", stacklevel=4)
         return 0 if ndim in (0, 1, 3) else 1
     rank = max(ndim, 1)
     if not -rank <= dim < rank:
@@ -276,24 +276,24 @@ class LogSoftmax(Function):
         return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
 
 
-def softmax(input, dim=None, dtype=None):
-    """exp(x_i) / sum_j exp(x_j) along `dim`, computed stably."""
-    check_tensor(input, "input", "softmax")
+def _along_dim(function, name, input, dim, dtype):
+    """Apply Softmax or LogSoftmax along `dim` (a 0-d input is treated as one element)."""
+    check_tensor(input, "input", name)
     if dtype is not None:
         input = input.to(dtype)
     if input.ndim == 0:
-        return Softmax.apply(input.reshape(1), 0).reshape(())
-    return Softmax.apply(input, _softmax_dim(input.ndim, dim, "softmax"))
+        return function.apply(input.reshape(1), 0).reshape(())
+    return function.apply(input, _softmax_dim(input.ndim, dim, name))
+
+
+def softmax(input, dim=None, dtype=None):
+    """exp(x_i) / sum_j exp(x_j) along `dim`, computed stably."""
+    return _along_dim(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
     """log(softmax(x)) along `dim`, computed stably (never log of 0 from underflow)."""
-    check_tensor(input, "input", "log_softmax")
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.ndim == 0:
-        return LogSoftmax.apply(input.reshape(1), 0).reshape(())
-    return LogSoftmax.apply(input, _softmax_dim(input.ndim, dim, "log_softmax"))
+    return _along_dim(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 def softmin(input, dim=None, dtype=None):

@@ -34,17 +34,7 @@ receptive field, where the gradient is large, is much smaller).
 """
 import math
 
-from minigrad.ops._args import (
-    adaptive_window,
-    check_output_padding,
-    check_window_fits,
-    conv_out_size,
-    conv_padding,
-    conv_transpose_output,
-    is_int,
-    ntuple,
-    pool_out_size,
-)
+from minigrad.ops import _args  # the geometry the conv and pooling ops use
 from minigrad.tensor import float32
 
 # ---------------------------------------------------------------- validation
@@ -62,9 +52,9 @@ def _dims(*values):
 
 def _per_axis(op, **arguments):
     """The int-or-tuple arguments of a size formula -> (one n-tuple each, whether all were ints)."""
-    scalar = all(is_int(value) for value in arguments.values())
+    scalar = all(_args.is_int(value) for value in arguments.values())
     n = _dims(*arguments.values())
-    return [ntuple(value, n, name, op, _MINIMUM[name]) for name, value in arguments.items()], scalar
+    return [_args.ntuple(value, n, name, op, _MINIMUM[name]) for name, value in arguments.items()], scalar
 
 
 def _result(values, scalar):
@@ -90,9 +80,9 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     numeric_padding = {} if isinstance(padding, str) else {"padding": padding}
     (size, kernel, stride, dilation, *_), scalar = _per_axis(
         op, input_size=input_size, kernel_size=kernel_size, stride=stride, dilation=dilation, **numeric_padding)
-    before, after = conv_padding(op, padding, kernel, stride, dilation)
-    check_window_fits(op, size, kernel, dilation, before, after)
-    return _result([conv_out_size(*axis) for axis in zip(size, kernel, stride, before, after, dilation)], scalar)
+    before, after = _args.conv_padding(op, padding, kernel, stride, dilation)
+    _args.check_window_fits(op, size, kernel, dilation, before, after)
+    return _result([_args.conv_out_size(*axis) for axis in zip(size, kernel, stride, before, after, dilation)], scalar)
 
 
 def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -106,8 +96,8 @@ def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1
     (size, kernel, stride, padding, dilation), scalar = _per_axis(
         op, input_size=input_size, kernel_size=kernel_size, stride=kernel_size if stride is None else stride,
         padding=padding, dilation=dilation)
-    check_window_fits(op, size, kernel, dilation, padding, padding)
-    return _result([pool_out_size(*axis, ceil_mode) for axis in zip(size, kernel, stride, padding, dilation)],
+    _args.check_window_fits(op, size, kernel, dilation, padding, padding)
+    return _result([_args.pool_out_size(*axis, ceil_mode) for axis in zip(size, kernel, stride, padding, dilation)],
                    scalar)
 
 
@@ -126,8 +116,8 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     (size, kernel, stride, padding, output_padding, dilation), scalar = _per_axis(
         op, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
         output_padding=output_padding, dilation=dilation)
-    check_output_padding(op, output_padding, stride, dilation)
-    return _result(list(conv_transpose_output(op, size, kernel, stride, padding, dilation, output_padding)),
+    _args.check_output_padding(op, output_padding, stride, dilation)
+    return _result(list(_args.conv_transpose_output(op, size, kernel, stride, padding, dilation, output_padding)),
                    scalar)
 
 
@@ -161,18 +151,18 @@ def _layer_geometry(call, spatial_in):
         kernel, stride = [], []
         for i, o in zip(spatial_in, spatial_out):
             # Exact when o divides i; otherwise windows differ in size and the largest is reported.
-            kernel.append(max(end - start for start, end in (adaptive_window(w, i, o) for w in range(o))))
+            kernel.append(max(_args.adaptive_window_lengths(i, o)))
             stride.append(i // o if i % o == 0 else i / o)
         exact = all(i % o == 0 for i, o in zip(spatial_in, spatial_out))
         return tuple(kernel), tuple(stride), (0,) * n, (1,) * n, False, exact
     if not hasattr(module, "kernel_size") or not ("Conv" in kind or "Pool" in kind):
         return None
-    kernel = ntuple(module.kernel_size, n, "kernel_size", kind, 1)
+    kernel = _args.ntuple(module.kernel_size, n, "kernel_size", kind, 1)
     stride = getattr(module, "stride", None)
-    stride = kernel if stride is None or stride == () else ntuple(stride, n, "stride", kind, 1)
-    dilation = ntuple(getattr(module, "dilation", 1), n, "dilation", kind, 1)
+    stride = kernel if stride is None or stride == () else _args.ntuple(stride, n, "stride", kind, 1)
+    dilation = _args.ntuple(getattr(module, "dilation", 1), n, "dilation", kind, 1)
     # the padding on the low side ('same' pads d(k-1)//2 there, as PyTorch does)
-    padding, _ = conv_padding(kind, getattr(module, "padding", 0), kernel, stride, dilation)
+    padding, _ = _args.conv_padding(kind, getattr(module, "padding", 0), kernel, stride, dilation)
     return kernel, stride, padding, dilation, "Transpose" in kind, True
 
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from minigrad.ops._args import adaptive_window, ntuple
+from minigrad.ops._args import adaptive_window_lengths, ntuple
 from minigrad.tensor import float32
 
 
@@ -91,8 +91,7 @@ def _format(value):
 
 def _window_total(input_size, output_size):
     """Sum of the window lengths of an adaptive pool along one dimension."""
-    return sum(end - start for start, end in
-               (adaptive_window(w, input_size, output_size) for w in range(output_size)))
+    return sum(adaptive_window_lengths(input_size, output_size))
 
 
 def multiply_adds(module, input_shape, output_shape):

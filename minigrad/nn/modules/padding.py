@@ -32,41 +32,33 @@ class _PadNd(Module):
 
 
 class ConstantPad1d(_PadNd):
+    """Fill with `value`: ConstantPad1d(2, 0.5) turns [1 2 3] into [.5 .5 | 1 2 3 | .5 .5]."""
+
     def __init__(self, padding, value):
         super().__init__(padding, value)
 
 
-class ConstantPad2d(_PadNd):
+class ConstantPad2d(ConstantPad1d):
     dims = 2
 
-    def __init__(self, padding, value):
-        super().__init__(padding, value)
 
-
-class ConstantPad3d(_PadNd):
+class ConstantPad3d(ConstantPad1d):
     dims = 3
-
-    def __init__(self, padding, value):
-        super().__init__(padding, value)
 
 
 class ZeroPad1d(_PadNd):
+    """Fill with zeros (ConstantPad with value 0)."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
 
-class ZeroPad2d(_PadNd):
+class ZeroPad2d(ZeroPad1d):
     dims = 2
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-
-class ZeroPad3d(_PadNd):
+class ZeroPad3d(ZeroPad1d):
     dims = 3
-
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
 
 class ReflectionPad1d(_PadNd):
