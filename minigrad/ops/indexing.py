@@ -9,7 +9,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Function, is_grad_enabled
 from minigrad.ops._args import check_tensor
 from minigrad.ops.reduction import ValuesIndices, normalize_dims
 from minigrad.ops.shape import getitem
@@ -188,7 +188,6 @@ def _scatter(input, dim, index, src, reduce, include_self, name):
 
 
 def autograd_needed(*tensors):
-    from minigrad.autograd import is_grad_enabled
     return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from scipy import special
 
 from minigrad.autograd import Function
+from minigrad.ops import elementwise
 from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.promotion import is_integral, promote, to_float
 from minigrad.tensor import Tensor
@@ -259,7 +260,6 @@ def _integer_divide(a, b, rounding_mode):
 
 def div(input, other, *, rounding_mode=None):
     """True division, or rounded with rounding_mode='trunc' / 'floor' (gradient 0 then)."""
-    from minigrad.ops import elementwise
     if rounding_mode is None:
         return elementwise.div(input, other)
     if rounding_mode not in ("trunc", "floor"):
@@ -280,13 +280,11 @@ def floor_divide(input, other):
 
 def add(input, other, *, alpha=1):
     """input + alpha * other."""
-    from minigrad.ops import elementwise
     return elementwise.add(input, other if alpha == 1 else elementwise.mul(other, alpha))
 
 
 def sub(input, other, *, alpha=1):
     """input - alpha * other."""
-    from minigrad.ops import elementwise
     return elementwise.sub(input, other if alpha == 1 else elementwise.mul(other, alpha))
 
 
@@ -294,7 +292,6 @@ subtract = sub
 
 
 def mul(input, other):
-    from minigrad.ops import elementwise
     return elementwise.mul(input, other)
 
 
@@ -383,7 +380,6 @@ def triu(input, diagonal=0):
 
 def float_power(input, exponent):
     """input ** exponent in float64."""
-    from minigrad.ops import elementwise
     input = to_float(input, np.float64) if isinstance(input, Tensor) else input
     if isinstance(input, Tensor) and input.dtype != np.float64:
         input = input.double()
