@@ -9,12 +9,9 @@ from minigrad.ops import _args
 
 
 def _windows_by_sliding(size, kernel, stride, before, after, dilation):
-    """Count the window starts -before, -before + stride, ... whose last tap is inside the padding."""
-    count, start = 0, -before
-    while start + dilation * (kernel - 1) <= size - 1 + after:
-        count += 1
-        start += stride
-    return count
+    """How many window starts -before, -before + stride, ... keep the last tap inside the padding."""
+    reach = dilation * (kernel - 1) + 1
+    return len(np.arange(-before, size + after - reach + 1, stride))
 
 
 def test_ntuple_repeats_ints_and_checks_tuples():
