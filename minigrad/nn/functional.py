@@ -5,22 +5,23 @@ op's forward and backward live.
 """
 from minigrad.nn.modules.sparse import embedding  # noqa: F401,E402
 from minigrad.ops.activation import (  # noqa: F401
-                                     dropout,
-                                     dropout2d,
                                      elu,
                                      gelu,
                                      leaky_relu,
-                                     linear,
                                      log_softmax,
-                                     one_hot,
-                                     pad,
                                      prelu,
+                                     relu,
+                                     sigmoid,
                                      silu,
                                      softmax,
+                                     softmin,
+                                     tanh,
 )
 from minigrad.ops.attention import normalize, scaled_dot_product_attention  # noqa: F401
 from minigrad.ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: F401
-from minigrad.ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+from minigrad.ops.dropout import dropout, dropout2d  # noqa: F401
+from minigrad.ops.indexing import one_hot  # noqa: F401
+from minigrad.ops.linalg import linear  # noqa: F401
 from minigrad.ops.loss import (  # noqa: F401
                                      binary_cross_entropy,
                                      binary_cross_entropy_with_logits,
@@ -32,6 +33,7 @@ from minigrad.ops.loss import (  # noqa: F401
                                      smooth_l1_loss,
 )
 from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from minigrad.ops.padding import pad  # noqa: F401
 from minigrad.ops.pointwise_activations import (  # noqa: F401
                                      celu,
                                      glu,
@@ -43,7 +45,6 @@ from minigrad.ops.pointwise_activations import (  # noqa: F401
                                      mish,
                                      relu6,
                                      selu,
-                                     softmin,
                                      softplus,
                                      softshrink,
                                      softsign,

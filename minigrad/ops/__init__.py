@@ -1,24 +1,34 @@
 """Every differentiable operation: one Function subclass per op, forward and
 backward side by side, plus the lowercase function users call.
 
-- ``elementwise``: + - * / **, exp, log, relu, where, maximum, ... (broadcasting)
+- ``elementwise``: + - * / **, exp, log, sqrt, abs, clamp, where, maximum, ... (broadcasting)
 - ``pointwise``: the rest of the elementwise math (sin, erf, fmod, round, isnan, tril, ...)
+- ``promotion``: PyTorch's result dtypes where NumPy's differ
 - ``bitwise``: & | ^ ~ << >> on integer tensors (logical on bool ones)
 - ``reduction``: sum, mean, var, max, min, prod, cumsum, logsumexp, norms, median, ...
 - ``shape``: reshape, permute, expand, indexing, cat, stack, flip, roll, split, ...
-- ``indexing``: gather, scatter, index_select, masked_fill, sort, topk
-- ``linalg``: matmul, mm, bmm, dot, outer, einsum
-- ``pointwise_activations``: softplus, hardtanh, relu6, hardswish, mish, selu, celu, ...
+- ``indexing``: gather, scatter, index_select, masked_fill, sort, topk, one_hot
+- ``linalg``: matmul, mm, bmm, dot, outer, einsum, linear
+- ``activation``: relu, sigmoid, tanh, leaky_relu, elu, gelu, silu, prelu, softmax, log_softmax, softmin
+- ``pointwise_activations``: softplus, hardtanh, relu6, hardswish, mish, selu, celu, ... (formula + derivative)
+- ``dropout``: dropout, dropout2d
+- ``padding``: pad (constant, reflect, replicate, circular)
 - ``attention``: scaled_dot_product_attention, normalize
 - ``conv``: conv1d/2d/3d and conv_transpose1d/2d/3d (im2col + GEMM kernels)
+- ``pooling``: max, average, adaptive and unpooling; ``resize``: interpolate, pixel_shuffle
+- ``normalization``: batch_norm, layer_norm, group_norm, instance_norm; ``loss``: the loss functions
+- ``_args``: the argument parsing (int-or-tuple, output sizes, padding) the ops share
+  with the layers and minigrad.utils
 """
-from minigrad.ops import (  # noqa: F401  # noqa: F401
+from minigrad.ops import (  # noqa: F401
     activation,
     bitwise,
-    conv,  # noqa: F401
+    conv,
+    dropout,
     elementwise,
     indexing,
     linalg,
+    padding,
     pointwise,
     pointwise_activations,
     reduction,

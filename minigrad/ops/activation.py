@@ -1,13 +1,14 @@
-"""Activations and the other small ops layers are built from.
+"""The non-linear activations: relu, sigmoid, tanh, leaky_relu, elu, gelu, silu,
+prelu, and softmax / log_softmax / softmin.
 
-- ``linear``: y = x W^T + b, the affine map of a fully connected layer
-- ``leaky_relu elu gelu silu prelu``: non-linearities (``relu sigmoid tanh``
-  live in ``elementwise.py``)
-- ``softmax log_softmax``: numerically stable (the row maximum is
-  subtracted before exponentiating, so exp never overflows)
-- ``dropout dropout2d``: inverted dropout (kept units are scaled by 1/(1-p)
-  during training, so evaluation needs no rescaling)
-- ``pad`` (constant, reflect, replicate, circular) and ``one_hot``
+Each has its own Function with forward and backward side by side (relu and
+the exact gelu run compiled kernels, minigrad/kernels/activation.py). The
+activations defined by a formula and its derivative alone (softplus,
+hardtanh, mish, selu, ...) share one Function in pointwise_activations.py.
+
+softmax and log_softmax sit here as in torch.nn.functional, which lists them
+with the non-linear activations; both are computed stably: the row maximum
+is subtracted before exponentiating, so exp never overflows.
 """
 import math
 import warnings
@@ -17,66 +18,62 @@ from scipy.special import expit
 
 from minigrad.autograd import Function
 from minigrad.kernels import activation as activation_kernels
-from minigrad.kernels import gemm as gemm_kernels
-from minigrad.ops.shape import add_rows
-from minigrad.random import generator
-from minigrad.tensor import Tensor
+from minigrad.ops._args import check_tensor
+from minigrad.ops.promotion import floating
 
 
-def _data(x):
-    return x.array if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _check_tensor(x, name, function):
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{function}: {name} must be a Tensor, got {type(x).__name__}")
-
-
-# ------------------------------------------------------------------- linear
-class Linear(Function):
-    """y = x @ W^T + b for x of shape (*, in), W (out, in), b (out,)."""
-
-    fresh_gradients = True  # backward returns newly allocated gradients
-
+# ------------------------------------------------------- relu, sigmoid, tanh
+class Tanh(Function):
     @staticmethod
-    def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
-        rows = x.reshape(-1, x.shape[-1])                 # (*, in) as (rows, in)
-        out = gemm_kernels.matmul(rows, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
-        if bias is not None:                              # (rows, in) @ (in, out) -> (*, out)
-            out += bias
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
-        grad_x = grad_w = grad_b = None
-        grad_2d = grad.reshape(-1, grad.shape[-1])        # (rows, out)
-        if ctx.needs_input_grad[0]:                       # (rows, out) @ (out, in) -> (*, in)
-            grad_x = gemm_kernels.matmul(grad_2d, weight).reshape(x.shape)
-        if ctx.needs_input_grad[1]:
-            grad_w = gemm_kernels.matmul(grad_2d.T, x.reshape(-1, x.shape[-1]))  # (out, rows) @ (rows, in)
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            grad_b = grad_2d.sum(axis=0)
-        return grad_x, grad_w, grad_b
+        out, = ctx.saved_tensors
+        return grad * (1 - out * out)
 
 
-def linear(input, weight, bias=None):
-    """y = input @ weight^T + bias (PyTorch's F.linear).
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, a):
+        out = expit(a)  # 1 / (1 + exp(-a)), without overflow for large |a|
+        ctx.save_for_backward(out)
+        return out
 
-    input (*, in_features), weight (out_features, in_features), bias (out_features,).
-    """
-    _check_tensor(input, "input", "linear")
-    if weight.ndim != 2:
-        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape "
-                         f"{tuple(weight.shape)}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: expected input with last dimension {weight.shape[1]} "
-                         f"(in_features), got input of shape {tuple(input.shape)}")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
-    return Linear.apply(input, weight, bias)
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class ReLU(Function):
+    """max(x, 0); the gradient at 0 is 0 (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = activation_kernels.relu(a)
+        ctx.save_for_backward(out)  # out > 0 exactly where a > 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        out, = ctx.saved_tensors
+        return activation_kernels.relu_backward(grad, out)
+
+
+def tanh(a):
+    return Tanh.apply(floating(a))
+
+
+def sigmoid(a):
+    return Sigmoid.apply(floating(a))
+
+
+def relu(a):
+    return ReLU.apply(a)
 
 
 # ----------------------------------------------------------- non-linearities
@@ -97,7 +94,7 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(input, negative_slope=0.01):
-    _check_tensor(input, "input", "leaky_relu")
+    check_tensor(input, "input", "leaky_relu")
     return LeakyReLU.apply(input, float(negative_slope))
 
 
@@ -121,7 +118,7 @@ class ELU(Function):
 
 
 def elu(input, alpha=1.0):
-    _check_tensor(input, "input", "elu")
+    check_tensor(input, "input", "elu")
     return ELU.apply(input, float(alpha))
 
 
@@ -158,7 +155,7 @@ class GELU(Function):
 
 
 def gelu(input, approximate="none"):
-    _check_tensor(input, "input", "gelu")
+    check_tensor(input, "input", "gelu")
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(input, approximate)
@@ -180,7 +177,7 @@ class SiLU(Function):
 
 
 def silu(input):
-    _check_tensor(input, "input", "silu")
+    check_tensor(input, "input", "silu")
     return SiLU.apply(input)
 
 
@@ -217,7 +214,7 @@ class PReLU(Function):
 
 
 def prelu(input, weight):
-    _check_tensor(input, "input", "prelu")
+    check_tensor(input, "input", "prelu")
     if weight.ndim > 1:
         raise ValueError(f"prelu: weight must be 0-d or 1-d, got shape {tuple(weight.shape)}")
     if weight.numel() > 1:
@@ -232,9 +229,9 @@ def prelu(input, weight):
 # ------------------------------------------------------------------- softmax
 def _softmax_dim(ndim, dim, name):
     if dim is None:
-        # PyTorch's legacy rule for an implicit dim.
+        # PyTorch's legacy rule for an implicit dim; the warning points at the caller of softmax
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                      f"to include dim=X as an argument.", stacklevel=3)
+                      f"to include dim=X as an argument.", stacklevel=4)
         return 0 if ndim in (0, 1, 3) else 1
     rank = max(ndim, 1)
     if not -rank <= dim < rank:
@@ -279,199 +276,26 @@ class LogSoftmax(Function):
         return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
 
 
-def softmax(input, dim=None, dtype=None):
-    """exp(x_i) / sum_j exp(x_j) along `dim`, computed stably."""
-    _check_tensor(input, "input", "softmax")
+def _along_dim(function, name, input, dim, dtype):
+    """Apply Softmax or LogSoftmax along `dim` (a 0-d input is treated as one element)."""
+    check_tensor(input, "input", name)
     if dtype is not None:
         input = input.to(dtype)
     if input.ndim == 0:
-        return Softmax.apply(input.reshape(1), 0).reshape(())
-    return Softmax.apply(input, _softmax_dim(input.ndim, dim, "softmax"))
+        return function.apply(input.reshape(1), 0).reshape(())
+    return function.apply(input, _softmax_dim(input.ndim, dim, name))
+
+
+def softmax(input, dim=None, dtype=None):
+    """exp(x_i) / sum_j exp(x_j) along `dim`, computed stably."""
+    return _along_dim(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
     """log(softmax(x)) along `dim`, computed stably (never log of 0 from underflow)."""
-    _check_tensor(input, "input", "log_softmax")
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.ndim == 0:
-        return LogSoftmax.apply(input.reshape(1), 0).reshape(())
-    return LogSoftmax.apply(input, _softmax_dim(input.ndim, dim, "log_softmax"))
+    return _along_dim(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
-# ------------------------------------------------------------------- dropout
-class MaskMultiply(Function):
-    """x * mask with a fixed (non-differentiable) mask: the core of dropout."""
-
-    @staticmethod
-    def forward(ctx, x, mask):
-        ctx.save_for_backward(mask)
-        return (x * mask).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        mask, = ctx.saved_tensors
-        return (grad * mask).astype(grad.dtype, copy=False), None
-
-
-def _check_p(p, name):
-    is_number = isinstance(p, (int, float, np.floating, np.integer)) and not isinstance(p, bool)
-    if not is_number or not 0 <= p <= 1:
-        raise ValueError(f"{name}: dropout probability p has to be between 0 and 1, but got {p!r}")
-
-
-def _apply_dropout(input, p, mask_shape, inplace):
-    if p == 1:
-        mask = np.zeros(mask_shape, dtype=input.dtype)
-    else:
-        keep = generator().random(mask_shape) >= p
-        mask = keep.astype(input.dtype) / input.dtype.type(1 - p)
-    if inplace and not input.requires_grad:
-        input.array *= mask
-        return input
-    return MaskMultiply.apply(input, mask)
-
-
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
-    _check_tensor(input, "input", "dropout")
-    _check_p(p, "dropout")
-    if not training or p == 0:
-        return input
-    return _apply_dropout(input, p, input.shape, inplace)
-
-
-def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: input (N, C, H, W) or (C, H, W); one draw per (n, c)."""
-    _check_tensor(input, "input", "dropout2d")
-    _check_p(p, "dropout2d")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
-                         f"shape {tuple(input.shape)}")
-    if not training or p == 0:
-        return input
-    mask_shape = input.shape[:-2] + (1, 1)
-    return _apply_dropout(input, p, mask_shape, inplace)
-
-
-# ----------------------------------------------------------------------- pad
-def _pad_index(size, before, after, mode):
-    """For one dimension: which input position each output position reads."""
-    positions = np.arange(-before, size + after)
-    if mode == "replicate":
-        return np.clip(positions, 0, size - 1)
-    if mode == "circular":
-        return positions % size
-    # reflect: mirror without repeating the edge, period 2 * (size - 1)
-    period = 2 * (size - 1)
-    folded = np.abs(positions) % period if period > 0 else np.zeros_like(positions)
-    return np.where(folded < size, folded, period - folded)
-
-
-class IndexPad(Function):
-    """reflect / replicate / circular padding: a gather along each padded dimension."""
-
-    @staticmethod
-    def forward(ctx, x, indices):
-        # indices: {axis: index array}; applied one axis at a time
-        ctx.indices = indices
-        ctx.sizes = {axis: x.shape[axis] for axis in indices}
-        out = x
-        for axis, index in indices.items():
-            out = np.take(out, index, axis=axis)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        for axis, index in reversed(list(ctx.indices.items())):
-            # scatter-add back: several output positions can read one input position
-            moved = np.moveaxis(grad, axis, 0)
-            summed = np.zeros((ctx.sizes[axis],) + moved.shape[1:], dtype=grad.dtype)
-            add_rows(summed, index, moved)
-            grad = np.moveaxis(summed, 0, axis)
-        return grad, None
-
-
-class ConstantPad(Function):
-    @staticmethod
-    def forward(ctx, x, widths, value):
-        ctx.slices = tuple(slice(before, before + n) for (before, _), n in zip(widths, x.shape))
-        return np.pad(x, widths, mode="constant", constant_values=value)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return np.ascontiguousarray(grad[ctx.slices]), None, None
-
-
-def pad(input, pad, mode="constant", value=None):
-    """Pad the last len(pad)//2 dimensions (PyTorch's F.pad).
-
-    ``pad = (left, right)`` pads the last dimension, ``(left, right, top,
-    bottom)`` the last two, and so on. Modes: 'constant' (with ``value``),
-    'reflect' (mirror, edge not repeated), 'replicate' (repeat the edge),
-    'circular' (wrap around).
-    """
-    _check_tensor(input, "input", "pad")
-    pad = tuple(pad)
-    if len(pad) % 2 != 0 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding length must be even and at most twice the number of "
-                         f"dimensions ({input.ndim}), got {pad}")
-    if any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad):
-        raise ValueError(f"pad: padding sizes must be ints, got {pad}")
-    if any(p < 0 for p in pad):
-        # A negative pad crops that side (as in PyTorch); the rest is padded as usual.
-        crop = [slice(None)] * input.ndim
-        for i in range(len(pad) // 2):
-            axis, before, after = input.ndim - 1 - i, -min(pad[2 * i], 0), -min(pad[2 * i + 1], 0)
-            if before + after >= input.shape[axis]:
-                raise ValueError(f"pad: padding {pad} crops dimension {axis} of shape "
-                                 f"{tuple(input.shape)} to nothing")
-            crop[axis] = slice(before, input.shape[axis] - after)
-        input = input[tuple(crop)]
-        pad = tuple(max(p, 0) for p in pad)
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    if mode == "constant":
-        return ConstantPad.apply(input, widths, 0.0 if value is None else value)
-    if mode not in ("reflect", "replicate", "circular"):
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
-                         f"got {mode!r}")
-    if value is not None and value != 0:
-        raise ValueError(f"pad: value is only used with mode='constant', got mode={mode!r}")
-    indices = {}
-    for axis, (before, after) in enumerate(widths):
-        if before == 0 and after == 0:
-            continue
-        size = input.shape[axis]
-        if mode == "reflect" and (before >= size or after >= size):
-            raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than the "
-                             f"dimension it pads (dimension {axis} has size {size})")
-        if mode == "circular" and (before > size or after > size):
-            raise ValueError(f"pad: circular padding ({before}, {after}) must be at most the size "
-                             f"of dimension {axis} ({size})")
-        if size == 0:
-            raise ValueError(f"pad: cannot {mode}-pad dimension {axis} of size 0")
-        indices[axis] = _pad_index(size, before, after, mode)
-    if not indices:
-        return input
-    return IndexPad.apply(input, indices)
-
-
-# ------------------------------------------------------------------- one_hot
-def one_hot(tensor, num_classes=-1):
-    """(*) int64 class indices -> (*, num_classes) int64 of 0s and 1s."""
-    _check_tensor(tensor, "tensor", "one_hot")
-    if tensor.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: expected an integer tensor of class indices, got {tensor.dtype}")
-    labels = tensor.array
-    if num_classes == -1:
-        if labels.size == 0:
-            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
-        num_classes = int(labels.max()) + 1
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise IndexError(f"one_hot: class values must be in [0, {num_classes}), got values in "
-                         f"[{int(labels.min())}, {int(labels.max())}]")
-    out = np.zeros(labels.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, labels[..., None].astype(np.int64), 1, axis=-1)
-    return Tensor._make(out, False, None)
+def softmin(input, dim=None, dtype=None):
+    """softmax(-x) along dim."""
+    return softmax(-input, dim, dtype)

@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from minigrad.ops.activation import dropout, softmax
+from minigrad.ops.activation import softmax
+from minigrad.ops.dropout import dropout
 from minigrad.ops.indexing import masked_fill
 from minigrad.ops.linalg import matmul
 from minigrad.ops.reduction import vector_norm

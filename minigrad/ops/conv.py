@@ -35,6 +35,15 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.kernels import conv as kernels
+from minigrad.ops._args import (
+    check_output_padding,
+    check_window_fits,
+    conv_out_size,
+    conv_padding,
+    conv_transpose_output,
+    is_int,
+    ntuple,
+)
 from minigrad.ops.elementwise import in_float32
 from minigrad.tensor import Tensor
 
@@ -157,23 +166,12 @@ class ConvTransposeNd(Function):
 
 
 # ---------------------------------------------------------------------------
-# Argument checking (all before any kernel runs)
+# Argument checking (all before any kernel runs); the parsing shared with the
+# layers and minigrad.utils lives in ops/_args.py
 # ---------------------------------------------------------------------------
 
 def _array(value):
     return value.array if isinstance(value, Tensor) else np.asarray(value)
-
-
-def _per_axis(value, dims, name, fn):
-    """An int or a tuple of `dims` ints -> a tuple of `dims` ints."""
-    if type(value) is int:                      # the common case, checked first (no bool)
-        return (value,) * dims
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),) * dims
-    if isinstance(value, (tuple, list)) and len(value) == dims and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-        return tuple(int(v) for v in value)
-    raise ValueError(f"{fn}: {name} must be an int or a tuple of {dims} ints, got {value!r}")
 
 
 def _check_arrays(fn, dims, input, weight, bias):
@@ -199,7 +197,7 @@ def _check_arrays(fn, dims, input, weight, bias):
 
 
 def _check_groups(fn, groups, in_channels, out_channels):
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
     if in_channels % groups:
         raise ValueError(f"{fn}: in_channels={in_channels} must be divisible by groups={groups}")
@@ -207,13 +205,9 @@ def _check_groups(fn, groups, in_channels, out_channels):
         raise ValueError(f"{fn}: out_channels={out_channels} must be divisible by groups={groups}")
 
 
-def _check_geometry(fn, stride, dilation, padding_values=()):
-    if min(stride) < 1:
-        raise ValueError(f"{fn}: stride must be >= 1 on every axis, got stride={stride}")
-    if min(dilation) < 1:
-        raise ValueError(f"{fn}: dilation must be >= 1 on every axis, got dilation={dilation}")
-    if padding_values and min(padding_values) < 0:
-        raise ValueError(f"{fn}: padding must be >= 0 on every axis, got padding={padding_values}")
+def _check_bias(fn, b, out_channels):
+    if b is not None and b.shape != (out_channels,):
+        raise ValueError(f"{fn}: bias must have shape ({out_channels},), got {tuple(b.shape)}")
 
 
 def _to3(values, fill):
@@ -231,35 +225,14 @@ def _conv(dims, fn, input, weight, bias, stride, padding, dilation, groups):
     if w.shape[1] * groups != in_channels:
         raise ValueError(f"{fn}: input has {in_channels} channels but weight of shape {tuple(w.shape)} "
                          f"with groups={groups} expects {w.shape[1] * groups} channels")
-    if b is not None and b.shape != (out_channels,):
-        raise ValueError(f"{fn}: bias must have shape ({out_channels},), got {tuple(b.shape)}")
-    stride = _per_axis(stride, dims, "stride", fn)
-    dilation = _per_axis(dilation, dims, "dilation", fn)
+    _check_bias(fn, b, out_channels)
+    stride = ntuple(stride, dims, "stride", fn, minimum=1)
+    dilation = ntuple(dilation, dims, "dilation", fn, minimum=1)
     kernel = tuple(w.shape[2:])
     spatial = tuple(x.shape[-dims:])
-    if isinstance(padding, str):
-        if padding == "valid":
-            before = after = (0,) * dims
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions, "
-                                 f"got stride={stride}")
-            total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
-            before = tuple(t // 2 for t in total)            # PyTorch pads the extra one after
-            after = tuple(t - t // 2 for t in total)
-        else:
-            raise ValueError(f"{fn}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
-    else:
-        before = after = _per_axis(padding, dims, "padding", fn)
-    _check_geometry(fn, stride, dilation, before)
-    for axis in range(dims):
-        padded = spatial[axis] + before[axis] + after[axis]
-        reach = dilation[axis] * (kernel[axis] - 1) + 1
-        if padded < reach:
-            raise ValueError(f"{fn}: kernel size {kernel} (dilated reach {reach} on axis {axis}) is larger "
-                             f"than the padded input size {padded} (input {spatial}, padding {before})")
-    output = tuple((n + p0 + p1 - d * (k - 1) - 1) // s + 1
-                   for n, p0, p1, d, k, s in zip(spatial, before, after, dilation, kernel, stride))
+    before, after = conv_padding(fn, padding, kernel, stride, dilation)
+    check_window_fits(fn, spatial, kernel, dilation, before, after)
+    output = tuple(conv_out_size(*axis) for axis in zip(spatial, kernel, stride, before, after, dilation))
     geometry = _Geometry(dims, _to3(stride, 1), _to3(before, 0), _to3(dilation, 1), int(groups),
                          _to3(spatial, 1), _to3(output, 1), batched)
     return ConvNd.apply(input, weight, bias, geometry)
@@ -272,34 +245,22 @@ def _conv_transpose(dims, fn, input, weight, bias, stride, padding, output_paddi
     x, w, b = _check_arrays(fn, dims, input, weight, bias)
     batched = x.ndim == dims + 2
     in_channels = x.shape[1] if batched else x.shape[0]
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
     out_channels = w.shape[1] * groups
     if w.shape[0] != in_channels:
         raise ValueError(f"{fn}: input has {in_channels} channels but weight of shape {tuple(w.shape)} "
                          f"expects {w.shape[0]} channels (weight is (in_channels, out_channels/groups, *kernel))")
     _check_groups(fn, groups, in_channels, out_channels)
-    if b is not None and b.shape != (out_channels,):
-        raise ValueError(f"{fn}: bias must have shape ({out_channels},), got {tuple(b.shape)}")
-    if isinstance(padding, str):
-        raise ValueError(f"{fn}: padding must be an int or a tuple of {dims} ints, got {padding!r}")
-    stride = _per_axis(stride, dims, "stride", fn)
-    padding = _per_axis(padding, dims, "padding", fn)
-    dilation = _per_axis(dilation, dims, "dilation", fn)
-    output_padding = _per_axis(output_padding, dims, "output_padding", fn)
-    _check_geometry(fn, stride, dilation, padding)
-    for s, d, op in zip(stride, dilation, output_padding):
-        if op < 0 or op >= max(s, d):
-            raise ValueError(f"{fn}: output_padding must be >= 0 and smaller than max(stride, dilation) "
-                             f"on every axis, got output_padding={output_padding} with stride={stride}, "
-                             f"dilation={dilation}")
+    _check_bias(fn, b, out_channels)
     kernel = tuple(w.shape[2:])
+    stride = ntuple(stride, dims, "stride", fn, minimum=1)
+    dilation = ntuple(dilation, dims, "dilation", fn, minimum=1)
+    padding, _ = conv_padding(fn, padding, kernel, stride, dilation, allow_strings=False)
+    output_padding = ntuple(output_padding, dims, "output_padding", fn, minimum=0)
+    check_output_padding(fn, output_padding, stride, dilation)
     spatial = tuple(x.shape[-dims:])
-    output = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
-                   for n, s, p, d, k, op in zip(spatial, stride, padding, dilation, kernel, output_padding))
-    if any(o < 1 for o in output):
-        raise ValueError(f"{fn}: the output size {output} would not be positive (input {spatial}, "
-                         f"kernel {kernel}, stride {stride}, padding {padding}, dilation {dilation})")
+    output = conv_transpose_output(fn, spatial, kernel, stride, padding, dilation, output_padding)
     # As a convolution: input of size `output`, output of size `spatial`.
     geometry = _Geometry(dims, _to3(stride, 1), _to3(padding, 0), _to3(dilation, 1), int(groups),
                          _to3(output, 1), _to3(spatial, 1), batched)

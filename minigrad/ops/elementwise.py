@@ -4,10 +4,10 @@ Broadcasting copies an input along new or size-1 axes, so in backward the
 gradient is summed back over exactly those axes (``unbroadcast``).
 """
 import numpy as np
-from scipy.special import expit
 
 from minigrad.autograd import Function
-from minigrad.kernels import activation as kernels
+from minigrad.ops.activation import relu, sigmoid, tanh  # noqa: F401  (Tensor.relu/.sigmoid/.tanh reach them here)
+from minigrad.ops.promotion import floating, promote
 from minigrad.tensor import Tensor
 
 
@@ -26,52 +26,6 @@ def unbroadcast(grad, shape):
 
 def _shape(x):
     return x.shape if isinstance(x, Tensor) else np.shape(x)
-
-
-def _is_integral(x):
-    """An integer or bool tensor/array, or a Python int/bool."""
-    if isinstance(x, (Tensor, np.ndarray)):
-        return x.dtype.kind in "biu"
-    return isinstance(x, int)
-
-
-def _to_float(x, dtype=np.float32):
-    """An integer tensor/array as a float one (Python numbers stay as they are)."""
-    if isinstance(x, Tensor):
-        return Tensor._make(x.array.astype(dtype), False, None)  # integers carry no gradient
-    if isinstance(x, np.ndarray):
-        return x.astype(dtype)
-    return x
-
-
-def _float_dtype(x):
-    """The float dtype an integer operand next to `x` should become, or None."""
-    if isinstance(x, (Tensor, np.ndarray)):
-        return x.dtype if x.dtype.kind == "f" else None
-    return np.float32 if isinstance(x, float) else None
-
-
-def promote(a, b, true_division=False):
-    """Make the result dtype PyTorch's where NumPy's differs.
-
-    - NumPy scalars count as Python numbers: ``x / np.sqrt(2)`` stays float32.
-    - An integer tensor meeting a float tensor takes that float dtype, and one
-      meeting a Python float becomes float32 (NumPy gives float64 for both).
-    - True division of integers gives float32.
-    """
-    if isinstance(a, np.generic):
-        a = a.item()
-    if isinstance(b, np.generic):
-        b = b.item()
-    a_integral, b_integral = _is_integral(a), _is_integral(b)
-    if a_integral and b_integral:
-        if true_division:
-            a, b = _to_float(a), _to_float(b)
-    elif a_integral and _float_dtype(b) is not None:
-        a = _to_float(a, _float_dtype(b))
-    elif b_integral and _float_dtype(a) is not None:
-        b = _to_float(b, _float_dtype(a))
-    return a, b
 
 
 def _binary(function, name, a, b, true_division=False):
@@ -230,47 +184,6 @@ class Abs(Function):
         return grad * np.sign(a)
 
 
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, a):
-        out = np.tanh(a)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        out, = ctx.saved_tensors
-        return grad * (1 - out * out)
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, a):
-        out = expit(a)  # 1 / (1 + exp(-a)), without overflow for large |a|
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        out, = ctx.saved_tensors
-        return grad * out * (1 - out)
-
-
-class ReLU(Function):
-    """max(x, 0); the gradient at 0 is 0 (as in PyTorch)."""
-
-    @staticmethod
-    def forward(ctx, a):
-        out = kernels.relu(a)
-        ctx.save_for_backward(out)  # out > 0 exactly where a > 0
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        out, = ctx.saved_tensors
-        return kernels.relu_backward(grad, out)
-
-
 class Clamp(Function):
     """Clip to [min, max]; gradient 1 inside the closed interval, 0 outside (as in PyTorch)."""
 
@@ -392,41 +305,24 @@ def minimum(a, b):
     return _binary(Minimum, "minimum", a, b)
 
 
-def _floating(a):
-    """Integer input to a floating-point function becomes float32 (as in PyTorch)."""
-    return _to_float(a) if _is_integral(a) else a
-
-
 def neg(a):
     return Neg.apply(a)
 
 
 def exp(a):
-    return Exp.apply(_floating(a))
+    return Exp.apply(floating(a))
 
 
 def log(a):
-    return Log.apply(_floating(a))
+    return Log.apply(floating(a))
 
 
 def sqrt(a):
-    return Sqrt.apply(_floating(a))
+    return Sqrt.apply(floating(a))
 
 
 def abs(a):
     return Abs.apply(a)
-
-
-def tanh(a):
-    return Tanh.apply(_floating(a))
-
-
-def sigmoid(a):
-    return Sigmoid.apply(_floating(a))
-
-
-def relu(a):
-    return ReLU.apply(a)
 
 
 def clamp(a, min=None, max=None):

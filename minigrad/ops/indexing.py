@@ -1,4 +1,4 @@
-"""Picking and placing elements by index: gather, scatter, index_select, sort, topk, ...
+"""Picking and placing elements by index: gather, scatter, index_select, sort, topk, one_hot, ...
 
 ``gather(dim, index)`` reads ``out[i][j] = input[index[i][j]][j]`` (dim 0)
 and ``scatter`` writes the other way round. Both build the full coordinate
@@ -10,6 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops._args import check_tensor
 from minigrad.ops.reduction import ValuesIndices, normalize_dims
 from minigrad.ops.shape import getitem
 from minigrad.tensor import Tensor
@@ -330,3 +331,21 @@ def nonzero(input, *, as_tuple=False):
 
 
 argwhere = nonzero
+
+
+def one_hot(tensor, num_classes=-1):
+    """(*) int64 class indices -> (*, num_classes) int64 of 0s and 1s."""
+    check_tensor(tensor, "tensor", "one_hot")
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class indices, got {tensor.dtype}")
+    labels = tensor.array
+    if num_classes == -1:
+        if labels.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(labels.max()) + 1
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise IndexError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+                         f"[{int(labels.min())}, {int(labels.max())}]")
+    out = np.zeros(labels.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, labels[..., None].astype(np.int64), 1, axis=-1)
+    return Tensor._make(out, False, None)

@@ -1,4 +1,6 @@
-"""Matrix multiplication with NumPy's rules (1-d vectors, batched broadcasting).
+"""Matrix multiplication with NumPy's rules (1-d vectors, batched broadcasting),
+the other products (mm, bmm, mv, dot, outer, einsum) and ``linear``, the
+affine map y = x W^T + b of a fully connected layer.
 
 For C = A @ B:  dL/dA = dL/dC @ B^T  and  dL/dB = A^T @ dL/dC, each summed
 back over broadcast batch dimensions.
@@ -6,7 +8,9 @@ back over broadcast batch dimensions.
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.kernels import gemm as gemm_kernels
 from minigrad.kernels.blas import matmul as blas_matmul
+from minigrad.ops._args import check_tensor
 from minigrad.ops.elementwise import unbroadcast
 
 
@@ -215,3 +219,50 @@ def einsum(equation, *operands):
         return Einsum.apply(inputs, output, *operands)
     except ValueError as error:
         raise ValueError(f"einsum {equation!r} with shapes {shapes}: {error}") from None
+
+
+# ------------------------------------------------------------------- linear
+class Linear(Function):
+    """y = x @ W^T + b for x of shape (*, in), W (out, in), b (out,)."""
+
+    fresh_gradients = True  # backward returns newly allocated gradients
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        rows = x.reshape(-1, x.shape[-1])                 # (*, in) as (rows, in)
+        out = gemm_kernels.matmul(rows, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        if bias is not None:                              # (rows, in) @ (in, out) -> (*, out)
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_w = grad_b = None
+        grad_2d = grad.reshape(-1, grad.shape[-1])        # (rows, out)
+        if ctx.needs_input_grad[0]:                       # (rows, out) @ (out, in) -> (*, in)
+            grad_x = gemm_kernels.matmul(grad_2d, weight).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            grad_w = gemm_kernels.matmul(grad_2d.T, x.reshape(-1, x.shape[-1]))  # (out, rows) @ (rows, in)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad_2d.sum(axis=0)
+        return grad_x, grad_w, grad_b
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight^T + bias (PyTorch's F.linear).
+
+    input (*, in_features), weight (out_features, in_features), bias (out_features,).
+    """
+    check_tensor(input, "input", "linear")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-d (out_features, in_features), got shape "
+                         f"{tuple(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: expected input with last dimension {weight.shape[1]} "
+                         f"(in_features), got input of shape {tuple(input.shape)}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    return Linear.apply(input, weight, bias)

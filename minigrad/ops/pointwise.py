@@ -11,7 +11,9 @@ import numpy as np
 from scipy import special
 
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import _is_integral, _to_float, promote, unbroadcast
+from minigrad.ops import elementwise
+from minigrad.ops.elementwise import unbroadcast
+from minigrad.ops.promotion import is_integral, promote, to_float
 from minigrad.tensor import Tensor
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -74,10 +76,10 @@ class UnaryMath(Function):
 def _unary(name, a):
     if not isinstance(a, Tensor):
         a = Tensor(np.asarray(a))
-    if _is_integral(a):
+    if is_integral(a):
         if name in _KEEP_INTEGER_DTYPE:
             return Tensor._make(np.asarray(DERIVATIVES[name][0](a.array)).astype(a.dtype), False, None)
-        a = _to_float(a)
+        a = to_float(a)
     return UnaryMath.apply(a, name)
 
 
@@ -127,7 +129,7 @@ class Round(Function):
 
 
 def round(input, *, decimals=0):  # noqa: A001  (PyTorch's name)
-    if _is_integral(input) and decimals >= 0:
+    if is_integral(input) and decimals >= 0:
         return Tensor._make(input.array.copy(), False, None)
     return Round.apply(input, int(decimals))
 
@@ -207,8 +209,8 @@ class Remainder(Function):
 def _binary_floats(a, b):
     """Promote as PyTorch does; integer pairs become float32 for float-only functions."""
     a, b = promote(a, b)
-    if _is_integral(a) and _is_integral(b):
-        a, b = _to_float(a), _to_float(b)
+    if is_integral(a) and is_integral(b):
+        a, b = to_float(a), to_float(b)
     return a, b
 
 
@@ -258,13 +260,12 @@ def _integer_divide(a, b, rounding_mode):
 
 def div(input, other, *, rounding_mode=None):
     """True division, or rounded with rounding_mode='trunc' / 'floor' (gradient 0 then)."""
-    from minigrad.ops import elementwise
     if rounding_mode is None:
         return elementwise.div(input, other)
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found {rounding_mode!r}")
-    if _is_integral(input) and _is_integral(other):
+    if is_integral(input) and is_integral(other):
         return _integer_divide(input, other, rounding_mode)
     quotient = elementwise.div(input, other)
     return trunc(quotient) if rounding_mode == "trunc" else floor(quotient)
@@ -279,13 +280,11 @@ def floor_divide(input, other):
 
 def add(input, other, *, alpha=1):
     """input + alpha * other."""
-    from minigrad.ops import elementwise
     return elementwise.add(input, other if alpha == 1 else elementwise.mul(other, alpha))
 
 
 def sub(input, other, *, alpha=1):
     """input - alpha * other."""
-    from minigrad.ops import elementwise
     return elementwise.sub(input, other if alpha == 1 else elementwise.mul(other, alpha))
 
 
@@ -293,7 +292,6 @@ subtract = sub
 
 
 def mul(input, other):
-    from minigrad.ops import elementwise
     return elementwise.mul(input, other)
 
 
@@ -347,7 +345,7 @@ class NanToNum(Function):
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
-    if _is_integral(input):
+    if is_integral(input):
         return Tensor._make(input.array.copy(), False, None)
     return NanToNum.apply(input, nan, posinf, neginf)
 
@@ -382,8 +380,7 @@ def triu(input, diagonal=0):
 
 def float_power(input, exponent):
     """input ** exponent in float64."""
-    from minigrad.ops import elementwise
-    input = _to_float(input, np.float64) if isinstance(input, Tensor) else input
+    input = to_float(input, np.float64) if isinstance(input, Tensor) else input
     if isinstance(input, Tensor) and input.dtype != np.float64:
         input = input.double()
     if isinstance(exponent, Tensor) and exponent.dtype != np.float64:

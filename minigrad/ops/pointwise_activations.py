@@ -1,5 +1,6 @@
-"""The elementwise activations beyond relu/gelu/silu (which live in elementwise.py and
-activation.py): softplus, hardtanh, relu6, hardsigmoid, hardswish, mish, selu, celu, ...
+"""The activations defined by a formula and its derivative: softplus, hardtanh,
+relu6, hardsigmoid, hardswish, mish, selu, celu, ..., glu and logit (the ones
+with a Function of their own, relu to prelu and softmax, are in activation.py).
 
 Each is a pair (forward, derivative) of NumPy functions of the input x, with
 the activation's parameters bound in; ``Pointwise`` runs the forward and
@@ -11,8 +12,7 @@ import numpy as np
 from scipy.special import expit
 
 from minigrad.autograd import Function
-from minigrad.ops.activation import softmax
-from minigrad.ops.elementwise import _floating
+from minigrad.ops.promotion import floating
 from minigrad.tensor import Tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -39,7 +39,7 @@ class Pointwise(Function):
 def _apply(input, forward, derivative, name):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
-    return Pointwise.apply(_floating(input), forward, derivative)
+    return Pointwise.apply(floating(input), forward, derivative)
 
 
 def _softplus(x, beta, threshold):
@@ -146,11 +146,6 @@ def glu(input, dim=-1):
         raise ValueError(f"glu: halving only works on an even dimension, but dim {dim} has size {size}")
     first, second = input.chunk(2, dim)
     return first * second.sigmoid()
-
-
-def softmin(input, dim=None, dtype=None):
-    """softmax(-x) along dim."""
-    return softmax(-input, dim, dtype)
 
 
 def logit(input, eps=None):

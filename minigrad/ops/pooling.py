@@ -22,30 +22,20 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.kernels import pooling as kernels
+from minigrad.ops._args import (
+    adaptive_output_size,
+    check_pool_padding,
+    conv_transpose_out_size,
+    is_int,
+    pool_out_size,
+    pool_window,
+)
 from minigrad.ops.elementwise import in_float32
 from minigrad.ops.shape import cat, flatten
 from minigrad.tensor import Tensor
 
 
 # ---------------------------------------------------------------- argument checks
-def _ntuple(value, n, name, op, minimum):
-    """An int or a sequence of n ints, each >= minimum -> tuple of n ints."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        values = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == 1 and n > 1:
-        values = (int(value[0]),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n:
-        values = tuple(value)
-    else:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{op}: {name} must contain ints, got {value!r}")
-        if v < minimum:
-            raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
-    return tuple(int(v) for v in values)
-
-
 def _as_planes_shape(input, n, op):
     """Check the rank; return (leading dims, spatial dims) of (N, C, *sp) or (C, *sp)."""
     if not isinstance(input, Tensor):
@@ -74,15 +64,9 @@ def _plane_shape(leading, spatial):
 def _window_arguments(op, n, input, kernel_size, stride, padding, dilation, ceil_mode):
     """Validate a fixed-window pooling call; return the per-dimension tuples and output size."""
     leading, spatial = _as_planes_shape(input, n, op)
-    kernel_size = _ntuple(kernel_size, n, "kernel_size", op, 1)
-    stride = kernel_size if stride is None or stride == [] or stride == () else _ntuple(stride, n, "stride", op, 1)
-    padding = _ntuple(padding, n, "padding", op, 0)
-    dilation = _ntuple(dilation, n, "dilation", op, 1)
-    for k, p in zip(kernel_size, padding):
-        if p > k // 2:
-            raise ValueError(f"{op}: pad should be at most half of kernel size, but got "
-                             f"padding={padding} and kernel_size={kernel_size}")
-    output = tuple(kernels.pool_output_size(i, k, s, p, d, ceil_mode)
+    kernel_size, stride, padding, dilation = pool_window(op, n, kernel_size, stride, padding, dilation)
+    check_pool_padding(op, padding, kernel_size)
+    output = tuple(pool_out_size(i, k, s, p, d, ceil_mode)
                    for i, k, s, p, d in zip(spatial, kernel_size, stride, padding, dilation))
     if any(o < 1 for o in output):
         raise ValueError(f"{op}: the kernel is larger than the padded input: input size {spatial}, "
@@ -182,8 +166,7 @@ def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_p
     leading, _, kernel_size, stride, padding, _, output_size = _window_arguments(
         op, n, input, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:
-        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)) \
-                or divisor_override == 0:
+        if not is_int(divisor_override) or divisor_override == 0:
             raise ValueError(f"{op}: divisor_override must be a non-zero int, got {divisor_override!r}")
     return AvgPool.apply(input, leading, kernel_size, stride, padding, output_size,
                          bool(count_include_pad), divisor_override)
@@ -215,21 +198,9 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 # ---------------------------------------------------------------- adaptive pooling
 def _adaptive_arguments(op, n, input, output_size):
     leading, spatial = _as_planes_shape(input, n, op)
-    if isinstance(output_size, (int, np.integer)) or output_size is None:
-        output_size = (output_size,) * n
-    if not isinstance(output_size, (tuple, list)):
-        raise TypeError(f"{op}: output_size must be an int or a tuple of {n} ints (or None), "
-                        f"got {output_size!r}")
-    output_size = tuple(output_size)
-    if len(output_size) != n:
-        raise ValueError(f"{op}: output_size must be an int or a tuple of {n} ints (or None), "
-                         f"got {output_size!r}")
+    output_size = adaptive_output_size(op, n, output_size)
     # None keeps the input's size along that dimension, as in PyTorch.
-    output_size = tuple(s if o is None else o for s, o in zip(spatial, output_size))
-    for o in output_size:
-        if isinstance(o, bool) or not isinstance(o, (int, np.integer)) or o < 1:
-            raise ValueError(f"{op}: output_size must contain positive ints, got {output_size!r}")
-    return leading, tuple(int(o) for o in output_size)
+    return leading, tuple(s if o is None else o for s, o in zip(spatial, output_size))
 
 
 class AdaptiveAvgPool(Function):
@@ -331,10 +302,10 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
     if tuple(indices.shape) != tuple(input.shape):
         raise ValueError(f"{op}: indices of shape {tuple(indices.shape)} do not match the input's "
                          f"shape {tuple(input.shape)}")
-    kernel_size = _ntuple(kernel_size, n, "kernel_size", op, 1)
-    stride = kernel_size if stride is None else _ntuple(stride, n, "stride", op, 1)
-    padding = _ntuple(padding, n, "padding", op, 0)
-    default = tuple((i - 1) * s - 2 * p + k for i, s, p, k in zip(spatial, stride, padding, kernel_size))
+    kernel_size, stride, padding, _ = pool_window(op, n, kernel_size, stride, padding)
+    # max pooling's output size run backwards: (in - 1) * stride - 2 * padding + kernel_size
+    default = tuple(conv_transpose_out_size(i, k, s, p, 1, 0)
+                    for i, k, s, p in zip(spatial, kernel_size, stride, padding))
     if output_size is None:
         output_size = default
     else:
@@ -368,6 +339,16 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 # ---------------------------------------------------------------- spatial pyramid pooling
+def spatial_pyramid_levels(op, levels, mode):
+    """Check spatial pyramid pooling's levels (positive ints) and mode ('max' or 'avg')."""
+    if mode not in ("max", "avg"):
+        raise ValueError(f"{op}: mode must be 'max' or 'avg', got {mode!r}")
+    levels = tuple(levels)
+    if not levels or not all(is_int(level) and level >= 1 for level in levels):
+        raise ValueError(f"{op}: levels must be positive ints, got {levels!r}")
+    return tuple(int(level) for level in levels)
+
+
 def spatial_pyramid_pool(input, levels=(1, 2, 4), mode="max"):
     """Fixed-length features from any input size (He et al., SPP-net).
 
@@ -375,14 +356,9 @@ def spatial_pyramid_pool(input, levels=(1, 2, 4), mode="max"):
     bins and flattened; the levels are concatenated:
     (N, C, H, W) -> (N, C * sum(l * l)).
     """
-    if mode not in ("max", "avg"):
-        raise ValueError(f"spatial_pyramid_pool: mode must be 'max' or 'avg', got {mode!r}")
+    levels = spatial_pyramid_levels("spatial_pyramid_pool", levels, mode)
     if not isinstance(input, Tensor) or input.ndim != 4:
         raise ValueError(f"spatial_pyramid_pool: expected an (N, C, H, W) input, got shape "
                          f"{tuple(getattr(input, 'shape', ()))}")
-    levels = tuple(levels)
-    if not levels or any(isinstance(l, bool) or not isinstance(l, (int, np.integer)) or l < 1
-                         for l in levels):
-        raise ValueError(f"spatial_pyramid_pool: levels must be positive ints, got {levels!r}")
     pool = adaptive_max_pool2d if mode == "max" else adaptive_avg_pool2d
-    return cat([flatten(pool(input, int(l)), 1) for l in levels], dim=1)
+    return cat([flatten(pool(input, level), 1) for level in levels], dim=1)

@@ -17,6 +17,7 @@ from collections import namedtuple
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops import elementwise
 from minigrad.tensor import Tensor
 
 # What max(dim) / min(dim) return, as torch.return_types.max does.
@@ -193,7 +194,6 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def _extreme(a, dim, keepdim, numpy_reduce, numpy_arg):
     if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum, as in PyTorch
-        from minigrad.ops import elementwise
         return (elementwise.maximum if numpy_reduce is np.max else elementwise.minimum)(a, dim)
     if dim is None:
         return Extreme.apply(a, normalize_dims(None, a.ndim), False, numpy_reduce)
@@ -473,7 +473,6 @@ def _scan(function, a, dim, name, dtype=None, *extra):
         a = a.to(dtype)
     axis = _scan_axis(a, dim, name)
     if axis is None:  # a 0-d tensor is its own running sum/product
-        from minigrad.ops import elementwise
         return elementwise.clone(a)
     return function.apply(a, axis, *extra)
 

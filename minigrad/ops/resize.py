@@ -35,6 +35,7 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.ops import pooling
+from minigrad.ops._args import is_int
 from minigrad.ops.shape import permute, reshape
 from minigrad.tensor import Tensor
 
@@ -118,14 +119,13 @@ def _output_sizes(op, in_sizes, size, scale_factor):
     """(sizes, scales): the output size and the scale_factor (or None) of each spatial axis."""
     dims = len(in_sizes)
     if size is not None:
-        if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+        if is_int(size):
             sizes = (size,) * dims
         elif isinstance(size, (tuple, list)):
             sizes = tuple(size)
         else:
             raise TypeError(f"{op}: size must be an int or a tuple of {dims} ints, got {size!r}")
-        if len(sizes) != dims or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
-                                     for s in sizes):
+        if len(sizes) != dims or not all(is_int(s) and s >= 1 for s in sizes):
             raise ValueError(f"{op}: size must be a positive int or a tuple of {dims} "
                              f"positive ints, got {size!r}")
         return tuple(int(s) for s in sizes), (None,) * dims
@@ -218,6 +218,6 @@ def pixel_unshuffle(input, downscale_factor):
 
 
 def _factor(value, op, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
     return int(value)

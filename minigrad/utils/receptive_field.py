@@ -34,25 +34,12 @@ receptive field, where the gradient is large, is much smaller).
 """
 import math
 
-import numpy as np
-
+from minigrad.ops import _args  # the geometry the conv and pooling ops use
 from minigrad.tensor import float32
 
 # ---------------------------------------------------------------- validation
-
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _as_tuple(value, n, name, minimum):
-    """An int or a tuple of n ints (each >= minimum) -> tuple of n ints."""
-    values = (value,) * n if _is_int(value) else value
-    if not isinstance(values, (tuple, list)) or len(values) != n or not all(_is_int(v) for v in values):
-        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
-    for v in values:
-        if v < minimum:
-            raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return tuple(int(v) for v in values)
+# The least value of each argument of the size formulas.
+_MINIMUM = {"input_size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "output_padding": 0, "dilation": 1}
 
 
 def _dims(*values):
@@ -63,30 +50,15 @@ def _dims(*values):
     return lengths.pop() if lengths else 1
 
 
+def _per_axis(op, **arguments):
+    """The int-or-tuple arguments of a size formula -> (one n-tuple each, whether all were ints)."""
+    scalar = all(_args.is_int(value) for value in arguments.values())
+    n = _dims(*arguments.values())
+    return [_args.ntuple(value, n, name, op, _MINIMUM[name]) for name, value in arguments.items()], scalar
+
+
 def _result(values, scalar):
     return values[0] if scalar else tuple(values)
-
-
-def _sliding_windows(input_size, kernel_size, stride, padding, dilation):
-    """Per-axis (i, s, p, padded extent i + 2p - effective kernel) of a sliding window, checked.
-
-    Shared by the convolution and pooling output-size formulas; returns the
-    rows and whether every argument was a plain int (then the result is too).
-    """
-    scalar = all(_is_int(v) for v in (input_size, kernel_size, stride, padding, dilation))
-    n = _dims(input_size, kernel_size, stride, padding, dilation)
-    rows = []
-    for i, k, s, p, d in zip(_as_tuple(input_size, n, "input_size", 1),
-                             _as_tuple(kernel_size, n, "kernel_size", 1),
-                             _as_tuple(stride, n, "stride", 1),
-                             _as_tuple(padding, n, "padding", 0),
-                             _as_tuple(dilation, n, "dilation", 1)):
-        effective = d * (k - 1) + 1
-        if i + 2 * p < effective:
-            raise ValueError(f"input size {i} (padded: {i + 2 * p}) is smaller than the effective "
-                             f"kernel size {effective} (kernel_size {k}, dilation {d})")
-        rows.append((i, s, p, i + 2 * p - effective))
-    return rows, scalar
 
 
 # --------------------------------------------------------------- output sizes
@@ -104,19 +76,13 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     >>> conv_output_size((256, 256), 5, padding=2)
     (256, 256)
     """
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = 0
-        elif padding == "same":
-            dims = _dims(input_size, kernel_size, stride, dilation)
-            if any(s != 1 for s in _as_tuple(stride, dims, "stride", 1)):
-                raise ValueError(f"padding='same' is only supported with stride 1, got stride={stride!r}")
-            return input_size if _is_int(input_size) else tuple(input_size)
-        else:
-            raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
-    rows, scalar = _sliding_windows(input_size, kernel_size, stride, padding, dilation)
-    # i + 2p - k - (k-1)(d-1) is the padded extent past the first window
-    return _result([extent // s + 1 for _, s, _, extent in rows], scalar)
+    op = "conv_output_size"
+    numeric_padding = {} if isinstance(padding, str) else {"padding": padding}
+    (size, kernel, stride, dilation, *_), scalar = _per_axis(
+        op, input_size=input_size, kernel_size=kernel_size, stride=stride, dilation=dilation, **numeric_padding)
+    before, after = _args.conv_padding(op, padding, kernel, stride, dilation)
+    _args.check_window_fits(op, size, kernel, dilation, before, after)
+    return _result([_args.conv_out_size(*axis) for axis in zip(size, kernel, stride, before, after, dilation)], scalar)
 
 
 def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -126,18 +92,13 @@ def pool_output_size(input_size, kernel_size, stride=None, padding=0, dilation=1
     ``ceil_mode=True`` the division rounds up, but (as in PyTorch) a last
     window that would start in the right padding is dropped.
     """
-    if stride is None:
-        stride = kernel_size
-    if not ceil_mode:
-        return conv_output_size(input_size, kernel_size, stride, padding, dilation)
-    rows, scalar = _sliding_windows(input_size, kernel_size, stride, padding, dilation)
-    out = []
-    for i, s, p, extent in rows:
-        o = -(-extent // s) + 1  # ceil(extent / s) + 1
-        if (o - 1) * s >= i + p:  # the last window would start in the right padding
-            o -= 1
-        out.append(o)
-    return _result(out, scalar)
+    op = "pool_output_size"
+    (size, kernel, stride, padding, dilation), scalar = _per_axis(
+        op, input_size=input_size, kernel_size=kernel_size, stride=kernel_size if stride is None else stride,
+        padding=padding, dilation=dilation)
+    _args.check_window_fits(op, size, kernel, dilation, padding, padding)
+    return _result([_args.pool_out_size(*axis, ceil_mode) for axis in zip(size, kernel, stride, padding, dilation)],
+                   scalar)
 
 
 def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, output_padding=0,
@@ -151,25 +112,13 @@ def conv_transpose_output_size(input_size, kernel_size, stride=1, padding=0, out
     >>> conv_transpose_output_size(16, 4, stride=2, padding=1)
     32
     """
-    scalar = all(_is_int(v) for v in (input_size, kernel_size, stride, padding, output_padding, dilation))
-    n = _dims(input_size, kernel_size, stride, padding, output_padding, dilation)
-    size = _as_tuple(input_size, n, "input_size", 1)
-    kernel = _as_tuple(kernel_size, n, "kernel_size", 1)
-    strides = _as_tuple(stride, n, "stride", 1)
-    pads = _as_tuple(padding, n, "padding", 0)
-    extra = _as_tuple(output_padding, n, "output_padding", 0)
-    dilations = _as_tuple(dilation, n, "dilation", 1)
-    out = []
-    for i, k, s, p, op, d in zip(size, kernel, strides, pads, extra, dilations):
-        if op >= max(s, d):
-            raise ValueError(f"output_padding {op} must be smaller than max(stride, dilation) = "
-                             f"{max(s, d)} (stride {s}, dilation {d})")
-        o = (i - 1) * s - 2 * p + d * (k - 1) + op + 1
-        if o < 1:
-            raise ValueError(f"transposed convolution of input size {i} with kernel_size {k}, "
-                             f"stride {s}, padding {p}, dilation {d} gives output size {o} < 1")
-        out.append(o)
-    return _result(out, scalar)
+    op = "conv_transpose_output_size"
+    (size, kernel, stride, padding, output_padding, dilation), scalar = _per_axis(
+        op, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+        output_padding=output_padding, dilation=dilation)
+    _args.check_output_padding(op, output_padding, stride, dilation)
+    return _result(list(_args.conv_transpose_output(op, size, kernel, stride, padding, dilation, output_padding)),
+                   scalar)
 
 
 # ----------------------------------------------------------- receptive fields
@@ -188,15 +137,6 @@ def receptive_field_step(field, jump, start, kernel_size, stride=1, padding=0, d
             start + ((effective - 1) / 2 - padding) * jump)
 
 
-def _padding_before(padding, kernel, dilation):
-    """Padding on the low side: ints as given; 'same' pads d(k-1)//2 first, as PyTorch does."""
-    if padding == "valid":
-        return tuple(0 for _ in kernel)
-    if padding == "same":
-        return tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
-    return padding
-
-
 def _layer_geometry(call, spatial_in):
     """(kernel, stride, padding, dilation, transposed, exact) of a conv/pool layer, or None.
 
@@ -210,21 +150,19 @@ def _layer_geometry(call, spatial_in):
         spatial_out = call.output_shapes[0][-n:]
         kernel, stride = [], []
         for i, o in zip(spatial_in, spatial_out):
-            # Window w covers [floor(w*i/o), ceil((w+1)*i/o)). Exact when o divides i;
-            # otherwise windows differ in size and the largest is reported.
-            kernel.append(max(-(-(w + 1) * i // o) - (w * i // o) for w in range(o)))
+            # Exact when o divides i; otherwise windows differ in size and the largest is reported.
+            kernel.append(max(_args.adaptive_window_lengths(i, o)))
             stride.append(i // o if i % o == 0 else i / o)
         exact = all(i % o == 0 for i, o in zip(spatial_in, spatial_out))
         return tuple(kernel), tuple(stride), (0,) * n, (1,) * n, False, exact
     if not hasattr(module, "kernel_size") or not ("Conv" in kind or "Pool" in kind):
         return None
-    kernel = _as_tuple(module.kernel_size, n, f"{kind}.kernel_size", 1)
+    kernel = _args.ntuple(module.kernel_size, n, "kernel_size", kind, 1)
     stride = getattr(module, "stride", None)
-    stride = kernel if stride is None or stride == () else _as_tuple(stride, n, f"{kind}.stride", 1)
-    dilation = _as_tuple(getattr(module, "dilation", 1), n, f"{kind}.dilation", 1)
-    padding = getattr(module, "padding", 0)
-    padding = _padding_before(padding, kernel, dilation) if isinstance(padding, str) else padding
-    padding = _as_tuple(padding, n, f"{kind}.padding", 0)
+    stride = kernel if stride is None or stride == () else _args.ntuple(stride, n, "stride", kind, 1)
+    dilation = _args.ntuple(getattr(module, "dilation", 1), n, "dilation", kind, 1)
+    # the padding on the low side ('same' pads d(k-1)//2 there, as PyTorch does)
+    padding, _ = _args.conv_padding(kind, getattr(module, "padding", 0), kernel, stride, dilation)
     return kernel, stride, padding, dilation, "Transpose" in kind, True
 
 

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from minigrad.ops._args import adaptive_window_lengths, ntuple
 from minigrad.tensor import float32
 
 
@@ -90,8 +91,7 @@ def _format(value):
 
 def _window_total(input_size, output_size):
     """Sum of the window lengths of an adaptive pool along one dimension."""
-    return sum(-(-(w + 1) * input_size // output_size) - (w * input_size // output_size)
-               for w in range(output_size))
+    return sum(adaptive_window_lengths(input_size, output_size))
 
 
 def multiply_adds(module, input_shape, output_shape):
@@ -156,8 +156,7 @@ def _adaptive_dims(kind, input_shape):
 
 
 def _kernel(module, dims):
-    size = module.kernel_size
-    return (size,) * dims if isinstance(size, (int, np.integer)) else tuple(size)
+    return ntuple(module.kernel_size, dims, "kernel_size", type(module).__name__)
 
 
 def summary(model, input_size, dtype=float32, batch_size=1, verbose=True):

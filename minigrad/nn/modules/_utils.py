@@ -1,24 +1,8 @@
 """Argument checks shared by the layers: PyTorch's constructors validate up front."""
 import numpy as np
 
+from minigrad.ops._args import is_int  # noqa: F401  (the layers and models import it from here)
 from minigrad.tensor import Tensor, as_dtype
-
-
-def is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def ntuple(value, n, name, minimum=0):
-    """An int or a length-n sequence of ints -> a tuple of n ints, each >= minimum."""
-    if is_int(value):
-        values = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(is_int(v) for v in value):
-        values = tuple(int(v) for v in value)
-    else:
-        raise ValueError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
-    if any(v < minimum for v in values):
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return values
 
 
 def factory_dtype(layer, device, dtype):

@@ -7,8 +7,7 @@ import numpy as np
 
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import factory_dtype, is_int
-from minigrad.ops import activation as F
-from minigrad.ops import elementwise
+from minigrad.ops.activation import elu, gelu, leaky_relu, log_softmax, prelu, relu, sigmoid, silu, softmax, tanh
 
 
 def _inplace_repr(inplace):
@@ -23,7 +22,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return elementwise.relu(input)
+        return relu(input)
 
     def extra_repr(self):
         return _inplace_repr(self.inplace)
@@ -37,7 +36,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):
-        return F.leaky_relu(input, self.negative_slope)
+        return leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -58,7 +57,7 @@ class PReLU(Module):
         self.weight.array[...] = self.init
 
     def forward(self, input):
-        return F.prelu(input, self.weight)
+        return prelu(input, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -72,7 +71,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return F.elu(input, self.alpha)
+        return elu(input, self.alpha)
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -88,7 +87,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input):
-        return F.gelu(input, self.approximate)
+        return gelu(input, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -102,7 +101,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.silu(input)
+        return silu(input)
 
     def extra_repr(self):
         return _inplace_repr(self.inplace)
@@ -110,12 +109,12 @@ class SiLU(Module):
 
 class Sigmoid(Module):
     def forward(self, input):
-        return elementwise.sigmoid(input)
+        return sigmoid(input)
 
 
 class Tanh(Module):
     def forward(self, input):
-        return elementwise.tanh(input)
+        return tanh(input)
 
 
 class Softmax(Module):
@@ -126,7 +125,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, self.dim)
+        return softmax(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -140,7 +139,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return F.log_softmax(input, self.dim)
+        return log_softmax(input, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -15,16 +15,27 @@ import numpy as np
 
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.modules._utils import check_input, factory_dtype, is_int, ntuple
-from minigrad.ops import activation
-
-
-def _conv_ops():
-    from minigrad.ops import conv  # the functional convolutions (forward and backward)
-    return conv
+from minigrad.nn.modules._utils import check_input, factory_dtype
+from minigrad.ops._args import (
+    check_output_padding,
+    check_padding_mode,
+    conv_padding,
+    conv_transpose_out_size,
+    is_int,
+    ntuple,
+    pad_widths,
+)
+from minigrad.ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from minigrad.ops.padding import pad
 
 
 class _ConvNd(Module):
+    """What the conv layers share: argument checks, parameters, repr.
+
+    The layer checks what is its own (channels, groups, padding_mode) and
+    parses kernel_size / stride / padding / dilation into the tuples it
+    stores; the functional op checks the input against them on every call.
+    """
     _dims = 2
     _transposed = False
 
@@ -43,44 +54,21 @@ class _ConvNd(Module):
         if out_channels % groups != 0:
             raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups "
                              f"({groups})")
-        self.kernel_size = ntuple(kernel_size, n, f"{name}: kernel_size", minimum=1)
-        self.stride = ntuple(stride, n, f"{name}: stride", minimum=1)
-        self.dilation = ntuple(dilation, n, f"{name}: dilation", minimum=1)
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
-                             f"'circular', got {padding_mode!r}")
-        if isinstance(padding, str):
-            if self._transposed or padding not in ("same", "valid"):
-                raise ValueError(f"{name}: padding must be an int, a tuple of ints"
-                                 + ("" if self._transposed else ", 'valid' or 'same'")
-                                 + f", got {padding!r}")
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(f"{name}: padding='same' is not supported for strided "
-                                 f"convolutions (stride={self.stride})")
-        else:
-            padding = ntuple(padding, n, f"{name}: padding", minimum=0)
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name, minimum=1)
+        self.stride = ntuple(stride, n, "stride", name, minimum=1)
+        self.dilation = ntuple(dilation, n, "dilation", name, minimum=1)
+        check_padding_mode(name, padding_mode)
         if self._transposed and padding_mode != "zeros":
             raise ValueError(f"{name}: only 'zeros' padding_mode is supported, got {padding_mode!r}")
-        self.padding = padding
-        self.output_padding = ntuple(output_padding, n, f"{name}: output_padding", minimum=0)
-        if self._transposed and any(op >= max(s, d) for op, s, d in
-                                    zip(self.output_padding, self.stride, self.dilation)):
-            raise ValueError(f"{name}: output_padding {self.output_padding} must be smaller than "
-                             f"either stride {self.stride} or dilation {self.dilation}")
+        # (before, after) per axis; the layer keeps 'same' / 'valid' as given, as PyTorch does
+        self._padding_before, self._padding_after = conv_padding(
+            name, padding, self.kernel_size, self.stride, self.dilation, allow_strings=not self._transposed)
+        self.padding = padding if isinstance(padding, str) else self._padding_before
+        self.output_padding = ntuple(output_padding, n, "output_padding", name, minimum=0)
+        if self._transposed:
+            check_output_padding(name, self.output_padding, self.stride, self.dilation)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.groups, self.padding_mode, self.transposed = int(groups), padding_mode, self._transposed
-
-        # (left, right) zero/reflect/... padding per spatial dim, for modes F.pad must do.
-        if padding == "valid":
-            pairs = [(0, 0)] * n
-        elif padding == "same":
-            pairs = []
-            for d, k in zip(self.dilation, self.kernel_size):
-                total = d * (k - 1)
-                pairs.append((total // 2, total - total // 2))
-        else:
-            pairs = [(p, p) for p in padding]
-        self._padding_pairs = pairs
 
         dtype = factory_dtype(name, device, dtype)
         if self._transposed:
@@ -133,28 +121,19 @@ class _Conv(_ConvNd):
 
     def forward(self, input):
         self._check(input)
-        unbatched = input.ndim == self._dims + 1
-        if unbatched:
-            input = input.unsqueeze(0)
-        symmetric = all(left == right for left, right in self._padding_pairs)
-        if self.padding_mode == "zeros" and symmetric:
-            padding = tuple(left for left, _ in self._padding_pairs)
-        else:
-            # F.pad takes (last-dim left, last-dim right, previous dim left, ...)
-            flat = []
-            for left, right in reversed(self._padding_pairs):
-                flat += [left, right]
-            mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
-            input = activation.pad(input, flat, mode=mode)
-            padding = (0,) * self._dims
-        conv = getattr(_conv_ops(), f"conv{self._dims}d")
-        out = conv(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
-        return out.squeeze(0) if unbatched else out
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            # reflect / replicate / circular: pad first, then convolve without padding
+            input = pad(input, pad_widths(self._padding_before, self._padding_after), mode=self.padding_mode)
+            padding = 0
+        return self._function(input, self.weight, self.bias, self.stride, padding, self.dilation,
+                              self.groups)
 
 
 class Conv1d(_Conv):
     """1-d convolution over (N, C_in, L) -> (N, C_out, L_out)."""
     _dims = 1
+    _function = staticmethod(conv1d)
 
 
 class Conv2d(_Conv):
@@ -166,11 +145,13 @@ class Conv2d(_Conv):
     channels into G independent convolutions (groups=in_channels: depthwise).
     """
     _dims = 2
+    _function = staticmethod(conv2d)
 
 
 class Conv3d(_Conv):
     """3-d convolution over (N, C_in, D, H, W) -> (N, C_out, D_out, H_out, W_out)."""
     _dims = 3
+    _function = staticmethod(conv3d)
 
 
 class _ConvTranspose(_ConvNd):
@@ -195,8 +176,8 @@ class _ConvTranspose(_ConvNd):
         result = []
         for i in range(n):
             size_in = input.shape[input.ndim - n + i]
-            smallest = ((size_in - 1) * self.stride[i] - 2 * self.padding[i]
-                        + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            smallest = conv_transpose_out_size(size_in, self.kernel_size[i], self.stride[i],
+                                               self.padding[i], self.dilation[i], 0)
             largest = smallest + self.stride[i] - 1
             if not smallest <= output_size[i] <= largest:
                 raise ValueError(f"{type(self).__name__}: requested output size {output_size} is "
@@ -208,18 +189,14 @@ class _ConvTranspose(_ConvNd):
     def forward(self, input, output_size=None):
         self._check(input)
         output_padding = self._output_padding(input, output_size)
-        unbatched = input.ndim == self._dims + 1
-        if unbatched:
-            input = input.unsqueeze(0)
-        conv_transpose = getattr(_conv_ops(), f"conv_transpose{self._dims}d")
-        out = conv_transpose(input, self.weight, self.bias, self.stride, self.padding,
-                             output_padding, self.groups, self.dilation)
-        return out.squeeze(0) if unbatched else out
+        return self._function(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                              self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvTranspose):
     """Transposed 1-d convolution: the gradient of Conv1d with respect to its input."""
     _dims = 1
+    _function = staticmethod(conv_transpose1d)
 
 
 class ConvTranspose2d(_ConvTranspose):
@@ -227,8 +204,10 @@ class ConvTranspose2d(_ConvTranspose):
     weighted copy of the kernel into the output; with stride s the output is about s
     times larger. It is the input-gradient of Conv2d with the same weight."""
     _dims = 2
+    _function = staticmethod(conv_transpose2d)
 
 
 class ConvTranspose3d(_ConvTranspose):
     """Transposed 3-d convolution."""
     _dims = 3
+    _function = staticmethod(conv_transpose3d)

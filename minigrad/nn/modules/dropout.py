@@ -1,6 +1,6 @@
 """Dropout layers: active in training mode only (``module.eval()`` turns them off)."""
 from minigrad.nn.module import Module
-from minigrad.ops import activation as F
+from minigrad.ops.dropout import dropout, dropout2d
 
 
 class _DropoutNd(Module):
@@ -24,7 +24,7 @@ class Dropout(_DropoutNd):
     """
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training, self.inplace)
+        return dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
@@ -35,4 +35,4 @@ class Dropout2d(_DropoutNd):
         if input.ndim not in (3, 4):
             raise ValueError(f"Dropout2d: expected 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
                              f"{input.ndim}-d input of shape {tuple(input.shape)}")
-        return F.dropout2d(input, self.p, self.training, self.inplace)
+        return dropout2d(input, self.p, self.training, self.inplace)

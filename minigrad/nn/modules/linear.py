@@ -6,7 +6,7 @@ import numpy as np
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import factory_dtype, is_int
-from minigrad.ops.activation import linear
+from minigrad.ops.linalg import linear
 
 
 class Identity(Module):

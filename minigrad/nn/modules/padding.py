@@ -5,8 +5,8 @@
 bottom, front, back) for 3d. The last 1, 2 or 3 dimensions are padded.
 """
 from minigrad.nn.module import Module
-from minigrad.nn.modules._utils import is_int
-from minigrad.ops.activation import pad
+from minigrad.ops._args import ntuple
+from minigrad.ops.padding import pad
 
 
 class _PadNd(Module):
@@ -15,14 +15,8 @@ class _PadNd(Module):
 
     def __init__(self, padding, value=0.0):
         super().__init__()
-        sides = 2 * self.dims
-        if is_int(padding):
-            padding = (int(padding),) * sides
-        elif not (isinstance(padding, (tuple, list)) and len(padding) == sides
-                  and all(is_int(p) for p in padding)):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of {sides} "
-                             f"ints, got {padding!r}")
-        self.padding, self.value = tuple(int(p) for p in padding), value
+        self.padding = ntuple(padding, 2 * self.dims, "padding", type(self).__name__)
+        self.value = value
 
     def forward(self, input):
         # An unbatched input has one dimension fewer: (C, W) for 1d, (C, H, W) for 2d, ...
@@ -38,41 +32,33 @@ class _PadNd(Module):
 
 
 class ConstantPad1d(_PadNd):
+    """Fill with `value`: ConstantPad1d(2, 0.5) turns [1 2 3] into [.5 .5 | 1 2 3 | .5 .5]."""
+
     def __init__(self, padding, value):
         super().__init__(padding, value)
 
 
-class ConstantPad2d(_PadNd):
+class ConstantPad2d(ConstantPad1d):
     dims = 2
 
-    def __init__(self, padding, value):
-        super().__init__(padding, value)
 
-
-class ConstantPad3d(_PadNd):
+class ConstantPad3d(ConstantPad1d):
     dims = 3
-
-    def __init__(self, padding, value):
-        super().__init__(padding, value)
 
 
 class ZeroPad1d(_PadNd):
+    """Fill with zeros (ConstantPad with value 0)."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
 
-class ZeroPad2d(_PadNd):
+class ZeroPad2d(ZeroPad1d):
     dims = 2
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-
-class ZeroPad3d(_PadNd):
+class ZeroPad3d(ZeroPad1d):
     dims = 3
-
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
 
 class ReflectionPad1d(_PadNd):

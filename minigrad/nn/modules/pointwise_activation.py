@@ -1,4 +1,4 @@
-"""The activation layers of ops/pointwise_activations.py: Softplus, Hardtanh, ReLU6, Mish, ...
+"""The activation layers of ops/pointwise_activations.py (Softplus, Hardtanh, ReLU6, Mish, ...) and Softmin.
 
 Each layer keeps its arguments under PyTorch's attribute names (shown in
 repr) and calls its function. ``inplace=True`` is accepted and shown, but the
@@ -6,6 +6,7 @@ result is a new tensor, as in activation.py.
 """
 from minigrad.nn.module import Module
 from minigrad.ops import pointwise_activations as F
+from minigrad.ops.activation import softmin
 
 
 class _Activation(Module):
@@ -113,7 +114,7 @@ class GLU(_Activation):
 
 
 class Softmin(_Activation):
-    function, arguments = F.softmin, ("dim",)
+    function, arguments = softmin, ("dim",)
 
     def __init__(self, dim=None):
         super().__init__()

@@ -1,11 +1,7 @@
 """Upsampling layers, thin wrappers over ``minigrad.ops.resize``."""
 from minigrad.nn.module import Module
-from minigrad.nn.modules._utils import is_int
-
-
-def _resize_ops():
-    from minigrad.ops import resize  # the functional resizing ops (forward and backward)
-    return resize
+from minigrad.ops._args import is_int
+from minigrad.ops.resize import interpolate, pixel_shuffle
 
 
 class Upsample(Module):
@@ -24,8 +20,7 @@ class Upsample(Module):
         self.mode, self.align_corners = mode, align_corners
 
     def forward(self, input):
-        return _resize_ops().interpolate(input, self.size, self.scale_factor, self.mode,
-                                         self.align_corners)
+        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self):
         if self.scale_factor is not None:
@@ -51,7 +46,7 @@ class PixelShuffle(Module):
         if input.ndim < 3 or input.shape[-3] % r2 != 0:
             raise ValueError(f"PixelShuffle: expected input (N, C*{r2}, H, W) with channels "
                              f"divisible by upscale_factor^2 = {r2}, got shape {tuple(input.shape)}")
-        return _resize_ops().pixel_shuffle(input, self.upscale_factor)
+        return pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"

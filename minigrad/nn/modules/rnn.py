@@ -23,8 +23,9 @@ import numpy as np
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import factory_dtype, is_int
-from minigrad.ops.activation import dropout, linear
-from minigrad.ops.elementwise import relu, sigmoid, tanh
+from minigrad.ops.activation import relu, sigmoid, tanh
+from minigrad.ops.dropout import dropout
+from minigrad.ops.linalg import linear
 from minigrad.ops.shape import cat, stack
 from minigrad.tensor import Tensor
 

@@ -24,9 +24,10 @@ from minigrad.nn.modules.container import ModuleList
 from minigrad.nn.modules.dropout import Dropout
 from minigrad.nn.modules.linear import Linear
 from minigrad.nn.modules.normalization import LayerNorm
-from minigrad.ops.activation import dropout, gelu, linear, softmax
-from minigrad.ops.elementwise import relu, where
-from minigrad.ops.linalg import matmul
+from minigrad.ops.activation import gelu, relu, softmax
+from minigrad.ops.dropout import dropout
+from minigrad.ops.elementwise import where
+from minigrad.ops.linalg import linear, matmul
 from minigrad.tensor import Tensor, as_dtype
 
 
