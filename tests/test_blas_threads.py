@@ -21,7 +21,7 @@ def two_threads(restore_threads):
 
 def test_every_bundled_openblas_stays_on_one_thread(two_threads):
     # set_num_threads governs minigrad's threads only: BLAS's count is per
-    # process, and changing it per call hung concurrent convolutions
+    # process, and changing it per call hangs concurrent convolutions
     assert blas.LIBRARIES, "numpy/scipy wheels bundle OpenBLAS"
     minigrad.set_num_threads(3)
     assert blas.single_threaded()
@@ -166,8 +166,8 @@ print("differences:", len(different), max(different, default=0.0))
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_convolutions_from_four_python_threads_neither_hang_nor_change(dtype):
-    # Python threads each setting the process-wide BLAS thread count hung
-    # (OpenBLAS waiting for a job that never ran) or summed in another order.
+    # Python threads each setting the process-wide BLAS thread count hang
+    # (OpenBLAS waits for a job that never runs) or sum in another order.
     env = dict(os.environ, MINIGRAD_GEMM="blas", OMP_NUM_THREADS="2")
     repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
