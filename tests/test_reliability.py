@@ -1,4 +1,4 @@
-"""Issue 19: NaN locality and memory of interpolate, batch norm's corner cases, clear errors."""
+"""NaN locality and memory of interpolate, batch norm's corner cases, clear errors."""
 import math
 import tracemalloc
 
