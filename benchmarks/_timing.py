@@ -1,6 +1,16 @@
-"""Shared timing helpers for the benchmark scripts (not part of the package)."""
+"""Shared timing helpers for the benchmark scripts (not part of the package).
+
+The scripts time the installed minigrad; importing this module stops a
+script with a clear message when minigrad is not installed.
+"""
+import importlib.util
 import statistics
+import sys
 import time
+
+if importlib.util.find_spec("minigrad") is None:
+    sys.exit("minigrad is not importable: install it first with `pip install -e .` "
+             "in the repository root, then run the benchmark again.")
 
 
 def wall_times(function, repeats=20, warmup=3):
@@ -32,7 +42,7 @@ def try_import_torch(threads=None):
 
 
 def print_table(headers, rows):
-    """Print a Markdown table (pasteable into the README)."""
+    """Print a Markdown table (pasteable into benchmarks/README.md)."""
     widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
     line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     print(line(headers))

@@ -7,16 +7,12 @@ says why); ``blas.matmul`` cuts a big product into fixed 256 x 512 tiles and run
 them on minigrad's OpenMP threads. Rows: GFLOP/s of a size^3 product.
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
+from _timing import median_seconds, print_table
 
-import numpy as np  # noqa: E402
-from _timing import median_seconds, print_table  # noqa: E402
-
-import minigrad as mg  # noqa: E402
-from minigrad.kernels import blas  # noqa: E402
+import minigrad as mg
+from minigrad.kernels import blas
 
 
 def main():

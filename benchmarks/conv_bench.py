@@ -5,7 +5,7 @@
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \\
         python benchmarks/conv_bench.py        # the same with a malloc that keeps its memory
 
-For each shape of issue 3, float32, the time of the forward pass and
+For each shape of SHAPES below, float32, the time of the forward pass and
 of forward + backward (input, weight and bias gradients), at each thread
 count (the fastest of several runs; --median for the median), and
 minigrad's achieved GFLOP/s against the sgemm ceiling measured
@@ -24,21 +24,15 @@ count). Compare numbers within one run: the machine may be shared.
 """
 import argparse
 import os
-import sys
 
 import numpy as np
+from _timing import median_seconds, print_table, try_import_torch, wall_times
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-sys.path.insert(0, os.path.join(HERE, ".."))
-
-from _timing import median_seconds, print_table, try_import_torch, wall_times  # noqa: E402
-
-import minigrad  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
-from minigrad.kernels import cpu  # noqa: E402
-from minigrad.kernels import gemm as gemm_kernels  # noqa: E402
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.kernels import cpu
+from minigrad.kernels import gemm as gemm_kernels
+from minigrad.reference.conv import col2im, im2col
 
 # On a shared machine other processes only ever add time: the fastest of
 # several runs is the steadiest estimate. --median switches to the median.
@@ -49,7 +43,7 @@ def best_seconds(function, repeats):
     if STATISTIC["value"] == "median":
         return median_seconds(function, repeats)
     return min(wall_times(function, repeats, warmup=1))
-from minigrad.reference.conv import col2im, im2col  # noqa: E402
+
 
 # name: (N, Cin, H, W, Cout, kernel, stride, padding, dilation, groups, transposed)
 SHAPES = {

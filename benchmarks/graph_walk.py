@@ -7,16 +7,12 @@ iterative, so its length is limited by memory, not by Python's recursion).
 The correctness of the same chain is a unit test (tests/test_autograd.py).
 """
 import argparse
-import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
+from _timing import print_table
 
-import numpy as np  # noqa: E402
-from _timing import print_table  # noqa: E402
-
-import minigrad as mg  # noqa: E402
+import minigrad as mg
 
 
 def chain_seconds(ops):

@@ -14,12 +14,10 @@ the median step time and images/s.
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_seconds, print_table  # noqa: E402
+from _timing import median_seconds, print_table
 
 BATCH, EMBED_DIM, WIDTH, TRAIN_K = 128, 64, 24, 127
 LR, WEIGHT_DECAY, EPS = 3e-3, 5e-4, 1e-8

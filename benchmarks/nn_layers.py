@@ -6,13 +6,9 @@ Prints a Markdown table. The fused cross_entropy is also compared with the
 same loss composed from log_softmax and nll_loss (two ops, two passes).
 """
 import argparse
-import os
-import sys
 
 import numpy as np
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import median_seconds, print_table, try_import_torch  # noqa: E402
+from _timing import median_seconds, print_table, try_import_torch
 
 
 def cases(lib, rng):

@@ -7,15 +7,11 @@ and bookkeeping cost of recording one op (and, for "fwd+bwd", of walking
 the graph back). minigrad against PyTorch when it is installed.
 """
 import argparse
-import os
-import sys
 import timeit
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import print_table, try_import_torch
 
-from _timing import print_table, try_import_torch  # noqa: E402
-
-import minigrad as mg  # noqa: E402
+import minigrad as mg
 
 
 def per_call_us(function, number):

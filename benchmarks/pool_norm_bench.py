@@ -21,22 +21,15 @@ bytes moved: x, y (and their gradients).
 (minigrad.kernels.cpu: avx512, avx2, generic; default: the best one).
 """
 import argparse
-import os
-import sys
 
 import numpy as np
+from _timing import median_seconds
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from _timing import median_seconds  # noqa: E402
-
-import minigrad  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
-from minigrad.kernels import cpu  # noqa: E402
-from minigrad.reference import normalization as ref_norm  # noqa: E402
-from minigrad.reference import pooling as ref_pool  # noqa: E402
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.kernels import cpu
+from minigrad.reference import normalization as ref_norm
+from minigrad.reference import pooling as ref_pool
 
 try:
     import torch

@@ -5,19 +5,16 @@
 For each thread count: forward+backward time of a dense 3x3 convolution,
 a depthwise convolution, 2x2 max pooling and batch norm, and the LeNet
 training step of train_step.py, with the speed-up over one thread. Useful on
-machines with more than 2 cores; the README reports a run on a 16-core box.
+machines with more than 2 cores; benchmarks/README.md holds a run on a 16-core machine.
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np
+from _timing import median_seconds, print_table
+from train_step import build_lenet
 
-import numpy as np  # noqa: E402
-from _timing import median_seconds, print_table  # noqa: E402
-from train_step import build_lenet  # noqa: E402
-
-import minigrad as mg  # noqa: E402
+import minigrad as mg
 
 F = mg.nn.functional
 

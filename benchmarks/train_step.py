@@ -22,8 +22,9 @@ runs once per model and thread count.
 --reuse-memory runs both frameworks' workers with glibc's malloc told to
 keep freed blocks (GLIBC_TUNABLES below) instead of handing every large
 block back to the OS and page-faulting it in again on the next step: at
-1 thread that removed ~10-17 ms of system time per LeNet step for minigrad
-(~3,400 page faults per step) and ~20 ms for PyTorch (~12,000).
+1 thread that is ~10-17 ms of system time per LeNet step for minigrad
+(~3,400 page faults per step) and ~20 ms for PyTorch (~12,000) on the
+AVX-512 machine of benchmarks/README.md.
 """
 import argparse
 import json
@@ -33,8 +34,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import print_table  # noqa: E402
+from _timing import print_table
 
 REUSE_MEMORY = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
 BATCH = {"lenet": 128, "mobile": 64}
@@ -133,8 +133,6 @@ def worker(framework, model_name, threads, steps):
 def run_worker(framework, model_name, threads, steps, reuse_memory=False, cpu_path=None):
     command = [sys.executable, __file__, "--worker", framework, model_name, str(threads), str(steps)]
     env = dict(os.environ)
-    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")   # minigrad from this checkout
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
     if reuse_memory:
         env["GLIBC_TUNABLES"] = REUSE_MEMORY
     if cpu_path:
@@ -169,7 +167,6 @@ def main():
     except ImportError:
         frameworks = ["minigrad"]
     if args.cpu_path == "all":
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
         from minigrad.kernels import cpu
         paths = list(cpu.supported_paths())[::-1]
     else:

@@ -27,8 +27,8 @@ checked completely before any tensor is allocated: its length against the
 file, the JSON, each dtype, each shape against its byte range, and the ranges
 against each other (they must tile the data exactly: no overlap, no hole, no
 byte past the end). A damaged or hostile file raises ``CheckpointError``
-naming the file and the problem. Checkpoints of the earlier minigrad format
-(a NumPy ``.npz`` archive with a JSON ``__manifest__``) still load, checked
+naming the file and the problem. Checkpoints in minigrad's format version 1
+(a NumPy ``.npz`` archive with a JSON ``__manifest__``) load too, checked
 the same way.
 
 Saving is atomic: the file is written to a temporary file beside the target
@@ -53,7 +53,7 @@ import numpy as np
 from minigrad.tensor import Tensor
 
 STRUCTURE_KEY = "minigrad"       # the __metadata__ entry that holds the saved object's structure
-VERSION = 2                      # 1 was the .npz format
+VERSION = 2                      # format version 1 is the .npz format (still loaded)
 MAX_DEPTH = 100                  # nesting of dicts/lists a checkpoint may have
 MAX_HEADER_BYTES = 100_000_000   # the safetensors package's own limit
 MAX_DIMS = 64                    # dimensions a tensor may have (PyTorch's limit too)
@@ -267,7 +267,7 @@ def load(f, map_location=None, *, weights_only=None):
 
     `f` is a path or a binary file object. A safetensors file written by
     another tool (``safetensors.torch.save_file(model.state_dict(), path)``)
-    loads as ``{name: Tensor}``; files of minigrad's earlier ``.npz`` format
+    loads as ``{name: Tensor}``; files in minigrad's version-1 ``.npz`` format
     load too.
 
     `map_location` and `weights_only` are accepted as in ``torch.load``.
@@ -542,7 +542,7 @@ class _Decoder:
         self.fail(f"malformed structure node of type {kind[:40]!r}")
 
 
-# ------------------------------------------------ the earlier format: .npz + manifest
+# ----------------------------------------------- format version 1: .npz + manifest
 # Exceptions zipfile and NumPy's .npy header parser raise for damaged input.
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OverflowError, EOFError,
                    OSError, NotImplementedError, RuntimeError, KeyError, TypeError, SyntaxError,

@@ -1,3 +1,4 @@
+"""Fixtures shared by the test files: seeding, a NumPy generator, CPU paths, thread counts."""
 import numpy as np
 import pytest
 
@@ -24,3 +25,11 @@ def cpu_path(request):
     (generic, avx2, avx512: minigrad.kernels.cpu), the kernels on that path."""
     with cpu.use_cpu_path(request.param):
         yield request.param
+
+
+@pytest.fixture
+def restore_threads():
+    """Gives the test minigrad.set_num_threads and puts the thread count back afterwards."""
+    before = minigrad.get_num_threads()
+    yield minigrad.set_num_threads
+    minigrad.set_num_threads(before)

@@ -8,11 +8,9 @@ from minigrad.kernels import activation as kernels
 
 
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    previous = minigrad.get_num_threads()
-    minigrad.set_num_threads(request.param)
-    yield request.param
-    minigrad.set_num_threads(previous)
+def threads(request, restore_threads):
+    restore_threads(request.param)
+    return request.param
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

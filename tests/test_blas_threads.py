@@ -15,16 +15,13 @@ from minigrad.kernels import blas
 
 
 @pytest.fixture
-def two_threads():
-    previous = minigrad.get_num_threads()
-    minigrad.set_num_threads(2)
-    yield
-    minigrad.set_num_threads(previous)
+def two_threads(restore_threads):
+    restore_threads(2)
 
 
 def test_every_bundled_openblas_stays_on_one_thread(two_threads):
     # set_num_threads governs minigrad's threads only: BLAS's count is per
-    # process, and changing it per call hung concurrent convolutions
+    # process, and changing it per call hangs concurrent convolutions
     assert blas.LIBRARIES, "numpy/scipy wheels bundle OpenBLAS"
     minigrad.set_num_threads(3)
     assert blas.single_threaded()
@@ -110,27 +107,22 @@ def test_matmul_keeps_numpys_rules_for_other_inputs():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_products_are_bitwise_the_same_on_any_thread_count(dtype):
-    # OpenBLAS on 2 threads summed 64x1568 @ 1568x64 differently (5e-5) from 1 thread
-    rng = np.random.default_rng(4)
+def test_products_are_bitwise_the_same_on_any_thread_count(dtype, restore_threads):
+    # OpenBLAS on 2 threads sums 64x1568 @ 1568x64 differently (5e-5) from 1 thread
     shapes = [((64, 1568), (1568, 64)), ((700, 1568), (1568, 300))]
-    previous = minigrad.get_num_threads()
     results = {}
-    try:
-        for count in (1, 2, 3):
-            minigrad.set_num_threads(count)
-            rng = np.random.default_rng(4)
-            outputs = []
-            for a_shape, b_shape in shapes:
-                x = minigrad.tensor(rng.standard_normal(a_shape).astype(dtype), requires_grad=True)
-                w = minigrad.tensor(rng.standard_normal(b_shape[::-1]).astype(dtype), requires_grad=True)
-                y = F.linear(x, w)
-                (y * y).sum().backward()
-                z = x @ w.T
-                outputs += [y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), z.detach().numpy()]
-            results[count] = outputs
-    finally:
-        minigrad.set_num_threads(previous)
+    for count in (1, 2, 3):
+        restore_threads(count)
+        rng = np.random.default_rng(4)
+        outputs = []
+        for a_shape, b_shape in shapes:
+            x = minigrad.tensor(rng.standard_normal(a_shape).astype(dtype), requires_grad=True)
+            w = minigrad.tensor(rng.standard_normal(b_shape[::-1]).astype(dtype), requires_grad=True)
+            y = F.linear(x, w)
+            (y * y).sum().backward()
+            z = x @ w.T
+            outputs += [y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), z.detach().numpy()]
+        results[count] = outputs
     for count in (2, 3):
         for one, other in zip(results[1], results[count]):
             np.testing.assert_array_equal(one, other)
@@ -174,8 +166,8 @@ print("differences:", len(different), max(different, default=0.0))
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_convolutions_from_four_python_threads_neither_hang_nor_change(dtype):
-    # Python threads each setting the process-wide BLAS thread count hung
-    # (OpenBLAS waiting for a job that never ran) or summed in another order.
+    # Python threads each setting the process-wide BLAS thread count hang
+    # (OpenBLAS waits for a job that never runs) or sum in another order.
     env = dict(os.environ, MINIGRAD_GEMM="blas", OMP_NUM_THREADS="2")
     repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:

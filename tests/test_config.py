@@ -16,13 +16,6 @@ from minigrad.kernels import threads
 OPENMP_BUILT = threads.openmp_enabled()
 
 
-@pytest.fixture
-def restore_threads():
-    before = mg.get_num_threads()
-    yield
-    mg.set_num_threads(before)
-
-
 def test_set_and_get_num_threads(restore_threads):
     mg.set_num_threads(1)
     assert mg.get_num_threads() == 1

@@ -255,7 +255,7 @@ def test_knn_memory_bank():
     knn(minigrad.tensor([[2.0], [3.0]]), minigrad.tensor([1, 0]))
     np.testing.assert_array_equal(knn.memory_embeddings.array[:, 0], [1, 2, 3])   # FIFO, newest last
     np.testing.assert_array_equal(knn.memory_labels.array, [1, 1, 0])
-    # a batch of one now has neighbours: the memory bank
+    # with the memory bank, a batch of one has neighbours
     single = minigrad.tensor([[2.1]], requires_grad=True)
     knn.eval()
     loss = knn(single, minigrad.tensor([1]))

@@ -1,4 +1,4 @@
-"""Issue 19: NaN locality and memory of interpolate, batch norm's corner cases, clear errors."""
+"""NaN locality and memory of interpolate, batch norm's corner cases, clear errors."""
 import math
 import tracemalloc
 
@@ -32,7 +32,7 @@ def test_a_nan_reaches_only_the_outputs_next_to_it():
     x = np.zeros((1, 1, 8))
     x[0, 0, 2] = np.nan
     y = F.interpolate(mg.tensor(x), scale_factor=2, mode="linear").numpy()[0, 0]
-    # outputs 3..6 read input 2 (PyTorch gives the same); a dense matrix made all 16 NaN
+    # outputs 3..6 read input 2 (PyTorch gives the same); a dense matrix would make all 16 NaN
     assert np.isnan(y).tolist() == [False] * 3 + [True] * 4 + [False] * 9
     np.testing.assert_array_equal(y[~np.isnan(y)], 0)
 
@@ -59,7 +59,7 @@ def test_linear_matches_the_per_output_reference(align_corners):
 
 
 def test_upsampling_a_long_signal_needs_no_dense_matrix():
-    # the (out, in) matrix of a 4096-sample signal took 128 MiB (2 GiB at 16,384)
+    # the (out, in) matrix of a 4096-sample signal would take 128 MiB (2 GiB at 16,384)
     x = mg.tensor(np.random.default_rng(1).standard_normal((1, 1, 4096)).astype(np.float32),
                   requires_grad=True)
     tracemalloc.start()

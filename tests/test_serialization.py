@@ -460,7 +460,7 @@ def test_every_truncation_and_flipped_byte_of_a_safetensors_file(tmp_path):
     assert_only_checkpoint_errors(path, flips)
 
 
-# -------------------------------------------------------- the earlier .npz format
+# ------------------------------------------------------ format version 1: .npz
 def write_v1(path, obj_node, arrays, extra_members=None):
     """A checkpoint of minigrad's format version 1 (.npz with a JSON __manifest__), as it wrote them."""
     manifest = {"format": "minigrad-checkpoint", "version": 1, "root": obj_node}
