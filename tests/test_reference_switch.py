@@ -6,6 +6,7 @@ Each family is run twice, compiled and on the references; in the second run the
 compiled module's functions raise (a spy), so a passing test also shows that no
 compiled kernel of that family ran.
 """
+import math
 import os
 import subprocess
 import sys
@@ -259,6 +260,26 @@ def test_relu_and_gelu_on_the_references(dtype, monkeypatch):
     tolerance = TIGHT if dtype == np.float64 else dict(rtol=1e-5, atol=5e-7)
     assert_same(compiled[:2], referenced[:2], exact=True)      # relu and its gradient do not round
     assert_same(compiled[2:], referenced[2:], **tolerance)
+
+
+def test_activation_references_against_closed_forms():
+    """minigrad/reference/activation.py by itself: math.erf and central differences."""
+    from minigrad.reference import activation as reference
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 2.5, -1.0], dtype=np.float32)
+    y = reference.relu(x)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, [np.nan, np.inf, 0, 0, 0, 2.5, 0])
+    np.testing.assert_array_equal(reference.relu_backward(np.full(7, 3.0, np.float32), y), [0, 3, 0, 0, 0, 3, 0])
+    np.testing.assert_array_equal(reference.relu(np.arange(-2, 3)), [0, 0, 0, 1, 2])
+    points = np.linspace(-6, 6, 25)
+    exact = [t * 0.5 * math.erfc(-t / math.sqrt(2)) for t in points]       # erfc: no cancellation in the tail
+    np.testing.assert_allclose(reference.gelu(points), exact, rtol=1e-14, atol=1e-300)
+    textbook = [t * 0.5 * (1 + math.erf(t / math.sqrt(2))) for t in points]
+    np.testing.assert_allclose(reference.gelu(points), textbook, rtol=1e-14, atol=1e-15)
+    h = 1e-6
+    slopes = (reference.gelu(points + h) - reference.gelu(points - h)) / (2 * h)
+    np.testing.assert_allclose(reference.gelu_backward(np.ones_like(points), points), slopes, rtol=1e-7, atol=1e-9)
+    assert reference.gelu(points.astype(np.float32)).dtype == np.float32
 
 
 # ---------------------------------------------------------------- a whole training step
