@@ -106,6 +106,11 @@ def _ceil_mode(input_shape, output_size, kernel_size, stride, padding, dilation=
     return tuple(output_size) != floor_sizes
 
 
+def _one_channel_per_plane(plane_shape):
+    """(P, D, H, W) -> (P, 1, D, H, W): the planes as the references' (N, C, *spatial)."""
+    return (plane_shape[0], 1) + tuple(plane_shape[1:])
+
+
 def _table_args(tables):
     """[(begin, count, extra), ...] for (D, H, W) -> flat argument list, int64 contiguous."""
     args = []
@@ -178,7 +183,7 @@ def max_pool_backward(grad_output, indices, input_shape):
     """Route each output gradient to its argmax: one writer per plane, race-free."""
     if reference_kernels_enabled():
         return reference.max_pool_backward(grad_output[:, None], indices[:, None],
-                                           (input_shape[0], 1) + tuple(input_shape[1:]))[:, 0]
+                                           _one_channel_per_plane(input_shape))[:, 0]
     grad_input = np.empty(input_shape, dtype=grad_output.dtype)
     _kernel.scatter_add_planes(_planes(grad_output), _planes(indices), _planes(grad_input),
                                get_num_threads())
@@ -205,7 +210,7 @@ def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad
 def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, count_include_pad,
                       divisor_override):
     if reference_kernels_enabled():
-        return reference.avg_pool_backward(grad_output[:, None], (input_shape[0], 1) + tuple(input_shape[1:]),
+        return reference.avg_pool_backward(grad_output[:, None], _one_channel_per_plane(input_shape),
                                            kernel_size, stride, padding, count_include_pad,
                                            divisor_override)[:, 0]
     tables = _avg_tables(input_shape, grad_output.shape[1:], kernel_size, stride, padding,
@@ -224,7 +229,7 @@ def adaptive_avg_pool(input, output_size):
 def adaptive_avg_pool_backward(grad_output, input_shape):
     if reference_kernels_enabled():
         return reference.adaptive_avg_pool_backward(grad_output[:, None],
-                                                    (input_shape[0], 1) + tuple(input_shape[1:]))[:, 0]
+                                                    _one_channel_per_plane(input_shape))[:, 0]
     tables = [adaptive_windows(n, o) for n, o in zip(input_shape[1:], grad_output.shape[1:])]
     return _spread_over_windows(grad_output, input_shape, tables, None)
 

@@ -30,7 +30,8 @@ def normal_cdf(x):
 
 def gelu(x):
     """x * Phi(x), computed in float64 and rounded to x's dtype."""
-    return (x * normal_cdf(x)).astype(x.dtype)
+    with np.errstate(invalid="ignore"):      # gelu(-inf) = -inf * 0 = NaN, as in PyTorch
+        return (x * normal_cdf(x)).astype(x.dtype)
 
 
 def gelu_backward(grad, x):
