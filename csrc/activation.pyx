@@ -1,6 +1,10 @@
 # cython: language_level=3
 """Elementwise activation kernels: ReLU and exact GELU, forward and backward.
 
+Reference: minigrad/reference/activation.py (relu, relu_backward, gelu,
+gelu_backward), which the kernel boundary minigrad/kernels/activation.py runs
+instead under minigrad.use_reference_kernels().
+
 Every array is a flat contiguous vector of n elements (the boundary module
 minigrad/kernels/activation.py flattens and allocates). Each loop is one
 `prange` over elements: one reader pass and one writer pass, and each output

@@ -22,6 +22,10 @@ bitwise identical for any number of threads.
 
 The same kernels normalise rows for layer, group and instance norm: view the
 input as (1, rows, row_length).
+
+Reference: minigrad/reference/normalization.py (batch_norm_forward,
+batch_norm_backward_from_statistics), which the kernel boundary
+minigrad/kernels/batchnorm.py runs instead under minigrad.use_reference_kernels().
 """
 from cython.parallel cimport prange
 from libc.math cimport sqrt

@@ -30,6 +30,9 @@
  *
  * For each function there is a float and a double version (suffix _f, _d),
  * written once by the macro below.
+ *
+ * Reference: minigrad/reference/normalization.py (batch_norm_forward,
+ * batch_norm_backward_from_statistics).
  */
 #ifndef MINIGRAD_LANE_SUMS_H
 #define MINIGRAD_LANE_SUMS_H

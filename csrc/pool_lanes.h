@@ -3,6 +3,8 @@
  * instruction-set path (csrc/simd_paths.h, included by csrc/pool_rows.h) on
  * the vectors of csrc/simd_lanes.h (`vec`: SIMD_LANES floats, `lanes_mask`:
  * as many ints).
+ *
+ * Reference: minigrad/reference/pooling.py (max_pool).
  */
 
 /* Every other value from p on (stride 2), or consecutive ones (stride 1). */

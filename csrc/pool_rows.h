@@ -12,6 +12,8 @@
  * two vectors and keeps every other float. The loop of one path has a fixed
  * order, and each output has one writer: the same result for any thread
  * count (and on every path: a maximum does not round).
+ *
+ * Reference: minigrad/reference/pooling.py (max_pool).
  */
 #ifndef MINIGRAD_POOL_ROWS_H
 #define MINIGRAD_POOL_ROWS_H

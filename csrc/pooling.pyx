@@ -18,6 +18,11 @@ all of which lie inside the input (padding is never read). Average pooling
 also gets a table of 1/divisor per dimension: a window's sum is multiplied
 by the product of the three (or by 1/divisor_override), a multiplication
 instead of a ~4x slower division per output.
+
+Reference: minigrad/reference/pooling.py (max_pool, max_pool_backward,
+avg_pool, avg_pool_backward, adaptive_pool, adaptive_avg_pool_backward,
+max_unpool, max_unpool_backward), which the kernel boundary
+minigrad/kernels/pooling.py runs instead under minigrad.use_reference_kernels().
 """
 from cython.parallel cimport prange
 from libc.stddef cimport ptrdiff_t

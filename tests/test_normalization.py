@@ -58,6 +58,41 @@ def test_batch_norm_eval_uses_running_stats(shape):
     assert gradcheck(lambda a, c, d: F.batch_norm(a, running_mean, running_var, c, d), (xt, wt, bt))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_boundary_form_references_agree_with_the_whole_input_ones(dtype):
+    """batch_norm_forward / batch_norm_backward_from_statistics (the kernel boundary's
+    form, (N, C, L) arrays and float64 statistics) against batch_norm / _backward / _eval."""
+    rng = np.random.default_rng(20)
+    x = (rng.standard_normal((5, 3, 7)) * 2 + 1).astype(dtype)
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    tolerance = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-6, atol=2e-6)
+    y, mean, var, invstd = ref.batch_norm_forward(x, w, b, 1e-5)
+    x64 = x.astype(np.float64)
+    expected, cache = ref.batch_norm(x64, w, b)
+    assert y.dtype == dtype and mean.dtype == var.dtype == invstd.dtype == np.float64
+    np.testing.assert_allclose(y, expected, **tolerance)
+    np.testing.assert_allclose(mean, x64.mean(axis=(0, 2)), rtol=1e-12)
+    np.testing.assert_allclose(invstd, 1 / np.sqrt(x64.var(axis=(0, 2)) + 1e-5), rtol=1e-12)
+    grad_x, grad_w, grad_b = ref.batch_norm_backward_from_statistics(grad, x, mean, invstd, w, True)
+    assert grad_x.dtype == dtype and grad_w.dtype == grad_b.dtype == np.float64
+    for got, want in zip((grad_x, grad_w, grad_b), ref.batch_norm_backward(grad.astype(np.float64), cache)):
+        np.testing.assert_allclose(got, want, **tolerance)
+    none, grad_w_only, _ = ref.batch_norm_backward_from_statistics(grad, x, mean, invstd, w, True, False)
+    assert none is None
+    np.testing.assert_array_equal(grad_w_only, grad_w)
+    # eval: the given statistics, and grad_x = g * weight * invstd
+    running_mean, running_var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    y, mean, var, invstd = ref.batch_norm_forward(x, w, b, 1e-5, running_mean, running_var)
+    np.testing.assert_allclose(y, ref.batch_norm_eval(x64, running_mean, running_var, w, b), **tolerance)
+    np.testing.assert_array_equal(mean, running_mean)
+    grad_x, _, _ = ref.batch_norm_backward_from_statistics(grad, x, mean, invstd, w, False)
+    np.testing.assert_allclose(grad_x, grad * (w / np.sqrt(running_var + 1e-5))[:, None], **tolerance)
+    # no affine: weight 1, bias 0
+    plain, _, _, _ = ref.batch_norm_forward(x, None, None, 1e-5)
+    np.testing.assert_allclose(plain, ref.batch_norm(x64, np.ones(3), np.zeros(3))[0], **tolerance)
+
+
 def test_running_statistics_after_several_steps():
     rng = np.random.default_rng(3)
     channels, momentum = 4, 0.3

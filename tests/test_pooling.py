@@ -60,12 +60,14 @@ def test_max_pool_matches_reference(n, trial, dtype, cpu_path):
 @pytest.mark.parametrize("width,kernel,stride", [(70, 3, 2), (41, 2, 1), (37, 2, 2), (19, 3, 3)])
 def test_max_pool_float32_long_rows_ties_and_nans(width, kernel, stride, cpu_path):
     """Rows long enough for whole vector blocks of every path and a last block that
-    overlaps the one before; ties (the first maximum wins) and NaNs (a NaN wins;
-    one per window, as the reference takes the first NaN and PyTorch the last)."""
+    overlaps the one before; ties (the first maximum wins) and NaNs (a NaN wins,
+    the last one of its window, as in PyTorch: some windows here hold two)."""
     rng = np.random.default_rng(width)
     x = rng.integers(-3, 4, (2, 3, 6, width)).astype(np.float32)    # many equal maxima
     x[1, 2, 3, width // 2] = np.nan
+    x[1, 2, 3, width // 2 + 1] = np.nan
     x[0, 1, 0, 5] = np.nan
+    x[0, 1, 1, 4] = np.nan
     xt = minigrad.tensor(x, requires_grad=True)
     out, indices = F.max_pool2d(xt, kernel, stride, padding=kernel // 2, return_indices=True)
     expected, expected_indices = ref.max_pool(x, (kernel,) * 2, (stride,) * 2, (kernel // 2,) * 2)
@@ -164,6 +166,67 @@ def test_nan_wins_max_pool_like_pytorch():
     out, indices = F.max_pool1d(x, 2, return_indices=True)
     assert np.isnan(out.array[0, 0, 0]) and out.array[0, 0, 1] == 3.0
     assert indices.array.tolist() == [[[1, 2]]]
+    # two NaNs in a window: the last one wins, in the kernel and in the reference
+    x = np.array([[[np.nan, 5.0, np.nan, 1.0, 4.0, 4.0]]])
+    _, indices = F.max_pool1d(minigrad.tensor(x), 3, return_indices=True)
+    _, expected_indices = ref.max_pool(x, 3)
+    assert indices.array.tolist() == expected_indices.tolist() == [[[2, 4]]]   # 4: the first of equal maxima
+    _, adaptive_indices = ref.adaptive_pool(x, (2,), "max")
+    assert adaptive_indices.tolist() == [[[2, 4]]]
+
+
+def test_reference_nan_rule_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    x = rng.integers(-2, 3, (2, 3, 7, 8)).astype(np.float64)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    _, indices = ref.max_pool(x, 3, 2, 1, ceil_mode=True)
+    _, expected = torch.nn.functional.max_pool2d(torch.from_numpy(x), 3, 2, 1, ceil_mode=True,
+                                                 return_indices=True)
+    np.testing.assert_array_equal(indices, expected.numpy())
+
+
+def inner(a, b):
+    return float(np.sum(a * b))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_reference_backwards_are_adjoints_of_their_forwards(n):
+    """<forward(x), g> = <x, backward(g)> for the linear maps: average pooling
+    (every configuration), adaptive average pooling and max unpooling."""
+    rng = np.random.default_rng(400 + n)
+    spatial, config = random_config(rng, n, with_dilation=False)
+    kernel, stride, padding = config["kernel_size"], config["stride"], config["padding"]
+    x = rng.standard_normal((2, 3) + spatial)
+    for count_include_pad, divisor_override in [(True, None), (False, None), (True, 3)]:
+        out = ref.avg_pool(x, kernel, stride, padding, config["ceil_mode"], count_include_pad, divisor_override)
+        g = rng.standard_normal(out.shape)
+        back = ref.avg_pool_backward(g, x.shape, kernel, stride, padding, count_include_pad, divisor_override)
+        assert back.shape == x.shape
+        assert inner(out, g) == pytest.approx(inner(x, back), rel=1e-12)
+    sizes = tuple(int(s) for s in rng.integers(1, 5, n))
+    out = ref.adaptive_pool(x, sizes, "avg")
+    g = rng.standard_normal(out.shape)
+    assert inner(out, g) == pytest.approx(inner(x, ref.adaptive_avg_pool_backward(g, x.shape)), rel=1e-12)
+    pooled, indices = ref.max_pool(x, kernel, kernel)
+    unpooled = ref.max_unpool(pooled, indices, spatial)
+    g = rng.standard_normal(unpooled.shape)
+    assert inner(unpooled, g) == pytest.approx(inner(pooled, ref.max_unpool_backward(g, indices)), rel=1e-12)
+
+
+def test_reference_avg_pool_backward_hand_computed():
+    # 3 inputs, kernel 2, stride 1, padding 1: windows [-1, 1), [0, 2), [1, 3), [2, 4)
+    g = np.array([[[1.0, 2.0, 3.0, 4.0]]])
+    included = ref.avg_pool_backward(g, (1, 1, 3), 2, 1, 1, count_include_pad=True)
+    np.testing.assert_allclose(included[0, 0], [(1 + 2) / 2, (2 + 3) / 2, (3 + 4) / 2])
+    excluded = ref.avg_pool_backward(g, (1, 1, 3), 2, 1, 1, count_include_pad=False)
+    np.testing.assert_allclose(excluded[0, 0], [1 + 2 / 2, 2 / 2 + 3 / 2, 3 / 2 + 4])
+    # adaptive 5 -> 2: bins [0, 3), [2, 5) share element 2
+    spread = ref.adaptive_avg_pool_backward(np.array([[[3.0, 6.0]]]), (1, 1, 5))
+    np.testing.assert_allclose(spread[0, 0], [1, 1, 3, 2, 2])
+    # max_unpool: the later of two values with the same index wins; the backward gathers
+    assert ref.max_unpool(np.array([[[1.0, 2.0]]]), np.array([[[3, 3]]]), (4,)).tolist() == [[[0, 0, 0, 2]]]
+    assert ref.max_unpool_backward(np.array([[[5.0, 6.0, 7.0]]]), np.array([[[2, 0]]])).tolist() == [[[7, 5]]]
 
 
 @pytest.mark.parametrize("size", [(1, 1), (3, 4), (5, 7), (2, None), 1])

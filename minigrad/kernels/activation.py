@@ -4,12 +4,15 @@ The kernels work on flat contiguous float32/float64 vectors; this module
 flattens (a view for contiguous arrays), allocates the outputs and picks
 the thread count. Other dtypes (integers), and arrays so small that
 calling a compiled kernel costs more than the work, use NumPy with the
-same semantics.
+same semantics. Under minigrad.use_reference_kernels() every entry point
+runs its readable NumPy reference (minigrad/reference/activation.py).
 """
 import numpy as np
 
 from minigrad._C import activation as _kernel
 from minigrad.kernels.threads import get_num_threads
+from minigrad.reference import activation as reference
+from minigrad.reference import reference_kernels_enabled
 
 # Below this many elements a second thread costs more to wake than it saves.
 _PARALLEL_MIN_ELEMENTS = 1 << 15
@@ -34,6 +37,8 @@ def _use_kernel(array):
 
 def relu(x):
     """max(x, 0), NaN kept; same shape and dtype."""
+    if reference_kernels_enabled():
+        return reference.relu(x)
     if not _use_kernel(x):
         return np.maximum(x, x.dtype.type(0))
     y = np.empty(x.shape, dtype=x.dtype)
@@ -43,6 +48,8 @@ def relu(x):
 
 def relu_backward(grad, y):
     """grad where y = relu(x) > 0, else 0."""
+    if reference_kernels_enabled():
+        return reference.relu_backward(grad, y)
     if not _use_kernel(grad) or y.dtype != grad.dtype:
         return np.where(y > 0, grad, grad.dtype.type(0))
     grad_x = np.empty(grad.shape, dtype=grad.dtype)
@@ -65,6 +72,8 @@ def _check_float(x, name):
 def gelu(x):
     """x * Phi(x), Phi the standard normal CDF (exact GELU)."""
     _check_float(x, "gelu")
+    if reference_kernels_enabled():
+        return reference.gelu(x)
     y = np.empty(x.shape, dtype=x.dtype)
     x = _flat(x)
     _kernel.gelu_forward(x, _gauss(x), y.reshape(-1), _threads(x.size))
@@ -73,6 +82,8 @@ def gelu(x):
 
 def gelu_backward(grad, x):
     """grad * (Phi(x) + x phi(x)), recomputed from the saved input x."""
+    if reference_kernels_enabled():
+        return reference.gelu_backward(grad, x)
     grad_x = np.empty(x.shape, dtype=x.dtype)
     x = _flat(x)
     _kernel.gelu_backward(_flat(grad), x, _gauss(x), grad_x.reshape(-1), _threads(x.size))

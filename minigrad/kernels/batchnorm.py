@@ -5,11 +5,17 @@ ops reshape). Per-channel vectors (mean, variance, weight, bias) travel as
 float64 so that the statistics keep double precision whatever the input's
 dtype. Layer, group and instance norm use the same kernels on a
 (1, rows, row_length) view: each row is one "channel".
+
+Under minigrad.use_reference_kernels() both entry points run their readable
+NumPy references (minigrad/reference/normalization.py: batch_norm_forward,
+batch_norm_backward_from_statistics) instead of the kernels.
 """
 import numpy as np
 
 from minigrad._C import batchnorm as _kernel
 from minigrad.kernels.threads import get_num_threads
+from minigrad.reference import normalization as reference
+from minigrad.reference import reference_kernels_enabled
 
 
 def _channel_vector(values, channels, fill):
@@ -28,6 +34,8 @@ def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
         raise TypeError(f"batch_norm: expected a float32 or float64 input, got {input.dtype}")
     input = np.ascontiguousarray(input)
     channels = input.shape[1]
+    if reference_kernels_enabled():
+        return reference.batch_norm_forward(input, weight, bias, eps, mean, var)
     training = mean is None
     mean = np.empty(channels) if training else _channel_vector(mean, channels, 0.0).copy()
     var = np.empty(channels) if training else _channel_vector(var, channels, 1.0).copy()
@@ -43,6 +51,9 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
     """Closed-form backward; returns (grad_input or None, grad_weight, grad_bias) (float64 vectors)."""
     grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
     channels = input.shape[1]
+    if reference_kernels_enabled():
+        return reference.batch_norm_backward_from_statistics(grad_output, input, mean, invstd, weight,
+                                                             bool(training), bool(compute_grad_input))
     grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
     grad_weight = np.empty(channels)
     grad_bias = np.empty(channels)

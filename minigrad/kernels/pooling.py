@@ -11,6 +11,11 @@ A window table for one spatial dimension says, for each output position o,
 which input positions its window reads: begin[o] + j * dilation for
 j < count[o]. Padding is never read: for max pooling it is -inf (it never
 wins), for average pooling it is 0 (it only changes the divisor).
+
+Under minigrad.use_reference_kernels() every entry point runs its readable
+NumPy reference in minigrad/reference/pooling.py instead of the kernel; the
+references take (N, C, *spatial), so the planes go in as (P, 1, D, H, W),
+one channel per plane, and come back as [:, 0].
 """
 import functools
 import math
@@ -19,6 +24,8 @@ import numpy as np
 
 from minigrad._C import pooling as _kernel
 from minigrad.kernels.threads import get_num_threads
+from minigrad.reference import pooling as reference
+from minigrad.reference import reference_kernels_enabled
 
 
 # ---------------------------------------------------------------- window tables
@@ -91,6 +98,19 @@ def _check_float(array, name):
         raise TypeError(f"{name}: expected a float32 or float64 input, got {array.dtype}")
 
 
+def _ceil_mode(input_shape, output_size, kernel_size, stride, padding, dilation=(1, 1, 1)):
+    """The ceil_mode that gives these output sizes (the references take a ceil_mode, the
+    boundary the sizes the op computed with it): True where any size is not floor's."""
+    floor_sizes = tuple(pool_output_size(i, k, s, p, d, False)
+                        for i, k, s, p, d in zip(input_shape[1:], kernel_size, stride, padding, dilation))
+    return tuple(output_size) != floor_sizes
+
+
+def _one_channel_per_plane(plane_shape):
+    """(P, D, H, W) -> (P, 1, D, H, W): the planes as the references' (N, C, *spatial)."""
+    return (plane_shape[0], 1) + tuple(plane_shape[1:])
+
+
 def _table_args(tables):
     """[(begin, count, extra), ...] for (D, H, W) -> flat argument list, int64 contiguous."""
     args = []
@@ -105,6 +125,11 @@ def _table_args(tables):
 def max_pool(input, output_size, kernel_size, stride, padding, dilation):
     """(P, D, H, W) -> output (P, oD, oH, oW), indices (int64, flat positions in the input plane)."""
     _check_float(input, "max_pool")
+    if reference_kernels_enabled():
+        output, indices = reference.max_pool(input[:, None], kernel_size, stride, padding, dilation,
+                                             _ceil_mode(input.shape, output_size, kernel_size, stride,
+                                                        padding, dilation))
+        return output[:, 0], indices[:, 0]
     tables = [max_windows(n, o, k, s, p, d) + (d,)
               for n, o, k, s, p, d in zip(input.shape[1:], output_size, kernel_size, stride,
                                            padding, dilation)]
@@ -114,6 +139,9 @@ def max_pool(input, output_size, kernel_size, stride, padding, dilation):
 def adaptive_max_pool(input, output_size):
     """(P, D, H, W) -> output (P, oD, oH, oW), indices, over PyTorch's adaptive bins."""
     _check_float(input, "adaptive_max_pool")
+    if reference_kernels_enabled():
+        output, indices = reference.adaptive_pool(input[:, None], output_size, "max")
+        return output[:, 0], indices[:, 0]
     tables = [adaptive_windows(n, o)[:2] + (1,) for n, o in zip(input.shape[1:], output_size)]
     return _max_over_windows(input, output_size, tables, None)
 
@@ -153,6 +181,9 @@ def _max_over_windows(input, output_size, tables, full_w):
 
 def max_pool_backward(grad_output, indices, input_shape):
     """Route each output gradient to its argmax: one writer per plane, race-free."""
+    if reference_kernels_enabled():
+        return reference.max_pool_backward(grad_output[:, None], indices[:, None],
+                                           _one_channel_per_plane(input_shape))[:, 0]
     grad_input = np.empty(input_shape, dtype=grad_output.dtype)
     _kernel.scatter_add_planes(_planes(grad_output), _planes(indices), _planes(grad_input),
                                get_num_threads())
@@ -168,12 +199,20 @@ def _avg_tables(input_shape, output_size, kernel_size, stride, padding, count_in
 def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad, divisor_override):
     """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor (PyTorch's rule)."""
     _check_float(input, "avg_pool")
+    if reference_kernels_enabled():
+        ceil_mode = _ceil_mode(input.shape, output_size, kernel_size, stride, padding)
+        return reference.avg_pool(input[:, None], kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                  divisor_override)[:, 0]
     tables = _avg_tables(input.shape, output_size, kernel_size, stride, padding, count_include_pad)
     return _average_over_windows(input, output_size, tables, divisor_override)
 
 
 def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, count_include_pad,
                       divisor_override):
+    if reference_kernels_enabled():
+        return reference.avg_pool_backward(grad_output[:, None], _one_channel_per_plane(input_shape),
+                                           kernel_size, stride, padding, count_include_pad,
+                                           divisor_override)[:, 0]
     tables = _avg_tables(input_shape, grad_output.shape[1:], kernel_size, stride, padding,
                          count_include_pad)
     return _spread_over_windows(grad_output, input_shape, tables, divisor_override)
@@ -181,11 +220,16 @@ def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, co
 
 def adaptive_avg_pool(input, output_size):
     _check_float(input, "adaptive_avg_pool")
+    if reference_kernels_enabled():
+        return reference.adaptive_pool(input[:, None], output_size, "avg")[:, 0]
     tables = [adaptive_windows(n, o) for n, o in zip(input.shape[1:], output_size)]
     return _average_over_windows(input, output_size, tables, None)
 
 
 def adaptive_avg_pool_backward(grad_output, input_shape):
+    if reference_kernels_enabled():
+        return reference.adaptive_avg_pool_backward(grad_output[:, None],
+                                                    _one_channel_per_plane(input_shape))[:, 0]
     tables = [adaptive_windows(n, o) for n, o in zip(input_shape[1:], grad_output.shape[1:])]
     return _spread_over_windows(grad_output, input_shape, tables, None)
 
@@ -245,6 +289,8 @@ def max_unpool(input, indices, output_size):
     _check_float(input, "max_unpool")
     indices = np.ascontiguousarray(indices, dtype=np.int64)
     check_unpool_indices(indices, math.prod(output_size))
+    if reference_kernels_enabled():
+        return reference.max_unpool(input[:, None], indices[:, None], output_size)[:, 0]
     output = np.empty((input.shape[0],) + tuple(output_size), dtype=input.dtype)
     _kernel.scatter_planes(_planes(input), _planes(indices), _planes(output),
                            get_num_threads())
@@ -253,6 +299,8 @@ def max_unpool(input, indices, output_size):
 
 def max_unpool_backward(grad_output, indices):
     """grad_input[p, i] = grad_output[p, indices[p, i]]."""
+    if reference_kernels_enabled():
+        return reference.max_unpool_backward(grad_output[:, None], indices[:, None])[:, 0]
     grad_input = np.empty(indices.shape, dtype=grad_output.dtype)
     _kernel.gather_planes(_planes(grad_output), _planes(indices),
                           _planes(grad_input), get_num_threads())

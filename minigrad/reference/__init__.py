@@ -2,8 +2,9 @@
 
 Each module here is the specification one compiled kernel is tested against
 (conv.py for csrc/conv.pyx and csrc/depthwise.pyx, pooling.py for
-csrc/pooling.pyx, normalization.py for csrc/batchnorm.pyx, gemm.py for the
-own GEMM). They are plain loops and einsums, written to be read, not to be fast.
+csrc/pooling.pyx, normalization.py for csrc/batchnorm.pyx, activation.py for
+csrc/activation.pyx, gemm.py for the own GEMM; optim.py holds the optimizer
+update rules). They are plain loops and einsums, written to be read, not to be fast.
 
     with minigrad.use_reference_kernels():
         loss = model(x).sum()       # conv, pooling, batch norm ... run on the NumPy references
