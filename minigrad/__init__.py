@@ -42,7 +42,8 @@ from minigrad.creation import (  # noqa: F401
     zeros_like,
 )
 from minigrad.kernels.threads import get_num_threads, set_num_threads  # noqa: F401
-from minigrad.ops.elementwise import abs, clamp, exp, log, maximum, minimum, relu, sigmoid, sqrt, tanh, where  # noqa: F401
+from minigrad.ops.activation import relu, sigmoid, tanh  # noqa: F401
+from minigrad.ops.elementwise import abs, clamp, exp, log, maximum, minimum, sqrt, where  # noqa: F401
 from minigrad.ops.linalg import matmul  # noqa: F401
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, sum, var  # noqa: F401
 from minigrad.ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze  # noqa: F401

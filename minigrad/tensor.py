@@ -560,13 +560,13 @@ class Tensor(TensorMethods):
         return ops.elementwise.abs(self)
 
     def tanh(self):
-        return ops.elementwise.tanh(self)
+        return ops.activation.tanh(self)
 
     def sigmoid(self):
-        return ops.elementwise.sigmoid(self)
+        return ops.activation.sigmoid(self)
 
     def relu(self):
-        return ops.elementwise.relu(self)
+        return ops.activation.relu(self)
 
     def clamp(self, min=None, max=None):
         return ops.elementwise.clamp(self, min, max)

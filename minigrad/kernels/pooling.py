@@ -37,19 +37,6 @@ def _frozen(array):
     return array
 
 
-def pool_output_size(in_size, kernel, stride, padding, dilation, ceil_mode):
-    """PyTorch's pooling output size along one dimension.
-
-    out = floor((in + 2*padding - dilation*(kernel-1) - 1 [+ stride-1 if ceil_mode]) / stride) + 1,
-    and with ceil_mode the last window must start inside the input or the left padding.
-    """
-    span = in_size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= in_size + padding:
-        out -= 1
-    return out
-
-
 @functools.lru_cache(maxsize=256)
 def max_windows(in_size, out_size, kernel, stride, padding, dilation):
     """begin, count of the in-bounds taps start + j*dilation (j < kernel) of each window."""
@@ -101,7 +88,7 @@ def _check_float(array, name):
 def _ceil_mode(input_shape, output_size, kernel_size, stride, padding, dilation=(1, 1, 1)):
     """The ceil_mode that gives these output sizes (the references take a ceil_mode, the
     boundary the sizes the op computed with it): True where any size is not floor's."""
-    floor_sizes = tuple(pool_output_size(i, k, s, p, d, False)
+    floor_sizes = tuple(reference.output_size(i, k, s, p, d, False)
                         for i, k, s, p, d in zip(input_shape[1:], kernel_size, stride, padding, dilation))
     return tuple(output_size) != floor_sizes
 

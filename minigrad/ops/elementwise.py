@@ -6,7 +6,6 @@ gradient is summed back over exactly those axes (``unbroadcast``).
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.ops.activation import relu, sigmoid, tanh  # noqa: F401  (Tensor.relu/.sigmoid/.tanh reach them here)
 from minigrad.ops.promotion import floating, promote
 from minigrad.tensor import Tensor
 
