@@ -56,7 +56,7 @@ cdef inline void max_of_window(const floating* src, floating* dst, int64_t* idx,
                 pos = row + jw * dilation_w
                 value = src[pos]
                 # Select with a bit mask, not a branch: on random data a branch here
-                # mispredicts half the time (measured 5-6x slower), and whether a
+                # mispredicts half the time, a stall several times the cost of the loop body; whether a
                 # compiler turns `if` into a conditional move varies.
                 take = -<Py_ssize_t>(value > src[best_index])   # all ones or zero
                 best_index = (pos & take) | (best_index & ~take)

@@ -230,7 +230,7 @@ def _average_arguments(tables, divisor_override, in_rows, in_w, out_w, scratch_d
     override_scale = 1.0 / divisor_override if divisor_override else 0.0
     # Two rows of accumulators per thread (in_w + out_w: double in the forward,
     # the gradient's dtype in the backward), padded so that no two threads' rows
-    # share a 64-byte cache line (false sharing made 2 threads slower than 1).
+    # share a 64-byte cache line: threads writing one line would take it from each other.
     row_length = (in_w + out_w + 16 + 15) // 16 * 16
     scratch = np.empty((get_num_threads(), row_length), dtype=scratch_dtype)
     # The backward's flags: which input rows (d, h) of the plane hold a gradient yet.

@@ -66,8 +66,7 @@ def add_rows(out, index, values):
     (any shape, negatives count from the end); values has index's shape
     followed by out.shape[1:]. One sparse one-hot (M, index.size) matrix times
     the values (index.size, rest): each row adds its values in index order,
-    as np.add.at does, but in one pass instead of one element at a time
-    (34 ms -> 1.5 ms for the k-NN loss's 16,256 x 64 gather).
+    as np.add.at does, but in one pass instead of one element at a time.
     """
     flat = index.reshape(-1).astype(np.intp, copy=False)
     if out.dtype not in (np.float32, np.float64) or flat.size == 0:
