@@ -19,14 +19,16 @@
  * high + low (x - high - low is nearly exact when the centre is close to x),
  * so a large offset over a small spread (x = 1000 +- 0.01) loses no digits.
  *
- * The same file holds batch norm's two elementwise loops (normalise a row,
- * the gradient of a row), so that all of its loops are compiled once per
- * instruction-set path: for any CPU of the architecture (SSE2 on x86-64,
- * NEON on aarch64: 4 floats per instruction), AVX2+FMA (8) and AVX-512 (16),
- * each with its function target attribute. The functions without a path
- * suffix call the variant of the path chosen now (minigrad_isa(),
- * csrc/cpu_features.h). The order of a sum then depends on the path, never
- * on the number of threads.
+ * The same file holds batch norm's elementwise loops (normalise a row, the
+ * gradient of a row, and their twins fused with a following ReLU: the
+ * forward clamps at 0 in the same pass, the backward masks the incoming
+ * gradient by the saved ReLU output y > 0 as it reads it), so that all of
+ * its loops are compiled once per instruction-set path: for any CPU of the
+ * architecture (SSE2 on x86-64, NEON on aarch64: 4 floats per instruction),
+ * AVX2+FMA (8) and AVX-512 (16), each with its function target attribute.
+ * The functions without a path suffix call the variant of the path chosen
+ * now (minigrad_isa(), csrc/cpu_features.h). The order of a sum then
+ * depends on the path, never on the number of threads.
  *
  * For each function there is a float and a double version (suffix _f, _d),
  * written once by the macro below.
@@ -140,6 +142,42 @@ TARGET static void gradient_row##SUFFIX##PATH(const T* g, const T* x, T* out,   
                                                   T low, T gain_slope) {                    \
     for (ptrdiff_t i = 0; i < n; i++)                                                       \
         out[i] = (g[i] - mean_g) * gain - ((x[i] - high) - low) * gain_slope;               \
+}                                                                                           \
+                                                                                            \
+/* batch norm + ReLU: y[:n] = max((x[:n] - centre) * scale + shift, 0), NaN kept as in relu */ \
+TARGET static void normalize_relu_row##SUFFIX##PATH(const T* x, T* y, ptrdiff_t n, T high, \
+                                                    T low, T scale, T shift) {              \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                     \
+        T v = ((x[i] - high) - low) * scale + shift;                                        \
+        y[i] = v < 0 ? 0 : v;                                                               \
+    }                                                                                       \
+}                                                                                           \
+                                                                                            \
+/* gradient_sums of the gradient through the ReLU, g where its output y > 0 (else 0): each   \
+ * run is masked into an L1-resident buffer and summed by gradient_sums itself, so the       \
+ * sums are those of the ReLU's backward followed by batch norm's, bit for bit, on any path  \
+ * (a loop of its own vectorised differently on SSE2 and changed the order of the sums). */ \
+TARGET static void masked_gradient_sums##SUFFIX##PATH(const T* g, const T* y, const T* x,  \
+                                                      ptrdiff_t n, T high, T low,           \
+                                                      double* sum_g, double* sum_g_centred) { \
+    T masked[LANE_SUMS_RUN];                                                                \
+    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
+        ptrdiff_t width = start + LANE_SUMS_RUN < n ? LANE_SUMS_RUN : n - start;            \
+        for (ptrdiff_t i = 0; i < width; i++)                                               \
+            masked[i] = y[start + i] > 0 ? g[start + i] : 0;                                \
+        gradient_sums##SUFFIX##PATH(masked, x + start, width, high, low, sum_g,             \
+                                    sum_g_centred);                                         \
+    }                                                                                       \
+}                                                                                           \
+                                                                                            \
+/* gradient_row of the gradient through the ReLU, g where its output y > 0 (else 0) */      \
+TARGET static void masked_gradient_row##SUFFIX##PATH(const T* g, const T* y, const T* x,   \
+                                                     T* out, ptrdiff_t n, T mean_g, T gain, \
+                                                     T high, T low, T gain_slope) {         \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                     \
+        T masked = y[i] > 0 ? g[i] : 0;                                                     \
+        out[i] = (masked - mean_g) * gain - ((x[i] - high) - low) * gain_slope;             \
+    }                                                                                       \
 }
 
 #define LANE_SUMS_DEFINE_PATHS(T, SUFFIX)                                                  \
@@ -181,6 +219,20 @@ static inline void normalize_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T high, 
 static inline void gradient_row##SUFFIX(const T* g, const T* x, T* out, ptrdiff_t n,       \
                                         T mean_g, T gain, T high, T low, T gain_slope) {    \
     LANE_SUMS_CALL(gradient_row##SUFFIX, (g, x, out, n, mean_g, gain, high, low, gain_slope)); \
+}                                                                                           \
+static inline void normalize_relu_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T high, T low, \
+                                              T scale, T shift) {                           \
+    LANE_SUMS_CALL(normalize_relu_row##SUFFIX, (x, y, n, high, low, scale, shift));         \
+}                                                                                           \
+static inline void masked_gradient_sums##SUFFIX(const T* g, const T* y, const T* x,        \
+                                                ptrdiff_t n, T high, T low, double* sum_g,  \
+                                                double* sum_g_centred) {                    \
+    LANE_SUMS_CALL(masked_gradient_sums##SUFFIX, (g, y, x, n, high, low, sum_g, sum_g_centred)); \
+}                                                                                           \
+static inline void masked_gradient_row##SUFFIX(const T* g, const T* y, const T* x, T* out, \
+                                               ptrdiff_t n, T mean_g, T gain, T high, T low, \
+                                               T gain_slope) {                              \
+    LANE_SUMS_CALL(masked_gradient_row##SUFFIX, (g, y, x, out, n, mean_g, gain, high, low, gain_slope)); \
 }
 
 LANE_SUMS_DISPATCH(float, _f)

@@ -10,6 +10,7 @@ import numpy as np
 
 from minigrad._C import batchnorm as _kernel
 from minigrad.kernels.threads import get_num_threads
+from minigrad.reference import reference_kernels_enabled
 
 
 def _channel_vector(values, channels, fill):
@@ -49,4 +50,49 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
     _kernel.batch_norm_backward(grad_output, np.ascontiguousarray(input), mean, invstd,
                                 _channel_vector(weight, channels, 1.0), grad_input, grad_weight,
                                 grad_bias, bool(training), bool(compute_grad_input), get_num_threads())
+    return (grad_input if compute_grad_input else None), grad_weight, grad_bias
+
+
+def batch_norm_relu_forward(input, weight, bias, eps, mean=None, var=None):
+    """relu(batch_norm_forward(...)) in one pass over memory; returns (output, mean, var, invstd).
+
+    output = max(normalised * weight + bias, 0), NaN kept, bitwise equal to the
+    two ops one after the other (the statistics are those of the input).
+    """
+    if reference_kernels_enabled():  # the specification: batch norm, then ReLU
+        output, mean, var, invstd = batch_norm_forward(input, weight, bias, eps, mean, var)
+        return np.where(output < 0, output.dtype.type(0), output), mean, var, invstd
+    if input.dtype not in (np.float32, np.float64):
+        raise TypeError(f"batch_norm_relu: expected a float32 or float64 input, got {input.dtype}")
+    input = np.ascontiguousarray(input)
+    channels = input.shape[1]
+    training = mean is None
+    mean = np.empty(channels) if training else _channel_vector(mean, channels, 0.0).copy()
+    var = np.empty(channels) if training else _channel_vector(var, channels, 1.0).copy()
+    output = np.empty_like(input)
+    _kernel.batch_norm_forward(input, output, mean, var, _channel_vector(weight, channels, 1.0),
+                               _channel_vector(bias, channels, 0.0), float(eps), training,
+                               get_num_threads(), relu=True)
+    return output, mean, var, 1.0 / np.sqrt(var + eps)
+
+
+def batch_norm_relu_backward(grad_output, relu_output, input, mean, invstd, weight, training,
+                             compute_grad_input=True):
+    """batch_norm_backward of relu(batch_norm(input)), given the gradient of the ReLU's output
+    `relu_output`: the ReLU's mask (relu_output > 0) is applied as the gradient is read.
+    Returns (grad_input or None, grad_weight, grad_bias), as batch_norm_backward.
+    """
+    if reference_kernels_enabled():  # the specification: ReLU backward, then batch norm's
+        masked = np.where(relu_output > 0, grad_output, grad_output.dtype.type(0))
+        return batch_norm_backward(masked, input, mean, invstd, weight, training, compute_grad_input)
+    grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
+    channels = input.shape[1]
+    grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
+    grad_weight = np.empty(channels)
+    grad_bias = np.empty(channels)
+    _kernel.batch_norm_relu_backward(grad_output, np.ascontiguousarray(relu_output, dtype=input.dtype),
+                                     np.ascontiguousarray(input), mean, invstd,
+                                     _channel_vector(weight, channels, 1.0), grad_input, grad_weight,
+                                     grad_bias, bool(training), bool(compute_grad_input),
+                                     get_num_threads())
     return (grad_input if compute_grad_input else None), grad_weight, grad_bias

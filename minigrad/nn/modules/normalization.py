@@ -86,7 +86,8 @@ class _BatchNorm(_NormBase):
                  track_running_stats=True, device=None, dtype=None):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
-    def forward(self, input):
+    def _arguments(self, input):
+        """batch_norm's arguments for this input; counts the batch in num_batches_tracked."""
         check_input(type(self).__name__, input, self._ndims, self.num_features, channel_axis=1,
                     what="features (channels)")
         # Running averages: new = (1 - factor) * old + factor * batch statistic.
@@ -99,11 +100,26 @@ class _BatchNorm(_NormBase):
         # Training uses batch statistics; evaluation the running ones (if tracked).
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return _norm_ops().batch_norm(
-            input,
-            self.running_mean if track else None,
-            self.running_var if track else None,
-            self.weight, self.bias, use_batch_stats, float(factor), float(self.eps))
+        return (input, self.running_mean if track else None, self.running_var if track else None,
+                self.weight, self.bias, use_batch_stats, float(factor), float(self.eps))
+
+    def forward(self, input):
+        return _norm_ops().batch_norm(*self._arguments(input))
+
+    def fuses_with(self, following):
+        """Whether self then `following` may run as one fused batch_norm_relu (see forward_relu).
+
+        Only for a plain nn.ReLU after a batch norm whose forward is this class's
+        own, and when neither has hooks: a hook must see the intermediate output.
+        """
+        from minigrad.nn.modules.activation import ReLU
+        return (type(following) is ReLU and type(self).forward is _BatchNorm.forward
+                and not (self._forward_pre_hooks or self._forward_hooks
+                         or following._forward_pre_hooks or following._forward_hooks))
+
+    def forward_relu(self, input):
+        """relu(self(input)) in one fused op: same values, gradients and running statistics."""
+        return _norm_ops().batch_norm_relu(*self._arguments(input))
 
 
 class BatchNorm1d(_BatchNorm):
