@@ -1,7 +1,8 @@
 """Batch norm fused with a following ReLU (ops.normalization.batch_norm_relu, and
 nn.Sequential's use of it): values against the NumPy reference, bitwise equality
 with the two ops run one after the other, float64 gradcheck, thread determinism,
-and the cases that must not fuse (hooks, a subclass's own forward)."""
+and the cases that must not fuse (hooks, a subclass's own forward); and that the
+first convolution of a conv-BN-ReLU net computes no input gradient."""
 import numpy as np
 import pytest
 
@@ -194,3 +195,21 @@ def test_fused_op_on_the_reference_kernels():
             results.append((out.array, xt.grad.array))
     for compiled, reference in zip(*results):
         np.testing.assert_allclose(compiled, reference, rtol=1e-10, atol=1e-12)
+
+
+def test_main_example_block_skips_the_first_input_gradient(monkeypatch):
+    """The images need no gradient: the first convolution's input gradient is never computed,
+    the second's is (it flows on to the first block)."""
+    from minigrad.kernels import conv as conv_kernels
+    calls = []
+    original = conv_kernels.conv_input_grad
+    monkeypatch.setattr(conv_kernels, "conv_input_grad",
+                        lambda grad_out, weight, *args, **kwargs: calls.append(weight.shape[1])
+                        or original(grad_out, weight, *args, **kwargs))
+    minigrad.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
+                        nn.Conv2d(4, 6, 3, padding=1, bias=False), nn.BatchNorm2d(6), nn.ReLU())
+    images = minigrad.tensor(np.random.default_rng(9).standard_normal((3, 1, 6, 6)).astype(np.float32))
+    net(images).sum().backward()
+    assert calls == [4]                              # only the second conv (4 input channels)
+    assert all(p.grad is not None for p in net.parameters())
