@@ -78,10 +78,10 @@ class Sequential(_IndexedContainer):
             module = modules[index]
             # BatchNorm then ReLU (every conv-BN-ReLU block): one fused op, the ReLU
             # costs no pass over memory. The BN output is seen by nothing but the
-            # ReLU here, so the fusion is invisible (fuses_with checks for hooks).
+            # ReLU here, so the fusion is invisible (_fuses_with checks for hooks).
             following = modules[index + 1] if index + 1 < len(modules) else None
-            if isinstance(module, _BatchNorm) and following is not None and module.fuses_with(following):
-                input = module.forward_relu(input)
+            if isinstance(module, _BatchNorm) and following is not None and module._fuses_with(following):
+                input = module._forward_relu(input)
                 index += 2
             else:
                 input = module(input)

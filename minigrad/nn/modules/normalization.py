@@ -106,8 +106,8 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         return _norm_ops().batch_norm(*self._arguments(input))
 
-    def fuses_with(self, following):
-        """Whether self then `following` may run as one fused batch_norm_relu (see forward_relu).
+    def _fuses_with(self, following):
+        """Whether self then `following` may run as one fused batch_norm_relu (see _forward_relu).
 
         Only for a plain nn.ReLU after a batch norm whose forward is this class's
         own, and when neither has hooks: a hook must see the intermediate output.
@@ -117,7 +117,7 @@ class _BatchNorm(_NormBase):
                 and not (self._forward_pre_hooks or self._forward_hooks
                          or following._forward_pre_hooks or following._forward_hooks))
 
-    def forward_relu(self, input):
+    def _forward_relu(self, input):
         """relu(self(input)) in one fused op: same values, gradients and running statistics."""
         return _norm_ops().batch_norm_relu(*self._arguments(input))
 
