@@ -64,16 +64,12 @@ cdef extern from "lane_sums.h" nogil:
                               float scale, float shift)
     void normalize_relu_row_d(const double* x, double* y, Py_ssize_t n, double high, double low,
                               double scale, double shift)
-    void masked_gradient_sums_f(const float* g, const float* y, const float* x, Py_ssize_t n,
-                                float high, float low, double* sum_g, double* sum_g_centered)
-    void masked_gradient_sums_d(const double* g, const double* y, const double* x, Py_ssize_t n,
-                                double high, double low, double* sum_g, double* sum_g_centered)
-    void masked_gradient_row_f(const float* g, const float* y, const float* x, float* out,
-                               Py_ssize_t n, float mean_g, float gain, float high, float low,
-                               float gain_slope)
-    void masked_gradient_row_d(const double* g, const double* y, const double* x, double* out,
-                               Py_ssize_t n, double mean_g, double gain, double high, double low,
-                               double gain_slope)
+    void masked_gradient_sums_f(const float* g, const float* y, const float* x, float* masked,
+                                Py_ssize_t n, float high, float low, double* sum_g,
+                                double* sum_g_centered)
+    void masked_gradient_sums_d(const double* g, const double* y, const double* x, double* masked,
+                                Py_ssize_t n, double high, double low, double* sum_g,
+                                double* sum_g_centered)
 
 
 # A centre c travels as two values high + low of the data's type, high = c
@@ -137,24 +133,14 @@ cdef inline void normalize_relu_row(const floating* x, floating* y, Py_ssize_t n
 
 
 cdef inline void masked_gradient_sums(const floating* g, const floating* y, const floating* x,
-                                      Py_ssize_t n, floating high, floating low, double* sum_g,
-                                      double* sum_g_centered) noexcept nogil:
-    """gradient_sums of m = g where y > 0, else 0 (the gradient through a ReLU with output y)."""
+                                      floating* masked, Py_ssize_t n, floating high, floating low,
+                                      double* sum_g, double* sum_g_centered) noexcept nogil:
+    """gradient_sums of m = g where y > 0, else 0 (the gradient through a ReLU with output y);
+    m is also written to masked[:n] unless masked is NULL."""
     if floating is float:
-        masked_gradient_sums_f(g, y, x, n, high, low, sum_g, sum_g_centered)
+        masked_gradient_sums_f(g, y, x, masked, n, high, low, sum_g, sum_g_centered)
     else:
-        masked_gradient_sums_d(g, y, x, n, high, low, sum_g, sum_g_centered)
-
-
-cdef inline void masked_gradient_row(const floating* g, const floating* y, const floating* x,
-                                     floating* out, Py_ssize_t n, floating mean_g, floating gain,
-                                     floating high, floating low,
-                                     floating gain_slope) noexcept nogil:
-    """gradient_row of m = g where y > 0, else 0 (the gradient through a ReLU with output y)."""
-    if floating is float:
-        masked_gradient_row_f(g, y, x, out, n, mean_g, gain, high, low, gain_slope)
-    else:
-        masked_gradient_row_d(g, y, x, out, n, mean_g, gain, high, low, gain_slope)
+        masked_gradient_sums_d(g, y, x, masked, n, high, low, sum_g, sum_g_centered)
 
 
 cdef inline void merge(double* count, double* mean, double* m2,
@@ -272,8 +258,9 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
 
     relu_output NULL: g is the gradient of the batch-norm output. Otherwise
     batch norm was followed by a ReLU whose output this is, and g is the
-    gradient of that output: each pass reads the ReLU's gradient
-    m = g where relu_output > 0, else 0, as it goes. gx NULL: no grad_input.
+    gradient of that output: the first pass masks it, m = g where
+    relu_output > 0, else 0, sums m while it is in cache and keeps it in gx;
+    the second turns gx into grad_input in place. gx NULL: no grad_input.
     """
     cdef Py_ssize_t n, first, last
     cdef Py_ssize_t rows_per_block = max(1, BLOCK // L)
@@ -284,6 +271,7 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
     cdef floating centre_high = <floating>mean
     cdef floating centre_low = <floating>(mean - centre_high)
     cdef floating gain_in, mean_g_in, gain_slope_in
+    cdef const floating* gradient
     # Sums in blocks of rows, each block summed in double, blocks added in order.
     first = 0
     while first < N:
@@ -298,7 +286,8 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
                 if relu_output != NULL:
                     prefetch_row(relu_output + offset + C * L, L * sizeof(floating))
             if relu_output != NULL:
-                masked_gradient_sums(g + offset, relu_output + offset, x + offset, L, centre_high,
+                masked_gradient_sums(g + offset, relu_output + offset, x + offset,
+                                     gx + offset if gx != NULL else NULL, L, centre_high,
                                      centre_low, &block_g, &block_g_centered)
             else:
                 gradient_sums(g + offset, x + offset, L, centre_high, centre_low, &block_g,
@@ -322,17 +311,15 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
     gain_in = <floating>gain
     mean_g_in = <floating>mean_g
     gain_slope_in = <floating>(gain * slope)
+    # after a ReLU, gx holds its gradient m from the first pass: updated in place
+    gradient = gx if relu_output != NULL else g
     for n in range(N):
         offset = (n * C + c) * L
         if n + 1 < N:
             prefetch_row_for_writing(gx + offset + C * L, L * sizeof(floating))
         # gx = (g - mean_g) * gain - (x - centre) * gain * slope
-        if relu_output != NULL:
-            masked_gradient_row(g + offset, relu_output + offset, x + offset, gx + offset, L,
-                                mean_g_in, gain_in, centre_high, centre_low, gain_slope_in)
-        else:
-            gradient_row(g + offset, x + offset, gx + offset, L, mean_g_in, gain_in, centre_high,
-                         centre_low, gain_slope_in)
+        gradient_row(gradient + offset, x + offset, gx + offset, L, mean_g_in, gain_in, centre_high,
+                     centre_low, gain_slope_in)
 
 
 def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:, :, ::1] input,

@@ -20,9 +20,9 @@
  * so a large offset over a small spread (x = 1000 +- 0.01) loses no digits.
  *
  * The same file holds batch norm's elementwise loops (normalise a row, the
- * gradient of a row, and their twins fused with a following ReLU: the
- * forward clamps at 0 in the same pass, the backward masks the incoming
- * gradient by the saved ReLU output y > 0 as it reads it), so that all of
+ * gradient of a row, and the twins for a following ReLU: the forward clamps
+ * at 0 in the same pass, the backward's sums mask the incoming gradient by
+ * the saved ReLU output y > 0 as they read it), so that all of
  * its loops are compiled once per instruction-set path: for any CPU of the
  * architecture (SSE2 on x86-64, NEON on aarch64: 4 floats per instruction),
  * AVX2+FMA (8) and AVX-512 (16), each with its function target attribute.
@@ -153,30 +153,25 @@ TARGET static void normalize_relu_row##SUFFIX##PATH(const T* x, T* y, ptrdiff_t 
     }                                                                                       \
 }                                                                                           \
                                                                                             \
-/* gradient_sums of the gradient through the ReLU, g where its output y > 0 (else 0): each   \
- * run is masked into an L1-resident buffer and summed by gradient_sums itself, so the       \
- * sums are those of the ReLU's backward followed by batch norm's, bit for bit, on any path  \
- * (a loop of its own vectorised differently on SSE2 and changed the order of the sums). */ \
+/* gradient_sums of the gradient through the ReLU, m = g where its output y > 0 (else 0),   \
+ * m also written to masked[:n] (NULL: to a buffer only). Each run of m is summed by        \
+ * gradient_sums itself while it is in L1, so the sums are those of the ReLU's backward     \
+ * followed by batch norm's, bit for bit, on any path (a loop of its own vectorised         \
+ * differently on SSE2 and changed the order of the sums). g is loaded whether or not       \
+ * y > 0: a load under the condition compiles to a branch, mispredicted half the time on    \
+ * real activations (csrc/activation.pyx measured it). */                                   \
 TARGET static void masked_gradient_sums##SUFFIX##PATH(const T* g, const T* y, const T* x,  \
-                                                      ptrdiff_t n, T high, T low,           \
+                                                      T* masked, ptrdiff_t n, T high, T low, \
                                                       double* sum_g, double* sum_g_centred) { \
-    T masked[LANE_SUMS_RUN];                                                                \
+    T buffer[LANE_SUMS_RUN];                                                                \
     for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
         ptrdiff_t width = start + LANE_SUMS_RUN < n ? LANE_SUMS_RUN : n - start;            \
-        for (ptrdiff_t i = 0; i < width; i++)                                               \
-            masked[i] = y[start + i] > 0 ? g[start + i] : 0;                                \
-        gradient_sums##SUFFIX##PATH(masked, x + start, width, high, low, sum_g,             \
-                                    sum_g_centred);                                         \
-    }                                                                                       \
-}                                                                                           \
-                                                                                            \
-/* gradient_row of the gradient through the ReLU, g where its output y > 0 (else 0) */      \
-TARGET static void masked_gradient_row##SUFFIX##PATH(const T* g, const T* y, const T* x,   \
-                                                     T* out, ptrdiff_t n, T mean_g, T gain, \
-                                                     T high, T low, T gain_slope) {         \
-    for (ptrdiff_t i = 0; i < n; i++) {                                                     \
-        T masked = y[i] > 0 ? g[i] : 0;                                                     \
-        out[i] = (masked - mean_g) * gain - ((x[i] - high) - low) * gain_slope;             \
+        T* run = masked ? masked + start : buffer;                                          \
+        for (ptrdiff_t i = 0; i < width; i++) {                                             \
+            T gradient = g[start + i];                                                      \
+            run[i] = y[start + i] > 0 ? gradient : 0;                                       \
+        }                                                                                   \
+        gradient_sums##SUFFIX##PATH(run, x + start, width, high, low, sum_g, sum_g_centred); \
     }                                                                                       \
 }
 
@@ -225,14 +220,10 @@ static inline void normalize_relu_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T h
     LANE_SUMS_CALL(normalize_relu_row##SUFFIX, (x, y, n, high, low, scale, shift));         \
 }                                                                                           \
 static inline void masked_gradient_sums##SUFFIX(const T* g, const T* y, const T* x,        \
-                                                ptrdiff_t n, T high, T low, double* sum_g,  \
-                                                double* sum_g_centred) {                    \
-    LANE_SUMS_CALL(masked_gradient_sums##SUFFIX, (g, y, x, n, high, low, sum_g, sum_g_centred)); \
-}                                                                                           \
-static inline void masked_gradient_row##SUFFIX(const T* g, const T* y, const T* x, T* out, \
-                                               ptrdiff_t n, T mean_g, T gain, T high, T low, \
-                                               T gain_slope) {                              \
-    LANE_SUMS_CALL(masked_gradient_row##SUFFIX, (g, y, x, out, n, mean_g, gain, high, low, gain_slope)); \
+                                                T* masked, ptrdiff_t n, T high, T low,      \
+                                                double* sum_g, double* sum_g_centred) {     \
+    LANE_SUMS_CALL(masked_gradient_sums##SUFFIX, (g, y, x, masked, n, high, low, sum_g,     \
+                                                  sum_g_centred));                          \
 }
 
 LANE_SUMS_DISPATCH(float, _f)
