@@ -19,12 +19,8 @@ def _channel_vector(values, channels, fill):
     return np.ascontiguousarray(values, dtype=np.float64).reshape(channels)
 
 
-def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
-    """Normalise (N, C, L) `input` per channel; returns (output, mean, var, invstd).
-
-    mean and var None: training mode, the batch statistics (biased variance)
-    are computed in the kernel. Otherwise they are used as given (eval mode).
-    """
+def _normalize(input, weight, bias, eps, mean, var, relu):
+    """batch_norm_forward (relu=True: followed by a ReLU, in the same pass)."""
     if input.dtype not in (np.float32, np.float64):
         raise TypeError(f"batch_norm: expected a float32 or float64 input, got {input.dtype}")
     input = np.ascontiguousarray(input)
@@ -35,9 +31,18 @@ def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
     output = np.empty_like(input)
     _kernel.batch_norm_forward(input, output, mean, var, _channel_vector(weight, channels, 1.0),
                                _channel_vector(bias, channels, 0.0), float(eps), training,
-                               get_num_threads())
+                               get_num_threads(), relu=relu)
     invstd = 1.0 / np.sqrt(var + eps)
     return output, mean, var, invstd
+
+
+def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
+    """Normalise (N, C, L) `input` per channel; returns (output, mean, var, invstd).
+
+    mean and var None: training mode, the batch statistics (biased variance)
+    are computed in the kernel. Otherwise they are used as given (eval mode).
+    """
+    return _normalize(input, weight, bias, eps, mean, var, relu=False)
 
 
 def batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input=True):
@@ -62,18 +67,7 @@ def batch_norm_relu_forward(input, weight, bias, eps, mean=None, var=None):
     if reference_kernels_enabled():  # the specification: batch norm, then ReLU
         output, mean, var, invstd = batch_norm_forward(input, weight, bias, eps, mean, var)
         return np.where(output < 0, output.dtype.type(0), output), mean, var, invstd
-    if input.dtype not in (np.float32, np.float64):
-        raise TypeError(f"batch_norm_relu: expected a float32 or float64 input, got {input.dtype}")
-    input = np.ascontiguousarray(input)
-    channels = input.shape[1]
-    training = mean is None
-    mean = np.empty(channels) if training else _channel_vector(mean, channels, 0.0).copy()
-    var = np.empty(channels) if training else _channel_vector(var, channels, 1.0).copy()
-    output = np.empty_like(input)
-    _kernel.batch_norm_forward(input, output, mean, var, _channel_vector(weight, channels, 1.0),
-                               _channel_vector(bias, channels, 0.0), float(eps), training,
-                               get_num_threads(), relu=True)
-    return output, mean, var, 1.0 / np.sqrt(var + eps)
+    return _normalize(input, weight, bias, eps, mean, var, relu=True)
 
 
 def batch_norm_relu_backward(grad_output, relu_output, input, mean, invstd, weight, training,
