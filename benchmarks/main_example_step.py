@@ -1,6 +1,6 @@
 """The main example's training step (examples/mnist_knn.py, default arguments): minigrad against a PyTorch port.
 
-    python benchmarks/main_example_step.py [--threads 1,2] [--steps 20] [--cpu-path avx2]
+    python benchmarks/main_example_step.py [--threads 1,2] [--steps 20] [--cpu-path avx2] [--interleaved]
 
 One step: the example's EmbeddingNet (five conv-BN-ReLU blocks with 24-96
 channels and three max pools on 1x28x28 images, then a linear layer to 64
