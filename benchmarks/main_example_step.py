@@ -1,6 +1,6 @@
 """The main example's training step (examples/mnist_knn.py, default arguments): minigrad against a PyTorch port.
 
-    python benchmarks/main_example_step.py [--threads 1,2] [--steps 20] [--cpu-path avx2]
+    python benchmarks/main_example_step.py [--threads 1,2] [--steps 20] [--cpu-path avx2] [--interleaved]
 
 One step: the example's EmbeddingNet (five conv-BN-ReLU blocks with 24-96
 channels and three max pools on 1x28x28 images, then a linear layer to 64
@@ -10,14 +10,16 @@ OneCycleLR. The PyTorch port builds the same network from torch.nn (the two
 APIs match) and writes the k-NN loss in torch ops: the same neighbours (all
 others of the batch), the same weights and the same -log of the right
 class's weight mass. Each framework runs in its own process; the table shows
-the median step time and images/s.
+the median step time and images/s. --interleaved instead times minigrad (with
+and without the batch-norm + ReLU fusion) and PyTorch in turns, one step each,
+in one process: the fairest comparison on a machine whose load changes.
 """
 import argparse
 import json
 import subprocess
 import sys
 
-from _timing import median_seconds, print_table
+from _timing import median_seconds, print_table, try_import_torch
 
 BATCH, EMBED_DIM, WIDTH, TRAIN_K = 128, 64, 24, 127
 LR, WEIGHT_DECAY, EPS = 3e-3, 5e-4, 1e-8
@@ -49,7 +51,12 @@ def torch_knn_loss(torch, embeddings, labels):
     return -(weights * same_class).sum(1).clamp_min(1e-12).log().mean()
 
 
-def worker(framework, threads, steps, cpu_path):
+def make_train_step(framework, threads, steps, cpu_path, fuse=True):
+    """One training step of the example in `framework` ('minigrad' or 'torch'), as a function.
+
+    fuse=False: every BatchNorm gets a no-op forward hook, which keeps nn.Sequential from
+    fusing it with the following ReLU (minigrad as it was before the fusion).
+    """
     import numpy as np
     if framework == "torch":
         import torch as lib
@@ -62,6 +69,10 @@ def worker(framework, threads, steps, cpu_path):
     lib.set_num_threads(threads)
     lib.manual_seed(0)
     model = build_embedding_net(lib.nn)
+    if not fuse:
+        for module in model.modules():
+            if isinstance(module, lib.nn.BatchNorm2d):
+                module.register_forward_hook(lambda module, args, output: None)
     optimizer = lib.optim.AdamW(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     scheduler = lib.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LR, total_steps=steps + 10)
     rng = np.random.default_rng(0)
@@ -78,9 +89,38 @@ def worker(framework, threads, steps, cpu_path):
         scheduler.step()
 
     model.train()
+    return train_step
+
+
+def worker(framework, threads, steps, cpu_path):
+    train_step = make_train_step(framework, threads, steps, cpu_path)
     step_s = median_seconds(train_step, repeats=steps)
-    path = lib.kernels.cpu.cpu_path() if framework == "minigrad" else "-"
+    if framework == "minigrad":
+        import minigrad
+        path = minigrad.kernels.cpu.cpu_path()
+    else:
+        path = "-"
     print(json.dumps({"step_s": step_s, "path": path}))
+
+
+def interleaved(threads, steps, cpu_path):
+    """Median step times of minigrad (fused and unfused) and PyTorch, timed in turns in one
+    process: on a shared machine, a load that comes and goes hits all of them alike."""
+    import statistics
+    import time
+    variants = {"minigrad": make_train_step("minigrad", threads, steps, cpu_path),
+                "minigrad, BN+ReLU unfused": make_train_step("minigrad", threads, steps, cpu_path, fuse=False)}
+    if try_import_torch() is not None:
+        variants["PyTorch"] = make_train_step("torch", threads, steps, cpu_path)
+    times = {name: [] for name in variants}
+    for round_index in range(steps + 2):
+        names = list(variants)
+        for name in names[round_index % len(names):] + names[:round_index % len(names)]:
+            start = time.perf_counter()
+            variants[name]()
+            if round_index >= 2:   # two warm-up rounds
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def run_worker(framework, threads, steps, cpu_path):
@@ -97,7 +137,19 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--cpu-path", default="", help="force minigrad's kernels onto this path (avx2, generic)")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--interleaved", action="store_true",
+                        help="time minigrad (with and without the BN+ReLU fusion) and PyTorch in turns in one process")
     args = parser.parse_args()
+    if args.interleaved:
+        for threads in [int(t) for t in args.threads.split(",")]:
+            medians = interleaved(threads, args.steps, args.cpu_path)
+            reference = medians.get("PyTorch")
+            rows = [[name, threads, f"{seconds * 1e3:.1f}", f"{BATCH / seconds:.0f}",
+                     f"{reference / seconds:.2f}x" if reference else "-"] for name, seconds in medians.items()]
+            print(f"Main example training step (batch {BATCH}), {threads} threads, median of {args.steps} "
+                  f"interleaved steps")
+            print_table(["variant", "threads", "ms/step", "img/s", "speed vs PyTorch"], rows)
+        return
     if args.worker:
         framework, threads, steps, cpu_path = args.worker
         worker(framework, int(threads), int(steps), cpu_path)

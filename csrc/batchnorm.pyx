@@ -12,6 +12,10 @@ channels and one thread does all the work of a channel, in a fixed order:
       grad_x = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))
   (training; in eval mode the statistics are constants: grad_x = g * weight * invstd).
 
+Batch norm followed by a ReLU (every conv-BN-ReLU block) runs fused: the
+forward clamps at 0 as it writes y, and the backward reads the ReLU's
+gradient, g where y > 0, as it reads g, so the ReLU costs no pass of its own.
+
 Statistics are accumulated in double (float32 data in float32 over runs of
 256 elements, see csrc/lane_sums.h), in blocks of about BLOCK elements:
 each block's mean and sum of squared deviations come from two passes over
@@ -60,6 +64,16 @@ cdef extern from "lane_sums.h" nogil:
                         float gain, float high, float low, float gain_slope)
     void gradient_row_d(const double* g, const double* x, double* out, Py_ssize_t n,
                         double mean_g, double gain, double high, double low, double gain_slope)
+    void normalize_relu_row_f(const float* x, float* y, Py_ssize_t n, float high, float low,
+                              float scale, float shift)
+    void normalize_relu_row_d(const double* x, double* y, Py_ssize_t n, double high, double low,
+                              double scale, double shift)
+    void masked_gradient_sums_f(const float* g, const float* y, const float* x, float* masked,
+                                Py_ssize_t n, float high, float low, double* sum_g,
+                                double* sum_g_centered)
+    void masked_gradient_sums_d(const double* g, const double* y, const double* x, double* masked,
+                                Py_ssize_t n, double high, double low, double* sum_g,
+                                double* sum_g_centered)
 
 
 # A centre c travels as two values high + low of the data's type, high = c
@@ -111,6 +125,26 @@ cdef inline void gradient_row(const floating* g, const floating* x, floating* ou
         gradient_row_f(g, x, out, n, mean_g, gain, high, low, gain_slope)
     else:
         gradient_row_d(g, x, out, n, mean_g, gain, high, low, gain_slope)
+
+
+cdef inline void normalize_relu_row(const floating* x, floating* y, Py_ssize_t n, floating high,
+                                    floating low, floating scale, floating shift) noexcept nogil:
+    """y[:n] = max((x[:n] - centre) * scale + shift, 0), NaN kept."""
+    if floating is float:
+        normalize_relu_row_f(x, y, n, high, low, scale, shift)
+    else:
+        normalize_relu_row_d(x, y, n, high, low, scale, shift)
+
+
+cdef inline void masked_gradient_sums(const floating* g, const floating* y, const floating* x,
+                                      floating* masked, Py_ssize_t n, floating high, floating low,
+                                      double* sum_g, double* sum_g_centered) noexcept nogil:
+    """gradient_sums of m = g where y > 0, else 0 (the gradient through a ReLU with output y);
+    m is also written to masked[:n] unless masked is NULL."""
+    if floating is float:
+        masked_gradient_sums_f(g, y, x, masked, n, high, low, sum_g, sum_g_centered)
+    else:
+        masked_gradient_sums_d(g, y, x, masked, n, high, low, sum_g, sum_g_centered)
 
 
 cdef inline void merge(double* count, double* mean, double* m2,
@@ -180,11 +214,14 @@ cdef void channel_moments(const floating* x, Py_ssize_t rows, Py_ssize_t row_str
 
 def batch_norm_forward(const floating[:, :, ::1] input, floating[:, :, ::1] output,
                        double[::1] mean, double[::1] var, const double[::1] weight,
-                       const double[::1] bias, double eps, bint training, int num_threads):
+                       const double[::1] bias, double eps, bint training, int num_threads,
+                       bint relu=False):
     """output = (input - mean) / sqrt(var + eps) * weight + bias, per channel.
 
     training: mean and var (biased) are computed from the batch and written
     to `mean` and `var`; otherwise they are read from them (running stats).
+    relu: output = max(that, 0) instead (NaN kept), in the same pass: batch
+    norm followed by a ReLU without a second pass over memory.
     """
     cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2]
     cdef Py_ssize_t c, n
@@ -211,7 +248,82 @@ def batch_norm_forward(const floating[:, :, ::1] input, floating[:, :, ::1] outp
             row_out = y + (n * C + c) * L
             if n + 1 < N:
                 prefetch_row_for_writing(row_out + C * L, L * sizeof(floating))
-            normalize_row(row_in, row_out, L, centre_high, centre_low, scale, shift)
+            if relu:
+                normalize_relu_row(row_in, row_out, L, centre_high, centre_low, scale, shift)
+            else:
+                normalize_row(row_in, row_out, L, centre_high, centre_low, scale, shift)
+
+
+cdef void channel_backward(const floating* g, const floating* relu_output, const floating* x,
+                           floating* gx, Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, Py_ssize_t c,
+                           double mean, double invstd, double weight, bint training,
+                           double* grad_weight, double* grad_bias) noexcept nogil:
+    """The backward of channel c, in two passes over it (see batch_norm_backward).
+
+    relu_output NULL: g is the gradient of the batch-norm output. Otherwise
+    batch norm was followed by a ReLU whose output this is, and g is the
+    gradient of that output: the first pass masks it, m = g where
+    relu_output > 0, else 0, sums m while it is in cache and keeps it in gx;
+    the second turns gx into grad_input in place. gx NULL: no grad_input.
+    """
+    cdef Py_ssize_t n, first, last
+    cdef Py_ssize_t rows_per_block = max(1, BLOCK // L)
+    cdef Py_ssize_t offset
+    cdef double sum_g = 0, sum_g_centered = 0, block_g, block_g_centered
+    cdef double count = <double>N * L, gain, mean_g, slope
+    # The mean as two floats, high + low, as in the forward.
+    cdef floating centre_high = <floating>mean
+    cdef floating centre_low = <floating>(mean - centre_high)
+    cdef floating gain_in, mean_g_in, gain_slope_in
+    cdef const floating* gradient
+    # Sums in blocks of rows, each block summed in double, blocks added in order.
+    first = 0
+    while first < N:
+        last = min(first + rows_per_block, N)
+        block_g = 0
+        block_g_centered = 0
+        for n in range(first, last):
+            offset = (n * C + c) * L
+            if n + 1 < N:  # rows are short and far apart: fetch the next ones early
+                prefetch_row(g + offset + C * L, L * sizeof(floating))
+                prefetch_row(x + offset + C * L, L * sizeof(floating))
+                if relu_output != NULL:
+                    prefetch_row(relu_output + offset + C * L, L * sizeof(floating))
+            if relu_output != NULL:
+                masked_gradient_sums(g + offset, relu_output + offset, x + offset,
+                                     gx + offset if gx != NULL else NULL, L, centre_high,
+                                     centre_low, &block_g, &block_g_centered)
+            else:
+                gradient_sums(g + offset, x + offset, L, centre_high, centre_low, &block_g,
+                              &block_g_centered)
+        sum_g = sum_g + block_g
+        sum_g_centered = sum_g_centered + block_g_centered
+        first = last
+    grad_bias[0] = sum_g
+    grad_weight[0] = sum_g_centered * invstd
+    if gx == NULL:
+        return
+    gain = weight * invstd
+    if training:
+        mean_g = sum_g / count
+        slope = invstd * invstd * sum_g_centered / count
+    else:
+        mean_g = 0
+        slope = 0
+    # gain * (g - mean_g - (x - centre) * slope), the constants rounded
+    # once to the input's precision so that the loop runs in it.
+    gain_in = <floating>gain
+    mean_g_in = <floating>mean_g
+    gain_slope_in = <floating>(gain * slope)
+    # after a ReLU, gx holds its gradient m from the first pass: updated in place
+    gradient = gx if relu_output != NULL else g
+    for n in range(N):
+        offset = (n * C + c) * L
+        if n + 1 < N:
+            prefetch_row_for_writing(gx + offset + C * L, L * sizeof(floating))
+        # gx = (g - mean_g) * gain - (x - centre) * gain * slope
+        gradient_row(gradient + offset, x + offset, gx + offset, L, mean_g_in, gain_in, centre_high,
+                     centre_low, gain_slope_in)
 
 
 def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:, :, ::1] input,
@@ -223,66 +335,39 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
     grad_bias[c] = sum(g), grad_weight[c] = sum(g * xhat) with xhat = (x - mean) * invstd;
     grad_input (when compute_grad_input) as in the module docstring.
     """
-    cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2]
-    cdef Py_ssize_t c, n, first, last, rows_per_block
+    cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2], c
     cdef const floating* g = &grad_output[0, 0, 0]
     cdef const floating* x = &input[0, 0, 0]
     cdef floating* gx = &grad_input[0, 0, 0] if compute_grad_input else NULL
     cdef double* grad_weight_ptr = &grad_weight[0]
     cdef double* grad_bias_ptr = &grad_bias[0]
-    cdef double sum_g, sum_g_centered, block_g, block_g_centered, count
-    cdef const floating* g_row
-    cdef const floating* x_row
-    cdef floating* out_row
-    cdef double gain, mean_g, slope
-    cdef floating centre_high, centre_low, gain_in, mean_g_in, gain_slope_in
-    count = <double>N * L
-    rows_per_block = max(1, BLOCK // L)
     for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
-        # The mean as two floats, high + low, as in the forward.
-        centre_high = <floating>mean[c]
-        centre_low = <floating>(mean[c] - centre_high)
-        # Sums in blocks of rows, each block summed in double, blocks added in order.
-        sum_g = 0
-        sum_g_centered = 0
-        first = 0
-        while first < N:
-            last = min(first + rows_per_block, N)
-            block_g = 0
-            block_g_centered = 0
-            for n in range(first, last):
-                if n + 1 < N:  # rows are short and far apart: fetch the next ones early
-                    prefetch_row(g + ((n + 1) * C + c) * L, L * sizeof(floating))
-                    prefetch_row(x + ((n + 1) * C + c) * L, L * sizeof(floating))
-                gradient_sums(g + (n * C + c) * L, x + (n * C + c) * L, L, centre_high,
-                              centre_low, &block_g, &block_g_centered)
-            sum_g = sum_g + block_g
-            sum_g_centered = sum_g_centered + block_g_centered
-            first = last
-        grad_bias_ptr[c] = sum_g
-        grad_weight_ptr[c] = sum_g_centered * invstd[c]
-        if compute_grad_input:
-            gain = weight[c] * invstd[c]
-            if training:
-                mean_g = sum_g / count
-                slope = invstd[c] * invstd[c] * sum_g_centered / count
-            else:
-                mean_g = 0
-                slope = 0
-            # gain * (g - mean_g - (x - centre) * slope), the constants rounded
-            # once to the input's precision so that the loop runs in it.
-            gain_in = <floating>gain
-            mean_g_in = <floating>mean_g
-            gain_slope_in = <floating>(gain * slope)
-            for n in range(N):
-                g_row = g + (n * C + c) * L
-                x_row = x + (n * C + c) * L
-                out_row = gx + (n * C + c) * L
-                if n + 1 < N:
-                    prefetch_row_for_writing(out_row + C * L, L * sizeof(floating))
-                # out_row = (g_row - mean_g) * gain - (x_row - centre) * gain * slope
-                gradient_row(g_row, x_row, out_row, L, mean_g_in, gain_in, centre_high,
-                             centre_low, gain_slope_in)
+        channel_backward(g, <const floating*>NULL, x, gx, N, C, L, c, mean[c], invstd[c], weight[c],
+                         training, grad_weight_ptr + c, grad_bias_ptr + c)
+
+
+def batch_norm_relu_backward(const floating[:, :, ::1] grad_output,
+                             const floating[:, :, ::1] relu_output,
+                             const floating[:, :, ::1] input, const double[::1] mean,
+                             const double[::1] invstd, const double[::1] weight,
+                             floating[:, :, ::1] grad_input, double[::1] grad_weight,
+                             double[::1] grad_bias, bint training, bint compute_grad_input,
+                             int num_threads):
+    """batch_norm_backward of relu(batch_norm(input)): grad_output is the gradient of the
+    ReLU's output relu_output (what batch_norm_forward(relu=True) wrote), masked to
+    relu_output > 0 on the fly. The results equal the ReLU backward followed by
+    batch_norm_backward bit for bit, without the masked gradient in memory.
+    """
+    cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2], c
+    cdef const floating* g = &grad_output[0, 0, 0]
+    cdef const floating* y = &relu_output[0, 0, 0]
+    cdef const floating* x = &input[0, 0, 0]
+    cdef floating* gx = &grad_input[0, 0, 0] if compute_grad_input else NULL
+    cdef double* grad_weight_ptr = &grad_weight[0]
+    cdef double* grad_bias_ptr = &grad_bias[0]
+    for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
+        channel_backward(g, y, x, gx, N, C, L, c, mean[c], invstd[c], weight[c], training,
+                         grad_weight_ptr + c, grad_bias_ptr + c)
 
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

@@ -19,14 +19,16 @@
  * high + low (x - high - low is nearly exact when the centre is close to x),
  * so a large offset over a small spread (x = 1000 +- 0.01) loses no digits.
  *
- * The same file holds batch norm's two elementwise loops (normalise a row,
- * the gradient of a row), so that all of its loops are compiled once per
- * instruction-set path: for any CPU of the architecture (SSE2 on x86-64,
- * NEON on aarch64: 4 floats per instruction), AVX2+FMA (8) and AVX-512 (16),
- * each with its function target attribute. The functions without a path
- * suffix call the variant of the path chosen now (minigrad_isa(),
- * csrc/cpu_features.h). The order of a sum then depends on the path, never
- * on the number of threads.
+ * The same file holds batch norm's elementwise loops (normalise a row, the
+ * gradient of a row, and the twins for a following ReLU: the forward clamps
+ * at 0 in the same pass, the backward's sums mask the incoming gradient by
+ * the saved ReLU output y > 0 as they read it), so that all of
+ * its loops are compiled once per instruction-set path: for any CPU of the
+ * architecture (SSE2 on x86-64, NEON on aarch64: 4 floats per instruction),
+ * AVX2+FMA (8) and AVX-512 (16), each with its function target attribute.
+ * The functions without a path suffix call the variant of the path chosen
+ * now (minigrad_isa(), csrc/cpu_features.h). The order of a sum then
+ * depends on the path, never on the number of threads.
  *
  * For each function there is a float and a double version (suffix _f, _d),
  * written once by the macro below.
@@ -143,6 +145,37 @@ TARGET static void gradient_row##SUFFIX##PATH(const T* g, const T* x, T* out,   
                                                   T low, T gain_slope) {                    \
     for (ptrdiff_t i = 0; i < n; i++)                                                       \
         out[i] = (g[i] - mean_g) * gain - ((x[i] - high) - low) * gain_slope;               \
+}                                                                                           \
+                                                                                            \
+/* batch norm + ReLU: y[:n] = max((x[:n] - centre) * scale + shift, 0), NaN kept as in relu */ \
+TARGET static void normalize_relu_row##SUFFIX##PATH(const T* x, T* y, ptrdiff_t n, T high, \
+                                                    T low, T scale, T shift) {              \
+    for (ptrdiff_t i = 0; i < n; i++) {                                                     \
+        T v = ((x[i] - high) - low) * scale + shift;                                        \
+        y[i] = v < 0 ? 0 : v;                                                               \
+    }                                                                                       \
+}                                                                                           \
+                                                                                            \
+/* gradient_sums of the gradient through the ReLU, m = g where its output y > 0 (else 0),   \
+ * m also written to masked[:n] (NULL: to a buffer only). Each run of m is summed by        \
+ * gradient_sums itself while it is in L1, so the sums are those of the ReLU's backward     \
+ * followed by batch norm's, bit for bit, on any path (a loop of its own vectorised         \
+ * differently on SSE2 and changed the order of the sums). g is loaded whether or not       \
+ * y > 0: a load under the condition compiles to a branch, mispredicted half the time on    \
+ * real activations (csrc/activation.pyx measured it). */                                   \
+TARGET static void masked_gradient_sums##SUFFIX##PATH(const T* g, const T* y, const T* x,  \
+                                                      T* masked, ptrdiff_t n, T high, T low, \
+                                                      double* sum_g, double* sum_g_centred) { \
+    T buffer[LANE_SUMS_RUN];                                                                \
+    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
+        ptrdiff_t width = start + LANE_SUMS_RUN < n ? LANE_SUMS_RUN : n - start;            \
+        T* run = masked ? masked + start : buffer;                                          \
+        for (ptrdiff_t i = 0; i < width; i++) {                                             \
+            T gradient = g[start + i];                                                      \
+            run[i] = y[start + i] > 0 ? gradient : 0;                                       \
+        }                                                                                   \
+        gradient_sums##SUFFIX##PATH(run, x + start, width, high, low, sum_g, sum_g_centred); \
+    }                                                                                       \
 }
 
 #define LANE_SUMS_DEFINE_PATHS(T, SUFFIX)                                                  \
@@ -184,6 +217,16 @@ static inline void normalize_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T high, 
 static inline void gradient_row##SUFFIX(const T* g, const T* x, T* out, ptrdiff_t n,       \
                                         T mean_g, T gain, T high, T low, T gain_slope) {    \
     LANE_SUMS_CALL(gradient_row##SUFFIX, (g, x, out, n, mean_g, gain, high, low, gain_slope)); \
+}                                                                                           \
+static inline void normalize_relu_row##SUFFIX(const T* x, T* y, ptrdiff_t n, T high, T low, \
+                                              T scale, T shift) {                           \
+    LANE_SUMS_CALL(normalize_relu_row##SUFFIX, (x, y, n, high, low, scale, shift));         \
+}                                                                                           \
+static inline void masked_gradient_sums##SUFFIX(const T* g, const T* y, const T* x,        \
+                                                T* masked, ptrdiff_t n, T high, T low,      \
+                                                double* sum_g, double* sum_g_centred) {     \
+    LANE_SUMS_CALL(masked_gradient_sums##SUFFIX, (g, y, x, masked, n, high, low, sum_g,     \
+                                                  sum_g_centred));                          \
 }
 
 LANE_SUMS_DISPATCH(float, _f)

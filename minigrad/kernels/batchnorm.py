@@ -6,14 +6,16 @@ float64 so that the statistics keep double precision whatever the input's
 dtype. Layer, group and instance norm use the same kernels on a
 (1, rows, row_length) view: each row is one "channel".
 
-Under minigrad.use_reference_kernels() both entry points run their readable
+Under minigrad.use_reference_kernels() the entry points run their readable
 NumPy references (minigrad/reference/normalization.py: batch_norm_forward,
-batch_norm_backward_from_statistics) instead of the kernels.
+batch_norm_backward_from_statistics; the fused batch norm + ReLU adds
+minigrad/reference/activation.py's relu / relu_backward) instead of the kernels.
 """
 import numpy as np
 
 from minigrad._C import batchnorm as _kernel
 from minigrad.kernels.threads import get_num_threads
+from minigrad.reference import activation as reference_activation
 from minigrad.reference import normalization as reference
 from minigrad.reference import reference_kernels_enabled
 
@@ -24,12 +26,8 @@ def _channel_vector(values, channels, fill):
     return np.ascontiguousarray(values, dtype=np.float64).reshape(channels)
 
 
-def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
-    """Normalise (N, C, L) `input` per channel; returns (output, mean, var, invstd).
-
-    mean and var None: training mode, the batch statistics (biased variance)
-    are computed in the kernel. Otherwise they are used as given (eval mode).
-    """
+def _normalize(input, weight, bias, eps, mean, var, relu):
+    """batch_norm_forward (relu=True: followed by a ReLU, in the same pass)."""
     if input.dtype not in (np.float32, np.float64):
         raise TypeError(f"batch_norm: expected a float32 or float64 input, got {input.dtype}")
     input = np.ascontiguousarray(input)
@@ -42,9 +40,18 @@ def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
     output = np.empty_like(input)
     _kernel.batch_norm_forward(input, output, mean, var, _channel_vector(weight, channels, 1.0),
                                _channel_vector(bias, channels, 0.0), float(eps), training,
-                               get_num_threads())
+                               get_num_threads(), relu=relu)
     invstd = 1.0 / np.sqrt(var + eps)
     return output, mean, var, invstd
+
+
+def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
+    """Normalise (N, C, L) `input` per channel; returns (output, mean, var, invstd).
+
+    mean and var None: training mode, the batch statistics (biased variance)
+    are computed in the kernel. Otherwise they are used as given (eval mode).
+    """
+    return _normalize(input, weight, bias, eps, mean, var, relu=False)
 
 
 def batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input=True):
@@ -60,4 +67,38 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
     _kernel.batch_norm_backward(grad_output, np.ascontiguousarray(input), mean, invstd,
                                 _channel_vector(weight, channels, 1.0), grad_input, grad_weight,
                                 grad_bias, bool(training), bool(compute_grad_input), get_num_threads())
+    return (grad_input if compute_grad_input else None), grad_weight, grad_bias
+
+
+def batch_norm_relu_forward(input, weight, bias, eps, mean=None, var=None):
+    """relu(batch_norm_forward(...)) in one pass over memory; returns (output, mean, var, invstd).
+
+    output = max(normalised * weight + bias, 0), NaN kept, bitwise equal to the
+    two ops one after the other (the statistics are those of the input).
+    """
+    if reference_kernels_enabled():  # the specification: batch norm, then ReLU
+        output, mean, var, invstd = batch_norm_forward(input, weight, bias, eps, mean, var)
+        return reference_activation.relu(output), mean, var, invstd
+    return _normalize(input, weight, bias, eps, mean, var, relu=True)
+
+
+def batch_norm_relu_backward(grad_output, relu_output, input, mean, invstd, weight, training,
+                             compute_grad_input=True):
+    """batch_norm_backward of relu(batch_norm(input)), given the gradient of the ReLU's output
+    `relu_output`: the ReLU's mask (relu_output > 0) is applied as the gradient is read.
+    Returns (grad_input or None, grad_weight, grad_bias), as batch_norm_backward.
+    """
+    if reference_kernels_enabled():  # the specification: ReLU backward, then batch norm's
+        masked = reference_activation.relu_backward(np.asarray(grad_output), relu_output)
+        return batch_norm_backward(masked, input, mean, invstd, weight, training, compute_grad_input)
+    grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
+    channels = input.shape[1]
+    grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
+    grad_weight = np.empty(channels)
+    grad_bias = np.empty(channels)
+    _kernel.batch_norm_relu_backward(grad_output, np.ascontiguousarray(relu_output, dtype=input.dtype),
+                                     np.ascontiguousarray(input), mean, invstd,
+                                     _channel_vector(weight, channels, 1.0), grad_input, grad_weight,
+                                     grad_bias, bool(training), bool(compute_grad_input),
+                                     get_num_threads())
     return (grad_input if compute_grad_input else None), grad_weight, grad_bias

@@ -13,7 +13,8 @@ and differ only in which elements form a group:
     layer_norm      per row, over normalized_shape         x viewed as (1, rows, M)
 
 so one compiled kernel pair (minigrad/kernels/batchnorm.py) serves all of
-them. Its backward is the closed form, per group of M elements:
+them (and batch_norm_relu, batch norm with a ReLU after it, fused). Its
+backward is the closed form, per group of M elements:
 
     grad_x = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))
     grad_weight = sum(g * xhat),  grad_bias = sum(g)
@@ -26,6 +27,7 @@ import math
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.kernels import activation as activation_kernels
 from minigrad.kernels import batchnorm as kernels
 from minigrad.tensor import Tensor
 
@@ -34,14 +36,16 @@ class BatchNorm(Function):
     """Per-channel normalisation of (N, C, L); updates the running statistics in training."""
 
     fresh_gradients = True  # backward returns newly allocated gradients
+    relu = False            # BatchNormReLU: followed by a ReLU, in the same kernels
 
     @staticmethod
     def forward(ctx, input, weight, bias, running_mean, running_var, training, momentum, eps):
         shape = input.shape
         # (N, C, L), contiguous: a permuted input's reshape can be a strided view
         x = np.ascontiguousarray(input.reshape(shape[0], shape[1], math.prod(shape[2:])))
+        forward_kernel = kernels.batch_norm_relu_forward if ctx.relu else kernels.batch_norm_forward
         if training:
-            output, mean, var, invstd = kernels.batch_norm_forward(x, weight, bias, eps)
+            output, mean, var, invstd = forward_kernel(x, weight, bias, eps)
             if running_mean is not None:
                 count = x.shape[0] * x.shape[2]
                 # running = (1 - momentum) * running + momentum * batch, unbiased variance.
@@ -50,22 +54,28 @@ class BatchNorm(Function):
                 running_var *= 1 - momentum
                 running_var += (momentum * var * count / (count - 1)).astype(running_var.dtype)
         else:
-            output, mean, var, invstd = kernels.batch_norm_forward(x, weight, bias, eps,
-                                                                   running_mean, running_var)
-        ctx.save_for_backward(x, mean, invstd, weight)
+            output, mean, var, invstd = forward_kernel(x, weight, bias, eps, running_mean, running_var)
+        # with the ReLU, its output (N, C, L) too: its mask output > 0 gates the gradient
+        ctx.save_for_backward(x, mean, invstd, weight, *((output,) if ctx.relu else ()))
         ctx.training, ctx.shape = training, shape
         return output.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad_output):
-        x, mean, invstd, weight = ctx.saved_tensors
+        x, mean, invstd, weight = ctx.saved_tensors[:4]
         needs_input, needs_weight, needs_bias = ctx.needs_input_grad[:3]
         grad_output = grad_output.reshape(x.shape)
         # eval: the statistics are constants, grad_x = g * weight * invstd does not
         # depend on x (a NaN in x must not reach it through the closed form's xhat)
         kernel_grad_input = needs_input and ctx.training
-        grad_input, grad_weight, grad_bias = kernels.batch_norm_backward(
-            grad_output, x, mean, invstd, weight, ctx.training, kernel_grad_input)
+        if ctx.relu and ctx.training:
+            grad_input, grad_weight, grad_bias = kernels.batch_norm_relu_backward(
+                grad_output, ctx.saved_tensors[4], x, mean, invstd, weight, True, kernel_grad_input)
+        else:
+            if ctx.relu:  # eval: the ReLU's backward first (rare: fine-tuning in eval mode)
+                grad_output = activation_kernels.relu_backward(grad_output, ctx.saved_tensors[4])
+            grad_input, grad_weight, grad_bias = kernels.batch_norm_backward(
+                grad_output, x, mean, invstd, weight, ctx.training, kernel_grad_input)
         if needs_input and not ctx.training:
             scale = invstd if weight is None else invstd * weight          # (C,)
             grad_input = (grad_output * scale[:, None]).astype(x.dtype, copy=False)
@@ -74,6 +84,12 @@ class BatchNorm(Function):
         grad_weight = grad_weight.astype(weight.dtype) if needs_weight else None
         grad_bias = grad_bias.astype(x.dtype) if needs_bias else None
         return grad_input, grad_weight, grad_bias, None, None, None, None, None
+
+
+class BatchNormReLU(BatchNorm):
+    """relu(batch_norm(x)) as one op: one pass forward, one backward pass pair, no ReLU pass."""
+
+    relu = True
 
 
 def _check_input(input, op, min_dim):
@@ -98,17 +114,7 @@ def _check_vector(value, name, op, length, allow_none=True):
                          f"got shape {tuple(value.shape)}")
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
-    """Batch normalisation over (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W).
-
-    training=True normalises with the batch's mean and biased variance and,
-    when running_mean / running_var are given, updates them in place:
-    running = (1 - momentum) * running + momentum * batch_statistic (the
-    unbiased variance for running_var). training=False uses the running
-    statistics.
-    """
-    op = "batch_norm"
+def _check_batch_norm(op, input, running_mean, running_var, weight, bias, training, momentum):
     _check_input(input, op, 2)
     channels = input.shape[1]
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
@@ -125,10 +131,41 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
                              f"size {tuple(input.shape)}")
-    return BatchNorm.apply(input, weight, bias,
-                           None if running_mean is None else running_mean.array,
-                           None if running_var is None else running_var.array,
-                           bool(training), float(momentum), float(eps))
+
+
+def _apply_batch_norm(function, input, running_mean, running_var, weight, bias, training, momentum, eps):
+    return function.apply(input, weight, bias,
+                          None if running_mean is None else running_mean.array,
+                          None if running_var is None else running_var.array,
+                          bool(training), float(momentum), float(eps))
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+
+    training=True normalises with the batch's mean and biased variance and,
+    when running_mean / running_var are given, updates them in place:
+    running = (1 - momentum) * running + momentum * batch_statistic (the
+    unbiased variance for running_var). training=False uses the running
+    statistics.
+    """
+    _check_batch_norm("batch_norm", input, running_mean, running_var, weight, bias, training, momentum)
+    return _apply_batch_norm(BatchNorm, input, running_mean, running_var, weight, bias, training,
+                             momentum, eps)
+
+
+def batch_norm_relu(input, running_mean, running_var, weight=None, bias=None, training=False,
+                    momentum=0.1, eps=1e-5):
+    """relu(batch_norm(input, ...)) in one op, with the same arguments, values and gradients.
+
+    The ReLU takes no pass over memory of its own: the forward clamps at 0 as
+    it writes the output, the backward masks the gradient by output > 0 as it
+    reads it. nn.Sequential calls it for an adjacent BatchNorm, ReLU pair.
+    """
+    _check_batch_norm("batch_norm", input, running_mean, running_var, weight, bias, training, momentum)
+    return _apply_batch_norm(BatchNormReLU, input, running_mean, running_var, weight, bias, training,
+                             momentum, eps)
 
 
 def _normalize_rows(x, rows, eps):

@@ -132,3 +132,16 @@ def instance_norm(x, weight, bias, eps=1e-5):
     axes = tuple(range(2, x.ndim))
     xhat, _ = normalize(x, axes, eps)
     return xhat * weight.reshape(_channel_shape(x)) + bias.reshape(_channel_shape(x))
+
+
+def batch_norm_relu(x, weight, bias, eps=1e-5):
+    """relu(batch_norm(x)) in training mode (the fused op's specification). Returns (y, cache)."""
+    normalized, cache = batch_norm(x, weight, bias, eps)
+    y = np.maximum(normalized, 0)
+    return y, (y, cache)
+
+
+def batch_norm_relu_backward(grad_y, cache):
+    """The ReLU's gradient (grad_y where y > 0, else 0), then batch norm's backward."""
+    y, batch_norm_cache = cache
+    return batch_norm_backward(np.where(y > 0, grad_y, 0), batch_norm_cache)

@@ -3,6 +3,7 @@ import operator
 from collections import OrderedDict
 
 from minigrad.nn.module import Module
+from minigrad.nn.modules.normalization import _BatchNorm
 
 
 class _IndexedContainer(Module):
@@ -49,7 +50,8 @@ class Sequential(_IndexedContainer):
 
     Children are named '0', '1', ... (or by the keys of an OrderedDict), so
     the state_dict keys are '0.weight', '2.running_mean', ... as in PyTorch.
-    Indexing gives a module, slicing a new Sequential.
+    Indexing gives a module, slicing a new Sequential. A BatchNorm followed by
+    a ReLU runs as one fused op (same values, gradients and state).
     """
 
     def __init__(self, *args):
@@ -70,8 +72,20 @@ class Sequential(_IndexedContainer):
         return list(self._modules.values())[self._index(index)]
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        modules = list(self._modules.values())
+        index = 0
+        while index < len(modules):
+            module = modules[index]
+            # BatchNorm then ReLU (every conv-BN-ReLU block): one fused op, the ReLU
+            # costs no pass over memory. The BN output is seen by nothing but the
+            # ReLU here, so the fusion is invisible (_fuses_with checks for hooks).
+            following = modules[index + 1] if index + 1 < len(modules) else None
+            if isinstance(module, _BatchNorm) and following is not None and module._fuses_with(following):
+                input = module._forward_relu(input)
+                index += 2
+            else:
+                input = module(input)
+                index += 1
         return input
 
 

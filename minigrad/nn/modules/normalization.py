@@ -15,12 +15,8 @@ import numpy as np
 
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import check_input, factory_dtype, is_int
+from minigrad.ops.normalization import batch_norm, batch_norm_relu, group_norm, instance_norm, layer_norm
 from minigrad.tensor import Tensor
-
-
-def _norm_ops():
-    from minigrad.ops import normalization  # the functional normalizations (forward and backward)
-    return normalization
 
 
 def _check_eps(layer, eps):
@@ -86,7 +82,8 @@ class _BatchNorm(_NormBase):
                  track_running_stats=True, device=None, dtype=None):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
-    def forward(self, input):
+    def _arguments(self, input):
+        """batch_norm's arguments for this input; counts the batch in num_batches_tracked."""
         check_input(type(self).__name__, input, self._ndims, self.num_features, channel_axis=1,
                     what="features (channels)")
         # Running averages: new = (1 - factor) * old + factor * batch statistic.
@@ -99,11 +96,26 @@ class _BatchNorm(_NormBase):
         # Training uses batch statistics; evaluation the running ones (if tracked).
         use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         track = not self.training or self.track_running_stats
-        return _norm_ops().batch_norm(
-            input,
-            self.running_mean if track else None,
-            self.running_var if track else None,
-            self.weight, self.bias, use_batch_stats, float(factor), float(self.eps))
+        return (input, self.running_mean if track else None, self.running_var if track else None,
+                self.weight, self.bias, use_batch_stats, float(factor), float(self.eps))
+
+    def forward(self, input):
+        return batch_norm(*self._arguments(input))
+
+    def _fuses_with(self, following):
+        """Whether self then `following` may run as one fused batch_norm_relu (see _forward_relu).
+
+        Only for a plain nn.ReLU after a batch norm whose forward is this class's
+        own, and when neither has hooks: a hook must see the intermediate output.
+        """
+        from minigrad.nn.modules.activation import ReLU
+        return (type(following) is ReLU and type(self).forward is _BatchNorm.forward
+                and not (self._forward_pre_hooks or self._forward_hooks
+                         or following._forward_pre_hooks or following._forward_hooks))
+
+    def _forward_relu(self, input):
+        """relu(self(input)) in one fused op: same values, gradients and running statistics."""
+        return batch_norm_relu(*self._arguments(input))
 
 
 class BatchNorm1d(_BatchNorm):
@@ -139,7 +151,7 @@ class InstanceNorm2d(_NormBase):
             input = input.unsqueeze(0)
         use_input_stats = self.training or not self.track_running_stats
         momentum = 0.1 if self.momentum is None else self.momentum
-        out = _norm_ops().instance_norm(input, self.running_mean, self.running_var, self.weight,
+        out = instance_norm(input, self.running_mean, self.running_var, self.weight,
                                         self.bias, use_input_stats, float(momentum), float(self.eps))
         return out.squeeze(0) if unbatched else out
 
@@ -174,7 +186,7 @@ class LayerNorm(Module):
         if input.ndim < n or tuple(input.shape[input.ndim - n:]) != self.normalized_shape:
             raise ValueError(f"LayerNorm: expected input whose last dimensions are "
                              f"{self.normalized_shape}, got input of shape {tuple(input.shape)}")
-        return _norm_ops().layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -210,7 +222,7 @@ class GroupNorm(Module):
         if input.shape[1] != self.num_channels:
             raise ValueError(f"GroupNorm: expected input with {self.num_channels} channels "
                              f"(dimension 1), got input of shape {tuple(input.shape)}")
-        return _norm_ops().group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
