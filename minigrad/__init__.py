@@ -8,49 +8,32 @@
 """
 __version__ = "0.1.0"
 
+# malloc first: it keeps freed memory mapped between steps (minigrad/allocator.py).
+from minigrad import allocator  # noqa: F401
+
 # autograd first: tensor.py and the ops build on its Function.
-# Subpackages, in the order they build on each other.
-from minigrad import (  # noqa: F401  # noqa: F401  (tools for looking inside models)  # noqa: F401  (PyTorch's module paths)
-    autograd,
-    backends,
-    data,
-    multiprocessing,
-    nn,  # noqa: F401  (layers build on everything above)
-    optim,
-    profiler,
-    utils,
-    viz,
-)
-from minigrad.autograd import Function, enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
-from minigrad.config import show_config  # noqa: F401
-from minigrad.creation import (  # noqa: F401
-    arange,
-    empty,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    rand,
-    randint,
-    randn,
-    randperm,
-    tensor,
-    zeros,
-    zeros_like,
-)
-from minigrad.kernels.threads import get_num_threads, set_num_threads  # noqa: F401
-from minigrad.ops.activation import relu, sigmoid, tanh  # noqa: F401
+from minigrad.autograd import (Function, enable_grad, gradcheck, is_grad_enabled,  # noqa: F401
+                               no_grad, set_grad_enabled)
+from minigrad.tensor import Tensor, bool_, float32, float64, int32, int64, uint8  # noqa: F401
+from minigrad.creation import (arange, empty, eye, from_numpy, full, full_like, linspace,  # noqa: F401
+                               ones, ones_like, rand, randint, randn, randperm, tensor, zeros,
+                               zeros_like)
 from minigrad.ops.elementwise import abs, clamp, exp, log, maximum, minimum, sqrt, where  # noqa: F401
+from minigrad.ops.activation import relu, sigmoid, tanh  # noqa: F401
 from minigrad.ops.linalg import matmul  # noqa: F401
 from minigrad.ops.reduction import amax, amin, argmax, argmin, max, mean, min, sum, var  # noqa: F401
-from minigrad.ops.shape import cat, expand, flatten, permute, reshape, squeeze, stack, transpose, unsqueeze  # noqa: F401
+from minigrad.ops.shape import (cat, expand, flatten, permute, reshape, squeeze, stack,  # noqa: F401
+                                transpose, unsqueeze)
 from minigrad.random import get_rng_state, initial_seed, manual_seed, set_rng_state  # noqa: F401
+from minigrad.kernels.threads import get_num_threads, set_num_threads  # noqa: F401
+from minigrad.config import show_config  # noqa: F401
 from minigrad.reference import reference_kernels_enabled, use_reference_kernels  # noqa: F401
 from minigrad.serialization import load, save  # noqa: F401
-from minigrad.tensor import Tensor, bool_, float32, float64, int32, int64, uint8  # noqa: F401
+# Subpackages, in the order they build on each other.
+from minigrad import nn  # noqa: F401  (layers build on everything above)
+from minigrad import data, optim  # noqa: F401
+from minigrad import profiler, utils, viz  # noqa: F401  (tools for looking inside models)
+from minigrad import autograd, backends, multiprocessing  # noqa: F401  (PyTorch's module paths)
 
 # PyTorch's dtype aliases.
 float = float32  # noqa: A001  (torch.float is float32)
@@ -59,152 +42,34 @@ long = int64
 bool = bool_  # noqa: A001
 
 # The rest of PyTorch's top-level API (docs/06-pytorch-names.md lists the mapping).
-from minigrad import accelerator, cuda, linalg  # noqa: E402, F401
-from minigrad.creation import (  # noqa: E402, F401
-    as_tensor,
-    bernoulli,
-    empty_like,
-    logspace,
-    multinomial,
-    normal,
-    rand_like,
-    randint_like,
-    randn_like,
-)
-from minigrad.devices import device  # noqa: E402, F401
-from minigrad.ops.activation import log_softmax, softmax  # noqa: E402, F401
-from minigrad.ops.bitwise import (  # noqa: E402, F401
-    bitwise_and,
-    bitwise_left_shift,
-    bitwise_not,
-    bitwise_or,
-    bitwise_right_shift,
-    bitwise_xor,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-)
-from minigrad.ops.indexing import (  # noqa: E402, F401
-    argsort,
-    argwhere,
-    gather,
-    index_select,
-    masked_fill,
-    nonzero,
-    scatter,
-    scatter_add,
-    scatter_reduce,
-    sort,
-    take,
-    take_along_dim,
-    topk,
-)
-from minigrad.ops.linalg import bmm, dot, einsum, ger, inner, mm, mv, outer  # noqa: E402, F401
-from minigrad.ops.pointwise import (  # noqa: E402, F401
-    acos,
-    acosh,
-    add,
-    allclose,
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctan2,
-    arctanh,
-    asin,
-    asinh,
-    atan,
-    atan2,
-    atanh,
-    ceil,
-    copysign,
-    cos,
-    cosh,
-    div,
-    divide,
-    equal,
-    erf,
-    erfc,
-    erfinv,
-    exp2,
-    expm1,
-    fix,
-    float_power,
-    floor,
-    floor_divide,
-    fmod,
-    frac,
-    hypot,
-    isclose,
-    isfinite,
-    isinf,
-    isnan,
-    isneginf,
-    isposinf,
-    isreal,
-    lerp,
-    log1p,
-    log2,
-    log10,
-    mul,
-    multiply,
-    nan_to_num,
-    reciprocal,
-    remainder,
-    round,
-    rsqrt,
-    sign,
-    sin,
-    sinh,
-    square,
-    sub,
-    subtract,
-    tan,
-    tril,
-    triu,
-    true_divide,
-    trunc,
-)
-from minigrad.ops.pointwise_activations import celu, logit, selu, threshold  # noqa: E402, F401
-from minigrad.ops.reduction import (  # noqa: E402, F401
-    all,
-    any,
-    cummax,
-    cummin,
-    cumprod,
-    cumsum,
-    logcumsumexp,
-    logsumexp,
-    median,
-    mode,
-    norm,
-    prod,
-    std,
-    std_mean,
-    var_mean,
-)
-from minigrad.ops.shape import (  # noqa: E402, F401
-    chunk,
-    flip,
-    fliplr,
-    flipud,
-    moveaxis,
-    movedim,
-    narrow,
-    repeat_interleave,
-    roll,
-    split,
-    swapaxes,
-    swapdims,
-    t,
-    tile,
-    unbind,
-)
-from minigrad.random import Generator  # noqa: E402, F401
 from minigrad.tensor import float16, int8, int16  # noqa: E402, F401
-
+from minigrad.devices import device  # noqa: E402, F401
+from minigrad.random import Generator  # noqa: E402, F401
+from minigrad.creation import (as_tensor, bernoulli, empty_like, logspace, multinomial,  # noqa: E402, F401
+                               normal, rand_like, randint_like, randn_like)
+from minigrad.ops.pointwise import (acos, acosh, add, allclose, arccos, arccosh, arcsin,  # noqa: E402, F401
+                                    arcsinh, arctan, arctan2, arctanh, asin, asinh, atan, atan2,
+                                    atanh, ceil, copysign, cos, cosh, div, divide, equal, erf, erfc,
+                                    erfinv, exp2, expm1, fix, float_power, floor, floor_divide, fmod,
+                                    frac, hypot, isclose, isfinite, isinf, isnan, isneginf, isposinf,
+                                    isreal, lerp, log1p, log2, log10, mul, multiply, nan_to_num,
+                                    reciprocal, remainder, round, rsqrt, sign, sin, sinh, square,
+                                    sub, subtract, tan, tril, triu, true_divide, trunc)
+from minigrad.ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not,  # noqa: E402, F401
+                                  bitwise_or, bitwise_right_shift, bitwise_xor, logical_and,
+                                  logical_not, logical_or, logical_xor)
+from minigrad.ops.reduction import (all, any, cummax, cummin, cumprod, cumsum,  # noqa: E402, F401
+                                    logcumsumexp, logsumexp, median, mode, norm, prod, std, std_mean,
+                                    var_mean)
+from minigrad.ops.shape import (chunk, flip, fliplr, flipud, moveaxis, movedim, narrow,  # noqa: E402, F401
+                                repeat_interleave, roll, split, swapaxes, swapdims, t, tile, unbind)
+from minigrad.ops.indexing import (argsort, argwhere, gather, index_select, masked_fill,  # noqa: E402, F401
+                                   nonzero, scatter, scatter_add, scatter_reduce, sort, take,
+                                   take_along_dim, topk)
+from minigrad.ops.linalg import bmm, dot, einsum, ger, inner, mm, mv, outer  # noqa: E402, F401
+from minigrad.ops.activation import log_softmax, softmax  # noqa: E402, F401
+from minigrad.ops.pointwise_activations import celu, logit, selu, threshold  # noqa: E402, F401
+from minigrad import accelerator, cuda, linalg  # noqa: E402, F401
 clip = clamp
 concat = concatenate = cat
 half = float16

@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import scipy
 
+from minigrad import allocator
 from minigrad.kernels import blas, threads
 
 # x86 SIMD levels, best first: the /proc/cpuinfo flag that proves each one.
@@ -183,6 +184,7 @@ def show_config(file=None):
         f"  threads:  {threads.get_num_threads()} (kernels and tiled BLAS products; minigrad.set_num_threads)",
         f"  CPU path: {cpu.cpu_path()} (this CPU runs {', '.join(cpu.supported_paths())}; "
         "MINIGRAD_CPU or minigrad.kernels.cpu.set_cpu_path)",
+        f"  malloc:   {allocator.describe()}",
         "  kernel paths: " + ", ".join(f"{name} {path}" for name, path in sorted(kernel_paths().items())),
         "  kernel modules (minigrad._C):",
     ]
