@@ -31,7 +31,7 @@
  * conv_pack_columns_transposed call the current path's copy, whose panels are
  * that path's NR wide.
  *
- * The readable version is minigrad/reference/conv.py's pack_columns: gemm_pack_b
+ * Reference: minigrad/reference/conv.py's pack_columns, gemm_pack_b
  * of a block of im2col (or of its transpose); tests/test_conv.py compares the
  * two exactly, through minigrad.kernels.conv.pack_columns.
  */
