@@ -273,7 +273,7 @@ cdef void correlate_rows(floating* out, const floating* padded, const floating* 
                             src = src + dw
                             k = k + 1
                 # (A branch on `accumulate` inside the tap loops, or loading
-                # acc from row, keeps acc out of registers: 3x slower.)
+                # acc from row, would keep acc out of registers.)
                 if accumulate:
                     for j in range(16):
                         row[start + j] = row[start + j] + acc[j]

@@ -94,11 +94,7 @@ class ConvNd(Function):
         # dL/db = sum_n dL/dy[n] @ ones (P,): the bias is a weight on a constant 1
         grad_x, grad_w, grad_b = kernels.conv_backward(x5, w5, gy5, g.stride, g.pad_before, g.dilation,
                                                        g.groups, ctx.needs_input_grad[:3])
-        if grad_x is not None:
-            grad_x = g.from5d(grad_x).reshape(x.shape)
-        if grad_w is not None:
-            grad_w = grad_w.reshape(weight.shape)
-        return grad_x, grad_w, grad_b, None
+        return _in_user_layout(g, x, weight, grad_x, grad_w) + (grad_b, None)
 
 
 class ConvTransposeNd(Function):
@@ -131,11 +127,13 @@ class ConvTransposeNd(Function):
         # convolution's weight gradient with input dL/dy and output gradient x
         grad_x, grad_w, grad_b = kernels.conv_transpose_backward(x5, w5, gy5, g.stride, g.pad_before, g.dilation,
                                                                  g.groups, ctx.needs_input_grad[:3])
-        if grad_x is not None:
-            grad_x = g.from5d(grad_x).reshape(x.shape)
-        if grad_w is not None:
-            grad_w = grad_w.reshape(weight.shape)
-        return grad_x, grad_w, grad_b, None
+        return _in_user_layout(g, x, weight, grad_x, grad_w) + (grad_b, None)
+
+
+def _in_user_layout(g, x, weight, grad_x, grad_w):
+    """(grad_x, grad_w) from the kernels' 5-d layout back to x's and weight's shapes (None stays None)."""
+    return (None if grad_x is None else g.from5d(grad_x).reshape(x.shape),
+            None if grad_w is None else grad_w.reshape(weight.shape))
 
 
 # ---------------------------------------------------------------------------
