@@ -77,11 +77,15 @@ class BuildExtWithOpenMP(build_ext):
 
 
 def extensions():
+    # One module per csrc/*.pyx: activation, batchnorm, conv (im2col, col2im, the
+    # implicit GEMM), depthwise, gemm (the own GEMM), pooling, threads. The
+    # shared C headers and Cython declarations (*.h, *.pxd, *.pxi) are rebuilt into each.
+    shared = sorted(glob.glob(os.path.join("csrc", "*.h")) + glob.glob(os.path.join("csrc", "*.pxd"))
+                    + glob.glob(os.path.join("csrc", "*.pxi")))
     modules = []
     for pyx in sorted(glob.glob(os.path.join("csrc", "*.pyx"))):
         name = os.path.splitext(os.path.basename(pyx))[0]
-        modules.append(Extension(f"minigrad._C.{name}", [pyx], include_dirs=["csrc"],
-                                 depends=sorted(glob.glob(os.path.join("csrc", "*.h")))))
+        modules.append(Extension(f"minigrad._C.{name}", [pyx], include_dirs=["csrc"], depends=shared))
     return cythonize(
         modules,
         include_path=["csrc"],

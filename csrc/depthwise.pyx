@@ -2,7 +2,7 @@
 """Depthwise convolution kernels (groups == C): direct loops, no im2col.
 
 Every array is N-d with three spatial axes (D, H, W), as in csrc/conv.pyx
-(whose Geometry this module shares, csrc/conv_geometry.pxi):
+(whose Geometry this module shares, csrc/conv_geometry.pxd):
 
     input          x       (N, C, D, H, W)
     weight         w       (M, 1, kd, kh, kw)      M = C * mult
@@ -18,19 +18,18 @@ each output element has exactly one writer, and every sum is done in a fixed
 order, so results are bitwise identical for any thread count. Scratch memory
 is a workspace array the caller (minigrad/kernels/conv.py) owns and reuses:
 one slice per thread, so no kernel allocates.
+
+Reference: minigrad/reference/conv.py (conv, conv_input_grad and
+conv_weight_grad with groups == C).
 """
 from cython.parallel cimport parallel, prange
 from libc.stddef cimport ptrdiff_t
 from libc.string cimport memset
 
+from cython cimport floating
+
+from conv_geometry cimport Geometry, fill, geometry_from_tuples, input_row, make_geometry, valid_range
 from omp_compat cimport omp_get_thread_num
-
-ctypedef fused floating:
-    float
-    double
-
-
-include "conv_geometry.pxi"  # Geometry, make_geometry, valid_range, input_row, fill
 
 
 # Row operations on one output row of Wo entries and the input row it reads
@@ -154,8 +153,8 @@ cdef void depthwise_weight_grad_plane(const floating* x, const floating* gy, flo
 #
 # In float32, 2-d (and 1-d) planes go to the same loops written in C with
 # explicit vectors (csrc/depthwise.h), compiled for AVX-512 (16 floats per
-# register), AVX2+FMA (8) and SSE2/NEON (4): 2-3x faster than what the
-# compiler vectorises of the Cython loops.
+# register), AVX2+FMA (8) and SSE2/NEON (4): faster than what the compiler
+# vectorises of the Cython loops.
 # Training calls depthwise_backward (at the end of this section): all three
 # gradients in one pass over the planes.
 
@@ -274,7 +273,7 @@ cdef void correlate_rows(floating* out, const floating* padded, const floating* 
                             src = src + dw
                             k = k + 1
                 # (A branch on `accumulate` inside the tap loops, or loading
-                # acc from row, keeps acc out of registers: 3x slower.)
+                # acc from row, would keep acc out of registers.)
                 if accumulate:
                     for j in range(16):
                         row[start + j] = row[start + j] + acc[j]
@@ -393,16 +392,7 @@ cdef Py_ssize_t scratch_per_thread(const Geometry* g) noexcept nogil:
 def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride,
                            tuple dilation):
     """Elements of scratch one thread needs in the depthwise kernels."""
-    cdef Py_ssize_t in_shape[5]
-    cdef Py_ssize_t out_shape[5]
-    cdef Py_ssize_t kernel_size[3]
-    cdef int i
-    for i in range(5):
-        in_shape[i] = input_shape[i]
-        out_shape[i] = output_shape[i]
-    for i in range(3):
-        kernel_size[i] = kernel[i]
-    cdef Geometry g = make_geometry(in_shape, out_shape, kernel_size, stride, (0, 0, 0), dilation)
+    cdef Geometry g = geometry_from_tuples(input_shape, output_shape, kernel, stride, (0, 0, 0), dilation)
     return scratch_per_thread(&g)
 
 

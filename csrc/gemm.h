@@ -1,14 +1,16 @@
 /*
  * A packed float32 GEMM: minigrad's own matrix product for the convolution
- * kernels (csrc/conv.pyx) and, through minigrad/kernels/gemm.py, for Linear
- * layers.
+ * kernels (csrc/conv.pyx, through csrc/gemm_calls.pxd) and, through
+ * csrc/gemm.pyx and minigrad/kernels/gemm.py, for Linear layers.
+ *
+ * Reference: minigrad/reference/gemm.py
  *
  *     C (m, n) = A (m, k) @ B (k, n)            (+ C when accumulate)
  *
  * Why not just BLAS? OpenBLAS picks its kernels from the CPU model (or the
  * OPENBLAS_CORETYPE variable) and uses AVX2 on CPUs it does not know or is
- * told not to trust: on the project's AMD Zen 5 machine sgemm then reaches
- * ~120 GFLOP/s per core instead of ~230. And the convolutions need a GEMM
+ * told not to trust, at half the speed its AVX-512 kernels reach on CPUs
+ * that have them. And the convolutions need a GEMM
  * that packs its B operand itself (the implicit GEMM, csrc/im2col_pack.h).
  *
  * It is written once over the vector width (csrc/gemm_path.h) and compiled

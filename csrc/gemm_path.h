@@ -6,6 +6,8 @@
  * arithmetic reads like scalar code; only the transposes
  * (SIMD_FN(gemm_transpose), in gemm.h) and the fused multiply-add are
  * intrinsics.
+ *
+ * Reference: minigrad/reference/gemm.py
  */
 #define GEMM_NR (SIMD_LANES * GEMM_NV)
 #define vec SIMD_FN(gemm_vec)

@@ -18,9 +18,7 @@
  *                   = (image + c*plane + tap offset)[run offset + i*sw]
  *
  * So each group of panels is cut into runs once, then every row q copies its
- * runs. Writing the columns with im2col and packing them again took about a
- * fifth of a dense 3x3 convolution's forward pass (perf, 64->64 channels at
- * 32x32); this does the packing's work alone.
+ * runs. The column matrix is never written: packing is the only copy.
  *
  * The weight gradient needs B = columns^T (P, Cg*K) instead:
  * conv_pack_columns_transposed, below, with a column of ones for the bias.
@@ -31,7 +29,7 @@
  * conv_pack_columns_transposed call the current path's copy, whose panels are
  * that path's NR wide.
  *
- * The readable version is minigrad/reference/conv.py's pack_columns: gemm_pack_b
+ * Reference: minigrad/reference/conv.py's pack_columns, gemm_pack_b
  * of a block of im2col (or of its transpose); tests/test_conv.py compares the
  * two exactly, through minigrad.kernels.conv.pack_columns.
  */

@@ -3,6 +3,8 @@
  * included once per path by csrc/gemm_paths.h beside the GEMM's
  * (csrc/gemm_path.h): they write the panels of that path's GEMM, NR =
  * SIMD_LANES * GEMM_NV columns wide.
+ *
+ * Reference: minigrad/reference/conv.py's pack_columns
  */
 #define GEMM_NR (SIMD_LANES * GEMM_NV)
 #define vec_unaligned SIMD_FN(pack_vec_unaligned)
@@ -13,10 +15,8 @@ typedef float half_unaligned __attribute__((vector_size(2 * SIMD_LANES), aligned
 
 /* dst[0 : n] = src[0 : n*stride : stride]. Stride 1: a vector at a time, the
    last vector (or half vector) overlapping the ones before rather than
-   masked (on the project's Zen 5, masked loads that leave lanes out took
-   more than half of the packer's time in perf; without them the packer went
-   from 27% to 18% of a dense 3x3 convolution's forward pass). Stride 2: the
-   path's conv_copy_even, then one by one. */
+   masked (masked loads that leave lanes out are slow on AMD's cores).
+   Stride 2: the path's conv_copy_even, then one by one. */
 SIMD_TARGET __attribute__((always_inline))
 static inline void SIMD_FN(conv_copy_run)(float *dst, const float *src, ptrdiff_t n, ptrdiff_t stride)
 {

@@ -33,3 +33,34 @@ def restore_threads():
     before = minigrad.get_num_threads()
     yield minigrad.set_num_threads
     minigrad.set_num_threads(before)
+
+
+class _CompiledModuleSpy:
+    """Stands in for a compiled module (minigrad._C.*): records every call into it, then makes it."""
+
+    def __init__(self, module, calls):
+        self._module = module
+        self._calls = calls
+
+    def __getattr__(self, name):
+        attribute = getattr(self._module, name)
+        if not callable(attribute):
+            return attribute
+
+        def recorded(*args, **kwargs):
+            self._calls.append(name)
+            return attribute(*args, **kwargs)
+        return recorded
+
+
+@pytest.fixture
+def compiled_conv_calls(monkeypatch):
+    """The names of the calls into the compiled convolution and GEMM modules
+    (minigrad._C.conv, .depthwise, .gemm) made from the kernel boundary, in order."""
+    from minigrad.kernels import conv, conv_plan, gemm
+    calls = []
+    for owner in (conv, conv_plan):
+        for name in ("_conv", "_depthwise"):
+            monkeypatch.setattr(owner, name, _CompiledModuleSpy(getattr(owner, name), calls))
+    monkeypatch.setattr(gemm, "_kernel", _CompiledModuleSpy(gemm._kernel, calls))
+    return calls

@@ -10,6 +10,7 @@ import scipy.signal
 import minigrad
 import minigrad.nn.functional as F
 from minigrad.kernels import conv as kernels
+from minigrad.kernels import conv_plan
 from minigrad.kernels import gemm as gemm_kernels
 from minigrad.reference.conv import col2im as ref_col2im
 from minigrad.reference.conv import conv as ref_conv
@@ -290,7 +291,7 @@ def test_one_image_per_gemm_matches_several(fn, x_shape, w_shape, kwargs, rng, m
     b = rng.standard_normal(out_channels)
     results = []
     for columns in (1, 1024):          # one image per GEMM, then all images in one GEMM
-        monkeypatch.setattr(kernels, "COLUMNS_PER_GEMM", columns)
+        monkeypatch.setattr(conv_plan, "COLUMNS_PER_GEMM", columns)
         X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
         y = fn(X, W, B, **kwargs)
         (y * y).sum().backward()
@@ -312,7 +313,7 @@ CONFIGS_FOR_THREADS = [
 @pytest.mark.parametrize("fn,x_shape,w_shape,kwargs", CONFIGS_FOR_THREADS)
 def test_bitwise_identical_for_1_and_2_threads(fn, x_shape, w_shape, kwargs, rng, monkeypatch,
                                               cpu_path):
-    monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)   # use every thread even on tiny inputs
+    monkeypatch.setattr(conv_plan, "MIN_WORK_PER_THREAD", 1)   # use every thread even on tiny inputs
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
     results = []
@@ -362,7 +363,7 @@ def test_no_memory_growth_over_1000_calls(rng):
 
 
 def test_calls_from_several_python_threads(rng, monkeypatch):
-    monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(conv_plan, "MIN_WORK_PER_THREAD", 1)
     x = rng.standard_normal((4, 4, 12, 12)).astype(np.float32)
     weights = [rng.standard_normal((6, 4, 3, 3)).astype(np.float32) for _ in range(4)]
     expected = [F.conv2d(minigrad.tensor(x), minigrad.tensor(w), padding=1).array for w in weights]
@@ -434,7 +435,7 @@ def test_output_padding_allowed_below_dilation(rng):
 def test_slabs_of_output_rows_match_the_reference(monkeypatch, slab_elements, cpu_path):
     # the own GEMM cuts each image into slabs of output rows; with tiny slabs they
     # cross depth boundaries of a 3-d conv and split 2-d images row by row
-    monkeypatch.setattr(kernels, "SLAB_ELEMENTS", slab_elements)
+    monkeypatch.setattr(conv_plan, "SLAB_ELEMENTS", slab_elements)
     rng = np.random.default_rng(11)
     for shape, kernel, stride, padding, dilation, groups in [
             ((2, 3, 4, 5, 6), (3, 3, 3), (1, 1, 1), (1, 1, 1), (1, 1, 1), 1),     # 'same', 3-d
@@ -475,7 +476,7 @@ def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding
                                                   monkeypatch, cpu_path):
     # float32 forward packs the columns from the padded image (csrc/im2col_pack.h);
     # with stride 1 the input gradient is a forward convolution with flipped weights
-    monkeypatch.setattr(kernels, "ADJOINT_MIN_CHANNELS", 1)    # the adjoint as a forward conv too
+    monkeypatch.setattr(conv_plan, "ADJOINT_MIN_CHANNELS", 1)    # the adjoint as a forward conv too
     rng = np.random.default_rng(5)
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((6, shape[1] // groups) + kernel).astype(np.float32)
@@ -512,7 +513,7 @@ def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding
 
 def test_adjoint_weight_flips_and_transposes_each_group(rng):
     w = rng.standard_normal((6, 2, 1, 2, 3))            # groups=3: Mg=2, Cg=2
-    flipped = kernels._adjoint_weight(w, 3)
+    flipped = conv_plan.adjoint_weight(w, 3)
     assert flipped.shape == (6, 2, 1, 2, 3)
     for c in range(6):
         for m in range(2):
@@ -555,7 +556,7 @@ def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monke
     # float64 and MINIGRAD_GEMM=blas run on BLAS, whose sums change with its own
     # thread count: BLAS stays on one thread and a lone image is cut into slabs
     monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
-    monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(conv_plan, "MIN_WORK_PER_THREAD", 1)
     x = rng.standard_normal((1, 30, 40, 70)).astype(np.float32)
     w = rng.standard_normal((8, 30, 3, 3)).astype(np.float32)
     results = []
@@ -582,3 +583,84 @@ def test_pack_columns_rejects_blocks_outside_the_matrix():
         kernels.pack_columns(x, *geometry, slice(0, 19), slice(0, 4))      # B has 18 rows
     with pytest.raises(ValueError, match="one image"):
         kernels.pack_columns(np.zeros((2, 2, 1, 5, 5), np.float32), *geometry, slice(0, 1), slice(0, 1))
+
+
+@pytest.mark.parametrize("groups", [1, 8])
+def test_conv2d_forward_crosses_into_compiled_code_once(groups, compiled_conv_calls):
+    # dense (the implicit GEMM, or im2col + BLAS where the own GEMM is off) and
+    # depthwise: after the first call of a shape (which plans it, asking the
+    # kernels for their scratch sizes), a forward pass is one call into C
+    rng = np.random.default_rng(8)
+    x = minigrad.tensor(rng.standard_normal((2, 8, 12, 12)).astype(np.float32))
+    w = minigrad.tensor(rng.standard_normal((8, 8 // groups, 3, 3)).astype(np.float32))
+    F.conv2d(x, w, padding=1, groups=groups)
+    compiled_conv_calls.clear()
+    F.conv2d(x, w, padding=1, groups=groups)
+    if groups == 8:
+        expected = "depthwise_forward"
+    else:
+        expected = "implicit_gemm_forward" if gemm_kernels.PACK_SIZE else "im2col_gemm_forward"
+    assert compiled_conv_calls == [expected]
+
+
+REFERENCE_SWITCH_CASES = [
+    # function, input shape, weight shape, keyword arguments
+    (F.conv1d, (2, 4, 11), (6, 2, 3), dict(stride=2, padding=1, dilation=2, groups=2)),
+    (F.conv2d, (2, 3, 9, 8), (4, 3, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2))),
+    (F.conv2d, (2, 6, 7, 7), (6, 1, 3, 3), dict(padding=1, groups=6)),                  # depthwise
+    (F.conv2d, (1, 5, 6, 6), (3, 5, 1, 1), dict()),                                      # 1x1
+    (F.conv3d, (1, 2, 4, 5, 6), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1), padding=1)),
+    (F.conv_transpose1d, (2, 4, 6), (4, 3, 3), dict(stride=2, padding=1, output_padding=1, groups=2)),
+    (F.conv_transpose2d, (2, 3, 5, 4), (3, 2, 3, 3), dict(stride=2, padding=1, dilation=(1, 2))),
+    (F.conv_transpose2d, (1, 4, 5, 5), (4, 1, 3, 3), dict(padding=1, groups=4)),         # depthwise
+    (F.conv_transpose3d, (1, 2, 3, 3, 4), (2, 2, 2, 2, 3), dict(stride=(2, 1, 1))),
+]
+
+
+def _value_and_gradients(fn, x, w, b, kwargs):
+    X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = fn(X, W, B, **kwargs)
+    weights = np.cos(np.arange(y.array.size)).reshape(y.shape).astype(x.dtype)
+    (y * minigrad.tensor(weights)).sum().backward()
+    return y.array, X.grad.array, W.grad.array, B.grad.array
+
+
+@pytest.mark.parametrize("fn,x_shape,w_shape,kwargs", REFERENCE_SWITCH_CASES)
+def test_reference_switch_runs_every_conv_on_the_numpy_reference(fn, x_shape, w_shape, kwargs,
+                                                                 compiled_conv_calls):
+    rng = np.random.default_rng(13)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    transposed = fn.__name__.startswith("conv_transpose")
+    b = rng.standard_normal(w_shape[1] * kwargs.get("groups", 1) if transposed else w_shape[0])
+    compiled = _value_and_gradients(fn, x, w, b, kwargs)
+    assert compiled_conv_calls                      # the compiled kernels ran ...
+    compiled_conv_calls.clear()
+    with minigrad.use_reference_kernels():
+        on_reference = _value_and_gradients(fn, x, w, b, kwargs)
+    assert compiled_conv_calls == []                # ... and under the switch they did not
+    for fast, slow in zip(compiled, on_reference):
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+
+
+def test_reference_switch_matches_the_implicit_gemm_in_float32(compiled_conv_calls):
+    rng = np.random.default_rng(14)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((2, 4, 9, 9), (5, 4, 3, 3), (5,)))
+    compiled = _value_and_gradients(F.conv2d, x, w, b, dict(padding=1))
+    compiled_conv_calls.clear()
+    with minigrad.use_reference_kernels():
+        on_reference = _value_and_gradients(F.conv2d, x, w, b, dict(padding=1))
+    assert compiled_conv_calls == []
+    for fast, slow in zip(compiled, on_reference):
+        np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-4)
+
+
+def test_reference_switch_covers_im2col_and_col2im(compiled_conv_calls, rng):
+    x = rng.standard_normal((2, 3, 1, 7, 6))
+    geometry = ((1, 4, 3), (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1))
+    columns = kernels.im2col(x, *geometry)
+    back = kernels.col2im(columns, x.shape, *geometry)
+    compiled_conv_calls.clear()
+    with minigrad.use_reference_kernels():
+        np.testing.assert_array_equal(kernels.im2col(x, *geometry), columns)
+        np.testing.assert_allclose(kernels.col2im(columns, x.shape, *geometry), back, rtol=1e-14, atol=1e-14)
+    assert compiled_conv_calls == []

@@ -9,7 +9,7 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad._C import depthwise as depthwise_module
 from minigrad.kernels import conv as kernels
-from minigrad.kernels import cpu
+from minigrad.kernels import conv_plan, cpu
 from minigrad.reference.conv import conv as ref_conv
 from minigrad.reference.conv import conv_transpose as ref_conv_transpose
 from minigrad.reference.conv import im2col as ref_im2col
@@ -126,7 +126,7 @@ def test_weight_grad_ignores_what_a_tap_never_reads(mult, stride, rng, cpu_path)
 
 def test_fused_backward_is_bitwise_identical_for_1_and_2_threads(rng, monkeypatch, cpu_path):
     # 5 images x 3 channels = 15 planes: chunks of unequal size, split over the threads
-    monkeypatch.setattr(kernels, "MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(conv_plan, "MIN_WORK_PER_THREAD", 1)
     x = rng.standard_normal((5, 3, 13, 35)).astype(np.float32)
     w = rng.standard_normal((6, 1, 3, 3)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)

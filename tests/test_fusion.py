@@ -201,15 +201,17 @@ def test_main_example_block_skips_the_first_input_gradient(monkeypatch):
     """The images need no gradient: the first convolution's input gradient is never computed,
     the second's is (it flows on to the first block)."""
     from minigrad.kernels import conv as conv_kernels
-    calls = []
-    original = conv_kernels.conv_input_grad
-    monkeypatch.setattr(conv_kernels, "conv_input_grad",
-                        lambda grad_out, weight, *args, **kwargs: calls.append(weight.shape[1])
-                        or original(grad_out, weight, *args, **kwargs))
+    calls = []                                      # (input channels, input gradient needed) per backward
+    original = conv_kernels.conv_backward
+
+    def spy(x, weight, grad_out, stride, padding, dilation, groups, needs=(True, True, True)):
+        calls.append((x.shape[1], bool(needs[0])))
+        return original(x, weight, grad_out, stride, padding, dilation, groups, needs)
+    monkeypatch.setattr(conv_kernels, "conv_backward", spy)
     minigrad.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4), nn.ReLU(),
                         nn.Conv2d(4, 6, 3, padding=1, bias=False), nn.BatchNorm2d(6), nn.ReLU())
     images = minigrad.tensor(np.random.default_rng(9).standard_normal((3, 1, 6, 6)).astype(np.float32))
     net(images).sum().backward()
-    assert calls == [4]                              # only the second conv (4 input channels)
+    assert sorted(calls) == [(1, False), (4, True)]   # only the second conv's input gradient
     assert all(p.grad is not None for p in net.parameters())

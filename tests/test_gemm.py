@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.kernels import conv as conv_kernels
+from minigrad.kernels import conv_plan
 from minigrad.kernels import gemm as gemm_kernels
 from minigrad.reference.gemm import gemm as reference_gemm
 
@@ -99,7 +99,7 @@ def test_conv_float32_same_with_own_gemm_and_blas(monkeypatch, cpu_path):
     y = minigrad.nn.functional.conv2d(xt, wt, padding=1, stride=(1, 2))
     y.backward(minigrad.tensor(np.ones(y.shape, np.float32)))
     monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
-    assert not conv_kernels._uses_own_gemm(np.dtype(np.float32))      # BLAS from here on
+    assert not conv_plan.uses_own_gemm(np.dtype(np.float32))      # BLAS from here on
     xb, wb = minigrad.tensor(x, requires_grad=True), minigrad.tensor(w, requires_grad=True)
     yb = minigrad.nn.functional.conv2d(xb, wb, padding=1, stride=(1, 2))
     yb.backward(minigrad.tensor(np.ones(yb.shape, np.float32)))
@@ -131,7 +131,7 @@ def test_gemm_paths_agree_and_blas_is_reported(monkeypatch):
     rng = np.random.default_rng(5)
     a, b = _operand(rng, (37, 300), False), _operand(rng, (300, 70), True)
     results = []
-    for path in cpu.supported_paths():
+    for path in cpu.supported_paths() if gemm_kernels.PACK_SIZE else ():     # (off under MINIGRAD_GEMM=blas)
         with cpu.use_cpu_path(path):
             results.append(gemm_kernels.gemm(a, b))
     for result in results[1:]:
@@ -151,3 +151,27 @@ def test_show_config_names_the_cpu_path_and_each_kernels_path(cpu_path):
     minigrad.show_config(file=out)
     text = out.getvalue()
     assert f"CPU path: {cpu_path}" in text and f"gemm {paths['gemm']}" in text
+
+
+def test_reference_switch_runs_linear_on_the_numpy_gemm(compiled_conv_calls):
+    # Linear's products (forward, input and weight gradients) go through
+    # gemm.matmul; under the switch they run minigrad/reference/gemm.py
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((70, 80)), rng.standard_normal((90, 80)), rng.standard_normal(90)
+
+    def run():
+        X, W, B = (minigrad.tensor(a.astype(np.float32), requires_grad=True) for a in (x, w, b))
+        y = minigrad.nn.functional.linear(X, W, B)
+        (y * y).sum().backward()
+        return y.array, X.grad.array, W.grad.array
+
+    compiled = run()
+    compiled_conv_calls.clear()
+    with minigrad.use_reference_kernels():
+        on_reference = run()
+        if gemm_kernels.PACK_SIZE:
+            product = gemm_kernels.gemm(x[:, :8].astype(np.float32), w[:8].astype(np.float32))
+            np.testing.assert_allclose(product, x[:, :8] @ w[:8], rtol=1e-4, atol=1e-4)
+    assert compiled_conv_calls == []
+    for fast, slow in zip(compiled, on_reference):
+        np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-3)

@@ -8,14 +8,11 @@ changes that again; ``matmul`` below parallelises around BLAS instead:
   (one thread inside a parallel kernel, all of them outside) cannot work
   with several Python threads: one thread's "back to 2" lands while another
   thread's OpenMP workers are still inside sgemm, and OpenBLAS then waits
-  forever for a job that never runs (two threads running conv2d backward
-  hung in 4 of 4 runs), or merely sums in another order (20 of 200
-  concurrent convolutions differed from the serial run).
-- OpenBLAS's sums depend on its thread count (64x1568 @ 1568x64 differed by
-  5e-5 between 1 and 2 threads): a training step would not be bitwise
-  reproducible across thread counts.
+  forever for a job that never runs, or merely sums in another order.
+- OpenBLAS's sums depend on its thread count: a training step would not be
+  bitwise reproducible across thread counts.
 - Two thread pools on the same cores (OpenMP's and OpenBLAS's busy-waiting
-  pthreads) ran 1.5-6x slower.
+  pthreads) oversubscribe them and run several times slower.
 
 ``matmul(a, b)`` cuts a big product into tiles of a fixed size (whatever the
 thread count) and runs the tiles on minigrad's OpenMP threads, each tile one
@@ -124,10 +121,9 @@ def single_threaded():
 
 
 # The tiles of matmul: fixed, so that the sums never depend on the thread
-# count. Bigger tiles run nearer BLAS's single-thread speed (2048^3 float32 on
-# one core of a busy 2-core Zen 3: 256 x 256 57-63 GFLOP/s, 256 x 512 64-67,
-# 512 x 1024 68, one whole GEMM 70-78); smaller ones give mid-sized products
-# (a Linear layer's 256 x 4096 @ 4096 x 1024) work for several threads.
+# count. Bigger tiles run nearer BLAS's single-thread speed; smaller ones give
+# mid-sized products (a Linear layer's 256 x 4096 @ 4096 x 1024) work for
+# several threads.
 TILE_ROWS = 256
 TILE_COLUMNS = 512
 

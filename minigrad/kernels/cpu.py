@@ -18,12 +18,12 @@ import contextlib
 import os
 import warnings
 
-from minigrad._C import activation, batchnorm, conv, depthwise, pooling, threads
+from minigrad._C import activation, batchnorm, conv, depthwise, gemm, pooling, threads
 
 PATHS = ("generic", "avx2", "avx512")   # index = csrc/cpu_features.h's MINIGRAD_ISA_*
 
 # Every extension module keeps its own copy of the choice.
-_MODULES = (activation, batchnorm, conv, depthwise, pooling, threads)
+_MODULES = (activation, batchnorm, conv, depthwise, gemm, pooling, threads)
 _listeners = []   # called with the new path's name after every change
 
 

@@ -1,4 +1,4 @@
-"""Typed boundary of minigrad's own float32 GEMM (csrc/gemm.h, through ``minigrad._C.conv``).
+"""Typed boundary of minigrad's own float32 GEMM (csrc/gemm.h, through ``minigrad._C.gemm``).
 
 The convolution kernels call the GEMM from C; this module offers it to
 Python for 2-d products (``Linear`` layers) and to the tests:
@@ -10,37 +10,26 @@ Python for 2-d products (``Linear`` layers) and to the tests:
   big enough, ``blas.matmul`` (single-threaded BLAS per fixed tile) otherwise.
 
 ``MINIGRAD_GEMM=blas`` turns the own GEMM off everywhere (BLAS is used).
+Under ``minigrad.use_reference_kernels()`` both run the NumPy reference.
+
+Reference: minigrad/reference/gemm.py
 """
 import os
-import threading
 
 import numpy as np
 
-from minigrad._C import conv as _kernel
+from minigrad import reference
+from minigrad._C import gemm as _kernel
 from minigrad.kernels import blas
 from minigrad.kernels.threads import get_num_threads
+from minigrad.kernels.workspace import pack_buffer
+from minigrad.reference import gemm as reference_gemm
 
 # float32 elements of packing scratch one thread needs on any path (0: no own GEMM).
 PACK_SIZE = 0 if os.environ.get("MINIGRAD_GEMM", "") == "blas" else _kernel.gemm_pack_size()
 
 # Below this many multiply-adds numpy's matmul (less set-up) is as fast.
 OWN_GEMM_MIN_MULTIPLY_ADDS = 64 * 64 * 64
-
-
-class _PackBuffers(threading.local):
-    def __init__(self):
-        self.buffer = np.empty(0, dtype=np.float32)
-
-
-_pack = _PackBuffers()
-
-
-def pack_buffer(size):
-    """Packing scratch of at least `size` floats, reused, private to this Python thread
-    (the convolution kernels take theirs from here too)."""
-    if _pack.buffer.size < size:
-        _pack.buffer = np.empty(size, dtype=np.float32)
-    return _pack.buffer
 
 
 def gemm(a, b, out=None, accumulate=False):
@@ -68,6 +57,13 @@ def gemm(a, b, out=None, accumulate=False):
         if not accumulate:
             out[...] = 0
         return out
+    if reference.reference_kernels_enabled():
+        product = reference_gemm.gemm(a, b)
+        if accumulate:
+            out += product
+        else:
+            out[...] = product
+        return out
     # the kernel reads a[0, 0] and steps by whole elements: positive element strides only
     a = a if all(s > 0 and s % 4 == 0 for s in a.strides) else np.ascontiguousarray(a)
     b = b if all(s > 0 and s % 4 == 0 for s in b.strides) else np.ascontiguousarray(b)
@@ -81,18 +77,25 @@ def tile():
     return _kernel.gemm_tile()
 
 
+def packed_size(m, k):
+    """float32 elements of an (m, k) matrix packed for the own GEMM on the current CPU path."""
+    return _kernel.gemm_packed_size(m, k)
+
+
 def kernel_paths():
-    """{kernel: path} of the GEMM-based float32 kernels: the current CPU path,
-    or "blas" where MINIGRAD_GEMM=blas (or a test) turns the own GEMM off."""
-    paths = dict(_kernel.kernel_paths())
-    if PACK_SIZE == 0:
-        paths["gemm"] = paths["implicit_gemm"] = "blas"
-    return paths
+    """{kernel: path} of the kernels that run on the own GEMM (the GEMM itself and
+    the convolutions' implicit GEMM): the current CPU path, or "blas" where
+    MINIGRAD_GEMM=blas (or a test) turns the own GEMM off."""
+    path = _kernel.kernel_paths()["gemm"] if PACK_SIZE else "blas"
+    return {"gemm": path, "implicit_gemm": path}
 
 
 def matmul(a, b):
     """a (m, k) @ b (k, n) of 2-d arrays: the own GEMM for big enough float32
     products where it is available, BLAS tile by tile otherwise."""
+    if (reference.reference_kernels_enabled() and a.ndim == 2 and b.ndim == 2
+            and a.dtype.kind == "f" and b.dtype.kind == "f"):
+        return reference_gemm.gemm(a, b)
     if (PACK_SIZE and a.dtype == np.float32 and b.dtype == np.float32 and a.ndim == 2
             and b.ndim == 2 and a.shape[0] * a.shape[1] * b.shape[1] >= OWN_GEMM_MIN_MULTIPLY_ADDS):
         return gemm(a, b)

@@ -98,31 +98,12 @@ class ConvNd(Function):
         x, weight = ctx.saved_tensors
         g = ctx.geometry
         x5, w5, gy5 = g.to5d(x), g.weight5d(weight), g.to5d(grad_output)
-        if kernels.is_direct(x5.shape[1], g.groups):
-            # depthwise: the three gradients in one pass over the (image, channel) planes
-            grad_x, grad_w, grad_b = kernels.depthwise_backward(x5, gy5, w5, g.stride, g.pad_before,
-                                                                g.dilation, ctx.needs_input_grad[:3])
-            if grad_x is not None:
-                grad_x = g.from5d(grad_x).reshape(x.shape)
-            if grad_w is not None:
-                grad_w = grad_w.reshape(weight.shape)
-            return grad_x, grad_w, grad_b, None
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            # dL/dx = col2im(w^T @ dL/dy): the transposed convolution of dL/dy
-            grad_x = g.from5d(kernels.conv_input_grad(gy5, w5, None, g.stride, g.pad_before, g.dilation,
-                                                      x5.shape, g.groups)).reshape(x.shape)
-        if ctx.needs_input_grad[1]:
-            # dL/dw (M, C/G*K) = sum_n dL/dy[n] (M, P) @ columns[n]^T (P, C/G*K), and
-            # dL/db = sum_n dL/dy[n] @ ones (P,): the bias is a weight on a constant 1
-            grad_w = kernels.conv_weight_grad(x5, gy5, w5.shape[2:], g.stride, g.pad_before,
-                                              g.dilation, g.groups, with_bias=ctx.needs_input_grad[2])
-            if ctx.needs_input_grad[2]:
-                grad_w, grad_b = grad_w
-            grad_w = grad_w.reshape(weight.shape)
-        elif ctx.needs_input_grad[2]:
-            grad_b = gy5.sum(axis=(0, 2, 3, 4))
-        return grad_x, grad_w, grad_b, None
+        # dL/dx = col2im(w^T @ dL/dy): the transposed convolution of dL/dy;
+        # dL/dw (M, C/G*K) = sum_n dL/dy[n] (M, P) @ columns[n]^T (P, C/G*K), and
+        # dL/db = sum_n dL/dy[n] @ ones (P,): the bias is a weight on a constant 1
+        grad_x, grad_w, grad_b = kernels.conv_backward(x5, w5, gy5, g.stride, g.pad_before, g.dilation,
+                                                       g.groups, ctx.needs_input_grad[:3])
+        return _in_user_layout(g, x, weight, grad_x, grad_w) + (grad_b, None)
 
 
 class ConvTransposeNd(Function):
@@ -151,18 +132,17 @@ class ConvTransposeNd(Function):
         x, weight = ctx.saved_tensors
         g = ctx.geometry
         x5, w5, gy5 = g.to5d(x), g.weight5d(weight), g.to5d(grad_output)
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            # dL/dx = w @ im2col(dL/dy): an ordinary convolution of dL/dy
-            grad_x = g.from5d(kernels.conv_forward(gy5, w5, None, g.stride, g.pad_before, g.dilation,
-                                                   g.conv_output_size, g.groups)).reshape(x.shape)
-        if ctx.needs_input_grad[1]:
-            # the conv's weight gradient with input dL/dy and output gradient x
-            grad_w = kernels.conv_weight_grad(gy5, x5, w5.shape[2:], g.stride, g.pad_before,
-                                              g.dilation, g.groups).reshape(weight.shape)
-        if ctx.needs_input_grad[2]:
-            grad_b = gy5.sum(axis=(0, 2, 3, 4))
-        return grad_x, grad_w, grad_b, None
+        # dL/dx = w @ im2col(dL/dy): an ordinary convolution of dL/dy; dL/dw: that
+        # convolution's weight gradient with input dL/dy and output gradient x
+        grad_x, grad_w, grad_b = kernels.conv_transpose_backward(x5, w5, gy5, g.stride, g.pad_before, g.dilation,
+                                                                 g.groups, ctx.needs_input_grad[:3])
+        return _in_user_layout(g, x, weight, grad_x, grad_w) + (grad_b, None)
+
+
+def _in_user_layout(g, x, weight, grad_x, grad_w):
+    """(grad_x, grad_w) from the kernels' 5-d layout back to x's and weight's shapes (None stays None)."""
+    return (None if grad_x is None else g.from5d(grad_x).reshape(x.shape),
+            None if grad_w is None else grad_w.reshape(weight.shape))
 
 
 # ---------------------------------------------------------------------------

@@ -56,17 +56,37 @@ def conv(x, weight, bias, output_size, stride, padding, dilation, groups):
     return y
 
 
-def conv_transpose(x, weight, bias, output_size, stride, padding, dilation, groups):
-    """The adjoint of conv: x (N, Cin, *in) with weight (Cin, Cout/G, *kernel) -> (N, Cout, *output_size)."""
-    N, Cin = x.shape[:2]
-    Cout_g = weight.shape[1]
+def conv_input_grad(grad_out, weight, input_shape, stride, padding, dilation, groups):
+    """dL/dx (input_shape) of conv for dL/dy = grad_out (N, M, *out): col2im(W^T @ dL/dy), group by group."""
+    N, M = grad_out.shape[:2]
+    Cg = weight.shape[1]
     kernel = weight.shape[2:]
-    K = int(np.prod(kernel))
-    P = int(np.prod(x.shape[2:]))
-    w = weight.reshape(groups, Cin // groups, Cout_g * K)                 # (G, Cin/G, Cout/G*K)
-    g_x = x.reshape(N, groups, Cin // groups, P)                          # (N, G, Cin/G, P)
-    columns = np.einsum("gck,ngcp->ngkp", w, g_x).reshape(N, groups * Cout_g * K, P)
-    y = col2im(columns, (N, groups * Cout_g) + tuple(output_size), x.shape[2:], kernel, stride, padding, dilation)
+    P = int(np.prod(grad_out.shape[2:]))
+    w = weight.reshape(groups, M // groups, -1)                           # (G, M/G, C/G*K)
+    gy = grad_out.reshape(N, groups, M // groups, P)                      # (N, G, M/G, P)
+    columns = np.einsum("gmk,ngmp->ngkp", w, gy)                          # W^T @ dY: (N, G, C/G*K, P)
+    columns = columns.reshape(N, groups * Cg * int(np.prod(kernel)), P)   # (N, C*K, P)
+    return col2im(columns, input_shape, grad_out.shape[2:], kernel, stride, padding, dilation)
+
+
+def conv_weight_grad(x, grad_out, kernel, stride, padding, dilation, groups):
+    """dL/dW (M, C/G, *kernel) of conv: dL/dy @ columns^T, summed over the images, group by group."""
+    N, C = x.shape[:2]
+    M = grad_out.shape[1]
+    columns = im2col(x, grad_out.shape[2:], kernel, stride, padding, dilation)   # (N, C*K, P)
+    columns = columns.reshape(N, groups, -1, columns.shape[-1])                   # (N, G, C/G*K, P)
+    gy = grad_out.reshape(N, groups, M // groups, -1)                             # (N, G, M/G, P)
+    grad_w = np.einsum("ngmp,ngkp->gmk", gy, columns)                             # (G, M/G, C/G*K)
+    return grad_w.reshape((M, C // groups) + tuple(kernel))
+
+
+def conv_transpose(x, weight, bias, output_size, stride, padding, dilation, groups):
+    """The adjoint of conv: x (N, Cin, *in) with weight (Cin, Cout/G, *kernel) -> (N, Cout, *output_size).
+
+    Seen as a convolution from the output to x, this is that convolution's input gradient."""
+    out_channels = weight.shape[1] * groups
+    y = conv_input_grad(x, weight, (x.shape[0], out_channels) + tuple(output_size), stride, padding, dilation,
+                        groups)
     if bias is not None:
         y = y + bias.reshape(1, -1, 1, 1, 1)
     return y

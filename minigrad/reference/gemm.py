@@ -37,7 +37,7 @@ def pack_b(block, nr=NR):
 
 def micro_kernel(a_panel, b_panel):
     """(kc, MR) and (kc, NR) -> the (MR, NR) tile: a sum of kc outer products, k ascending."""
-    tile = np.zeros((MR, NR), dtype=np.float32)
+    tile = np.zeros((MR, NR), dtype=np.result_type(a_panel, b_panel))
     for p in range(a_panel.shape[0]):
         tile += np.outer(a_panel[p], b_panel[p])     # MR broadcasts x NR values: MR*NR FMAs
     return tile
@@ -46,15 +46,16 @@ def micro_kernel(a_panel, b_panel):
 def block_depth(k):
     """KC-deep blocks as equal as possible, a multiple of 16: 288 = 144 + 144, not
     256 + 32 (every block loads and stores each C tile once)."""
-    blocks = -(-k // KC)
+    blocks = max(1, -(-k // KC))
     per_block = -(-k // blocks)                   # ceil(k / blocks)
     return min(KC, -(-per_block // 16) * 16)      # rounded up to a multiple of 16
 
 
 def gemm(a, b):
+    """C (m, n) = A (m, k) @ B (k, n), block by block as csrc/gemm.h computes it (in a's and b's dtype)."""
     m, k = a.shape
     n = b.shape[1]
-    c = np.zeros((m, n), dtype=np.float32)
+    c = np.zeros((m, n), dtype=np.result_type(a, b))
     for j0 in range(0, n, NC):
         depth = block_depth(k)
         for p0 in range(0, k, depth):

@@ -1,5 +1,7 @@
-# Included by csrc/conv.pyx and csrc/depthwise.pyx (after their `floating` fused type):
-# the geometry of one convolution and the helpers both kinds of kernel use.
+# The geometry of one convolution and the helpers every convolution kernel
+# uses (csrc/conv.pyx and csrc/depthwise.pyx cimport them). Everything here is
+# inline, so this .pxd has no module of its own.
+from cython cimport floating
 
 
 cdef struct Geometry:
@@ -10,8 +12,9 @@ cdef struct Geometry:
     Py_ssize_t K, S, P       # kd*kh*kw, D*H*W, Do*Ho*Wo
 
 
-cdef Geometry make_geometry(const Py_ssize_t* input_shape, const Py_ssize_t* output_shape,
-                            const Py_ssize_t* kernel, tuple stride, tuple padding, tuple dilation):
+cdef inline Geometry make_geometry(const Py_ssize_t* input_shape, const Py_ssize_t* output_shape,
+                                   const Py_ssize_t* kernel, tuple stride, tuple padding,
+                                   tuple dilation):
     """input_shape (N, C, D, H, W), output_shape (N, M, Do, Ho, Wo), kernel (kd, kh, kw);
     stride, padding (before), dilation: 3-tuples."""
     cdef Geometry g
@@ -26,6 +29,25 @@ cdef Geometry make_geometry(const Py_ssize_t* input_shape, const Py_ssize_t* out
     g.P = g.Do * g.Ho * g.Wo
     return g
 
+
+cdef inline Geometry geometry_from_tuples(tuple input_shape, tuple output_shape, tuple kernel,
+                                          tuple stride, tuple padding, tuple dilation):
+    """make_geometry from Python tuples: shapes (N, C, D, H, W), (N, M, Do, Ho, Wo), kernel (kd, kh, kw)."""
+    cdef Py_ssize_t in_shape[5]
+    cdef Py_ssize_t out_shape[5]
+    cdef Py_ssize_t kernel_size[3]
+    cdef int i
+    for i in range(5):
+        in_shape[i] = input_shape[i]
+        out_shape[i] = output_shape[i]
+    for i in range(3):
+        kernel_size[i] = kernel[i]
+    return make_geometry(in_shape, out_shape, kernel_size, stride, padding, dilation)
+
+
+cdef inline tuple shape5(const Py_ssize_t* shape):
+    """The shape of a 5-d memoryview as a tuple."""
+    return (shape[0], shape[1], shape[2], shape[3], shape[4])
 
 
 cdef inline void valid_range(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t size,
@@ -46,7 +68,6 @@ cdef inline void valid_range(Py_ssize_t offset, Py_ssize_t stride, Py_ssize_t si
     hi[0] = last
 
 
-
 cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
                                  Py_ssize_t od, Py_ssize_t oh) noexcept nogil:
     """Offset of the input row that output row (od, oh) reads at tap (a, b), or -1 in the padding."""
@@ -57,8 +78,8 @@ cdef inline Py_ssize_t input_row(const Geometry* g, Py_ssize_t a, Py_ssize_t b,
     return (id_ * g.H + ih) * g.W
 
 
-
 cdef inline void fill(floating* x, Py_ssize_t n, floating value) noexcept nogil:
+    """x[i] = value"""
     cdef Py_ssize_t i
     for i in range(n):
         x[i] = value

@@ -1,0 +1,309 @@
+"""How a convolution runs: which kernel computes each of its three products,
+on how many threads, with how much scratch.
+
+``choose_algorithm`` is the one place that picks the kernels; forward and
+backward passes (and the transposed convolutions, which run the same three
+products in another order) all ask it:
+
+- ``"depthwise"`` (groups == C > 1, one input channel per group): direct
+  loops, csrc/depthwise.pyx; one kernel computes all three gradients;
+- ``"implicit_gemm"`` (float32 with minigrad's own GEMM): the GEMM packs the
+  column matrix straight from the zero-padded image (csrc/im2col_pack.h).
+  The input gradient runs this way too when the stride is 1 and each group
+  has enough channels: it is then a forward convolution of grad_out with
+  the flipped, transposed weights (``adjoint_weight``);
+- ``"im2col_gemm"`` / ``"col2im_gemm"``: the columns are written, then one
+  GEMM per image and group (float64, ``MINIGRAD_GEMM=blas``, 1x1 kernels and
+  strided input gradients).
+
+``plan`` adds the thread counts and the scratch sizes. A plan depends only on
+the shapes, the thread count and the tuning constants below, so it is worked
+out once per shape and cached: on later calls a convolution crosses into
+compiled code once, for the kernel itself. Scratch sizes come from the
+kernels' own size functions (``columns_size``, ``padded_image_size``,
+``weight_grad_size``, ``depthwise_scratch_size``), which the kernels use to
+index their workspace.
+
+Threads: the kernels parallelise over images, image planes, batch chunks or
+slabs of output rows; where only one item has work (a batch of one), the own
+GEMM splits its columns among the threads instead, which leaves every sum as
+it was. scipy's BLAS always runs on one thread (minigrad/kernels/blas.py).
+"""
+import collections
+import functools
+import math
+
+import numpy as np
+
+from minigrad._C import conv as _conv
+from minigrad._C import depthwise as _depthwise
+from minigrad.kernels import cpu, gemm
+from minigrad.kernels.threads import get_num_threads
+
+# Images per GEMM on BLAS: enough for about this many output positions
+# (columns); late layers have few positions per image (14x14 = 196), and a
+# GEMM that narrow runs far below BLAS's peak.
+COLUMNS_PER_GEMM = 1024
+
+# Column slabs, where a column matrix is written: about this many elements
+# (1 MiB of float32), so that a slab's columns are still in the core's L2
+# cache when the GEMM reads them back; slabs also share one image among threads.
+SLAB_ELEMENTS = 256 * 1024
+
+# Partial sums of the weight gradient: a fixed number of batch chunks, so
+# that the order of additions does not depend on the thread count.
+WEIGHT_GRAD_CHUNKS = 8
+
+# Below this many multiply-adds per thread, waking another thread costs more
+# than it saves (and on a busy machine much more).
+MIN_WORK_PER_THREAD = 200_000
+
+# The input gradient runs as a forward convolution only with at least this
+# many input channels per group: they are the rows of that GEMM, and the
+# columns it packs from grad_out are shared by fewer rows below that.
+ADJOINT_MIN_CHANNELS = 64
+
+ALGORITHMS = ("depthwise", "implicit_gemm", "im2col_gemm", "col2im_gemm")
+
+# Which kernel computes each product of one convolution.
+Algorithms = collections.namedtuple("Algorithms", "forward input_grad weight_grad")
+
+# How one kernel call runs: `padding` is the padding the kernel is called with
+# (the adjoint's for an input gradient run as a forward convolution);
+# workspace and pack are element counts (pack: float32, 0 for BLAS).
+Plan = collections.namedtuple(
+    "Plan", "algorithm omp_threads gemm_threads images rows chunks padding workspace pack")
+
+# The plans of one convolution's products; `backward` (depthwise only) is the
+# kernel that computes all three gradients in one pass.
+ConvPlan = collections.namedtuple("ConvPlan", "algorithms forward input_grad weight_grad backward")
+
+
+def uses_own_gemm(dtype):
+    """Whether float products of this dtype go to minigrad's own GEMM (float32, unless turned off)."""
+    return dtype == np.float32 and gemm.PACK_SIZE > 0
+
+
+def is_pointwise(input_shape, output_shape, kernel_size, stride, padding):
+    """1x1 kernel, stride 1, no padding: the columns are the input itself."""
+    return (math.prod(kernel_size) == 1 and all(s == 1 for s in stride) and not any(padding)
+            and tuple(input_shape[2:]) == tuple(output_shape[2:]))
+
+
+def is_direct(in_channels, groups, algorithm=None):
+    """Whether the direct depthwise kernel handles this grouping (`algorithm`:
+    None to choose, "gemm" or "direct" to force one; tests compare the two)."""
+    if algorithm not in (None, "gemm", "direct"):
+        raise ValueError(f"conv kernels: algorithm must be None, 'gemm' or 'direct', got {algorithm!r}")
+    depthwise = groups == in_channels
+    if algorithm is None:
+        # A single input channel (groups == 1) is faster as one GEMM per image.
+        return depthwise and groups > 1
+    if algorithm == "direct" and not depthwise:
+        raise ValueError(f"conv kernels: the direct kernel needs groups == in_channels, "
+                         f"got groups={groups}, in_channels={in_channels}")
+    return algorithm == "direct"
+
+
+def adjoint_padding(kernel_size, padding, dilation):
+    """The padding of the forward convolution that computes a stride-1 input gradient."""
+    return tuple(d * (k - 1) - p for k, p, d in zip(kernel_size, padding, dilation))
+
+
+def adjoint_weight(weight, groups):
+    """(M, C/groups, kd, kh, kw) -> (C, M/groups, kd, kh, kw), taps flipped: with
+    stride 1, grad_x = conv(grad_out, this, padding = dilation*(kernel-1) - padding).
+
+    grad_x[c, i] = sum over m, taps t of grad_out[m, i + padding - t*dilation] * w[m, c, t];
+    with t' = kernel-1-t that is a correlation, the same in every group."""
+    M, Cg = weight.shape[:2]
+    grouped = weight.reshape((groups, M // groups, Cg) + weight.shape[2:])
+    flipped = grouped.swapaxes(1, 2)[:, :, :, ::-1, ::-1, ::-1]
+    return np.ascontiguousarray(flipped).reshape((groups * Cg, M // groups) + weight.shape[2:])
+
+
+def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
+                     algorithm=None):
+    """Algorithms(forward, input_grad, weight_grad): the kernel of each product of the
+    convolution of input (N, C, D, H, W) into output (N, M, Do, Ho, Wo) with weight
+    (M, C/groups, kd, kh, kw). `algorithm`: "gemm" or "direct" forces one (see is_direct)."""
+    if is_direct(input_shape[1], groups, algorithm):
+        return Algorithms("depthwise", "depthwise", "depthwise")
+    if not uses_own_gemm(np.dtype(dtype)):
+        return Algorithms("im2col_gemm", "col2im_gemm", "im2col_gemm")
+    kernel_size = weight_shape[2:]
+    # a 1x1 convolution is a plain GEMM of the input: nothing to pack from an image
+    forward = ("im2col_gemm" if is_pointwise(input_shape, output_shape, kernel_size, stride, padding)
+               else "implicit_gemm")
+    adjoint_is_a_convolution = (
+        input_shape[1] // groups >= ADJOINT_MIN_CHANNELS and all(s == 1 for s in stride)
+        and math.prod(kernel_size) > 1 and all(p <= d * (k - 1) for k, p, d in zip(kernel_size, padding, dilation)))
+    return Algorithms(forward, "implicit_gemm" if adjoint_is_a_convolution else "col2im_gemm", "implicit_gemm")
+
+
+def plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation, algorithm=None):
+    """The ConvPlan of a convolution (shapes and geometry as in choose_algorithm:
+    tuples of ints, geometry 3-tuples), for the current thread count."""
+    tuning = (gemm.PACK_SIZE, MIN_WORK_PER_THREAD, SLAB_ELEMENTS, COLUMNS_PER_GEMM, WEIGHT_GRAD_CHUNKS,
+              ADJOINT_MIN_CHANNELS)
+    return _cached_plan(np.dtype(dtype), input_shape, output_shape, weight_shape, groups, stride, padding,
+                        dilation, algorithm, get_num_threads(), tuning)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
+                 algorithm, threads, tuning):
+    algorithms = choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, stride, padding,
+                                  dilation, algorithm)
+    shapes = (dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation, threads)
+    if algorithms.forward == "depthwise":
+        return ConvPlan(algorithms, _depthwise_plan("forward", *shapes), _depthwise_plan("input_grad", *shapes),
+                        _depthwise_plan("weight_grad", *shapes), _depthwise_plan("backward", *shapes))
+    if algorithms.forward == "implicit_gemm":
+        forward = _implicit_forward_plan(*shapes)
+    else:
+        forward = _columns_plan(False, *shapes)
+    if algorithms.input_grad == "implicit_gemm":
+        # the adjoint as a forward convolution: grad_out in, grad_x out, flipped weights
+        C, M = input_shape[1], output_shape[1]
+        adjoint_shape = (C, M // groups) + tuple(weight_shape[2:])
+        input_grad = _implicit_forward_plan(dtype, output_shape, input_shape, adjoint_shape, groups, stride,
+                                            adjoint_padding(weight_shape[2:], padding, dilation), dilation,
+                                            threads)
+    else:
+        input_grad = _columns_plan(True, *shapes)
+    weight_grad = _weight_grad_plan(algorithms.weight_grad, *shapes)
+    return ConvPlan(algorithms, forward, input_grad, weight_grad, None)
+
+
+def _thread_plan(work_items, multiply_adds, threads):
+    """(OpenMP threads, GEMM threads) for `work_items` parallel items of total `multiply_adds`.
+
+    The GEMM gets the threads only when the items cannot use them (batch of
+    one) and there is enough work to share."""
+    by_work = max(1, multiply_adds // MIN_WORK_PER_THREAD)
+    omp_threads = max(1, min(threads, work_items, by_work))
+    return omp_threads, (min(threads, by_work) if omp_threads == 1 else 1)
+
+
+def _multiply_adds(output_shape, weight_shape):
+    """Multiply-adds of one convolution: images x output positions x weight size."""
+    return int(output_shape[0]) * math.prod(output_shape[2:]) * math.prod(weight_shape)
+
+
+def _packed_weights(transposed, weight_shape, groups):
+    """float32 elements of every group's weight matrix (M/G, C/G*K), or its transpose, packed for the GEMM."""
+    Mg, Kcg = weight_shape[0] // groups, math.prod(weight_shape[1:])
+    return groups * (gemm.packed_size(Kcg, Mg) if transposed else gemm.packed_size(Mg, Kcg))
+
+
+def _gemm_pack(omp_threads, gemm_threads, packed_weights):
+    """The own GEMM's scratch: the weights packed once per call, then packing space per thread."""
+    return packed_weights + max(omp_threads, gemm_threads) * gemm.PACK_SIZE
+
+
+def images_per_gemm(positions, batch):
+    """Images side by side in one BLAS GEMM: enough for ~COLUMNS_PER_GEMM columns, at most the batch."""
+    return max(1, min(-(-COLUMNS_PER_GEMM // positions), batch))
+
+
+def _columns_shape(dtype, input_shape, output_shape, kernel_size):
+    """(images, rows): how the kernels that write a column matrix cut the batch into GEMMs.
+
+    The own GEMM packs the weights once and runs well on narrow products, so it
+    takes one image at a time, in slabs of `rows` output rows whose columns
+    (C*K, rows*Wo) fit in the core's cache. BLAS runs far below its peak on
+    narrow products, so it gets several images side by side instead, unless
+    an image has enough columns on its own (its slabs are then work for
+    several threads, each calling BLAS on one thread)."""
+    R = output_shape[2] * output_shape[3]
+    images = images_per_gemm(math.prod(output_shape[2:]), output_shape[0])
+    if uses_own_gemm(dtype) or images == 1:
+        column_height = input_shape[1] * math.prod(kernel_size)       # C*K
+        rows = SLAB_ELEMENTS // max(1, column_height * output_shape[4])
+        return 1, max(1, min(R, rows))
+    return images, R
+
+
+def _depthwise_plan(step, dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
+                    threads):
+    """Depthwise kernels: (image, channel) planes in parallel, or chunks of them for the
+    weight sums; scratch: padded planes per thread, then the chunks' partial sums."""
+    N, C = input_shape[:2]
+    M, K, Wo = output_shape[1], math.prod(weight_shape[2:]), output_shape[4]
+    work = _multiply_adds(output_shape, weight_shape)
+    per_thread = _depthwise.depthwise_scratch_size(input_shape, output_shape, tuple(weight_shape[2:]), stride,
+                                                   dilation)
+    chunks = 1
+    partials = 0
+    if step in ("forward", "input_grad"):
+        omp_threads, _ = _thread_plan(N * C, work, threads)
+    elif step == "weight_grad":
+        chunks = min(N, WEIGHT_GRAD_CHUNKS)
+        omp_threads, _ = _thread_plan(chunks, work, threads)
+        partials = chunks * M * K * max(Wo, 16)          # (chunks, M, K, lanes): 16 lanes or Wo per tap
+    else:                       # backward: two padded planes per thread, bias sums in 16 lanes
+        chunks = min(N * C, WEIGHT_GRAD_CHUNKS)
+        omp_threads, _ = _thread_plan(chunks, 2 * work, threads)
+        per_thread *= 2
+        partials = chunks * M * (K * max(Wo, 16) + 16)
+    return Plan("depthwise", omp_threads, 1, 1, 1, chunks, padding, omp_threads * per_thread + partials, 0)
+
+
+def _implicit_forward_plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
+                           threads):
+    """implicit_gemm_forward: images in parallel (or, for a batch too small, the
+    threads inside each GEMM); scratch: one zero-padded image per thread."""
+    omp_threads, gemm_threads = _thread_plan(input_shape[0], _multiply_adds(output_shape, weight_shape), threads)
+    padded = _conv.padded_image_size(input_shape, output_shape, tuple(weight_shape[2:]), stride, padding,
+                                     dilation)
+    return Plan("implicit_gemm", omp_threads, gemm_threads, 1, output_shape[2] * output_shape[3], 1, padding,
+                omp_threads * padded, _gemm_pack(omp_threads, gemm_threads, _packed_weights(False, weight_shape,
+                                                                                            groups)))
+
+
+def _columns_plan(adjoint, dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
+                  threads):
+    """im2col_gemm_forward (adjoint=False) or col2im_gemm_input_grad (adjoint=True):
+    slabs or images per GEMM, threads, scratch."""
+    N = input_shape[0]
+    images, rows = _columns_shape(dtype, input_shape, output_shape, weight_shape[2:])
+    if adjoint:     # the slabs of one image add into the same input rows: one thread per image
+        items = N if images == 1 else -(-N // images)
+    else:
+        R = output_shape[2] * output_shape[3]
+        items = N * -(-R // rows) if images == 1 else -(-N // images)
+    omp_threads, gemm_threads = _thread_plan(items, _multiply_adds(output_shape, weight_shape), threads)
+    columns = _conv.columns_size(input_shape, output_shape, tuple(weight_shape[2:]), images, rows)
+    if not uses_own_gemm(dtype):
+        return Plan("col2im_gemm" if adjoint else "im2col_gemm", omp_threads, 1, images, rows, 1, padding,
+                    omp_threads * columns, 0)
+    return Plan("col2im_gemm" if adjoint else "im2col_gemm", omp_threads, gemm_threads, images, rows, 1,
+                padding, omp_threads * columns,
+                _gemm_pack(omp_threads, gemm_threads, _packed_weights(adjoint, weight_shape, groups)))
+
+
+def _weight_grad_plan(algorithm, dtype, input_shape, output_shape, weight_shape, groups, stride, padding,
+                      dilation, threads):
+    """The weight gradient: a fixed number of batch chunks, each summing into its own partial result."""
+    N = input_shape[0]
+    chunks = min(N, WEIGHT_GRAD_CHUNKS)
+    omp_threads, gemm_threads = _thread_plan(chunks, _multiply_adds(output_shape, weight_shape), threads)
+    kernel_size = tuple(weight_shape[2:])
+    if algorithm == "implicit_gemm":
+        size = _conv.weight_grad_size(input_shape, output_shape, kernel_size, stride, padding, dilation, groups,
+                                      chunks, 0, 0, omp_threads)
+        return Plan(algorithm, omp_threads, gemm_threads, 1, 0, chunks, padding, size,
+                    _gemm_pack(omp_threads, gemm_threads, 0))
+    images, rows = _columns_shape(dtype, input_shape, output_shape, kernel_size)
+    if images > 1:      # BLAS: images side by side, within one chunk
+        images = images_per_gemm(math.prod(output_shape[2:]), -(-N // chunks))
+    size = _conv.weight_grad_size(input_shape, output_shape, kernel_size, stride, padding, dilation, groups,
+                                  chunks, images, rows, omp_threads)
+    return Plan(algorithm, omp_threads, 1, images, rows, chunks, padding, size, 0)
+
+
+@cpu.on_path_change
+def _forget_plans(path):
+    """A new path has another GEMM tile, so other packed sizes: plan again."""
+    _cached_plan.cache_clear()
