@@ -11,15 +11,14 @@ minigrad/kernels/activation.py flattens and allocates). Each loop is one
 element has exactly one writer, so any thread count gives bitwise
 identical results.
 
-They replace NumPy's `np.maximum(x, 0)` (a scalar-broadcast loop that ran
-3.5x slower than a copy) and `grad * (y > 0)` (a bool mask array, then a
-mixed bool/float multiply): measured on 2M float32 at 1 thread, forward
-0.67 -> 0.19 ms and backward 0.70 -> 0.38 ms, PyTorch's speed.
-As in PyTorch, relu(NaN) = NaN and the gradient at 0 is 0. Both loops read
-every input element unconditionally, so the compiler turns the
-`a if cond else b` into a vector select; loading grad[i] only when y[i] > 0
-compiled to a branch instead, mispredicted half the time on real
-activations (9.7 ms instead of 0.38 ms).
+They stand in for NumPy's `np.maximum(x, 0)` (a scalar-broadcast loop,
+several times slower than a copy) and `grad * (y > 0)` (a bool mask array,
+then a mixed bool/float multiply): one pass each, at memory speed
+(benchmarks/README.md has the numbers). As in PyTorch, relu(NaN) = NaN and
+the gradient at 0 is 0. Both loops read every input element
+unconditionally, so the compiler turns the `a if cond else b` into a vector
+select; loading grad[i] only when y[i] > 0 would compile to a branch,
+mispredicted half the time on real activations.
 
 GELU(x) = x Phi(x), Phi the standard normal CDF; its derivative is
 Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi). The boundary module
@@ -33,9 +32,8 @@ transcendental call:
       t = 1 / (1 + p z),   and exp(-z^2) = gauss,
   so Phi(-|x|) = erfc(z) / 2 and Phi(|x|) = 1 - Phi(-|x|);
 - float64: the C library's erfc, to full double precision.
-On 2M float32 at 1 thread: forward 22 ms (scipy erf) -> 3.6 ms, of which
-1 ms is NumPy's exp; PyTorch 0.7 ms. Backward 3.9 ms (PyTorch 1.2 ms); it
-recomputes Phi instead of keeping it from forward, one array less alive.
+The backward recomputes Phi instead of keeping it from the forward: one
+array less alive between the passes.
 """
 from cython.parallel cimport prange
 from libc.math cimport erfc, fabsf
@@ -81,8 +79,7 @@ cdef inline floating normal_cdf(floating x, floating gauss) noexcept nogil:
     """Phi(x), given gauss = exp(-x^2 / 2)."""
     # Constants typed `floating`, so that the float32 path stays in float (a
     # bare literal is a double in C), and no `a if x > 0 else b` at the end:
-    # gcc kept that a branch ("control flow in loop"), leaving the loop scalar
-    # (11 ms instead of 2.6 ms on 2M floats).
+    # gcc keeps that a branch ("control flow in loop"), leaving the loop scalar.
     cdef floating one = 1, half = 0.5, t, lower_tail
     cdef floating p = 0.3275911 / 1.4142135623730951   # A&S 7.1.26 p, for z = |x| / sqrt(2)
     cdef floating a1 = 0.254829592, a2 = -0.284496736, a3 = 1.421413741

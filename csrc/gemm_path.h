@@ -151,8 +151,7 @@ static inline void SIMD_FN(gemm_tile)(int nv, int kc, const float *a, const floa
         for (int v = 0; v < nv; v++)
             acc[i][v] = zero;
     /* C's tile is read and written once, after the k loop: fetch it into the
-       cache meanwhile (without this, perf showed a fifth of the AVX2 kernel's
-       time stalled on the tile's stores) */
+       cache meanwhile, so that the stores at the end do not wait for memory */
 #pragma GCC unroll 16
     for (int i = 0; i < GEMM_MR; i++)
         if (i < rows) {
