@@ -202,6 +202,9 @@ class Function:
         """The node's name as PyTorch spells it: ``MulBackward0`` for ``Mul``."""
         return f"{type(self).__name__}Backward0"
 
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"  # print(loss.grad_fn), as PyTorch shows it
+
     @property
     def next_functions(self):
         """One ``(node, 0)`` pair per input: its Function, an AccumulateGrad for a

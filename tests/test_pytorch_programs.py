@@ -1,0 +1,20 @@
+"""Names and behaviours that the official PyTorch examples and tutorials need
+(found by running them with ``import minigrad as torch``)."""
+import importlib
+
+import minigrad as torch
+
+
+def test_backends_submodules_import_as_in_pytorch():
+    cudnn = importlib.import_module("minigrad.backends.cudnn")  # dcgan: import torch.backends.cudnn as cudnn
+    assert cudnn is torch.backends.cudnn and not cudnn.is_available()
+    cudnn.benchmark = True
+    assert importlib.import_module("minigrad.backends.mps").is_available() is False
+
+
+def test_grad_fn_prints_as_pytorch_names_it():
+    # The "Neural Networks" tutorial prints loss.grad_fn and its next_functions.
+    x = torch.ones(2, requires_grad=True)
+    loss = (x * 3).sum()
+    assert repr(loss.grad_fn).startswith("<SumBackward0 object at 0x")
+    assert repr(loss.grad_fn.next_functions[0][0]).startswith("<MulBackward0 object at 0x")
