@@ -51,6 +51,8 @@ from minigrad.reference import reference_kernels_enabled, use_reference_kernels 
 from minigrad.serialization import load, save  # noqa: F401
 from minigrad.tensor import Tensor, bool_, float32, float64, int32, int64, uint8  # noqa: F401
 
+inference_mode = autograd.inference_mode  # PyTorch's evaluation-time no_grad
+
 # PyTorch's dtype aliases.
 float = float32  # noqa: A001  (torch.float is float32)
 double = float64

@@ -118,6 +118,53 @@ class enable_grad(_GradModeContext):
     mode = True
 
 
+class inference_mode:
+    """``with minigrad.inference_mode():`` or ``@minigrad.inference_mode()``: PyTorch's
+    faster no_grad for evaluation. minigrad has no separate inference tensors, so
+    this is no_grad (mode=False: leave recording as it is)."""
+
+    def __init__(self, mode=True):
+        if callable(mode):  # @inference_mode without parentheses
+            raise TypeError("inference_mode: use it as @minigrad.inference_mode() (with parentheses)")
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.previous = _grad_mode.enabled
+        if self.mode:
+            _grad_mode.enabled = False
+        return self
+
+    def __exit__(self, *exc_info):
+        _grad_mode.enabled = self.previous
+        return False
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with inference_mode(self.mode):
+                return function(*args, **kwargs)
+        return wrapper
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's deprecated ``Variable(tensor, requires_grad=False)``: since PyTorch 0.4
+    a Tensor is a Variable, and this returns the tensor itself (with requires_grad
+    set when asked), as old tutorials expect. ``isinstance(t, Variable)`` holds for
+    every Tensor."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if requires_grad:
+            data.requires_grad_(True)
+        return data
+
+
 class Function:
     """Base class of every differentiable operation; an instance is the ``ctx``."""
 
