@@ -570,31 +570,44 @@ def topological_order(root):
     return order
 
 
-def backward(tensor, gradient=None, retain_graph=False):
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
+def _output_gradient(name, tensor, gradient):
+    """The gradient that starts a backward walk at `tensor`, as an array of its shape."""
     if not tensor.requires_grad:
-        raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
+        raise RuntimeError(f"{name}(): the tensor does not require grad and has no grad_fn "
                            "(did you forget requires_grad=True, or call it under no_grad?)")
     if gradient is None:
         if tensor.array.size != 1:
             raise RuntimeError(
-                f"backward(): grad can be implicitly created only for scalar outputs, but the "
+                f"{name}(): grad can be implicitly created only for scalar outputs, but the "
                 f"output has shape {tuple(tensor.shape)}; pass gradient= with that shape")
-        gradient = np.ones_like(tensor.array)
-    else:
-        gradient = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient,
-                              dtype=tensor.array.dtype)
-        if gradient.shape != tensor.array.shape:
-            raise RuntimeError(f"backward(): gradient has shape {gradient.shape} but the output "
-                               f"has shape {tuple(tensor.shape)}")
+        return np.ones_like(tensor.array)
+    gradient = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient,
+                          dtype=tensor.array.dtype)
+    if gradient.shape != tensor.array.shape:
+        raise RuntimeError(f"{name}(): gradient has shape {gradient.shape} but the output "
+                           f"has shape {tuple(tensor.shape)}")
+    return gradient
 
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
+    gradient = _output_gradient("backward", tensor, gradient)
     if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
         _accumulate_into_leaf(tensor, gradient)
         return
+    _propagate(tensor.grad_fn, {tensor.grad_fn: gradient}, retain_graph, _accumulate_into_leaf)
 
+
+def _propagate(root, pending, retain_graph, deliver_to_leaf, watched=None):
+    """The backward walk from `root`: each node's backward, in topological order.
+
+    pending: node -> sum of the gradients arriving at its output (the start).
+    deliver_to_leaf(leaf, grad, owned) receives the gradients reaching leaves;
+    watched (a dict of nodes, optional) is filled with the gradient arriving at
+    each of its nodes' outputs.
+    """
     observer = _observer
-    pending = {tensor.grad_fn: gradient}  # node -> sum of gradients arriving at its output
-    for node in topological_order(tensor.grad_fn):
+    for node in topological_order(root):
         grad_output = pending.pop(node, None)
         if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
             continue
@@ -607,6 +620,8 @@ def backward(tensor, gradient=None, retain_graph=False):
                 f"the backward of an op that used it returned a wrongly shaped gradient")
         elif grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
             grad_output = grad_output.astype(node.output_dtype)
+        if watched is not None and node in watched:
+            watched[node] = grad_output
         if observer is not None:
             start = time.perf_counter()
         input_grads = node.backward(node, grad_output)
@@ -626,10 +641,81 @@ def backward(tensor, gradient=None, retain_graph=False):
             else:
                 owned = (fresh and sum(g is grad for g in input_grads) == 1
                          and not np.may_share_memory(grad, grad_output))
-                _accumulate_into_leaf(edge, grad, owned)
+                deliver_to_leaf(edge, grad, owned)
         if not retain_graph:
             node.__dict__.clear()  # frees saved arrays and edges
             node._released = True
+
+
+class _GraphRoots(Function):
+    """A stand-in node whose inputs are the grad_fns of several outputs, so that
+    one topological order covers them all (see grad)."""
+
+    def __init__(self, roots):
+        self.next_nodes = tuple(roots)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
+    """d(outputs)/d(inputs), returned instead of accumulated into ``.grad`` (PyTorch's
+    ``torch.autograd.grad``): one gradient per input, weighted by grad_outputs
+    (ones for a scalar output); no tensor's ``.grad`` changes.
+
+    minigrad's backward records no graph, so create_graph=True (gradients of
+    gradients) raises. An input the outputs don't depend on raises unless
+    allow_unused=True (its gradient is then None, or zeros with materialize_grads).
+    """
+    if create_graph:
+        raise RuntimeError("grad(create_graph=True): minigrad's backward does not record a graph, so "
+                           "gradients of gradients are not available; use create_graph=False")
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad(): got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad(): input {k} does not require grad (every input must be a Tensor "
+                               f"with requires_grad=True)")
+
+    leaf_positions = {id(x): k for k, x in enumerate(inputs) if x.grad_fn is None}
+    watched = {x.grad_fn: None for x in inputs if x.grad_fn is not None}
+    found = [None] * len(inputs)
+
+    def add(k, g):
+        found[k] = np.array(g, dtype=inputs[k].array.dtype, copy=True) if found[k] is None else found[k] + g
+
+    def deliver_to_leaf(leaf, g, owned=False):
+        k = leaf_positions.get(id(leaf))
+        if k is not None:
+            add(k, g)
+
+    pending, roots = {}, []
+    for output, weight in zip(outputs, grad_outputs):
+        gradient = _output_gradient("grad", output, weight)
+        if output.grad_fn is None:
+            deliver_to_leaf(output, gradient)
+            continue
+        node = output.grad_fn
+        pending[node] = pending[node] + gradient if node in pending else gradient
+        roots.append(node)
+    if roots:
+        root = _GraphRoots(roots)
+        _propagate(root, pending, bool(retain_graph), deliver_to_leaf, watched)
+    for k, x in enumerate(inputs):
+        if x.grad_fn is not None and watched.get(x.grad_fn) is not None:
+            add(k, watched[x.grad_fn])
+    results = []
+    for k, (x, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused and not materialize_grads:
+                raise RuntimeError(f"grad(): input {k} appears not to have been used in the graph. "
+                                   f"Set allow_unused=True if this is the desired behavior.")
+            results.append(Tensor._make(np.zeros_like(x.array), False, None) if materialize_grads else None)
+        else:
+            results.append(Tensor._make(g, False, None))
+    return tuple(results)
 
 
 def _accumulate_into_leaf(leaf, grad, owned=False):
