@@ -38,6 +38,7 @@ Two kinds of Function share this base class:
   Every output Tensor is differentiable. See ``_apply_on_tensors``.
   A user class may set ``works_on_arrays = True`` to get the array path.
 """
+import copy
 import functools
 import sys
 import threading
@@ -80,17 +81,18 @@ class set_grad_enabled:
 
 
 class _GradModeContext:
-    mode = True
+    mode = True  # what recording is switched to inside; None leaves it as it is
 
-    def __new__(cls, function=None):
+    def __new__(cls, *args, **kwargs):
         # `@no_grad` (no parentheses) hands the function straight to the class.
-        if function is not None:
-            return cls()(function)
+        if args and callable(args[0]):
+            return cls()(args[0])
         return super().__new__(cls)
 
     def __enter__(self):
         self.previous = _grad_mode.enabled
-        _grad_mode.enabled = self.mode
+        if self.mode is not None:
+            _grad_mode.enabled = self.mode
         return self
 
     def __exit__(self, *exc_info):
@@ -100,7 +102,7 @@ class _GradModeContext:
     def __call__(self, function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with copy.copy(self):  # a context per call: calls may nest
                 return function(*args, **kwargs)
         return wrapper
 
@@ -118,32 +120,13 @@ class enable_grad(_GradModeContext):
     mode = True
 
 
-class inference_mode:
+class inference_mode(_GradModeContext):
     """``with minigrad.inference_mode():`` or ``@minigrad.inference_mode()``: PyTorch's
     faster no_grad for evaluation. minigrad has no separate inference tensors, so
     this is no_grad (mode=False: leave recording as it is)."""
 
     def __init__(self, mode=True):
-        if callable(mode):  # @inference_mode without parentheses
-            raise TypeError("inference_mode: use it as @minigrad.inference_mode() (with parentheses)")
-        self.mode = bool(mode)
-
-    def __enter__(self):
-        self.previous = _grad_mode.enabled
-        if self.mode:
-            _grad_mode.enabled = False
-        return self
-
-    def __exit__(self, *exc_info):
-        _grad_mode.enabled = self.previous
-        return False
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with inference_mode(self.mode):
-                return function(*args, **kwargs)
-        return wrapper
+        self.mode = False if mode else None
 
 
 class _VariableMeta(type):

@@ -41,3 +41,18 @@ def test_variable_of_old_tutorials_is_the_tensor():
     assert not isinstance(3.0, torch.autograd.Variable)
     (v * v).sum().backward()
     assert v.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_no_grad_decorator_without_parentheses_and_nesting():
+    w = torch.ones(1, requires_grad=True)
+
+    @torch.no_grad
+    def inner():
+        return torch.is_grad_enabled()
+
+    @torch.enable_grad()
+    def outer():
+        return inner(), torch.is_grad_enabled()
+    with torch.no_grad():
+        assert outer() == (False, True) and not torch.is_grad_enabled()
+    assert torch.is_grad_enabled() and (w * 1).requires_grad
