@@ -162,7 +162,7 @@ TARGET static void normalize_relu_row##SUFFIX##PATH(const T* x, T* y, ptrdiff_t 
  * followed by batch norm's, bit for bit, on any path (a loop of its own vectorised         \
  * differently on SSE2 and changed the order of the sums). g is loaded whether or not       \
  * y > 0: a load under the condition compiles to a branch, mispredicted half the time on    \
- * real activations. */                                                                      \
+ * real activations. */                                                                     \
 TARGET static void masked_gradient_sums##SUFFIX##PATH(const T* g, const T* y, const T* x,  \
                                                       T* masked, ptrdiff_t n, T high, T low, \
                                                       double* sum_g, double* sum_g_centred) { \

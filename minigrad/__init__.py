@@ -35,6 +35,8 @@ from minigrad import data, optim  # noqa: F401
 from minigrad import profiler, utils, viz  # noqa: F401  (tools for looking inside models)
 from minigrad import autograd, backends, multiprocessing  # noqa: F401  (PyTorch's module paths)
 
+inference_mode = autograd.inference_mode  # PyTorch's evaluation-time no_grad
+
 # PyTorch's dtype aliases.
 float = float32  # noqa: A001  (torch.float is float32)
 double = float64

@@ -24,8 +24,23 @@ the gradients of nodes used more than once before passing them on.
 ``forward`` may return a tuple: the first element is the differentiable
 result, the others are returned as extra Tensors that carry no gradient
 (``max(dim)``'s indices, max-pool's argmax).
+
+Two kinds of Function share this base class:
+
+- minigrad's own operations (classes defined inside the ``minigrad``
+  package, ``works_on_arrays = True``) work on NumPy arrays as above: the
+  fast path every op takes.
+- A user's subclass (defined anywhere else) gets PyTorch's contract:
+  ``forward`` receives the Tensors themselves (and other arguments as
+  given) and runs without recording a graph, so it may call any Tensor
+  method; ``ctx.saved_tensors`` are Tensors; ``backward`` receives one
+  gradient Tensor per output and returns one Tensor (or None) per input.
+  Every output Tensor is differentiable. See ``_apply_on_tensors``.
+  A user class may set ``works_on_arrays = True`` to get the array path.
 """
+import copy
 import functools
+import sys
 import threading
 import time
 import warnings
@@ -66,17 +81,18 @@ class set_grad_enabled:
 
 
 class _GradModeContext:
-    mode = True
+    mode = True  # what recording is switched to inside; None leaves it as it is
 
-    def __new__(cls, function=None):
+    def __new__(cls, *args, **kwargs):
         # `@no_grad` (no parentheses) hands the function straight to the class.
-        if function is not None:
-            return cls()(function)
+        if args and callable(args[0]):
+            return cls()(args[0])
         return super().__new__(cls)
 
     def __enter__(self):
         self.previous = _grad_mode.enabled
-        _grad_mode.enabled = self.mode
+        if self.mode is not None:
+            _grad_mode.enabled = self.mode
         return self
 
     def __exit__(self, *exc_info):
@@ -86,7 +102,7 @@ class _GradModeContext:
     def __call__(self, function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with copy.copy(self):  # a context per call: calls may nest
                 return function(*args, **kwargs)
         return wrapper
 
@@ -104,6 +120,34 @@ class enable_grad(_GradModeContext):
     mode = True
 
 
+class inference_mode(_GradModeContext):
+    """``with minigrad.inference_mode():`` or ``@minigrad.inference_mode()``: PyTorch's
+    faster no_grad for evaluation. minigrad has no separate inference tensors, so
+    this is no_grad (mode=False: leave recording as it is)."""
+
+    def __init__(self, mode=True):
+        self.mode = False if mode else None
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor)
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's deprecated ``Variable(tensor, requires_grad=False)``: since PyTorch 0.4
+    a Tensor is a Variable, and this returns the tensor itself (with requires_grad
+    set when asked), as old tutorials expect. ``isinstance(t, Variable)`` holds for
+    every Tensor."""
+
+    def __new__(cls, data, requires_grad=False, volatile=False):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if requires_grad:
+            data.requires_grad_(True)
+        return data
+
+
 class Function:
     """Base class of every differentiable operation; an instance is the ``ctx``."""
 
@@ -116,6 +160,17 @@ class Function:
     # memory). Gradients that are grad_output itself, a view of it, or handed
     # to two inputs are still copied.
     fresh_gradients = False
+
+    # True: forward and backward work on NumPy arrays (minigrad's own ops);
+    # False: on Tensors, as in PyTorch (a user's subclass). See __init_subclass__.
+    works_on_arrays = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A direct subclass that doesn't choose is an op of minigrad's own if it
+        # is defined inside the package, and a user's PyTorch-style Function otherwise.
+        if "works_on_arrays" not in cls.__dict__ and Function in cls.__bases__:
+            cls.works_on_arrays = cls.__module__.startswith("minigrad.")
 
     @staticmethod
     def forward(ctx, *args, **kwargs):  # abstract: subclasses define it
@@ -134,7 +189,7 @@ class Function:
         """
         self._saved = arrays
         # None: no buffer had been modified in place yet, so every version was 0.
-        self._saved_versions = (tuple([version_of(a) if isinstance(a, np.ndarray) else 0
+        self._saved_versions = (tuple([0 if _memory_of(a) is None else version_of(_memory_of(a))
                                        for a in arrays]) if _versions else None)
 
     @property
@@ -147,8 +202,9 @@ class Function:
 
     def _check_saved_versions(self):
         saved_versions = self._saved_versions or (0,) * len(self._saved)
-        for array, saved in zip(self._saved, saved_versions):
-            if isinstance(array, np.ndarray) and version_of(array) != saved:
+        for saved_value, saved in zip(self._saved, saved_versions):
+            array = _memory_of(saved_value)
+            if array is not None and version_of(array) != saved:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: an array of shape {tuple(array.shape)} saved by "
@@ -157,13 +213,27 @@ class Function:
                     f"or use the out-of-place operation (x = x + 1 instead of x += 1).")
 
     def mark_non_differentiable(self, *outputs):
-        """Outputs of forward (arrays) that get no gradient (indices, masks), as in PyTorch."""
+        """Outputs of forward (arrays, or Tensors in a user's Function) that get no
+        gradient (indices, masks), as in PyTorch."""
         self._non_differentiable = {id(o) for o in outputs}
+
+    def mark_dirty(self, *tensors):
+        """Inputs that forward modified in place (a user's Function): each is
+        returned as an output and rebased onto this node, as in PyTorch."""
+        self._dirty = {id(t) for t in tensors}
+
+    def set_materialize_grads(self, value):
+        """Whether backward receives zeros (True, the default) or None for an
+        output that no gradient reached (a user's Function)."""
+        self._materialize_grads = bool(value)
 
     # ---- PyTorch's view of a graph node
     def name(self):
         """The node's name as PyTorch spells it: ``MulBackward0`` for ``Mul``."""
         return f"{type(self).__name__}Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"  # print(loss.grad_fn), as PyTorch shows it
 
     @property
     def next_functions(self):
@@ -175,6 +245,8 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward on the arrays inside `args`; record a graph node if needed."""
+        if not cls.works_on_arrays:
+            return _apply_on_tensors(cls, args, kwargs)
         ctx = cls()
         # One pass over the arguments (this runs for every op: a plain loop is
         # cheaper than two generator expressions).
@@ -212,6 +284,188 @@ class Function:
         if extras:
             return (output,) + tuple(Tensor._make(e, False, None) for e in extras)
         return output
+
+
+def _memory_of(value):
+    """The array whose version a saved value is checked against (None: not an array)."""
+    if isinstance(value, Tensor):
+        return value.array
+    return value if isinstance(value, np.ndarray) else None
+
+
+# ------------------------------------------- a user's PyTorch-style Function
+def _apply_on_tensors(cls, args, kwargs):
+    """``apply`` of a user's Function (works_on_arrays False), as PyTorch defines it.
+
+    forward receives the arguments as given and runs under no_grad; each Tensor
+    it returns becomes an output whose grad_fn is the ctx (the Tensor returned
+    for an input marked dirty is that input itself, rebased). The ctx is an
+    instance of a subclass of `cls` that is also a graph node (see _node_class_of).
+    """
+    ctx = _node_class_of(cls)()
+    ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+    defines_setup_context = getattr(cls, "setup_context", None) is not None
+    start = time.perf_counter()
+    with no_grad():
+        if defines_setup_context:  # PyTorch 2's style: forward(*args) without ctx
+            result = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, result)
+        else:
+            result = cls.forward(ctx, *args, **kwargs)
+
+    several = type(result) is tuple
+    outputs = result if several else (result,)
+    node = None
+    if _grad_mode.enabled and True in ctx.needs_input_grad:
+        _check_dirty_inputs(cls, ctx, args)
+        node = ctx
+        node.connect(args, outputs, several)
+    non_differentiable = ctx.__dict__.get("_non_differentiable", ())
+    dirty = ctx.__dict__.get("_dirty", ())
+
+    returned = []
+    for index, value in enumerate(outputs):
+        if not isinstance(value, (Tensor, np.ndarray)):
+            returned.append(value)  # a non-tensor output is passed through
+            continue
+        array = value.array if isinstance(value, Tensor) else value
+        differentiable = (node is not None and id(value) not in non_differentiable
+                          and np.issubdtype(array.dtype, np.inexact))
+        grad_fn = None
+        if differentiable:
+            grad_fn = _OutputOf(node, index, array) if several else node
+        if id(value) in dirty:  # an input changed in place: it is the output itself
+            value.grad_fn, value.requires_grad = grad_fn, differentiable or value.requires_grad
+            returned.append(value)
+        else:
+            returned.append(Tensor._make(array, differentiable, grad_fn))
+
+    observer = _observer
+    if observer is not None:
+        observer.record_forward(ctx, [_memory_of(a) for a in args], _memory_of(outputs[0]),
+                                time.perf_counter() - start)
+    return tuple(returned) if several else returned[0]
+
+
+def _check_dirty_inputs(cls, ctx, args):
+    dirty = ctx.__dict__.get("_dirty", ())
+    for a in args:
+        if isinstance(a, Tensor) and id(a) in dirty and a.requires_grad and a.grad_fn is None:
+            raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad is being used "
+                               f"in an in-place operation (mark_dirty). clone() it first.")
+
+
+class _CustomFunctionBackward(Function):
+    """What makes the ctx of a user's Function a graph node: converts between
+    the engine's arrays and the Tensors the user's backward works on."""
+
+    _forward_cls = None  # the user's Function (PyTorch's name for it)
+
+    def connect(self, args, outputs, several):
+        """Record the edges to the inputs and what the gradients must look like."""
+        self.next_nodes = tuple([_edge_to(a) for a in args])
+        # What each gradient must look like: (shape, dtype) per input, None for a non-tensor.
+        self.input_specs = [(a.array.shape, a.array.dtype) if isinstance(a, Tensor) else None for a in args]
+        self.output_specs = [(_memory_of(o).shape, _memory_of(o).dtype) if _memory_of(o) is not None
+                             else None for o in outputs]
+        if several:
+            self.output_shape = self.output_dtype = None
+        else:
+            self.output_shape, self.output_dtype = self.output_specs[0]
+
+    def name(self):
+        return f"{self._forward_cls.__name__}Backward"
+
+    @staticmethod
+    def backward(node, grad_output):
+        if node.output_shape is None:  # several outputs: a _GradientsByOutput
+            arriving = [grad_output.get(k) for k in range(len(node.output_specs))]
+        else:
+            arriving = [grad_output]
+        materialize = node.__dict__.get("_materialize_grads", True)
+        grad_outputs = []
+        for grad, spec in zip(arriving, node.output_specs):
+            if grad is None and materialize and spec is not None:
+                grad = np.zeros(*spec)
+            grad_outputs.append(None if grad is None else Tensor._make(grad, False, None))
+        with no_grad():
+            grads = node._forward_cls.backward(node, *grad_outputs)
+        return node._input_gradients(grads)
+
+    def _input_gradients(self, grads):
+        """The user's backward result, checked against the inputs, as arrays."""
+        if type(grads) is not tuple:
+            grads = (grads,)
+        expected = len(self.input_specs)
+        if len(grads) > expected and all(g is None for g in grads[expected:]):
+            grads = grads[:expected]  # PyTorch accepts trailing Nones
+        if len(grads) != expected:
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
+                               f"(expected {expected}, got {len(grads)})")
+        arrays = []
+        for index, (grad, spec) in enumerate(zip(grads, self.input_specs)):
+            if grad is None:
+                arrays.append(None)
+                continue
+            if spec is None:
+                raise RuntimeError(f"function {self.name()} returned a gradient different than None at "
+                                   f"position {index}, but the corresponding forward input was not a Tensor")
+            grad = grad.array if isinstance(grad, Tensor) else np.asarray(grad)
+            if grad.shape != spec[0]:
+                raise RuntimeError(f"function {self.name()} returned an invalid gradient at index {index} "
+                                   f"- got {list(grad.shape)} but expected shape {list(spec[0])}")
+            arrays.append(grad)
+        return tuple(arrays)
+
+
+def _node_class_of(cls):
+    """The class of the ctx of `cls` (made once): a subclass of both the user's
+    Function (so ctx.saved_tensors, isinstance(y.grad_fn, MyReLU) work) and
+    _CustomFunctionBackward (whose backward the engine calls)."""
+    node_class = cls.__dict__.get("_node_class")
+    if node_class is None:
+        node_class = type(cls.__name__, (_CustomFunctionBackward, cls),
+                          {"_forward_cls": cls, "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        cls._node_class = node_class
+    return node_class
+
+
+class _OutputOf(Function):
+    """The grad_fn of output `index` of a Function with several outputs: hands
+    its gradient on to the Function's node, tagged with the output it belongs to."""
+
+    def __init__(self, node, index, array):
+        self.node, self.index = node, index
+        self.next_nodes = (node,)
+        self.output_shape, self.output_dtype = array.shape, array.dtype
+
+    def name(self):
+        return self.node.name()
+
+    @staticmethod
+    def backward(slot, grad_output):
+        return _GradientsByOutput({slot.index: grad_output})
+
+
+class _GradientsByOutput(dict):
+    """Gradients arriving at a node of several outputs, by output index; ``+``
+    gathers those of different outputs and adds those of the same one."""
+
+    def __add__(self, other):
+        gathered = _GradientsByOutput(self)
+        for index, grad in other.items():
+            gathered[index] = gathered[index] + grad if index in gathered else grad
+        return gathered
+
+
+def once_differentiable(backward):
+    """Decorator of a user's backward that is not itself differentiable (PyTorch's
+    ``torch.autograd.function.once_differentiable``): it runs without recording."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            return backward(ctx, *grad_outputs)
+    return wrapper
 
 
 class AccumulateGrad:
@@ -299,41 +553,58 @@ def topological_order(root):
     return order
 
 
-def backward(tensor, gradient=None, retain_graph=False):
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
+def _output_gradient(name, tensor, gradient):
+    """The gradient that starts a backward walk at `tensor`, as an array of its shape."""
     if not tensor.requires_grad:
-        raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn "
+        raise RuntimeError(f"{name}(): the tensor does not require grad and has no grad_fn "
                            "(did you forget requires_grad=True, or call it under no_grad?)")
     if gradient is None:
         if tensor.array.size != 1:
             raise RuntimeError(
-                f"backward(): grad can be implicitly created only for scalar outputs, but the "
+                f"{name}(): grad can be implicitly created only for scalar outputs, but the "
                 f"output has shape {tuple(tensor.shape)}; pass gradient= with that shape")
-        gradient = np.ones_like(tensor.array)
-    else:
-        gradient = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient,
-                              dtype=tensor.array.dtype)
-        if gradient.shape != tensor.array.shape:
-            raise RuntimeError(f"backward(): gradient has shape {gradient.shape} but the output "
-                               f"has shape {tuple(tensor.shape)}")
+        return np.ones_like(tensor.array)
+    gradient = np.asarray(gradient.array if isinstance(gradient, Tensor) else gradient,
+                          dtype=tensor.array.dtype)
+    if gradient.shape != tensor.array.shape:
+        raise RuntimeError(f"{name}(): gradient has shape {gradient.shape} but the output "
+                           f"has shape {tuple(tensor.shape)}")
+    return gradient
 
+
+def backward(tensor, gradient=None, retain_graph=False):
+    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
+    gradient = _output_gradient("backward", tensor, gradient)
     if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
         _accumulate_into_leaf(tensor, gradient)
         return
+    _propagate(tensor.grad_fn, {tensor.grad_fn: gradient}, retain_graph, _accumulate_into_leaf)
 
+
+def _propagate(root, pending, retain_graph, deliver_to_leaf, watched=None):
+    """The backward walk from `root`: each node's backward, in topological order.
+
+    pending: node -> sum of the gradients arriving at its output (the start).
+    deliver_to_leaf(leaf, grad, owned) receives the gradients reaching leaves;
+    watched (a dict of nodes, optional) is filled with the gradient arriving at
+    each of its nodes' outputs.
+    """
     observer = _observer
-    pending = {tensor.grad_fn: gradient}  # node -> sum of gradients arriving at its output
-    for node in topological_order(tensor.grad_fn):
+    for node in topological_order(root):
         grad_output = pending.pop(node, None)
         if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
             continue
-        if grad_output.shape != node.output_shape:
+        if node.output_shape is None:
+            pass  # a node of several outputs: its gradients arrive gathered by output (see _OutputOf)
+        elif grad_output.shape != node.output_shape:
             raise RuntimeError(
                 f"the gradient reaching the output of {type(node).__name__} has shape "
                 f"{tuple(grad_output.shape)}, but that output has shape {node.output_shape}: "
                 f"the backward of an op that used it returned a wrongly shaped gradient")
-        if grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
+        elif grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
             grad_output = grad_output.astype(node.output_dtype)
+        if watched is not None and node in watched:
+            watched[node] = grad_output
         if observer is not None:
             start = time.perf_counter()
         input_grads = node.backward(node, grad_output)
@@ -353,10 +624,81 @@ def backward(tensor, gradient=None, retain_graph=False):
             else:
                 owned = (fresh and sum(g is grad for g in input_grads) == 1
                          and not np.may_share_memory(grad, grad_output))
-                _accumulate_into_leaf(edge, grad, owned)
+                deliver_to_leaf(edge, grad, owned)
         if not retain_graph:
             node.__dict__.clear()  # frees saved arrays and edges
             node._released = True
+
+
+class _GraphRoots(Function):
+    """A stand-in node whose inputs are the grad_fns of several outputs, so that
+    one topological order covers them all (see grad)."""
+
+    def __init__(self, roots):
+        self.next_nodes = tuple(roots)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
+    """d(outputs)/d(inputs), returned instead of accumulated into ``.grad`` (PyTorch's
+    ``torch.autograd.grad``): one gradient per input, weighted by grad_outputs
+    (ones for a scalar output); no tensor's ``.grad`` changes.
+
+    minigrad's backward records no graph, so create_graph=True (gradients of
+    gradients) raises. An input the outputs don't depend on raises unless
+    allow_unused=True (its gradient is then None, or zeros with materialize_grads).
+    """
+    if create_graph:
+        raise RuntimeError("grad(create_graph=True): minigrad's backward does not record a graph, so "
+                           "gradients of gradients are not available; use create_graph=False")
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad(): got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad(): input {k} does not require grad (every input must be a Tensor "
+                               f"with requires_grad=True)")
+
+    leaf_positions = {id(x): k for k, x in enumerate(inputs) if x.grad_fn is None}
+    watched = {x.grad_fn: None for x in inputs if x.grad_fn is not None}
+    found = [None] * len(inputs)
+
+    def add(k, g):
+        found[k] = np.array(g, dtype=inputs[k].array.dtype, copy=True) if found[k] is None else found[k] + g
+
+    def deliver_to_leaf(leaf, g, owned=False):
+        k = leaf_positions.get(id(leaf))
+        if k is not None:
+            add(k, g)
+
+    pending, roots = {}, []
+    for output, weight in zip(outputs, grad_outputs):
+        gradient = _output_gradient("grad", output, weight)
+        if output.grad_fn is None:
+            deliver_to_leaf(output, gradient)
+            continue
+        node = output.grad_fn
+        pending[node] = pending[node] + gradient if node in pending else gradient
+        roots.append(node)
+    if roots:
+        root = _GraphRoots(roots)
+        _propagate(root, pending, bool(retain_graph), deliver_to_leaf, watched)
+    for k, x in enumerate(inputs):
+        if x.grad_fn is not None and watched.get(x.grad_fn) is not None:
+            add(k, watched[x.grad_fn])
+    results = []
+    for k, (x, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused and not materialize_grads:
+                raise RuntimeError(f"grad(): input {k} appears not to have been used in the graph. "
+                                   f"Set allow_unused=True if this is the desired behavior.")
+            results.append(Tensor._make(np.zeros_like(x.array), False, None) if materialize_grads else None)
+        else:
+            results.append(Tensor._make(g, False, None))
+    return tuple(results)
 
 
 def _accumulate_into_leaf(leaf, grad, owned=False):
@@ -458,3 +800,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 
 
 from minigrad.tensor import Tensor  # noqa: E402  (tensor.py needs Function defined first)
+
+# PyTorch's ``torch.autograd.function`` (Function, once_differentiable) is this module.
+function = sys.modules[__name__]
+sys.modules[__name__ + ".function"] = function

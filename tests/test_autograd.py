@@ -233,6 +233,7 @@ def test_gradcheck_with_several_outputs_and_constant_arguments(rng):
 # ------------------------------------------------------------ Function API
 class ScaledProduct(Function):
     """(a * b * scale, argmax of a): records what the engine hands it."""
+    works_on_arrays = True  # minigrad's op contract: forward and backward see ndarrays
     calls = []
 
     @staticmethod
@@ -274,6 +275,7 @@ def test_function_under_no_grad_records_nothing():
 
 class Identity(Function):
     """Returns one gradient without a tuple; records the gradient's dtype."""
+    works_on_arrays = True  # minigrad's op contract: forward and backward see ndarrays
     seen = []
 
     @staticmethod
@@ -322,6 +324,7 @@ def test_no_warnings_from_a_plain_training_step(rng):
 
 class WrongShape(Function):
     """Returns a gradient with a stray leading axis."""
+    works_on_arrays = True  # minigrad's op contract: forward and backward see ndarrays
 
     @staticmethod
     def forward(ctx, x):

@@ -10,6 +10,7 @@ returned = []  # the arrays the test ops' backward handed out
 
 
 class Fresh(Function):
+    works_on_arrays = True  # minigrad's op contract: forward and backward see ndarrays
     fresh_gradients = True
 
     @staticmethod
@@ -24,6 +25,7 @@ class Fresh(Function):
 
 
 class FreshToBoth(Function):
+    works_on_arrays = True  # minigrad's op contract: forward and backward see ndarrays
     fresh_gradients = True
 
     @staticmethod
@@ -37,6 +39,7 @@ class FreshToBoth(Function):
 
 
 class PassThrough(Function):
+    works_on_arrays = True  # minigrad's op contract: forward and backward see ndarrays
     fresh_gradients = True  # wrongly claimed: backward hands grad_output on
 
     @staticmethod

@@ -97,8 +97,15 @@ def test_dropout2d_zeroes_whole_channels():
     per_channel = out.reshape(8, 16, -1)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0 < (per_channel == 0).all(-1).sum() < 8 * 16
-    with pytest.raises(ValueError, match="3-d"):
-        F.dropout2d(minigrad.ones(4, 5), 0.5)
+    # As in PyTorch: a 3-d input is (N, C, L), a 2-d one (N, C); both warn.
+    with pytest.warns(UserWarning, match=r"\(N, C, L\)"):
+        out = F.dropout2d(minigrad.ones(6, 7, 9), 0.5).array
+    assert np.all((out == 0).all(-1) | (out == 2).all(-1)) and 0 < (out == 0).all(-1).sum() < 42
+    with pytest.warns(UserWarning, match="2-D input"):
+        out = F.dropout2d(minigrad.ones(40, 50), 0.5).array
+    assert set(np.unique(out)) == {0.0, 2.0} and 0.4 < (out == 0).mean() < 0.6
+    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+        F.dropout2d(minigrad.ones(5), 0.5)
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])

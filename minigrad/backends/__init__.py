@@ -4,6 +4,7 @@ minigrad runs on the CPU only, so there is no cuDNN and no Apple MPS: the
 flags are plain attributes that scripts may set (``cudnn.benchmark = True``)
 and that change nothing; ``is_available()`` is False for both.
 """
+import sys
 import types
 
 
@@ -40,3 +41,7 @@ class _Mps(types.ModuleType):
 
 cudnn = _Cudnn()
 mps = _Mps()
+
+# `import torch.backends.cudnn as cudnn` imports them as submodules.
+sys.modules[cudnn.__name__] = cudnn
+sys.modules[mps.__name__] = mps

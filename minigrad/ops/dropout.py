@@ -4,6 +4,8 @@ Inverted dropout: the kept units are scaled by 1/(1-p) during training, so
 the expected value of every unit is unchanged and evaluation needs no
 rescaling. The mask is drawn from minigrad's generator (``manual_seed``).
 """
+import warnings
+
 import numpy as np
 
 from minigrad.autograd import Function
@@ -53,13 +55,26 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: input (N, C, H, W) or (C, H, W); one draw per (n, c)."""
+    """Zero whole channels: input (N, C, H, W); one draw per (n, c).
+
+    As in PyTorch, any input of 2 or more dimensions is read as (N, C, *):
+    a 3-d input is (N, C, L), not an unbatched (C, H, W), and a 2-d (N, C)
+    input is dropped element by element; both warn, as PyTorch does.
+    """
     check_tensor(input, "input", "dropout2d")
     _check_p(p, "dropout2d")
+    if input.ndim < 2:
+        raise RuntimeError(f"dropout2d: feature dropout requires at least 2 dimensions in the input, "
+                           f"got shape {tuple(input.shape)}")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
-                         f"shape {tuple(input.shape)}")
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated; "
+                      f"use dropout instead (dropout2d is channel-wise dropout of (N, C, H, W) inputs)",
+                      stacklevel=2)
+    elif input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+                      "dropout behavior is desired - input is interpreted as shape (N, C, L), as in "
+                      "PyTorch; use dropout1d for that", stacklevel=2)
     if not training or p == 0:
         return input
-    mask_shape = input.shape[:-2] + (1, 1)
+    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
     return _apply_dropout(input, p, mask_shape, inplace)

@@ -32,7 +32,4 @@ class Dropout2d(_DropoutNd):
     correlated, so dropping single pixels regularises convolutions little."""
 
     def forward(self, input):
-        if input.ndim not in (3, 4):
-            raise ValueError(f"Dropout2d: expected 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
-                             f"{input.ndim}-d input of shape {tuple(input.shape)}")
         return dropout2d(input, self.p, self.training, self.inplace)

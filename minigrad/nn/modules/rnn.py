@@ -13,7 +13,10 @@ are stacked in PyTorch's order in weight_ih (G*H, input) and weight_hh (G*H, H):
                 h' = (1 - z) * n + z * h
 
 The layers loop over time with ordinary differentiable ops, so backward
-through time is autograd's ordinary backward walk. Every weight and bias
+through time is autograd's ordinary backward walk. A PackedSequence input
+(minigrad.nn.utils.rnn) is stepped over its real steps only: step t updates
+the first batch_sizes[t] sequences, and each sequence's final state is the
+one at its own length. Every weight and bias
 starts as U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as in PyTorch.
 """
 import math
@@ -23,6 +26,7 @@ import numpy as np
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import factory_dtype, is_int
+from minigrad.nn.utils.rnn import PackedSequence
 from minigrad.ops.activation import relu, sigmoid, tanh
 from minigrad.ops.dropout import dropout
 from minigrad.ops.linalg import linear
@@ -55,6 +59,55 @@ def recurrent_step(mode, input_gates, state, weight_hh, bias_hh):
         return (1 - update) * candidate + update * state
     pre_activation = input_gates + linear(state, weight_hh, bias_hh)
     return tanh(pre_activation) if mode == "RNN_TANH" else relu(pre_activation)
+
+
+def _rows(state, start, stop):
+    """Rows start:stop of a state h (N, H) or (h, c)."""
+    if isinstance(state, tuple):
+        return tuple(part[start:stop] for part in state)
+    return state[start:stop]
+
+
+def _join_rows(states):
+    """Concatenate the rows of states (each h or (h, c)) in order."""
+    if len(states) == 1:
+        return states[0]
+    if isinstance(states[0], tuple):
+        return tuple(cat(list(parts), 0) for parts in zip(*states))
+    return cat(states, 0)
+
+
+def run_direction(mode, steps, batch_sizes, initial_state, weights, reverse):
+    """One layer in one direction over a (possibly packed) sequence.
+
+    steps[t]: (batch_sizes[t], features), the sequences still running at step t
+    (batch_sizes never increases: a padded batch has batch_sizes = [N] * L).
+    initial_state: h_0 (N, H) or (h_0, c_0). Returns the output h of every
+    step and the final state (N rows), taken at each sequence's last step.
+    """
+    weight_ih, weight_hh, bias_ih, bias_hh = weights
+    batch = batch_sizes[0]
+    outputs = [None] * len(steps)
+    if not reverse:
+        state, finished = initial_state, []  # finished: final states of rows that stopped, last rows first
+        for t, size in enumerate(batch_sizes):
+            running = batch_sizes[t - 1] if t else batch
+            if size < running:  # sequences running-1 .. size ended at step t-1
+                finished.append(_rows(state, size, running))
+                state = _rows(state, 0, size)
+            state = recurrent_step(mode, linear(steps[t], weight_ih, bias_ih), state, weight_hh, bias_hh)
+            outputs[t] = state[0] if mode == "LSTM" else state
+        return outputs, _join_rows([state] + finished[::-1])
+    state, running = None, 0
+    for t in reversed(range(len(steps))):
+        size = batch_sizes[t]
+        if size > running:  # sequences whose last step is t start here, from their initial state
+            starting = initial_state if running == 0 and size == batch else _rows(initial_state, running, size)
+            state = starting if state is None else _join_rows([state, starting])
+            running = size
+        state = recurrent_step(mode, linear(steps[t], weight_ih, bias_ih), state, weight_hh, bias_hh)
+        outputs[t] = state[0] if mode == "LSTM" else state
+    return outputs, state
 
 
 def _check_sizes(layer, input_size, hidden_size):
@@ -163,6 +216,8 @@ class RNNBase(Module):
         return state
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         _check_input(type(self).__name__, input, 3, self.input_size)
         batched = input.ndim == 3
         if not batched:
@@ -170,32 +225,61 @@ class RNNBase(Module):
         elif self.batch_first:
             input = input.transpose(0, 1)  # (L, N, input_size)
         length, batch = input.shape[0], input.shape[1]
+        # The sequence is kept as a list of (N, features) steps between layers:
+        # slicing one stacked tensor per step would cost a full-size gradient per slice.
+        steps = [input[t] for t in range(length)]
+        steps, h_n, c_n = self._run(steps, [batch] * length, hx, batched, input)
+        output = stack(steps, 0)  # (L, N, D*H)
+        if not batched:
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+            c_n = c_n.squeeze(1) if c_n is not None else None
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return (output, (h_n, c_n)) if self.mode == "LSTM" else (output, h_n)
+
+    def _forward_packed(self, packed, hx):
+        """PyTorch's semantics: hx and the returned state are in the batch's original order;
+        the output is packed like the input."""
+        data, order, unorder = packed.data, packed.sorted_indices, packed.unsorted_indices
+        if not isinstance(data, Tensor) or data.ndim != 2 or data.shape[1] != self.input_size:
+            raise RuntimeError(f"{type(self).__name__}: a PackedSequence's data must be (sum(lengths), "
+                               f"{self.input_size}), got {getattr(data, 'shape', type(data).__name__)}")
+        batch_sizes = [int(n) for n in packed.batch_sizes.array]
+        offsets = np.concatenate([[0], np.cumsum(batch_sizes)])
+        steps = [data[offsets[t]:offsets[t + 1]] for t in range(len(batch_sizes))]
+        if hx is not None and order is not None:  # into the packed (sorted) order
+            hx = tuple(h.index_select(1, order) for h in hx) if isinstance(hx, (tuple, list)) \
+                else hx.index_select(1, order)
+        steps, h_n, c_n = self._run(steps, batch_sizes, hx, True, data)
+        if unorder is not None:  # back to the batch's original order
+            h_n = h_n.index_select(1, unorder)
+            c_n = c_n.index_select(1, unorder) if c_n is not None else None
+        output = packed._with_data(cat(steps, 0))  # (sum(lengths), D*H)
+        return (output, (h_n, c_n)) if self.mode == "LSTM" else (output, h_n)
+
+    def _run(self, steps, batch_sizes, hx, batched, reference):
+        """Every layer and direction over steps[t] (batch_sizes[t], features).
+        Returns the last layer's output steps, h_n and c_n (None unless LSTM)."""
+        batch = batch_sizes[0]
         lstm = self.mode == "LSTM"
         if lstm:
             if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
                 raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
             h0, c0 = hx if hx is not None else (None, None)
-            h0 = self._initial_state("h_0", h0, batch, batched, input)
-            c0 = self._initial_state("c_0", c0, batch, batched, input)
+            h0 = self._initial_state("h_0", h0, batch, batched, reference)
+            c0 = self._initial_state("c_0", c0, batch, batched, reference)
         else:
-            h0 = self._initial_state("hx", hx, batch, batched, input)
+            h0 = self._initial_state("hx", hx, batch, batched, reference)
 
-        # The sequence is kept as a list of (N, features) steps between layers:
-        # slicing one stacked tensor per step would cost a full-size gradient per slice.
-        steps = [input[t] for t in range(length)]
         final_h, final_c = [], []
         directions = 2 if self.bidirectional else 1
         for k in range(self.num_layers):
             outputs = []
             for direction, suffix in enumerate(("", "_reverse")[:directions]):
-                weight_ih, weight_hh, bias_ih, bias_hh = self._weights(k, suffix)
                 index = k * directions + direction
-                state = (h0[index], c0[index]) if lstm else h0[index]
-                out = [None] * length
-                for t in (reversed(range(length)) if direction else range(length)):
-                    state = recurrent_step(self.mode, linear(steps[t], weight_ih, bias_ih),
-                                           state, weight_hh, bias_hh)
-                    out[t] = state[0] if lstm else state
+                initial = (h0[index], c0[index]) if lstm else h0[index]
+                out, state = run_direction(self.mode, steps, batch_sizes, initial,
+                                           self._weights(k, suffix), reverse=direction == 1)
                 outputs.append(out)
                 final_h.append(state[0] if lstm else state)
                 if lstm:
@@ -203,16 +287,9 @@ class RNNBase(Module):
             steps = outputs[0] if directions == 1 else [cat(pair, 1) for pair in zip(*outputs)]
             if self.dropout > 0 and self.training and k < self.num_layers - 1:
                 steps = [dropout(step, self.dropout, True) for step in steps]
-
-        output = stack(steps, 0)  # (L, N, D*H)
         h_n = stack(final_h, 0)  # (D*num_layers, N, H)
         c_n = stack(final_c, 0) if lstm else None
-        if not batched:
-            output, h_n = output.squeeze(1), h_n.squeeze(1)
-            c_n = c_n.squeeze(1) if lstm else None
-        elif self.batch_first:
-            output = output.transpose(0, 1)
-        return (output, (h_n, c_n)) if lstm else (output, h_n)
+        return steps, h_n, c_n
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"

@@ -4,6 +4,7 @@
 - ``parameters_to_vector`` / ``vector_to_parameters``: view all parameters as one vector
 - ``weight_norm`` / ``remove_weight_norm``: reparametrise weight = g * v / ||v||
 - ``fuse_conv_bn_eval``: fold a frozen batch norm into the convolution before it
+- ``rnn``: padded and packed batches of sequences of different lengths
 """
 import copy
 import math
@@ -228,3 +229,6 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
     fused.weight = Parameter(weight, conv.weight.requires_grad)
     fused.bias = Parameter(bias, conv.weight.requires_grad)
     return fused
+
+
+from minigrad.nn.utils import rnn  # noqa: E402,F401  (torch.nn.utils.rnn: packed sequences)
