@@ -28,7 +28,7 @@ def cpu_path(request):
 
 
 @pytest.fixture
-def restore_threads():
+def set_threads():
     """Gives the test minigrad.set_num_threads and puts the thread count back afterwards."""
     before = minigrad.get_num_threads()
     yield minigrad.set_num_threads

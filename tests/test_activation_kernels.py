@@ -8,8 +8,8 @@ from minigrad.kernels import activation as kernels
 
 
 @pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request, restore_threads):
-    restore_threads(request.param)
+def threads(request, set_threads):
+    set_threads(request.param)
     return request.param
 
 

@@ -15,8 +15,8 @@ from minigrad.kernels import blas
 
 
 @pytest.fixture
-def two_threads(restore_threads):
-    restore_threads(2)
+def two_threads(set_threads):
+    set_threads(2)
 
 
 def test_every_bundled_openblas_stays_on_one_thread(two_threads):
@@ -107,12 +107,12 @@ def test_matmul_keeps_numpys_rules_for_other_inputs():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_products_are_bitwise_the_same_on_any_thread_count(dtype, restore_threads):
+def test_products_are_bitwise_the_same_on_any_thread_count(dtype, set_threads):
     # OpenBLAS on 2 threads sums 64x1568 @ 1568x64 differently (5e-5) from 1 thread
     shapes = [((64, 1568), (1568, 64)), ((700, 1568), (1568, 300))]
     results = {}
     for count in (1, 2, 3):
-        restore_threads(count)
+        set_threads(count)
         rng = np.random.default_rng(4)
         outputs = []
         for a_shape, b_shape in shapes:

@@ -16,7 +16,7 @@ from minigrad.kernels import threads
 OPENMP_BUILT = threads.openmp_enabled()
 
 
-def test_set_and_get_num_threads(restore_threads):
+def test_set_and_get_num_threads(set_threads):
     mg.set_num_threads(1)
     assert mg.get_num_threads() == 1
     mg.set_num_threads(np.int64(3))
@@ -24,12 +24,12 @@ def test_set_and_get_num_threads(restore_threads):
 
 
 @pytest.mark.parametrize("bad", [0, -2])
-def test_set_num_threads_below_one_is_a_value_error(bad, restore_threads):
+def test_set_num_threads_below_one_is_a_value_error(bad, set_threads):
     with pytest.raises(ValueError, match=f">= 1, got {bad}"):
         mg.set_num_threads(bad)
 
 
-def test_set_num_threads_needs_an_int(restore_threads):
+def test_set_num_threads_needs_an_int(set_threads):
     with pytest.raises(TypeError, match="int"):
         mg.set_num_threads(2.0)
 

@@ -312,22 +312,18 @@ CONFIGS_FOR_THREADS = [
 
 @pytest.mark.parametrize("fn,x_shape,w_shape,kwargs", CONFIGS_FOR_THREADS)
 def test_bitwise_identical_for_1_and_2_threads(fn, x_shape, w_shape, kwargs, rng, monkeypatch,
-                                              cpu_path):
+                                              cpu_path, set_threads):
     monkeypatch.setattr(conv_plan, "MIN_WORK_PER_THREAD", 1)   # use every thread even on tiny inputs
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
     results = []
-    previous = minigrad.get_num_threads()
-    try:
-        for threads in (1, 2, 1, 2):
-            minigrad.set_num_threads(threads)
-            X = minigrad.tensor(x, requires_grad=True)
-            W = minigrad.tensor(w, requires_grad=True)
-            y = fn(X, W, **kwargs)
-            (y * y).sum().backward()
-            results.append((y.array, X.grad.array, W.grad.array))
-    finally:
-        minigrad.set_num_threads(previous)
+    for threads in (1, 2, 1, 2):
+        set_threads(threads)
+        X = minigrad.tensor(x, requires_grad=True)
+        W = minigrad.tensor(w, requires_grad=True)
+        y = fn(X, W, **kwargs)
+        (y * y).sum().backward()
+        results.append((y.array, X.grad.array, W.grad.array))
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
@@ -552,7 +548,7 @@ def test_packed_columns_are_pack_b_of_im2col(cpu_path):
                 assert np.array_equal(packed, expected), (shape, transposed, rows, columns)
 
 
-def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monkeypatch):
+def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monkeypatch, set_threads):
     # float64 and MINIGRAD_GEMM=blas run on BLAS, whose sums change with its own
     # thread count: BLAS stays on one thread and a lone image is cut into slabs
     monkeypatch.setattr(gemm_kernels, "PACK_SIZE", 0)
@@ -560,17 +556,13 @@ def test_blas_path_bitwise_identical_for_1_and_2_threads_on_one_image(rng, monke
     x = rng.standard_normal((1, 30, 40, 70)).astype(np.float32)
     w = rng.standard_normal((8, 30, 3, 3)).astype(np.float32)
     results = []
-    previous = minigrad.get_num_threads()
-    try:
-        for threads in (1, 2):
-            minigrad.set_num_threads(threads)
-            X = minigrad.tensor(x, requires_grad=True)
-            W = minigrad.tensor(w, requires_grad=True)
-            y = F.conv2d(X, W, padding=1)
-            (y * y).sum().backward()
-            results.append((y.array, X.grad.array, W.grad.array))
-    finally:
-        minigrad.set_num_threads(previous)
+    for threads in (1, 2):
+        set_threads(threads)
+        X = minigrad.tensor(x, requires_grad=True)
+        W = minigrad.tensor(w, requires_grad=True)
+        y = F.conv2d(X, W, padding=1)
+        (y * y).sum().backward()
+        results.append((y.array, X.grad.array, W.grad.array))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
 

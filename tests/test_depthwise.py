@@ -124,23 +124,19 @@ def test_weight_grad_ignores_what_a_tap_never_reads(mult, stride, rng, cpu_path)
     assert np.isinf(grad_w[..., 1]).all()          # the middle tap reads column 0
 
 
-def test_fused_backward_is_bitwise_identical_for_1_and_2_threads(rng, monkeypatch, cpu_path):
+def test_fused_backward_is_bitwise_identical_for_1_and_2_threads(rng, monkeypatch, cpu_path, set_threads):
     # 5 images x 3 channels = 15 planes: chunks of unequal size, split over the threads
     monkeypatch.setattr(conv_plan, "MIN_WORK_PER_THREAD", 1)
     x = rng.standard_normal((5, 3, 13, 35)).astype(np.float32)
     w = rng.standard_normal((6, 1, 3, 3)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)
     results = []
-    previous = minigrad.get_num_threads()
-    try:
-        for threads in (1, 2, 1, 2):
-            minigrad.set_num_threads(threads)
-            X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
-            y = F.conv2d(X, W, B, padding=1, groups=3)
-            (y * y).sum().backward()
-            results.append((y.array, X.grad.array, W.grad.array, B.grad.array))
-    finally:
-        minigrad.set_num_threads(previous)
+    for threads in (1, 2, 1, 2):
+        set_threads(threads)
+        X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F.conv2d(X, W, B, padding=1, groups=3)
+        (y * y).sum().backward()
+        results.append((y.array, X.grad.array, W.grad.array, B.grad.array))
     for other in results[1:]:
         for a, b_ in zip(results[0], other):
             np.testing.assert_array_equal(a, b_)

@@ -18,13 +18,6 @@ from minigrad.reference import normalization as ref
 SHAPES = [(16, 5), (4, 3, 7), (3, 4, 5, 6), (9, 3, 40, 50)]   # the last: rows longer than a block
 
 
-@pytest.fixture
-def threads():
-    before = minigrad.get_num_threads()
-    yield minigrad.set_num_threads
-    minigrad.set_num_threads(before)
-
-
 def _data(shape, dtype, seed=0):
     rng = np.random.default_rng(seed)
     channels = shape[1]
@@ -134,12 +127,12 @@ def test_sequential_fuses_and_matches_the_separate_ops(momentum, cpu_path):
     assert int(fused_block[1].num_batches_tracked.item()) == 2
 
 
-def test_fused_results_do_not_depend_on_the_thread_count(threads, cpu_path):
+def test_fused_results_do_not_depend_on_the_thread_count(set_threads, cpu_path):
     x, weight, bias, grad = _data((8, 4, 30, 30), np.float32, seed=5)
     x, grad = _as_ncl(x), _as_ncl(grad)
     results = []
     for count in (1, 2):
-        threads(count)
+        set_threads(count)
         out, mean, _, invstd = kernels.batch_norm_relu_forward(x, weight, bias, 1e-5)
         results.append([out, *kernels.batch_norm_relu_backward(grad, out, x, mean, invstd, weight, True)])
     for one, two in zip(*results):

@@ -65,17 +65,13 @@ def test_gemm_empty_sum_is_zero(cpu_path):
 
 
 @needs_own_gemm
-def test_gemm_bitwise_identical_for_any_thread_count(cpu_path):
+def test_gemm_bitwise_identical_for_any_thread_count(cpu_path, set_threads):
     rng = np.random.default_rng(2)
     a, b = _operand(rng, (70, 600), False), _operand(rng, (600, 1000), True)
-    before = minigrad.get_num_threads()
-    try:
-        results = []
-        for threads in (1, 2, 3):
-            minigrad.set_num_threads(threads)
-            results.append(gemm_kernels.gemm(a, b))
-    finally:
-        minigrad.set_num_threads(before)
+    results = []
+    for threads in (1, 2, 3):
+        set_threads(threads)
+        results.append(gemm_kernels.gemm(a, b))
     assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
 
 

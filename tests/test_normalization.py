@@ -13,13 +13,6 @@ from minigrad.reference import normalization as ref
 SHAPES = [(16, 5), (4, 3, 7), (3, 4, 5, 6), (2, 3, 3, 4, 5)]
 
 
-@pytest.fixture
-def threads():
-    before = minigrad.get_num_threads()
-    yield minigrad.set_num_threads
-    minigrad.set_num_threads(before)
-
-
 def leaf(array):
     return minigrad.tensor(array, requires_grad=True)
 
@@ -133,14 +126,14 @@ def test_batch_norm_float32_stable_with_large_offset(cpu_path):
 
 
 @pytest.mark.parametrize("shape", [(64, 5, 9, 11), (3, 7, 70, 70), (300, 6)])
-def test_batch_norm_one_and_two_threads_bitwise_identical(shape, threads, cpu_path):
+def test_batch_norm_one_and_two_threads_bitwise_identical(shape, set_threads, cpu_path):
     rng = np.random.default_rng(6)
     x = rng.standard_normal(shape).astype(np.float32) + 3
     grad = rng.standard_normal(shape).astype(np.float32)
     channels = shape[1]
     results = []
     for n in (1, 2):
-        threads(n)
+        set_threads(n)
         xt, wt, bt = leaf(x), leaf(np.linspace(0.5, 2, channels, dtype=np.float32)), \
             leaf(np.zeros(channels, np.float32))
         running_mean, running_var = minigrad.zeros(channels), minigrad.ones(channels)

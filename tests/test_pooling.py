@@ -13,14 +13,6 @@ MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 AVG_POOL = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
-@pytest.fixture
-def threads():
-    """Set the thread count inside a test; restored afterwards."""
-    before = minigrad.get_num_threads()
-    yield minigrad.set_num_threads
-    minigrad.set_num_threads(before)
-
-
 def random_config(rng, n, with_dilation):
     """A random valid pooling configuration for n spatial dimensions."""
     while True:
@@ -305,13 +297,13 @@ def test_spatial_pyramid_pool_fixed_length():
 
 
 @pytest.mark.parametrize("op", ["max", "avg", "adaptive_max", "unpool"])
-def test_one_and_two_threads_bitwise_identical(op, threads, cpu_path):
+def test_one_and_two_threads_bitwise_identical(op, set_threads, cpu_path):
     rng = np.random.default_rng(11)
     x = rng.standard_normal((4, 6, 15, 13)).astype(np.float32)
     grad = None
     results = []
     for n in (1, 2):
-        threads(n)
+        set_threads(n)
         xt = minigrad.tensor(x, requires_grad=True)
         if op == "max":
             out = F.max_pool2d(xt, 3, 2, 1, ceil_mode=True)
