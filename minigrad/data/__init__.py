@@ -7,12 +7,12 @@ from minigrad.data import (  # noqa: F401
 from minigrad.data.dataloader import DataLoader, default_collate
 from minigrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from minigrad.data.sampler import (  # noqa: F401
-                                   BatchSampler,
-                                   RandomSampler,
-                                   Sampler,
-                                   SequentialSampler,
-                                   SubsetRandomSampler,
-                                   WeightedRandomSampler,
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",

@@ -9,10 +9,10 @@
 """
 from minigrad.utils import data  # noqa: F401,E402  (torch.utils.data's path)
 from minigrad.utils.receptive_field import (  # noqa: F401
-                                            conv_output_size,
-                                            conv_transpose_output_size,
-                                            pool_output_size,
-                                            receptive_field,
-                                            receptive_field_step,
+    conv_output_size,
+    conv_transpose_output_size,
+    pool_output_size,
+    receptive_field,
+    receptive_field_step,
 )
 from minigrad.utils.summary import LayerTable, multiply_adds, summary  # noqa: F401

@@ -5,42 +5,42 @@ from minigrad.nn.modules.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, Co
 from minigrad.nn.modules.dropout import Dropout, Dropout2d  # noqa: F401
 from minigrad.nn.modules.linear import Flatten, Identity, Linear, Unflatten  # noqa: F401
 from minigrad.nn.modules.loss import (  # noqa: F401
-                                            BCELoss,
-                                            BCEWithLogitsLoss,
-                                            CrossEntropyLoss,
-                                            KLDivLoss,
-                                            L1Loss,
-                                            MSELoss,
-                                            NLLLoss,
-                                            SmoothL1Loss,
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
 )
 from minigrad.nn.modules.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm  # noqa: F401
 from minigrad.nn.modules.padding import (  # noqa: F401
-                                            CircularPad1d,
-                                            CircularPad2d,
-                                            CircularPad3d,
-                                            ConstantPad1d,
-                                            ConstantPad2d,
-                                            ConstantPad3d,
-                                            ReflectionPad1d,
-                                            ReflectionPad2d,
-                                            ReflectionPad3d,
-                                            ReplicationPad1d,
-                                            ReplicationPad2d,
-                                            ReplicationPad3d,
-                                            ZeroPad1d,
-                                            ZeroPad2d,
-                                            ZeroPad3d,
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
 )
 from minigrad.nn.modules.pooling import (  # noqa: F401
-                                            AdaptiveAvgPool2d,
-                                            AdaptiveMaxPool2d,
-                                            AvgPool1d,
-                                            AvgPool2d,
-                                            MaxPool1d,
-                                            MaxPool2d,
-                                            MaxUnpool2d,
-                                            SpatialPyramidPooling,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxUnpool2d,
+    SpatialPyramidPooling,
 )
 from minigrad.nn.modules.resize import PixelShuffle, Upsample  # noqa: F401
 
@@ -48,12 +48,12 @@ from minigrad.nn.modules.resize import PixelShuffle, Upsample  # noqa: F401
 from minigrad.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
 from minigrad.nn.modules.sparse import Embedding  # noqa: F401
 from minigrad.nn.modules.transformer import (  # noqa: F401
-                                            MultiheadAttention,
-                                            Transformer,
-                                            TransformerDecoder,
-                                            TransformerDecoderLayer,
-                                            TransformerEncoder,
-                                            TransformerEncoderLayer,
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 
 __all__ = [

@@ -4,18 +4,18 @@
 ``from minigrad.data import DataLoader, TensorDataset``.
 """
 from minigrad.data import (  # noqa: F401
-                           BatchSampler,
-                           ConcatDataset,
-                           DataLoader,
-                           Dataset,
-                           RandomSampler,
-                           Sampler,
-                           SequentialSampler,
-                           Subset,
-                           SubsetRandomSampler,
-                           TensorDataset,
-                           WeightedRandomSampler,
-                           default_collate,
-                           random_split,
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    Subset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_collate,
+    random_split,
 )
 from minigrad.utils.data import dataloader, dataset, sampler  # noqa: F401
