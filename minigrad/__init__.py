@@ -14,7 +14,7 @@ from minigrad import allocator  # noqa: F401
 # autograd first: tensor.py and the ops build on its Function.
 from minigrad.autograd import (Function, enable_grad, gradcheck, is_grad_enabled,  # noqa: F401
                                no_grad, set_grad_enabled)
-from minigrad.tensor import Tensor, bool_, float32, float64, int32, int64, uint8  # noqa: F401
+from minigrad.tensor import Size, Tensor, bool_, float32, float64, int32, int64, uint8  # noqa: F401
 from minigrad.creation import (arange, empty, eye, from_numpy, full, full_like, linspace,  # noqa: F401
                                ones, ones_like, rand, randint, randn, randperm, tensor, zeros,
                                zeros_like)

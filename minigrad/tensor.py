@@ -56,6 +56,20 @@ def _is_size(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+class Size(tuple):
+    """A tensor's shape (torch.Size): a tuple of ints that prints as ``minigrad.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
+
+    def numel(self):
+        """The number of elements a tensor of this shape holds."""
+        count = 1
+        for n in self:
+            count *= n
+        return count
+
+
 class Tensor(TensorMethods):
     """An n-dimensional array that records the operations applied to it."""
 
@@ -100,7 +114,7 @@ class Tensor(TensorMethods):
     # ------------------------------------------------------------------ basics
     @property
     def shape(self):
-        return self.array.shape
+        return Size(self.array.shape)
 
     @property
     def dtype(self):
@@ -123,7 +137,7 @@ class Tensor(TensorMethods):
 
     def size(self, dim=None):
         if dim is None:
-            return self.array.shape
+            return Size(self.array.shape)
         return self.array.shape[dim]
 
     def numel(self):
@@ -173,7 +187,7 @@ class Tensor(TensorMethods):
         if self.array.dtype not in (float32, int64, bool_):
             extras.append(f"dtype=minigrad.{self.array.dtype}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}Backward>")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")  # PyTorch's spelling: AddBackward0
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"

@@ -142,7 +142,7 @@ def test_repr():
     assert repr(mg.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(mg.tensor([1.5], requires_grad=True)) == "tensor([1.5], requires_grad=True)"
     assert "dtype=minigrad.float64" in repr(mg.tensor(np.array([1.0])))
-    assert "grad_fn=<AddBackward>" in repr(mg.tensor([1.0], requires_grad=True) + 1)
+    assert "grad_fn=<AddBackward0>" in repr(mg.tensor([1.0], requires_grad=True) + 1)
 
 
 def test_conversions():
@@ -304,3 +304,11 @@ def test_assigning_data_swaps_the_values_and_keeps_the_leaf():
     np.testing.assert_array_equal(p.array, [[3.0, 4.0, 5.0]])
     (p * 2).sum().backward()
     np.testing.assert_array_equal(p.grad.array, [[2.0, 2.0, 2.0]])
+
+
+def test_shape_is_a_size_tuple_as_in_pytorch():
+    x = mg.zeros(2, 3, 4)
+    assert x.shape == (2, 3, 4) and x.size() == x.shape and x.size(1) == 3 and x.size(-1) == 4
+    assert isinstance(x.shape, tuple) and isinstance(x.shape, mg.Size)
+    assert repr(x.shape) == "minigrad.Size([2, 3, 4])" and x.shape.numel() == 24 == x.numel()
+    assert mg.zeros(mg.Size([0, 5])).shape.numel() == 0 and mg.Size([]).numel() == 1
