@@ -30,7 +30,9 @@ _state = "not applied"
 
 
 def _glibc():
-    """glibc's handle, or None on another C library."""
+    """glibc's handle, or None on another C library (or another system: CDLL(None) is POSIX only)."""
+    if os.name != "posix":
+        return None
     try:
         libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version.restype = ctypes.c_char_p
@@ -54,9 +56,12 @@ def tune_malloc():
     if libc is None:
         _state = "the C library's defaults (not glibc)"
         return _state
-    applied = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-    _state = (f"glibc, mmap_threshold {MMAP_THRESHOLD >> 20} MiB, trim_threshold {TRIM_THRESHOLD >> 20} MiB "
-              f"({_ENV_VAR}=0: glibc defaults)" if applied else "glibc defaults (mallopt refused)")
+    settings = []
+    for name, parameter, value in (("mmap_threshold", _M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+                                   ("trim_threshold", _M_TRIM_THRESHOLD, TRIM_THRESHOLD)):
+        applied = libc.mallopt(parameter, value) == 1            # mallopt returns 1 on success
+        settings.append(f"{name} {value >> 20} MiB" if applied else f"{name} glibc's (mallopt refused)")
+    _state = f"glibc, {', '.join(settings)} ({_ENV_VAR}=0: glibc defaults)"
     return _state
 
 

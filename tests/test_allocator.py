@@ -62,3 +62,11 @@ def test_bad_environment_value_warns():
                             env={"MINIGRAD_MALLOC_TUNING": "maybe", "PATH": "/usr/bin:/bin"},
                             cwd=ROOT)
     assert result.returncode != 0 and "MINIGRAD_MALLOC_TUNING='maybe' is not 0 or 1" in result.stderr
+
+
+def test_other_systems_keep_their_allocator(monkeypatch):
+    """On Windows there is no glibc (and ctypes.CDLL(None) raises TypeError): malloc is left alone."""
+    monkeypatch.setattr(allocator.os, "name", "nt")
+    monkeypatch.setattr(allocator, "_state", allocator._state)
+    assert allocator._glibc() is None
+    assert allocator.tune_malloc() == "the C library's defaults (not glibc)" == allocator.describe()

@@ -32,8 +32,9 @@ def _normalize(input, weight, bias, eps, mean, var, relu):
         raise TypeError(f"batch_norm: expected a float32 or float64 input, got {input.dtype}")
     input = np.ascontiguousarray(input)
     channels = input.shape[1]
-    if reference_kernels_enabled():
-        return reference.batch_norm_forward(input, weight, bias, eps, mean, var)
+    if reference_kernels_enabled():  # the specification: batch norm (then ReLU)
+        output, mean, var, invstd = reference.batch_norm_forward(input, weight, bias, eps, mean, var)
+        return (reference_activation.relu(output) if relu else output), mean, var, invstd
     training = mean is None
     mean = np.empty(channels) if training else _channel_vector(mean, channels, 0.0).copy()
     var = np.empty(channels) if training else _channel_vector(var, channels, 1.0).copy()
@@ -54,51 +55,50 @@ def batch_norm_forward(input, weight, bias, eps, mean=None, var=None):
     return _normalize(input, weight, bias, eps, mean, var, relu=False)
 
 
-def batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input=True):
-    """Closed-form backward; returns (grad_input or None, grad_weight, grad_bias) (float64 vectors)."""
-    grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
-    channels = input.shape[1]
-    if reference_kernels_enabled():
-        return reference.batch_norm_backward_from_statistics(grad_output, input, mean, invstd, weight,
-                                                             bool(training), bool(compute_grad_input))
-    grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
-    grad_weight = np.empty(channels)
-    grad_bias = np.empty(channels)
-    _kernel.batch_norm_backward(grad_output, np.ascontiguousarray(input), mean, invstd,
-                                _channel_vector(weight, channels, 1.0), grad_input, grad_weight,
-                                grad_bias, bool(training), bool(compute_grad_input), get_num_threads())
-    return (grad_input if compute_grad_input else None), grad_weight, grad_bias
-
-
 def batch_norm_relu_forward(input, weight, bias, eps, mean=None, var=None):
     """relu(batch_norm_forward(...)) in one pass over memory; returns (output, mean, var, invstd).
 
     output = max(normalised * weight + bias, 0), NaN kept, bitwise equal to the
     two ops one after the other (the statistics are those of the input).
     """
-    if reference_kernels_enabled():  # the specification: batch norm, then ReLU
-        output, mean, var, invstd = batch_norm_forward(input, weight, bias, eps, mean, var)
-        return reference_activation.relu(output), mean, var, invstd
     return _normalize(input, weight, bias, eps, mean, var, relu=True)
+
+
+def batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input=True,
+                        relu_output=None):
+    """Closed-form backward; returns (grad_input or None, grad_weight, grad_bias) (float64 vectors).
+
+    relu_output: the output of a ReLU fused after the batch norm (batch_norm_relu_forward);
+    its mask (relu_output > 0) is applied to grad_output as the kernel reads it.
+    """
+    grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
+    for name, array in (("grad_output", grad_output), ("relu_output", relu_output)):
+        if array is not None and array.shape != input.shape:
+            raise ValueError(f"batch_norm backward: {name} has shape {array.shape}, expected the input's "
+                             f"{input.shape}")
+    channels = input.shape[1]
+    if reference_kernels_enabled():  # the specification: (ReLU backward, then) batch norm's
+        if relu_output is not None:
+            grad_output = reference_activation.relu_backward(grad_output, relu_output)
+        return reference.batch_norm_backward_from_statistics(grad_output, input, mean, invstd, weight,
+                                                             bool(training), bool(compute_grad_input))
+    grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
+    grad_weight = np.empty(channels)
+    grad_bias = np.empty(channels)
+    shared = (np.ascontiguousarray(input), mean, invstd, _channel_vector(weight, channels, 1.0), grad_input,
+              grad_weight, grad_bias, bool(training), bool(compute_grad_input), get_num_threads())
+    if relu_output is None:
+        _kernel.batch_norm_backward(grad_output, *shared)
+    else:
+        _kernel.batch_norm_relu_backward(grad_output, np.ascontiguousarray(relu_output, dtype=input.dtype),
+                                         *shared)
+    return (grad_input if compute_grad_input else None), grad_weight, grad_bias
 
 
 def batch_norm_relu_backward(grad_output, relu_output, input, mean, invstd, weight, training,
                              compute_grad_input=True):
     """batch_norm_backward of relu(batch_norm(input)), given the gradient of the ReLU's output
-    `relu_output`: the ReLU's mask (relu_output > 0) is applied as the gradient is read.
-    Returns (grad_input or None, grad_weight, grad_bias), as batch_norm_backward.
+    `relu_output`; returns (grad_input or None, grad_weight, grad_bias), as batch_norm_backward.
     """
-    if reference_kernels_enabled():  # the specification: ReLU backward, then batch norm's
-        masked = reference_activation.relu_backward(np.asarray(grad_output), relu_output)
-        return batch_norm_backward(masked, input, mean, invstd, weight, training, compute_grad_input)
-    grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
-    channels = input.shape[1]
-    grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
-    grad_weight = np.empty(channels)
-    grad_bias = np.empty(channels)
-    _kernel.batch_norm_relu_backward(grad_output, np.ascontiguousarray(relu_output, dtype=input.dtype),
-                                     np.ascontiguousarray(input), mean, invstd,
-                                     _channel_vector(weight, channels, 1.0), grad_input, grad_weight,
-                                     grad_bias, bool(training), bool(compute_grad_input),
-                                     get_num_threads())
-    return (grad_input if compute_grad_input else None), grad_weight, grad_bias
+    return batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input,
+                               relu_output=relu_output)

@@ -5,7 +5,7 @@ slice per OpenMP thread) and, for minigrad's own GEMM, a float32 packing
 buffer. Each Python thread keeps one array per kind, grown to the largest
 size asked for and reused by every later call, so that speed does not
 depend on the allocator handing large blocks back to the OS between calls
-(/work/shared/KERNELS.md, "The allocator"). The arrays are per Python thread
+(minigrad/allocator.py says why that costs). The arrays are per Python thread
 (``threading.local``): calls from several Python threads never share scratch.
 """
 import threading
@@ -43,8 +43,3 @@ def pack_buffer(size):
     if size == 0:
         return NO_PACK
     return _buffer("pack", np.float32, size)
-
-
-def release_workspaces():
-    """Free this Python thread's scratch arrays (they regrow on the next call)."""
-    _workspaces.buffers.clear()
