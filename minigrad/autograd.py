@@ -123,10 +123,10 @@ class enable_grad(_GradModeContext):
 class inference_mode(_GradModeContext):
     """``with minigrad.inference_mode():`` or ``@minigrad.inference_mode()``: PyTorch's
     faster no_grad for evaluation. minigrad has no separate inference tensors, so
-    this is no_grad (mode=False: leave recording as it is)."""
+    this is no_grad; mode=False records again, as PyTorch's inference_mode(False) does."""
 
     def __init__(self, mode=True):
-        self.mode = False if mode else None
+        self.mode = not mode
 
 
 class _VariableMeta(type):
@@ -189,7 +189,7 @@ class Function:
         """
         self._saved = arrays
         # None: no buffer had been modified in place yet, so every version was 0.
-        self._saved_versions = (tuple([0 if _memory_of(a) is None else version_of(_memory_of(a))
+        self._saved_versions = (tuple([0 if (memory := _memory_of(a)) is None else version_of(memory)
                                        for a in arrays]) if _versions else None)
 
     @property
@@ -335,7 +335,8 @@ def _apply_on_tensors(cls, args, kwargs):
         if differentiable:
             grad_fn = _OutputOf(node, index, array) if several else node
         if id(value) in dirty:  # an input changed in place: it is the output itself
-            value.grad_fn, value.requires_grad = grad_fn, differentiable or value.requires_grad
+            if node is not None:  # recording: the input now comes from this node (else it keeps its own)
+                value.grad_fn, value.requires_grad = grad_fn, differentiable or value.requires_grad
             returned.append(value)
         else:
             returned.append(Tensor._make(array, differentiable, grad_fn))
@@ -434,13 +435,16 @@ class _OutputOf(Function):
     """The grad_fn of output `index` of a Function with several outputs: hands
     its gradient on to the Function's node, tagged with the output it belongs to."""
 
+    __slots__ = ("_node_name",)   # outlives the backward walk, which clears each node's __dict__
+
     def __init__(self, node, index, array):
         self.node, self.index = node, index
         self.next_nodes = (node,)
         self.output_shape, self.output_dtype = array.shape, array.dtype
+        self._node_name = node.name()
 
     def name(self):
-        return self.node.name()
+        return self._node_name
 
     @staticmethod
     def backward(slot, grad_output):

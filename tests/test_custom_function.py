@@ -4,6 +4,7 @@ mark_non_differentiable / mark_dirty / set_materialize_grads."""
 import numpy as np
 import pytest
 
+import minigrad
 import minigrad as torch
 from minigrad.autograd import gradcheck
 
@@ -283,3 +284,45 @@ def test_a_custom_function_inside_a_network_trains_like_the_builtin():
         activation(inputs @ w).pow(2).mean().backward()
         grads.append(w.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_several_outputs_print_after_backward_and_dirty_inputs_keep_their_node_without_grad():
+    class Two(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            return grad_a * 2 + grad_b * 3
+
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    a, b = Two.apply(x)
+    (a.sum() + b.sum()).backward()
+    assert "grad_fn=<TwoBackward>" in repr(a) and x.grad.tolist() == [5.0, 5.0]
+
+    class Double(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x.mul_(2)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    h = w * 1.0
+    with minigrad.no_grad():
+        Double.apply(h)                 # not recorded: h still comes from w * 1
+    assert h.grad_fn.name() == "MulBackward0" and h.requires_grad
+    h.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_inference_mode_false_records_again():
+    x = minigrad.tensor([1.0], requires_grad=True)
+    with minigrad.no_grad(), minigrad.inference_mode(False):
+        assert (x * 2).requires_grad
+    with minigrad.inference_mode():
+        assert not (x * 2).requires_grad
