@@ -224,3 +224,20 @@ def test_mark_non_differentiable_output_needs_no_grad():
     out = SortWithIndices.apply(leaf([3.0, 1.0, 2.0]))
     assert not out.requires_grad
     np.testing.assert_array_equal(out.array, [1, 2, 0])
+
+
+def test_inplace_dropout_bumps_the_version_and_rebases_non_leaves():
+    import minigrad.nn.functional as F
+    minigrad.manual_seed(0)
+    x, w = minigrad.tensor([1.0, 2.0, 3.0, 4.0]), minigrad.tensor([1.0, 1.0, 1.0, 1.0], requires_grad=True)
+    y = (x * w).sum()                                  # saves x for w's gradient
+    assert F.dropout(x, 0.5, inplace=True) is x
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    leaf = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = leaf * 1.0
+    assert F.dropout(h, 0.5, inplace=True) is h and h.grad_fn.name() == "MaskMultiplyBackward0"
+    h.sum().backward()
+    np.testing.assert_array_equal(leaf.grad.numpy(), (h.detach().numpy() != 0) * 2.0)   # 1 / (1 - p)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.dropout(minigrad.tensor([1.0, 2.0], requires_grad=True), inplace=True)

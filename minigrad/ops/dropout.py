@@ -39,9 +39,8 @@ def _apply_dropout(input, p, mask_shape, inplace):
     else:
         keep = generator().random(mask_shape) >= p
         mask = keep.astype(input.dtype) / input.dtype.type(1 - p)
-    if inplace and not input.requires_grad:
-        input.array *= mask
-        return input
+    if inplace:  # the shared in-place path: version counter, graph rebasing, PyTorch's leaf error
+        return input._inplace("dropout", lambda t: MaskMultiply.apply(t, mask))
     return MaskMultiply.apply(input, mask)
 
 
