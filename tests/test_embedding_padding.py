@@ -61,3 +61,13 @@ def test_constant_pad_value_and_errors():
         nn.ReflectionPad2d((1, 2))
     with pytest.raises(ValueError, match="3-D or 4-D"):
         nn.ZeroPad2d(1)(Tensor(np.ones(3, np.float32)))
+
+
+def test_constant_padding_layers_take_any_rank_like_f_pad():
+    x = np.arange(4.0).reshape(2, 2)
+    np.testing.assert_array_equal(nn.ZeroPad2d(1)(minigrad.tensor(x)).numpy(), np.pad(x, 1))
+    y = np.ones((1, 1, 1, 2, 2))
+    np.testing.assert_array_equal(nn.ConstantPad2d((1, 0, 0, 1), 0.5)(minigrad.tensor(y)).numpy(),
+                                  np.pad(y, [(0, 0)] * 3 + [(0, 1), (1, 0)], constant_values=0.5))
+    with pytest.raises(ValueError, match="ReflectionPad2d: expected a 3-D or 4-D input"):
+        nn.ReflectionPad2d(1)(minigrad.tensor(x))

@@ -88,3 +88,11 @@ def test_matches_pytorch_when_installed():
                  "selu", "celu", "softsign", "tanhshrink", "softshrink", "hardshrink", "glu"):
         want = getattr(torch.nn.functional, name)(torch.tensor(data)).numpy()
         np.testing.assert_allclose(getattr(F, name)(mg.tensor(data)).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu", "silu"])
+def test_integer_inputs_are_refused_not_truncated(name):
+    with pytest.raises(TypeError, match=f"{name}: expected a floating-point input, got int64"):
+        getattr(F, name)(mg.tensor([1, -2, 3]))
+    with pytest.raises(TypeError, match="relu: input must be a Tensor, got list"):
+        F.relu([1.0, -2.0])

@@ -73,7 +73,15 @@ def sigmoid(a):
 
 
 def relu(a):
+    check_tensor(a, "input", "relu")
     return ReLU.apply(a)
+
+
+def _check_floating(input, op):
+    """As in PyTorch, these activations are defined for floating-point tensors only."""
+    check_tensor(input, "input", op)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got {input.dtype} (convert with .float())")
 
 
 # ----------------------------------------------------------- non-linearities
@@ -94,7 +102,7 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(input, negative_slope=0.01):
-    check_tensor(input, "input", "leaky_relu")
+    _check_floating(input, "leaky_relu")
     return LeakyReLU.apply(input, float(negative_slope))
 
 
@@ -118,7 +126,7 @@ class ELU(Function):
 
 
 def elu(input, alpha=1.0):
-    check_tensor(input, "input", "elu")
+    _check_floating(input, "elu")
     return ELU.apply(input, float(alpha))
 
 
@@ -177,7 +185,7 @@ class SiLU(Function):
 
 
 def silu(input):
-    check_tensor(input, "input", "silu")
+    _check_floating(input, "silu")
     return SiLU.apply(input)
 
 

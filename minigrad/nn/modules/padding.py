@@ -20,9 +20,12 @@ class _PadNd(Module):
 
     def forward(self, input):
         # An unbatched input has one dimension fewer: (C, W) for 1d, (C, H, W) for 2d, ...
-        if input.ndim not in (self.dims + 1, self.dims + 2):
+        # Constant padding takes any input with the padded dimensions, as F.pad does.
+        constant = self.mode == "constant"
+        if input.ndim < self.dims or (not constant and input.ndim not in (self.dims + 1, self.dims + 2)):
+            also = f" (constant padding: any input of at least {self.dims} dimensions)" if constant else ""
             raise ValueError(f"{type(self).__name__}: expected a {self.dims + 1}-D or "
-                             f"{self.dims + 2}-D input, got shape {tuple(input.shape)}")
+                             f"{self.dims + 2}-D input{also}, got shape {tuple(input.shape)}")
         if self.mode == "constant":
             return pad(input, self.padding, "constant", self.value)
         return pad(input, self.padding, self.mode)
