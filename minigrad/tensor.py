@@ -62,6 +62,13 @@ class Size(tuple):
     def __repr__(self):
         return f"minigrad.Size({list(self)})"
 
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
     def numel(self):
         """The number of elements a tensor of this shape holds."""
         count = 1

@@ -20,6 +20,9 @@ from minigrad import nn, optim
 from minigrad import reference as switch
 from minigrad._C import activation as compiled_activation
 from minigrad._C import batchnorm as compiled_batchnorm
+from minigrad._C import conv as compiled_conv
+from minigrad._C import depthwise as compiled_depthwise
+from minigrad._C import gemm as compiled_gemm
 from minigrad._C import pooling as compiled_pooling
 from minigrad.kernels import batchnorm as batchnorm_boundary
 from minigrad.kernels import pooling as pooling_boundary
@@ -302,8 +305,8 @@ class SmallCNN(nn.Module):
 
 def test_cnn_training_step_both_ways(monkeypatch):
     """One SGD step of a small CNN from the same weights: loss, gradients, updated
-    weights and running statistics agree (the convolutions and Linear run compiled
-    in both; pooling, batch norm and ReLU on the references in the second)."""
+    weights and running statistics agree; the second run calls no compiled kernel at all
+    (convolution, Linear's GEMM, pooling, batch norm and ReLU all on the references)."""
     minigrad.manual_seed(0)
     model = SmallCNN().double()
     initial = {name: value.array.copy() for name, value in model.state_dict().items()}
@@ -323,7 +326,7 @@ def test_cnn_training_step_both_ways(monkeypatch):
         return [loss.array.copy()] + grads + after + [model.fc.bias.array.copy()]
 
     compiled, referenced = both_ways(step, monkeypatch, compiled_pooling, compiled_batchnorm,
-                                     compiled_activation)
+                                     compiled_activation, compiled_conv, compiled_depthwise, compiled_gemm)
     assert_same(compiled, referenced, rtol=1e-10, atol=1e-12)
     assert not np.allclose(referenced[-1], initial["fc.bias"])   # the step did change the weights
 

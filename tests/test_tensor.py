@@ -312,3 +312,9 @@ def test_shape_is_a_size_tuple_as_in_pytorch():
     assert isinstance(x.shape, tuple) and isinstance(x.shape, mg.Size)
     assert repr(x.shape) == "minigrad.Size([2, 3, 4])" and x.shape.numel() == 24 == x.numel()
     assert mg.zeros(mg.Size([0, 5])).shape.numel() == 0 and mg.Size([]).numel() == 1
+
+
+def test_size_slices_and_sums_stay_sizes():
+    size = mg.zeros(2, 3, 4).shape
+    assert isinstance(size[1:], mg.Size) and size[1:] == (3, 4) and size[0] == 2 and type(size[0]) is int
+    assert isinstance(size + (5,), mg.Size) and size + (5,) == (2, 3, 4, 5)
