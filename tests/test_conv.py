@@ -656,3 +656,25 @@ def test_reference_switch_covers_im2col_and_col2im(compiled_conv_calls, rng):
         np.testing.assert_array_equal(kernels.im2col(x, *geometry), columns)
         np.testing.assert_allclose(kernels.col2im(columns, x.shape, *geometry), back, rtol=1e-14, atol=1e-14)
     assert compiled_conv_calls == []
+
+
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
+def test_choose_algorithm_picks_the_kernel_for_each_product():
+    def choose(c_in, c_out, kernel, stride=1, padding=1, groups=1, size=16):
+        out = (size + 2 * padding - kernel) // stride + 1
+        return conv_plan.choose_algorithm(np.float32, (2, c_in, 1, size, size), (2, c_out, 1, out, out),
+                                          (c_out, c_in // groups, 1, kernel, kernel), groups, (1, stride, stride),
+                                          (0, padding, padding), (1, 1, 1))
+    many = conv_plan.ADJOINT_MIN_CHANNELS
+    assert choose(many, many, 3) == ("implicit_gemm", "implicit_gemm", "implicit_gemm")
+    assert choose(many // 2, many, 3).input_grad == "col2im_gemm"              # too few input channels
+    assert choose(many, many, 3, stride=2).input_grad == "col2im_gemm"         # strided: no adjoint conv
+    assert choose(many, many, 3, padding=3).input_grad == "col2im_gemm"        # padding beyond the kernel
+    assert choose(many, 2 * many, 1, padding=0).forward == "im2col_gemm"       # 1x1: a plain GEMM
+    assert choose(8, 8, 3, groups=8) == ("depthwise",) * 3
+    with pytest.raises(ValueError, match="algorithm must be None, 'gemm' or 'direct'"):
+        conv_plan.choose_algorithm(np.float32, (1, 2, 1, 4, 4), (1, 2, 1, 4, 4), (2, 1, 1, 3, 3), 2,
+                                   (1, 1, 1), (0, 1, 1), (1, 1, 1), algorithm="fast")
+    with minigrad.use_reference_kernels(), pytest.raises(ValueError, match="the direct kernel needs groups"):
+        kernels.conv_forward(np.zeros((1, 4, 1, 5, 5), np.float32), np.zeros((4, 2, 1, 3, 3), np.float32), None,
+                             (1, 1, 1), (0, 0, 0), (1, 1, 1), (1, 3, 3), 2, algorithm="direct")

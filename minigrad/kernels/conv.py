@@ -164,6 +164,7 @@ def conv_forward(x, weight, bias, stride, padding, dilation, output_size, groups
     if out.size == 0:
         return out
     if reference.reference_kernels_enabled():
+        conv_plan.is_direct(x.shape[1], groups, algorithm)     # the same check of `algorithm` as below
         return reference_conv.conv(x, weight, bias if bias.size else None, out.shape[2:], stride, padding,
                                    dilation, groups)
     plan = _plan(x.shape, out.shape, weight.shape, x.dtype, groups, stride, padding, dilation, algorithm)
@@ -184,6 +185,7 @@ def conv_input_grad(grad_out, weight, bias, stride, padding, dilation, input_sha
     if grad_in.size == 0:
         return grad_in
     if reference.reference_kernels_enabled():
+        conv_plan.is_direct(grad_in.shape[1], groups, algorithm)
         return reference_conv.conv_transpose(grad_out, weight, bias if bias.size else None, grad_in.shape[2:],
                                              stride, padding, dilation, groups)
     plan = _plan(grad_in.shape, grad_out.shape, weight.shape, grad_out.dtype, groups, stride, padding, dilation,
@@ -204,6 +206,7 @@ def conv_weight_grad(x, grad_out, kernel_size, stride, padding, dilation, groups
     stride, padding, dilation = _geometry(stride, padding, dilation)
     weight_shape = grad_out.shape[1:2] + (x.shape[1] // groups,) + tuple(kernel_size)
     if reference.reference_kernels_enabled():
+        conv_plan.is_direct(x.shape[1], groups, algorithm)
         grad_weight = reference_conv.conv_weight_grad(x, grad_out, tuple(kernel_size), stride, padding, dilation,
                                                       groups)
         return (grad_weight, _sum_over_positions(grad_out)) if with_bias else grad_weight

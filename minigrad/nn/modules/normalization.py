@@ -15,6 +15,7 @@ import numpy as np
 
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import check_input, factory_dtype, is_int
+from minigrad.nn.modules.activation import ReLU
 from minigrad.ops.normalization import batch_norm, batch_norm_relu, group_norm, instance_norm, layer_norm
 from minigrad.tensor import Tensor
 
@@ -108,7 +109,6 @@ class _BatchNorm(_NormBase):
         Only for a plain nn.ReLU after a batch norm whose forward is this class's
         own, and when neither has hooks: a hook must see the intermediate output.
         """
-        from minigrad.nn.modules.activation import ReLU
         return (type(following) is ReLU and type(self).forward is _BatchNorm.forward
                 and not (self._forward_pre_hooks or self._forward_hooks
                          or following._forward_pre_hooks or following._forward_hooks))
