@@ -4,6 +4,7 @@ The scripts time the installed minigrad; importing this module stops a
 script with a clear message when minigrad is not installed.
 """
 import importlib.util
+import os
 import statistics
 import sys
 import time
@@ -28,6 +29,41 @@ def wall_times(function, repeats=20, warmup=3):
 def median_seconds(function, repeats=20, warmup=3, min_time=None):
     """Median wall time of `function()` over `repeats` runs after `warmup` runs."""
     return statistics.median(wall_times(function, repeats, warmup))
+
+
+# PyTorch's own switches for its instruction set (oneDNN's convolutions and
+# ATen's vectorised loops), read when torch is imported: with them a machine
+# with AVX-512 stands in for an AVX2 laptop for both frameworks, minigrad's
+# path being forced with --cpu-path / MINIGRAD_CPU.
+TORCH_ISA_ENVIRONMENT = {
+    "best": {},
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"},
+    "generic": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default"},
+}
+
+
+def add_torch_isa_argument(parser):
+    parser.add_argument("--torch-isa", choices=sorted(TORCH_ISA_ENVIRONMENT), default="best",
+                        help="cap PyTorch's instruction set (ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY), "
+                             "e.g. avx2 with --cpu-path avx2 to time both as on an AVX2 machine")
+
+
+def torch_isa_environment(name, environment=None):
+    """`environment` (default os.environ) with PyTorch capped to instruction set `name`;
+    exits if torch is imported already in this process (the cap would not apply)."""
+    target = os.environ if environment is None else environment
+    if TORCH_ISA_ENVIRONMENT[name] and environment is None and "torch" in sys.modules:
+        sys.exit("--torch-isa must be applied before torch is imported")
+    target.update(TORCH_ISA_ENVIRONMENT[name])
+    return target
+
+
+def torch_isa(torch):
+    """The instruction set PyTorch's vectorised loops run (its get_cpu_capability)."""
+    try:
+        return torch.backends.cpu.get_cpu_capability()
+    except AttributeError:
+        return "unknown"
 
 
 def try_import_torch(threads=None):

@@ -1,7 +1,7 @@
 """Convolution speed: minigrad against a pure-NumPy im2col reference and PyTorch CPU.
 
     python benchmarks/conv_bench.py [--quick] [--threads 1,2] [--shapes dense,depthwise]
-                                    [--cpu-path all|avx2,generic] [--fma-peak 157]
+                                    [--cpu-path all|avx2,generic] [--fma-peak 500]
     GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \\
         python benchmarks/conv_bench.py        # the same with a malloc that keeps its memory
 
@@ -11,10 +11,12 @@ count (the fastest of several runs; --median for the median), and
 minigrad's achieved GFLOP/s against the sgemm ceiling measured
 on the machine at that thread count (the faster of a large square
 np.matmul and minigrad's own GEMM, csrc/gemm.h) and against the FMA peak
-(register-only fused multiply-adds: cores x 2 FMA pipes x 8 lanes x 2 FLOPs x
-clock, the AVX2 width, which Zen 4 also has for AVX-512; --fma-peak gives
-the 2-thread figure measured elsewhere). --cpu-path times minigrad on each
+of the path it runs (measured: register-only fused multiply-adds on the
+path's vectors at that thread count, minigrad.kernels.gemm.fma_peak;
+--fma-peak gives the 2-thread figure instead). --cpu-path times minigrad on each
 instruction-set path (minigrad.kernels.cpu; default: the best one).
+The "main" shapes are the five convolutions of examples/mnist_knn.py at its
+batch of 128 (3x3, padding 1, no bias in the example; here with a bias).
 FLOPs: 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per forward, three times that
 for forward + backward.
 
@@ -26,7 +28,15 @@ import argparse
 import os
 
 import numpy as np
-from _timing import median_seconds, print_table, try_import_torch, wall_times
+from _timing import (
+    add_torch_isa_argument,
+    median_seconds,
+    print_table,
+    torch_isa,
+    torch_isa_environment,
+    try_import_torch,
+    wall_times,
+)
 
 import minigrad
 import minigrad.nn.functional as F
@@ -54,7 +64,16 @@ SHAPES = {
     "depthwise 64":     (32, 64, 32, 32, 64, 3, 1, 1, 1, 64, False),
     "pointwise 64->128": (32, 64, 32, 32, 128, 1, 1, 0, 1, 1, False),
     "transposed 64->32": (32, 64, 16, 16, 32, 4, 2, 1, 1, 1, True),
+    # the main example's convolutions (examples/mnist_knn.py, width 24, batch 128)
+    "main 1->24 @28":   (128, 1, 28, 28, 24, 3, 1, 1, 1, 1, False),
+    "main 24->24 @28":  (128, 24, 28, 28, 24, 3, 1, 1, 1, 1, False),
+    "main 24->48 @14":  (128, 24, 14, 14, 48, 3, 1, 1, 1, 1, False),
+    "main 48->48 @14":  (128, 48, 14, 14, 48, 3, 1, 1, 1, 1, False),
+    "main 48->96 @7":   (128, 48, 7, 7, 96, 3, 1, 1, 1, 1, False),
 }
+
+# the shapes run without --shapes (the "main" ones on request: --shapes main)
+DEFAULT_SHAPES = [name for name in SHAPES if not name.startswith("main ")]
 
 
 def output_size(n, k, s, p, d, transposed):
@@ -134,25 +153,14 @@ def sgemm_ceiling(repeats):
     return 2 * 2048 ** 3 / seconds / 1e9
 
 
-def clock_ghz():
-    """The clock /proc/cpuinfo reports (Linux), or None."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("cpu MHz"):
-                    return float(line.split(":")[1]) / 1000
-    except OSError:
-        pass
-    return None
-
-
 def fma_peak(threads, two_thread_peak=None):
-    """Register-only FMA GFLOP/s at `threads` threads: 2 pipes x 8 lanes x 2 FLOPs per
-    cycle per core (or --fma-peak, the 2-thread figure, scaled), None when unknown."""
+    """Register-only FMA GFLOP/s at `threads` threads on the current CPU path (or
+    --fma-peak, the 2-thread figure, scaled); None without the own GEMM's kernels."""
     if two_thread_peak is not None:
         return two_thread_peak * threads / 2
-    ghz = clock_ghz()
-    return None if ghz is None else threads * 2 * 8 * 2 * ghz
+    if not gemm_kernels.PACK_SIZE:
+        return None
+    return gemm_kernels.fma_peak(threads)
 
 
 def time_minigrad(shape, arrays, repeats):
@@ -238,12 +246,15 @@ def main():
                         help="comma-separated instruction-set paths to time minigrad on, or 'all' "
                              f"(this CPU: {', '.join(cpu.supported_paths())}; default {cpu.cpu_path()})")
     parser.add_argument("--fma-peak", type=float, default=None,
-                        help="the machine's 2-thread FMA peak in GFLOP/s (default: from the clock)")
+                        help="the machine's 2-thread FMA peak in GFLOP/s (default: measured on each path)")
+    add_torch_isa_argument(parser)
     args = parser.parse_args()
+    torch_isa_environment(args.torch_isa)
     STATISTIC["value"] = "median" if args.median else "min"
     repeats = args.repeats or (3 if args.quick else 10)
     threads_list = [int(t) for t in (args.threads or ("2" if args.quick else "1,2")).split(",")]
-    names = [n for n in SHAPES if args.shapes is None or any(s in n for s in args.shapes.split(","))]
+    names = DEFAULT_SHAPES if args.shapes is None else [
+        n for n in SHAPES if any(s in n for s in args.shapes.split(","))]
     torch = None if args.no_torch else try_import_torch()
     if args.cpu_path in (None, ""):
         paths = [cpu.cpu_path()]
@@ -255,7 +266,7 @@ def main():
             cpu._check_path(path)
 
     print(f"minigrad conv benchmark, float32; GLIBC_TUNABLES={os.environ.get('GLIBC_TUNABLES', '(default)')}")
-    print(f"PyTorch: {torch.__version__ if torch else 'not installed'}; "
+    print(f"PyTorch: {f'{torch.__version__} ({torch_isa(torch)})' if torch else 'not installed'}; "
           f"{STATISTIC['value']} of {repeats} runs (numpy reference: of {max(2, repeats // 3)}); "
           f"CPU paths: {', '.join(paths)}")
     rng = np.random.default_rng(0)
@@ -271,9 +282,13 @@ def main():
         if torch is not None:
             torch.set_num_threads(threads)
         ceiling = sgemm_ceiling(repeats)
-        peak = fma_peak(threads, args.fma_peak)
+        peaks = {}
+        for path in paths:
+            with cpu.use_cpu_path(path):
+                peaks[path] = fma_peak(threads, args.fma_peak)
+        shown = ", ".join(f"{path} {'unknown' if peak is None else f'{peak:.0f}'}" for path, peak in peaks.items())
         print(f"\n### {threads} thread(s); sgemm ceiling (best 2048^3 product, numpy or minigrad): "
-              f"{ceiling:.0f} GFLOP/s; FMA peak {'unknown' if peak is None else f'{peak:.0f} GFLOP/s'}\n")
+              f"{ceiling:.0f} GFLOP/s; FMA peak (measured, GFLOP/s): {shown}\n")
         others = {}
         for name in names:
             npy = (None, None) if args.no_numpy else time_numpy(SHAPES[name], arrays[name],
@@ -291,6 +306,7 @@ def main():
                 with cpu.use_cpu_path(path):
                     mg = time_minigrad(shape, arrays[name], repeats)
                 gflops = 3 * flops_forward(shape) / mg[1] / 1e9
+                peak = peaks[path]
                 rows.append([name, path, fmt(mg[0]), fmt(npy[0]), fmt(tt[0]), fmt(mg[1]), fmt(npy[1]),
                              fmt(tt[1]), f"{gflops:.1f}", f"{100 * gflops / ceiling:.0f}%",
                              "-" if peak is None else f"{100 * gflops / peak:.0f}%",

@@ -19,7 +19,14 @@ import json
 import subprocess
 import sys
 
-from _timing import median_seconds, print_table, try_import_torch
+from _timing import (
+    add_torch_isa_argument,
+    median_seconds,
+    print_table,
+    torch_isa,
+    torch_isa_environment,
+    try_import_torch,
+)
 
 BATCH, EMBED_DIM, WIDTH, TRAIN_K = 128, 64, 24, 127
 LR, WEIGHT_DECAY, EPS = 3e-3, 5e-4, 1e-8
@@ -139,7 +146,10 @@ def main():
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--interleaved", action="store_true",
                         help="time minigrad (with and without the BN+ReLU fusion) and PyTorch in turns in one process")
+    add_torch_isa_argument(parser)
     args = parser.parse_args()
+    if not args.worker:
+        torch_isa_environment(args.torch_isa)     # the PyTorch workers inherit it
     if args.interleaved:
         for threads in [int(t) for t in args.threads.split(",")]:
             medians = interleaved(threads, args.steps, args.cpu_path)
@@ -155,8 +165,9 @@ def main():
         worker(framework, int(threads), int(steps), cpu_path)
         return
     try:
-        import torch  # noqa: F401
+        import torch
         frameworks = ["minigrad", "torch"]
+        print(f"PyTorch {torch.__version__}, instruction set {torch_isa(torch)}")
     except ImportError:
         frameworks = ["minigrad"]
     rows = []

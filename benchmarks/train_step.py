@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from _timing import print_table
+from _timing import add_torch_isa_argument, print_table, torch_isa, torch_isa_environment
 
 REUSE_MEMORY = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296"
 BATCH = {"lenet": 128, "mobile": 64}
@@ -155,15 +155,19 @@ def main():
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default 20, --quick 5)")
     parser.add_argument("--worker", nargs=4, metavar=("FRAMEWORK", "MODEL", "THREADS", "STEPS"),
                         help=argparse.SUPPRESS)
+    add_torch_isa_argument(parser)
     args = parser.parse_args()
+    if not args.worker:
+        torch_isa_environment(args.torch_isa)     # the PyTorch workers inherit it
     if args.worker:
         framework, model_name, threads, steps = args.worker
         worker(framework, model_name, int(threads), int(steps))
         return
 
     try:
-        import torch  # noqa: F401
+        import torch
         frameworks = ["minigrad", "torch"]
+        print(f"PyTorch {torch.__version__}, instruction set {torch_isa(torch)}")
     except ImportError:
         frameworks = ["minigrad"]
     if args.cpu_path == "all":

@@ -179,6 +179,8 @@ typedef struct gemm_path {
                    const float *prepacked_a, const gemm_b_source *b, int first,
                    int accumulate, float *c, ptrdiff_t ldc, float *pack);
     void (*pack_whole_a)(int m, int k, const float *a, ptrdiff_t rsa, ptrdiff_t csa, float *packed);
+    int fma_loop_flops;                       /* floating-point operations of one round of fma_loop */
+    float (*fma_loop)(long rounds, float seed);
 } gemm_path;
 
 #define SIMD_PATH_FILE "gemm_path.h"
@@ -223,6 +225,19 @@ static void minigrad_gemm_pack_a(int m, int k, const float *a, ptrdiff_t rsa, pt
                                  float *packed)
 {
     gemm_current_path()->pack_whole_a(m, k, a, rsa, csa, packed);
+}
+
+/* FLOPs of one round of minigrad_fma_loop on the current path. */
+static int minigrad_fma_loop_flops(void)
+{
+    return gemm_current_path()->fma_loop_flops;
+}
+
+/* The current path's register-only fused multiply-adds, `rounds` rounds on
+   this thread (the benchmarks' FMA peak: csrc/gemm.pyx fma_peak). */
+static float minigrad_fma_loop(long rounds, float seed)
+{
+    return gemm_current_path()->fma_loop(rounds, seed);
 }
 
 /* C (m, n) (+)= A @ B on `threads` threads, each owning a range of columns of
@@ -274,6 +289,23 @@ static int minigrad_gemm_nr(void)
 static ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
 {
     return (ptrdiff_t)m * k;
+}
+
+/* Scalar multiply-adds in 8 chains: the FMA peak without vectors. */
+static int minigrad_fma_loop_flops(void)
+{
+    return 8 * 2;
+}
+
+static float minigrad_fma_loop(long rounds, float seed)
+{
+    float a[8];
+    for (int i = 0; i < 8; i++)
+        a[i] = seed + i;
+    for (long r = 0; r < rounds; r++)
+        for (int i = 0; i < 8; i++)
+            a[i] = a[i] * 0.999999f + 1e-7f;
+    return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
 }
 
 /* "Packed" A is plain row-major A here. */

@@ -15,8 +15,11 @@ Reference: minigrad/reference/gemm.py (the same loops, packing and tiles in NumP
 """
 from libc.stddef cimport ptrdiff_t
 
-from gemm_calls cimport (MINIGRAD_GEMM_PACK_FLOATS, minigrad_gemm_available, minigrad_gemm_mr,
-                         minigrad_gemm_nr, minigrad_gemm_packed_a_size, minigrad_sgemm)
+from cython.parallel cimport prange
+
+from gemm_calls cimport (MINIGRAD_GEMM_PACK_FLOATS, minigrad_fma_loop, minigrad_fma_loop_flops,
+                         minigrad_gemm_available, minigrad_gemm_mr, minigrad_gemm_nr,
+                         minigrad_gemm_packed_a_size, minigrad_sgemm)
 
 
 def gemm(const float[:, :] a, const float[:, :] b, float[:, ::1] c, bint accumulate,
@@ -49,6 +52,22 @@ def gemm_tile():
 def gemm_packed_size(int m, int k):
     """float32 elements of an (m, k) matrix packed for the own GEMM on the current path."""
     return minigrad_gemm_packed_a_size(m, k)
+
+
+def fma_loop(long rounds, int num_threads):
+    """Run `rounds` rounds of register-only fused multiply-adds (csrc/gemm_path.h
+    gemm_fma_loop) on each of `num_threads` threads, on the current path; returns
+    the floating-point operations done. The caller times it: the machine's FMA peak
+    (minigrad.kernels.gemm.fma_peak)."""
+    cdef int t
+    cdef float sink = 0
+    if rounds < 0 or num_threads < 1:
+        raise ValueError(f"fma_loop: rounds must be >= 0 and num_threads >= 1, got {rounds}, {num_threads}")
+    for t in prange(num_threads, nogil=True, num_threads=num_threads, schedule="static", chunksize=1):
+        sink += minigrad_fma_loop(rounds, <float>t)
+    if sink != sink:      # never true for these inputs; keeps the sum, and so the work, alive
+        raise ArithmeticError("fma_loop: NaN")
+    return float(num_threads) * rounds * minigrad_fma_loop_flops()
 
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

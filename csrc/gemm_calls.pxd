@@ -14,6 +14,8 @@ cdef extern from "gemm.h" nogil:
     int minigrad_gemm_mr()
     int minigrad_gemm_nr()
     ptrdiff_t minigrad_gemm_packed_a_size(int m, int k)
+    int minigrad_fma_loop_flops()
+    float minigrad_fma_loop(long rounds, float seed)
     void minigrad_gemm_pack_a(int m, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,
                               float* packed)
     void minigrad_sgemm(int m, int n, int k, const float* a, ptrdiff_t rsa, ptrdiff_t csa,

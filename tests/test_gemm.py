@@ -171,3 +171,23 @@ def test_reference_switch_runs_linear_on_the_numpy_gemm(compiled_conv_calls):
     assert compiled_conv_calls == []
     for fast, slow in zip(compiled, on_reference):
         np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-3)
+
+
+@needs_own_gemm
+def test_fma_loop_counts_the_path_width_and_peak_is_positive(cpu_path):
+    # 12 accumulator registers x the path's lanes x 2 FLOPs per fused multiply-add, per round and thread
+    from minigrad._C import gemm as gemm_module
+    lanes = {"avx512": 16, "avx2": 8, "generic": 4}[cpu_path]
+    assert gemm_module.fma_loop(1000, 2) == 2 * 1000 * 12 * lanes * 2
+    assert gemm_module.fma_loop(0, 1) == 0
+    assert gemm_kernels.fma_peak(threads=1, seconds=0.01) > 0
+
+
+def test_fma_loop_rejects_bad_arguments():
+    from minigrad._C import gemm as gemm_module
+    with pytest.raises(ValueError, match="rounds must be >= 0"):
+        gemm_module.fma_loop(-1, 1)
+    with pytest.raises(ValueError, match="num_threads >= 1"):
+        gemm_module.fma_loop(10, 0)
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
+        gemm_kernels.fma_peak(threads=0)

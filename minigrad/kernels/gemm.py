@@ -82,6 +82,35 @@ def packed_size(m, k):
     return _kernel.gemm_packed_size(m, k)
 
 
+def fma_peak(threads=None, seconds=0.2):
+    """GFLOP/s of register-only fused multiply-adds on the current CPU path, on
+    `threads` threads (default: minigrad's thread count): the machine's FMA peak,
+    which the benchmarks compare kernels against. Measured, not computed from a
+    clock: turbo clocks and the width of the FMA units (Zen 4 splits an AVX-512
+    FMA in two) differ from one CPU to the next. The fastest of three timings of
+    about `seconds` each."""
+    import time
+
+    threads = get_num_threads() if threads is None else int(threads)
+    if threads < 1:
+        raise ValueError(f"fma_peak: threads must be >= 1, got {threads}")
+    rounds = 10_000
+    while True:                                   # find a loop that takes about `seconds`
+        start = time.perf_counter()
+        _kernel.fma_loop(rounds, threads)
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds / 4 or rounds > 1 << 40:
+            break
+        rounds *= 4
+    rounds = max(1, int(rounds * seconds / max(elapsed, 1e-9)))
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        flops = _kernel.fma_loop(rounds, threads)
+        best = min(best, time.perf_counter() - start)
+    return flops / best / 1e9
+
+
 def kernel_paths():
     """{kernel: path} of the kernels that run on the own GEMM (the GEMM itself and
     the convolutions' implicit GEMM): the current CPU path, or "blas" where
