@@ -41,11 +41,20 @@ from minigrad.ops.shape import cat
 from minigrad.tensor import Tensor
 
 
-def _squared_distances(queries, references):
-    """(Q, D), (M, D) arrays -> (Q, M) squared Euclidean distances, >= 0."""
-    q2 = np.sum(queries * queries, axis=1)[:, None]
-    r2 = np.sum(references * references, axis=1)[None, :]
-    return np.maximum(q2 + r2 - 2 * queries @ references.T, 0)
+def _squared_distances(queries, references, reference_norms=None):
+    """(Q, D), (M, D) float64 arrays -> (Q, M) squared Euclidean distances, >= 0.
+
+    |q - r|^2 = |q|^2 + |r|^2 - 2 q.r, with one (Q, M) array updated in place:
+    at prediction time Q x M is 1000 x 60,000 (480 MB), so each temporary
+    would cost a pass over memory and fresh pages. reference_norms: the (M,)
+    |r|^2, when the caller reuses them across blocks."""
+    if reference_norms is None:
+        reference_norms = np.einsum("md,md->m", references, references)
+    distances = queries @ references.T                                  # (Q, M)
+    distances *= -2
+    distances += np.einsum("qd,qd->q", queries, queries)[:, None]
+    distances += reference_norms[None, :]
+    return np.maximum(distances, 0, out=distances)
 
 
 class KNNClassifier(Module):
@@ -124,9 +133,11 @@ class KNNClassifier(Module):
                     np.concatenate([labels, self.memory_labels.array]))
         return embeddings, labels
 
-    def _neighbours(self, query_data, candidate_data, exclude_self):
-        """Indices (Q, k) of the k nearest candidates, self excluded; stable under ties."""
-        distances = _squared_distances(query_data.astype(np.float64), candidate_data.astype(np.float64))
+    def _neighbours(self, query_data, candidate_data, exclude_self, candidate_norms=None):
+        """Indices (Q, k) of the k nearest candidates, self excluded; stable under ties.
+        candidate_data may already be float64, with candidate_norms its squared norms."""
+        distances = _squared_distances(query_data.astype(np.float64), candidate_data.astype(np.float64, copy=False),
+                                       candidate_norms)
         available = candidate_data.shape[0] - (1 if exclude_self else 0)
         if available < 1:
             raise ValueError("KNNClassifier: no neighbours available: a batch of one embedding "
@@ -233,10 +244,12 @@ class KNNClassifier(Module):
         labels = self.stored_labels.array
         classes = self._num_classes(labels)
         blocks = []
+        reference64 = reference.astype(np.float64)              # converted once, not once per block
+        norms64 = np.einsum("md,md->m", reference64, reference64)
         with no_grad():
             for start in range(0, queries.shape[0], self.batch_size):
                 block = queries.array[start:start + self.batch_size]                     # (B, D)
-                index = self._neighbours(block, reference, exclude_self=False)         # (B, k)
+                index = self._neighbours(block, reference64, False, norms64)           # (B, k)
                 weights = self._weights(Tensor(block), Tensor(reference[index])).array  # (B, k)
                 probabilities = np.zeros((block.shape[0], classes), dtype=weights.dtype)
                 np.add.at(probabilities, (np.arange(block.shape[0])[:, None], labels[index]), weights)
