@@ -270,6 +270,46 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return (output, indices) if return_indices else output
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """Average over adaptive bins of (N, C, D, H, W)."""
+    leading, output_size = _adaptive_arguments("adaptive_avg_pool3d", 3, input, output_size)
+    return AdaptiveAvgPool.apply(input, leading, output_size)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    leading, output_size = _adaptive_arguments("adaptive_max_pool3d", 3, input, output_size)
+    output, indices = AdaptiveMaxPool.apply(input, leading, output_size)
+    return (output, indices) if return_indices else output
+
+
+# The *_with_indices names of torch.nn.functional: the pooling with return_indices=True.
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool3d(input, output_size, True)
+
+
 # ---------------------------------------------------------------- unpooling
 class MaxUnpool(Function):
     """Zeros with each input value put back at its index (the inverse of max pooling)."""
@@ -336,6 +376,10 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     Output size: (in - 1) * stride - 2 * padding + kernel_size, unless output_size is given.
     """
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
 
 
 # ---------------------------------------------------------------- spatial pyramid pooling

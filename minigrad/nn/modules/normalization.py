@@ -34,7 +34,7 @@ class _NormBase(Module):
     """Shared state of BatchNorm and InstanceNorm: affine parameters and running statistics."""
 
     def __init__(self, num_features, eps, momentum, affine, track_running_stats, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         name = type(self).__name__
         if not is_int(num_features) or num_features <= 0:
@@ -46,7 +46,10 @@ class _NormBase(Module):
         dtype = factory_dtype(type(self).__name__, device, dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            if bias:  # PyTorch's bias=False: a scale without a shift
+                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -67,21 +70,24 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             self.weight.array[...] = 1
+        if self.bias is not None:
             self.bias.array[...] = 0
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):
     _ndims = (4,)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def _arguments(self, input):
         """batch_norm's arguments for this input; counts the batch in num_batches_tracked."""
@@ -136,17 +142,25 @@ class BatchNorm2d(_BatchNorm):
     _ndims = (4,)
 
 
-class InstanceNorm2d(_NormBase):
-    """Per-sample, per-channel normalisation over H and W (style transfer): the
-    contrast of each image is removed independently of the batch."""
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W): per channel, statistics over N, D, H and W."""
+    _ndims = (5,)
+
+
+class _InstanceNorm(_NormBase):
+    """Per-sample, per-channel normalisation over the spatial positions (style
+    transfer): the contrast of each image is removed independently of the batch."""
+    _dims = 2
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def forward(self, input):
-        check_input("InstanceNorm2d", input, (3, 4), self.num_features)
-        unbatched = input.ndim == 3
+        batched = self._dims + 2
+        check_input(type(self).__name__, input, (batched - 1, batched), self.num_features)
+        unbatched = input.ndim == batched - 1
         if unbatched:
             input = input.unsqueeze(0)
         use_input_stats = self.training or not self.track_running_stats
@@ -154,6 +168,21 @@ class InstanceNorm2d(_NormBase):
         out = instance_norm(input, self.running_mean, self.running_var, self.weight,
                                         self.bias, use_input_stats, float(momentum), float(self.eps))
         return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over (N, C, L) or (C, L)."""
+    _dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over (N, C, H, W) or (C, H, W)."""
+    _dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or (C, D, H, W)."""
+    _dims = 3
 
 
 class LayerNorm(Module):
