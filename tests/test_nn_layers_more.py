@@ -395,3 +395,39 @@ def test_no_warnings_from_supported_dropout_ranks():
         warnings.simplefilter("error")
         F.dropout3d(tensor(np.ones((2, 3, 2, 2, 2))), 0.5)
         F.dropout1d(tensor(np.ones((3, 4))), 0.5)
+
+
+def test_rms_norm_layer_and_functional():
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((2, 3, 4, 5))
+    weight = rng.standard_normal((4, 5))
+    rms = np.sqrt((x ** 2).mean(axis=(-2, -1), keepdims=True) + 1e-6)
+    np.testing.assert_allclose(F.rms_norm(tensor(x), (4, 5), tensor(weight), 1e-6).array,
+                               x / rms * weight, rtol=1e-12)
+    layer = nn.RMSNorm(5).double()
+    eps = np.finfo(np.float64).eps  # eps=None: the dtype's machine epsilon
+    np.testing.assert_allclose(layer(tensor(x)).array,
+                               x / np.sqrt((x ** 2).mean(axis=-1, keepdims=True) + eps), rtol=1e-12)
+    assert repr(layer) == "RMSNorm((5,), eps=None, elementwise_affine=True)"
+    assert list(layer.state_dict()) == ["weight"]
+    assert list(nn.RMSNorm(5, elementwise_affine=False).state_dict()) == []
+    assert gradcheck(lambda t, w: F.rms_norm(t, (5,), w, 1e-3),
+                     (tensor(x[0, 0], grad=True), tensor(weight[0], grad=True)))
+    with pytest.raises(RuntimeError, match="last dimensions"):
+        F.rms_norm(tensor(x), (3,))
+
+
+def test_channel_shuffle_interleaves_groups():
+    x = np.random.default_rng(18).standard_normal((2, 6, 3))
+    out = nn.ChannelShuffle(3)(tensor(x)).array
+    # channel g*2 + j of the input (group g, member j) moves to j*3 + g
+    for g, j in itertools.product(range(3), range(2)):
+        np.testing.assert_array_equal(out[:, j * 3 + g], x[:, g * 2 + j])
+    np.testing.assert_array_equal(F.channel_shuffle(tensor(x), 2).array,
+                                  x.reshape(2, 2, 3, 3).transpose(0, 2, 1, 3).reshape(2, 6, 3))
+    assert repr(nn.ChannelShuffle(3)) == "ChannelShuffle(groups=3)"
+    assert gradcheck(lambda t: F.channel_shuffle(t, 3), (tensor(x, grad=True),))
+    with pytest.raises(RuntimeError, match="divisible"):
+        F.channel_shuffle(tensor(x), 4)
+    with pytest.raises(RuntimeError, match="positive"):
+        F.channel_shuffle(tensor(x), 0)

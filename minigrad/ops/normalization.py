@@ -249,3 +249,24 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         running_mean.array[...] = repeated_mean.array.reshape(n, channels).mean(axis=0)
         running_var.array[...] = repeated_var.array.reshape(n, channels).mean(axis=0)
     return output.reshape(*input.shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dimensions.
+
+    eps=None means the machine epsilon of the input's dtype, as in PyTorch.
+    """
+    op = "rms_norm"
+    _check_input(input, op, 1)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"{op}: expected input whose last dimensions are {shape}, got input of "
+                           f"shape {tuple(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"{op}: weight of shape {tuple(weight.shape)} does not match "
+                           f"normalized_shape {shape}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else float(eps)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    mean_square = (input * input).mean(dim=axes, keepdim=True)   # (*, 1, ..., 1)
+    output = input * (mean_square + eps) ** -0.5
+    return output if weight is None else output * weight

@@ -156,7 +156,7 @@ __all__ += [
 # More pooling, normalization, dropout, activation and shape layers (torch.nn's names).
 from minigrad.nn.modules.activation import RReLU, Softmax2d  # noqa: E402
 from minigrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # noqa: E402
-from minigrad.nn.modules.normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm3d  # noqa: E402
+from minigrad.nn.modules.normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm3d, RMSNorm  # noqa: E402
 from minigrad.nn.modules.pooling import (  # noqa: E402
     AdaptiveAvgPool1d,
     AdaptiveAvgPool3d,
@@ -167,7 +167,12 @@ from minigrad.nn.modules.pooling import (  # noqa: E402
     MaxUnpool1d,
     MaxUnpool3d,
 )
-from minigrad.nn.modules.resize import PixelUnshuffle, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: E402
+from minigrad.nn.modules.resize import (  # noqa: E402
+    ChannelShuffle,
+    PixelUnshuffle,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 
 __all__ += [
     "AdaptiveAvgPool1d",
@@ -177,6 +182,7 @@ __all__ += [
     "AlphaDropout",
     "AvgPool3d",
     "BatchNorm3d",
+    "ChannelShuffle",
     "Dropout1d",
     "Dropout3d",
     "FeatureAlphaDropout",
@@ -186,6 +192,7 @@ __all__ += [
     "MaxUnpool1d",
     "MaxUnpool3d",
     "PixelUnshuffle",
+    "RMSNorm",
     "RReLU",
     "Softmax2d",
     "UpsamplingBilinear2d",

@@ -16,7 +16,7 @@ import numpy as np
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import check_input, factory_dtype, is_int
 from minigrad.nn.modules.activation import ReLU
-from minigrad.ops.normalization import batch_norm, batch_norm_relu, group_norm, instance_norm, layer_norm
+from minigrad.ops.normalization import batch_norm, batch_norm_relu, group_norm, instance_norm, layer_norm, rms_norm
 from minigrad.tensor import Tensor
 
 
@@ -255,3 +255,35 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """Scale each sample by the root mean square of its last dimensions (no mean
+    subtraction, no bias): LayerNorm's cheaper cousin in LLaMA-style transformers."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if is_int(normalized_shape) else tuple(normalized_shape)
+        if not shape or not all(is_int(s) and s > 0 for s in shape):
+            raise ValueError(f"RMSNorm: normalized_shape must be a positive int or a tuple of "
+                             f"positive ints, got {normalized_shape!r}")
+        if eps is not None:
+            _check_eps("RMSNorm", eps)
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = factory_dtype(type(self).__name__, device, dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.array[...] = 1
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

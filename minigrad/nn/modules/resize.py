@@ -1,7 +1,7 @@
 """Upsampling layers, thin wrappers over ``minigrad.ops.resize``."""
 from minigrad.nn.module import Module
 from minigrad.ops._args import is_int
-from minigrad.ops.resize import interpolate, pixel_shuffle, pixel_unshuffle
+from minigrad.ops.resize import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 
 
 class Upsample(Module):
@@ -81,3 +81,18 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of `groups` groups (ShuffleNet): lets grouped
+    convolutions that follow see channels from every group."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
