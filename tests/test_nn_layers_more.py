@@ -431,3 +431,20 @@ def test_channel_shuffle_interleaves_groups():
         F.channel_shuffle(tensor(x), 4)
     with pytest.raises(RuntimeError, match="positive"):
         F.channel_shuffle(tensor(x), 0)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_lp_pool_is_the_window_power_mean(dims):
+    rng = np.random.default_rng(19 + dims)
+    x = rng.uniform(0.1, 2.0, (2, 3) + (5, 6, 4)[:dims])
+    kernel, stride = (2, 3, 2)[:dims], (1, 2, 2)[:dims]
+    expected = windows_reference(x ** 2.5, kernel, stride, np.sum) ** (1 / 2.5)
+    layer = getattr(nn, f"LPPool{dims}d")(2.5, kernel, stride)
+    np.testing.assert_allclose(layer(tensor(x)).array, expected, rtol=1e-12)
+    np.testing.assert_allclose(getattr(F, f"lp_pool{dims}d")(tensor(x), 1, kernel, stride).array,
+                               windows_reference(x, kernel, stride, np.sum), rtol=1e-12)
+    assert gradcheck(layer, (tensor(x[:1, :2], grad=True),))
+    assert repr(layer) == (f"LPPool{dims}d(norm_type=2.5, kernel_size={kernel}, stride={stride}, "
+                           f"ceil_mode=False)")
+    with pytest.raises(ValueError, match="norm_type"):
+        getattr(F, f"lp_pool{dims}d")(tensor(x), 0, kernel)

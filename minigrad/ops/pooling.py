@@ -30,6 +30,7 @@ from minigrad.ops._args import (
     pool_out_size,
     pool_window,
 )
+from minigrad.ops.activation import relu
 from minigrad.ops.elementwise import in_float32
 from minigrad.ops.shape import cat, flatten
 from minigrad.tensor import Tensor
@@ -193,6 +194,33 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Average pooling over (N, C, D, H, W)."""
     return _avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
+
+
+# ---------------------------------------------------------------- power-average pooling
+def _lp_pool(n, input, norm_type, kernel_size, stride, ceil_mode):
+    """(sum over each window of x^p)^(1/p), as PyTorch computes it: avg_pool of x^p
+    times the window size, negative sums clamped to 0 before the root."""
+    op = f"lp_pool{n}d"
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or norm_type == 0:
+        raise ValueError(f"{op}: norm_type must be a non-zero number, got {norm_type!r}")
+    kernel_size, stride, _, _ = pool_window(op, n, kernel_size, stride, 0)
+    powered = avg_pool3d if n == 3 else avg_pool2d if n == 2 else avg_pool1d
+    mean = powered(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    total = mean.sign() * relu(mean.abs()) * math.prod(kernel_size)
+    return total ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (N, C, L): p=1 is sum pooling, p=inf would be max pooling."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 # ---------------------------------------------------------------- adaptive pooling

@@ -18,6 +18,9 @@ from minigrad.ops.pooling import (
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
@@ -125,6 +128,39 @@ class AvgPool3d(_AvgPoolNd):
     """Mean over kernel_size windows of (N, C, D, H, W)."""
     _dims = 3
     _function = staticmethod(avg_pool3d)
+
+
+class _LPPoolNd(Module):
+    """Power-average pooling: (sum over each window of x^p)^(1/p)."""
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = (norm_type, kernel_size,
+                                                                         stride, ceil_mode)
+
+    def forward(self, input):
+        check_input(type(self).__name__, input, (self._dims + 1, self._dims + 2))
+        return self._function(input, float(self.norm_type), self.kernel_size, self.stride,
+                              self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    _dims = 1
+    _function = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    _dims = 2
+    _function = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    _dims = 3
+    _function = staticmethod(lp_pool3d)
 
 
 def _output_size(layer, dims, output_size):
