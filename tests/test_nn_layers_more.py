@@ -448,3 +448,22 @@ def test_lp_pool_is_the_window_power_mean(dims):
                            f"ceil_mode=False)")
     with pytest.raises(ValueError, match="norm_type"):
         getattr(F, f"lp_pool{dims}d")(tensor(x), 0, kernel)
+
+
+@pytest.mark.parametrize("shape", [(2, 7, 5), (2, 6, 3, 4), (1, 5, 2, 3, 2)])
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_local_response_norm_against_channel_loop(shape, size):
+    x = np.random.default_rng(size).standard_normal(shape)
+    alpha, beta, k = 0.5, 0.8, 2.0
+    expected = np.empty_like(x)
+    channels = shape[1]
+    for c in range(channels):
+        window = range(max(c - size // 2, 0), min(c + (size - 1) // 2, channels - 1) + 1)
+        mean_square = sum(x[:, j] ** 2 for j in window) / size   # zero padding counts in the mean
+        expected[:, c] = x[:, c] / (k + alpha * mean_square) ** beta
+    layer = nn.LocalResponseNorm(size, alpha, beta, k)
+    np.testing.assert_allclose(layer(tensor(x)).array, expected, rtol=1e-12)
+    assert gradcheck(layer, (tensor(x, grad=True),))
+    assert repr(nn.LocalResponseNorm(3)) == "LocalResponseNorm(3, alpha=0.0001, beta=0.75, k=1.0)"
+    with pytest.raises(ValueError, match="size"):
+        F.local_response_norm(tensor(x), 0)

@@ -41,7 +41,7 @@ from minigrad.ops.loss import (  # noqa: F401
     nll_loss,
     smooth_l1_loss,
 )
-from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm  # noqa: F401
+from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from minigrad.ops.padding import pad  # noqa: F401
 from minigrad.ops.pointwise_activations import (  # noqa: F401
     celu,

@@ -156,7 +156,13 @@ __all__ += [
 # More pooling, normalization, dropout, activation and shape layers (torch.nn's names).
 from minigrad.nn.modules.activation import RReLU, Softmax2d  # noqa: E402
 from minigrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # noqa: E402
-from minigrad.nn.modules.normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm3d, RMSNorm  # noqa: E402
+from minigrad.nn.modules.normalization import (  # noqa: E402
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from minigrad.nn.modules.pooling import (  # noqa: E402
     AdaptiveAvgPool1d,
     AdaptiveAvgPool3d,
@@ -191,6 +197,7 @@ __all__ += [
     "FeatureAlphaDropout",
     "InstanceNorm1d",
     "InstanceNorm3d",
+    "LocalResponseNorm",
     "LPPool1d",
     "LPPool2d",
     "LPPool3d",

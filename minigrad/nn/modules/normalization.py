@@ -16,7 +16,15 @@ import numpy as np
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import check_input, factory_dtype, is_int
 from minigrad.nn.modules.activation import ReLU
-from minigrad.ops.normalization import batch_norm, batch_norm_relu, group_norm, instance_norm, layer_norm, rms_norm
+from minigrad.ops.normalization import (
+    batch_norm,
+    batch_norm_relu,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from minigrad.tensor import Tensor
 
 
@@ -287,3 +295,18 @@ class RMSNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class LocalResponseNorm(Module):
+    """Divide each channel by the (k + alpha * mean square)^beta of its `size`
+    neighbouring channels (AlexNet's lateral inhibition)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
