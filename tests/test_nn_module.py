@@ -219,7 +219,7 @@ def test_repr_matches_pytorch_format():
     text = repr(Net())
     assert "(features): Sequential(\n    (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), " \
            "padding=(1, 1), bias=False)" in text
-    assert "(1): BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)" in text
+    assert "(1): BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)" in text
     assert "(3): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)" in text
     assert "(cls): Linear(in_features=128, out_features=10, bias=True)" in text
     assert "(1): PReLU(num_parameters=1)" in text

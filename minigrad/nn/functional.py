@@ -5,21 +5,30 @@ op's forward and backward live.
 """
 from minigrad.nn.modules.sparse import embedding  # noqa: F401,E402
 from minigrad.ops.activation import (  # noqa: F401
+    celu_,
     elu,
+    elu_,
     gelu,
+    hardtanh_,
     leaky_relu,
+    leaky_relu_,
     log_softmax,
     prelu,
     relu,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu_,
     sigmoid,
     silu,
     softmax,
     softmin,
     tanh,
+    threshold_,
 )
 from minigrad.ops.attention import normalize, scaled_dot_product_attention  # noqa: F401
 from minigrad.ops.conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: F401
-from minigrad.ops.dropout import dropout, dropout2d  # noqa: F401
+from minigrad.ops.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout  # noqa: F401
 from minigrad.ops.indexing import one_hot  # noqa: F401
 from minigrad.ops.linalg import linear  # noqa: F401
 from minigrad.ops.loss import (  # noqa: F401
@@ -32,7 +41,7 @@ from minigrad.ops.loss import (  # noqa: F401
     nll_loss,
     smooth_l1_loss,
 )
-from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from minigrad.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from minigrad.ops.padding import pad  # noqa: F401
 from minigrad.ops.pointwise_activations import (  # noqa: F401
     celu,
@@ -54,16 +63,28 @@ from minigrad.ops.pointwise_activations import (  # noqa: F401
 from minigrad.ops.pooling import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool1d,
     avg_pool2d,
     avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
     max_pool3d,
+    max_pool3d_with_indices,
     max_unpool1d,
     max_unpool2d,
+    max_unpool3d,
     spatial_pyramid_pool,
 )
-from minigrad.ops.resize import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from minigrad.ops.resize import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401

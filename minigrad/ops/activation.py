@@ -72,8 +72,10 @@ def sigmoid(a):
     return Sigmoid.apply(floating(a))
 
 
-def relu(a):
+def relu(a, inplace=False):
     check_tensor(a, "input", "relu")
+    if inplace:
+        return a._inplace("relu_", ReLU.apply)
     return ReLU.apply(a)
 
 
@@ -101,8 +103,10 @@ class LeakyReLU(Function):
         return np.where(positive, grad, grad * ctx.negative_slope).astype(grad.dtype, copy=False), None
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_floating(input, "leaky_relu")
+    if inplace:
+        return input._inplace("leaky_relu_", lambda t: LeakyReLU.apply(t, float(negative_slope)))
     return LeakyReLU.apply(input, float(negative_slope))
 
 
@@ -125,8 +129,10 @@ class ELU(Function):
         return grad_x.astype(grad.dtype, copy=False), None
 
 
-def elu(input, alpha=1.0):
+def elu(input, alpha=1.0, inplace=False):
     _check_floating(input, "elu")
+    if inplace:
+        return input._inplace("elu_", lambda t: ELU.apply(t, float(alpha)))
     return ELU.apply(input, float(alpha))
 
 
@@ -307,3 +313,73 @@ def log_softmax(input, dim=None, dtype=None):
 def softmin(input, dim=None, dtype=None):
     """softmax(-x) along dim."""
     return softmax(-input, dim, dtype)
+
+
+# ----------------------------------------------------------- in-place variants
+# Each overwrites its input through Tensor._inplace (version counter, graph rebasing,
+# the leaf-requires-grad error) and returns it, as torch.nn.functional's relu_ & co.
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    from minigrad.ops.pointwise_activations import hardtanh
+    check_tensor(input, "input", "hardtanh_")
+    return input._inplace("hardtanh_", lambda t: hardtanh(t, min_val, max_val))
+
+
+def selu_(input):
+    from minigrad.ops.pointwise_activations import selu
+    check_tensor(input, "input", "selu_")
+    return input._inplace("selu_", selu)
+
+
+def celu_(input, alpha=1.0):
+    from minigrad.ops.pointwise_activations import celu
+    check_tensor(input, "input", "celu_")
+    return input._inplace("celu_", lambda t: celu(t, alpha))
+
+
+def threshold_(input, threshold, value):
+    from minigrad.ops.pointwise_activations import threshold as threshold_op
+    check_tensor(input, "input", "threshold_")
+    return input._inplace("threshold_", lambda t: threshold_op(t, threshold, value))
+
+
+# ----------------------------------------------------------- randomized leaky ReLU
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU whose negative slope is drawn from U(lower, upper) per element in
+    training, and is (lower + upper) / 2 in evaluation (as in PyTorch).
+
+    Training: out = x where x > 0, r * x elsewhere (r ~ U(lower, upper), one per element);
+    the gradient is the same factor (1 or r), so it runs as a fixed-mask multiply.
+    """
+    from minigrad.ops.dropout import MaskMultiply
+    from minigrad.random import generator
+    _check_floating(input, "rrelu")
+    if not (isinstance(lower, (int, float)) and isinstance(upper, (int, float))) or lower > upper:
+        raise ValueError(f"rrelu: expected lower <= upper (two numbers), got lower={lower!r}, "
+                         f"upper={upper!r}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    slopes = generator().uniform(lower, upper, input.shape)
+    factor = np.where(input.array > 0, 1.0, slopes).astype(input.dtype)
+
+    def compute(t):
+        return MaskMultiply.apply(t, factor)
+
+    if inplace:
+        return input._inplace("rrelu_", compute)
+    return compute(input)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)

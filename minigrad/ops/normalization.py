@@ -249,3 +249,46 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         running_mean.array[...] = repeated_mean.array.reshape(n, channels).mean(axis=0)
         running_var.array[...] = repeated_var.array.reshape(n, channels).mean(axis=0)
     return output.reshape(*input.shape)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dimensions.
+
+    eps=None means the machine epsilon of the input's dtype, as in PyTorch.
+    """
+    op = "rms_norm"
+    _check_input(input, op, 1)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise RuntimeError(f"{op}: expected input whose last dimensions are {shape}, got input of "
+                           f"shape {tuple(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"{op}: weight of shape {tuple(weight.shape)} does not match "
+                           f"normalized_shape {shape}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else float(eps)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    mean_square = (input * input).mean(dim=axes, keepdim=True)   # (*, 1, ..., 1)
+    output = input * (mean_square + eps) ** -0.5
+    return output if weight is None else output * weight
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """AlexNet's across-channel normalisation of (N, C, *):
+    x_c / (k + alpha / size * sum of x_j^2 over the `size` channels around c)^beta,
+    the window zero-padded at the channel ends (as PyTorch)."""
+    from minigrad.ops.padding import pad
+    from minigrad.ops.pooling import avg_pool2d, avg_pool3d
+    op = "local_response_norm"
+    _check_input(input, op, 3)
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise ValueError(f"{op}: size must be a positive int, got {size!r}")
+    before, after = size // 2, (size - 1) // 2
+    squares = (input * input).unsqueeze(1)                      # (N, 1, C, *)
+    if input.ndim == 3:
+        window_sum = avg_pool2d(pad(squares, (0, 0, before, after)), (size, 1), stride=1)
+    else:
+        n, channels = input.shape[0], input.shape[1]
+        squares = squares.reshape(n, 1, channels, input.shape[2], -1)   # (N, 1, C, H, rest)
+        window_sum = avg_pool3d(pad(squares, (0, 0, 0, 0, before, after)), (size, 1, 1), stride=1)
+    div = window_sum.squeeze(1).reshape(*input.shape)          # mean of squares over the window
+    return input / (div * alpha + k) ** beta

@@ -30,6 +30,7 @@ from minigrad.ops._args import (
     pool_out_size,
     pool_window,
 )
+from minigrad.ops.activation import relu
 from minigrad.ops.elementwise import in_float32
 from minigrad.ops.shape import cat, flatten
 from minigrad.tensor import Tensor
@@ -195,6 +196,33 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+# ---------------------------------------------------------------- power-average pooling
+def _lp_pool(n, input, norm_type, kernel_size, stride, ceil_mode):
+    """(sum over each window of x^p)^(1/p), as PyTorch computes it: avg_pool of x^p
+    times the window size, negative sums clamped to 0 before the root."""
+    op = f"lp_pool{n}d"
+    if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or norm_type == 0:
+        raise ValueError(f"{op}: norm_type must be a non-zero number, got {norm_type!r}")
+    kernel_size, stride, _, _ = pool_window(op, n, kernel_size, stride, 0)
+    powered = avg_pool3d if n == 3 else avg_pool2d if n == 2 else avg_pool1d
+    mean = powered(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    total = mean.sign() * relu(mean.abs()) * math.prod(kernel_size)
+    return total ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (N, C, L): p=1 is sum pooling, p=inf would be max pooling."""
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
 # ---------------------------------------------------------------- adaptive pooling
 def _adaptive_arguments(op, n, input, output_size):
     leading, spatial = _as_planes_shape(input, n, op)
@@ -270,6 +298,46 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return (output, indices) if return_indices else output
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """Average over adaptive bins of (N, C, D, H, W)."""
+    leading, output_size = _adaptive_arguments("adaptive_avg_pool3d", 3, input, output_size)
+    return AdaptiveAvgPool.apply(input, leading, output_size)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    leading, output_size = _adaptive_arguments("adaptive_max_pool3d", 3, input, output_size)
+    output, indices = AdaptiveMaxPool.apply(input, leading, output_size)
+    return (output, indices) if return_indices else output
+
+
+# The *_with_indices names of torch.nn.functional: the pooling with return_indices=True.
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    return adaptive_max_pool3d(input, output_size, True)
+
+
 # ---------------------------------------------------------------- unpooling
 class MaxUnpool(Function):
     """Zeros with each input value put back at its index (the inverse of max pooling)."""
@@ -336,6 +404,10 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     Output size: (in - 1) * stride - 2 * padding + kernel_size, unless output_size is given.
     """
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
 
 
 # ---------------------------------------------------------------- spatial pyramid pooling

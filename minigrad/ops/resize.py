@@ -221,3 +221,21 @@ def _factor(value, op, name):
     if not is_int(value) or value < 1:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def channel_shuffle(input, groups):
+    """(N, C, *) -> (N, C, *) with channels regrouped: split C into `groups` groups
+    of C/groups and interleave them (ShuffleNet), i.e. channel g*k + j moves to j*groups + g."""
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
+        raise RuntimeError(f"channel_shuffle: Number of groups to divide channels in must be "
+                           f"positive. Value of groups:{groups!r}")
+    if input.ndim < 3:
+        raise RuntimeError(f"channel_shuffle: expected an input of at least 3 dimensions "
+                           f"(N, C, *), got shape {tuple(input.shape)}")
+    batch, channels, *spatial = input.shape
+    if channels % groups:
+        raise RuntimeError(f"channel_shuffle: Number of channels must be divisible by groups. "
+                           f"Got {channels} channels and {groups} groups.")
+    x = reshape(input, batch, groups, channels // groups, *spatial)
+    x = permute(x, 0, 2, 1, *range(3, x.ndim))      # (N, C/g, g, *)
+    return reshape(x, batch, channels, *spatial)

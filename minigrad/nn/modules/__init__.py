@@ -152,3 +152,62 @@ __all__ += [
     "Tanhshrink",
     "Threshold",
 ]
+
+# More pooling, normalization, dropout, activation and shape layers (torch.nn's names).
+from minigrad.nn.modules.activation import RReLU, Softmax2d  # noqa: E402
+from minigrad.nn.modules.dropout import AlphaDropout, Dropout1d, Dropout3d, FeatureAlphaDropout  # noqa: E402
+from minigrad.nn.modules.normalization import (  # noqa: E402
+    BatchNorm3d,
+    InstanceNorm1d,
+    InstanceNorm3d,
+    LocalResponseNorm,
+    RMSNorm,
+)
+from minigrad.nn.modules.pooling import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool3d,
+)
+from minigrad.nn.modules.resize import (  # noqa: E402
+    ChannelShuffle,
+    PixelUnshuffle,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
+
+__all__ += [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool3d",
+    "AlphaDropout",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "ChannelShuffle",
+    "Dropout1d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
+    "InstanceNorm1d",
+    "InstanceNorm3d",
+    "LocalResponseNorm",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool3d",
+    "PixelUnshuffle",
+    "RMSNorm",
+    "RReLU",
+    "Softmax2d",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+]

@@ -7,7 +7,19 @@ import numpy as np
 
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import factory_dtype, is_int
-from minigrad.ops.activation import elu, gelu, leaky_relu, log_softmax, prelu, relu, sigmoid, silu, softmax, tanh
+from minigrad.ops.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    prelu,
+    relu,
+    rrelu,
+    sigmoid,
+    silu,
+    softmax,
+    tanh,
+)
 
 
 def _inplace_repr(inplace):
@@ -143,3 +155,27 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at each position of (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return softmax(input, -3)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: negative slope ~ U(lower, upper) per element while
+    training, (lower + upper) / 2 in evaluation."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")

@@ -1,6 +1,6 @@
 """Dropout layers: active in training mode only (``module.eval()`` turns them off)."""
 from minigrad.nn.module import Module
-from minigrad.ops.dropout import dropout, dropout2d
+from minigrad.ops.dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 
 
 class _DropoutNd(Module):
@@ -33,3 +33,31 @@ class Dropout2d(_DropoutNd):
 
     def forward(self, input):
         return dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) with probability p."""
+
+    def forward(self, input):
+        return dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability p."""
+
+    def forward(self, input):
+        return dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout that keeps SELU's zero mean and unit variance (self-normalising networks)."""
+
+    def forward(self, input):  # PyTorch's AlphaDropout does not pass inplace on
+        return alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels."""
+
+    def forward(self, input):
+        return feature_alpha_dropout(input, self.p, self.training)

@@ -16,7 +16,15 @@ import numpy as np
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.modules._utils import check_input, factory_dtype, is_int
 from minigrad.nn.modules.activation import ReLU
-from minigrad.ops.normalization import batch_norm, batch_norm_relu, group_norm, instance_norm, layer_norm
+from minigrad.ops.normalization import (
+    batch_norm,
+    batch_norm_relu,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from minigrad.tensor import Tensor
 
 
@@ -34,7 +42,7 @@ class _NormBase(Module):
     """Shared state of BatchNorm and InstanceNorm: affine parameters and running statistics."""
 
     def __init__(self, num_features, eps, momentum, affine, track_running_stats, device=None,
-                 dtype=None):
+                 dtype=None, *, bias=True):
         super().__init__()
         name = type(self).__name__
         if not is_int(num_features) or num_features <= 0:
@@ -46,7 +54,10 @@ class _NormBase(Module):
         dtype = factory_dtype(type(self).__name__, device, dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            if bias:  # PyTorch's bias=False: a scale without a shift
+                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -67,21 +78,24 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             self.weight.array[...] = 1
+        if self.bias is not None:
             self.bias.array[...] = 0
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class _BatchNorm(_NormBase):
     _ndims = (4,)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def _arguments(self, input):
         """batch_norm's arguments for this input; counts the batch in num_batches_tracked."""
@@ -136,17 +150,25 @@ class BatchNorm2d(_BatchNorm):
     _ndims = (4,)
 
 
-class InstanceNorm2d(_NormBase):
-    """Per-sample, per-channel normalisation over H and W (style transfer): the
-    contrast of each image is removed independently of the batch."""
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over (N, C, D, H, W): per channel, statistics over N, D, H and W."""
+    _ndims = (5,)
+
+
+class _InstanceNorm(_NormBase):
+    """Per-sample, per-channel normalisation over the spatial positions (style
+    transfer): the contrast of each image is removed independently of the batch."""
+    _dims = 2
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
+                         bias=bias)
 
     def forward(self, input):
-        check_input("InstanceNorm2d", input, (3, 4), self.num_features)
-        unbatched = input.ndim == 3
+        batched = self._dims + 2
+        check_input(type(self).__name__, input, (batched - 1, batched), self.num_features)
+        unbatched = input.ndim == batched - 1
         if unbatched:
             input = input.unsqueeze(0)
         use_input_stats = self.training or not self.track_running_stats
@@ -154,6 +176,21 @@ class InstanceNorm2d(_NormBase):
         out = instance_norm(input, self.running_mean, self.running_var, self.weight,
                                         self.bias, use_input_stats, float(momentum), float(self.eps))
         return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over (N, C, L) or (C, L)."""
+    _dims = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over (N, C, H, W) or (C, H, W)."""
+    _dims = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over (N, C, D, H, W) or (C, D, H, W)."""
+    _dims = 3
 
 
 class LayerNorm(Module):
@@ -226,3 +263,50 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """Scale each sample by the root mean square of its last dimensions (no mean
+    subtraction, no bias): LayerNorm's cheaper cousin in LLaMA-style transformers."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if is_int(normalized_shape) else tuple(normalized_shape)
+        if not shape or not all(is_int(s) and s > 0 for s in shape):
+            raise ValueError(f"RMSNorm: normalized_shape must be a positive int or a tuple of "
+                             f"positive ints, got {normalized_shape!r}")
+        if eps is not None:
+            _check_eps("RMSNorm", eps)
+        self.normalized_shape = tuple(int(s) for s in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = factory_dtype(type(self).__name__, device, dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.array[...] = 1
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class LocalResponseNorm(Module):
+    """Divide each channel by the (k + alpha * mean square)^beta of its `size`
+    neighbouring channels (AlexNet's lateral inhibition)."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

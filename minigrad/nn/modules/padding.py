@@ -34,34 +34,76 @@ class _PadNd(Module):
         return f"{self.padding}" + (f", value={self.value}" if self.mode == "constant" else "")
 
 
-class ConstantPad1d(_PadNd):
+class _ConstantPadNd(_PadNd):
+    """Fill with a constant (PyTorch's base of ConstantPad*d and ZeroPad*d)."""
+
+    def __init__(self, value):
+        # PyTorch's _ConstantPadNd takes the value only; each subclass sets the padding.
+        Module.__init__(self)
+        self.value = value
+
+    def _set_padding(self, padding):
+        self.padding = ntuple(padding, 2 * self.dims, "padding", type(self).__name__)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(_ConstantPadNd):
     """Fill with `value`: ConstantPad1d(2, 0.5) turns [1 2 3] into [.5 .5 | 1 2 3 | .5 .5]."""
+    dims = 1
 
     def __init__(self, padding, value):
-        super().__init__(padding, value)
+        super().__init__(value)
+        self._set_padding(padding)
 
 
-class ConstantPad2d(ConstantPad1d):
+class ConstantPad2d(_ConstantPadNd):
     dims = 2
 
+    def __init__(self, padding, value):
+        super().__init__(value)
+        self._set_padding(padding)
 
-class ConstantPad3d(ConstantPad1d):
+
+class ConstantPad3d(_ConstantPadNd):
     dims = 3
 
+    def __init__(self, padding, value):
+        super().__init__(value)
+        self._set_padding(padding)
 
-class ZeroPad1d(_PadNd):
-    """Fill with zeros (ConstantPad with value 0)."""
+
+def _padding_only_repr(self):
+    """PyTorch's ZeroPad*d repr shows only the padding."""
+    return f"{self.padding}"
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Fill with zeros: ConstantPad1d with value 0 (as PyTorch's class tree)."""
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
-
-class ZeroPad2d(ZeroPad1d):
-    dims = 2
+    extra_repr = _padding_only_repr
 
 
-class ZeroPad3d(ZeroPad1d):
-    dims = 3
+class ZeroPad2d(ConstantPad2d):
+    """Fill with zeros: ConstantPad2d with value 0."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    extra_repr = _padding_only_repr
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Fill with zeros: ConstantPad3d with value 0."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    extra_repr = _padding_only_repr
 
 
 class ReflectionPad1d(_PadNd):

@@ -9,13 +9,24 @@ from minigrad.nn.module import Module
 from minigrad.nn.modules._utils import check_input
 from minigrad.ops._args import adaptive_output_size, check_pool_padding, is_int, pool_window
 from minigrad.ops.pooling import (
+    adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
     avg_pool1d,
     avg_pool2d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
+    max_unpool1d,
     max_unpool2d,
+    max_unpool3d,
     spatial_pyramid_levels,
     spatial_pyramid_pool,
 )
@@ -62,6 +73,12 @@ class MaxPool2d(_MaxPoolNd):
     _function = staticmethod(max_pool2d)
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Max over windows of (N, C, D, H, W) (video, volumes)."""
+    _dims = 3
+    _function = staticmethod(max_pool3d)
+
+
 class _AvgPoolNd(Module):
     _dims = 2
 
@@ -73,15 +90,12 @@ class _AvgPoolNd(Module):
             name, self._dims, kernel_size, stride, padding)
         check_pool_padding(name, self.padding, self.kernel_size)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
-        self.divisor_override = divisor_override    # checked by avg_pool2d
+        self.divisor_override = divisor_override    # checked by the functional
 
     def forward(self, input):
         check_input(type(self).__name__, input, (self._dims + 1, self._dims + 2))
-        if self._dims == 1:
-            return avg_pool1d(input, self.kernel_size, self.stride, self.padding,
-                              self.ceil_mode, self.count_include_pad)
-        return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                          self.count_include_pad, self.divisor_override)
+        return self._function(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                              self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return (f"kernel_size={_compact(self.kernel_size)}, stride={_compact(self.stride)}, "
@@ -95,67 +109,163 @@ class AvgPool1d(_AvgPoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
+    @staticmethod
+    def _function(input, kernel_size, stride, padding, ceil_mode, count_include_pad, _divisor):
+        # avg_pool1d has no divisor_override (as in PyTorch); AvgPool1d never sets one.
+        return avg_pool1d(input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def extra_repr(self):  # PyTorch's AvgPool1d keeps its arguments as 1-tuples
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
 
 class AvgPool2d(_AvgPoolNd):
     """Mean over kernel_size windows of (N, C, H, W)."""
     _dims = 2
+    _function = staticmethod(avg_pool2d)
 
 
-def _output_size(layer, output_size):
-    """An int (kept as given, for repr) or a pair with None meaning 'keep the input size'."""
-    sizes = adaptive_output_size(layer, 2, output_size)
+class AvgPool3d(_AvgPoolNd):
+    """Mean over kernel_size windows of (N, C, D, H, W)."""
+    _dims = 3
+    _function = staticmethod(avg_pool3d)
+
+
+class _LPPoolNd(Module):
+    """Power-average pooling: (sum over each window of x^p)^(1/p)."""
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = (norm_type, kernel_size,
+                                                                         stride, ceil_mode)
+
+    def forward(self, input):
+        check_input(type(self).__name__, input, (self._dims + 1, self._dims + 2))
+        return self._function(input, float(self.norm_type), self.kernel_size, self.stride,
+                              self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    _dims = 1
+    _function = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    _dims = 2
+    _function = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    _dims = 3
+    _function = staticmethod(lp_pool3d)
+
+
+def _output_size(layer, dims, output_size):
+    """An int (kept as given, for repr) or a tuple with None meaning 'keep the input size'."""
+    sizes = adaptive_output_size(layer, dims, output_size)
     return output_size if is_int(output_size) else sizes
 
 
-class AdaptiveAvgPool2d(Module):
+class _AdaptiveAvgPoolNd(Module):
     """Average pooling to a fixed output size, whatever the input size: window i
     spans [floor(i*H/out), ceil((i+1)*H/out)). AdaptiveAvgPool2d(1) is global
     average pooling (the classifier input of ResNet, SqueezeNet, MobileNet)."""
+    _dims = 2
 
     def __init__(self, output_size):
         super().__init__()
-        self.output_size = _output_size("AdaptiveAvgPool2d", output_size)
+        self.output_size = _output_size(type(self).__name__, self._dims, output_size)
 
     def forward(self, input):
-        check_input("AdaptiveAvgPool2d", input, (3, 4))
-        return adaptive_avg_pool2d(input, self.output_size)
+        check_input(type(self).__name__, input, (self._dims + 1, self._dims + 2))
+        return self._function(input, self.output_size)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveMaxPool2d(Module):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    _dims = 1
+    _function = staticmethod(adaptive_avg_pool1d)
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    _dims = 2
+    _function = staticmethod(adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    _dims = 3
+    _function = staticmethod(adaptive_avg_pool3d)
+
+
+class _AdaptiveMaxPoolNd(Module):
     """Max pooling to a fixed output size (windows as in AdaptiveAvgPool2d)."""
+    _dims = 2
 
     def __init__(self, output_size, return_indices=False):
         super().__init__()
-        self.output_size = _output_size("AdaptiveMaxPool2d", output_size)
+        self.output_size = _output_size(type(self).__name__, self._dims, output_size)
         self.return_indices = return_indices
 
     def forward(self, input):
-        check_input("AdaptiveMaxPool2d", input, (3, 4))
-        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        check_input(type(self).__name__, input, (self._dims + 1, self._dims + 2))
+        return self._function(input, self.output_size, self.return_indices)
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
 
 
-class MaxUnpool2d(Module):
-    """Partial inverse of MaxPool2d: puts each value back at its argmax position
-    (from MaxPool2d(return_indices=True)), zeros elsewhere. Used by
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    _dims = 1
+    _function = staticmethod(adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    _dims = 2
+    _function = staticmethod(adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    _dims = 3
+    _function = staticmethod(adaptive_max_pool3d)
+
+
+class _MaxUnpoolNd(Module):
+    """Partial inverse of max pooling: puts each value back at its argmax position
+    (from MaxPool(return_indices=True)), zeros elsewhere. Used by
     SegNet-style decoders to upsample with the encoder's pooling switches."""
+    _dims = 2
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size, self.stride, self.padding, _ = pool_window(
-            "MaxUnpool2d", 2, kernel_size, stride, padding)
+            type(self).__name__, self._dims, kernel_size, stride, padding)
 
     def forward(self, input, indices, output_size=None):
-        check_input("MaxUnpool2d", input, (3, 4))
-        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+        check_input(type(self).__name__, input, (self._dims + 1, self._dims + 2))
+        return self._function(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    _dims = 1
+    _function = staticmethod(max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    _dims = 2
+    _function = staticmethod(max_unpool2d)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    _dims = 3
+    _function = staticmethod(max_unpool3d)
 
 
 class SpatialPyramidPooling(Module):

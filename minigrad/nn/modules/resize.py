@@ -1,7 +1,7 @@
 """Upsampling layers, thin wrappers over ``minigrad.ops.resize``."""
 from minigrad.nn.module import Module
 from minigrad.ops._args import is_int
-from minigrad.ops.resize import interpolate, pixel_shuffle
+from minigrad.ops.resize import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle
 
 
 class Upsample(Module):
@@ -50,3 +50,49 @@ class PixelShuffle(Module):
 
     def extra_repr(self):
         return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(N, C, H*r, W*r) -> (N, C*r^2, H, W): the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        if not is_int(downscale_factor) or downscale_factor <= 0:
+            raise ValueError(f"PixelUnshuffle: downscale_factor must be a positive integer, got "
+                             f"{downscale_factor!r}")
+        self.downscale_factor = int(downscale_factor)
+
+    def forward(self, input):
+        return pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample with mode='nearest' (an older PyTorch name)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with mode='bilinear' and align_corners=True (an older PyTorch name)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of `groups` groups (ShuffleNet): lets grouped
+    convolutions that follow see channels from every group."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
