@@ -396,6 +396,47 @@ def depthwise_scratch_size(tuple input_shape, tuple output_shape, tuple kernel, 
     return scratch_per_thread(&g)
 
 
+# The steps whose workspace layouts differ (depthwise_workspace_size's `step`)
+cdef dict WORKSPACE_STEPS = {"forward": 0, "input_grad": 0, "weight_grad": 1, "backward": 2}
+
+
+cdef Py_ssize_t workspace_elements(const Geometry* g, int step, Py_ssize_t chunks,
+                                   Py_ssize_t num_threads) noexcept nogil:
+    """The workspace layout of the kernels: padded planes per thread (two for
+    the backward pass), then the chunks' partial sums: (M, K, lanes) weight
+    sums, lanes = 16 or Wo per tap (max(Wo, 16) reserved), and for the
+    backward pass (M, 16) bias sums."""
+    cdef Py_ssize_t per_thread = scratch_per_thread(g), lanes = max(g.Wo, 16)
+    if step == 0:                    # forward, input_grad
+        return num_threads * per_thread
+    if step == 1:                    # weight_grad
+        return num_threads * per_thread + chunks * g.M * g.K * lanes
+    return num_threads * 2 * per_thread + chunks * g.M * (g.K * lanes + 16)
+
+
+def depthwise_workspace_size(str step, tuple input_shape, tuple output_shape, tuple kernel, tuple stride,
+                             tuple dilation, Py_ssize_t chunks, Py_ssize_t num_threads):
+    """Elements of workspace the kernel of `step` ("forward", "input_grad",
+    "weight_grad", "backward") needs with `num_threads` threads and `chunks`
+    chunks of partial sums (ignored by forward and input_grad)."""
+    if step not in WORKSPACE_STEPS:
+        raise ValueError(f"depthwise_workspace_size: step must be one of {tuple(WORKSPACE_STEPS)}, got {step!r}")
+    cdef Geometry g = geometry_from_tuples(input_shape, output_shape, kernel, stride, (0, 0, 0), dilation)
+    return workspace_elements(&g, WORKSPACE_STEPS[step], chunks, num_threads)
+
+
+cdef int check_workspace(str kernel, Py_ssize_t length, const Geometry* g, int step, Py_ssize_t chunks,
+                         Py_ssize_t num_threads) except -1:
+    """Raise ValueError, before any work, where the workspace is shorter than the kernel's layout."""
+    cdef Py_ssize_t needed = workspace_elements(g, step, chunks, num_threads)
+    if num_threads < 1 or chunks < 1:
+        raise ValueError(f"{kernel}: num_threads and chunks must be >= 1, got {num_threads} and {chunks}")
+    if length < needed:
+        raise ValueError(f"{kernel}: workspace has {length} elements, needs {needed} "
+                         f"(depthwise_workspace_size)")
+    return 0
+
+
 def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :, :, ::1] weight,
                       const floating[::1] bias, floating[:, :, :, :, ::1] out, floating[::1] workspace,
                       tuple stride, tuple padding, tuple dilation, int num_threads):
@@ -408,6 +449,7 @@ def depthwise_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, :,
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0],
                                     &weight.shape[2], stride, padding, dilation)
     cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, plane, m, n, c, k, tid
+    check_workspace("depthwise_forward", workspace.shape[0], &g, 0, 1, num_threads)
     cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
     cdef bint has_bias = bias.shape[0] > 0
     cdef bint fast = unit_stride(&g) or (floating is float and vector_stride2(&g))
@@ -451,6 +493,7 @@ def depthwise_input_grad(const floating[:, :, :, :, ::1] grad_out, const floatin
                                     &weight.shape[2], stride, padding, dilation)
     cdef Geometry adjoint = adjoint_geometry(&g)
     cdef Py_ssize_t N = grad_in.shape[0], mult = g.M // g.C, plane, m, n, c, tid
+    check_workspace("depthwise_input_grad", workspace.shape[0], &g, 0, 1, num_threads)
     cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
     cdef bint has_bias = bias.shape[0] > 0
     cdef bint fast = adjoint.pd >= 0 and adjoint.ph >= 0 and adjoint.pw >= 0
@@ -495,6 +538,7 @@ def depthwise_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:, :
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0],
                                     &grad_weight.shape[2], stride, padding, dilation)
     cdef Py_ssize_t N = x.shape[0], mult = g.M // g.C, n, m, c, k, j, tid, chunk, first, stop
+    check_workspace("depthwise_weight_grad", workspace.shape[0], &g, 1, chunks, num_threads)
     cdef Py_ssize_t scratch_size = scratch_per_thread(&g)
     cdef bint fast = unit_stride(&g) or (floating is float and vector_stride2(&g))
     cdef Py_ssize_t width = DEPTHWISE_SUM_LANES if fast else g.Wo       # partial sums per tap
@@ -586,6 +630,7 @@ def depthwise_backward(const floating[:, :, :, :, ::1] x, const floating[:, :, :
                                     &weight.shape[2], stride, padding, dilation)
     cdef Geometry adjoint = adjoint_geometry(&g)
     cdef Py_ssize_t N = x.shape[0], planes = x.shape[0] * g.C, mult = g.M // g.C
+    check_workspace("depthwise_backward", workspace.shape[0], &g, 2, chunks, num_threads)
     cdef Py_ssize_t plane, n, c, m, k, j, tid, chunk
     cdef bint need_input = grad_in.shape[0] > 0, need_weight = grad_weight.shape[0] > 0
     cdef bint need_bias = grad_bias.shape[0] > 0, done

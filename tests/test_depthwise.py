@@ -184,3 +184,35 @@ def test_kernel_paths_follow_set_cpu_path():
         with cpu.use_cpu_path(path):
             assert depthwise_module.kernel_paths() == {"depthwise": path}
     assert depthwise_module.kernel_paths() == {"depthwise": cpu.cpu_path()}
+
+
+@pytest.mark.parametrize("step", ["forward", "input_grad", "weight_grad", "backward"])
+def test_every_kernel_refuses_a_workspace_shorter_than_its_layout(step, rng):
+    x = rng.standard_normal((2, 3, 1, 9, 10)).astype(np.float32)
+    weight = rng.standard_normal((3, 1, 1, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((2, 3, 1, 9, 10)).astype(np.float32)
+    geometry = ((1, 1, 1), (0, 1, 1), (1, 1, 1))            # stride, padding, dilation
+    size = depthwise_module.depthwise_workspace_size(step, x.shape, gy.shape, (1, 3, 3), geometry[0],
+                                                     geometry[2], 2, 2)
+    assert size > 0
+    # the plan asks the kernel module for the same layout
+    plan = getattr(conv_plan.plan(np.float32, x.shape, gy.shape, weight.shape, 3, *geometry), step)
+    assert plan.workspace == depthwise_module.depthwise_workspace_size(
+        step, x.shape, gy.shape, (1, 3, 3), geometry[0], geometry[2], plan.chunks, plan.omp_threads)
+    short = np.zeros(size - 1, dtype=np.float32)
+    bias = np.zeros(3, dtype=np.float32)
+    out = np.full(x.shape, 7.0, dtype=np.float32)
+    with pytest.raises(ValueError, match=f"depthwise_{step}: workspace has {size - 1} elements, needs {size}"):
+        if step == "forward":
+            depthwise_module.depthwise_forward(x, weight, bias, out, short, *geometry, 2)
+        elif step == "input_grad":
+            depthwise_module.depthwise_input_grad(gy, weight, bias, out, short, *geometry, 2)
+        elif step == "weight_grad":
+            depthwise_module.depthwise_weight_grad(x, gy, np.zeros_like(weight), short, *geometry, 2, 2)
+        else:
+            depthwise_module.depthwise_backward(x, gy, weight, out, np.zeros_like(weight), bias, short,
+                                                *geometry, 2, 2)
+    assert np.all(out == 7.0)                               # no work done before the check
+    with pytest.raises(ValueError, match="step must be one of"):
+        depthwise_module.depthwise_workspace_size("sideways", x.shape, gy.shape, (1, 3, 3), geometry[0],
+                                                  geometry[2], 2, 2)

@@ -21,7 +21,7 @@ the shapes, the thread count and the tuning constants below, so it is worked
 out once per shape and cached: on later calls a convolution crosses into
 compiled code once, for the kernel itself. Scratch sizes come from the
 kernels' own size functions (``columns_size``, ``padded_image_size``,
-``weight_grad_size``, ``depthwise_scratch_size``), which the kernels use to
+``weight_grad_size``, ``depthwise_workspace_size``), which the kernels use to
 index their workspace.
 
 Threads: the kernels parallelise over images, image planes, batch chunks or
@@ -228,26 +228,21 @@ def _columns_shape(dtype, input_shape, output_shape, kernel_size):
 def _depthwise_plan(step, dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
                     threads):
     """Depthwise kernels: (image, channel) planes in parallel, or chunks of them for the
-    weight sums; scratch: padded planes per thread, then the chunks' partial sums."""
+    weight sums; scratch: as the kernel's own depthwise_workspace_size lays it out."""
     N, C = input_shape[:2]
-    M, K, Wo = output_shape[1], math.prod(weight_shape[2:]), output_shape[4]
     work = _multiply_adds(output_shape, weight_shape)
-    per_thread = _depthwise.depthwise_scratch_size(input_shape, output_shape, tuple(weight_shape[2:]), stride,
-                                                   dilation)
     chunks = 1
-    partials = 0
     if step in ("forward", "input_grad"):
         omp_threads, _ = _thread_plan(N * C, work, threads)
     elif step == "weight_grad":
         chunks = min(N, WEIGHT_GRAD_CHUNKS)
         omp_threads, _ = _thread_plan(chunks, work, threads)
-        partials = chunks * M * K * max(Wo, 16)          # (chunks, M, K, lanes): 16 lanes or Wo per tap
-    else:                       # backward: two padded planes per thread, bias sums in 16 lanes
+    else:                       # backward: input, weight and bias gradients in one pass
         chunks = min(N * C, WEIGHT_GRAD_CHUNKS)
         omp_threads, _ = _thread_plan(chunks, 2 * work, threads)
-        per_thread *= 2
-        partials = chunks * M * (K * max(Wo, 16) + 16)
-    return Plan("depthwise", omp_threads, 1, 1, 1, chunks, padding, omp_threads * per_thread + partials, 0)
+    workspace = _depthwise.depthwise_workspace_size(step, input_shape, output_shape, tuple(weight_shape[2:]),
+                                                    stride, dilation, chunks, omp_threads)
+    return Plan("depthwise", omp_threads, 1, 1, 1, chunks, padding, workspace, 0)
 
 
 def _implicit_forward_plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
