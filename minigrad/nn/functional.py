@@ -88,3 +88,20 @@ from minigrad.ops.pooling import (  # noqa: F401
     spatial_pyramid_pool,
 )
 from minigrad.ops.resize import channel_shuffle, interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
+
+# isort: split
+# Losses beyond the classics, distances (ops/loss.py, margin_loss.py, ctc.py, distance.py).
+from minigrad.ops.ctc import ctc_loss  # noqa: F401,E402
+from minigrad.ops.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401,E402
+from minigrad.ops.loss import gaussian_nll_loss, huber_loss, poisson_nll_loss  # noqa: F401,E402
+from minigrad.ops.margin_loss import (  # noqa: F401,E402
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)

@@ -536,3 +536,76 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim > 0 else 1)
     return _reduce(loss, reduction)
+
+
+# ------------------------------------------------- huber and likelihood losses
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere: delta * smooth_l1(beta=delta)."""
+    name = "huber_loss"
+    input, target = _as_tensor(input, "input", name), _as_tensor(target, "target", name)
+    _check_reduction(reduction, name)
+    _check_same_shape(input, target, name)
+    if not delta > 0:
+        raise RuntimeError(f"{name} does not support non-positive values for delta, got {delta}")
+    loss = SmoothL1.apply(input, target, float(delta)) * float(delta)
+    if weight is not None:
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError(f"{name}: weights and input must have the same size, got weight "
+                             f"{tuple(weight.shape)} and input {tuple(input.shape)}")
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    """Negative log-likelihood of target ~ Poisson(rate).
+
+    log_input=True:  input = log(rate), loss = exp(input) - target * input;
+    log_input=False: input = rate,      loss = input - target * log(input + eps).
+    full adds Stirling's approximation of log(target!) where target > 1.
+    """
+    name = "poisson_nll_loss"
+    input, target = _as_tensor(input, "input", name), _as_tensor(target, "target", name)
+    _check_reduction(reduction, name)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        t = target.detach().array
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = t * np.log(t) - t + 0.5 * np.log(2 * np.pi * t)
+        loss = loss + Tensor(np.where(t > 1, stirling, 0).astype(loss.dtype))
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log var + (input - target)^2 / var) [+ 0.5 log(2 pi) if full].
+
+    var: one variance per element (input's shape), or one per row with the
+    last dimension missing or 1 (homoscedastic), or a float. var is clamped
+    to at least eps; the clamp is invisible to the gradient, as in PyTorch.
+    """
+    name = "gaussian_nll_loss"
+    input, target = _as_tensor(input, "input", name), _as_tensor(target, "target", name)
+    if isinstance(var, (int, float)) and not isinstance(var, bool):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = Tensor(np.full(input.shape, float(var), dtype=input.dtype))
+    var = _as_tensor(var, "var", name)
+    if var.array.size and (var.array < 0).any():
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.ndim == var.ndim and sum(v for i, v in zip(input.shape, var.shape)
+                                                 if i != v) == 1):
+            raise ValueError(f"var is of incorrect size: got {tuple(var.shape)} for input of "
+                             f"shape {tuple(input.shape)}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not valid")
+    # the clamped variance, with the gradient of the unclamped one (a no-grad clamp_)
+    var = var + Tensor(np.maximum(var.array, eps) - var.array)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * np.log(2 * np.pi)
+    return _reduce(loss, reduction)
