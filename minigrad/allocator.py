@@ -19,7 +19,8 @@ Other C libraries (musl, macOS, Windows) are left alone.
 """
 import ctypes
 import os
-import warnings
+
+from minigrad.environment import env_flag
 
 MMAP_THRESHOLD = 32 << 20        # bytes: larger blocks still get their own mmap
 TRIM_THRESHOLD = 1 << 30         # bytes of free heap kept before any is returned to the OS
@@ -45,13 +46,9 @@ def _glibc():
 def tune_malloc():
     """Apply the thresholds above (once per process); returns a line saying what was done."""
     global _state
-    value = os.environ.get(_ENV_VAR, "1").strip().lower()
-    if value in ("0", "false", "no", "off"):
-        _state = f"glibc defaults ({_ENV_VAR}={value})"
+    if not env_flag(_ENV_VAR, True, "tuning malloc as by default"):
+        _state = f"glibc defaults ({_ENV_VAR}={os.environ[_ENV_VAR].strip().lower()})"
         return _state
-    if value not in ("", "1", "true", "yes", "on"):
-        warnings.warn(f"{_ENV_VAR}={value!r} is not 0 or 1; tuning malloc as by default", RuntimeWarning,
-                      stacklevel=2)
     libc = _glibc()
     if libc is None:
         _state = "the C library's defaults (not glibc)"

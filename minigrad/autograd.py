@@ -43,7 +43,6 @@ import functools
 import sys
 import threading
 import time
-import warnings
 import weakref
 
 import numpy as np
@@ -582,22 +581,27 @@ def backward(tensor, gradient=None, retain_graph=False):
     if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
         _accumulate_into_leaf(tensor, gradient)
         return
-    _propagate(tensor.grad_fn, {tensor.grad_fn: gradient}, retain_graph, _accumulate_into_leaf)
+    _propagate(topological_order(tensor.grad_fn), {tensor.grad_fn: gradient}, retain_graph,
+               _accumulate_into_leaf)
 
 
-def _propagate(root, pending, retain_graph, deliver_to_leaf, watched=None):
-    """The backward walk from `root`: each node's backward, in topological order.
+def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, needed=None):
+    """The backward walk: each node of `order` (a topological order) runs its backward.
 
     pending: node -> sum of the gradients arriving at its output (the start).
     deliver_to_leaf(leaf, grad, owned) receives the gradients reaching leaves;
     watched (a dict of nodes, optional) is filled with the gradient arriving at
-    each of its nodes' outputs.
+    each of its nodes' outputs. needed (a set of nodes and leaves, optional):
+    only edges into it carry gradients, and backward is asked only for those
+    (ctx.needs_input_grad says which, for the length of the call).
     """
     observer = _observer
-    for node in topological_order(root):
+    for node in order:
         grad_output = pending.pop(node, None)
         if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
             continue
+        if node.__dict__.get("_released", False):
+            raise RuntimeError(_FREED_MESSAGE)
         if node.output_shape is None:
             pass  # a node of several outputs: its gradients arrive gathered by output (see _OutputOf)
         elif grad_output.shape != node.output_shape:
@@ -609,6 +613,11 @@ def _propagate(root, pending, retain_graph, deliver_to_leaf, watched=None):
             grad_output = grad_output.astype(node.output_dtype)
         if watched is not None and node in watched:
             watched[node] = grad_output
+        edges = node.next_nodes
+        if needed is not None:
+            all_needs = node.needs_input_grad
+            edges = tuple([e if e in needed else None for e in edges])
+            node.needs_input_grad = tuple([e is not None for e in edges])
         if observer is not None:
             start = time.perf_counter()
         input_grads = node.backward(node, grad_output)
@@ -617,7 +626,7 @@ def _propagate(root, pending, retain_graph, deliver_to_leaf, watched=None):
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         fresh = node.fresh_gradients
-        for edge, grad in zip(node.next_nodes, input_grads):
+        for edge, grad in zip(edges, input_grads):
             if edge is None or grad is None:
                 continue
             if isinstance(edge, Function):
@@ -629,17 +638,64 @@ def _propagate(root, pending, retain_graph, deliver_to_leaf, watched=None):
                 owned = (fresh and sum(g is grad for g in input_grads) == 1
                          and not np.may_share_memory(grad, grad_output))
                 deliver_to_leaf(edge, grad, owned)
-        if not retain_graph:
-            node.__dict__.clear()  # frees saved arrays and edges
+        if retain_graph:
+            if needed is not None:
+                node.needs_input_grad = all_needs
+        else:
+            # Frees the saved arrays; the edges stay, so that grad() can still
+            # tell which released nodes lie between its outputs and inputs.
+            edges = node.next_nodes
+            node.__dict__.clear()
             node._released = True
+            node.next_nodes = edges
 
 
-class _GraphRoots(Function):
-    """A stand-in node whose inputs are the grad_fns of several outputs, so that
-    one topological order covers them all (see grad)."""
+def _subgraph_between(roots, input_nodes, input_leaves):
+    """The part of the graph that grad() walks: the nodes on a path from `roots`
+    to an input, in topological order, and the set of nodes and leaves that
+    gradients flow into.
 
-    def __init__(self, roots):
-        self.next_nodes = tuple(roots)
+    A node runs its backward only if one of its edges leads to an input; an
+    input's own node runs only when another input lies below it. Released
+    nodes keep their edges, so the search sees through them (running one
+    raises, in _propagate).
+    """
+    postorder, visited = [], set()
+    stack = [(root, False) for root in roots]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            postorder.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for parent in node.__dict__.get("next_nodes", ()):
+            if isinstance(parent, Function) and parent not in visited:
+                stack.append((parent, False))
+    # Inputs before the nodes above them: a node is needed if it is an input
+    # or an edge of it leads to a needed node or an input leaf.
+    needed = {id(leaf): leaf for leaf in input_leaves}
+    runs = set()
+    for node in postorder:
+        if any(id(edge) in needed for edge in node.__dict__.get("next_nodes", ()) if edge is not None):
+            runs.add(node)
+        if node in runs or node in input_nodes:
+            needed[id(node)] = node
+    order = [node for node in reversed(postorder) if node in runs]
+    return order, _IdentitySet(needed.values())
+
+
+class _IdentitySet:
+    """Membership by identity (a leaf Tensor's == is elementwise, not a test)."""
+
+    def __init__(self, items):
+        self.ids = {id(item) for item in items}
+        self.items = list(items)  # keeps the ids valid
+
+    def __contains__(self, item):
+        return id(item) in self.ids
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -647,6 +703,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """d(outputs)/d(inputs), returned instead of accumulated into ``.grad`` (PyTorch's
     ``torch.autograd.grad``): one gradient per input, weighted by grad_outputs
     (ones for a scalar output); no tensor's ``.grad`` changes.
+
+    Only the graph between the outputs and the inputs is walked: nodes that
+    lead to no input are skipped and the walk stops at the inputs, so the
+    graph below a non-leaf input is neither run nor freed (and may already
+    have been freed). retain_graph (default False) keeps the walked part.
 
     minigrad's backward records no graph, so create_graph=True (gradients of
     gradients) raises. An input the outputs don't depend on raises unless
@@ -687,9 +748,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         node = output.grad_fn
         pending[node] = pending[node] + gradient if node in pending else gradient
         roots.append(node)
-    if roots:
-        root = _GraphRoots(roots)
-        _propagate(root, pending, bool(retain_graph), deliver_to_leaf, watched)
+    order, needed = _subgraph_between(roots, watched, [x for x in inputs if x.grad_fn is None])
+    _propagate(order, pending, bool(retain_graph), deliver_to_leaf, watched, needed)
+    for node in watched:  # an input's node that did not run: what reached it is still pending
+        if watched[node] is None and pending.get(node) is not None:
+            watched[node] = pending[node]
     for k, x in enumerate(inputs):
         if x.grad_fn is not None and watched.get(x.grad_fn) is not None:
             add(k, watched[x.grad_fn])
@@ -721,89 +784,9 @@ def _accumulate_into_leaf(leaf, grad, owned=False):
         np.add(leaf.grad.array, grad, out=leaf.grad.array, casting="unsafe")
 
 
-class GradcheckError(RuntimeError):
-    """Analytical and numerical gradients disagree."""
-
-
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
-    """Compare backward's gradients of `fn` with central finite differences.
-
-    For each output ``y`` of ``fn(*inputs)`` a random weighting ``v`` is drawn
-    and the scalar ``sum(v * y)`` is differentiated both ways: analytically
-    with one ``backward(gradient=v)``, numerically by nudging every element
-    of every input that requires grad by +-eps. A wrong Jacobian J gives a
-    wrong ``v @ J`` for almost every v, so one weighting catches it.
-
-    Use float64 inputs: in float32 the rounding error of the differences is
-    larger than the tolerances (a warning says so). Returns True, or raises
-    GradcheckError (or returns False with ``raise_exception=False``).
-    """
-    if isinstance(inputs, Tensor):
-        inputs = (inputs,)
-    inputs = tuple(inputs)
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input has requires_grad=True")
-    for i in checked:
-        if inputs[i].array.dtype != np.float64:
-            warnings.warn(f"gradcheck: input {i} is {inputs[i].array.dtype}, not float64; "
-                          "finite differences will be inaccurate", stacklevel=2)
-
-    # Fresh leaves so that the caller's .grad fields are left alone.
-    leaves = [Tensor._make(x.array.copy(), x.requires_grad, None) if isinstance(x, Tensor) else x
-              for x in inputs]
-    rng = np.random.default_rng(seed)
-
-    def outputs_of(args):
-        out = fn(*args)
-        return out if isinstance(out, (tuple, list)) else (out,)
-
-    with enable_grad():
-        all_outputs = outputs_of(leaves)
-    # The differentiable outputs, by position (the same positions are re-read below).
-    positions = [k for k, o in enumerate(all_outputs) if isinstance(o, Tensor) and o.requires_grad]
-    weights = [rng.standard_normal(all_outputs[k].shape).astype(all_outputs[k].array.dtype)
-               for k in positions]
-    for leaf in leaves:
-        if isinstance(leaf, Tensor):
-            leaf.grad = None
-    for k, weight in zip(positions, weights):
-        backward(all_outputs[k], weight, retain_graph=True)
-
-    def weighted_sum(args):
-        with no_grad():
-            outs = outputs_of(args)
-            return sum(float(np.sum(outs[k].array.astype(np.float64) * w))
-                       for k, w in zip(positions, weights))
-
-    ok = True
-    for i in checked:
-        leaf = leaves[i]
-        analytical = (leaf.grad.array if leaf.grad is not None else np.zeros_like(leaf.array)).astype(np.float64)
-        numerical = np.zeros(leaf.array.shape, dtype=np.float64)
-        flat = leaf.array.reshape(-1)  # a view: nudging it nudges the input
-        for k in range(flat.size):
-            original = flat[k]
-            flat[k] = original + eps
-            plus = weighted_sum(leaves)
-            flat[k] = original - eps
-            minus = weighted_sum(leaves)
-            flat[k] = original
-            numerical.reshape(-1)[k] = (plus - minus) / (2 * eps)
-        bad = ~np.isclose(analytical, numerical, atol=atol, rtol=rtol)
-        if bad.any():
-            ok = False
-            where = np.unravel_index(np.argmax(np.abs(analytical - numerical) * bad), analytical.shape)
-            message = (f"gradcheck: gradient of input {i} (shape {leaf.array.shape}) is wrong at "
-                       f"{len(np.argwhere(bad))} of {bad.size} elements; "
-                       f"worst at index {tuple(int(w) for w in where)}: "
-                       f"analytical {analytical[where]:.6g}, numerical {numerical[where]:.6g}")
-            if raise_exception:
-                raise GradcheckError(message)
-    return ok
-
-
-from minigrad.tensor import Tensor  # noqa: E402  (tensor.py needs Function defined first)
+# Last: tensor.py needs Function defined first; gradcheck needs Tensor and backward.
+from minigrad.finite_differences import GradcheckError, gradcheck  # noqa: E402, F401
+from minigrad.tensor import Tensor  # noqa: E402
 
 # PyTorch's ``torch.autograd.function`` (Function, once_differentiable) is this module.
 function = sys.modules[__name__]

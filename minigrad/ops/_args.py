@@ -184,7 +184,10 @@ def pool_window(op, n, kernel_size, stride, padding, dilation=1):
     def parse(value, name, minimum):
         return ntuple(value, n, name, op, minimum, allow_single=True, entry_error=TypeError)
     kernel = parse(kernel_size, "kernel_size", 1)
-    stride = kernel if stride is None or stride == [] or stride == () else parse(stride, "stride", 1)
+    # PyTorch's pools take stride=None or an empty list/tuple for 'the kernel size'. Tested by
+    # type first: `array == []` is elementwise, and an array goes to ntuple, which names it.
+    defaulted = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+    stride = kernel if defaulted else parse(stride, "stride", 1)
     return kernel, stride, parse(padding, "padding", 0), parse(dilation, "dilation", 1)
 
 

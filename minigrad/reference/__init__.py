@@ -17,21 +17,14 @@ a whole run. The kernel boundary (``minigrad/kernels/``) asks
 ``reference_kernels_enabled()`` on every call.
 """
 import contextlib
-import os
+
+from minigrad.environment import env_flag
 
 _ENV_VAR = "MINIGRAD_REFERENCE_KERNELS"
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
 def _from_environment():
-    value = os.environ.get(_ENV_VAR, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value not in _FALSE:
-        import warnings
-        warnings.warn(f"{_ENV_VAR}={value!r} is not one of {_TRUE + _FALSE[1:]}; the compiled kernels run",
-                      RuntimeWarning, stacklevel=2)
-    return False
+    return env_flag(_ENV_VAR, False, "the compiled kernels run")
 
 
 _enabled = _from_environment()

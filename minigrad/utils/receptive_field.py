@@ -52,6 +52,10 @@ def _dims(*values):
 
 def _per_axis(op, **arguments):
     """The int-or-tuple arguments of a size formula -> (one n-tuple each, whether all were ints)."""
+    for name, value in arguments.items():
+        if isinstance(value, (tuple, list)) and len(value) == 0:
+            raise ValueError(f"{op}: {name} must be an int or a non-empty tuple of ints (one per "
+                             f"spatial dimension), got {value!r}")
     scalar = all(_args.is_int(value) for value in arguments.values())
     n = _dims(*arguments.values())
     return [_args.ntuple(value, n, name, op, _MINIMUM[name]) for name, value in arguments.items()], scalar
