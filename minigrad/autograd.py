@@ -529,31 +529,36 @@ _FREED_MESSAGE = (
     "backward; pass retain_graph=True to the first backward() to keep them.")
 
 
-def topological_order(root):
-    """Graph nodes reachable from `root`, each before every node it depends on.
+def _postorder(roots, refuse_released):
+    """Graph nodes reachable from `roots`, each after every node it depends on.
 
     Iterative depth-first search (a recursive one overflows Python's stack
-    past ~1000 nodes): a node is emitted after all of its inputs' nodes, and
-    the emitted list is reversed so that the root comes first.
+    past ~1000 nodes). refuse_released: raise on a node that backward freed
+    (grad() instead looks through them: released nodes keep their edges).
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    postorder, visited = [], set()
+    stack = [(root, False) for root in roots]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
-            order.append(node)
+            postorder.append(node)
             continue
         if node in visited:
             continue
-        if node.__dict__.get("_released", False):
+        if refuse_released and node.__dict__.get("_released", False):
             raise RuntimeError(_FREED_MESSAGE)
         visited.add(node)
         stack.append((node, True))
-        for parent in node.next_nodes:
+        for parent in node.__dict__.get("next_nodes", ()):
             if isinstance(parent, Function) and parent not in visited:
                 stack.append((parent, False))
-    order.reverse()
-    return order
+    return postorder
+
+
+def topological_order(root):
+    """Graph nodes reachable from `root`, each before every node it depends on
+    (the root first); raises on a node that an earlier backward freed."""
+    return _postorder([root], refuse_released=True)[::-1]
 
 
 def _output_gradient(name, tensor, gradient):
@@ -660,20 +665,7 @@ def _subgraph_between(roots, input_nodes, input_leaves):
     nodes keep their edges, so the search sees through them (running one
     raises, in _propagate).
     """
-    postorder, visited = [], set()
-    stack = [(root, False) for root in roots]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            postorder.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in node.__dict__.get("next_nodes", ()):
-            if isinstance(parent, Function) and parent not in visited:
-                stack.append((parent, False))
+    postorder = _postorder(roots, refuse_released=False)
     # Inputs before the nodes above them: a node is needed if it is an input
     # or an edge of it leads to a needed node or an input leaf.
     needed = {id(leaf): leaf for leaf in input_leaves}
