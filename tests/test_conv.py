@@ -668,6 +668,8 @@ def test_choose_algorithm_picks_the_kernel_for_each_product():
     many = conv_plan.ADJOINT_MIN_CHANNELS
     assert choose(many, many, 3) == ("implicit_gemm", "implicit_gemm", "implicit_gemm")
     assert choose(many // 2, many, 3).input_grad == "col2im_gemm"              # too few input channels
+    assert choose(24, 24, 3).input_grad == "implicit_gemm"                     # ... but no fewer than outputs
+    assert choose(24, 48, 3).input_grad == "col2im_gemm"
     assert choose(many, many, 3, stride=2).input_grad == "col2im_gemm"         # strided: no adjoint conv
     assert choose(many, many, 3, padding=3).input_grad == "col2im_gemm"        # padding beyond the kernel
     assert choose(many, 2 * many, 1, padding=0).forward == "im2col_gemm"       # 1x1: a plain GEMM
