@@ -140,7 +140,10 @@ static void gemm_transpose_avx512(const float *src, ptrdiff_t src_stride, float 
 }
 
 /* dst (8, 8) = src (8, 8)^T with AVX: pairs of rows interleaved, then
-   pairs of pairs, then the 128-bit halves swapped across. */
+   pairs of pairs, then the 128-bit halves swapped across. The rows of dst
+   are stored in order, 0 to 7, so with dst_stride < 8 each store's spill
+   into the next row is overwritten by that row (gemm_pack_a packs 6-row
+   panels so): only the last row writes 8 - dst_stride floats past its end. */
 __attribute__((target("avx2,fma")))
 static void gemm_transpose_avx2(const float *src, ptrdiff_t src_stride, float *dst, ptrdiff_t dst_stride)
 {
@@ -158,9 +161,11 @@ static void gemm_transpose_avx2(const float *src, ptrdiff_t src_stride, float *d
         r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
     }
     for (int i = 0; i < 4; i++) {
-        _mm256_storeu_ps(dst + i * dst_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-        _mm256_storeu_ps(dst + (i + 4) * dst_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+        t[i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+        t[i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
     }
+    for (int i = 0; i < 8; i++)
+        _mm256_storeu_ps(dst + i * dst_stride, t[i]);
 }
 #endif
 

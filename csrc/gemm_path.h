@@ -55,6 +55,24 @@ static void SIMD_FN(gemm_pack_a)(int mc, int kc, const float *a, ptrdiff_t rsa, 
             continue;
         }
 #endif
+#if SIMD_LANES == 8 && GEMM_MR < 8
+        /* AVX2, rows of A contiguous: 8x8 transposes of this panel's 6 rows
+           and the next 2, stored 6 floats apart (gemm_transpose_avx2 stores
+           its rows in order, each spill overwritten by the next row). The
+           last 8 values of the panel go one by one, so nothing is written
+           past the panel; a last panel with fewer than 8 rows left in the
+           block too. */
+        if (csa == 1 && mc - r >= 8) {
+            int p = 0;
+            for (; p + 8 < kc; p += 8)
+                SIMD_FN(gemm_transpose)(a + r * rsa + p, rsa, packed + p * GEMM_MR, GEMM_MR);
+            for (int q = p; q < kc; q++)
+                for (int i = 0; i < GEMM_MR; i++)
+                    packed[q * GEMM_MR + i] = a[(r + i) * rsa + q];
+            packed += kc * GEMM_MR;
+            continue;
+        }
+#endif
         if (csa == 1) {
             for (int i = 0; i < rows; i++) {
                 const float *src = a + (r + i) * rsa;
@@ -79,9 +97,28 @@ SIMD_TARGET
 static void SIMD_FN(gemm_pack_b)(int kc, int nc, const float *b, ptrdiff_t rsb, ptrdiff_t csb,
                                  float *packed)
 {
+    if (csb == 1) {
+        /* rows of B are contiguous: read them row by row, each row's NR-wide
+           pieces into their panels. (Panel by panel would read kc rows far
+           apart, a few cache lines from each: for B fresh from memory, as a
+           1x1 convolution's input is, the prefetchers cannot follow that.) */
+        int full = nc / GEMM_NR * GEMM_NR;
+        for (int p = 0; p < kc; p++) {
+            const float *src = b + p * rsb;
+            float *dst = packed + p * GEMM_NR;
+            for (int s = 0; s < full; s += GEMM_NR, dst += kc * GEMM_NR)
+#pragma GCC unroll 4
+                for (int v = 0; v < GEMM_NV; v++)
+                    *(vec *)(dst + SIMD_LANES * v) = *(const vec_unaligned *)(src + s + SIMD_LANES * v);
+            if (full < nc)
+                for (int j = 0; j < GEMM_NR; j++)
+                    dst[j] = full + j < nc ? src[full + j] : 0.0f;
+        }
+        return;
+    }
     for (int s = 0; s < nc; s += GEMM_NR) {
         int cols = nc - s < GEMM_NR ? nc - s : GEMM_NR;
-        if (csb == 1) {                           /* rows of B are contiguous: copy NV vectors a row */
+        if (csb == 1) {                           /* (not reached: handled above) */
             for (int p = 0; p < kc; p++, packed += GEMM_NR) {
                 const float *src = b + p * rsb + s;
                 if (cols == GEMM_NR) {
