@@ -132,7 +132,7 @@ class finfo:  # noqa: N801  (PyTorch's name)
         self.max = builtins.float(info.max)
         self.min = builtins.float(info.min)
         self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
-        self.resolution = builtins.float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)  # as a Python float: 1e-06, not float32(1e-06)
         self.dtype = str(dtype)
 
     def __repr__(self):
@@ -153,7 +153,7 @@ class iinfo:  # noqa: N801  (PyTorch's name)
         self.bits, self.min, self.max, self.dtype = int(info.bits), int(info.min), int(info.max), str(dtype)
 
     def __repr__(self):
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 # ------------------------------------------------------------------------ promotion
