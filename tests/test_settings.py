@@ -64,6 +64,18 @@ def test_set_default_dtype_keeps_explicit_and_integer_dtypes(default_dtype):
     assert mg.zeros(1).dtype == mg.float16
 
 
+def test_layers_and_integer_inputs_follow_the_default_dtype(default_dtype):
+    mg.set_default_dtype(mg.float64)
+    layers = [mg.nn.Linear(2, 3), mg.nn.Conv2d(1, 2, 3), mg.nn.Embedding(3, 2), mg.nn.LayerNorm(3)]
+    assert all(p.dtype == mg.float64 for layer in layers for p in layer.parameters())
+    assert mg.nn.BatchNorm2d(3).running_mean.dtype == mg.float64
+    assert mg.nn.Parameter().dtype == mg.float64
+    assert mg.logsumexp(mg.arange(3), 0).dtype == mg.float64
+    assert mg.nn.Linear(2, 3, dtype=mg.float32).weight.dtype == mg.float32
+    mg.set_default_dtype(mg.float32)
+    assert mg.nn.Linear(2, 3).weight.dtype == mg.float32
+
+
 def test_set_default_dtype_rejects_non_float_types(default_dtype):
     for bad in (mg.int32, mg.int64, mg.bool):
         with pytest.raises(TypeError, match="only floating-point types are supported as the default type"):

@@ -155,6 +155,8 @@ def test_tensor_split_tensor_argument_method_gradient_and_errors():
         mg.tensor_split(mg.ones(5), mg.tensor([1.0]))
     with pytest.raises(IndexError, match="Dimension out of range"):
         mg.tensor_split(mg.ones(5), 2, dim=1)
+    with pytest.raises(RuntimeError, match="at least a 1-dimensional tensor"):
+        mg.tensor_split(mg.tensor(1.0), 2)
 
 
 def test_hsplit_vsplit_dsplit_match_numpy_and_check_divisibility():
@@ -183,6 +185,10 @@ def test_select_values_gradient_and_range_errors():
         mg.select(mg.ones(2, 3), 1, 3)
     with pytest.raises(IndexError, match="Dimension out of range"):
         mg.select(mg.ones(2, 3), 2, 0)
+    with pytest.raises(IndexError, match="cannot be applied to a 0-dim tensor"):
+        mg.select(mg.tensor(1.0), 0, 0)
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        mg.unflatten(mg.tensor(1.0), 0, (1,))
 
 
 def test_unflatten_values_gradient_and_errors():

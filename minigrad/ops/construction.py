@@ -35,6 +35,8 @@ __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_sh
 
 def _dim(dim, ndim):
     """One dim in [-ndim, ndim) -> non-negative (IndexError outside, as in PyTorch)."""
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
     axis, = normalize_dims(dim, ndim)
     return axis
 
@@ -218,6 +220,8 @@ def _slice(input, axis, start, stop):
 
 def tensor_split(input, indices_or_sections, dim=0):
     """Pieces along dim: n sections (the first size % n one longer) or cut at the given indices."""
+    if input.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     axis = _dim(dim, input.ndim)
     size = input.shape[axis]
     split = indices_or_sections
@@ -279,10 +283,10 @@ def dsplit(input, indices_or_sections):
 
 def select(input, dim, index):
     """input[..., index, ...] at dim: that dim is removed."""
-    axis = _dim(dim, input.ndim)
-    size = input.shape[axis] if input.ndim else 1
     if input.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    axis = _dim(dim, input.ndim)
+    size = input.shape[axis]
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(input.shape)} at dimension {axis}")
