@@ -263,6 +263,8 @@ def test_trace_values_dtype_gradient_and_errors():
     assert mg.gradcheck(lambda t: t.trace(), (leaf(4, 3),))
     with pytest.raises(RuntimeError, match="trace: expected a matrix, but got tensor with dim 3"):
         mg.trace(mg.ones(2, 2, 2))
+    with pytest.raises(NotImplementedError, match="Bool"):
+        mg.trace(mg.ones(2, 2, dtype=mg.bool))
     with pytest.raises(RuntimeError, match=r"diag\(\): Supports 1D or 2D tensors. Got 3D"):
         mg.diag(mg.ones(2, 2, 2))
 
@@ -362,6 +364,8 @@ def test_tensordot_tensor_dims_and_errors():
         mg.tensordot(mg.ones(2, 3), mg.ones(3, 5), dims=-1)
     with pytest.raises(RuntimeError, match="both dimension lists should have same length"):
         mg.tensordot(mg.ones(2, 3), mg.ones(3, 5), dims=([1], [0, 1]))
+    with pytest.raises(RuntimeError, match="both inputs should have same dtype"):
+        mg.tensordot(mg.ones(2, 3), mg.ones(3, 2, dtype=mg.float64), dims=1)
 
 
 @pytest.mark.parametrize("N", [None, 0, 1, 4])

@@ -393,6 +393,8 @@ def trace(input):
     """sum_i input[i, i] of a matrix (integers sum to int64)."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype == np.bool_:
+        raise NotImplementedError('"trace" not implemented for \'Bool\'')
     return Diagonal.apply(input, 0, 0, 1).sum()
 
 
@@ -508,6 +510,8 @@ def tensordot(a, b, dims=2, out=None):
     """
     if out is not None:
         raise RuntimeError("tensordot: out= is not supported in minigrad; use the returned tensor")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"both inputs should have same dtype, got {a.dtype} and {b.dtype}")
     dims_a, dims_b = _tensordot_dims(dims, a, b)
     for da, db in zip(dims_a, dims_b):
         size_a, size_b = a.shape[_dim(da, a.ndim)], b.shape[_dim(db, b.ndim)]
