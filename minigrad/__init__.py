@@ -89,3 +89,18 @@ def numel(input):
 
 def is_floating_point(input):
     return input.is_floating_point()
+
+
+# --- shapefns ---
+from minigrad.ops.construction import (atleast_1d, atleast_2d, atleast_3d, block_diag,  # noqa: E402, F401
+                                       broadcast_shapes, broadcast_tensors, broadcast_to, cartesian_prod,
+                                       column_stack, combinations, diag, diag_embed, diagflat, diagonal,
+                                       dsplit, dstack, hsplit, hstack, index_add, index_copy, index_fill,
+                                       kron, masked_select, meshgrid, rot90, row_stack, select,
+                                       tensor_split, tensordot, trace, tril_indices, triu_indices,
+                                       unflatten, unravel_index, vander, vsplit, vstack)
+from minigrad.settings import (are_deterministic_algorithms_enabled, can_cast, finfo,  # noqa: E402, F401
+                               get_default_dtype, iinfo, is_deterministic_algorithms_warn_only_enabled,
+                               promote_types, result_type, set_default_dtype, set_printoptions,
+                               use_deterministic_algorithms)
+from minigrad.random import seed  # noqa: E402, F401

@@ -7,13 +7,14 @@ import numpy as np
 
 from minigrad.devices import check_device
 from minigrad.random import numpy_generator
-from minigrad.tensor import Tensor, _to_array, as_dtype, float32, int64
+from minigrad.settings import get_default_dtype
+from minigrad.tensor import Tensor, _to_array, as_dtype, int64
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new leaf tensor holding a copy of `data`.
 
-    Python floats become float32, Python ints int64; NumPy arrays keep their
+    Python floats become the default dtype (float32), ints int64; NumPy arrays keep their
     dtype (float64 stays float64) unless `dtype` says otherwise.
     """
     check_device(device)
@@ -54,20 +55,20 @@ def _new(array, requires_grad, device=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _new(np.zeros(_size(size, "zeros"), dtype=as_dtype(dtype) or float32), requires_grad, device)
+    return _new(np.zeros(_size(size, "zeros"), dtype=as_dtype(dtype) or get_default_dtype()), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _new(np.ones(_size(size, "ones"), dtype=as_dtype(dtype) or float32), requires_grad, device)
+    return _new(np.ones(_size(size, "ones"), dtype=as_dtype(dtype) or get_default_dtype()), requires_grad, device)
 
 
 def _fill_dtype(fill_value):
-    """full()'s dtype from its value: bool, int64 or float32 (as in PyTorch)."""
+    """full()'s dtype from its value: bool, int64 or get_default_dtype() (as in PyTorch)."""
     if isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(np.bool_)
     if isinstance(fill_value, (int, np.integer)):
         return int64
-    return float32
+    return get_default_dtype()
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -77,7 +78,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _new(np.empty(_size(size, "empty"), dtype=as_dtype(dtype) or float32), requires_grad, device)
+    return _new(np.empty(_size(size, "empty"), dtype=as_dtype(dtype) or get_default_dtype()), requires_grad, device)
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False):
@@ -97,7 +98,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 def _float_dtype(dtype, name):
-    dtype = as_dtype(dtype) or float32
+    dtype = as_dtype(dtype) or get_default_dtype()
     if dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating point dtype, got {dtype}")
     return dtype
@@ -159,7 +160,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     shape = _size((size,), "normal") if size is not None else np.broadcast_shapes(mean_array.shape,
                                                                                   std_array.shape)
     dtype = as_dtype(dtype) or (mean_array.dtype if mean_array.dtype.kind == "f" and mean_array.ndim
-                                else float32)
+                                else get_default_dtype())
     draw = numpy_generator(generator).normal(mean_array, std_array, size=shape)
     return _new(np.asarray(draw).astype(dtype), requires_grad, device)
 
@@ -195,18 +196,18 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
         integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
-        dtype = int64 if integral else float32
+        dtype = int64 if integral else get_default_dtype()
     return _new(np.arange(start, end, step).astype(as_dtype(dtype)), requires_grad, device)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
-    return _new(np.linspace(start, end, steps).astype(as_dtype(dtype) or float32), requires_grad, device)
+    return _new(np.linspace(start, end, steps).astype(as_dtype(dtype) or get_default_dtype()), requires_grad, device)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
-    return _new(np.logspace(start, end, steps, base=base).astype(as_dtype(dtype) or float32),
+    return _new(np.logspace(start, end, steps, base=base).astype(as_dtype(dtype) or get_default_dtype()),
                 requires_grad, device)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
-    return _new(np.eye(n, m, dtype=as_dtype(dtype) or float32), requires_grad, device)
+    return _new(np.eye(n, m, dtype=as_dtype(dtype) or get_default_dtype()), requires_grad, device)

@@ -6,8 +6,8 @@ shuffling and augmentation all draw from ``generator()``.
 """
 import numpy as np
 
-_generator = np.random.default_rng()
-_seed = None
+_seed = int(np.random.SeedSequence().entropy % (2 ** 63))  # a fresh seed each run, as in PyTorch
+_generator = np.random.default_rng(_seed)
 
 
 def manual_seed(seed):
@@ -76,3 +76,9 @@ def numpy_generator(generator_or_none):
     if not isinstance(generator_or_none, Generator):
         raise TypeError(f"generator must be a minigrad.Generator, got {type(generator_or_none).__name__}")
     return generator_or_none.numpy_generator
+
+
+# --- shapefns ---
+def seed():
+    """Seed minigrad's generator from fresh entropy; returns the new seed (initial_seed() gives it too)."""
+    return manual_seed(int(np.random.SeedSequence().entropy % (2 ** 63)))

@@ -29,6 +29,7 @@ from minigrad.dtypes import (  # noqa: F401  (minigrad.tensor.float16, ... stay 
     int64,
     uint8,
 )
+from minigrad.settings import format_array, get_default_dtype
 from minigrad.tensor_methods import TensorMethods, _import_ops
 
 
@@ -42,9 +43,9 @@ def _to_array(data, dtype=None):
     else:
         array = np.array(data, dtype=dtype)
         if dtype is None:
-            # Python floats become float32 (PyTorch's default dtype), ints int64.
+            # Python floats become the default dtype (float32 unless changed), ints int64.
             if array.dtype == np.float64:
-                array = array.astype(np.float32)
+                array = array.astype(get_default_dtype())
             elif array.dtype.kind in "iu":
                 array = array.astype(np.int64)
     if array.dtype == object:
@@ -96,11 +97,11 @@ class Tensor(TensorMethods):
     def __init__(self, data=(), *sizes, dtype=None, requires_grad=False):
         if _is_size(data) and all(_is_size(n) for n in sizes):
             # PyTorch's legacy constructor: Tensor(3, 4) is an uninitialised float32 (3, 4).
-            data = np.empty((int(data),) + tuple(int(n) for n in sizes), dtype=as_dtype(dtype) or float32)
+            data = np.empty((int(data),) + tuple(int(n) for n in sizes), dtype=as_dtype(dtype) or get_default_dtype())
         elif sizes:
             raise TypeError(f"Tensor(): give data or sizes (ints), got {(data,) + sizes!r}")
         elif dtype is None and not isinstance(data, (np.ndarray, Tensor)):
-            data = _to_array(data, float32)  # Tensor([1, 2]) is float32, as in PyTorch
+            data = _to_array(data, get_default_dtype())  # Tensor([1, 2]) is float32, as in PyTorch
         self.array = data if (isinstance(data, np.ndarray) and dtype is None) else _to_array(data, dtype)
         self.grad = None
         self.grad_fn = None
@@ -189,9 +190,9 @@ class Tensor(TensorMethods):
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
+        body = format_array(self.array, prefix="tensor(")  # minigrad.set_printoptions
         extras = []
-        if self.array.dtype not in (float32, int64, bool_):
+        if self.array.dtype not in (get_default_dtype(), int64, bool_):
             extras.append(f"dtype=minigrad.{self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")  # PyTorch's spelling: AddBackward0

@@ -441,6 +441,71 @@ class TensorMethods:
     def outer(self, other):
         return ops.linalg.outer(self, other)
 
+    # --- shapefns ---
+    # broadcasting, splitting, diagonals and row writes (ops/construction.py)
+    def broadcast_to(self, size):
+        return ops.construction.broadcast_to(self, size)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return ops.construction.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections):
+        return ops.construction.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return ops.construction.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return ops.construction.dsplit(self, indices_or_sections)
+
+    def select(self, dim, index):
+        return ops.construction.select(self, dim, index)
+
+    def diag(self, diagonal=0):
+        return ops.construction.diag(self, diagonal)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return ops.construction.diag_embed(self, offset, dim1, dim2)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return ops.construction.diagonal(self, offset, dim1, dim2)
+
+    def diagflat(self, offset=0):
+        return ops.construction.diagflat(self, offset)
+
+    def trace(self):
+        return ops.construction.trace(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return ops.construction.rot90(self, k, dims)
+
+    def kron(self, other):
+        return ops.construction.kron(self, other)
+
+    def masked_select(self, mask):
+        return ops.construction.masked_select(self, mask)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return ops.construction.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim, index, source):
+        return ops.construction.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim, index, value):
+        return ops.construction.index_fill(self, dim, index, value)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return self._inplace("index_add_", lambda t: ops.construction.index_add(t, dim, index, source,
+                                                                                alpha=alpha), source)
+
+    def index_copy_(self, dim, index, source):
+        return self._inplace("index_copy_", lambda t: ops.construction.index_copy(t, dim, index, source),
+                             source)
+
+    def index_fill_(self, dim, index, value):
+        return self._inplace("index_fill_", lambda t: ops.construction.index_fill(t, dim, index, value),
+                             value)
+
 
 def _import_ops():
     """Bind minigrad.ops and minigrad.creation here; minigrad/tensor.py calls this once Tensor exists.

@@ -19,6 +19,7 @@ import numpy as np
 
 from minigrad.autograd import no_grad
 from minigrad.devices import check_device
+from minigrad.settings import get_default_dtype
 from minigrad.tensor import Tensor, _parse_to
 
 
@@ -31,10 +32,10 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = np.empty(0, dtype=np.float32)
+            data = np.empty(0, dtype=get_default_dtype())
         array = data.array if isinstance(data, Tensor) else data
         if not isinstance(array, np.ndarray):
-            array = np.asarray(array, dtype=np.float32)
+            array = np.asarray(array, dtype=get_default_dtype())
         # Share memory with `data`, as torch.nn.Parameter does.
         super().__init__(array, requires_grad=requires_grad)
 

@@ -17,12 +17,15 @@ backward side by side, plus the lowercase function users call.
 - ``conv``: conv1d/2d/3d and conv_transpose1d/2d/3d (im2col + GEMM kernels)
 - ``pooling``: max, average, adaptive and unpooling; ``resize``: interpolate, pixel_shuffle
 - ``normalization``: batch_norm, layer_norm, group_norm, instance_norm; ``loss``: the loss functions
+- ``construction``: broadcast_to, meshgrid, hstack, tensor_split, diagonal, diag_embed, kron,
+  tensordot, block_diag, combinations, index_add/copy/fill, ... (built from shape and linalg ops)
 - ``_args``: the argument parsing (int-or-tuple, output sizes, padding) the ops share
   with the layers and minigrad.utils
 """
 from minigrad.ops import (  # noqa: F401
     activation,
     bitwise,
+    construction,  # --- shapefns ---
     conv,
     dropout,
     elementwise,

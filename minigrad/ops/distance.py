@@ -11,6 +11,7 @@ import numpy as np
 
 from minigrad.ops.reduction import vector_norm
 from minigrad.ops.shape import getitem
+from minigrad.settings import get_default_dtype
 from minigrad.tensor import Tensor
 
 
@@ -29,7 +30,7 @@ def _broadcast_shapes(x1, x2, function):
 
 
 def _floating(x):
-    return x if x.dtype.kind == "f" else x.to(np.float32)
+    return x if x.dtype.kind == "f" else x.to(get_default_dtype())
 
 
 def _clamped_min(x, low):

@@ -7,6 +7,7 @@ with these helpers before calling NumPy.
 """
 import numpy as np
 
+from minigrad.settings import get_default_dtype
 from minigrad.tensor import Tensor
 
 
@@ -17,8 +18,9 @@ def is_integral(x):
     return isinstance(x, int)
 
 
-def to_float(x, dtype=np.float32):
-    """An integer tensor/array as a float one (Python numbers stay as they are)."""
+def to_float(x, dtype=None):
+    """An integer tensor/array as a float one, the default dtype unless given (numbers stay)."""
+    dtype = dtype or get_default_dtype()
     if isinstance(x, Tensor):
         return Tensor._make(x.array.astype(dtype), False, None)  # integers carry no gradient
     if isinstance(x, np.ndarray):
@@ -30,7 +32,7 @@ def _float_dtype(x):
     """The float dtype an integer operand next to `x` should become, or None."""
     if isinstance(x, (Tensor, np.ndarray)):
         return x.dtype if x.dtype.kind == "f" else None
-    return np.float32 if isinstance(x, float) else None
+    return get_default_dtype() if isinstance(x, float) else None
 
 
 def promote(a, b, true_division=False):

@@ -18,6 +18,7 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.ops import elementwise
+from minigrad.settings import get_default_dtype
 from minigrad.tensor import Tensor
 
 # What max(dim) / min(dim) return, as torch.return_types.max does.
@@ -358,7 +359,7 @@ class LogSumExp(Function):
 @numpy_names
 def logsumexp(a, dim, keepdim=False):
     if a.dtype.kind not in "fc":
-        a = a.to(np.float32)
+        a = a.to(get_default_dtype())
     return LogSumExp.apply(a, normalize_dims(dim, a.ndim), keepdim)
 
 
@@ -491,7 +492,7 @@ def cumprod(a, dim, *, dtype=None):
 
 def logcumsumexp(a, dim):
     if a.dtype.kind not in "fc":
-        a = a.to(np.float32)
+        a = a.to(get_default_dtype())
     return _scan(LogCumSumExp, a, dim, "logcumsumexp")
 
 

@@ -1,7 +1,7 @@
 """Argument checks shared by the layers: PyTorch's constructors validate up front."""
-import numpy as np
 
 from minigrad.ops._args import is_int  # noqa: F401  (the layers and models import it from here)
+from minigrad.settings import get_default_dtype
 from minigrad.tensor import Tensor, as_dtype
 
 
@@ -10,7 +10,7 @@ def factory_dtype(layer, device, dtype):
     if device is not None and str(device) != "cpu":
         raise ValueError(f"{layer}: device must be None or 'cpu' (minigrad runs on the CPU), "
                          f"got {device!r}")
-    return np.dtype(np.float32) if dtype is None else as_dtype(dtype)
+    return get_default_dtype() if dtype is None else as_dtype(dtype)
 
 
 def positive_int(value, name):
