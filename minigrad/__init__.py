@@ -89,3 +89,15 @@ def numel(input):
 
 def is_floating_point(input):
     return input.is_floating_point()
+
+
+# --- mathfns ---
+from minigrad.ops.fused_linalg import (addbmm, addcdiv, addcmul, addmm, addmv, addr,  # noqa: E402, F401
+                                       baddbmm, cross)
+from minigrad.ops.norm_ops import cdist, dist, renorm  # noqa: E402, F401
+from minigrad.ops.special_math import (digamma, fmax, fmin, frexp, gcd, heaviside, i0,  # noqa: E402, F401
+                                       lcm, ldexp, lgamma, logaddexp, logaddexp2, mvlgamma,
+                                       nextafter, polygamma, signbit, sinc, xlogy)
+from minigrad.ops.special_math import gammainc as igamma, gammaincc as igammac  # noqa: E402, F401
+from minigrad import special  # noqa: E402, F401
+# --- end mathfns ---
