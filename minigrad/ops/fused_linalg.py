@@ -188,7 +188,9 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         if vector.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
     _check_expandable(input, (vec1.shape[0], vec2.shape[0]), "addr")
-    dtype = np.result_type(input.array, vec1.array, vec2.array)
+    # PyTorch's promotion: integers meeting floats take the float dtype (NumPy's would be float64)
+    floats = [t.dtype for t in (input, vec1, vec2) if t.dtype.kind == "f"]
+    dtype = np.result_type(*floats) if floats else np.result_type(input.array, vec1.array, vec2.array)
     _check_scalars("addr", dtype, beta, alpha)
     if dtype == np.bool_:  # PyTorch: the logical (input and beta) or (vec1 and vec2 and alpha)
         out = (input.array & bool(beta)) | (np.outer(vec1.array, vec2.array) & bool(alpha))
