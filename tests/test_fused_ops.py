@@ -39,6 +39,7 @@ def test_addmm(input_shape, beta, alpha):
                                rtol=1e-12)
     assert gradcheck(lambda c, a, b: mg.addmm(c, a, b, beta=beta, alpha=alpha), (leaf(c), leaf(a), leaf(b)))
     assert leaf(c).addmm(leaf(a), leaf(b), beta=beta, alpha=alpha).tolist() == out.tolist()
+    assert out.grad_fn.name() == "AddmmBackward0"
 
 
 def test_addmm_beta_zero_ignores_nan_and_gives_zero_gradient():
@@ -84,6 +85,8 @@ def test_addmv_and_addr():
     assert gradcheck(lambda c, u, v: mg.addr(c, u, v, beta=2, alpha=-1), (leaf(a[0]), leaf(u), leaf(v)))
     assert leaf(c).addmv(leaf(a), leaf(v)).tolist() == mg.addmv(leaf(c), leaf(a), leaf(v)).tolist()
     assert leaf(a).addr(leaf(u), leaf(v)).tolist() == mg.addr(leaf(a), leaf(u), leaf(v)).tolist()
+    assert mg.addmv(leaf(c), leaf(a), leaf(v)).grad_fn.name() == "AddmvBackward0"
+    assert mg.addr(leaf(a), leaf(u), leaf(v)).grad_fn.name() == "AddrBackward0"
 
 
 def test_addr_promotes_and_handles_bool():

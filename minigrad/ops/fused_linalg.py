@@ -74,6 +74,28 @@ class AddProduct(Function):
         return grad_input, grad_a, grad_b, None, None, None
 
 
+# One subclass per op, so that graphs and the profiler name each (grad_fn.name() is
+# "AddmmBackward0", as in PyTorch); forward and backward are AddProduct's.
+class Addmm(AddProduct):
+    pass
+
+
+class Baddbmm(AddProduct):
+    pass
+
+
+class Addbmm(AddProduct):
+    pass
+
+
+class Addmv(AddProduct):
+    pass
+
+
+class Addr(AddProduct):
+    pass
+
+
 def _tensor(x, name, function):
     if not isinstance(x, Tensor):
         raise TypeError(f"{function}(): argument '{name}' must be Tensor, not {type(x).__name__}")
@@ -127,7 +149,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     _same_dtype("addmm", "mat1 and mat2 must have the same dtype", mat1, mat2)
     _same_dtype("addmm", "self and mat2 must have the same dtype", input, mat2)
     _check_expandable(input, (mat1.shape[0], mat2.shape[1]), "addmm")
-    return AddProduct.apply(input, mat1, mat2, beta, alpha, "addmm")
+    return Addmm.apply(input, mat1, mat2, beta, alpha, "addmm")
 
 
 def _check_batches(function, batch1, batch2):
@@ -147,7 +169,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
                            f"be: {expected} but got: {list(batch2.shape[:2])}.")
     _same_dtype("baddbmm", "input, batch1 and batch2 must have the same dtype", input, batch1, batch2)
     _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), "baddbmm")
-    return AddProduct.apply(input, batch1, batch2, beta, alpha, "baddbmm")
+    return Baddbmm.apply(input, batch1, batch2, beta, alpha, "baddbmm")
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -163,7 +185,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
                            f"and {_size(batch2.shape[1:])})")
     _same_dtype("addbmm", "input, batch1 and batch2 must have the same dtype", input, batch1, batch2)
     _check_expandable(input, (batch1.shape[1], batch2.shape[2]), "addbmm")
-    return AddProduct.apply(input, batch1, batch2, beta, alpha, "addbmm")
+    return Addbmm.apply(input, batch1, batch2, beta, alpha, "addbmm")
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
@@ -177,7 +199,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
         raise RuntimeError(f"addmv: size mismatch, got input ({_size(input.shape)}), mat "
                            f"({_size(mat.shape)}), vec ({_size(vec.shape)})")
     _same_dtype("addmv", "addmv input tensors must have the same dtype", input, mat, vec)
-    return AddProduct.apply(input, mat, vec, beta, alpha, "addmv")
+    return Addmv.apply(input, mat, vec, beta, alpha, "addmv")
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
@@ -197,7 +219,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         return Tensor._make(np.ascontiguousarray(np.broadcast_to(out, (vec1.shape[0], vec2.shape[0]))),
                             False, None)
     input, vec1, vec2 = (elementwise.cast(x, dtype) for x in (input, vec1, vec2))
-    return AddProduct.apply(input, vec1, vec2, beta, alpha, "addr")
+    return Addr.apply(input, vec1, vec2, beta, alpha, "addr")
 
 
 # ------------------------------------------------------------ pointwise fused ops
