@@ -353,6 +353,10 @@ def test_errors_name_the_bad_value():
         mg.logaddexp(mg.tensor([1]), mg.tensor([2]))
     with pytest.raises(NotImplementedError, match="nextafter_cpu"):
         mg.nextafter(mg.tensor([1]), mg.tensor([2]))
+    with pytest.raises(NotImplementedError, match="igamma_cpu.*int64"):
+        mg.special.gammainc(mg.tensor([1]), mg.tensor([2]))
+    with pytest.raises(NotImplementedError, match="igammac_cpu.*int64"):
+        mg.igammac(mg.tensor([1]), mg.tensor([2]))
 
 
 def test_special_module_mirrors_torch_special():

@@ -313,12 +313,12 @@ def zeta(input, other):
 
 def gammainc(input, other):
     """The regularised lower incomplete gamma function P(a, x) = gamma(a, x) / Gamma(a)."""
-    return _binary("gammainc", input, other)
+    return BinarySpecial.apply(*_no_integers("igamma", input, other), "gammainc")
 
 
 def gammaincc(input, other):
     """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
-    return _binary("gammaincc", input, other)
+    return BinarySpecial.apply(*_no_integers("igammac", input, other), "gammaincc")
 
 
 def fmax(input, other):
