@@ -278,28 +278,21 @@ def test_methods_match_functions():
     assert (x + 2).mvlgamma(2).tolist() == mg.mvlgamma(x + 2, 2).tolist()
 
 
-@pytest.mark.parametrize("method, args, reference", [
-    ("lgamma_", (), lambda x: mg.lgamma(x)), ("digamma_", (), lambda x: mg.digamma(x)),
-    ("i0_", (), lambda x: mg.i0(x)), ("sinc_", (), lambda x: mg.sinc(x)),
-    ("erfinv_", (), lambda x: mg.erfinv(x / 4) * 4),
-    ("polygamma_", (1,), lambda x: mg.polygamma(1, x)),
-    ("mvlgamma_", (1,), lambda x: mg.mvlgamma(x, 1)),
-    ("xlogy_", (2.0,), lambda x: mg.xlogy(x, 2.0)), ("ldexp_", (mg.tensor([1, 2, 3]),), None),
-    ("hypot_", (mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64),), None),
-    ("copysign_", (mg.tensor([-1.0, 1.0, -1.0], dtype=mg.float64),), None),
-    ("true_divide_", (4.0,), None), ("floor_divide_", (0.5,), None),
-    ("nextafter_", (mg.tensor([0.0, 0.0, 9.0], dtype=mg.float64),), None),
-    ("float_power_", (2,), None),
+@pytest.mark.parametrize("method, args", [
+    ("lgamma_", ()), ("digamma_", ()), ("i0_", ()), ("sinc_", ()), ("erfinv_", ()),
+    ("polygamma_", (1,)), ("mvlgamma_", (1,)), ("xlogy_", (2.0,)), ("ldexp_", (mg.tensor([1, 2, 3]),)),
+    ("igamma_", (2.0,)), ("igammac_", (2.0,)),
+    ("hypot_", (mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64),)),
+    ("copysign_", (mg.tensor([-1.0, 1.0, -1.0], dtype=mg.float64),)),
+    ("true_divide_", (4.0,)), ("floor_divide_", (0.5,)),
+    ("nextafter_", (mg.tensor([0.0, 0.0, 9.0], dtype=mg.float64),)), ("float_power_", (2,)),
 ])
-def test_inplace_methods_write_the_out_of_place_result(method, args, reference):
-    base = np.array([0.5, 1.5, 2.5])
-    x = leaf(base, requires_grad=False)
-    if method == "erfinv_":
-        x = leaf(base / 4, requires_grad=False)
-        expected = mg.erfinv(x).array.copy()
-    else:
-        out_of_place = getattr(x, method[:-1]) if hasattr(x, method[:-1]) else None
-        expected = out_of_place(*args).array.copy()
+def test_inplace_methods_write_the_out_of_place_result(method, args):
+    """x.f_(*args) overwrites x with x.f(*args) (each checked against references above) and
+    bumps its version counter."""
+    x = leaf([0.125, 0.375, 0.625] if method == "erfinv_" else [0.5, 1.5, 2.5], requires_grad=False)
+    expected = getattr(x, method[:-1])(*args).array.copy()
+    assert not np.array_equal(expected, x.array)
     version = x._version
     assert getattr(x, method)(*args) is x
     np.testing.assert_array_equal(x.array, expected)

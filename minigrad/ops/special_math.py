@@ -189,12 +189,8 @@ def _floats(input, other):
     return input, other
 
 
-def _shape(x):
-    return np.shape(x)
-
-
 class BinarySpecial(Function):
-    """out = f(a, b) with d/da and d/db from BINARY_DERIVATIVES (None: no gradient there)."""
+    """out = f(a, b) with d/da and d/db from BINARY_DERIVATIVES (a string: PyTorch has none)."""
 
     @staticmethod
     def forward(ctx, a, b, name):
@@ -219,7 +215,7 @@ class BinarySpecial(Function):
                 raise NotImplementedError(derivative)
             with np.errstate(all="ignore"):
                 local = derivative(a, b, out)
-            grads.append(unbroadcast((grad * local).astype(grad.dtype, copy=False), _shape(x)))
+            grads.append(unbroadcast((grad * local).astype(grad.dtype, copy=False), np.shape(x)))
         return grads[0], grads[1], None
 
 
