@@ -104,3 +104,13 @@ from minigrad.settings import (are_deterministic_algorithms_enabled, can_cast, f
                                promote_types, result_type, set_default_dtype, set_printoptions,
                                use_deterministic_algorithms)
 from minigrad.random import seed  # noqa: E402, F401
+# --- mathfns ---
+from minigrad.ops.fused_linalg import (addbmm, addcdiv, addcmul, addmm, addmv, addr,  # noqa: E402, F401
+                                       baddbmm, cross)
+from minigrad.ops.norm_ops import cdist, dist, renorm  # noqa: E402, F401
+from minigrad.ops.special_math import (digamma, fmax, fmin, frexp, gcd, heaviside, i0,  # noqa: E402, F401
+                                       lcm, ldexp, lgamma, logaddexp, logaddexp2, mvlgamma,
+                                       nextafter, polygamma, signbit, sinc, xlogy)
+from minigrad.ops.special_math import gammainc as igamma, gammaincc as igammac  # noqa: E402, F401
+from minigrad import special  # noqa: E402, F401
+# --- end mathfns ---

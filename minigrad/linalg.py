@@ -20,3 +20,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002  (P
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
 
+# --- mathfns ---
+from minigrad.ops.fused_linalg import linalg_cross as cross  # noqa: E402, F401
+# --- end mathfns ---

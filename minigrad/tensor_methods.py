@@ -505,6 +505,123 @@ class TensorMethods:
     def index_fill_(self, dim, index, value):
         return self._inplace("index_fill_", lambda t: ops.construction.index_fill(t, dim, index, value),
                              value)
+    # --- mathfns ---
+    # fused multiply-adds and products (ops/fused_linalg.py)
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return ops.fused_linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return ops.fused_linalg.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return ops.fused_linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return ops.fused_linalg.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return ops.fused_linalg.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        return ops.fused_linalg.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        return ops.fused_linalg.addcdiv(self, tensor1, tensor2, value=value)
+
+    def cross(self, other, dim=None):
+        return ops.fused_linalg.cross(self, other, dim)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return self._inplace("addmm_", lambda t: ops.fused_linalg.addmm(
+            t, mat1, mat2, beta=beta, alpha=alpha), mat1, mat2)
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._inplace("addbmm_", lambda t: ops.fused_linalg.addbmm(
+            t, batch1, batch2, beta=beta, alpha=alpha), batch1, batch2)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return self._inplace("baddbmm_", lambda t: ops.fused_linalg.baddbmm(
+            t, batch1, batch2, beta=beta, alpha=alpha), batch1, batch2)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return self._inplace("addmv_", lambda t: ops.fused_linalg.addmv(
+            t, mat, vec, beta=beta, alpha=alpha), mat, vec)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return self._inplace("addr_", lambda t: ops.fused_linalg.addr(
+            t, vec1, vec2, beta=beta, alpha=alpha), vec1, vec2)
+
+    # norms (ops/norm_ops.py)
+    def dist(self, other, p=2):
+        return ops.norm_ops.dist(self, other, p)
+
+    def renorm(self, p, dim, maxnorm):
+        return ops.norm_ops.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p, dim, maxnorm):
+        return self._inplace("renorm_", lambda t: ops.norm_ops.renorm(t, p, dim, maxnorm))
+
+    # special functions and the rest of the binary math (ops/special_math.py)
+    def lgamma(self): return ops.special_math.lgamma(self)  # noqa: E704  (one line per function)
+    def digamma(self): return ops.special_math.digamma(self)  # noqa: E704
+    def i0(self): return ops.special_math.i0(self)  # noqa: E704
+    def sinc(self): return ops.special_math.sinc(self)  # noqa: E704
+    def signbit(self): return ops.special_math.signbit(self)  # noqa: E704
+    def frexp(self): return ops.special_math.frexp(self)  # noqa: E704
+    def lgamma_(self): return self._inplace("lgamma_", ops.special_math.lgamma)  # noqa: E704
+    def digamma_(self): return self._inplace("digamma_", ops.special_math.digamma)  # noqa: E704
+    def i0_(self): return self._inplace("i0_", ops.special_math.i0)  # noqa: E704
+    def sinc_(self): return self._inplace("sinc_", ops.special_math.sinc)  # noqa: E704
+    def erfinv_(self): return self._inplace("erfinv_", ops.pointwise.erfinv)  # noqa: E704
+
+    def polygamma(self, n):
+        return ops.special_math.polygamma(n, self)
+
+    def polygamma_(self, n):
+        return self._inplace("polygamma_", lambda t: ops.special_math.polygamma(n, t))
+
+    def mvlgamma(self, p):
+        return ops.special_math.mvlgamma(self, p)
+
+    def mvlgamma_(self, p):
+        return self._inplace("mvlgamma_", lambda t: ops.special_math.mvlgamma(t, p))
+
+    def xlogy(self, other): return ops.special_math.xlogy(self, other)  # noqa: E704
+    def logaddexp(self, other): return ops.special_math.logaddexp(self, other)  # noqa: E704
+    def logaddexp2(self, other): return ops.special_math.logaddexp2(self, other)  # noqa: E704
+    def ldexp(self, other): return ops.special_math.ldexp(self, other)  # noqa: E704
+    def nextafter(self, other): return ops.special_math.nextafter(self, other)  # noqa: E704
+    def gcd(self, other): return ops.special_math.gcd(self, other)  # noqa: E704
+    def lcm(self, other): return ops.special_math.lcm(self, other)  # noqa: E704
+    def fmax(self, other): return ops.special_math.fmax(self, other)  # noqa: E704
+    def fmin(self, other): return ops.special_math.fmin(self, other)  # noqa: E704
+    def igamma(self, other): return ops.special_math.gammainc(self, other)  # noqa: E704
+    def igammac(self, other): return ops.special_math.gammaincc(self, other)  # noqa: E704
+    def heaviside(self, values): return ops.special_math.heaviside(self, values)  # noqa: E704
+
+    def _binary_inplace(self, name, function, other):
+        return self._inplace(name, lambda t: function(t, other), other)
+
+    def xlogy_(self, other): return self._binary_inplace("xlogy_", ops.special_math.xlogy, other)  # noqa: E704
+    def ldexp_(self, other): return self._binary_inplace("ldexp_", ops.special_math.ldexp, other)  # noqa: E704
+    def nextafter_(self, other): return self._binary_inplace("nextafter_", ops.special_math.nextafter, other)  # noqa: E704, E501
+    def gcd_(self, other): return self._binary_inplace("gcd_", ops.special_math.gcd, other)  # noqa: E704
+    def lcm_(self, other): return self._binary_inplace("lcm_", ops.special_math.lcm, other)  # noqa: E704
+    def igamma_(self, other): return self._binary_inplace("igamma_", ops.special_math.gammainc, other)  # noqa: E704
+    def igammac_(self, other): return self._binary_inplace("igammac_", ops.special_math.gammaincc, other)  # noqa: E704, E501
+    def heaviside_(self, values): return self._binary_inplace("heaviside_", ops.special_math.heaviside, values)  # noqa: E704, E501
+    def hypot_(self, other): return self._binary_inplace("hypot_", ops.pointwise.hypot, other)  # noqa: E704
+    def copysign_(self, other): return self._binary_inplace("copysign_", ops.pointwise.copysign, other)  # noqa: E704, E501
+    def true_divide_(self, other): return self._binary_inplace("true_divide_", ops.pointwise.true_divide, other)  # noqa: E704, E501
+    def floor_divide_(self, other): return self._binary_inplace("floor_divide_", ops.pointwise.floor_divide, other)  # noqa: E704, E501
+
+    def float_power_(self, exponent):
+        """self ** exponent in float64: self must already be float64 (as in PyTorch)."""
+        if self.array.dtype.name != "float64":
+            raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype} but the "
+                               f"operation's result requires dtype float64")
+        return self._binary_inplace("float_power_", ops.pointwise.float_power, exponent)
+    # --- end mathfns ---
 
 
 def _import_ops():

@@ -37,3 +37,10 @@ from minigrad.ops import (  # noqa: F401
     reduction,
     shape,
 )
+
+# --- mathfns ---
+# - ``special_math``: lgamma, digamma, polygamma, Bessel i0/i1, ndtr, xlogy, zeta, gcd, frexp, ...
+# - ``fused_linalg``: addmm, addbmm, baddbmm, addmv, addr, addcmul, addcdiv, cross
+# - ``norm_ops``: cdist, dist, renorm
+# (imported by minigrad/__init__.py, which makes them attributes of minigrad.ops)
+# --- end mathfns ---
