@@ -89,3 +89,10 @@ def numel(input):
 
 def is_floating_point(input):
     return input.is_floating_point()
+
+# --- statfns ---
+from minigrad.ops.statistics import (aminmax, bincount, bucketize, corrcoef,  # noqa: E402, F401
+                                     count_nonzero, cov, cumulative_trapezoid, diff, gradient, histc,
+                                     histogram, kthvalue, msort, nanmean, nanmedian, nanquantile,
+                                     nansum, poisson, quantile, searchsorted, trapezoid, trapz, unique,
+                                     unique_consecutive)
