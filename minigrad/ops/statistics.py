@@ -403,15 +403,13 @@ def _nanmedian_index(array, axis):
 @numpy_names
 def nanmedian(input, dim=None, keepdim=False):
     """Lower median of the non-NaN elements; with dim, (values, indices) per row
-    (among equal values the index PyTorch's CPU nanmedian picks).
+    (among equal values the index PyTorch's CPU nanmedian picks). NaN if there is no number.
 
     nanmedian() shares its gradient among all elements equal to the median, as
     PyTorch's does; nanmedian(dim) sends it to the element at the index returned.
     """
     input = _as_tensor(input)
     if dim is None:
-        if input.numel() == 0:
-            raise RuntimeError("nanmedian() of an empty tensor")
         numbers = np.sort(input.array[~np.isnan(input.array)])
         value = numbers[(len(numbers) - 1) // 2] if len(numbers) else np.nan
         return EvenlyShared.apply(input, value)
@@ -419,7 +417,7 @@ def nanmedian(input, dim=None, keepdim=False):
     if input.ndim == 0:
         return ValuesIndices(input * 1, _constant(np.zeros((), dtype=np.int64)))
     if input.shape[axis] == 0:
-        raise IndexError(f"nanmedian(): Expected reduction dim {axis} to have non-zero size.")
+        raise IndexError(f"median(): Expected reduction dim {axis} to have non-zero size.")
     index = _nanmedian_index(input.array, axis)
     return ValuesIndices(*PickAlongDim.apply(input, index, axis, keepdim))
 
@@ -755,6 +753,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if not _is_int(n) or n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     axis = _one_dim(dim, input.ndim, "diff")
+    if n == 0:                                                        # PyTorch: nothing is joined on
+        return input
     parts = []
     for extra in (prepend, append):
         if extra is not None:
