@@ -17,7 +17,7 @@ backward side by side, plus the lowercase function users call.
 - ``conv``: conv1d/2d/3d and conv_transpose1d/2d/3d (im2col + GEMM kernels)
 - ``pooling``: max, average, adaptive and unpooling; ``resize``: interpolate, pixel_shuffle
 - ``normalization``: batch_norm, layer_norm, group_norm, instance_norm; ``loss``: the loss functions
-- ``statistics``: nanmean, quantile, kthvalue, cov, histogram, bincount, unique, diff, gradient, trapezoid, searchsorted, ...
+- ``statistics``: nanmean, quantile, kthvalue, cov, histogram, bincount, unique, diff, trapezoid, ...
 - ``_args``: the argument parsing (int-or-tuple, output sizes, padding) the ops share
   with the layers and minigrad.utils
 """

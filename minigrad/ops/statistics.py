@@ -325,7 +325,15 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     if input.ndim == 0:
         return ValuesIndices(input * 1, _constant(np.zeros((), dtype=np.int64)))
     rows = np.moveaxis(input.array, axis, -1)
-    picked = np.array([_quick_select(row, k - 1) for row in rows.reshape(-1, size)], dtype=np.int64)
+    flat = rows.reshape(-1, size)                                     # (rows, n)
+    # A row whose k-th value occurs once (and is a number) has one answer: the sort's.
+    # Only rows with ties or NaNs there run the quickselect, to pick PyTorch's index.
+    order = np.argsort(flat, axis=1, kind="stable")
+    picked = order[:, k - 1].copy()
+    value = flat[np.arange(len(flat)), picked]
+    ambiguous = np.isnan(value) | (np.sum(flat == value[:, None], axis=1) > 1)
+    for row in np.flatnonzero(ambiguous):
+        picked[row] = _quick_select(flat[row].tolist(), k - 1)
     index = np.expand_dims(picked.reshape(rows.shape[:-1]), axis)     # keepdim shape
     return ValuesIndices(*PickAlongDim.apply(input, index, axis, keepdim))
 
@@ -392,12 +400,19 @@ def _nth_element(values, nth):
 
 
 def _nanmedian_index(array, axis):
-    """Where the lower median of the non-NaN elements of each row is (a NaN if there are none)."""
+    """Where the lower median of the non-NaN elements of each row is (a NaN if there are none).
+
+    With a number in the row it is the ((count - 1) // 2)-th of a stable sort (NaN last);
+    only rows of NaNs need _nth_element's partition steps.
+    """
     rows = np.moveaxis(array, axis, -1)
-    flat = rows.reshape(-1, rows.shape[-1])
+    flat = rows.reshape(-1, rows.shape[-1])                           # (rows, n)
     count = np.sum(~np.isnan(flat), axis=1)
-    index = [_nth_element(row.tolist(), builtins.max(int(c) - 1, 0) // 2) for row, c in zip(flat, count)]
-    return np.expand_dims(np.asarray(index, dtype=np.int64).reshape(rows.shape[:-1]), axis)
+    order = np.argsort(flat, axis=1, kind="stable")
+    index = order[np.arange(len(flat)), np.maximum(count - 1, 0) // 2]
+    for row in np.flatnonzero(count == 0):
+        index[row] = _nth_element(flat[row].tolist(), 0)
+    return np.expand_dims(index.reshape(rows.shape[:-1]), axis)
 
 
 @numpy_names
