@@ -114,3 +114,9 @@ from minigrad.ops.special_math import (digamma, fmax, fmin, frexp, gcd, heavisid
 from minigrad.ops.special_math import gammainc as igamma, gammaincc as igammac  # noqa: E402, F401
 from minigrad import special  # noqa: E402, F401
 # --- end mathfns ---
+# --- statfns ---
+from minigrad.ops.statistics import (aminmax, bincount, bucketize, corrcoef,  # noqa: E402, F401
+                                     count_nonzero, cov, cumulative_trapezoid, diff, gradient, histc,
+                                     histogram, kthvalue, msort, nanmean, nanmedian, nanquantile,
+                                     nansum, poisson, quantile, searchsorted, trapezoid, trapz, unique,
+                                     unique_consecutive)

@@ -622,6 +622,58 @@ class TensorMethods:
                                f"operation's result requires dtype float64")
         return self._binary_inplace("float_power_", ops.pointwise.float_power, exponent)
     # --- end mathfns ---
+    # --- statfns ---
+    # statistics and counting (ops/statistics.py)
+    def nansum(self, *args, **kwargs):
+        return ops.statistics.nansum(self, *args, **kwargs)
+
+    def nanmean(self, *args, **kwargs):
+        return ops.statistics.nanmean(self, *args, **kwargs)
+
+    def nanmedian(self, *args, **kwargs):
+        return ops.statistics.nanmedian(self, *args, **kwargs)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return ops.statistics.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return ops.statistics.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return ops.statistics.kthvalue(self, k, dim, keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return ops.statistics.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def count_nonzero(self, dim=None):
+        return ops.statistics.count_nonzero(self, dim)
+
+    def msort(self):
+        return ops.statistics.msort(self)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return ops.statistics.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return ops.statistics.corrcoef(self)
+
+    def histc(self, bins=100, min=0, max=0):
+        return ops.statistics.histc(self, bins, min, max)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):
+        return ops.statistics.histogram(self, bins, range=range, weight=weight, density=density)
+
+    def bincount(self, weights=None, minlength=0):
+        return ops.statistics.bincount(self, weights, minlength)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return ops.statistics.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return ops.statistics.unique_consecutive(self, return_inverse, return_counts, dim)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return ops.statistics.diff(self, n, dim, prepend, append)
 
 
 def _import_ops():

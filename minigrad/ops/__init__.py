@@ -19,6 +19,7 @@ backward side by side, plus the lowercase function users call.
 - ``normalization``: batch_norm, layer_norm, group_norm, instance_norm; ``loss``: the loss functions
 - ``construction``: broadcast_to, meshgrid, hstack, tensor_split, diagonal, diag_embed, kron,
   tensordot, block_diag, combinations, index_add/copy/fill, ... (built from shape and linalg ops)
+- ``statistics``: nanmean, quantile, kthvalue, cov, histogram, bincount, unique, diff, trapezoid, ...
 - ``_args``: the argument parsing (int-or-tuple, output sizes, padding) the ops share
   with the layers and minigrad.utils
 """
