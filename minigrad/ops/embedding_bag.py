@@ -44,13 +44,15 @@ class EmbeddingBag(Function):
             out[first == len(indices)] = 0
             ctx.save_for_backward(indices, first)
             return out
-        scale = np.ones(len(indices), dtype=weight.dtype)                        # (K,)
+        scale = np.ones(len(indices), dtype=weight.dtype)                        # (K,): dout[b] / drow
         if per_sample_weights is not None:
             scale = per_sample_weights
-        elif mode == "mean":
+            rows = rows * scale[:, None]
+        np.add.at(out, bags, rows)
+        if mode == "mean":                         # the sum, then divided by the bag's size (as torch)
             counts = np.bincount(bags, minlength=num_bags)                       # (B,)
+            out /= np.maximum(counts, 1)[:, None]
             scale = (1.0 / counts[bags]).astype(weight.dtype)
-        np.add.at(out, bags, rows * scale[:, None])
         ctx.save_for_backward(weight, indices, bags, scale)
         return out
 
