@@ -105,3 +105,10 @@ from minigrad.ops.margin_loss import (  # noqa: F401,E402
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+
+# isort: split
+# --- nnfold ---
+# Sliding blocks (ops/fold.py), the bilinear form (ops/bilinear.py), bags of embeddings (ops/embedding_bag.py).
+from minigrad.ops.bilinear import bilinear  # noqa: F401,E402
+from minigrad.ops.embedding_bag import embedding_bag  # noqa: F401,E402
+from minigrad.ops.fold import fold, unfold  # noqa: F401,E402

@@ -249,3 +249,51 @@ __all__ += [
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
 ]
+
+# --- nnfold ---
+# Fold/Unfold, Bilinear, EmbeddingBag, ParameterList/ParameterDict and the lazy layers.
+from minigrad.nn.modules.bilinear import Bilinear  # noqa: E402
+from minigrad.nn.modules.container import ParameterDict, ParameterList  # noqa: E402
+from minigrad.nn.modules.embedding_bag import EmbeddingBag  # noqa: E402
+from minigrad.nn.modules.fold import Fold, Unfold  # noqa: E402
+from minigrad.nn.modules.lazy import (  # noqa: E402
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
+
+__all__ += [
+    "Bilinear",
+    "EmbeddingBag",
+    "Fold",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
+    "ParameterDict",
+    "ParameterList",
+    "Unfold",
+    "UninitializedBuffer",
+    "UninitializedParameter",
+]
