@@ -105,3 +105,15 @@ from minigrad.ops.margin_loss import (  # noqa: F401,E402
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+
+# --- nnsample ---
+# Spatial transformers, Gumbel-softmax, fractional max pooling
+# (ops/grid_sample.py, gumbel_softmax.py, fractional_pool.py).
+from minigrad.ops.fractional_pool import (  # noqa: F401,E402
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+from minigrad.ops.grid_sample import affine_grid, grid_sample  # noqa: F401,E402
+from minigrad.ops.gumbel_softmax import gumbel_softmax  # noqa: F401,E402
