@@ -106,6 +106,7 @@ from minigrad.ops.margin_loss import (  # noqa: F401,E402
     triplet_margin_with_distance_loss,
 )
 
+# isort: split
 # --- nnsample ---
 # Spatial transformers, Gumbel-softmax, fractional max pooling
 # (ops/grid_sample.py, gumbel_softmax.py, fractional_pool.py).
