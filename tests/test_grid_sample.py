@@ -314,3 +314,15 @@ def test_grid_sample_errors():
         F.grid_sample(x, grid.double(), align_corners=False)
     with pytest.raises(TypeError, match="'grid' must be a Tensor"):
         F.grid_sample(x, grid.numpy(), align_corners=False)
+
+
+def test_empty_batch_channels_and_grid():
+    for x_shape, grid_shape, out_shape in (((2, 0, 4, 5), (2, 6, 7, 2), (2, 0, 6, 7)),
+                                           ((2, 3, 4, 5), (2, 0, 7, 2), (2, 3, 0, 7)),
+                                           ((0, 2, 4, 5), (0, 6, 7, 2), (0, 2, 6, 7))):
+        x = minigrad.randn(*x_shape, requires_grad=True)
+        grid = minigrad.rand(*grid_shape, requires_grad=True)
+        out = F.grid_sample(x, grid, align_corners=False)
+        assert out.shape == out_shape
+        out.sum().backward()
+        assert x.grad.shape == x_shape and grid.grad.shape == grid_shape

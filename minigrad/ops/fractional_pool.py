@@ -70,7 +70,7 @@ class FractionalMaxPool(Function):
         in_sizes = input.shape[2:]
         index = window_indices(samples[:n], in_sizes, out_sizes, kernel_sizes)   # (N, C, Q, K)
         q, k = index.shape[2:]
-        flat = input.reshape(n, c, -1)                                           # (N, C, P)
+        flat = input.reshape(n, c, int(np.prod(in_sizes)))                       # (N, C, P)
         windows = np.take_along_axis(flat, index.reshape(n, c, q * k), axis=2).reshape(n, c, q, k)
         choice = np.argmax(windows, axis=3)                  # the first max
         nan = np.isnan(windows)
@@ -88,7 +88,7 @@ class FractionalMaxPool(Function):
         n, c = ctx.input_shape[:2]
         points = int(np.prod(ctx.input_shape[2:]))
         planes = np.arange(n * c).reshape(n, c, 1) * points   # offset of each (n, c) plane
-        grad = np.bincount((planes + ctx.argmax).ravel(), grad_output.reshape(n, c, -1).ravel(),
+        grad = np.bincount((planes + ctx.argmax).ravel(), grad_output.reshape(n, c, ctx.argmax.shape[2]).ravel(),
                            minlength=n * c * points)
         return grad.astype(grad_output.dtype).reshape(ctx.input_shape), None, None, None
 

@@ -80,7 +80,7 @@ class AffineGrid(Function):
     @staticmethod
     def backward(ctx, grad_grid):
         n, d = ctx.theta_shape[0], ctx.theta_shape[1]
-        flat = grad_grid.reshape(n, -1, d)                   # (N, P, d)
+        flat = grad_grid.reshape(n, ctx.points.shape[0], d)  # (N, P, d)
         return np.matmul(np.swapaxes(flat, 1, 2), ctx.points), None, None   # (N, d, P) @ (P, d+1)
 
 
@@ -174,7 +174,7 @@ def source_positions(grid, spatial_sizes, padding_mode, align_corners, pad=True)
     grid's last axis is (x, y[, z]): component d - 1 - a belongs to spatial axis a.
     """
     d = len(spatial_sizes)
-    flat = grid.reshape(grid.shape[0], -1, d)                # (N, Q, d)
+    flat = grid.reshape(grid.shape[0], int(np.prod(grid.shape[1:-1])), d)   # (N, Q, d)
     result = []
     for axis, size in enumerate(spatial_sizes):
         position, scale = unnormalize(flat[..., d - 1 - axis], size, align_corners)
@@ -272,7 +272,7 @@ class GridSample(Function):
         spatial_sizes = input.shape[2:]
         with np.errstate(invalid="ignore"):                   # inf or NaN in the grid reads 0 or NaN
             taps = sampling_taps(grid, spatial_sizes, mode, padding_mode, align_corners)
-        flat_input = input.reshape(n, c, -1)                  # (N, C, P)
+        flat_input = input.reshape(n, c, int(np.prod(spatial_sizes)))   # (N, C, P)
         batch = np.arange(n)[:, None, None]
         channel = np.arange(c)[None, :, None]
         output = np.zeros((n, c, taps[0][0].shape[1]), dtype=input.dtype)   # (N, C, Q)
@@ -289,7 +289,7 @@ class GridSample(Function):
     def backward(ctx, grad_output):
         n, c = ctx.input_shape[:2]
         points = int(np.prod(ctx.input_shape[2:]))
-        grad = grad_output.reshape(n, c, -1)                  # (N, C, Q)
+        grad = grad_output.reshape(n, c, ctx.taps[0][0].shape[1])   # (N, C, Q)
         grad_input = grad_grid = None
         if ctx.needs_input_grad[0]:
             # flat position of (n, c, index) in the (N * C * P) input
