@@ -326,3 +326,17 @@ def test_empty_batch_channels_and_grid():
         assert out.shape == out_shape
         out.sum().backward()
         assert x.grad.shape == x_shape and grid.grad.shape == grid_shape
+
+
+def test_float16_is_computed_in_float32(rng):
+    x = rng.standard_normal((1, 2, 4, 5)).astype(np.float16)
+    grid = rng.uniform(-1.2, 1.2, (1, 3, 2, 2)).astype(np.float16)
+    xt, gt = minigrad.tensor(x, requires_grad=True), minigrad.tensor(grid, requires_grad=True)
+    out = F.grid_sample(xt, gt, "bilinear", "reflection", False)
+    assert out.dtype == minigrad.float16
+    expected = ref_grid_sample(x.astype(np.float64), grid.astype(np.float64), "bilinear", "reflection", False)
+    np.testing.assert_allclose(out.detach().numpy().astype(np.float64), expected, atol=4e-3)
+    out.sum().backward()
+    assert xt.grad.dtype == minigrad.float16 and gt.grad.dtype == minigrad.float16
+    with pytest.raises(NotImplementedError, match="not implemented for int64"):
+        F.grid_sample(minigrad.ones(1, 1, 2, 2, dtype=minigrad.int64), minigrad.zeros(1, 1, 1, 2), align_corners=False)

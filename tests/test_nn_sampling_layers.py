@@ -379,3 +379,17 @@ def test_adaptive_log_softmax_errors():
         layer(minigrad.randn(2, 8), minigrad.tensor(1))
     with pytest.raises(RuntimeError, match="multi-target not supported"):
         layer(minigrad.randn(2, 8), minigrad.tensor([[1], [2]]))
+
+
+def test_fractional_max_pool_float16(rng):
+    x = rng.standard_normal((1, 2, 11, 11)).astype(np.float16)
+    samples = np.full((1, 2, 2), 0.5, dtype=np.float16)          # alpha = (11 - 2) / 3 = 3, exact
+    output, indices = F.fractional_max_pool2d(minigrad.tensor(x), 2, 4, return_indices=True,
+                                              _random_samples=minigrad.tensor(samples))
+    assert output.dtype == minigrad.float16
+    expected, expected_indices = ref_fractional_max_pool(x.astype(np.float64), (2, 2), (4, 4),
+                                                         samples.astype(np.float64))
+    np.testing.assert_array_equal(indices.numpy(), expected_indices)
+    np.testing.assert_array_equal(output.numpy(), expected.astype(np.float16))
+    with pytest.raises(NotImplementedError, match="not implemented for int64"):
+        F.fractional_max_pool2d(minigrad.ones(1, 1, 4, 4, dtype=minigrad.int64), 2, 2)

@@ -8,7 +8,7 @@ sample u in [0, 1) per (image, channel, axis):
     start[i] = floor((i + u) * alpha) - floor(u * alpha)     for i < out - 1
     start[out - 1] = in - k
 
-(PyTorch's generate_intervals, computed in the input's dtype). The output
+(PyTorch's generate_intervals, computed in the input's dtype, float16 included). The output
 is the max of each window and the index (flattened within the plane, as
 max_pool's return_indices) of its argmax; backward adds each gradient onto
 that argmax. A NaN in a window wins, as in PyTorch.
@@ -121,8 +121,9 @@ def _fractional_max_pool(d, input, kernel_size, output_size, output_ratio, _rand
         output_size = [int(size * ratio) for size, ratio in zip(input.shape[-d:], ratios)]
     kernel_sizes = _sizes(op, "kernel_size", kernel_size, d)
     out_sizes = _sizes(op, "output_size", output_size, d)
-    if input.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"{op}(): expected a float32 or float64 input, got {input.dtype}")
+    if input.dtype not in (np.float16, np.float32, np.float64):
+        raise NotImplementedError(f"{op}: not implemented for {input.dtype} input: expected float16, "
+                                  f"float32 or float64")
     batched = input.ndim == d + 2
     x = input if batched else input.unsqueeze(0)
     for axis in range(1, x.ndim):

@@ -268,6 +268,9 @@ class GridSample(Function):
 
     @staticmethod
     def forward(ctx, input, grid, mode, padding_mode, align_corners):
+        ctx.dtype = input.dtype
+        if input.dtype == np.float16:                         # float16 is computed in float32
+            input, grid = input.astype(np.float32), grid.astype(np.float32)
         n, c = input.shape[:2]
         spatial_sizes = input.shape[2:]
         with np.errstate(invalid="ignore"):                   # inf or NaN in the grid reads 0 or NaN
@@ -283,13 +286,15 @@ class GridSample(Function):
             values.append(value)
         ctx.taps, ctx.values, ctx.input_shape, ctx.grid_shape = taps, values, input.shape, grid.shape
         ctx.mode = mode
-        return output.reshape((n, c) + tuple(grid.shape[1:-1]))
+        return output.reshape((n, c) + tuple(grid.shape[1:-1])).astype(ctx.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad_output):
         n, c = ctx.input_shape[:2]
         points = int(np.prod(ctx.input_shape[2:]))
         grad = grad_output.reshape(n, c, ctx.taps[0][0].shape[1])   # (N, C, Q)
+        if grad.dtype == np.float16:
+            grad = grad.astype(np.float32)
         grad_input = grad_grid = None
         if ctx.needs_input_grad[0]:
             # flat position of (n, c, index) in the (N * C * P) input
@@ -299,14 +304,14 @@ class GridSample(Function):
                 contribution = grad * (weight * valid)[:, None, :]
                 total += np.bincount((base + index[:, None, :]).ravel(), contribution.ravel(),
                                      minlength=n * c * points)
-            grad_input = total.astype(grad_output.dtype).reshape(ctx.input_shape)
+            grad_input = total.astype(ctx.dtype).reshape(ctx.input_shape)
         if ctx.needs_input_grad[1]:
-            grad_grid = np.zeros((n, grad.shape[2], ctx.grid_shape[-1]), dtype=grad_output.dtype)
+            grad_grid = np.zeros((n, grad.shape[2], ctx.grid_shape[-1]), dtype=grad.dtype)
             if ctx.mode != "nearest":
                 for (_, _, _, weight_grad), value in zip(ctx.taps, ctx.values):
                     along = (grad * value).sum(axis=1)        # (N, Q): sum over channels
                     grad_grid += along[..., None] * weight_grad
-            grad_grid = grad_grid.reshape(ctx.grid_shape)
+            grad_grid = grad_grid.reshape(ctx.grid_shape).astype(ctx.dtype, copy=False)
         return grad_input, grad_grid, None, None, None
 
 
@@ -316,6 +321,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     grid holds normalised (x, y[, z]) in [-1, 1]; mode 'bilinear' (trilinear
     on 5-D), 'nearest' or 'bicubic' (4-D only); padding_mode 'zeros',
     'border' or 'reflection'. align_corners=None means False (with PyTorch's warning).
+    float16 is computed in float32 and returned as float16.
     """
     if mode not in _MODES:
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
@@ -345,8 +351,10 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                                f"input has sizes {in_shape} with dimension {axis} being empty")
     if mode == "bicubic" and input.ndim != 4:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-    if input.dtype not in (np.float32, np.float64):
-        raise RuntimeError(f"grid_sampler(): expected a float32 or float64 input, got {input.dtype}")
+    if input.dtype not in (np.float16, np.float32, np.float64):
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if input.ndim == 4 else "grid_sampler_3d_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for {input.dtype} input: expected '
+                                  f"float16, float32 or float64")
     if grid.dtype != input.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same dtype, but input "
                            f"has {input.dtype} and grid has {grid.dtype}")
