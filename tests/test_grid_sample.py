@@ -274,7 +274,7 @@ def test_affine_grid_gradcheck_and_through_grid_sample(rng):
 
 def test_affine_grid_errors():
     theta = minigrad.randn(2, 2, 3)
-    with pytest.raises(ValueError, match=r"Nx2x3 for size \[2, 3, 4, 5\]. Got \(2, 3, 3\)"):
+    with pytest.raises(ValueError, match=r"Nx2x3 for size \[2, 3, 4, 5\]. Got minigrad.Size\(\[2, 3, 3\]\)"):
         F.affine_grid(minigrad.randn(2, 3, 3), [2, 3, 4, 5], align_corners=False)
     with pytest.raises(ValueError, match=r"3D affine matrices of shape Nx3x4 for size \[2, 3, 4, 5, 6\]"):
         F.affine_grid(theta, [2, 3, 4, 5, 6], align_corners=False)

@@ -102,11 +102,11 @@ def affine_grid(theta, size, align_corners=None):
     if len(size) == 4:
         if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
             raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. "
-                             f"Got {tuple(theta.shape)}.")
+                             f"Got {theta.shape}.")
     elif len(size) == 5:
         if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
             raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. "
-                             f"Got {tuple(theta.shape)}.")
+                             f"Got {theta.shape}.")
     else:
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine "
                                   f"transforms, respectively. Got size {size}.")
