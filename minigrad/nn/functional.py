@@ -112,3 +112,14 @@ from minigrad.ops.margin_loss import (  # noqa: F401,E402
 from minigrad.ops.bilinear import bilinear  # noqa: F401,E402
 from minigrad.ops.embedding_bag import embedding_bag  # noqa: F401,E402
 from minigrad.ops.fold import fold, unfold  # noqa: F401,E402
+# --- nnsample ---
+# Spatial transformers, Gumbel-softmax, fractional max pooling
+# (ops/grid_sample.py, gumbel_softmax.py, fractional_pool.py).
+from minigrad.ops.fractional_pool import (  # noqa: F401,E402
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+from minigrad.ops.grid_sample import affine_grid, grid_sample  # noqa: F401,E402
+from minigrad.ops.gumbel_softmax import gumbel_softmax  # noqa: F401,E402

@@ -297,3 +297,15 @@ __all__ += [
     "UninitializedBuffer",
     "UninitializedParameter",
 ]
+
+# --- nnsample ---
+# Fractional max pooling, CrossMapLRN2d, the adaptive softmax.
+from minigrad.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from minigrad.nn.modules.sampling import CrossMapLRN2d, FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402
+
+__all__ += [
+    "AdaptiveLogSoftmaxWithLoss",
+    "CrossMapLRN2d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+]
