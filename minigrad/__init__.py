@@ -89,3 +89,12 @@ def numel(input):
 
 def is_floating_point(input):
     return input.is_floating_point()
+
+# --- linalg ---
+# torch's top-level linear algebra (minigrad/ops/linalg_decompositions.py; torch.linalg is minigrad.linalg).
+from minigrad.ops.linalg_decompositions import (chain_matmul, cholesky_inverse, cholesky_solve,  # noqa: E402, F401
+                                                det, inverse, logdet, matrix_exp, matrix_power,
+                                                pinverse, slogdet)
+from minigrad.ops.linalg_decompositions import torch_cholesky as cholesky  # noqa: E402, F401
+from minigrad.ops.linalg_decompositions import torch_qr as qr  # noqa: E402, F401
+from minigrad.ops.linalg_decompositions import torch_svd as svd  # noqa: E402, F401
