@@ -198,6 +198,14 @@ def test_cholesky_forward(rng, batch, dtype):
     assert np.all(info.array == 0) and info.dtype == np.int32
 
 
+def test_solve_triangular_promotes_mixed_dtypes(rng):
+    a = np.triu(rng.standard_normal((3, 3))) + 3 * np.eye(3)
+    b = rng.standard_normal((3, 2))
+    out = LA.solve_triangular(constant(a, np.float32), constant(b), upper=True)
+    assert out.dtype == np.float64
+    close(a @ out.array, b, rtol=1e-6, atol=1e-6)
+
+
 def test_cholesky_reads_only_the_lower_triangle(rng):
     a = spd(rng, 3)
     garbage = a + np.triu(rng.standard_normal((3, 3)), 1)
@@ -611,6 +619,16 @@ SINGULAR = [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]]
      "linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B (3x3 and 2x4)"),
     (lambda: LA.solve_triangular(constant(np.eye(3)), constant(np.ones(3)), upper=True), RuntimeError,
      "linalg.solve_triangular: The input tensor B must have at least 2 dimensions."),
+    (lambda: LA.lstsq(constant(np.ones((2, 5, 3))), constant(np.ones(5))), RuntimeError,
+     "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and (input.dim() - other.dim()) <= 1"),
+    (lambda: LA.multi_dot([constant(np.ones((2, 3)), np.float32), constant(np.ones((3, 2)))]), RuntimeError,
+     "multi_dot(): all tensors must have be the same dtype but tensor 0 is float and tensor 1 double"),
+    (lambda: mg.cholesky_solve(constant(np.ones((3, 2)), np.float32), constant(np.eye(3))), RuntimeError,
+     "Expected b and A to have the same dtype, but found b of type Float and A of type Double instead."),
+    (lambda: LA.householder_product(constant(np.ones((4, 3))), constant(np.ones(2), np.float32)), RuntimeError,
+     "torch.linalg.householder_product: tau dtype Float does not match input dtype Double"),
+    (lambda: LA.pinv(constant(np.ones((3, 4))), hermitian=True), RuntimeError,
+     "linalg.eigh: A must be batches of square matrices, but they are 3 by 4 matrices"),
     (lambda: LA.qr(constant(np.ones((3, 3))), mode="x"), RuntimeError,
      "qr received unrecognized mode 'x' but expected one of 'reduced' (default), 'r', or 'complete'"),
     (lambda: LA.eigh(constant(np.eye(3)), UPLO="X"), RuntimeError,

@@ -26,6 +26,7 @@ output gets its own graph node, and backward_several receives the gradient
 of each output (None for an output that no gradient reached).
 """
 import math
+import time
 from collections import namedtuple
 
 import numpy as np
@@ -103,6 +104,12 @@ def _check_same_dtype(name, A, B, first="A", second="B"):
                            f"{_dtype_name(B.array.dtype)} instead")
 
 
+def _scalar_name(dtype):
+    """PyTorch's lower-case scalar type name: float32 -> 'float', float64 -> 'double'."""
+    return {"float32": "float", "float64": "double", "float16": "half", "int64": "long",
+            "int32": "int"}.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
 def _batch_prefix(batched, index):
     return f"(Batch element {index}): " if batched else ""
 
@@ -155,10 +162,11 @@ class _SeveralOutputs(Function):
         ctx = cls()
         arrays = [a.array if isinstance(a, Tensor) else a for a in args]
         ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        start = time.perf_counter()
         results = cls.forward(ctx, *arrays, **kwargs)
-        observer = autograd._observer
+        observer = autograd._observer  # minigrad.profiler, while it records
         if observer is not None:
-            observer.record_forward(ctx, arrays, results[0], 0.0)
+            observer.record_forward(ctx, arrays, results[0], time.perf_counter() - start)
         if not (is_grad_enabled() and True in ctx.needs_input_grad):
             return tuple([Tensor._make(r, False, None) for r in results])
         ctx.next_nodes = tuple([_edge_to(a) for a in args])
@@ -271,21 +279,15 @@ def _inverse_with_info(A):
     try:
         return np.linalg.inv(A), np.zeros(A.shape[:-2], np.int32)
     except np.linalg.LinAlgError:
-        info = _lu_info(A).astype(np.int32)
+        # Some matrix is singular: each by its LU, back substitution through a zero pivot
+        # giving inf/nan where LAPACK's would.
+        getrf = lapack.get_lapack_funcs("getrf", (A,))
+
+        def invert(a):
+            lu, piv, _ = getrf(a)
+            return scipy.linalg.lu_solve((lu, piv), np.eye(a.shape[-1], dtype=a.dtype), check_finite=False)
         with np.errstate(all="ignore"):
-            def invert(a):
-                lu, piv, _ = lapack.get_lapack_funcs("getrf", (a,))(a)
-                getri = lapack.get_lapack_funcs("getri", (a,))
-                return getri(lu, piv)[0] if np.all(np.diag(lu) != 0) else _inverse_of_singular(lu, piv)
-            return _each_matrix(invert, A), info
-
-
-def _inverse_of_singular(lu, piv):
-    """What LAPACK leaves for a singular matrix: back substitution through a zero pivot (inf/nan)."""
-    n = lu.shape[0]
-    identity = np.eye(n, dtype=lu.dtype)
-    with np.errstate(all="ignore"):
-        return scipy.linalg.lu_solve((lu, piv), identity, check_finite=False)
+            return _each_matrix(invert, A), _lu_info(A).astype(np.int32)
 
 
 class Inv(Function):
@@ -482,7 +484,9 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     name = "linalg.solve_triangular"
     _check_matrix(name, A)
     _check_matrix(name, B, square=False, label="B")
-    _check_same_dtype(name, A, B)
+    if A.array.dtype != B.array.dtype:  # PyTorch promotes here (solve and lstsq refuse)
+        common = np.promote_types(A.array.dtype, B.array.dtype)
+        A, B = A.to(common), B.to(common)
     _check_solve_shapes(name, A, B, left, vector=False)
     return SolveTriangular.apply(A, B, bool(upper), bool(left), bool(unitriangular))
 
@@ -596,7 +600,9 @@ def cholesky_solve(B, L, upper=False):
     name = "cholesky_solve"
     _check_matrix(name, L, label="L")
     _check_matrix(name, B, square=False, label="B")
-    _check_same_dtype(name, B, L, "B", "L")
+    if B.array.dtype != L.array.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{_dtype_name(B.array.dtype)} and A of type {_dtype_name(L.array.dtype)} instead.")
     _check_solve_shapes(name, L, B, left=True, vector=False)
     return CholeskySolve.apply(B, L, bool(upper))
 
@@ -650,11 +656,9 @@ class QR(_SeveralOutputs):
         if m >= n:
             return _qr_backward_tall(Q, R, grad_Q, grad_R), None
         # Wide A = [X | Y] = Q [U | V]: X = QU is square, Y = QV gives gY = Q gV and adds Y gV^T to gQ.
-        U, V = R[..., :, :m], R[..., :, m:]
-        Y = A[..., :, m:]
+        U, Y = R[..., :, :m], A[..., :, m:]
         grad_U, grad_V = grad_R[..., :, :m], grad_R[..., :, m:]
         grad_X = _qr_backward_tall(Q, U, grad_Q + Y @ _mT(grad_V), grad_U)
-        del V
         return np.concatenate([grad_X, Q @ grad_V], axis=-1), None
 
 
@@ -806,7 +810,7 @@ def torch_svd(input, some=True, compute_uv=True):
 
 
 # ---------------------------------------------------------------- pinv, matrix_rank
-def _tolerance(S, atol, rtol, m, n, name):
+def _tolerance(S, atol, rtol, m, n):
     """max(atol, rtol * largest singular value) per matrix, torch's defaults: rtol = eps * max(m, n)
     when neither is given, 0 when only atol is."""
     as_array = lambda t: None if t is None else np.asarray(getattr(t, "array", t), S.dtype)  # noqa: E731
@@ -838,13 +842,13 @@ class Pinv(Function):
             w, V = np.linalg.eigh(A)
             magnitude = np.abs(w)
             order = np.argsort(-magnitude, axis=-1)
-            tolerance = _tolerance(np.take_along_axis(magnitude, order, -1), atol, rtol, m, n, "pinv")
+            tolerance = _tolerance(np.take_along_axis(magnitude, order, -1), atol, rtol, m, n)
             with np.errstate(divide="ignore"):
                 kept = np.where(magnitude > tolerance, 1.0 / w, 0.0).astype(A.dtype)
             P = (V * kept[..., None, :]) @ _mT(V)
         else:
             U, S, Vh = np.linalg.svd(A, full_matrices=False)
-            tolerance = _tolerance(S, atol, rtol, m, n, "pinv")
+            tolerance = _tolerance(S, atol, rtol, m, n)
             with np.errstate(divide="ignore"):
                 kept = np.where(S > tolerance, 1.0 / S, 0.0).astype(A.dtype)
             P = (_mT(Vh) * kept[..., None, :]) @ _mT(U)                    # V diag(1/s) U^T, (*, n, m)
@@ -868,7 +872,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
     if rcond is not None:
         rtol = rcond
     if hermitian:
-        _check_matrix("linalg.pinv", A)
+        _check_matrix("linalg.eigh", A)
     return Pinv.apply(A, atol, rtol, bool(hermitian))
 
 
@@ -880,7 +884,7 @@ def pinverse(input, rcond=1e-15):
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     """The number of singular values > max(atol, rtol * s_max) of each matrix (*, m, n) -> (*),
     int64 (tol: the older name of atol)."""
-    _check_matrix("linalg.matrix_rank", A, square=hermitian)
+    _check_matrix("linalg.eigh" if hermitian else "linalg.matrix_rank", A, square=hermitian)
     if tol is not None:
         atol, rtol = tol, 0.0
     m, n = A.shape[-2:]
@@ -888,7 +892,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
         S = np.sort(np.abs(np.linalg.eigvalsh(A.array)), axis=-1)[..., ::-1]
     else:
         S = np.linalg.svd(A.array, compute_uv=False)
-    tolerance = _tolerance(S, atol, rtol, m, n, "matrix_rank")
+    tolerance = _tolerance(S, atol, rtol, m, n)
     return _tensor(np.asarray((S > tolerance).sum(-1), np.int64))
 
 
@@ -959,8 +963,11 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError(f"{name}: Expected input and other to have the same dtype, but got input's "
                            f"dtype {_dtype_name(A.array.dtype)} and other's dtype "
                            f"{_dtype_name(B.array.dtype)}")
-    vector = B.ndim == A.ndim - 1
-    if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2] or B.ndim < 1:
+    if not (B.ndim <= A.ndim and A.ndim - B.ndim <= 1):
+        raise RuntimeError(f"{name}: input.dim() must be greater or equal to other.dim() and "
+                           f"(input.dim() - other.dim()) <= 1")
+    vector = B.ndim == A.ndim - 1                              # torch's rule for lstsq
+    if (B.shape[-1] if vector else B.shape[-2]) != A.shape[-2]:
         raise RuntimeError(f"{name}: input.size(-2) should match other.size(-2)")
     matrix_B = B.unsqueeze(-1) if vector else B                # (*, m) -> (*, m, 1)
     solution, rank, S = Lstsq.apply(A, matrix_B, rcond, driver)
@@ -1069,9 +1076,11 @@ def multi_dot(tensors):
                                f"{list(tensors[index].shape)} and {list(tensors[index + 1].shape)} "
                                f"cannot be multiplied")
     dtype = matrices[0].array.dtype
-    if any(m.array.dtype != dtype for m in matrices):
-        raise RuntimeError("multi_dot(): all tensors must have be the same dtype but tensor 0 is "
-                           f"{_dtype_name(dtype)}")
+    for index, m in enumerate(matrices):
+        if m.array.dtype != dtype:  # PyTorch's wording, "must have be" included
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{_scalar_name(dtype)} and "
+                               f"tensor {index} {_scalar_name(m.array.dtype)}")
     dims = [m.shape[0] for m in matrices] + [matrices[-1].shape[1]]
     count = len(matrices)
     cost = [[0] * count for _ in range(count)]
@@ -1173,7 +1182,7 @@ def tensorsolve(A, B, dims=None):
     result_shape = tuple(A.shape[B.ndim:])
     rows = math.prod(tuple(B.shape))
     columns = math.prod(result_shape)
-    if tuple(A.shape[:B.ndim]) != tuple(B.shape) or rows != columns:
+    if rows != columns:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
                            f"prod(self.shape[:other.ndim]), but got {columns} != "
                            f"{math.prod(tuple(A.shape[:B.ndim]))}")
@@ -1392,7 +1401,9 @@ def householder_product(A, tau):
     if A.ndim < 2:
         raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
     _check_floating(name, A)
-    _check_same_dtype(name, A, tau, "input", "tau")
+    if tau.array.dtype != A.array.dtype:
+        raise RuntimeError(f"{name}: tau dtype {_dtype_name(tau.array.dtype)} does not match input dtype "
+                           f"{_dtype_name(A.array.dtype)}")
     m, n = A.shape[-2:]
     if m < n:
         raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
