@@ -120,3 +120,11 @@ from minigrad.ops.statistics import (aminmax, bincount, bucketize, corrcoef,  # 
                                      histogram, kthvalue, msort, nanmean, nanmedian, nanquantile,
                                      nansum, poisson, quantile, searchsorted, trapezoid, trapz, unique,
                                      unique_consecutive)
+# --- linalg ---
+# torch's top-level linear algebra (minigrad/ops/linalg_decompositions.py; torch.linalg is minigrad.linalg).
+from minigrad.ops.linalg_decompositions import (chain_matmul, cholesky_inverse, cholesky_solve,  # noqa: E402, F401
+                                                det, inverse, logdet, matrix_exp, matrix_power,
+                                                pinverse, slogdet)
+from minigrad.ops.linalg_decompositions import torch_cholesky as cholesky  # noqa: E402, F401
+from minigrad.ops.linalg_decompositions import torch_qr as qr  # noqa: E402, F401
+from minigrad.ops.linalg_decompositions import torch_svd as svd  # noqa: E402, F401

@@ -23,3 +23,39 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002  (P
 # --- mathfns ---
 from minigrad.ops.fused_linalg import linalg_cross as cross  # noqa: E402, F401
 # --- end mathfns ---
+
+
+# --- linalg ---
+# Decompositions and the functions built on them (minigrad/ops/linalg_decompositions.py).
+from minigrad.ops.linalg_decompositions import (  # noqa: E402, F401
+    LinAlgError,
+    cholesky,
+    cholesky_ex,
+    cond,
+    det,
+    eigh,
+    eigvalsh,
+    householder_product,
+    inv,
+    inv_ex,
+    lstsq,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+    matrix_exp,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    solve_ex,
+    solve_triangular,
+    svd,
+    svdvals,
+    tensorinv,
+    tensorsolve,
+    vecdot,
+)

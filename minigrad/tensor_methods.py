@@ -674,6 +674,43 @@ class TensorMethods:
 
     def diff(self, n=1, dim=-1, prepend=None, append=None):
         return ops.statistics.diff(self, n, dim, prepend, append)
+    # --- linalg ---
+    # decompositions (ops/linalg_decompositions.py)
+    def det(self):
+        return _decompositions().det(self)
+
+    def logdet(self):
+        return _decompositions().logdet(self)
+
+    def slogdet(self):
+        return _decompositions().slogdet(self)
+
+    def inverse(self):
+        return _decompositions().inverse(self)
+
+    def matrix_power(self, n):
+        return _decompositions().matrix_power(self, n)
+
+    def matrix_exp(self):
+        return _decompositions().matrix_exp(self)
+
+    def cholesky(self, upper=False):
+        return _decompositions().torch_cholesky(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        return _decompositions().cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return _decompositions().cholesky_inverse(self, upper)
+
+    def pinverse(self, rcond=1e-15):
+        return _decompositions().pinverse(self, rcond)
+
+    def svd(self, some=True, compute_uv=True):
+        return _decompositions().torch_svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        return _decompositions().torch_qr(self, some)
 
 
 def _import_ops():
@@ -683,3 +720,10 @@ def _import_ops():
     """
     global creation, ops
     from minigrad import creation, ops
+
+
+# --- linalg ---
+def _decompositions():
+    """minigrad.ops.linalg_decompositions, imported on first use (it imports Tensor)."""
+    from minigrad.ops import linalg_decompositions
+    return linalg_decompositions
