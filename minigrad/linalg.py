@@ -22,9 +22,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002  (P
 
 # --- mathfns ---
 from minigrad.ops.fused_linalg import linalg_cross as cross  # noqa: E402, F401
+
 # --- end mathfns ---
-
-
 # --- linalg ---
 # Decompositions and the functions built on them (minigrad/ops/linalg_decompositions.py).
 from minigrad.ops.linalg_decompositions import (  # noqa: E402, F401

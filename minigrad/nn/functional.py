@@ -112,6 +112,7 @@ from minigrad.ops.margin_loss import (  # noqa: F401,E402
 from minigrad.ops.bilinear import bilinear  # noqa: F401,E402
 from minigrad.ops.embedding_bag import embedding_bag  # noqa: F401,E402
 from minigrad.ops.fold import fold, unfold  # noqa: F401,E402
+
 # --- nnsample ---
 # Spatial transformers, Gumbel-softmax, fractional max pooling
 # (ops/grid_sample.py, gumbel_softmax.py, fractional_pool.py).
