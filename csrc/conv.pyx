@@ -273,7 +273,7 @@ def columns_size(tuple input_shape, tuple output_shape, tuple kernel, Py_ssize_t
 cdef extern from "im2col_pack.h" nogil:
     ctypedef struct conv_columns:
         const float* image
-        ptrdiff_t Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw, ones_from
+        ptrdiff_t Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw, ones_from, P, image_stride
     void conv_pack_columns(const gemm_b_source* source, int p0, int kc, int j0, int nc,
                            float* packed)
     void conv_pack_columns_transposed(const gemm_b_source* source, int p0, int kc, int j0, int nc,
@@ -300,6 +300,8 @@ cdef conv_columns padded_columns(const Geometry* g) noexcept nogil:
     columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
     columns.dd, columns.dh, columns.dw = g.dd, g.dh, g.dw
     columns.ones_from = g.C * g.K          # past every row: no column of ones
+    columns.P = g.P
+    columns.image_stride = g.C * columns.Dp * columns.Hp * columns.Wp     # images padded side by side
     return columns
 
 
@@ -342,6 +344,19 @@ cdef void implicit_gemm(int m, int n, int k, const float* a, const float* packed
     minigrad_sgemm_source(m, n, k, a, k, 1, packed_a, &source, accumulate, c, n, pack, gemm_threads)
 
 
+cdef const float* padded_images(const float* x, Py_ssize_t count, const Geometry* g,
+                                const conv_columns* columns, float* scratch) noexcept nogil:
+    """`count` consecutive images of x (C, D, H, W) zero-padded side by side in
+    scratch, image_stride apart; x itself when there is nothing to pad (its
+    images are then just as far apart)."""
+    cdef Py_ssize_t b
+    if padded_image(x, g, columns, scratch) == x:
+        return x
+    for b in range(1, count):
+        padded_image(x + b * g.C * g.S, g, columns, scratch + b * columns.image_stride)
+    return scratch
+
+
 def padded_image_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride,
                       tuple padding, tuple dilation):
     """Elements of one zero-padded image (C, Dp, Hp, Wp): the implicit GEMM's scratch per thread."""
@@ -349,27 +364,42 @@ def padded_image_size(tuple input_shape, tuple output_shape, tuple kernel, tuple
     return padded_volume(&g)
 
 
+def implicit_forward_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride,
+                          tuple padding, tuple dilation, int groups, Py_ssize_t images):
+    """Workspace elements per thread of implicit_gemm_forward with `images` images
+    per GEMM: their padded images, and for images > 1 a group's result (M/groups, images*P)."""
+    cdef Geometry g = geometry_from_tuples(input_shape, output_shape, kernel, stride, padding, dilation)
+    return images * padded_volume(&g) + (g.M // groups * images * g.P if images > 1 else 0)
+
+
 
 def implicit_gemm_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] weight,
                           const float[::1] bias, float[:, :, :, :, ::1] out, float[::1] workspace,
                           float[::1] pack, tuple stride, tuple padding, tuple dilation, int groups,
-                          int num_threads, int gemm_threads):
+                          int images, int num_threads, int gemm_threads):
     """out[n] = weight @ im2col(x[n]) + bias, group by group, with the own GEMM
     packing the columns from the image (csrc/im2col_pack.h): images in
     parallel, each zero-padded first into this thread's workspace slice unless
     it has no padding.
 
-    workspace: num_threads * padded_image_size() elements; pack: the packed
+    images > 1 (small images): that many images side by side in one GEMM,
+    whose columns (Cg*K, images*P) then fill the GEMM's panels (7x7 is 49
+    columns: 4 panels of 16, a quarter empty); the result goes through the
+    workspace and is copied out per image. The sums are the same either way.
+
+    workspace: num_threads * implicit_forward_size() elements; pack: the packed
     weights (groups * gemm_packed_size(Mg, Cg*K)), then
     max(num_threads, gemm_threads) * gemm_pack_size() elements; bias: (M,) or empty.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0], &weight.shape[2], stride, padding,
                                     dilation)
-    cdef Py_ssize_t N = x.shape[0], n, m, grp, tid
+    cdef Py_ssize_t N = x.shape[0], n, m, b, grp, tid, item, count
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
     cdef int Kcg = <int>(Cg * g.K)
     cdef conv_columns columns = padded_columns(&g)
-    cdef Py_ssize_t plane = columns.Dp * columns.Hp * columns.Wp, scratch_size = padded_volume(&g)
+    cdef Py_ssize_t plane = columns.Dp * columns.Hp * columns.Wp
+    cdef Py_ssize_t items = (N + images - 1) // images
+    cdef Py_ssize_t scratch_size = images * padded_volume(&g) + (Mg * images * g.P if images > 1 else 0)
     cdef bint has_bias = bias.shape[0] > 0
     cdef const float* xp = &x[0, 0, 0, 0, 0]
     cdef const float* bp = &bias[0] if has_bias else NULL
@@ -380,21 +410,41 @@ def implicit_gemm_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :
     cdef float* pack_base = packed_weights + groups * packed_size
     cdef const float* image
     cdef float* yg
+    cdef float* result
+    if images < 1 or (images > 1 and workspace.shape[0] < num_threads * scratch_size):
+        raise ValueError(f"implicit_gemm_forward: images={images} needs a workspace of "
+                         f"{num_threads * scratch_size} floats, got {workspace.shape[0]}")
     with nogil:
         pack_weights(&weight[0, 0, 0, 0, 0], groups, <int>Mg, Kcg, False, packed_weights)
         with parallel(num_threads=num_threads):
             tid = omp_get_thread_num()
-            for n in prange(N, schedule="static"):
-                image = padded_image(xp + n * g.C * g.S, &g, &columns, ws + tid * scratch_size)
+            for item in prange(items, schedule="static"):
+                n = item * images
+                count = min(images, N - n)
+                image = padded_images(xp + n * g.C * g.S, count, &g, &columns, ws + tid * scratch_size)
+                result = ws + tid * scratch_size + images * padded_volume(&g)      # (Mg, count*P)
                 for grp in range(groups):
-                    # y_g (Mg, P) = w_g (Mg, Cg*K) @ im2col(x_g) (Cg*K, P) (+ bias_g)
-                    yg = yp + (n * g.M + grp * Mg) * g.P
-                    if has_bias:
-                        for m in range(Mg):
-                            fill(yg + m * g.P, g.P, bp[grp * Mg + m])
-                    implicit_gemm(<int>Mg, <int>g.P, Kcg, NULL, packed_weights + grp * packed_size, False,
-                                  columns, image + grp * Cg * plane, has_bias, yg,
+                    if count == 1:
+                        # y_g (Mg, P) = w_g (Mg, Cg*K) @ im2col(x_g) (Cg*K, P) (+ bias_g)
+                        yg = yp + (n * g.M + grp * Mg) * g.P
+                        if has_bias:
+                            for m in range(Mg):
+                                fill(yg + m * g.P, g.P, bp[grp * Mg + m])
+                        implicit_gemm(<int>Mg, <int>g.P, Kcg, NULL, packed_weights + grp * packed_size,
+                                      False, columns, image + grp * Cg * plane, has_bias, yg,
+                                      pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS, gemm_threads)
+                        continue
+                    # result (Mg, count*P) = w_g (Mg, Cg*K) @ [im2col(x_g[n]) | ... | im2col(x_g[n+count-1])]
+                    implicit_gemm(<int>Mg, <int>(count * g.P), Kcg, NULL, packed_weights + grp * packed_size,
+                                  False, columns, image + grp * Cg * plane, False, result,
                                   pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS, gemm_threads)
+                    for b in range(count):
+                        for m in range(Mg):
+                            yg = yp + ((n + b) * g.M + grp * Mg + m) * g.P
+                            if has_bias:
+                                add_constant(yg, result + (m * count + b) * g.P, g.P, bp[grp * Mg + m])
+                            else:
+                                memcpy(yg, result + (m * count + b) * g.P, g.P * sizeof(float))
 
 
 def implicit_gemm_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] grad_out,

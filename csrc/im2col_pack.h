@@ -47,6 +47,8 @@ typedef struct conv_columns {
     ptrdiff_t kh, kw, K;       /* kernel taps along H and W, and all taps kd*kh*kw */
     ptrdiff_t sd, sh, sw, dd, dh, dw;   /* stride, dilation */
     ptrdiff_t ones_from;       /* conv_pack_columns_transposed: rows q >= this are all ones */
+    ptrdiff_t P;               /* output positions of one image, Do*Ho*Wo */
+    ptrdiff_t image_stride;    /* floats from one padded image to the next */
 } conv_columns;
 
 /* Columns column .. column+length-1 of a chunk of panels: within one panel
@@ -65,12 +67,19 @@ typedef struct column_run {
 /* Cut columns j .. j+count-1 into runs, each within one output row and
    within one stretch of `split` columns; stretch i starts at i*pitch in the
    destination (panels: split NR, pitch kc*NR). Returns the number of runs,
-   at most count (each has a column at least). */
+   at most count (each has a column at least).
+
+   Several images side by side: column j is output position j % P of image
+   j / P, which reads the padded image image_stride floats after the first
+   (small images: one GEMM's columns for several of them, so that its
+   panels are full). */
 static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int split, ptrdiff_t pitch,
                             column_run *runs)
 {
     int n = 0;
-    ptrdiff_t row = j / g->Wo, ow = j - row * g->Wo;   /* column j: output position j */
+    ptrdiff_t image = j / g->P, position = j - image * g->P;
+    ptrdiff_t rows = g->P / g->Wo;                     /* output rows of one image, Do*Ho */
+    ptrdiff_t row = position / g->Wo, ow = position - row * g->Wo;
     for (int column = 0; column < count; n++) {
         ptrdiff_t od = row / g->Ho, oh = row - od * g->Ho;
         ptrdiff_t length = g->Wo - ow;
@@ -81,12 +90,15 @@ static int conv_column_runs(const conv_columns *g, ptrdiff_t j, int count, int s
             length = count - column;
         runs[n].length = (int)length;
         runs[n].dst = (ptrdiff_t)(column / split) * pitch + column % split;
-        runs[n].src = (od * g->sd * g->Hp + oh * g->sh) * g->Wp + ow * g->sw;
+        runs[n].src = image * g->image_stride + (od * g->sd * g->Hp + oh * g->sh) * g->Wp + ow * g->sw;
         column += (int)length;
         ow += length;
         if (ow == g->Wo) {
-            row += 1;
             ow = 0;
+            if (++row == rows) {
+                row = 0;
+                image++;
+            }
         }
     }
     return n;

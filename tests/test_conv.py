@@ -1,5 +1,6 @@
 """Convolutions against the NumPy reference (minigrad/reference/conv.py) and scipy."""
 import gc
+import math
 import os
 import threading
 
@@ -464,6 +465,50 @@ IMPLICIT_GEMM_CASES = [
     ((2, 5, 1, 8, 8), (1, 3, 3), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),      # no padding: no copy
     ((2, 3, 1, 6, 70), (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1), 1),     # stride 2, long rows
 ]
+
+
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
+@pytest.mark.parametrize("shape,kernel,stride,padding,dilation,groups", [
+    ((7, 5, 1, 7, 7), (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1), 1),      # 7x7, batch not a multiple
+    ((5, 4, 2, 3, 5), (2, 3, 3), (1, 2, 1), (1, 1, 0), (1, 1, 2), 2),      # 3-d, strided, groups
+    ((6, 3, 1, 4, 4), (1, 2, 2), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),      # no padding: x read in place
+])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_implicit_gemm_puts_small_images_side_by_side(shape, kernel, stride, padding, dilation, groups,
+                                                      with_bias, monkeypatch, cpu_path, set_threads):
+    # several small images in one GEMM (conv_plan.implicit_images): column j of the packed
+    # columns is position j % P of image j / P; each image's result is bitwise the one it
+    # gets alone, for any thread count, and matches the float64 reference
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((6, shape[1] // groups) + kernel).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32) if with_bias else None
+    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                for n, p, d, k, s in zip(shape[2:], padding, dilation, kernel, stride))
+    results = {}
+    for threads, columns in ((1, 1), (1, 100), (2, 100), (1, 10 ** 6)):   # 1: one image per GEMM
+        set_threads(threads)
+        monkeypatch.setattr(conv_plan, "IMPLICIT_COLUMNS_PER_GEMM", columns)
+        plan = conv_plan.plan(np.float32, x.shape, (shape[0], 6) + out, w.shape, groups, stride, padding,
+                              dilation)
+        assert plan.forward.algorithm == "implicit_gemm"
+        assert plan.forward.images == conv_plan.implicit_images(math.prod(out), shape[0], threads)
+        results[threads, columns] = (plan.forward.images,
+                                     kernels.conv_forward(x, w, b, stride, padding, dilation, out, groups))
+    assert results[1, 1][0] == 1 and results[1, 10 ** 6][0] == shape[0]
+    assert 1 < results[2, 100][0] <= -(-shape[0] // 2)
+    expected = ref_conv(x.astype(np.float64), w.astype(np.float64),
+                        None if b is None else b.astype(np.float64), out, stride, padding, dilation, groups)
+    for _images, y in results.values():
+        np.testing.assert_array_equal(y, results[1, 1][1])
+    np.testing.assert_allclose(results[1, 1][1], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_implicit_images_fills_a_gemm_but_leaves_every_thread_work():
+    assert conv_plan.implicit_images(49, 128, 2) == -(-conv_plan.IMPLICIT_COLUMNS_PER_GEMM // 49)
+    assert conv_plan.implicit_images(49, 3, 2) == 2          # 3 images, 2 threads: 2 + 1
+    assert conv_plan.implicit_images(49, 1, 2) == 1
+    assert conv_plan.implicit_images(conv_plan.IMPLICIT_SMALL_IMAGE, 128, 2) == 1   # large enough alone
 
 
 @pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")

@@ -77,7 +77,7 @@ def _forward(plan, x, weight, bias, out, stride, dilation, groups):
                                      plan.omp_threads)
     elif plan.algorithm == "implicit_gemm":
         _conv.implicit_gemm_forward(x, weight, bias, out, scratch, pack_buffer(plan.pack), stride, plan.padding,
-                                    dilation, groups, plan.omp_threads, plan.gemm_threads)
+                                    dilation, groups, plan.images, plan.omp_threads, plan.gemm_threads)
     else:
         _conv.im2col_gemm_forward(x, weight, bias, out, scratch, pack_buffer(plan.pack), stride, plan.padding,
                                   dilation, groups, plan.images, plan.rows, plan.omp_threads, plan.gemm_threads)
@@ -97,7 +97,7 @@ def _input_grad(plan, grad_out, weight, bias, grad_in, stride, dilation, groups)
         # weights (plan.padding is its padding), on the implicit GEMM: no col2im
         _conv.implicit_gemm_forward(grad_out, conv_plan.adjoint_weight(weight, groups), bias, grad_in, scratch,
                                     pack_buffer(plan.pack), stride, plan.padding, dilation, groups,
-                                    plan.omp_threads, plan.gemm_threads)
+                                    plan.images, plan.omp_threads, plan.gemm_threads)
     else:
         _conv.col2im_gemm_input_grad(grad_out, weight, bias, grad_in, scratch, pack_buffer(plan.pack), stride,
                                      plan.padding, dilation, groups, plan.images, plan.rows, plan.omp_threads,
