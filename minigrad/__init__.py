@@ -128,3 +128,11 @@ from minigrad.ops.linalg_decompositions import (chain_matmul, cholesky_inverse, 
 from minigrad.ops.linalg_decompositions import torch_cholesky as cholesky  # noqa: E402, F401
 from minigrad.ops.linalg_decompositions import torch_qr as qr  # noqa: E402, F401
 from minigrad.ops.linalg_decompositions import torch_svd as svd  # noqa: E402, F401
+# --- inplace ---
+# PyTorch's other names and small utilities (minigrad/ops/aliases.py); inner there also takes N-d tensors.
+from minigrad.ops.aliases import (absolute, asarray, clamp_max, clamp_min, clone, deg2rad,  # noqa: E402, F401, F811
+                                  detach, eq, ge, greater, greater_equal, gt, inner, is_nonzero,
+                                  is_same_size, is_signed, le, less, less_equal, lt, ne, neg,
+                                  negative, not_equal, positive, pow, rad2deg, range, ravel, rsub,
+                                  scalar_tensor, sgn, split_with_sizes, typename, vdot)
+# --- end inplace ---

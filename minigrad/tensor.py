@@ -286,8 +286,9 @@ class Tensor(TensorMethods):
             raise RuntimeError(f"{name}: output with shape {list(self.array.shape)} doesn't match "
                                f"the broadcast shape {list(values.shape)}")
         if not np.can_cast(values.dtype, self.array.dtype, "same_kind"):
-            raise RuntimeError(f"{name}: result type {values.dtype} can't be cast to the desired "
-                               f"output type {self.array.dtype}")
+            from minigrad.ops.aliases import scalar_type_name  # PyTorch's spelling: Float, Long
+            raise RuntimeError(f"{name}: result type {scalar_type_name(values.dtype)} can't be cast to "
+                               f"the desired output type {scalar_type_name(self.array.dtype)}")
         if not self.array.flags.writeable:
             raise RuntimeError(f"{name}: the tensor's memory is read-only (an expand()ed or "
                                f"broadcast tensor); clone() it first")

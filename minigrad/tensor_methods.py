@@ -711,6 +711,55 @@ class TensorMethods:
 
     def qr(self, some=True):
         return _decompositions().torch_qr(self, some)
+    # --- inplace ---
+    # PyTorch's other names and small utilities (ops/aliases.py); the in-place
+    # methods x.sin_(), x.eq_(), x.t_(), ... come from the tables of minigrad/inplace_methods.py.
+    def greater(self, other): return self.gt(other)  # noqa: E704  (one line per alias)
+    def greater_equal(self, other): return self.ge(other)  # noqa: E704
+    def less(self, other): return self.lt(other)  # noqa: E704
+    def less_equal(self, other): return self.le(other)  # noqa: E704
+    def not_equal(self, other): return self.ne(other)  # noqa: E704
+    def negative(self): return ops.aliases.negative(self)  # noqa: E704
+    def positive(self): return ops.aliases.positive(self)  # noqa: E704
+    def absolute(self): return ops.aliases.absolute(self)  # noqa: E704
+    def sgn(self): return ops.aliases.sgn(self)  # noqa: E704
+    def deg2rad(self): return ops.aliases.deg2rad(self)  # noqa: E704
+    def rad2deg(self): return ops.aliases.rad2deg(self)  # noqa: E704
+    def ravel(self): return ops.aliases.ravel(self)  # noqa: E704
+    def vdot(self, other): return ops.aliases.vdot(self, other)  # noqa: E704
+    def inner(self, other): return ops.aliases.inner(self, other)  # noqa: E704
+    def ger(self, vec2): return ops.linalg.outer(self, vec2)  # noqa: E704
+    def ndimension(self): return self.dim()  # noqa: E704
+    def nelement(self): return self.numel()  # noqa: E704
+    def is_signed(self): return ops.aliases.is_signed(self)  # noqa: E704
+    def is_nonzero(self): return ops.aliases.is_nonzero(self)  # noqa: E704
+    def is_same_size(self, other): return ops.aliases.is_same_size(self, other)  # noqa: E704
+
+    def split_with_sizes(self, split_sizes, dim=0):
+        return ops.aliases.split_with_sizes(self, split_sizes, dim)
+
+    @property
+    def mH(self):
+        """The conjugate transpose of the last two dims (real tensors: mT)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self):
+        """The conjugate transpose of a matrix (real tensors: t())."""
+        if self.ndim == 0:
+            import warnings
+            warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().",
+                          UserWarning, stacklevel=2)
+            return self
+        if self.ndim != 2:
+            hint = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                               f"{self.ndim}-D tensor.{hint}")
+        return self.transpose(0, 1)
+    # --- end inplace ---
 
 
 def _import_ops():
@@ -727,3 +776,10 @@ def _decompositions():
     """minigrad.ops.linalg_decompositions, imported on first use (it imports Tensor)."""
     from minigrad.ops import linalg_decompositions
     return linalg_decompositions
+
+
+# --- inplace ---
+from minigrad.inplace_methods import define_methods  # noqa: E402  (the tables need the class)
+
+define_methods(TensorMethods)
+# --- end inplace ---

@@ -45,3 +45,8 @@ from minigrad.ops import (  # noqa: F401
 # - ``norm_ops``: cdist, dist, renorm
 # (imported by minigrad/__init__.py, which makes them attributes of minigrad.ops)
 # --- end mathfns ---
+# --- inplace ---
+# - ``aliases``: PyTorch's other names (greater, negative, absolute, ...), deg2rad, rsub, vdot, inner,
+#   split_with_sizes, asarray, scalar_tensor, range, is_nonzero, is_signed, typename
+# (imported by minigrad/__init__.py too)
+# --- end inplace ---
