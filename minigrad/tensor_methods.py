@@ -712,6 +712,19 @@ class TensorMethods:
     def qr(self, some=True):
         return _decompositions().torch_qr(self, some)
 
+    # --- torchlevel ---
+    def hardshrink(self, lambd=0.5):
+        return ops.pointwise_activations.hardshrink(self, lambd)
+
+    def prelu(self, weight):
+        return ops.activation.prelu(self, weight)
+
+    def is_inference(self):
+        """False: minigrad has no inference tensors (inference_mode is no_grad, and what it
+        makes is an ordinary tensor that later graphs may use)."""
+        return False
+    # --- end torchlevel ---
+
 
 def _import_ops():
     """Bind minigrad.ops and minigrad.creation here; minigrad/tensor.py calls this once Tensor exists.
