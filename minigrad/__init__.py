@@ -144,6 +144,7 @@ from minigrad.ops.torch_level import (adaptive_avg_pool1d, adaptive_max_pool1d, 
 from minigrad.ops.windows import (bartlett_window, blackman_window, hamming_window,  # noqa: E402, F401
                                   hann_window, kaiser_window)
 from minigrad.ops.histogramdd_binomial_lu import binomial, histogramdd, lu_unpack  # noqa: E402, F401
+from minigrad.ops.spectral import istft, stft  # noqa: E402, F401
 from minigrad.runtime_settings import (get_default_device, get_deterministic_debug_mode,  # noqa: E402, F401
                                        get_float32_matmul_precision, get_num_interop_threads,
                                        is_inference_mode_enabled, is_warn_always_enabled,
