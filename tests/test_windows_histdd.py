@@ -211,3 +211,103 @@ def test_lu_unpack_errors(rng):
         mg.lu_unpack(LU, mg.tensor(np.array([1, 5, 3], np.int32)))
     with pytest.raises(TypeError):
         mg.lu_unpack(LU.numpy(), pivots)
+
+
+# ------------------------------------------------------------------ stft, istft
+def stft_reference(x, n_fft, hop, window, center, pad_mode, onesided):
+    """Frames of the padded signal times the window, then numpy's FFT per frame: (freq, frames, 2)."""
+    if center:
+        x = np.pad(x, n_fft // 2, mode={"reflect": "reflect", "constant": "constant"}[pad_mode])
+    n_frames = 1 + (len(x) - n_fft) // hop
+    frames = np.stack([x[m * hop:m * hop + n_fft] * window for m in range(n_frames)])
+    spectrum = np.fft.rfft(frames, axis=-1) if onesided else np.fft.fft(frames, axis=-1)
+    return np.stack([spectrum.real, spectrum.imag], -1).transpose(1, 0, 2)
+
+
+@pytest.mark.parametrize("n_fft, hop, win_length, center, pad_mode, onesided", [
+    (8, None, None, True, "reflect", None), (16, 3, 11, True, "constant", True),
+    (9, 2, 9, False, "reflect", True), (8, 2, 6, True, "reflect", False)])
+def test_stft_against_numpy_fft(rng, n_fft, hop, win_length, center, pad_mode, onesided):
+    x = rng.standard_normal((2, 41))
+    length = win_length or n_fft
+    window = scipy.signal.get_window("hann", length)
+    full_window = np.zeros(n_fft)
+    full_window[(n_fft - length) // 2:(n_fft - length) // 2 + length] = window   # centred in n_fft
+    out = mg.stft(mg.tensor(x), n_fft, hop, win_length, mg.tensor(window), center, pad_mode,
+                  onesided=onesided, return_complex=False)
+    for b in range(2):
+        expected = stft_reference(x[b], n_fft, hop or n_fft // 4, full_window, center, pad_mode,
+                                  onesided is not False)
+        np.testing.assert_allclose(out.numpy()[b], expected, rtol=1e-10, atol=1e-10)
+    single = mg.tensor(x[0]).stft(n_fft, hop, win_length, mg.tensor(window), center, pad_mode,
+                                  onesided=onesided, return_complex=False)
+    np.testing.assert_allclose(single.numpy(), out.numpy()[0], rtol=1e-12)
+
+
+def test_stft_default_window_normalized_and_gradient(rng):
+    x = rng.standard_normal(30)
+    out = mg.stft(mg.tensor(x), 8, return_complex=False, normalized=True)
+    expected = stft_reference(x, 8, 2, np.ones(8), True, "reflect", True) / np.sqrt(8)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-12)
+    window = mg.hann_window(8, dtype=mg.float64)
+    leaf = mg.tensor(rng.standard_normal((2, 25)), requires_grad=True)
+    assert mg.gradcheck(lambda a: mg.stft(a, 8, 3, window=window, return_complex=False), (leaf,))
+
+
+@pytest.mark.parametrize("n_fft, hop, onesided, center", [(8, 2, True, True), (9, 3, True, True),
+                                                          (8, 2, False, True), (16, 4, True, False)])
+def test_istft_inverts_stft(rng, n_fft, hop, onesided, center):
+    x = rng.standard_normal((3, 48))
+    # uncentred, the first sample is in one frame only, so the window must not vanish there (hamming)
+    window = (mg.hann_window if center else mg.hamming_window)(n_fft, dtype=mg.float64)
+    spectrum = mg.stft(mg.tensor(x), n_fft, hop, window=window, center=center, onesided=onesided,
+                       return_complex=False)
+    back = mg.istft(spectrum, n_fft, hop, window=window, center=center, onesided=onesided, length=48)
+    np.testing.assert_allclose(back.numpy(), x, rtol=1e-10, atol=1e-10)
+    single = spectrum[0].istft(n_fft, hop, window=window, center=center, onesided=onesided, length=48)
+    np.testing.assert_allclose(single.numpy(), back.numpy()[0], rtol=1e-12)
+
+
+def test_istft_lengths_normalized_and_gradient(rng):
+    x = rng.standard_normal(40)
+    window = mg.hann_window(8, dtype=mg.float64)
+    spectrum = mg.stft(mg.tensor(x), 8, 2, window=window, normalized=True, return_complex=False)
+    np.testing.assert_allclose(mg.istft(spectrum, 8, 2, window=window, normalized=True).numpy(), x, rtol=1e-10)
+    np.testing.assert_allclose(mg.istft(spectrum, 8, 2, window=window, normalized=True, length=35).numpy(),
+                               x[:35], rtol=1e-10)
+    with pytest.warns(UserWarning, match="shorter than the length"):
+        longer = mg.istft(spectrum, 8, 2, window=window, normalized=True, length=45)
+    # as torch: the frames reach 4 samples past the signal (into its reflected padding), then zeros
+    assert tuple(longer.shape) == (45,)
+    np.testing.assert_allclose(longer.numpy()[:40], x, rtol=1e-10)
+    np.testing.assert_allclose(longer.numpy()[40:44], x[38:34:-1], rtol=1e-10)   # reflect: x[38], x[37], ...
+    assert longer.numpy()[44] == 0
+    leaf = mg.tensor(spectrum.numpy(), requires_grad=True)
+    assert mg.gradcheck(lambda s: mg.istft(s, 8, 2, window=window, length=40), (leaf,))
+
+
+def test_stft_istft_errors(rng):
+    x = mg.tensor(rng.standard_normal(20))
+    with pytest.raises(RuntimeError, match="return_complex parameter be given"):
+        mg.stft(x, 8)
+    with pytest.raises(RuntimeError, match="no complex dtype|does not have"):
+        mg.stft(x, 8, return_complex=True)
+    with pytest.raises(RuntimeError, match="window tensor of size equal to win_length=8"):
+        mg.stft(x, 8, window=mg.ones(5, dtype=mg.float64), return_complex=False)
+    with pytest.raises(RuntimeError, match="hop_length > 0, but got hop_length=0"):
+        mg.stft(x, 8, hop_length=0, return_complex=False)
+    with pytest.raises(RuntimeError, match="0 < win_length <= n_fft, but got win_length=9"):
+        mg.stft(x, 8, win_length=9, return_complex=False)
+    with pytest.raises(RuntimeError, match="1D or 2D"):
+        mg.stft(x.reshape(2, 2, 5), 4, return_complex=False)
+    with pytest.raises(RuntimeError, match="n_fft"):
+        mg.stft(x, 30, center=False, return_complex=False)
+    spectrum = mg.stft(x, 8, return_complex=False)
+    with pytest.raises(RuntimeError, match="overlap add min"):
+        mg.istft(spectrum, 8, window=mg.zeros(8, dtype=mg.float64))
+    with pytest.raises(RuntimeError, match="frequency dimension"):
+        mg.istft(spectrum, 16)
+    with pytest.raises(RuntimeError, match=r"\(\.\.\., freq, frames, 2\)"):
+        mg.istft(spectrum[..., 0], 8)
+    with pytest.raises(RuntimeError, match="complex dtype"):
+        mg.istft(spectrum, 8, return_complex=True)
