@@ -136,3 +136,27 @@ from minigrad.ops.aliases import (absolute, asarray, clamp_max, clamp_min, clone
                                   negative, not_equal, positive, pow, rad2deg, range, ravel, rsub,
                                   scalar_tensor, sgn, split_with_sizes, typename, vdot)
 # --- end inplace ---
+# --- torchlevel ---
+# The functional ops under torch's top-level names (minigrad/ops/torch_level.py), window functions,
+# histogramdd, binomial, lu_unpack, and the CPU-meaningful runtime switches.
+from minigrad.ops.torch_level import (adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout,  # noqa: E402, F401
+                                      avg_pool1d, batch_norm, bilinear, binary_cross_entropy_with_logits,
+                                      channel_shuffle, constant_pad_nd, conv1d, conv2d, conv3d,
+                                      conv_transpose1d, conv_transpose2d, conv_transpose3d,
+                                      cosine_embedding_loss, cosine_similarity, ctc_loss, dropout, embedding,
+                                      embedding_bag, feature_alpha_dropout, feature_dropout, group_norm,
+                                      hardshrink, hinge_embedding_loss, instance_norm, kl_div, layer_norm,
+                                      margin_ranking_loss, max_pool1d, max_pool1d_with_indices, max_pool2d,
+                                      max_pool3d, pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle,
+                                      poisson_nll_loss, prelu, rms_norm, rrelu, triplet_margin_loss)
+from minigrad.ops.windows import (bartlett_window, blackman_window, hamming_window,  # noqa: E402, F401
+                                  hann_window, kaiser_window)
+from minigrad.ops.histogramdd_binomial_lu import binomial, histogramdd, lu_unpack  # noqa: E402, F401
+from minigrad.ops.spectral import istft, stft  # noqa: E402, F401
+from minigrad.runtime_settings import (get_default_device, get_deterministic_debug_mode,  # noqa: E402, F401
+                                       get_float32_matmul_precision, get_num_interop_threads,
+                                       is_inference_mode_enabled, is_warn_always_enabled,
+                                       set_default_device, set_deterministic_debug_mode,
+                                       set_float32_matmul_precision, set_flush_denormal,
+                                       set_num_interop_threads, set_warn_always)
+# --- end torchlevel ---

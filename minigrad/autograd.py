@@ -126,6 +126,31 @@ class inference_mode(_GradModeContext):
 
     def __init__(self, mode=True):
         self.mode = not mode
+        self.inference = bool(mode)
+
+    # --- torchlevel ---
+    # is_inference_mode_enabled() reads this thread's flag; the block sets and restores it.
+    def __enter__(self):
+        self.previous_inference = _inference_mode.enabled
+        _inference_mode.enabled = self.inference
+        return super().__enter__()
+
+    def __exit__(self, *exc_info):
+        _inference_mode.enabled = self.previous_inference
+        return super().__exit__(*exc_info)
+
+
+class _InferenceMode(threading.local):
+    enabled = False
+
+
+_inference_mode = _InferenceMode()
+
+
+def is_inference_mode_enabled():
+    """Whether this thread is inside ``inference_mode()`` (and not an inner inference_mode(False))."""
+    return _inference_mode.enabled
+# --- end torchlevel ---
 
 
 class _VariableMeta(type):

@@ -761,6 +761,31 @@ class TensorMethods:
         return self.transpose(0, 1)
     # --- end inplace ---
 
+    # --- torchlevel ---
+    def hardshrink(self, lambd=0.5):
+        return ops.pointwise_activations.hardshrink(self, lambd)
+
+    def prelu(self, weight):
+        return ops.activation.prelu(self, weight)
+
+    def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
+             normalized=False, onesided=None, return_complex=None):
+        from minigrad.ops import spectral
+        return spectral.stft(self, n_fft, hop_length, win_length, window, center, pad_mode, normalized,
+                             onesided, return_complex)
+
+    def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False,
+              onesided=None, length=None, return_complex=False):
+        from minigrad.ops import spectral
+        return spectral.istft(self, n_fft, hop_length, win_length, window, center, normalized, onesided,
+                              length, return_complex)
+
+    def is_inference(self):
+        """False: minigrad has no inference tensors (inference_mode is no_grad, and what it
+        makes is an ordinary tensor that later graphs may use)."""
+        return False
+    # --- end torchlevel ---
+
 
 def _import_ops():
     """Bind minigrad.ops and minigrad.creation here; minigrad/tensor.py calls this once Tensor exists.
