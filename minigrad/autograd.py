@@ -128,7 +128,6 @@ class inference_mode(_GradModeContext):
         self.mode = not mode
         self.inference = bool(mode)
 
-    # --- torchlevel ---
     # is_inference_mode_enabled() reads this thread's flag; the block sets and restores it.
     def __enter__(self):
         self.previous_inference = _inference_mode.enabled
@@ -150,7 +149,6 @@ _inference_mode = _InferenceMode()
 def is_inference_mode_enabled():
     """Whether this thread is inside ``inference_mode()`` (and not an inner inference_mode(False))."""
     return _inference_mode.enabled
-# --- end torchlevel ---
 
 
 class _VariableMeta(type):
