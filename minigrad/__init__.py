@@ -128,3 +128,6 @@ from minigrad.ops.linalg_decompositions import (chain_matmul, cholesky_inverse, 
 from minigrad.ops.linalg_decompositions import torch_cholesky as cholesky  # noqa: E402, F401
 from minigrad.ops.linalg_decompositions import torch_qr as qr  # noqa: E402, F401
 from minigrad.ops.linalg_decompositions import torch_svd as svd  # noqa: E402, F401
+# --- hooks ---
+from minigrad.autograd_hooks import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: E402, F401
+                                     set_anomaly_enabled)

@@ -711,6 +711,17 @@ class TensorMethods:
 
     def qr(self, some=True):
         return _decompositions().torch_qr(self, some)
+    # --- hooks ---
+    # autograd hooks (minigrad/autograd_hooks.py)
+    def register_hook(self, hook):
+        return _autograd_hooks().register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        return _autograd_hooks().register_post_accumulate_grad_hook(self, hook)
+
+    @property
+    def retains_grad(self):
+        return _autograd_hooks().retains_grad(self)
 
 
 def _import_ops():
@@ -727,3 +738,9 @@ def _decompositions():
     """minigrad.ops.linalg_decompositions, imported on first use (it imports Tensor)."""
     from minigrad.ops import linalg_decompositions
     return linalg_decompositions
+
+
+# --- hooks ---
+def _autograd_hooks():
+    from minigrad import autograd_hooks
+    return autograd_hooks
