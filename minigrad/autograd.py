@@ -803,11 +803,15 @@ def _accumulate_into_leaf(leaf, grad, owned=False):
 
 
 # Last: tensor.py needs Function defined first; gradcheck needs Tensor and backward.
+# autograd_hooks: tensor hooks and anomaly mode, which the backward walk consults.
+from minigrad import autograd_hooks as _hooks  # noqa: E402
 from minigrad.finite_differences import GradcheckError, gradcheck  # noqa: E402, F401
 from minigrad.tensor import Tensor  # noqa: E402
-from minigrad import autograd_hooks as _hooks  # noqa: E402
-from minigrad.autograd_hooks import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: E402, F401
-                                     is_anomaly_enabled, set_anomaly_enabled, set_detect_anomaly)
+
+# PyTorch's torch.autograd.detect_anomaly and friends.
+detect_anomaly, set_detect_anomaly = _hooks.detect_anomaly, _hooks.set_detect_anomaly
+is_anomaly_enabled, set_anomaly_enabled = _hooks.is_anomaly_enabled, _hooks.set_anomaly_enabled
+is_anomaly_check_nan_enabled = _hooks.is_anomaly_check_nan_enabled
 
 # PyTorch's ``torch.autograd.function`` (Function, once_differentiable) is this module.
 function = sys.modules[__name__]
