@@ -131,3 +131,8 @@ from minigrad.ops.linalg_decompositions import torch_svd as svd  # noqa: E402, F
 # --- hooks ---
 from minigrad.autograd_hooks import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: E402, F401
                                      set_anomaly_enabled)
+from minigrad.ops.layout import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402, F401
+                                 layout, memory_format, preserve_format, strided)
+from minigrad.ops.scatter_writes import (diagonal_scatter, index_put, index_reduce, isin,  # noqa: E402, F401
+                                         masked_scatter, put, select_scatter, slice_scatter)
+# --- end hooks ---
