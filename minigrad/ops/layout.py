@@ -145,7 +145,8 @@ def unfold(tensor, dimension, size, step):
     """All slices of `size` elements along `dimension`, `step` apart, as a new last dim:
     that dim becomes (n - size) // step + 1 long (a 0-d tensor counts as length 1)."""
     from minigrad.ops.shape import reshape
-    if tensor.ndim == 0:
+    scalar = tensor.ndim == 0
+    if scalar:
         tensor = reshape(tensor, (1,))
     axis, = normalize_dims(dimension, tensor.ndim, "dimension")
     length = tensor.shape[axis]
@@ -153,7 +154,8 @@ def unfold(tensor, dimension, size, step):
         raise RuntimeError(f"step is {step} but must be > 0")
     if size < 0 or size > length:
         raise RuntimeError(f"maximum size for tensor at dimension {axis} is {length} but size is {size}")
-    return Unfold.apply(tensor, axis, int(size), int(step))
+    windows = Unfold.apply(tensor, axis, int(size), int(step))
+    return reshape(windows, (int(size),)) if scalar else windows  # a 0-d tensor: (1, size) -> (size,)
 
 
 # ----------------------------------------------------------- shape methods
