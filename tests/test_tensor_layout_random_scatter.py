@@ -422,3 +422,27 @@ def test_isin():
     assert minigrad.isin(elements, tests).dtype == minigrad.bool
     with pytest.raises(TypeError, match="at least one"):
         minigrad.isin(1, 2)
+
+
+def test_inplace_writes_differentiate_like_their_out_of_place_forms():
+    values, source = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    mask = minigrad.tensor(rng.random((3, 4)) > 0.5)
+    index = long([2, 0])
+
+    def inplace(a, b):
+        out = a * 1  # a non-leaf: in-place writes rebase it onto the new node
+        out.masked_scatter_(mask, b)
+        out.index_put_((long([1]),), b[0] * 2, accumulate=True)
+        out.put_(long([0, 11]), b[1, :2])
+        out.index_reduce_(0, index, b[:2], "amax", include_self=False)
+        return out
+
+    def out_of_place(a, b):
+        out = (a * 1).masked_scatter(mask, b)
+        out = out.index_put((long([1]),), b[0] * 2, accumulate=True)
+        out = out.put(long([0, 11]), b[1, :2])
+        return out.index_reduce(0, index, b[:2], "amax", include_self=False)
+
+    a, b = t64(values), t64(source)
+    np.testing.assert_allclose(inplace(a, b).detach().numpy(), out_of_place(a, b).detach().numpy())
+    assert gradcheck(inplace, (a, b))
