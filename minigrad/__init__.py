@@ -160,3 +160,11 @@ from minigrad.runtime_settings import (get_default_device, get_deterministic_deb
                                        set_float32_matmul_precision, set_flush_denormal,
                                        set_num_interop_threads, set_warn_always)
 # --- end torchlevel ---
+# --- hooks ---
+from minigrad.autograd_hooks import (is_anomaly_check_nan_enabled, is_anomaly_enabled,  # noqa: E402, F401
+                                     set_anomaly_enabled)
+from minigrad.ops.layout import (channels_last, channels_last_3d, contiguous_format,  # noqa: E402, F401
+                                 layout, memory_format, preserve_format, strided)
+from minigrad.ops.scatter_writes import (diagonal_scatter, index_put, index_reduce, isin,  # noqa: E402, F401
+                                         masked_scatter, put, select_scatter, slice_scatter)
+# --- end hooks ---

@@ -607,7 +607,11 @@ def backward(tensor, gradient=None, retain_graph=False):
     """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
     gradient = _output_gradient("backward", tensor, gradient)
     if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
-        _accumulate_into_leaf(tensor, gradient)
+        if _hooks.any_hooks():
+            _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor),
+                                           _accumulate_into_leaf, True)
+        else:
+            _accumulate_into_leaf(tensor, gradient)
         return
     _propagate(topological_order(tensor.grad_fn), {tensor.grad_fn: gradient}, retain_graph,
                _accumulate_into_leaf)
@@ -624,9 +628,19 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
     (ctx.needs_input_grad says which, for the length of the call).
     """
     observer = _observer
+    # Tensor hooks (minigrad/autograd_hooks.py): None when no tensor has one,
+    # so the plain walk pays one test per node.
+    hooked = flush_after = None
+    if _hooks.any_hooks():
+        hooked = True
+        deliver_to_leaf, flush_after = _hooks.gather_leaf_gradients(
+            order, deliver_to_leaf, accumulates=deliver_to_leaf is _accumulate_into_leaf)
+    anomaly = _hooks.anomaly.enabled and _hooks.anomaly.check_nan
     for node in order:
         grad_output = pending.pop(node, None)
         if grad_output is None:  # nothing flowed here (e.g. from a non-differentiable branch)
+            if hooked and node in flush_after:
+                flush_after.pop(node)()
             continue
         if node.__dict__.get("_released", False):
             raise RuntimeError(_FREED_MESSAGE)
@@ -639,6 +653,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
                 f"the backward of an op that used it returned a wrongly shaped gradient")
         elif grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
             grad_output = grad_output.astype(node.output_dtype)
+        if hooked:
+            grad_output = _hooks.run_node_hooks(node, grad_output)
         if watched is not None and node in watched:
             watched[node] = grad_output
         edges = node.next_nodes
@@ -653,6 +669,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             observer.record_backward(node, time.perf_counter() - start)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if anomaly:
+            _hooks.check_nan(node, input_grads)
         fresh = node.fresh_gradients
         for edge, grad in zip(edges, input_grads):
             if edge is None or grad is None:
@@ -666,6 +684,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
                 owned = (fresh and sum(g is grad for g in input_grads) == 1
                          and not np.may_share_memory(grad, grad_output))
                 deliver_to_leaf(edge, grad, owned)
+        if hooked and node in flush_after:
+            flush_after.pop(node)()
         if retain_graph:
             if needed is not None:
                 node.needs_input_grad = all_needs
@@ -673,9 +693,15 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             # Frees the saved arrays; the edges stay, so that grad() can still
             # tell which released nodes lie between its outputs and inputs.
             edges = node.next_nodes
+            tensor_hooks = node.__dict__.get("_tensor_hooks") if hooked else None
             node.__dict__.clear()
             node._released = True
             node.next_nodes = edges
+            if tensor_hooks is not None:  # t.retains_grad still answers after backward
+                node._tensor_hooks = tensor_hooks
+    if hooked:
+        for flush in list(flush_after.values()):  # leaves whose last user did not run
+            flush()
 
 
 def _subgraph_between(roots, input_nodes, input_leaves):
@@ -758,7 +784,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for output, weight in zip(outputs, grad_outputs):
         gradient = _output_gradient("grad", output, weight)
         if output.grad_fn is None:
-            deliver_to_leaf(output, gradient)
+            _hooks.deliver_leaf_with_hooks(output, gradient, _hooks.state_of(output), deliver_to_leaf, False)
             continue
         node = output.grad_fn
         pending[node] = pending[node] + gradient if node in pending else gradient
@@ -767,7 +793,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     _propagate(order, pending, bool(retain_graph), deliver_to_leaf, watched, needed)
     for node in watched:  # an input's node that did not run: what reached it is still pending
         if watched[node] is None and pending.get(node) is not None:
-            watched[node] = pending[node]
+            watched[node] = _hooks.run_node_hooks(node, pending[node])
     for k, x in enumerate(inputs):
         if x.grad_fn is not None and watched.get(x.grad_fn) is not None:
             add(k, watched[x.grad_fn])
@@ -800,8 +826,15 @@ def _accumulate_into_leaf(leaf, grad, owned=False):
 
 
 # Last: tensor.py needs Function defined first; gradcheck needs Tensor and backward.
+# autograd_hooks: tensor hooks and anomaly mode, which the backward walk consults.
+from minigrad import autograd_hooks as _hooks  # noqa: E402
 from minigrad.finite_differences import GradcheckError, gradcheck  # noqa: E402, F401
 from minigrad.tensor import Tensor  # noqa: E402
+
+# PyTorch's torch.autograd.detect_anomaly and friends.
+detect_anomaly, set_detect_anomaly = _hooks.detect_anomaly, _hooks.set_detect_anomaly
+is_anomaly_enabled, set_anomaly_enabled = _hooks.is_anomaly_enabled, _hooks.set_anomaly_enabled
+is_anomaly_check_nan_enabled = _hooks.is_anomaly_check_nan_enabled
 
 # PyTorch's ``torch.autograd.function`` (Function, once_differentiable) is this module.
 function = sys.modules[__name__]

@@ -236,7 +236,8 @@ class Tensor(TensorMethods):
         return self
 
     def retain_grad(self):
-        raise RuntimeError("retain_grad is not supported: minigrad keeps .grad on leaves only")
+        """A non-leaf keeps its gradient in ``.grad`` after backward (minigrad/autograd_hooks.py)."""
+        autograd._hooks.retain_grad(self)
 
     # ------------------------------------------------------------------ in-place
     # Every in-place method computes its out-of-place result, writes it into

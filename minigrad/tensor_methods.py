@@ -785,6 +785,128 @@ class TensorMethods:
         makes is an ordinary tensor that later graphs may use)."""
         return False
     # --- end torchlevel ---
+    # --- hooks ---
+    # autograd hooks (minigrad/autograd_hooks.py)
+    def register_hook(self, hook):
+        return _autograd_hooks().register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        return _autograd_hooks().register_post_accumulate_grad_hook(self, hook)
+
+    @property
+    def retains_grad(self):
+        return _autograd_hooks().retains_grad(self)
+
+    # memory layout (ops/layout.py)
+    def is_contiguous(self, memory_format=None):
+        layout = _ops_module("layout")
+        return layout.is_contiguous(self, layout.contiguous_format if memory_format is None else memory_format)
+
+    def stride(self, dim=None):
+        return _ops_module("layout").stride(self, dim)
+
+    def storage_offset(self):
+        return _ops_module("layout").storage_offset(self)
+
+    def data_ptr(self):
+        return _ops_module("layout").data_ptr(self)
+
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def layout(self):
+        return _ops_module("layout").strided
+
+    def get_device(self):
+        return -1  # PyTorch's answer for a CPU tensor
+
+    # legacy shape methods (ops/layout.py)
+    def unfold(self, dimension, size, step):
+        return _ops_module("layout").unfold(self, dimension, size, step)
+
+    def sum_to_size(self, *size):
+        return _ops_module("layout").sum_to_size(self, *size)
+
+    def new(self, *args, device=None):
+        return _ops_module("layout").new(self, *args, device=device)
+
+    def resize_(self, *sizes, memory_format=None):
+        layout = _ops_module("layout")
+        return layout.resize_(self, *sizes, memory_format=memory_format or layout.contiguous_format)
+
+    def resize_as_(self, the_template, memory_format=None):
+        layout = _ops_module("layout")
+        return layout.resize_as_(self, the_template, memory_format=memory_format or layout.contiguous_format)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        return _ops_module("layout").fill_diagonal_(self, fill_value, wrap)
+
+    # random in-place fills (ops/random_fills.py)
+    def random_(self, *args, generator=None, **kwargs):
+        return _ops_module("random_fills").random_(self, *args, generator=generator, **kwargs)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        return _ops_module("random_fills").exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p, *, generator=None):
+        return _ops_module("random_fills").geometric_(self, p, generator=generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        return _ops_module("random_fills").cauchy_(self, median, sigma, generator=generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        return _ops_module("random_fills").log_normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        return _ops_module("random_fills").bernoulli_(self, p, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        return creation.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+    # indexed writes (ops/scatter_writes.py)
+    def index_put(self, indices, values, accumulate=False):
+        return _ops_module("scatter_writes").index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices, values, accumulate=False):
+        writes = _ops_module("scatter_writes")
+        return self._inplace("index_put_", lambda t: writes.index_put(t, indices, values, accumulate), values)
+
+    def put(self, index, source, accumulate=False):
+        return _ops_module("scatter_writes").put(self, index, source, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        writes = _ops_module("scatter_writes")
+        return self._inplace("put_", lambda t: writes.put(t, index, source, accumulate), source)
+
+    def masked_scatter(self, mask, source):
+        return _ops_module("scatter_writes").masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask, source):
+        writes = _ops_module("scatter_writes")
+        return self._inplace("masked_scatter_", lambda t: writes.masked_scatter(t, mask, source), source)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return _ops_module("scatter_writes").index_reduce(self, dim, index, source, reduce,
+                                                          include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        writes = _ops_module("scatter_writes")
+        return self._inplace("index_reduce_", lambda t: writes.index_reduce(
+            t, dim, index, source, reduce, include_self=include_self), source)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return _ops_module("scatter_writes").diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def select_scatter(self, src, dim, index):
+        return _ops_module("scatter_writes").select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return _ops_module("scatter_writes").slice_scatter(self, src, dim, start, end, step)
 
 
 def _import_ops():
@@ -808,3 +930,13 @@ from minigrad.inplace_methods import define_methods  # noqa: E402  (the tables n
 
 define_methods(TensorMethods)
 # --- end inplace ---
+# --- hooks ---
+def _autograd_hooks():
+    from minigrad import autograd_hooks
+    return autograd_hooks
+
+
+def _ops_module(name):
+    """minigrad.ops.<name>, imported on first use (it imports Tensor)."""
+    import importlib
+    return importlib.import_module(f"minigrad.ops.{name}")
