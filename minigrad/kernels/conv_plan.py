@@ -8,10 +8,12 @@ products in another order) all ask it:
 - ``"depthwise"`` (groups == C > 1, one input channel per group): direct
   loops, csrc/depthwise.pyx; one kernel computes all three gradients;
 - ``"implicit_gemm"`` (float32 with minigrad's own GEMM): the GEMM packs the
-  column matrix straight from the zero-padded image (csrc/im2col_pack.h).
-  The input gradient runs this way too when the stride is 1 and each group
-  has enough channels: it is then a forward convolution of grad_out with
-  the flipped, transposed weights (``adjoint_weight``);
+  column matrix straight from the zero-padded image (csrc/im2col_pack.h);
+  small images go several to one GEMM (``implicit_images``). The input
+  gradient runs this way too when the stride is 1 and each group has enough
+  input channels (ADJOINT_MIN_CHANNELS, or no fewer than its outputs): it is
+  then a forward convolution of grad_out with the flipped, transposed
+  weights (``adjoint_weight``);
 - ``"im2col_gemm"`` / ``"col2im_gemm"``: the columns are written, then one
   GEMM per image and group (float64, ``MINIGRAD_GEMM=blas``, 1x1 kernels and
   strided input gradients).
@@ -20,7 +22,7 @@ products in another order) all ask it:
 the shapes, the thread count and the tuning constants below, so it is worked
 out once per shape and cached: on later calls a convolution crosses into
 compiled code once, for the kernel itself. Scratch sizes come from the
-kernels' own size functions (``columns_size``, ``padded_image_size``,
+kernels' own size functions (``columns_size``, ``implicit_forward_size``,
 ``weight_grad_size``, ``depthwise_workspace_size``), which the kernels use to
 index their workspace.
 
