@@ -940,3 +940,43 @@ def _ops_module(name):
     """minigrad.ops.<name>, imported on first use (it imports Tensor)."""
     import importlib
     return importlib.import_module(f"minigrad.ops.{name}")
+# --- torchmisc ---
+def _define_torch_misc_methods(cls):
+    """Tensor methods of minigrad/ops/torch_misc.py (strided views, unsafe splits, callable maps)."""
+    def misc():
+        return _ops_module("torch_misc")
+
+    def as_strided(self, size, stride, storage_offset=None):
+        return misc().as_strided(self, size, stride, storage_offset)
+
+    def narrow_copy(self, dim, start, length):
+        return misc().narrow_copy(self, dim, start, length)
+
+    def unsafe_split(self, split_size, dim=0):
+        return misc().unsafe_split(self, split_size, dim)
+
+    def unsafe_chunk(self, chunks, dim=0):
+        return misc().unsafe_chunk(self, chunks, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return misc().unsafe_split_with_sizes(self, split_sizes, dim)
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return misc().nonzero_static(self, size=size, fill_value=fill_value)
+
+    def apply_(self, callable):
+        return misc().apply_(self, callable)
+
+    def map_(self, tensor, callable):
+        return misc().map_(self, tensor, callable)
+
+    def map2_(self, x, y, callable):
+        return misc().map2_(self, x, y, callable)
+
+    for method in (as_strided, narrow_copy, unsafe_split, unsafe_chunk, unsafe_split_with_sizes,
+                   nonzero_static, apply_, map_, map2_):
+        setattr(cls, method.__name__, method)
+
+
+_define_torch_misc_methods(TensorMethods)
+# --- end torchmisc ---
