@@ -184,30 +184,25 @@ def _slice(input, dim=0, start=None, end=None, step=1):
     return input[(slice(None),) * dim + (slice(start, end, step),)]
 
 
-_COPY_VIEWS = {  # name -> the view op (input, *args) it copies
-    "alias_copy": lambda input: input,
-    "detach_copy": lambda input: input.detach(),
-    "diagonal_copy": lambda input, offset=0, dim1=0, dim2=1: input.diagonal(offset, dim1, dim2),
-    "expand_copy": lambda input, size, *, implicit=False: input.expand(*size),
-    "narrow_copy": lambda input, dim, start, length: input.narrow(dim, start, length),
-    "permute_copy": lambda input, dims: input.permute(*dims),
-    "select_copy": lambda input, dim, index: input.select(dim, index),
-    "slice_copy": _slice,
-    "split_copy": lambda input, split_size, dim=0: input.split(split_size, dim),
-    "split_with_sizes_copy": lambda input, split_sizes, dim=0: input.split_with_sizes(split_sizes, dim),
-    "squeeze_copy": lambda input, dim=None: input.squeeze() if dim is None else input.squeeze(dim),
-    "t_copy": lambda input: input.t(),
-    "transpose_copy": lambda input, dim0, dim1: input.transpose(dim0, dim1),
-    "unbind_copy": lambda input, dim=0: input.unbind(dim),
-    "unfold_copy": lambda input, dimension, size, step: input.unfold(dimension, size, step),
-    "unsqueeze_copy": lambda input, dim: input.unsqueeze(dim),
-    "view_copy": lambda input, size: input.view(size),  # size: a shape or a dtype, as Tensor.view
-}
-
-
-for _name, _view in _COPY_VIEWS.items():
-    globals()[_name] = _copy_op(_name, _view)
-del _name, _view
+# name = _copy_op(name, the view op it copies)
+alias_copy = _copy_op("alias_copy", lambda input: input)
+detach_copy = _copy_op("detach_copy", lambda input: input.detach())
+diagonal_copy = _copy_op("diagonal_copy", lambda input, offset=0, dim1=0, dim2=1: input.diagonal(offset, dim1, dim2))
+expand_copy = _copy_op("expand_copy", lambda input, size, *, implicit=False: input.expand(*size))
+narrow_copy = _copy_op("narrow_copy", lambda input, dim, start, length: input.narrow(dim, start, length))
+permute_copy = _copy_op("permute_copy", lambda input, dims: input.permute(*dims))
+select_copy = _copy_op("select_copy", lambda input, dim, index: input.select(dim, index))
+slice_copy = _copy_op("slice_copy", _slice)
+split_copy = _copy_op("split_copy", lambda input, split_size, dim=0: input.split(split_size, dim))
+split_with_sizes_copy = _copy_op("split_with_sizes_copy",
+                                 lambda input, split_sizes, dim=0: input.split_with_sizes(split_sizes, dim))
+squeeze_copy = _copy_op("squeeze_copy", lambda input, dim=None: input.squeeze() if dim is None else input.squeeze(dim))
+t_copy = _copy_op("t_copy", lambda input: input.t())
+transpose_copy = _copy_op("transpose_copy", lambda input, dim0, dim1: input.transpose(dim0, dim1))
+unbind_copy = _copy_op("unbind_copy", lambda input, dim=0: input.unbind(dim))
+unfold_copy = _copy_op("unfold_copy", lambda input, dimension, size, step: input.unfold(dimension, size, step))
+unsqueeze_copy = _copy_op("unsqueeze_copy", lambda input, dim: input.unsqueeze(dim))
+view_copy = _copy_op("view_copy", lambda input, size: input.view(size))  # size: a shape or a dtype
 
 
 # -------------------------------------------------------------- unsafe splits
