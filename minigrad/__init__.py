@@ -176,4 +176,7 @@ from minigrad.ops.torch_misc import (alias_copy, as_strided, detach_copy, diagon
                                      split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy,
                                      unbind_copy, unfold_copy, unsafe_chunk, unsafe_split,
                                      unsafe_split_with_sizes, unsqueeze_copy, view_copy)
+# The older linear-algebra names (minigrad/ops/linalg_misc.py).
+from minigrad.ops.linalg_misc import (frobenius_norm, geqrf, nuclear_norm, orgqr, ormqr,  # noqa: E402, F401
+                                      pca_lowrank, svd_lowrank, triangular_solve)
 # --- end torchmisc ---

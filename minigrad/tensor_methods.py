@@ -973,8 +973,23 @@ def _define_torch_misc_methods(cls):
     def map2_(self, x, y, callable):
         return misc().map2_(self, x, y, callable)
 
+    def linalg_misc():
+        return _ops_module("linalg_misc")
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return linalg_misc().triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def geqrf(self):
+        return linalg_misc().geqrf(self)
+
+    def orgqr(self, input2):
+        return linalg_misc().orgqr(self, input2)
+
+    def ormqr(self, input2, input3, left=True, transpose=False):
+        return linalg_misc().ormqr(self, input2, input3, left, transpose)
+
     for method in (as_strided, narrow_copy, unsafe_split, unsafe_chunk, unsafe_split_with_sizes,
-                   nonzero_static, apply_, map_, map2_):
+                   nonzero_static, apply_, map_, map2_, triangular_solve, geqrf, orgqr, ormqr):
         setattr(cls, method.__name__, method)
 
 
