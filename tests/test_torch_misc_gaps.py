@@ -199,3 +199,158 @@ def test_apply_map_errors():
         g.map2_(mg.ones(2), mg.ones(2), lambda a, b, c: a)
     with pytest.raises(RuntimeError, match="expanded size"):
         mg.ones(2).map_(mg.ones(3), lambda a, b: a)
+
+
+# ------------------------------------------------------ linear-algebra odds
+import scipy.linalg  # noqa: E402
+
+
+def test_nuclear_and_frobenius_norm():
+    x = _rand(3, 4, 5)
+    a = x.detach().numpy()
+    np.testing.assert_allclose(mg.nuclear_norm(x).detach().numpy(),
+                               [np.linalg.norm(m, "nuc") for m in a])
+    np.testing.assert_allclose(mg.nuclear_norm(x, (0, 2), keepdim=True).detach().numpy(),
+                               np.array([np.linalg.norm(a[:, j, :], "nuc") for j in range(4)]).reshape(1, 4, 1))
+    np.testing.assert_allclose(mg.nuclear_norm(x[0], True).detach().numpy(), [[np.linalg.norm(a[0], "nuc")]])
+    np.testing.assert_allclose(mg.frobenius_norm(x, (0, 2)).detach().numpy(), np.sqrt((a ** 2).sum((0, 2))))
+    np.testing.assert_allclose(mg.frobenius_norm(x, 1, keepdim=True).detach().numpy(),
+                               np.sqrt((a ** 2).sum(1, keepdims=True)))
+    assert gradcheck(lambda t: mg.nuclear_norm(t, (1, 2)), (x,))
+    assert gradcheck(lambda t: mg.frobenius_norm(t, (-2, -1)), (x,))
+    with pytest.raises(RuntimeError, match="Expected at most 2 dimensions, but got 3"):
+        mg.frobenius_norm(x, (0, 1, 2))
+    with pytest.raises(RuntimeError, match="dim must be a 2-tuple"):
+        mg.nuclear_norm(x, (0,))
+    with pytest.raises(TypeError):
+        mg.frobenius_norm(x)  # dim is required, as in torch
+
+
+@pytest.mark.parametrize("upper,transpose,unitriangular", [(True, False, False), (False, False, False),
+                                                          (True, True, False), (False, True, True)])
+def test_triangular_solve(upper, transpose, unitriangular):
+    rng = np.random.default_rng(3)
+    A = mg.tensor(rng.standard_normal((3, 3)) + 4 * np.eye(3), requires_grad=True)
+    b = mg.tensor(rng.standard_normal((2, 3, 2)), requires_grad=True)   # batch of 2 against one A
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the deprecation warning, tested below
+        solution, coefficient = mg.triangular_solve(b, A, upper, transpose, unitriangular)
+    T = np.triu(A.detach().numpy()) if upper else np.tril(A.detach().numpy())
+    if unitriangular:
+        np.fill_diagonal(T, 1.0)
+    T = T.T if transpose else T
+    for i in range(2):
+        np.testing.assert_allclose(solution.detach().numpy()[i],
+                                   scipy.linalg.solve(T, b.detach().numpy()[i]), rtol=1e-10)
+    assert coefficient.shape == (2, 3, 3)
+    np.testing.assert_array_equal(coefficient.detach().numpy()[1], A.detach().numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gradcheck(lambda bb, AA: bb.triangular_solve(AA, upper, transpose, unitriangular).solution,
+                         (b, A))
+        with pytest.raises(RuntimeError, match="Incompatible matrix sizes"):
+            mg.triangular_solve(mg.ones(4, 1), mg.eye(3))
+        with pytest.raises(RuntimeError, match="same dtype"):
+            mg.triangular_solve(mg.ones(3, 1, dtype=mg.float32), mg.eye(3, dtype=mg.float64))
+
+
+def test_triangular_solve_warns_deprecation_once():
+    from minigrad.ops import linalg_misc
+    linalg_misc._triangular_solve_warned = False
+    with pytest.warns(UserWarning, match="triangular_solve is deprecated"):
+        mg.triangular_solve(mg.ones(2, 1), mg.eye(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mg.triangular_solve(mg.ones(2, 1), mg.eye(2))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4)])
+def test_geqrf_orgqr_ormqr(shape):
+    A = _rand(*shape, requires_grad=False)
+    a, tau = mg.geqrf(A)
+    m, n = shape[-2:]
+    k = min(m, n)
+    assert tau.shape == shape[:-2] + (k,)
+    for index in np.ndindex(*shape[:-2]):
+        qr, expected_tau, _, _ = scipy.linalg.lapack.dgeqrf(A.detach().numpy()[index])
+        np.testing.assert_allclose(a.detach().numpy()[index], qr)
+        np.testing.assert_allclose(tau.detach().numpy()[index], expected_tau)
+    # A = Q R with Q the full product of the reflectors
+    Q = mg.ormqr(a, tau, mg.eye(m, dtype=mg.float64).expand(*shape[:-2], m, m))
+    R = np.triu(a.detach().numpy())
+    np.testing.assert_allclose(Q.detach().numpy() @ R, A.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(np.swapaxes(Q.detach().numpy(), -1, -2) @ Q.detach().numpy(),
+                               np.broadcast_to(np.eye(m), Q.shape), atol=1e-12)
+    if m >= n:
+        np.testing.assert_allclose(a.orgqr(tau).detach().numpy(), Q.detach().numpy()[..., :n], atol=1e-12)
+
+
+def test_ormqr_sides_and_gradient():
+    a, tau = _rand(5, 3, requires_grad=False).geqrf()
+    Q = scipy.linalg.qr(_rand(5, 3, requires_grad=False).detach().numpy())[0]  # same A, same signs as LAPACK
+    C = _rand(5, 2, seed=1)
+    D = _rand(4, 5, seed=2)
+    np.testing.assert_allclose(a.ormqr(tau, C).detach().numpy(), Q @ C.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(mg.ormqr(a, tau, C, transpose=True).detach().numpy(), Q.T @ C.detach().numpy(),
+                               atol=1e-12)
+    np.testing.assert_allclose(mg.ormqr(a, tau, D, left=False).detach().numpy(), D.detach().numpy() @ Q,
+                               atol=1e-12)
+    np.testing.assert_allclose(mg.ormqr(a, tau, D, left=False, transpose=True).detach().numpy(),
+                               D.detach().numpy() @ Q.T, atol=1e-12)
+    a.requires_grad_()
+    tau.requires_grad_()
+    assert gradcheck(lambda x, t, c: mg.ormqr(x, t, c), (a, tau, C))
+    assert gradcheck(lambda x, t: mg.orgqr(x, t), (a, tau))
+    with pytest.raises(RuntimeError, match="must be equal to input.shape"):
+        mg.ormqr(a, tau, D)
+    with pytest.raises(RuntimeError, match=r"tau.shape\[-1\] must be equal to min"):
+        mg.ormqr(a, tau[:2], C)
+    with pytest.raises(NotImplementedError, match="derivative for 'geqrf' is not implemented"):
+        mg.geqrf(_rand(3, 3))
+
+
+@pytest.mark.parametrize("shape,rank,q", [((8, 6), 2, 4), ((5, 9), 3, 3), ((2, 7, 7), 1, 6)])
+def test_svd_lowrank_reconstructs_low_rank(shape, rank, q):
+    mg.manual_seed(0)
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal(shape[:-1] + (rank,)) @ rng.standard_normal(shape[:-2] + (rank, shape[-1]))
+    U, S, V = mg.svd_lowrank(mg.tensor(A), q=q)
+    m, n = shape[-2:]
+    assert U.shape == shape[:-2] + (m, q) and S.shape == shape[:-2] + (q,) and V.shape == shape[:-2] + (n, q)
+    u, s, v = U.detach().numpy(), S.detach().numpy(), V.detach().numpy()
+    np.testing.assert_allclose((u * s[..., None, :]) @ np.swapaxes(v, -1, -2), A, atol=1e-10)
+    np.testing.assert_allclose(s[..., :rank], np.linalg.svd(A, compute_uv=False)[..., :rank], rtol=1e-10)
+    np.testing.assert_allclose(np.swapaxes(u, -1, -2) @ u, np.broadcast_to(np.eye(q), s.shape + (q,)),
+                               atol=1e-10)
+
+
+def test_svd_lowrank_with_M_and_pca_lowrank():
+    mg.manual_seed(1)
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((10, 2)) @ rng.standard_normal((2, 5)) + rng.standard_normal((1, 5))  # rank 2 + offset
+    M = np.broadcast_to(A.mean(0, keepdims=True), A.shape)
+    U, S, V = mg.svd_lowrank(mg.tensor(A), q=3, M=mg.tensor(A.mean(0, keepdims=True)))
+    np.testing.assert_allclose(((U * S.unsqueeze(-2)) @ V.mT).detach().numpy(), A - M, atol=1e-10)
+    U, S, V = mg.pca_lowrank(mg.tensor(A))
+    assert U.shape == (10, 5) and S.shape == (5,) and V.shape == (5, 5)   # q = min(6, m, n)
+    centred = A - A.mean(0)
+    np.testing.assert_allclose(S.detach().numpy(), np.linalg.svd(centred, compute_uv=False), atol=1e-10)
+    np.testing.assert_allclose(((U * S.unsqueeze(-2)) @ V.mT).detach().numpy(), centred, atol=1e-10)
+    U, S, V = mg.pca_lowrank(mg.tensor(A), q=2, center=False)
+    assert S.shape == (2,)
+    np.testing.assert_allclose(S.detach().numpy(), np.linalg.svd(A, compute_uv=False)[:2], rtol=1e-3)
+    with pytest.raises(ValueError, match=r"q\(=9\) must be non-negative integer and not greater than"):
+        mg.pca_lowrank(mg.tensor(A), q=9)
+    with pytest.raises(ValueError, match="niter"):
+        mg.pca_lowrank(mg.tensor(A), niter=-1)
+
+
+def test_svd_lowrank_gradient():
+    mg.manual_seed(2)
+    rng = np.random.default_rng(6)
+    A = mg.tensor(rng.standard_normal((6, 2)) @ rng.standard_normal((2, 4)), requires_grad=True)
+
+    def top_singular_values(x):
+        mg.manual_seed(3)  # the same sketch every evaluation
+        return mg.svd_lowrank(x, q=2)[1]
+    assert gradcheck(top_singular_values, (A,))

@@ -166,15 +166,15 @@ def ormqr(input, tau, other, left=True, transpose=False):
         side = "other.shape[-2]" if left else "other.shape[-1]"
         raise RuntimeError(f"torch.ormqr: {side} must be equal to input.shape[-2] when left={left}; "
                            f"got {size} and {mn}")
-    if tau.shape[-1] > k:
-        raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be less than or equal to input.shape[-1]; "
-                           f"got {tau.shape[-1]} and {k}")
-    if mn < k:
-        raise RuntimeError(f"torch.ormqr: input.shape[-2] must be greater than or equal to input.shape[-1]; "
-                           f"got {mn} and {k}")
-    # identity reflectors (tau = 0) after the k given ones make householder_product return all mn columns
-    reflectors = cat([input, input.new_zeros(*input.shape[:-1], mn - k)], -1)    # (*, mn, mn)
-    taus = cat([tau, tau.new_zeros(*tau.shape[:-1], mn - tau.shape[-1])], -1)      # (*, mn)
+    reflector_count = min(size, k)
+    if tau.shape[-1] != reflector_count:
+        side = "other.shape[-2]" if left else "other.shape[-1]"
+        raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be equal to min({side}, input.shape[-1])")
+    # the first reflector_count reflectors, then identity ones (tau = 0) so that householder_product
+    # returns all mn columns of Q
+    reflectors = input[..., :reflector_count]                                      # (*, mn, r)
+    reflectors = cat([reflectors, input.new_zeros(*input.shape[:-1], mn - reflector_count)], -1)  # (*, mn, mn)
+    taus = cat([tau, tau.new_zeros(*tau.shape[:-1], mn - reflector_count)], -1)    # (*, mn)
     Q = linalg.householder_product(reflectors, taus)                                # (*, mn, mn)
     op_Q = Q.mH if transpose else Q
     return op_Q @ other if left else other @ op_Q
