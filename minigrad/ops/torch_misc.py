@@ -91,7 +91,11 @@ class AsStrided(Function):
 
 
 def as_strided(input, size, stride, storage_offset=0):
-    """out[i_0, ..., i_k] = input.flatten()[storage_offset + sum_j i_j * stride[j]] (a new tensor)."""
+    """out[i_0, ..., i_k] = input.flatten()[storage_offset + sum_j i_j * stride[j]] (a new tensor).
+
+    input.flatten() stands for PyTorch's storage: the same when input is contiguous and starts its
+    storage (storage_offset None or 0 then reads from input's first element, as PyTorch's default).
+    """
     _require_tensor("as_strided", input)
     size = _int_tuple("as_strided", "size", size)
     stride = _int_tuple("as_strided", "stride", stride)
