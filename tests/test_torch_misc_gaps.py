@@ -354,3 +354,20 @@ def test_svd_lowrank_gradient():
         mg.manual_seed(3)  # the same sketch every evaluation
         return mg.svd_lowrank(x, q=2)[1]
     assert gradcheck(top_singular_values, (A,))
+
+
+def test_float32_paths():
+    x = mg.arange(6.0)  # float32
+    y = mg.as_strided(x, (2, 2), (1, 2), 1)
+    assert y.dtype == mg.float32
+    np.testing.assert_array_equal(y.numpy(), [[1, 3], [2, 4]])
+    A = mg.tensor(np.random.default_rng(7).standard_normal((4, 3)).astype(np.float32))
+    a, tau = mg.geqrf(A)
+    qr, expected_tau, _, _ = scipy.linalg.lapack.sgeqrf(A.numpy())
+    assert a.dtype == mg.float32 and tau.dtype == mg.float32
+    np.testing.assert_allclose(a.numpy(), qr, rtol=1e-5)
+    np.testing.assert_allclose(tau.numpy(), expected_tau, rtol=1e-5)
+    np.testing.assert_allclose(mg.nuclear_norm(A).item(), np.linalg.norm(A.numpy(), "nuc"), rtol=1e-5)
+    U, S, V = mg.svd_lowrank(A, q=3)
+    assert U.dtype == mg.float32
+    np.testing.assert_allclose(((U * S.unsqueeze(-2)) @ V.mT).numpy(), A.numpy(), atol=1e-4)
