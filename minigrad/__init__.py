@@ -168,3 +168,15 @@ from minigrad.ops.layout import (channels_last, channels_last_3d, contiguous_for
 from minigrad.ops.scatter_writes import (diagonal_scatter, index_put, index_reduce, isin,  # noqa: E402, F401
                                          masked_scatter, put, select_scatter, slice_scatter)
 # --- end hooks ---
+# --- torchmisc ---
+# Strided views, the *_copy ops, unsafe splits, nonzero_static (minigrad/ops/torch_misc.py).
+from minigrad.ops.torch_misc import (alias_copy, as_strided, detach_copy, diagonal_copy,  # noqa: E402, F401
+                                     empty_strided, expand_copy, frombuffer, narrow_copy, nonzero_static,
+                                     permute_copy, select_copy, slice_copy, split_copy,
+                                     split_with_sizes_copy, squeeze_copy, t_copy, transpose_copy,
+                                     unbind_copy, unfold_copy, unsafe_chunk, unsafe_split,
+                                     unsafe_split_with_sizes, unsqueeze_copy, view_copy)
+# The older linear-algebra names (minigrad/ops/linalg_misc.py).
+from minigrad.ops.linalg_misc import (frobenius_norm, geqrf, nuclear_norm, orgqr, ormqr,  # noqa: E402, F401
+                                      pca_lowrank, svd_lowrank, triangular_solve)
+# --- end torchmisc ---

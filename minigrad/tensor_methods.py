@@ -940,3 +940,58 @@ def _ops_module(name):
     """minigrad.ops.<name>, imported on first use (it imports Tensor)."""
     import importlib
     return importlib.import_module(f"minigrad.ops.{name}")
+# --- torchmisc ---
+def _define_torch_misc_methods(cls):
+    """Tensor methods of minigrad/ops/torch_misc.py (strided views, unsafe splits, callable maps)."""
+    def misc():
+        return _ops_module("torch_misc")
+
+    def as_strided(self, size, stride, storage_offset=None):
+        return misc().as_strided(self, size, stride, storage_offset)
+
+    def narrow_copy(self, dim, start, length):
+        return misc().narrow_copy(self, dim, start, length)
+
+    def unsafe_split(self, split_size, dim=0):
+        return misc().unsafe_split(self, split_size, dim)
+
+    def unsafe_chunk(self, chunks, dim=0):
+        return misc().unsafe_chunk(self, chunks, dim)
+
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return misc().unsafe_split_with_sizes(self, split_sizes, dim)
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return misc().nonzero_static(self, size=size, fill_value=fill_value)
+
+    def apply_(self, callable):
+        return misc().apply_(self, callable)
+
+    def map_(self, tensor, callable):
+        return misc().map_(self, tensor, callable)
+
+    def map2_(self, x, y, callable):
+        return misc().map2_(self, x, y, callable)
+
+    def linalg_misc():
+        return _ops_module("linalg_misc")
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return linalg_misc().triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def geqrf(self):
+        return linalg_misc().geqrf(self)
+
+    def orgqr(self, input2):
+        return linalg_misc().orgqr(self, input2)
+
+    def ormqr(self, input2, input3, left=True, transpose=False):
+        return linalg_misc().ormqr(self, input2, input3, left, transpose)
+
+    for method in (as_strided, narrow_copy, unsafe_split, unsafe_chunk, unsafe_split_with_sizes,
+                   nonzero_static, apply_, map_, map2_, triangular_solve, geqrf, orgqr, ormqr):
+        setattr(cls, method.__name__, method)
+
+
+_define_torch_misc_methods(TensorMethods)
+# --- end torchmisc ---
