@@ -309,3 +309,12 @@ __all__ += [
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
 ]
+
+# --- nnmisc ---
+# The recurrent base classes (RNN, LSTM, GRU and the cells derive from them).
+from minigrad.nn.modules.rnn import RNNBase, RNNCellBase  # noqa: E402
+
+__all__ += [
+    "RNNBase",
+    "RNNCellBase",
+]
