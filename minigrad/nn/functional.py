@@ -124,3 +124,7 @@ from minigrad.ops.fractional_pool import (  # noqa: F401,E402
 )
 from minigrad.ops.grid_sample import affine_grid, grid_sample  # noqa: F401,E402
 from minigrad.ops.gumbel_softmax import gumbel_softmax  # noqa: F401,E402
+
+# --- nnmisc ---
+# The deprecated upsample* aliases of interpolate (ops/upsample.py).
+from minigrad.ops.upsample import upsample, upsample_bilinear, upsample_nearest  # noqa: F401,E402
