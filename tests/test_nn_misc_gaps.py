@@ -232,3 +232,163 @@ def test_upsample_errors_come_from_interpolate():
             F.upsample(x, size=3, scale_factor=2)
         with pytest.raises(ValueError):
             F.upsample_nearest(x)
+
+
+# ------------------------------------------------------- F.multi_head_attention_forward
+E, HEADS = 6, 3
+
+
+def _mha_args(mha):
+    return (E, HEADS, mha.in_proj_weight, mha.in_proj_bias, None, None, False, 0.0,
+            mha.out_proj.weight, mha.out_proj.bias)
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _numpy_mha(q, k, v, W, b, Wo, bo, mask=None):
+    """q (L, N, E), k/v (S, N, E) -> (output (L, N, E), weights (N, h, L, S)); mask (N, h, L, S)."""
+    d = E // HEADS
+    proj = [x @ W[i * E:(i + 1) * E].T + b[i * E:(i + 1) * E] for i, x in enumerate((q, k, v))]
+    qh, kh, vh = [p.reshape(p.shape[0], p.shape[1], HEADS, d).transpose(1, 2, 0, 3) for p in proj]
+    scores = qh @ kh.transpose(0, 1, 3, 2) / np.sqrt(d) + (0 if mask is None else mask)
+    weights = _softmax(scores)                                     # (N, h, L, S)
+    heads = (weights @ vh).transpose(2, 0, 1, 3).reshape(q.shape[0], q.shape[1], E)
+    return heads @ Wo.T + bo, weights
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_mha_forward_matches_the_module(batched):
+    mha = nn.MultiheadAttention(E, HEADS).double()
+    mha.in_proj_bias.array[:] = rng.standard_normal(3 * E)
+    shape = (4, 2, E) if batched else (4, E)
+    q, kv = Tensor(rng.standard_normal(shape)), Tensor(rng.standard_normal(shape[:-1] + (E,)))
+    k = Tensor(rng.standard_normal((5,) + shape[1:]))
+    v = Tensor(rng.standard_normal((5,) + shape[1:]))
+    mask = np.triu(np.ones((4, 5), dtype=bool), 1)
+    padding = np.array([[0, 0, 0, 1, 0], [0, 0, 0, 0, 1]], dtype=bool) if batched \
+        else np.array([0, 1, 0, 0, 0], dtype=bool)
+    for kwargs in ({}, {"attn_mask": Tensor(mask)}, {"key_padding_mask": Tensor(padding)},
+                   {"attn_mask": Tensor(mask), "is_causal": True, "average_attn_weights": False}):
+        expected = mha(q, k, v, **kwargs)
+        got = F.multi_head_attention_forward(q, k, v, *_mha_args(mha), training=False, **kwargs)
+        np.testing.assert_allclose(got[0].detach().numpy(), expected[0].detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(got[1].detach().numpy(), expected[1].detach().numpy(), rtol=1e-10,
+                                   atol=1e-12)
+    self_attention = F.multi_head_attention_forward(kv, kv, kv, *_mha_args(mha), need_weights=False)
+    assert self_attention[1] is None
+    np.testing.assert_allclose(self_attention[0].detach().numpy(),
+                               mha(kv, kv, kv)[0].detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_mha_forward_against_numpy_with_masks_and_separate_weights():
+    q, k, v = (rng.standard_normal((t, 2, E)) for t in (4, 5, 5))
+    W, b = rng.standard_normal((3 * E, E)), rng.standard_normal(3 * E)
+    Wo, bo = rng.standard_normal((E, E)), rng.standard_normal(E)
+    attn = rng.standard_normal((2 * HEADS, 4, 5))
+    padding = np.array([[0.0, 0.0, -np.inf, 0.0, 0.0], [0.0, 0.5, 0.0, 0.0, 0.0]])
+    mask = attn.reshape(2, HEADS, 4, 5) + padding[:, None, None, :]
+    expected, weights = _numpy_mha(q, k, v, W, b, Wo, bo, mask)
+    T = Tensor
+    out, w = F.multi_head_attention_forward(
+        T(q), T(k), T(v), E, HEADS, None, T(b), None, None, False, 0.0, T(Wo), T(bo),
+        key_padding_mask=T(padding), attn_mask=T(attn), average_attn_weights=False,
+        use_separate_proj_weight=True, q_proj_weight=T(W[:E]), k_proj_weight=T(W[E:2 * E]),
+        v_proj_weight=T(W[2 * E:]))
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.detach().numpy(), weights, rtol=1e-10, atol=1e-14)
+    assert w.numpy()[0, :, :, 2].max() == 0.0            # the padded key gets no weight
+
+
+def test_mha_forward_bias_kv_zero_attn_and_static_kv():
+    q, k, v = (rng.standard_normal((t, 2, E)) for t in (3, 4, 4))
+    W, b = rng.standard_normal((3 * E, E)), rng.standard_normal(3 * E)
+    Wo, bo = rng.standard_normal((E, E)), rng.standard_normal(E)
+    bias_k, bias_v = rng.standard_normal((1, 1, E)), rng.standard_normal((1, 1, E))
+    # bias_k/v: one more projected key/value (S + 1); add_zero_attn: then one zero key/value (S + 2)
+    d = E // HEADS
+    proj = [x @ W[i * E:(i + 1) * E].T + b[i * E:(i + 1) * E] for i, x in enumerate((q, k, v))]
+    kp = np.concatenate([proj[1], np.broadcast_to(bias_k, (1, 2, E))])
+    vp = np.concatenate([proj[2], np.broadcast_to(bias_v, (1, 2, E))])
+    qh, kh, vh = [x.reshape(x.shape[0], 2, HEADS, d).transpose(1, 2, 0, 3) for x in (proj[0], kp, vp)]
+    kh = np.concatenate([kh, np.zeros((2, HEADS, 1, d))], axis=2)
+    vh = np.concatenate([vh, np.zeros((2, HEADS, 1, d))], axis=2)
+    weights = _softmax(qh @ kh.transpose(0, 1, 3, 2) / np.sqrt(d))   # (N, h, L, S + 2)
+    expected = (weights @ vh).transpose(2, 0, 1, 3).reshape(3, 2, E) @ Wo.T + bo
+    T = Tensor
+    out, w = F.multi_head_attention_forward(T(q), T(k), T(v), E, HEADS, T(W), T(b), T(bias_k),
+                                            T(bias_v), True, 0.0, T(Wo), T(bo))
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.detach().numpy(), weights.mean(axis=1), rtol=1e-10)
+    assert w.shape == (2, 3, 6)
+    # static_k/static_v (N*h, S', d) replace the projected keys and values
+    sk, sv = rng.standard_normal((2 * HEADS, 7, d)), rng.standard_normal((2 * HEADS, 7, d))
+    qs = proj[0].reshape(3, 2 * HEADS, d).transpose(1, 0, 2)
+    ws = _softmax(qs @ sk.transpose(0, 2, 1) / np.sqrt(d))
+    expected = (ws @ sv).transpose(1, 0, 2).reshape(3, 2, E) @ Wo.T + bo
+    out, w = F.multi_head_attention_forward(T(q), T(k), T(v), E, HEADS, T(W), T(b), None, None,
+                                            False, 0.0, T(Wo), T(bo), static_k=T(sk), static_v=T(sv))
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-10, atol=1e-12)
+    assert w.shape == (2, 3, 7)
+
+
+def test_mha_forward_gradcheck_and_dropout():
+    q, k = Tensor(rng.standard_normal((3, 2, E)), requires_grad=True), \
+        Tensor(rng.standard_normal((4, 2, E)), requires_grad=True)
+    W = Tensor(rng.standard_normal((3 * E, E)) * 0.5, requires_grad=True)
+    b = Tensor(rng.standard_normal(3 * E), requires_grad=True)
+    bk = Tensor(rng.standard_normal((1, 1, E)), requires_grad=True)
+    bv = Tensor(rng.standard_normal((1, 1, E)), requires_grad=True)
+    Wo, bo = Tensor(rng.standard_normal((E, E)), requires_grad=True), Tensor(np.zeros(E))
+    mask = Tensor(np.array([[0, 0, 1, 0], [0, 0, 0, 0]], dtype=bool))
+
+    def f(q, k, W, b, bk, bv, Wo):
+        return F.multi_head_attention_forward(q, k, k, E, HEADS, W, b, bk, bv, True, 0.0, Wo, bo,
+                                              key_padding_mask=mask)[0]
+
+    assert gradcheck(f, (q, k, W, b, bk, bv, Wo))
+    args = (q, k, k, E, HEADS, W, b, None, None, False, 0.5, Wo, bo)
+    mg.manual_seed(0)
+    dropped = F.multi_head_attention_forward(*args)[1]
+    kept = F.multi_head_attention_forward(*args, training=False)[1]
+    assert not np.allclose(dropped.detach().numpy(), kept.detach().numpy())
+    np.testing.assert_allclose(kept.detach().numpy().sum(-1), 1.0, rtol=1e-12)
+
+
+def test_mha_forward_errors():
+    x = Tensor(rng.standard_normal((3, 2, E)))
+    W, Wo = Tensor(np.zeros((3 * E, E))), Tensor(np.zeros((E, E)))
+
+    def call(q=x, k=x, v=x, embed=E, heads=HEADS, w=W, bias_k=None, bias_v=None, **kwargs):
+        return F.multi_head_attention_forward(q, k, v, embed, heads, w, None, bias_k, bias_v, False,
+                                              0.0, Wo, None, **kwargs)
+
+    with pytest.raises(AssertionError, match="expecting embedding dimension of 8"):
+        call(embed=8)
+    with pytest.raises(AssertionError, match="not divisible by num_heads 4"):
+        call(heads=4)
+    with pytest.raises(AssertionError, match="4-D query"):
+        call(q=x.unsqueeze(0))
+    with pytest.raises(AssertionError, match="expected `key` and `value` to be 3-D"):
+        call(k=x[0])
+    with pytest.raises(AssertionError, match="does not match value shape"):
+        call(v=x[:2])
+    with pytest.raises(AssertionError, match="in_proj_weight is None"):
+        call(w=None)
+    with pytest.raises(AssertionError, match="k_proj_weight is None"):
+        call(use_separate_proj_weight=True, q_proj_weight=Wo)
+    with pytest.raises(RuntimeError, match=r"2D attn_mask is \(3, 2\)"):
+        call(attn_mask=Tensor(np.zeros((3, 2))))
+    with pytest.raises(RuntimeError, match="Need attn_mask"):
+        call(is_causal=True)
+    with pytest.raises(AssertionError, match="only bool and floating types of attn_mask"):
+        call(attn_mask=Tensor(np.zeros((3, 3), dtype=np.int64)))
+    with pytest.raises(AssertionError, match="bias_k is set but bias_v is None"):
+        call(bias_k=Tensor(np.zeros((1, 1, E))))
+    with pytest.raises(AssertionError, match=r"key_padding_mask shape of \(2, 3\)"):
+        call(key_padding_mask=Tensor(np.zeros((2, 4), dtype=bool)))
+    with pytest.raises(AssertionError, match=r"static_k.size\(0\) of 6"):
+        call(static_k=Tensor(np.zeros((5, 3, 2))))
