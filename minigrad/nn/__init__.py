@@ -16,4 +16,5 @@ from minigrad.nn.modules import *  # noqa: F401,F403
 from minigrad.nn.parallel import DataParallel  # noqa: F401
 
 # --- nnmisc ---
+# isort: split
 from minigrad.nn.buffer import Buffer  # noqa: F401,E402
