@@ -14,3 +14,7 @@ from minigrad.nn import (
 from minigrad.nn.module import Module, Parameter  # noqa: F401
 from minigrad.nn.modules import *  # noqa: F401,F403
 from minigrad.nn.parallel import DataParallel  # noqa: F401
+
+# --- nnmisc ---
+# isort: split
+from minigrad.nn.buffer import Buffer  # noqa: F401,E402

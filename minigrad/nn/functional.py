@@ -124,3 +124,9 @@ from minigrad.ops.fractional_pool import (  # noqa: F401,E402
 )
 from minigrad.ops.grid_sample import affine_grid, grid_sample  # noqa: F401,E402
 from minigrad.ops.gumbel_softmax import gumbel_softmax  # noqa: F401,E402
+
+# --- nnmisc ---
+# The deprecated upsample* aliases of interpolate (ops/upsample.py) and
+# multi_head_attention_forward (ops/multi_head_attention.py).
+from minigrad.ops.multi_head_attention import multi_head_attention_forward  # noqa: F401,E402
+from minigrad.ops.upsample import upsample, upsample_bilinear, upsample_nearest  # noqa: F401,E402

@@ -19,6 +19,7 @@ import numpy as np
 
 from minigrad.autograd import no_grad
 from minigrad.devices import check_device
+from minigrad.nn.buffer import Buffer
 from minigrad.settings import get_default_dtype
 from minigrad.tensor import Tensor, _parse_to
 
@@ -201,10 +202,12 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
                                 f"'{name}' (Module or None expected)")
             self._modules[name] = None
+        elif isinstance(value, Buffer):    # nn.Buffer registers itself, with its persistent flag
+            self.register_buffer(name, value, value.persistent)
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                f"(Tensor or None expected)")
+                                f"(nn.Buffer, Tensor or None expected)")
             self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)

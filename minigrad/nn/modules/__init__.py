@@ -309,3 +309,14 @@ __all__ += [
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
 ]
+
+# --- nnmisc ---
+# The recurrent base classes (RNN, LSTM, GRU and the cells derive from them).
+from minigrad.nn.modules.rnn import RNNBase, RNNCellBase  # noqa: E402
+from minigrad.nn.modules.sync_batchnorm import SyncBatchNorm  # noqa: E402
+
+__all__ += [
+    "RNNBase",
+    "RNNCellBase",
+    "SyncBatchNorm",
+]

@@ -99,8 +99,7 @@ class _BatchNorm(_NormBase):
 
     def _arguments(self, input):
         """batch_norm's arguments for this input; counts the batch in num_batches_tracked."""
-        check_input(type(self).__name__, input, self._ndims, self.num_features, channel_axis=1,
-                    what="features (channels)")
+        self._check_input_dim(input)
         # Running averages: new = (1 - factor) * old + factor * batch statistic.
         # momentum=None means a cumulative (equal-weight) average: factor = 1 / batches seen.
         factor = 0.0 if self.momentum is None else self.momentum
@@ -113,6 +112,10 @@ class _BatchNorm(_NormBase):
         track = not self.training or self.track_running_stats
         return (input, self.running_mean if track else None, self.running_var if track else None,
                 self.weight, self.bias, use_batch_stats, float(factor), float(self.eps))
+
+    def _check_input_dim(self, input):
+        check_input(type(self).__name__, input, self._ndims, self.num_features, channel_axis=1,
+                    what="features (channels)")
 
     def forward(self, input):
         return batch_norm(*self._arguments(input))

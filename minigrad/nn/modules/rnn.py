@@ -148,6 +148,9 @@ class RNNBase(Module):
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         layer = type(self).__name__
+        if mode not in _GATES:
+            raise ValueError(f"{layer}: unrecognized RNN mode {mode!r}; expected one of "
+                             f"{', '.join(repr(m) for m in _GATES)}")
         self.input_size, self.hidden_size = _check_sizes(layer, input_size, hidden_size)
         if not is_int(num_layers) or num_layers <= 0:
             raise ValueError(f"{layer}: num_layers must be a positive integer, got {num_layers!r}")
@@ -336,15 +339,21 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """One time step: input (N, input_size) or (input_size,), state (N, hidden_size)."""
+    """One time step: input (N, input_size) or (input_size,), state (N, hidden_size).
 
-    def __init__(self, mode, input_size, hidden_size, bias=True, device=None, dtype=None):
+    As in PyTorch, it holds weight_ih (num_chunks*H, input_size), weight_hh
+    (num_chunks*H, H) and the two biases; the subclasses set ``mode`` and forward.
+    """
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         layer = type(self).__name__
         self.input_size, self.hidden_size = _check_sizes(layer, input_size, hidden_size)
-        self.mode, self.bias = mode, bool(bias)
+        if not is_int(num_chunks) or num_chunks <= 0:
+            raise ValueError(f"{layer}: num_chunks must be a positive integer, got {num_chunks!r}")
+        self.bias = bool(bias)
         dtype = factory_dtype(layer, device, dtype)
-        gate_size = _GATES[mode] * self.hidden_size
+        gate_size = int(num_chunks) * self.hidden_size
         self.weight_ih = Parameter(np.empty((gate_size, self.input_size), dtype=dtype))
         self.weight_hh = Parameter(np.empty((gate_size, self.hidden_size), dtype=dtype))
         if self.bias:
@@ -397,9 +406,9 @@ class RNNCell(RNNCellBase):
     """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu)."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
-        super().__init__(_nonlinearity_mode("RNNCell", nonlinearity), input_size, hidden_size,
-                         bias, device, dtype)
-        self.nonlinearity = nonlinearity
+        mode = _nonlinearity_mode("RNNCell", nonlinearity)
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.mode, self.nonlinearity = mode, nonlinearity
 
     def forward(self, input, hx=None):
         return self._step(input, hx)
@@ -409,7 +418,8 @@ class LSTMCell(RNNCellBase):
     """(h', c') from input and (h, c); gates i, f, g, o."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+        self.mode = "LSTM"
 
     def forward(self, input, hx=None):
         return self._step(input, hx)
@@ -419,7 +429,8 @@ class GRUCell(RNNCellBase):
     """h' from input and h; gates r, z, n."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+        self.mode = "GRU"
 
     def forward(self, input, hx=None):
         return self._step(input, hx)
