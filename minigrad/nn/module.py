@@ -18,6 +18,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from minigrad.autograd import no_grad
+from minigrad.autograd_hooks import RemovableHandle  # one handle class for tensor and module hooks
 from minigrad.devices import check_device
 from minigrad.nn.buffer import Buffer
 from minigrad.settings import get_default_dtype
@@ -53,24 +54,6 @@ class Parameter(Tensor):
         memo[id(self)] = copy
         return copy
 
-
-class RemovableHandle:
-    """Returned by register_*_hook; ``handle.remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict):
-        self.hooks_dict = hooks_dict
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self):
-        self.hooks_dict.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.remove()
 
 
 # What load_state_dict returns, as torch's _IncompatibleKeys.
