@@ -9,7 +9,7 @@
  *   MINIGRAD_ISA_AVX2     AVX2 + FMA (256-bit, most laptops since 2013)
  *   MINIGRAD_ISA_AVX512   AVX-512F (512-bit)
  *
- * The choice lives in one variable per extension module (each csrc/*.pyx is
+ * The choice lives in one variable per extension module (each csrc/<name>.pyx is
  * its own translation unit): minigrad/kernels/cpu.py sets it in every module
  * (MINIGRAD_CPU=avx512|avx2|generic, or minigrad.kernels.cpu.set_cpu_path).
  * Change it between kernel calls, not during one.

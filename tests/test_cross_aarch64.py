@@ -1,0 +1,64 @@
+"""The kernels on a CPU the tests do not run on: aarch64 (Apple Silicon, Raspberry Pi).
+
+Where an aarch64 cross-compiler is installed (Debian: gcc-aarch64-linux-gnu),
+every generated kernel module (csrc/*.c, written by the build) must compile
+for aarch64 with OpenMP: every intrinsic and __builtin_cpu_supports is behind
+an x86 guard, so only the generic path is built there. Where qemu-user is
+installed too (Debian: qemu-user-static), the own GEMM (csrc/gemm.h) runs on
+that path under emulation and is checked against a double-precision loop
+(tests/native/gemm_check.c). The same check also runs natively with the host's
+C compiler, on the best path of this CPU. Missing tools skip the tests.
+"""
+import os
+import shutil
+import subprocess
+import sysconfig
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CSRC = os.path.join(ROOT, "csrc")
+GEMM_CHECK = os.path.join(ROOT, "tests", "native", "gemm_check.c")
+CROSS_CC = shutil.which("aarch64-linux-gnu-gcc")
+QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
+HOST_CC = shutil.which("gcc") or shutil.which("cc")
+
+
+def _run(command, timeout=600):
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.skipif(CROSS_CC is None, reason="no aarch64 cross-compiler (apt install gcc-aarch64-linux-gnu)")
+@pytest.mark.parametrize("module", ["activation", "batchnorm", "conv", "depthwise", "gemm", "pooling", "threads"])
+def test_generated_kernel_module_compiles_for_aarch64(module, tmp_path):
+    source = os.path.join(CSRC, f"{module}.c")
+    if not os.path.exists(source):
+        pytest.skip(f"{source} is written by the build (python setup.py build_ext)")
+    result = _run([CROSS_CC, "-c", "-O2", "-fopenmp", "-fPIC", f"-I{CSRC}",
+                   f"-I{sysconfig.get_paths()['include']}", source, "-o", str(tmp_path / f"{module}.o")])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "error" not in result.stderr
+
+
+def _gemm_check(compiler, output, extra):
+    result = _run([compiler, "-O2", f"-I{CSRC}", GEMM_CHECK, "-lm", "-o", str(output), *extra])
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.skipif(CROSS_CC is None or QEMU is None,
+                    reason="needs gcc-aarch64-linux-gnu and qemu-user-static")
+def test_own_gemm_is_right_on_aarch64_under_qemu(tmp_path):
+    binary = tmp_path / "gemm_check_aarch64"
+    _gemm_check(CROSS_CC, binary, ["-static"])
+    result = _run([QEMU, str(binary)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("path 0 (0: generic), tile 6 x 8") and result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.skipif(HOST_CC is None, reason="no C compiler")
+def test_own_gemm_is_right_natively_on_the_best_path(tmp_path):
+    binary = tmp_path / "gemm_check"
+    _gemm_check(HOST_CC, binary, [])
+    result = _run([str(binary)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("ok")
