@@ -398,7 +398,7 @@ def implicit_gemm_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :
     cdef int Kcg = <int>(Cg * g.K)
     cdef conv_columns columns = padded_columns(&g)
     cdef Py_ssize_t plane = columns.Dp * columns.Hp * columns.Wp
-    cdef Py_ssize_t items = (N + images - 1) // images
+    cdef Py_ssize_t items
     cdef Py_ssize_t scratch_size = images * padded_volume(&g) + (Mg * images * g.P if images > 1 else 0)
     cdef bint has_bias = bias.shape[0] > 0
     cdef const float* xp = &x[0, 0, 0, 0, 0]
@@ -411,9 +411,12 @@ def implicit_gemm_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :
     cdef const float* image
     cdef float* yg
     cdef float* result
-    if images < 1 or (images > 1 and workspace.shape[0] < num_threads * scratch_size):
+    if images < 1:
+        raise ValueError(f"implicit_gemm_forward: images must be at least 1, got {images}")
+    if workspace.shape[0] < num_threads * scratch_size:
         raise ValueError(f"implicit_gemm_forward: images={images} needs a workspace of "
                          f"{num_threads * scratch_size} floats, got {workspace.shape[0]}")
+    items = (N + images - 1) // images
     with nogil:
         pack_weights(&weight[0, 0, 0, 0, 0], groups, <int>Mg, Kcg, False, packed_weights)
         with parallel(num_threads=num_threads):

@@ -725,3 +725,23 @@ def test_choose_algorithm_picks_the_kernel_for_each_product():
     with minigrad.use_reference_kernels(), pytest.raises(ValueError, match="the direct kernel needs groups"):
         kernels.conv_forward(np.zeros((1, 4, 1, 5, 5), np.float32), np.zeros((4, 2, 1, 3, 3), np.float32), None,
                              (1, 1, 1), (0, 0, 0), (1, 1, 1), (1, 3, 3), 2, algorithm="direct")
+
+
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
+def test_implicit_gemm_forward_refuses_a_workspace_too_short():
+    from minigrad._C import conv as compiled
+    x = np.zeros((4, 2, 1, 5, 5), np.float32)
+    w = np.zeros((3, 2, 1, 3, 3), np.float32)
+    out = np.empty((4, 3, 1, 5, 5), np.float32)
+    geometry = ((1, 1, 1), (0, 1, 1), (1, 1, 1))
+    needed = compiled.implicit_forward_size(x.shape, out.shape, (1, 3, 3), *geometry, 1, 2)
+    pack = np.empty(gemm_kernels.packed_size(3, 18) + gemm_kernels.PACK_SIZE, np.float32)
+    for images, workspace, message in ((2, needed - 1, "images=2 needs a workspace of"),
+                                       (1, 0, "images=1 needs a workspace of"),
+                                       (0, needed, "images must be at least 1, got 0")):
+        with pytest.raises(ValueError, match=message):
+            compiled.implicit_gemm_forward(x, w, np.empty(0, np.float32), out, np.empty(workspace, np.float32),
+                                           pack, *geometry, 1, images, 1, 1)
+    compiled.implicit_gemm_forward(x, w, np.empty(0, np.float32), out, np.empty(needed, np.float32), pack,
+                                   *geometry, 1, 2, 1, 1)
+    assert np.all(out == 0)

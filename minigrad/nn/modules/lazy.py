@@ -140,6 +140,8 @@ class LazyModuleMixin:
         return any(is_lazy(value) for value in list(self._parameters.values()) + list(self._buffers.values()))
 
     def initialize_parameters(self, *args, **kwargs):
+        # each lazy layer below overrides this (as subclasses of torch's LazyModuleMixin do);
+        # a user's own lazy module that forgets to gets PyTorch's error
         raise NotImplementedError(f"initialize_parameters is not implemented for {type(self).__name__}")
 
     def _sizes_from_parameters(self):
