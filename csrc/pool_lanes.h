@@ -101,3 +101,145 @@ static SIMD_TARGET int SIMD(max_fold_row)(const float *plane, ptrdiff_t first,
         index[ow] = first + ow * stride + tap_offset[which[ow]];
     return nan;
 }
+
+
+/* ---------------------------------------------------------------- average pooling
+ * The interior of one output row of float32 average pooling, in two halves:
+ *
+ *   avg_pool_interior:    dst[ow] = sum over rows r and columns j < full_w of
+ *                         src[row_offset[r] + ow*stride + j] (in double) * scale, begin <= ow < end
+ *   avg_spread_interior:  column[ow*stride + j] += share[ow]  for j < full_w, begin <= ow < end
+ *
+ * A block of SIMD_LANES outputs at a time; stride 1 and 2 only (the callers
+ * loop over other strides themselves).
+ */
+/* One block of outputs from ow on: SIMD_LANES window sums in double (two
+   registers), the taps added in the order (r, j), starting from the first
+   tap's value as the scalar loop does; then times scale of ow (override, or
+   scale_dh * scale_w[ow], multiplied as in the scalar loop) and rounded to
+   float once. `stride` is a constant 1 or 2 where this is inlined. */
+SIMD_INLINE void SIMD(avg_pool_block)(const float *src, const int64_t *row_offset, ptrdiff_t rows,
+                                      ptrdiff_t full_w, ptrdiff_t stride, ptrdiff_t ow,
+                                      const double *scale_w, double scale_dh,
+                                      double override_scale, float *dst)
+{
+    const float *first = src + ow * stride;
+    SIMD(dvec) low, high, tap_low, tap_high, scale_low, scale_high;
+    SIMD(widen)(SIMD(load_strided)(first + row_offset[0], stride), &low, &high);
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t j = r == 0 ? 1 : 0; j < full_w; j++) {
+            SIMD(widen)(SIMD(load_strided)(first + row_offset[r] + j, stride), &tap_low, &tap_high);
+            low += tap_low;
+            high += tap_high;
+        }
+    if (override_scale != 0) {
+        low *= override_scale;
+        high *= override_scale;
+    } else {
+        __builtin_memcpy(&scale_low, scale_w + ow, sizeof scale_low);
+        __builtin_memcpy(&scale_high, scale_w + ow + SIMD_LANES / 2, sizeof scale_high);
+        low *= scale_dh * scale_low;
+        high *= scale_dh * scale_high;
+    }
+    SIMD(store)(dst + ow, SIMD(narrow)(low, high));
+}
+
+/* Outputs begin <= ow < end with end - begin >= SIMD_LANES: blocks of
+   SIMD_LANES, the last one ending at `end` (overlapping the one before:
+   an output is computed from scratch, so the overlap comes out the same). */
+static SIMD_TARGET void SIMD(avg_pool_interior)(const float *src, const int64_t *row_offset,
+                                                ptrdiff_t rows, ptrdiff_t full_w, ptrdiff_t stride,
+                                                ptrdiff_t begin, ptrdiff_t end,
+                                                const double *scale_w, double scale_dh,
+                                                double override_scale, float *dst)
+{
+    for (ptrdiff_t ow = begin;; ow += SIMD_LANES) {
+        if (ow + SIMD_LANES > end)
+            ow = end - SIMD_LANES;
+        if (stride == 1)
+            SIMD(avg_pool_block)(src, row_offset, rows, full_w, 1, ow, scale_w, scale_dh,
+                                 override_scale, dst);
+        else
+            SIMD(avg_pool_block)(src, row_offset, rows, full_w, 2, ow, scale_w, scale_dh,
+                                 override_scale, dst);
+        if (ow + SIMD_LANES == end)
+            return;
+    }
+}
+
+/* The shares (float)(grad[ow] * scale of ow) of the SIMD_LANES outputs from
+   ow on, multiplied as in the scalar loop (override where that is not 0,
+   else scale_dh * scale_w[ow]); the lanes from n on are 0 (n < SIMD_LANES:
+   nothing past grad[ow + n - 1] or scale_w[ow + n - 1] is read). Computed
+   from grad in registers: a share row just stored and loaded again at
+   another offset would stall on the store. */
+SIMD_INLINE vec SIMD(avg_share_block)(const float *grad, const double *scale_w, double scale_dh,
+                                      double override_scale, ptrdiff_t ow, ptrdiff_t n)
+{
+    SIMD(dvec) low, high;
+    SIMD(widen)(n >= SIMD_LANES ? SIMD(load)(grad + ow) : SIMD(load_first)(grad + ow, n),
+                &low, &high);
+    if (override_scale != 0) {
+        low *= override_scale;
+        high *= override_scale;
+    } else {
+        low *= scale_dh * SIMD(load_first_doubles)(scale_w + ow, n);
+        high *= scale_dh * SIMD(load_first_doubles)(scale_w + ow + SIMD_LANES / 2,
+                                                    n - SIMD_LANES / 2);
+    }
+    return SIMD(narrow)(low, high);
+}
+
+/* column[ow*stride + j] += share of ow for begin <= ow < end, j < full_w, in
+   the order of the scalar loop (j outside, ow inside: every column element
+   gets its shares in increasing j). Stride 2 takes two taps j, j+1 per
+   pass: they fill the even and the odd columns of a block, so a block adds
+   zip(share, share) (zip(share, 0) for a last single tap) to 2*SIMD_LANES
+   columns. The first pass covers every column from begin*stride on once,
+   so it stores 0 + its shares instead of adding them to the zeroed column
+   (no load of a column just stored). The last block of a row has zero
+   shares after `end` and so writes (adds) zeros to up to
+   stride*SIMD_LANES - 1 columns past the interior: columns that hold zeros
+   there yet, or room the caller leaves after the column row. Zero plus a
+   share is what the scalar loop computes (+0.0 for a share of -0.0), and
+   adding +0.0 changes no column (none is ever -0.0). */
+static SIMD_TARGET void SIMD(avg_spread_interior)(float *column, const float *grad,
+                                                  const double *scale_w, double scale_dh,
+                                                  double override_scale, ptrdiff_t full_w,
+                                                  ptrdiff_t stride, ptrdiff_t begin, ptrdiff_t end)
+{
+    const vec zero = SIMD(broadcast)(0.0f);
+    for (ptrdiff_t j = 0; j < full_w; j += stride) {
+        int pair = stride == 2 && j + 1 < full_w;
+        for (ptrdiff_t ow = begin; ow < end; ow += SIMD_LANES) {
+            vec s = SIMD(avg_share_block)(grad, scale_w, scale_dh, override_scale, ow, end - ow);
+            float *dst = column + ow * stride + j;
+            if (stride == 1) {
+                SIMD(store)(dst, (j == 0 ? zero : SIMD(load)(dst)) + s);
+            } else {
+                vec low, high;
+                SIMD(zip)(s, pair ? s : zero, &low, &high);
+                if (j == 0) {
+                    SIMD(store)(dst, zero + low);
+                    SIMD(store)(dst + SIMD_LANES, zero + high);
+                } else {
+                    SIMD(store)(dst, SIMD(load)(dst) + low);
+                    SIMD(store)(dst + SIMD_LANES, SIMD(load)(dst + SIMD_LANES) + high);
+                }
+            }
+        }
+    }
+}
+
+/* row[w] = column[w] (add == 0) or row[w] += column[w], 0 <= w < n. */
+static SIMD_TARGET void SIMD(put_row)(float *row, const float *column, ptrdiff_t n, int add)
+{
+    ptrdiff_t w = 0;
+    for (; w + SIMD_LANES <= n; w += SIMD_LANES)
+        SIMD(store)(row + w, add ? SIMD(load)(row + w) + SIMD(load)(column + w)
+                                 : SIMD(load)(column + w));
+    if (w < n)
+        SIMD(store_first)(row + w, n - w, add ? SIMD(load_first)(row + w, n - w) +
+                                                SIMD(load_first)(column + w, n - w)
+                                              : SIMD(load_first)(column + w, n - w));
+}

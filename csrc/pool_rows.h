@@ -6,6 +6,9 @@
  *
  *   max_fold_row_f32:  best[ow], index[ow] = max and first argmax over the taps t
  *                      of plane[first + tap_offset[t] + ow*stride], begin <= ow < end
+ *   avg_pool_row_f32:  dst[ow] = (window sum of ow, in double) * scale of ow, a whole row
+ *   avg_spread_row_f32: column[w] = sum of grad[ow] * scale of ow over the windows ow
+ *                      containing column w, a whole row (the backward's first step)
  *
  * A block of outputs keeps its running maximum and tap number in registers
  * through all the window's taps; stride 2 (the usual pooling stride) loads
@@ -13,7 +16,15 @@
  * order, and each output has one writer: the same result for any thread
  * count (and on every path: a maximum does not round).
  *
- * Reference: minigrad/reference/pooling.py (max_pool).
+ * Average pooling's windows along W come as pooling.pyx's tables: output ow
+ * covers columns begin_w[ow] .. begin_w[ow] + count_w[ow] - 1, and the
+ * interior outputs begin <= ow < end cover first + ow*stride + j, j < full_w.
+ * The interior takes the vector loop of the chosen path (stride 1 or 2,
+ * rows of at least 4 outputs), the edges and other strides a scalar loop
+ * that adds in the same order, so that the path changes no float32 result
+ * beyond the double sums' last bits (the backward: not at all).
+ *
+ * Reference: minigrad/reference/pooling.py (max_pool, avg_pool, avg_pool_backward).
  */
 #ifndef MINIGRAD_POOL_ROWS_H
 #define MINIGRAD_POOL_ROWS_H
@@ -56,6 +67,159 @@ static int max_fold_row_f32(const float *plane, ptrdiff_t first, const int64_t *
 #else
     return 0;
 #endif
+}
+
+/* The widest path whose vector fits in a row of n interior outputs: 16, 8
+   or 4 lanes, or 0 (a scalar loop) for a row shorter than 4 or a stride
+   other than 1 and 2. */
+static int avg_lanes(ptrdiff_t n, ptrdiff_t stride)
+{
+#if MINIGRAD_POOL_ROWS_COMPILED
+    if (stride != 1 && stride != 2)
+        return 0;
+#if MINIGRAD_X86_64
+    if (minigrad_isa() == MINIGRAD_ISA_AVX512 && n >= 16)
+        return 16;
+    if (minigrad_isa() >= MINIGRAD_ISA_AVX2 && n >= 8)
+        return 8;
+#endif
+    return n >= 4 ? 4 : 0;
+#else
+    return 0;
+#endif
+}
+
+/* The sum, in double, of plane[row_offset[r] + w] over rows r < rows and
+   columns first <= w < first + count, times scale, rounded once. */
+static float avg_of_window(const float *plane, const int64_t *row_offset, ptrdiff_t rows,
+                           ptrdiff_t first, ptrdiff_t count, double scale)
+{
+    double sum = 0;
+    for (ptrdiff_t r = 0; r < rows; r++)
+        for (ptrdiff_t w = first; w < first + count; w++)
+            sum = (r == 0 && w == first) ? (double)plane[row_offset[r] + w]
+                                         : sum + plane[row_offset[r] + w];
+    return (float)(sum * scale);
+}
+
+/* dst[ow] for 0 <= ow < out_w: the sum, in double, of plane[row_offset[r] + w]
+   over the window's rows r < rows and its columns w, times override_scale
+   where that is not 0, else times scale_dh * scale_w[ow]; rounded once. */
+static void avg_pool_row_f32(const float *plane, const int64_t *row_offset, ptrdiff_t rows,
+                             const int64_t *begin_w, const int64_t *count_w, const double *scale_w,
+                             ptrdiff_t out_w, ptrdiff_t first, ptrdiff_t full_w, ptrdiff_t stride,
+                             ptrdiff_t begin, ptrdiff_t end, double scale_dh, double override_scale,
+                             float *dst)
+{
+    int lanes = rows > 0 && full_w > 0 ? avg_lanes(end - begin, stride) : 0;
+    if (!lanes)     /* every output through the scalar loop below */
+        begin = end = out_w;
+#if MINIGRAD_POOL_ROWS_COMPILED
+#if MINIGRAD_X86_64
+    if (lanes == 16)
+        avg_pool_interior_avx512(plane + first, row_offset, rows, full_w, stride, begin, end,
+                                 scale_w, scale_dh, override_scale, dst);
+    else if (lanes == 8)
+        avg_pool_interior_avx2(plane + first, row_offset, rows, full_w, stride, begin, end,
+                               scale_w, scale_dh, override_scale, dst);
+    else
+#endif
+    if (lanes == 4)
+        avg_pool_interior_generic(plane + first, row_offset, rows, full_w, stride, begin, end,
+                                  scale_w, scale_dh, override_scale, dst);
+#endif
+    for (ptrdiff_t ow = 0; ow < out_w; ow++) {
+        if (ow == begin)
+            ow = end;       /* past the interior */
+        if (ow >= out_w)
+            break;
+        dst[ow] = avg_of_window(plane, row_offset, rows, begin_w[ow], count_w[ow],
+                                override_scale != 0 ? override_scale : scale_dh * scale_w[ow]);
+    }
+}
+
+/* The widest path whose vector fits in n floats (16, 8 or 4 lanes; 4 also
+   below that: the generic loops handle any n). */
+static int avg_row_lanes(ptrdiff_t n)
+{
+#if MINIGRAD_POOL_ROWS_COMPILED && MINIGRAD_X86_64
+    if (minigrad_isa() == MINIGRAD_ISA_AVX512 && n >= 16)
+        return 16;
+    if (minigrad_isa() >= MINIGRAD_ISA_AVX2 && n >= 8)
+        return 8;
+#endif
+    (void)n;
+    return 4;
+}
+
+static void avg_put_row_f32(float *row, const float *column, ptrdiff_t n, int add)
+{
+#if MINIGRAD_POOL_ROWS_COMPILED
+#if MINIGRAD_X86_64
+    int lanes = avg_row_lanes(n);
+    if (lanes == 16)
+        put_row_avx512(row, column, n, add);
+    else if (lanes == 8)
+        put_row_avx2(row, column, n, add);
+    else
+#endif
+        put_row_generic(row, column, n, add);
+#else
+    for (ptrdiff_t w = 0; w < n; w++)
+        row[w] = add ? row[w] + column[w] : column[w];
+#endif
+}
+
+/* One output row of the float32 backward, whole:
+     share of ow = (float)(grad[ow] * scale of ow)
+     column[w]   = the sum of the shares of the windows ow that contain column w
+                   (the interior with j outside and ow inside, then the edges in order)
+     plane_grad[row_index[r] * in_w + w]  = column[w]  for each of the window's rows r,
+                   or += where written[row_index[r]] (then it is marked written).
+   column must have room for 2 * 16 floats past in_w (avg_spread_interior). */
+static void avg_pool_backward_row_f32(const float *grad, const int64_t *begin_w,
+                                      const int64_t *count_w, const double *scale_w,
+                                      ptrdiff_t out_w, ptrdiff_t in_w, ptrdiff_t first,
+                                      ptrdiff_t full_w, ptrdiff_t stride, ptrdiff_t begin,
+                                      ptrdiff_t end, double scale_dh, double override_scale,
+                                      float *column, float *plane_grad,
+                                      const int64_t *row_index, ptrdiff_t rows,
+                                      unsigned char *written)
+{
+    int lanes = full_w > 0 && end > begin ? avg_lanes(end - begin, stride) : 0;
+    for (ptrdiff_t w = 0; w < in_w; w++)
+        column[w] = 0;
+#if MINIGRAD_POOL_ROWS_COMPILED
+#if MINIGRAD_X86_64
+    if (lanes == 16)
+        avg_spread_interior_avx512(column + first, grad, scale_w, scale_dh, override_scale,
+                                   full_w, stride, begin, end);
+    else if (lanes == 8)
+        avg_spread_interior_avx2(column + first, grad, scale_w, scale_dh, override_scale,
+                                 full_w, stride, begin, end);
+    else
+#endif
+    if (lanes == 4)
+        avg_spread_interior_generic(column + first, grad, scale_w, scale_dh, override_scale,
+                                    full_w, stride, begin, end);
+#endif
+#define SHARE(ow) ((float)(grad[ow] * (override_scale != 0 ? override_scale \
+                                                           : scale_dh * scale_w[ow])))
+    if (!lanes && end > begin)
+        for (ptrdiff_t j = 0; j < full_w; j++)
+            for (ptrdiff_t ow = begin; ow < end; ow++)
+                column[first + ow * stride + j] += SHARE(ow);
+    for (ptrdiff_t ow = 0; ow < out_w; ow++)
+        if (ow < begin || ow >= end) {
+            float share = SHARE(ow);
+            for (ptrdiff_t w = begin_w[ow]; w < begin_w[ow] + count_w[ow]; w++)
+                column[w] += share;
+        }
+#undef SHARE
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        avg_put_row_f32(plane_grad + row_index[r] * in_w, column, in_w, written[row_index[r]]);
+        written[row_index[r]] = 1;
+    }
 }
 
 #endif

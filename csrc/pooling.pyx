@@ -74,6 +74,19 @@ cdef extern from "pool_rows.h" nogil:
     int max_fold_row_f32(const float* plane, ptrdiff_t first, const int64_t* tap_offset,
                          ptrdiff_t taps, ptrdiff_t stride, ptrdiff_t begin, ptrdiff_t end,
                          float* best, int64_t* index, int32_t* which)
+    void avg_pool_row_f32(const float* plane, const int64_t* row_offset, ptrdiff_t rows,
+                          const int64_t* begin_w, const int64_t* count_w, const double* scale_w,
+                          ptrdiff_t out_w, ptrdiff_t first, ptrdiff_t full_w, ptrdiff_t stride,
+                          ptrdiff_t begin, ptrdiff_t end, double scale_dh, double override_scale,
+                          float* dst)
+    void avg_pool_backward_row_f32(const float* grad, const int64_t* begin_w,
+                                   const int64_t* count_w, const double* scale_w,
+                                   ptrdiff_t out_w, ptrdiff_t in_w, ptrdiff_t first,
+                                   ptrdiff_t full_w, ptrdiff_t stride, ptrdiff_t begin,
+                                   ptrdiff_t end, double scale_dh, double override_scale,
+                                   float* column, float* plane_grad,
+                                   const int64_t* row_index, ptrdiff_t rows,
+                                   unsigned char* written)
 
 cdef bint VECTOR_MAX_POOL = minigrad_pool_rows_available()
 
@@ -266,7 +279,7 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
                      const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
                      double override_scale, int full_w, int interior_begin, int interior_end,
                      int stride_w, double[:, ::1] scratch, unsigned char[:, ::1] row_written,
-                     int num_threads):
+                     int64_t[:, ::1] row_scratch, int num_threads):
     """output[p, o] = sum over the window of o (accumulated in double) * scale.
 
     scale is scale_d * scale_h * scale_w (1/divisor), or override_scale when
@@ -292,11 +305,14 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
     cdef floating* dst
     cdef double* column
     cdef double* total
+    cdef int64_t* row_offset
+    cdef Py_ssize_t rows
     first_w = begin_w[interior_begin] - interior_begin * stride_w
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         src = &input[p, 0]
         column = &scratch[omp_get_thread_num(), 0]
         total = column + in_w
+        row_offset = &row_scratch[omp_get_thread_num(), 0]
         for od in range(out_d):
             first_d = begin_d[od]
             taps_d = count_d[od]
@@ -304,6 +320,16 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
                 dst = &output[p, (od * out_h + oh) * out_w]
+                if floating is float and VECTOR_MAX_POOL:
+                    rows = 0
+                    for jd in range(taps_d):
+                        for jh in range(taps_h):
+                            row_offset[rows] = ((first_d + jd) * in_h + first_h + jh) * in_w
+                            rows = rows + 1
+                    avg_pool_row_f32(src, row_offset, rows, &begin_w[0], &count_w[0], &scale_w[0],
+                                     out_w, first_w, full_w, stride_w, interior_begin, interior_end,
+                                     scale_d[od] * scale_h[oh], override_scale, dst)
+                    continue
                 # column sums of the window's rows (the same for every ow): the
                 # first row sets them, the others add to them
                 if taps_d == 0 or taps_h == 0:
@@ -347,11 +373,13 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                       const int64_t[::1] begin_w, const int64_t[::1] count_w, const double[::1] scale_w,
                       double override_scale, int full_w, int interior_begin, int interior_end,
                       int stride_w, floating[:, ::1] scratch, unsigned char[:, ::1] row_written,
-                      int num_threads):
+                      int64_t[:, ::1] row_scratch, int num_threads):
     """grad_input[p] = the sum, over the windows containing each element, of grad_output * scale.
 
     The forward's steps in reverse, per output row (scratch[thread]: two
-    rows in the gradient's precision, in_w then out_w long):
+    rows in the gradient's precision, out_w then in_w long, with room for
+    32 more after them; in float32 the whole row is csrc/pool_rows.h's
+    avg_pool_backward_row_f32, the window's rows listed in row_scratch[thread]):
 
         share[ow]  = grad_output[ow] * scale of ow (rounded once)
         column[w]  = sum of share[ow] over the windows ow that contain column w
@@ -377,11 +405,14 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
     cdef floating* column
     cdef floating* share
     cdef unsigned char* written
+    cdef int64_t* row_list
+    cdef Py_ssize_t rows
     first_w = begin_w[interior_begin] - interior_begin * stride_w
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         dst = &grad_input[p, 0]
-        column = &scratch[omp_get_thread_num(), 0]
-        share = column + in_w
+        row_list = &row_scratch[omp_get_thread_num(), 0]
+        share = &scratch[omp_get_thread_num(), 0]
+        column = share + out_w
         written = &row_written[omp_get_thread_num(), 0]
         for r in range(in_rows):
             written[r] = 0
@@ -392,24 +423,37 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
                 g = &grad_output[p, (od * out_h + oh) * out_w]
-                if override_scale != 0:
-                    for ow in range(out_w):
-                        share[ow] = <floating>(g[ow] * override_scale)
+                if floating is float and VECTOR_MAX_POOL:
+                    rows = 0
+                    for jd in range(taps_d):
+                        for jh in range(taps_h):
+                            row_list[rows] = (first_d + jd) * in_h + first_h + jh
+                            rows = rows + 1
+                    avg_pool_backward_row_f32(g, &begin_w[0], &count_w[0], &scale_w[0], out_w,
+                                              in_w, first_w, full_w, stride_w, interior_begin,
+                                              interior_end, scale_d[od] * scale_h[oh],
+                                              override_scale, column, dst, row_list, rows,
+                                              written)
+                    continue
                 else:
-                    scale_dh = scale_d[od] * scale_h[oh]
+                    if override_scale != 0:
+                        for ow in range(out_w):
+                            share[ow] = <floating>(g[ow] * override_scale)
+                    else:
+                        scale_dh = scale_d[od] * scale_h[oh]
+                        for ow in range(out_w):
+                            share[ow] = <floating>(g[ow] * (scale_dh * scale_w[ow]))
+                    # spread the shares along W: the interior tap by tap, the edges from the tables
+                    for w in range(in_w):
+                        column[w] = 0
+                    for jw in range(full_w):
+                        tap = column + first_w + jw
+                        for ow in range(interior_begin, interior_end):
+                            tap[ow * stride_w] = tap[ow * stride_w] + share[ow]
                     for ow in range(out_w):
-                        share[ow] = <floating>(g[ow] * (scale_dh * scale_w[ow]))
-                # spread the shares along W: the interior tap by tap, the edges from the tables
-                for w in range(in_w):
-                    column[w] = 0
-                for jw in range(full_w):
-                    tap = column + first_w + jw
-                    for ow in range(interior_begin, interior_end):
-                        tap[ow * stride_w] = tap[ow * stride_w] + share[ow]
-                for ow in range(out_w):
-                    if ow < interior_begin or ow >= interior_end:
-                        for w in range(begin_w[ow], begin_w[ow] + count_w[ow]):
-                            column[w] = column[w] + share[ow]
+                        if ow < interior_begin or ow >= interior_end:
+                            for w in range(begin_w[ow], begin_w[ow] + count_w[ow]):
+                                column[w] = column[w] + share[ow]
                 # the column row goes to every row of the window
                 for jd in range(taps_d):
                     for jh in range(taps_h):
@@ -433,8 +477,8 @@ include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set pa
 
 def kernel_paths():
     """{kernel: path} for this module's kernels under the current choice: the
-    float32 max-pool interiors (csrc/pool_rows.h) take the chosen path; the
-    average-pool and unpooling loops are Cython, vectorised by the compiler at
-    the build's baseline ("generic": SSE2 on x86-64), fast enough there."""
-    return {"max_pool": current_path_name() if VECTOR_MAX_POOL else "cython",
-            "avg_pool": "generic"}
+    float32 max- and average-pool rows (csrc/pool_rows.h) take the chosen
+    path; float64 and unpooling are Cython loops, vectorised by the compiler
+    at the build's baseline (SSE2 on x86-64)."""
+    path = current_path_name() if VECTOR_MAX_POOL else "cython"
+    return {"max_pool": path, "avg_pool": path}

@@ -47,12 +47,22 @@ SIMD_INLINE vec SIMD(broadcast)(float x)
     return v;
 }
 
+#if SIMD_LANES == 8
+/* AVX2's lane mask for lanes [0, n): all ones there, zeros elsewhere. */
+SIMD_INLINE __m256i SIMD(first_lanes)(ptrdiff_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#endif
+
 /* A short block: lanes [0, n) of SIMD_LANES, 0 < n < SIMD_LANES. These loads and
    stores touch only those lanes (no read past the end of an array). */
 SIMD_INLINE vec SIMD(load_first)(const float *p, ptrdiff_t n)     /* zeros in the other lanes */
 {
 #if SIMD_LANES == 16
     return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+#elif SIMD_LANES == 8
+    return _mm256_maskload_ps(p, SIMD(first_lanes)(n));
 #else
     vec v = SIMD(broadcast)(0.0f);
     for (ptrdiff_t i = 0; i < n; i++)
@@ -65,6 +75,8 @@ SIMD_INLINE void SIMD(store_first)(float *p, ptrdiff_t n, vec v)
 {
 #if SIMD_LANES == 16
     _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
+#elif SIMD_LANES == 8
+    _mm256_maskstore_ps(p, SIMD(first_lanes)(n), v);
 #else
     for (ptrdiff_t i = 0; i < n; i++)
         p[i] = v[i];
@@ -90,6 +102,83 @@ SIMD_INLINE vec SIMD(even_lanes)(vec a, vec b)
     return __builtin_shufflevector(a, b, SIMD_EVEN_INDICES);
 #else
     return __builtin_shuffle(a, b, (lanes_mask){SIMD_EVEN_INDICES});
+#endif
+}
+
+/* Half as many doubles as a vector holds floats (the same register size). */
+typedef double SIMD(dvec) __attribute__((vector_size(SIMD_LANES / 2 * sizeof(double))));
+
+/* v in double: *low = its first SIMD_LANES/2 lanes, *high = the rest. */
+SIMD_INLINE void SIMD(widen)(vec v, SIMD(dvec) *low, SIMD(dvec) *high)
+{
+#if SIMD_LANES == 16
+    *low = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    *high = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+#elif SIMD_LANES == 8
+    *low = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    *high = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+#else
+    for (int i = 0; i < SIMD_LANES / 2; i++) {
+        (*low)[i] = v[i];
+        (*high)[i] = v[i + SIMD_LANES / 2];
+    }
+#endif
+}
+
+/* Lanes [0, n) of SIMD_LANES/2 doubles from p, zeros in the others (n <= 0:
+   all zeros); nothing is read past p[n-1]. */
+SIMD_INLINE SIMD(dvec) SIMD(load_first_doubles)(const double *p, ptrdiff_t n)
+{
+    SIMD(dvec) v;
+    if (n >= SIMD_LANES / 2) {
+        __builtin_memcpy(&v, p, sizeof v);
+        return v;
+    }
+#if SIMD_LANES == 16
+    return n > 0 ? _mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p) : _mm512_setzero_pd();
+#elif SIMD_LANES == 8
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n),
+                                                    _mm256_setr_epi64x(0, 1, 2, 3)));
+#else
+    for (int i = 0; i < SIMD_LANES / 2; i++)
+        v[i] = i < n ? p[i] : 0.0;
+    return v;
+#endif
+}
+
+/* The floats nearest to low's lanes, then high's (widen's inverse, rounding once). */
+SIMD_INLINE vec SIMD(narrow)(SIMD(dvec) low, SIMD(dvec) high)
+{
+#if SIMD_LANES == 16
+    return _mm512_castpd_ps(_mm512_insertf64x4(
+        _mm512_castps_pd(_mm512_castps256_ps512(_mm512_cvtpd_ps(low))),
+        _mm256_castps_pd(_mm512_cvtpd_ps(high)), 1));
+#elif SIMD_LANES == 8
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(low)),
+                                _mm256_cvtpd_ps(high), 1);
+#else
+    vec v;
+    for (int i = 0; i < SIMD_LANES / 2; i++) {
+        v[i] = (float)low[i];
+        v[i + SIMD_LANES / 2] = (float)high[i];
+    }
+    return v;
+#endif
+}
+
+/* a0 b0 a1 b1 .. (the first halves of a and b, interleaved): *low = the
+   first SIMD_LANES of them, *high = the rest (two shuffles). */
+SIMD_INLINE void SIMD(zip)(vec a, vec b, vec *low, vec *high)
+{
+#if SIMD_LANES == 16
+    *low = _mm512_permutex2var_ps(a, (__m512i)(lanes_mask){SIMD_ZIP_LOW_INDICES}, b);
+    *high = _mm512_permutex2var_ps(a, (__m512i)(lanes_mask){SIMD_ZIP_HIGH_INDICES}, b);
+#elif defined(__clang__)
+    *low = __builtin_shufflevector(a, b, SIMD_ZIP_LOW_INDICES);
+    *high = __builtin_shufflevector(a, b, SIMD_ZIP_HIGH_INDICES);
+#else
+    *low = __builtin_shuffle(a, b, (lanes_mask){SIMD_ZIP_LOW_INDICES});
+    *high = __builtin_shuffle(a, b, (lanes_mask){SIMD_ZIP_HIGH_INDICES});
 #endif
 }
 

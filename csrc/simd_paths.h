@@ -24,6 +24,8 @@
 #define SIMD(name) name##_avx512
 #define SIMD_EVEN_INDICES 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 #define SIMD_EVEN_ODD_INDICES 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31
+#define SIMD_ZIP_LOW_INDICES 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define SIMD_ZIP_HIGH_INDICES 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
 #include "simd_lanes.h"
 #include SIMD_BODY
 #include "simd_paths_end.h"
@@ -33,6 +35,8 @@
 #define SIMD(name) name##_avx2
 #define SIMD_EVEN_INDICES 0, 2, 4, 6, 8, 10, 12, 14
 #define SIMD_EVEN_ODD_INDICES 0, 2, 4, 6, 9, 11, 13, 15
+#define SIMD_ZIP_LOW_INDICES 0, 8, 1, 9, 2, 10, 3, 11
+#define SIMD_ZIP_HIGH_INDICES 4, 12, 5, 13, 6, 14, 7, 15
 #include "simd_lanes.h"
 #include SIMD_BODY
 #include "simd_paths_end.h"
@@ -43,6 +47,8 @@
 #define SIMD(name) name##_generic
 #define SIMD_EVEN_INDICES 0, 2, 4, 6
 #define SIMD_EVEN_ODD_INDICES 0, 2, 5, 7
+#define SIMD_ZIP_LOW_INDICES 0, 4, 1, 5
+#define SIMD_ZIP_HIGH_INDICES 2, 6, 3, 7
 #include "simd_lanes.h"
 #include SIMD_BODY
 #include "simd_paths_end.h"

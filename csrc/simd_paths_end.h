@@ -4,6 +4,8 @@
 #undef SIMD
 #undef SIMD_EVEN_INDICES
 #undef SIMD_EVEN_ODD_INDICES
+#undef SIMD_ZIP_LOW_INDICES
+#undef SIMD_ZIP_HIGH_INDICES
 #undef SIMD_INLINE
 #undef vec
 #undef lanes_mask

@@ -141,6 +141,56 @@ def test_ceil_mode_last_window_must_start_inside():
     assert F.max_pool2d(minigrad.randn(1, 1, 6, 6), 3, 2, ceil_mode=True).shape == (1, 1, 3, 3)
 
 
+AVG_ROW_CASES = [  # (width, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    (70, 3, 2, 1, False, True, None), (41, 2, 1, 0, False, True, None), (37, 2, 2, 0, True, False, None),
+    (19, 3, 3, 1, False, False, None), (28, 2, 2, 0, False, True, None), (28, 3, 2, 1, True, False, None),
+    (33, 4, 2, 2, True, True, 5), (9, 3, 1, 1, False, False, None), (5, 2, 2, 1, True, True, None),
+    (200, 5, 1, 2, False, True, None),
+]
+
+
+@pytest.mark.parametrize("case", AVG_ROW_CASES)
+def test_avg_pool_float32_rows_on_every_path(case, cpu_path):
+    """float32 average pooling (csrc/pool_rows.h: vector interiors for strides 1
+    and 2, scalar edges) against the float64 reference, forward and backward,
+    on rows long enough for whole blocks of every path, a last block that
+    overlaps the one before (forward) or is partly empty (backward), and
+    rows shorter than a block; the sums are in double, so the forward is the
+    reference rounded once."""
+    width, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override = case
+    rng = np.random.default_rng(width + 7 * kernel + stride)
+    x = rng.standard_normal((2, 3, 7, width)).astype(np.float32)
+    config = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                  count_include_pad=count_include_pad, divisor_override=divisor_override)
+    xt = minigrad.tensor(x, requires_grad=True)
+    out = F.avg_pool2d(xt, **config)
+    args = ((kernel,) * 2, (stride,) * 2, (padding,) * 2, ceil_mode, count_include_pad, divisor_override)
+    expected = ref.avg_pool(x.astype(np.float64), *args)
+    assert out.dtype == np.float32 and out.shape == expected.shape
+    np.testing.assert_allclose(out.array, expected, rtol=1e-6, atol=1e-7)
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(grad)
+    expected_grad = ref.avg_pool_backward(grad.astype(np.float64), x.shape, *args[:3], *args[4:])
+    np.testing.assert_allclose(xt.grad.array, expected_grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", AVG_ROW_CASES[:6])
+def test_avg_pool_float32_same_bytes_on_every_path(case):
+    """Each path adds in the same order as the scalar loop, so every path (and
+    1 or 2 threads) gives the same bytes, forward and backward."""
+    width, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override = case
+    rng = np.random.default_rng(width)
+    x = rng.standard_normal((3, 4, 9, width)).astype(np.float32)
+    results = []
+    for path in cpu.supported_paths():
+        with cpu.use_cpu_path(path):
+            xt = minigrad.tensor(x, requires_grad=True)
+            out = F.avg_pool2d(xt, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+            out.backward(np.ones(out.shape, np.float32) * np.float32(0.3))
+            results.append((out.array.tobytes(), xt.grad.array.tobytes()))
+    assert all(r == results[0] for r in results)
+
+
 def test_unbatched_input_and_float32():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 8, 9)).astype(np.float32)
@@ -366,4 +416,4 @@ def test_unpool_bad_indices_raise_before_writing():
 def test_kernel_paths_follow_set_cpu_path():
     for path in cpu.supported_paths():
         with cpu.use_cpu_path(path):
-            assert pooling_module.kernel_paths() == {"max_pool": path, "avg_pool": "generic"}
+            assert pooling_module.kernel_paths() == {"max_pool": path, "avg_pool": path}

@@ -231,11 +231,16 @@ def _average_arguments(tables, divisor_override, in_rows, in_w, out_w, scratch_d
     # Two rows of accumulators per thread (in_w + out_w: double in the forward,
     # the gradient's dtype in the backward), padded so that no two threads' rows
     # share a 64-byte cache line: threads writing one line would take it from each other.
-    row_length = (in_w + out_w + 16 + 15) // 16 * 16
+    # The float32 backward's vector loop adds zeros to up to 31 floats past the
+    # column row (csrc/pool_rows.h, avg_spread_interior): 32 more, then the padding.
+    row_length = (in_w + out_w + 32 + 16 + 15) // 16 * 16
     scratch = np.empty((get_num_threads(), row_length), dtype=scratch_dtype)
     # The backward's flags: which input rows (d, h) of the plane hold a gradient yet.
     row_written = np.empty((get_num_threads(), in_rows + 64), dtype=np.uint8)
-    return [override_scale, full_w, *interior, scratch, row_written, get_num_threads()]
+    # The float32 forward's list of a window's rows (d, h), as offsets into the plane.
+    window_rows = int(tables[0][1].max()) * int(tables[1][1].max())
+    row_offsets = np.empty((get_num_threads(), window_rows + 1), dtype=np.int64)
+    return [override_scale, full_w, *interior, scratch, row_written, row_offsets, get_num_threads()]
 
 
 def _average_over_windows(input, output_size, tables, divisor_override):
