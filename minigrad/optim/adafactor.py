@@ -72,6 +72,19 @@ class Adafactor(Optimizer):
         return state
 
     @staticmethod
+    def _cast_buffer(param, name, value):
+        """Copy a saved buffer; the factored row_var / col_var have their own shapes."""
+        if name not in ("row_var", "col_var") or not isinstance(value, (Tensor, np.ndarray)):
+            return Optimizer._cast_buffer(param, name, value)
+        array = value.array if isinstance(value, Tensor) else value
+        shape = param.array.shape
+        expected = shape[:-1] + (1,) if name == "row_var" else shape[:-2] + (1, shape[-1])
+        if array.shape != expected:
+            raise ValueError(f"loaded buffer {name!r} has shape {array.shape}, expected "
+                             f"{expected} for a parameter of shape {shape}")
+        return Tensor._make(array.astype(param.array.dtype, copy=True), False, None)
+
+    @staticmethod
     def _rms(array):
         return math.sqrt(float(np.sum(np.square(array, dtype=np.float64)))) / math.sqrt(array.size)
 
