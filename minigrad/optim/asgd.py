@@ -14,8 +14,9 @@ class ASGD(Optimizer):
         eta_{t+1} = lr / (1 + lambd * lr * t)^alpha           (eta_1 = lr)
         mu_{t+1} = 1 / max(1, t - t0)                         (mu_1 = 1)
 
-    The averaged parameters live in ``optimizer.state[p]['ax']``; averaging
-    starts after ``t0`` steps. ``eta`` and ``mu`` are kept in the state as
+    The averaged parameters live in ``optimizer.state[p]['ax']``: the last
+    iterate up to step ``t0 + 1``, then the mean of the iterates from step
+    ``t0 + 2`` on. ``eta`` and ``mu`` are kept in the state as
     floats, ``step`` as an int. ``foreach`` has no effect (it picks PyTorch's
     kernels, not the math).
     """
