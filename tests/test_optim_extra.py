@@ -377,6 +377,9 @@ def test_defaults_match_pytorch():
         for key, value in defaults.items():
             assert got[key] == value, (cls.__name__, key)
         assert got["maximize"] is False
+        if cls is not optim.SparseAdam:    # accepted for PyTorch compatibility, no effect
+            assert got["foreach"] is None
+            assert cls(p, foreach=False).defaults["foreach"] is False
 
 
 def test_param_groups_keep_their_own_hyper_parameters():
