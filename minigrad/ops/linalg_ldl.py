@@ -133,7 +133,8 @@ def _sytrf(A):
     """LAPACK sytrf (lower) of each matrix of A (*, n, n): LD, pivots (int32, 1-based), info."""
     n = A.shape[-1]
     batch = A.shape[:-2]
-    matrices = A.reshape(-1, n, n)                                               # (b, n, n)
+    count = int(np.prod(batch, dtype=np.int64))
+    matrices = A.reshape(count, n, n)                                            # (b, n, n)
     LD = np.zeros_like(matrices)
     pivots = np.tile(np.arange(1, n + 1, dtype=np.int32), (matrices.shape[0], 1))  # (b, n)
     info = np.zeros(matrices.shape[0], dtype=np.int32)
@@ -183,7 +184,7 @@ def ldl_factor(A, *, hermitian=False):
 def _check_pivots(op, pivots):
     """Each row of pivots must be what sytrf writes: 1 <= |p| <= n, negatives in equal pairs."""
     n = pivots.shape[-1]
-    for row in pivots.reshape(-1, n):
+    for row in pivots.reshape(int(np.prod(pivots.shape[:-1], dtype=np.int64)), n):
         k = 0
         while k < n:
             p = int(row[k])
@@ -222,9 +223,10 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):
     _check_pivots(op, pivots.array)
     batch = np.broadcast_shapes(tuple(LD.shape[:-2]), tuple(B.shape[:-2]))
     k = B.shape[-1]
-    factors = np.broadcast_to(LD.array, batch + (n, n)).reshape(-1, n, n)          # (b, n, n)
-    rows = np.broadcast_to(pivots.array, batch + (n,)).reshape(-1, n)             # (b, n)
-    rhs = np.broadcast_to(B.array, batch + (n, k)).reshape(-1, n, k)              # (b, n, k)
+    count = int(np.prod(batch, dtype=np.int64))
+    factors = np.broadcast_to(LD.array, batch + (n, n)).reshape(count, n, n)       # (b, n, n)
+    rows = np.broadcast_to(pivots.array, batch + (n,)).reshape(count, n)          # (b, n)
+    rhs = np.broadcast_to(B.array, batch + (n, k)).reshape(count, n, k)           # (b, n, k)
     X = np.empty(rhs.shape, dtype=B.array.dtype)
     if n > 0 and k > 0:
         sytrs = lapack.ssytrs if B.array.dtype == np.float32 else lapack.dsytrs
