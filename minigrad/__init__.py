@@ -180,3 +180,33 @@ from minigrad.ops.torch_misc import (alias_copy, as_strided, detach_copy, diagon
 from minigrad.ops.linalg_misc import (frobenius_norm, geqrf, nuclear_norm, orgqr, ormqr,  # noqa: E402, F401
                                       pca_lowrank, svd_lowrank, triangular_solve)
 # --- end torchmisc ---
+# --- toplevelgaps ---
+# Constants, minigrad.dtype and the legacy tensor types (minigrad/tensor_types.py), the answers for a
+# real tensor (minigrad/ops/tensor_attributes.py), the top-level in-place functions
+# (minigrad/ops/toplevel_inplace.py), compile (minigrad/eager_compile.py) and minigrad.cpu.
+import math as _math  # noqa: E402
+
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+newaxis = None
+from minigrad.tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402, F401
+                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, dtype,
+                                   set_default_tensor_type)
+from minigrad.ops.tensor_attributes import (conj, conj_physical, get_device, imag, is_complex,  # noqa: E402, F401
+                                            is_conj, is_inference, is_neg, real, resolve_conj, resolve_neg)
+from minigrad.ops.toplevel_inplace import (abs_, acos_, acosh_, addmv_, alpha_dropout_, arccos_,  # noqa: E402, F401
+                                           arccosh_, arcsin_, arcsinh_, arctan_, arctanh_, as_strided_,
+                                           asin_, asinh_, atan_, atanh_, ceil_, celu_, clamp_, clamp_max_,
+                                           clamp_min_, clip_, conj_physical_, cos_, cosh_, deg2rad_,
+                                           detach_, dropout_, embedding_renorm_, erf_, erfc_, exp2_, exp_,
+                                           expm1_, feature_alpha_dropout_, feature_dropout_, fill, fill_,
+                                           fix_, floor_, frac_, gcd_, i0_, index_put_, lcm_, ldexp_, log10_,
+                                           log1p_, log2_, log_, logit_, nan_to_num_, neg_, negative_,
+                                           rad2deg_, reciprocal_, relu_, resize_as_, round_, rrelu_, rsqrt_,
+                                           selu_, sigmoid_, sin_, sinc_, sinh_, sqrt_, square_, tan_, tanh_,
+                                           threshold_, trunc_, xlogy_, zero_)
+from minigrad.eager_compile import compile  # noqa: E402, F401, A004
+from minigrad import cpu  # noqa: E402, F401
+# --- end toplevelgaps ---

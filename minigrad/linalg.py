@@ -58,3 +58,9 @@ from minigrad.ops.linalg_decompositions import (  # noqa: E402, F401
     tensorsolve,
     vecdot,
 )
+
+# --- toplevelgaps ---
+# vander, diagonal and the LDL^T factorisation (minigrad/ops/linalg_ldl.py).
+from minigrad.ops.linalg_ldl import diagonal, ldl_factor, ldl_factor_ex, ldl_solve, vander  # noqa: E402, F401
+
+# --- end toplevelgaps ---

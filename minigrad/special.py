@@ -59,3 +59,32 @@ def log_softmax(input, dim, *, dtype=None):
 def round(input, *, decimals=0):  # noqa: A001  (PyTorch's name)
     """Round half to even at `decimals` places."""
     return pointwise.round(input, decimals=decimals)
+
+
+# --- toplevelgaps ---
+# Orthogonal polynomials and the remaining Bessel functions (minigrad/ops/special_polynomials.py).
+from minigrad.ops.special_polynomials import (  # noqa: E402, F401
+    airy_ai,
+    bessel_y0,
+    bessel_y1,
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0,
+)
+# --- end toplevelgaps ---

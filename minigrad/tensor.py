@@ -454,8 +454,11 @@ class Tensor(TensorMethods):
         """to(dtype), to(device), to(device, dtype), to(other): see _parse_to."""
         return _convert(self, *_parse_to(self, *args, **kwargs))
 
-    def type(self, dtype):
-        return self.to(dtype)
+    def type(self, dtype=None, non_blocking=False):
+        """Without dtype: the type name ('minigrad.FloatTensor'); else converted to dtype
+        (a dtype, a legacy type such as minigrad.LongTensor, or its name)."""
+        from minigrad.tensor_types import type_of
+        return type_of(self, dtype)
 
     def float(self):
         return self.to(float32)

@@ -995,3 +995,51 @@ def _define_torch_misc_methods(cls):
 
 _define_torch_misc_methods(TensorMethods)
 # --- end torchmisc ---
+# --- toplevelgaps ---
+def _define_real_tensor_methods(cls):
+    """The answers of a real, dense CPU tensor (minigrad/ops/tensor_attributes.py), as PyTorch's."""
+    def attributes():
+        return _ops_module("tensor_attributes")
+
+    def is_complex(self): return False  # noqa: E704  (one line per answer)
+    def is_conj(self): return False  # noqa: E704
+    def is_neg(self): return False  # noqa: E704
+    def conj(self): return self  # noqa: E704
+    def conj_physical(self): return self  # noqa: E704
+    def resolve_conj(self): return self  # noqa: E704
+    def resolve_neg(self): return self  # noqa: E704
+    def is_pinned(self, device=None): return False  # noqa: E704
+
+    def conj_physical_(self):
+        return attributes().conj_physical_(self)
+
+    def isreal(self):
+        return ops.pointwise.isreal(self)
+
+    def pin_memory(self, device=None):
+        return attributes().pin_memory(self, device)
+
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, layout=None,
+                          pin_memory=False):
+        return attributes().new_empty_strided(self, size, stride, dtype=dtype, device=device,
+                                              requires_grad=requires_grad, layout=layout, pin_memory=pin_memory)
+
+    def as_strided_(self, size, stride, storage_offset=None):
+        return attributes().as_strided_(self, size, stride, storage_offset)
+
+    for method in (is_complex, is_conj, is_neg, conj, conj_physical, resolve_conj, resolve_neg, is_pinned,
+                   conj_physical_, isreal, pin_memory, new_empty_strided, as_strided_):
+        setattr(cls, method.__name__, method)
+    cls.real = property(lambda self: attributes().real(self), lambda self, v: attributes().set_real(self, v),
+                        doc="The real part: the tensor itself (minigrad has no complex dtypes).")
+    cls.imag = property(lambda self: attributes().imag(self), lambda self, v: attributes().set_imag(self, v),
+                        doc="The imaginary part: PyTorch refuses it for a real tensor (RuntimeError).")
+    cls.output_nr = property(lambda self: attributes().output_nr(self),
+                             doc="Which output of its grad_fn this tensor is (0 for a leaf).")
+    for flag in ("is_sparse", "is_sparse_csr", "is_quantized", "is_meta", "is_mkldnn", "is_nested"):
+        setattr(cls, flag, property(lambda self: False, doc="False: minigrad tensors are dense, strided, "
+                                                            "real, in ordinary CPU memory."))
+
+
+_define_real_tensor_methods(TensorMethods)
+# --- end toplevelgaps ---
