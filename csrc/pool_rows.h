@@ -222,4 +222,69 @@ static void avg_pool_backward_row_f32(const float *grad, const int64_t *begin_w,
     }
 }
 
+/* An average pool's windows (csrc/pooling.pyx's tables, one set per call):
+   along D, H and W, output o covers the positions begin[o] .. begin[o] +
+   count[o] - 1 and has the factor scale[o] (1/divisor = scale_d*scale_h*scale_w,
+   or override_scale where that is not 0); along W, the interior outputs
+   begin <= ow < end cover first + ow*stride + j, j < full_w. */
+typedef struct {
+    const int64_t *begin_d, *count_d, *begin_h, *count_h, *begin_w, *count_w;
+    const double *scale_d, *scale_h, *scale_w;
+    ptrdiff_t out_d, out_h, out_w, in_h, in_w;
+    ptrdiff_t first, full_w, stride, begin, end;
+    double override_scale;
+} avg_windows;
+
+/* out[(od*out_h + oh)*out_w + ow] for one float32 plane (in_d*in_h rows of
+   in_w), row by row through avg_pool_row_f32; row_offset: scratch for the
+   offsets of a window's rows (at most max count_d * max count_h). */
+static void avg_pool_plane_f32(const float *plane, float *out, const avg_windows *win,
+                               int64_t *row_offset)
+{
+    for (ptrdiff_t od = 0; od < win->out_d; od++)
+        for (ptrdiff_t oh = 0; oh < win->out_h; oh++) {
+            ptrdiff_t rows = 0;
+            for (ptrdiff_t jd = 0; jd < win->count_d[od]; jd++)
+                for (ptrdiff_t jh = 0; jh < win->count_h[oh]; jh++)
+                    row_offset[rows++] = ((win->begin_d[od] + jd) * win->in_h +
+                                          win->begin_h[oh] + jh) * win->in_w;
+            avg_pool_row_f32(plane, row_offset, rows, win->begin_w, win->count_w, win->scale_w,
+                             win->out_w, win->first, win->full_w, win->stride, win->begin,
+                             win->end, win->scale_d[od] * win->scale_h[oh], win->override_scale,
+                             out + (od * win->out_h + oh) * win->out_w);
+        }
+}
+
+/* The backward of one float32 plane: plane_grad (in_rows rows of in_w) from
+   grad, row by row through avg_pool_backward_row_f32. An input row is
+   written (=) by the first window that contains it and added to (+=) by
+   later ones, noted in written[row]; rows no window contains are zeroed at
+   the end, so each element is written once where windows do not overlap
+   (no zero-filling pass). row_index: scratch as avg_pool_plane_f32's
+   row_offset; column: in_w floats and 32 more; written: in_rows flags. */
+static void avg_pool_backward_plane_f32(const float *grad, float *plane_grad,
+                                        const avg_windows *win, ptrdiff_t in_rows,
+                                        int64_t *row_index, float *column,
+                                        unsigned char *written)
+{
+    for (ptrdiff_t r = 0; r < in_rows; r++)
+        written[r] = 0;
+    for (ptrdiff_t od = 0; od < win->out_d; od++)
+        for (ptrdiff_t oh = 0; oh < win->out_h; oh++) {
+            ptrdiff_t rows = 0;
+            for (ptrdiff_t jd = 0; jd < win->count_d[od]; jd++)
+                for (ptrdiff_t jh = 0; jh < win->count_h[oh]; jh++)
+                    row_index[rows++] = (win->begin_d[od] + jd) * win->in_h + win->begin_h[oh] + jh;
+            avg_pool_backward_row_f32(grad + (od * win->out_h + oh) * win->out_w, win->begin_w,
+                                      win->count_w, win->scale_w, win->out_w, win->in_w,
+                                      win->first, win->full_w, win->stride, win->begin, win->end,
+                                      win->scale_d[od] * win->scale_h[oh], win->override_scale,
+                                      column, plane_grad, row_index, rows, written);
+        }
+    for (ptrdiff_t r = 0; r < in_rows; r++)
+        if (!written[r])
+            for (ptrdiff_t w = 0; w < win->in_w; w++)
+                plane_grad[r * win->in_w + w] = 0;
+}
+
 #endif

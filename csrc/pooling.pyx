@@ -74,19 +74,24 @@ cdef extern from "pool_rows.h" nogil:
     int max_fold_row_f32(const float* plane, ptrdiff_t first, const int64_t* tap_offset,
                          ptrdiff_t taps, ptrdiff_t stride, ptrdiff_t begin, ptrdiff_t end,
                          float* best, int64_t* index, int32_t* which)
-    void avg_pool_row_f32(const float* plane, const int64_t* row_offset, ptrdiff_t rows,
-                          const int64_t* begin_w, const int64_t* count_w, const double* scale_w,
-                          ptrdiff_t out_w, ptrdiff_t first, ptrdiff_t full_w, ptrdiff_t stride,
-                          ptrdiff_t begin, ptrdiff_t end, double scale_dh, double override_scale,
-                          float* dst)
-    void avg_pool_backward_row_f32(const float* grad, const int64_t* begin_w,
-                                   const int64_t* count_w, const double* scale_w,
-                                   ptrdiff_t out_w, ptrdiff_t in_w, ptrdiff_t first,
-                                   ptrdiff_t full_w, ptrdiff_t stride, ptrdiff_t begin,
-                                   ptrdiff_t end, double scale_dh, double override_scale,
-                                   float* column, float* plane_grad,
-                                   const int64_t* row_index, ptrdiff_t rows,
-                                   unsigned char* written)
+    ctypedef struct avg_windows:
+        const int64_t* begin_d
+        const int64_t* count_d
+        const int64_t* begin_h
+        const int64_t* count_h
+        const int64_t* begin_w
+        const int64_t* count_w
+        const double* scale_d
+        const double* scale_h
+        const double* scale_w
+        ptrdiff_t out_d, out_h, out_w, in_h, in_w
+        ptrdiff_t first, full_w, stride, begin, end
+        double override_scale
+    void avg_pool_plane_f32(const float* plane, float* out, const avg_windows* win,
+                            int64_t* row_offset)
+    void avg_pool_backward_plane_f32(const float* grad, float* plane_grad,
+                                     const avg_windows* win, ptrdiff_t in_rows,
+                                     int64_t* row_index, float* column, unsigned char* written)
 
 cdef bint VECTOR_MAX_POOL = minigrad_pool_rows_available()
 
@@ -273,6 +278,25 @@ cdef inline double scale_of(double scale_dh, const double* scale_w, Py_ssize_t o
     return scale_dh * scale_w[ow]
 
 
+cdef avg_windows windows_of(const int64_t[::1] begin_d, const int64_t[::1] count_d,
+                            const double[::1] scale_d, const int64_t[::1] begin_h,
+                            const int64_t[::1] count_h, const double[::1] scale_h,
+                            const int64_t[::1] begin_w, const int64_t[::1] count_w,
+                            const double[::1] scale_w, Py_ssize_t in_h, Py_ssize_t in_w,
+                            Py_ssize_t first, Py_ssize_t full_w, Py_ssize_t stride,
+                            Py_ssize_t begin, Py_ssize_t end, double override_scale):
+    """The tables as csrc/pool_rows.h's avg_windows (pointers into the arrays)."""
+    cdef avg_windows win
+    win.begin_d, win.count_d, win.scale_d = &begin_d[0], &count_d[0], &scale_d[0]
+    win.begin_h, win.count_h, win.scale_h = &begin_h[0], &count_h[0], &scale_h[0]
+    win.begin_w, win.count_w, win.scale_w = &begin_w[0], &count_w[0], &scale_w[0]
+    win.out_d, win.out_h, win.out_w = begin_d.shape[0], begin_h.shape[0], begin_w.shape[0]
+    win.in_h, win.in_w = in_h, in_w
+    win.first, win.full_w, win.stride, win.begin, win.end = first, full_w, stride, begin, end
+    win.override_scale = override_scale
+    return win
+
+
 def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int in_h, int in_w,
                      const int64_t[::1] begin_d, const int64_t[::1] count_d, const double[::1] scale_d,
                      const int64_t[::1] begin_h, const int64_t[::1] count_h, const double[::1] scale_h,
@@ -305,14 +329,19 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
     cdef floating* dst
     cdef double* column
     cdef double* total
-    cdef int64_t* row_offset
-    cdef Py_ssize_t rows
     first_w = begin_w[interior_begin] - interior_begin * stride_w
+    cdef avg_windows win = windows_of(begin_d, count_d, scale_d, begin_h, count_h, scale_h,
+                                      begin_w, count_w, scale_w, in_h, in_w, first_w, full_w,
+                                      stride_w, interior_begin, interior_end, override_scale)
+    if floating is float and VECTOR_MAX_POOL:
+        for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+            avg_pool_plane_f32(&input[p, 0], &output[p, 0], &win,
+                               &row_scratch[omp_get_thread_num(), 0])
+        return
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         src = &input[p, 0]
         column = &scratch[omp_get_thread_num(), 0]
         total = column + in_w
-        row_offset = &row_scratch[omp_get_thread_num(), 0]
         for od in range(out_d):
             first_d = begin_d[od]
             taps_d = count_d[od]
@@ -320,16 +349,6 @@ def avg_pool_forward(const floating[:, ::1] input, floating[:, ::1] output, int 
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
                 dst = &output[p, (od * out_h + oh) * out_w]
-                if floating is float and VECTOR_MAX_POOL:
-                    rows = 0
-                    for jd in range(taps_d):
-                        for jh in range(taps_h):
-                            row_offset[rows] = ((first_d + jd) * in_h + first_h + jh) * in_w
-                            rows = rows + 1
-                    avg_pool_row_f32(src, row_offset, rows, &begin_w[0], &count_w[0], &scale_w[0],
-                                     out_w, first_w, full_w, stride_w, interior_begin, interior_end,
-                                     scale_d[od] * scale_h[oh], override_scale, dst)
-                    continue
                 # column sums of the window's rows (the same for every ow): the
                 # first row sets them, the others add to them
                 if taps_d == 0 or taps_h == 0:
@@ -405,12 +424,19 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
     cdef floating* column
     cdef floating* share
     cdef unsigned char* written
-    cdef int64_t* row_list
-    cdef Py_ssize_t rows
     first_w = begin_w[interior_begin] - interior_begin * stride_w
+    cdef avg_windows win = windows_of(begin_d, count_d, scale_d, begin_h, count_h, scale_h,
+                                      begin_w, count_w, scale_w, in_h, in_w, first_w, full_w,
+                                      stride_w, interior_begin, interior_end, override_scale)
+    if floating is float and VECTOR_MAX_POOL:
+        for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+            avg_pool_backward_plane_f32(&grad_output[p, 0], &grad_input[p, 0], &win, in_rows,
+                                        &row_scratch[omp_get_thread_num(), 0],
+                                        <float*>&scratch[omp_get_thread_num(), 0],
+                                        &row_written[omp_get_thread_num(), 0])
+        return
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         dst = &grad_input[p, 0]
-        row_list = &row_scratch[omp_get_thread_num(), 0]
         share = &scratch[omp_get_thread_num(), 0]
         column = share + out_w
         written = &row_written[omp_get_thread_num(), 0]
@@ -423,37 +449,24 @@ def avg_pool_backward(const floating[:, ::1] grad_output, floating[:, ::1] grad_
                 first_h = begin_h[oh]
                 taps_h = count_h[oh]
                 g = &grad_output[p, (od * out_h + oh) * out_w]
-                if floating is float and VECTOR_MAX_POOL:
-                    rows = 0
-                    for jd in range(taps_d):
-                        for jh in range(taps_h):
-                            row_list[rows] = (first_d + jd) * in_h + first_h + jh
-                            rows = rows + 1
-                    avg_pool_backward_row_f32(g, &begin_w[0], &count_w[0], &scale_w[0], out_w,
-                                              in_w, first_w, full_w, stride_w, interior_begin,
-                                              interior_end, scale_d[od] * scale_h[oh],
-                                              override_scale, column, dst, row_list, rows,
-                                              written)
-                    continue
-                else:
-                    if override_scale != 0:
-                        for ow in range(out_w):
-                            share[ow] = <floating>(g[ow] * override_scale)
-                    else:
-                        scale_dh = scale_d[od] * scale_h[oh]
-                        for ow in range(out_w):
-                            share[ow] = <floating>(g[ow] * (scale_dh * scale_w[ow]))
-                    # spread the shares along W: the interior tap by tap, the edges from the tables
-                    for w in range(in_w):
-                        column[w] = 0
-                    for jw in range(full_w):
-                        tap = column + first_w + jw
-                        for ow in range(interior_begin, interior_end):
-                            tap[ow * stride_w] = tap[ow * stride_w] + share[ow]
+                if override_scale != 0:
                     for ow in range(out_w):
-                        if ow < interior_begin or ow >= interior_end:
-                            for w in range(begin_w[ow], begin_w[ow] + count_w[ow]):
-                                column[w] = column[w] + share[ow]
+                        share[ow] = <floating>(g[ow] * override_scale)
+                else:
+                    scale_dh = scale_d[od] * scale_h[oh]
+                    for ow in range(out_w):
+                        share[ow] = <floating>(g[ow] * (scale_dh * scale_w[ow]))
+                # spread the shares along W: the interior tap by tap, the edges from the tables
+                for w in range(in_w):
+                    column[w] = 0
+                for jw in range(full_w):
+                    tap = column + first_w + jw
+                    for ow in range(interior_begin, interior_end):
+                        tap[ow * stride_w] = tap[ow * stride_w] + share[ow]
+                for ow in range(out_w):
+                    if ow < interior_begin or ow >= interior_end:
+                        for w in range(begin_w[ow], begin_w[ow] + count_w[ow]):
+                            column[w] = column[w] + share[ow]
                 # the column row goes to every row of the window
                 for jd in range(taps_d):
                     for jh in range(taps_h):
