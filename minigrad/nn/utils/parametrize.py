@@ -22,8 +22,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from minigrad.autograd import no_grad
+from minigrad.nn.module import Parameter
 from minigrad.nn.modules.container import ModuleDict, ModuleList
-from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
