@@ -250,7 +250,9 @@ from minigrad.nn.utils import rnn  # noqa: E402,F401  (torch.nn.utils.rnn: packe
 
 
 # --- nnutilsgaps ---
-# torch.nn.utils's submodules and the names they export.
+# torch.nn.utils's submodules and the names they export. weight_norm and spectral_norm are
+# both a module path (minigrad.nn.utils.weight_norm) and, here, the function.
+importlib.import_module("minigrad.nn.utils.weight_norm")
 from minigrad.nn.utils import (  # noqa: E402,F401
     clip_grad,
     convert_parameters,
@@ -260,7 +262,6 @@ from minigrad.nn.utils import (  # noqa: E402,F401
     parametrize,
     stateless,
 )
-importlib.import_module("minigrad.nn.utils.weight_norm")   # the module path; the name stays the function
 from minigrad.nn.utils.clip_grad import (  # noqa: E402,F401
     clip_grad_norm,
     clip_grads_with_norm_,
