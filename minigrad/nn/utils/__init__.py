@@ -248,7 +248,6 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
 
 from minigrad.nn.utils import rnn  # noqa: E402,F401  (torch.nn.utils.rnn: packed sequences)
 
-
 # --- nnutilsgaps ---
 # torch.nn.utils's submodules and the names they export. weight_norm and spectral_norm are
 # both a module path (minigrad.nn.utils.weight_norm) and, here, the function.
