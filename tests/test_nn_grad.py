@@ -79,7 +79,7 @@ def test_input_positions_a_stride_skips_get_zero_gradient(rng):
 
 def test_conv_grads_are_differentiable(rng):
     w = minigrad.tensor(rng.standard_normal((4, 1, 2, 3)), requires_grad=True)
-    gy = minigrad.tensor(rng.standard_normal((2, 4, 3, 2)), requires_grad=True)
+    gy = minigrad.tensor(rng.standard_normal((2, 4, 4, 2)), requires_grad=True)
     x = minigrad.tensor(rng.standard_normal((2, 2, 5, 5)), requires_grad=True)
     assert gradcheck(lambda ww, gg: G.conv2d_input((2, 2, 5, 5), ww, gg, stride=(1, 2), padding=0,
                                                    dilation=(1, 1), groups=2), [w, gy])
