@@ -512,3 +512,21 @@ def test_old_weight_norm_warns_and_dim_minus_one_is_the_whole_tensor():
         layer = utils.weight_norm(nn.Linear(3, 4), dim=-1)
     assert tuple(layer.weight_g.shape) == ()
     assert utils.weight_norm is utils.remove_weight_norm.__globals__["weight_norm"]
+
+
+@pytest.mark.parametrize("orthogonal_map", ["matrix_exp", "cayley", "householder"])
+def test_orthogonal_batches_of_matrices_and_float32(orthogonal_map):
+    class Stack(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(minigrad.randn(3, 5, 2))
+
+    module = PZ.orthogonal(Stack(), orthogonal_map=orthogonal_map)
+    Q = module.weight.array
+    assert Q.dtype == np.float32 and Q.shape == (3, 5, 2)
+    np.testing.assert_allclose(np.swapaxes(Q, -1, -2) @ Q, np.broadcast_to(np.eye(2), (3, 2, 2)),
+                               atol=1e-5)
+    # an orthogonal value assigned through the setter comes back unchanged
+    target = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 5, 2)))[0]
+    module.weight = minigrad.tensor(target.astype(np.float32))
+    np.testing.assert_allclose(module.weight.array, target, atol=1e-5)
