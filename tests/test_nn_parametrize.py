@@ -530,3 +530,27 @@ def test_orthogonal_batches_of_matrices_and_float32(orthogonal_map):
     target = np.linalg.qr(np.random.default_rng(0).standard_normal((3, 5, 2)))[0]
     module.weight = minigrad.tensor(target.astype(np.float32))
     np.testing.assert_allclose(module.weight.array, target, atol=1e-5)
+
+
+def test_convert_conv_weight_memory_format(rng):
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Sequential(nn.ConvTranspose2d(4, 2, 2)),
+                          nn.Linear(3, 3)).double()
+    x = minigrad.tensor(rng.standard_normal((1, 3, 6, 6)))
+    before = model[:3](x).array
+    weight = model[0].weight
+    values = weight.array.copy()
+    assert utils.convert_conv2d_weight_memory_format(model, minigrad.channels_last) is model
+    assert model[0].weight is weight
+    assert weight.is_contiguous(memory_format=minigrad.channels_last) and not weight.is_contiguous()
+    assert weight.stride() == (27, 1, 9, 3)   # O, then H, W, C innermost: (3*3*3, 1, 3*3, 3)
+    assert model[2][0].weight.is_contiguous(memory_format=minigrad.channels_last)
+    assert model[3].weight.is_contiguous()    # not a 2-d convolution: untouched
+    np.testing.assert_array_equal(weight.array, values)
+    np.testing.assert_allclose(model[:3](x).array, before, atol=1e-12)
+    utils.convert_conv2d_weight_memory_format(model, minigrad.contiguous_format)
+    assert weight.is_contiguous()
+    conv3 = nn.Conv3d(2, 3, 2)
+    utils.convert_conv3d_weight_memory_format(conv3, minigrad.channels_last_3d)
+    assert conv3.weight.is_contiguous(memory_format=minigrad.channels_last_3d)
+    with pytest.raises(RuntimeError, match="required rank 4"):
+        utils.convert_conv3d_weight_memory_format(nn.Conv3d(2, 3, 2), minigrad.channels_last)

@@ -257,6 +257,7 @@ from minigrad.nn.utils import (  # noqa: E402,F401
     convert_parameters,
     fusion,
     init,
+    memory_format,
     parametrizations,
     parametrize,
     stateless,
@@ -272,5 +273,9 @@ from minigrad.nn.utils.fusion import (  # noqa: E402,F401
     fuse_linear_bn_weights,
 )
 from minigrad.nn.utils.init import skip_init  # noqa: E402,F401
+from minigrad.nn.utils.memory_format import (  # noqa: E402,F401
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
 from minigrad.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402,F401
 from minigrad.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402,F401,F811
