@@ -255,3 +255,35 @@ def test_torch_paths():
     assert utils_data.distributed.DistributedSampler is DistributedSampler
     assert utils_data.dataset.IterableDataset is IterableDataset
     assert utils_data.dataloader.default_convert is default_convert
+
+
+def test_dataloader_worker_options():
+    import time
+
+    class Slow(IterableDataset):
+        def __iter__(self):
+            time.sleep(0.5)
+            yield 1
+
+    with pytest.raises(RuntimeError, match="DataLoader timed out after 0.05 seconds"):
+        list(DataLoader(Slow(), batch_size=None, num_workers=1, timeout=0.05))
+
+    class SlowItems(minigrad.data.Dataset):
+        def __getitem__(self, index):
+            time.sleep(0.5)
+            return index
+
+        def __len__(self):
+            return 2
+
+    with pytest.raises(RuntimeError, match="timed out"):
+        list(DataLoader(SlowItems(), num_workers=1, timeout=0.05))
+    loader = DataLoader(Range(0, 4), batch_size=2, num_workers=2, persistent_workers=True,
+                        in_order=False, multiprocessing_context="spawn")
+    assert _values(loader) == [[0, 2], [1, 3]] and _values(loader) == [[0, 2], [1, 3]]
+    with pytest.raises(ValueError, match="timeout option should be non-negative"):
+        DataLoader(Range(0, 4), timeout=-1)
+    with pytest.raises(ValueError, match="persistent_workers option needs num_workers > 0"):
+        DataLoader(Range(0, 4), persistent_workers=True)
+    with pytest.raises(ValueError, match="multiprocessing_context can only be used"):
+        DataLoader(Range(0, 4), multiprocessing_context="fork")

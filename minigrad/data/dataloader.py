@@ -25,6 +25,7 @@ import numbers
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import numpy as np
 
@@ -141,6 +142,10 @@ class DataLoader:
         pin_memory: accepted for PyTorch scripts; there is no GPU memory to pin.
         worker_init_fn: called as worker_init_fn(worker_id) in each worker thread as it starts,
             where get_worker_info() already gives that worker's WorkerInfo.
+        timeout: seconds to wait for a batch from the workers (0: forever), then a RuntimeError.
+        multiprocessing_context, persistent_workers, pin_memory_device, in_order: accepted
+            and checked for PyTorch scripts; the workers are threads, started afresh each
+            epoch, and the batches always come out in order.
 
     An IterableDataset is iterated, not indexed: batches are runs of batch_size
     consecutive samples (no shuffle, sampler or batch_sampler); with
@@ -153,7 +158,9 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
                  num_workers=0, generator=None, *, seed=None, prefetch_factor=2, sampler=None,
-                 batch_sampler=None, pin_memory=False, worker_init_fn=None):
+                 batch_sampler=None, pin_memory=False, worker_init_fn=None, timeout=0,
+                 multiprocessing_context=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
         if isinstance(dataset, IterableDataset):   # a stream: no order of indices to choose
             if shuffle:
                 raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
@@ -175,6 +182,13 @@ class DataLoader:
                 or num_workers < 0:
             raise ValueError(f"num_workers option should be non-negative, got {num_workers!r}")
         _positive_int("prefetch_factor", prefetch_factor)
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and multiprocessing_context is not None:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                             f"(num_workers > 0), but got num_workers={num_workers}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
             raise ValueError("give either generator or seed, not both")
         if generator is not None and not isinstance(generator, np.random.Generator):
@@ -193,6 +207,10 @@ class DataLoader:
         self.generator = np.random.default_rng(seed) if seed is not None else generator
         self.sampler, self.batch_sampler, self.pin_memory = sampler, batch_sampler, bool(pin_memory)
         self.worker_init_fn = worker_init_fn
+        self.timeout = timeout
+        self.multiprocessing_context = multiprocessing_context
+        self.persistent_workers = bool(persistent_workers)
+        self.pin_memory_device, self.in_order = pin_memory_device, bool(in_order)
 
     def __len__(self):
         if isinstance(self.dataset, IterableDataset):   # the dataset's own __len__, if it has one
@@ -309,7 +327,11 @@ class DataLoader:
             active = list(range(self.num_workers))
             while active:
                 for worker_id in list(active):
-                    ok, item = queues[worker_id].get()
+                    try:
+                        ok, item = queues[worker_id].get(timeout=self.timeout or None)
+                    except queue.Empty:
+                        raise RuntimeError(f"DataLoader timed out after {self.timeout} "
+                                           "seconds") from None
                     if not ok:
                         raise item
                     if item is done:
@@ -335,7 +357,11 @@ class DataLoader:
                 if len(in_flight) >= ahead:
                     break
             while in_flight:
-                batch = in_flight.popleft().result()
+                try:
+                    batch = in_flight.popleft().result(timeout=self.timeout or None)
+                except FutureTimeout:
+                    raise RuntimeError(f"DataLoader timed out after {self.timeout} "
+                                       "seconds") from None
                 for indices in upcoming:  # refill: keep `ahead` batches in flight
                     in_flight.append(pool.submit(self._fetch, indices))
                     break
