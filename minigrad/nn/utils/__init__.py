@@ -260,6 +260,7 @@ from minigrad.nn.utils import (  # noqa: E402,F401
     memory_format,
     parametrizations,
     parametrize,
+    prune,
     stateless,
 )
 from minigrad.nn.utils.clip_grad import (  # noqa: E402,F401
