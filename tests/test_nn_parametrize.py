@@ -436,6 +436,8 @@ def test_skip_init_keeps_the_random_stream():
 
     with pytest.raises(RuntimeError, match="support a 'device' arg"):
         utils.skip_init(NoDevice, 3)
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        utils.skip_init(dict)
 
 
 @pytest.mark.parametrize("features", [4, 1])

@@ -16,6 +16,9 @@ def skip_init(module_cls, *args, **kwargs):
     they would have been without this module. ``module_cls`` must take a
     ``device`` argument, as in PyTorch.
     """
+    from minigrad.nn.module import Module
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
     state = get_rng_state()
