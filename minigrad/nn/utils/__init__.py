@@ -5,6 +5,13 @@
 - ``weight_norm`` / ``remove_weight_norm``: reparametrise weight = g * v / ||v||
 - ``fuse_conv_bn_eval``: fold a frozen batch norm into the convolution before it
 - ``rnn``: padded and packed batches of sequences of different lengths
+- ``parametrize`` / ``parametrizations``: a tensor computed from others (orthogonal,
+  weight_norm, spectral_norm), with torch's ``parametrizations.weight.original`` keys
+- ``spectral_norm`` / ``remove_spectral_norm``: the hook form (weight_orig, weight_u, weight_v)
+- ``prune``: masks that zero chosen entries (weight_orig, weight_mask)
+- ``stateless.functional_call``: call a module with other parameters and buffers
+- ``clip_grad`` (``get_total_norm``, ``clip_grads_with_norm_``), ``fusion``
+  (``fuse_linear_bn_eval``), ``init.skip_init``, ``memory_format``, ``convert_parameters``
 """
 import copy
 import importlib
