@@ -18,3 +18,14 @@ from minigrad.data.sampler import (  # noqa: F401
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "datasets", "transforms", "sampler", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]
+
+# --- nnutilsgaps ---
+# isort: split
+from minigrad.data import distributed, worker  # noqa: E402,F401
+from minigrad.data.dataloader import default_convert  # noqa: E402,F401
+from minigrad.data.dataset import ChainDataset, IterableDataset, StackDataset  # noqa: E402,F401
+from minigrad.data.distributed import DistributedSampler  # noqa: E402,F401
+from minigrad.data.worker import WorkerInfo, get_worker_info  # noqa: E402,F401
+
+__all__ += ["IterableDataset", "ChainDataset", "StackDataset", "default_convert",
+            "DistributedSampler", "get_worker_info", "WorkerInfo", "distributed"]

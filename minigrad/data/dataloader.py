@@ -19,11 +19,18 @@ draws can interleave differently from run to run; use num_workers=0 for
 bit-exact reproducibility of augmented batches.
 """
 import collections.abc
+import copy
+import itertools
 import numbers
+import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import numpy as np
 
+from minigrad.data.dataset import IterableDataset
+from minigrad.data.worker import WorkerInfo, _set_worker_info, get_worker_info  # noqa: F401
 from minigrad.random import generator as default_generator
 from minigrad.tensor import Tensor
 
@@ -67,6 +74,48 @@ def default_collate(batch):
                     f"dicts or lists; found {type(first).__name__}")
 
 
+def default_convert(data):
+    """Turn NumPy arrays and scalars inside `data` into Tensors, keeping the structure (torch's).
+
+    What the DataLoader applies to each sample when batch_size=None (no
+    batching). Tensors stay as they are, arrays of strings or objects too;
+    dicts, namedtuples and lists are converted element by element, tuples
+    become lists (as PyTorch, for backwards compatibility).
+    """
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind in "OUSV":
+            return data
+        return Tensor._make(data, False, None)   # shares memory, as torch.as_tensor
+    if isinstance(data, np.generic) and data.dtype.kind not in "OUSV":
+        return Tensor._make(np.asarray(data), False, None)
+    if isinstance(data, collections.abc.Mapping):
+        try:
+            if isinstance(data, collections.abc.MutableMapping):
+                clone = copy.copy(data)
+                clone.update({key: default_convert(data[key]) for key in data})
+                return clone
+            return type(data)({key: default_convert(data[key]) for key in data})
+        except TypeError:
+            return {key: default_convert(data[key]) for key in data}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        try:
+            if isinstance(data, collections.abc.MutableSequence):
+                clone = copy.copy(data)
+                for i, d in enumerate(data):
+                    clone[i] = default_convert(d)
+                return clone
+            return type(data)([default_convert(d) for d in data])
+        except TypeError:
+            return [default_convert(d) for d in data]
+    return data
+
+
 def _positive_int(name, value, allow_none=False):
     if value is None and allow_none:
         return
@@ -91,11 +140,37 @@ class DataLoader:
         batch_sampler: an iterable of lists of indices, instead of batch_size,
             shuffle, sampler and drop_last.
         pin_memory: accepted for PyTorch scripts; there is no GPU memory to pin.
+        worker_init_fn: called as worker_init_fn(worker_id) in each worker thread as it starts,
+            where get_worker_info() already gives that worker's WorkerInfo.
+        timeout: seconds to wait for a batch from the workers (0: forever), then a RuntimeError.
+        multiprocessing_context, persistent_workers, pin_memory_device, in_order: accepted
+            and checked for PyTorch scripts; the workers are threads, started afresh each
+            epoch, and the batches always come out in order.
+
+    An IterableDataset is iterated, not indexed: batches are runs of batch_size
+    consecutive samples (no shuffle, sampler or batch_sampler); with
+    num_workers > 0 each worker thread iterates its own shallow copy of it and
+    the batches come out round robin over the workers, as PyTorch's processes.
+    Worker i's WorkerInfo.seed is base_seed + i, base_seed drawn once per epoch
+    from the loader's generator (threads share minigrad's generator, so it is
+    not reseeded per worker as PyTorch's processes are).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
                  num_workers=0, generator=None, *, seed=None, prefetch_factor=2, sampler=None,
-                 batch_sampler=None, pin_memory=False):
+                 batch_sampler=None, pin_memory=False, worker_init_fn=None, timeout=0,
+                 multiprocessing_context=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True):
+        if isinstance(dataset, IterableDataset):   # a stream: no order of indices to choose
+            if shuffle:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle "
+                                 f"option, but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler "
+                                 f"option, but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
                                           or drop_last):
             raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
@@ -107,6 +182,13 @@ class DataLoader:
                 or num_workers < 0:
             raise ValueError(f"num_workers option should be non-negative, got {num_workers!r}")
         _positive_int("prefetch_factor", prefetch_factor)
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and multiprocessing_context is not None:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                             f"(num_workers > 0), but got num_workers={num_workers}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and seed is not None:
             raise ValueError("give either generator or seed, not both")
         if generator is not None and not isinstance(generator, np.random.Generator):
@@ -124,8 +206,18 @@ class DataLoader:
         self.prefetch_factor = prefetch_factor
         self.generator = np.random.default_rng(seed) if seed is not None else generator
         self.sampler, self.batch_sampler, self.pin_memory = sampler, batch_sampler, bool(pin_memory)
+        self.worker_init_fn = worker_init_fn
+        self.timeout = timeout
+        self.multiprocessing_context = multiprocessing_context
+        self.persistent_workers = bool(persistent_workers)
+        self.pin_memory_device, self.in_order = pin_memory_device, bool(in_order)
 
     def __len__(self):
+        if isinstance(self.dataset, IterableDataset):   # the dataset's own __len__, if it has one
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
@@ -155,23 +247,109 @@ class DataLoader:
 
     def _fetch(self, indices):
         if self.batch_size is None:
-            sample = self.dataset[indices]
-            return self.collate_fn(sample) if self.collate_fn is not None else sample
+            return (self.collate_fn or default_convert)(self.dataset[indices])
         if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
             return self.dataset.get_batch(indices)
         samples = [self.dataset[int(i)] for i in indices]
         return (self.collate_fn or default_collate)(samples)
 
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            if self.num_workers == 0:
+                return self._stream_batches(self.dataset)
+            return self._iterable_worker_iterator()
         batches = self._batches_of_indices()
         if self.num_workers == 0:
             return (self._fetch(indices) for indices in batches)
         return self._prefetching_iterator(batches)
 
+    # ------------------------------------------------------------- workers
+    def _base_seed(self):
+        """The epoch's base seed; worker i gets base_seed + i (as PyTorch)."""
+        return int((self.generator or default_generator()).integers(0, 2 ** 63 - 1))
+
+    def _start_worker(self, worker_id, base_seed, dataset):
+        _set_worker_info(WorkerInfo(id=worker_id, num_workers=self.num_workers,
+                                    seed=base_seed + worker_id, dataset=dataset))
+        if self.worker_init_fn is not None:
+            self.worker_init_fn(worker_id)
+
+    def _stream_batches(self, dataset):
+        """Consecutive samples of an IterableDataset, collated batch_size at a time."""
+        if self.batch_size is None:
+            convert = self.collate_fn or default_convert
+            for sample in dataset:
+                yield convert(sample)
+            return
+        collate = self.collate_fn or default_collate
+        batch = []
+        for sample in dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
+    def _iterable_worker_iterator(self):
+        """Each worker thread iterates its own (shallow) copy of the dataset and batches it;
+        batches come out round robin over the workers not yet exhausted, as PyTorch's."""
+        base_seed, stop = self._base_seed(), threading.Event()
+        queues = [queue.Queue(maxsize=self.prefetch_factor) for _ in range(self.num_workers)]
+        done = object()
+
+        def put(q, item):
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.05)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def work(worker_id):
+            q = queues[worker_id]
+            try:
+                dataset = copy.copy(self.dataset)
+                self._start_worker(worker_id, base_seed, dataset)
+                for batch in self._stream_batches(dataset):
+                    if not put(q, (True, batch)):
+                        return
+                put(q, (True, done))
+            except BaseException as error:   # handed to the main thread, raised there
+                put(q, (False, error))
+
+        threads = [threading.Thread(target=work, args=(i,), daemon=True,
+                                    name=f"minigrad-data-{i}") for i in range(self.num_workers)]
+        for thread in threads:
+            thread.start()
+        try:
+            active = list(range(self.num_workers))
+            while active:
+                for worker_id in list(active):
+                    try:
+                        ok, item = queues[worker_id].get(timeout=self.timeout or None)
+                    except queue.Empty:
+                        raise RuntimeError(f"DataLoader timed out after {self.timeout} "
+                                           "seconds") from None
+                    if not ok:
+                        raise item
+                    if item is done:
+                        active.remove(worker_id)
+                        continue
+                    yield item
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+
     def _prefetching_iterator(self, batches):
         in_flight = collections.deque()
         ahead = self.num_workers * self.prefetch_factor
-        pool = ThreadPoolExecutor(max_workers=self.num_workers, thread_name_prefix="minigrad-data")
+        base_seed, ids = self._base_seed(), itertools.count()
+        pool = ThreadPoolExecutor(max_workers=self.num_workers, thread_name_prefix="minigrad-data",
+                                  initializer=lambda: self._start_worker(next(ids), base_seed,
+                                                                         self.dataset))
         try:
             upcoming = iter(batches)
             for indices in upcoming:
@@ -179,7 +357,11 @@ class DataLoader:
                 if len(in_flight) >= ahead:
                     break
             while in_flight:
-                batch = in_flight.popleft().result()
+                try:
+                    batch = in_flight.popleft().result(timeout=self.timeout or None)
+                except FutureTimeout:
+                    raise RuntimeError(f"DataLoader timed out after {self.timeout} "
+                                       "seconds") from None
                 for indices in upcoming:  # refill: keep `ahead` batches in flight
                     in_flight.append(pool.submit(self._fetch, indices))
                     break

@@ -18,3 +18,7 @@ from minigrad.nn.parallel import DataParallel  # noqa: F401
 # --- nnmisc ---
 # isort: split
 from minigrad.nn.buffer import Buffer  # noqa: F401,E402
+
+# --- nnutilsgaps ---
+# isort: split
+from minigrad.nn import grad, parameter  # noqa: F401,E402  (torch.nn.grad, torch.nn.parameter)

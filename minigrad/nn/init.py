@@ -7,14 +7,16 @@ through many layers needs v ~ 1/fan_in (LeCun/Kaiming) or
 the non-linearity removes (ReLU zeroes half the signal: gain sqrt(2)).
 
 Every function fills the tensor in place (no gradient recorded) and returns
-it; all draw from ``minigrad.random.generator()``, so ``minigrad.manual_seed``
-makes them reproducible.
+it; the random ones draw from ``generator=`` (a ``minigrad.Generator``) or
+else from minigrad's generator, so ``minigrad.manual_seed`` makes them
+reproducible.
 """
 import math
+import warnings
 
 import numpy as np
 
-from minigrad.random import generator
+from minigrad.random import numpy_generator
 from minigrad.tensor import Tensor
 
 
@@ -74,31 +76,31 @@ def _fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
     _check(tensor, "uniform_")
     if a > b:
         raise ValueError(f"uniform_: expects a <= b, got a={a}, b={b}")
-    return _fill(tensor, generator().uniform(a, b, size=tensor.shape))
+    return _fill(tensor, numpy_generator(generator).uniform(a, b, size=tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2)."""
     _check(tensor, "normal_")
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
-    return _fill(tensor, generator().normal(mean, std, size=tensor.shape))
+    return _fill(tensor, numpy_generator(generator).normal(mean, std, size=tensor.shape))
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std^2) restricted to [a, b] (resampling values outside)."""
     _check(tensor, "trunc_normal_")
     if a >= b:
         raise ValueError(f"trunc_normal_: expects a < b, got a={a}, b={b}")
-    values = generator().normal(mean, std, size=tensor.shape)
+    values = numpy_generator(generator).normal(mean, std, size=tensor.shape)
     outside = (values < a) | (values > b)
     while outside.any():
-        values[outside] = generator().normal(mean, std, size=int(outside.sum()))
+        values[outside] = numpy_generator(generator).normal(mean, std, size=int(outside.sum()))
         outside = (values < a) | (values > b)
     return _fill(tensor, values)
 
@@ -124,24 +126,24 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
     _check(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std  # U(-a, a) has std a / sqrt(3)
-    return _fill(tensor, generator().uniform(-bound, bound, size=tensor.shape))
+    return _fill(tensor, numpy_generator(generator).uniform(-bound, bound, size=tensor.shape))
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill(tensor, generator().normal(0.0, std, size=tensor.shape))
+    return _fill(tensor, numpy_generator(generator).normal(0.0, std, size=tensor.shape))
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He: U(-bound, bound), bound = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
 
     With a = sqrt(5) (what Linear and Conv use by default) the bound is
@@ -153,20 +155,20 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     fan = _fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
-    return _fill(tensor, generator().uniform(-bound, bound, size=tensor.shape))
+    return _fill(tensor, numpy_generator(generator).uniform(-bound, bound, size=tensor.shape))
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He: N(0, std^2), std = gain / sqrt(fan)."""
     _check(tensor, "kaiming_normal_")
     if 0 in tensor.shape:
         return tensor
     fan = _fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return _fill(tensor, generator().normal(0.0, std, size=tensor.shape))
+    return _fill(tensor, numpy_generator(generator).normal(0.0, std, size=tensor.shape))
 
 
-def orthogonal_(tensor, gain=1.0):
+def orthogonal_(tensor, gain=1, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one.
 
     The tensor is viewed as (size(0), everything else); the signs of R's
@@ -180,7 +182,7 @@ def orthogonal_(tensor, gain=1.0):
         return tensor
     rows = tensor.shape[0]
     cols = tensor.array.size // rows
-    flat = generator().normal(0.0, 1.0, size=(rows, cols))
+    flat = numpy_generator(generator).normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -188,3 +190,70 @@ def orthogonal_(tensor, gain=1.0):
     if rows < cols:
         q = q.T
     return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """The identity convolution: weight[g*out_per_group + d, d, centre] = 1, zeros elsewhere.
+
+    For a 3-, 4- or 5-d convolution weight (out, in/groups, *kernel); each of the
+    ``groups`` groups of out/groups filters passes min(out/groups, in/groups)
+    input channels through unchanged (with 'same' padding).
+    """
+    _check(tensor, "dirac_")
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_per_group = sizes[0] // groups
+    min_dim = min(out_per_group, sizes[1])
+    centre = tuple(k // 2 for k in sizes[2:])
+    values = np.zeros(tensor.shape, dtype=tensor.array.dtype)
+    for g in range(groups):
+        for d in range(min_dim):
+            values[(g * out_per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """A sparse 2-d matrix (Martens, 2010): N(0, std^2) entries, then ceil(sparsity * rows)
+    random entries of every column set to zero."""
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    rng = numpy_generator(generator)
+    values = rng.normal(0.0, std, size=tensor.shape)
+    for col in range(cols):
+        values[rng.permutation(rows)[:num_zeros], col] = 0
+    return _fill(tensor, values)
+
+
+# --- nnutilsgaps ---
+# The deprecated names without the trailing underscore, as torch.nn.init keeps them.
+def _make_deprecate(method):
+    new_name = method.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.",
+                      FutureWarning, stacklevel=2)
+        return method(*args, **kwargs)
+
+    deprecated_init.__doc__ = f"{old_name}(...): deprecated, see {new_name}."
+    deprecated_init.__name__ = old_name
+    return deprecated_init
+
+
+uniform = _make_deprecate(uniform_)
+normal = _make_deprecate(normal_)
+constant = _make_deprecate(constant_)
+eye = _make_deprecate(eye_)
+dirac = _make_deprecate(dirac_)
+xavier_uniform = _make_deprecate(xavier_uniform_)
+xavier_normal = _make_deprecate(xavier_normal_)
+kaiming_uniform = _make_deprecate(kaiming_uniform_)
+kaiming_normal = _make_deprecate(kaiming_normal_)
+orthogonal = _make_deprecate(orthogonal_)
+sparse = _make_deprecate(sparse_)

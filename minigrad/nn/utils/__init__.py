@@ -5,9 +5,19 @@
 - ``weight_norm`` / ``remove_weight_norm``: reparametrise weight = g * v / ||v||
 - ``fuse_conv_bn_eval``: fold a frozen batch norm into the convolution before it
 - ``rnn``: padded and packed batches of sequences of different lengths
+- ``parametrize`` / ``parametrizations``: a tensor computed from others (orthogonal,
+  weight_norm, spectral_norm), with torch's ``parametrizations.weight.original`` keys
+- ``spectral_norm`` / ``remove_spectral_norm``: the hook form (weight_orig, weight_u, weight_v)
+- ``prune``: masks that zero chosen entries (weight_orig, weight_mask)
+- ``stateless.functional_call``: call a module with other parameters and buffers
+- ``clip_grad`` (``get_total_norm``, ``clip_grads_with_norm_``), ``fusion``
+  (``fuse_linear_bn_eval``), ``init.skip_init``, ``memory_format``, ``convert_parameters``
 """
 import copy
+import importlib
 import math
+import types
+import warnings
 
 import numpy as np
 
@@ -29,14 +39,20 @@ def _parameter_list(parameters, name):
 
 
 # ------------------------------------------------------------- gradient clipping
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients together so that their joint norm is at most max_norm.
 
     The norm is taken over all gradients concatenated into one vector; if it
     exceeds max_norm every gradient is multiplied by max_norm / (norm + 1e-6).
     The direction of the update is kept, only its length is bounded (the
     usual cure for exploding gradients). Returns the norm before clipping.
+    foreach is accepted for PyTorch scripts (there is one CPU path).
     """
+    if isinstance(parameters, types.GeneratorType):
+        parameters = list(parameters)
+        if not parameters:
+            warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.",
+                          stacklevel=2)
     parameters = _parameter_list(parameters, "clip_grad_norm_")
     grads = [p.grad.array for p in parameters if p.grad is not None]
     max_norm, norm_type = float(max_norm), float(norm_type)
@@ -59,7 +75,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(np.array(total, dtype=grads[0].dtype))
 
 
-def clip_grad_value_(parameters, clip_value):
+def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element to [-clip_value, clip_value] in place."""
     parameters = _parameter_list(parameters, "clip_grad_value_")
     clip_value = float(clip_value)
@@ -131,7 +147,9 @@ def weight_norm(module, name="weight", dim=0):
     The length g and direction v are trained separately, which decouples the
     scale of each output unit's weight vector from its direction. Parameters
     <name>_g (norm over all dims but `dim`, kept as size-1 dims; dim=None: one
-    scalar for the whole tensor) and <name>_v replace <name>, as in PyTorch.
+    scalar for the whole tensor; so does dim=-1, as in torch) and <name>_v replace
+    <name>, as in PyTorch. Deprecated there (a FutureWarning) for
+    ``parametrizations.weight_norm``.
     """
     if not isinstance(module, Module):
         raise TypeError(f"weight_norm: expected a Module, got {type(module).__name__}")
@@ -142,6 +160,10 @@ def weight_norm(module, name="weight", dim=0):
         if isinstance(hook, WeightNorm) and hook.name == name:
             raise RuntimeError(f"weight_norm: cannot register two weight_norm hooks on the same "
                                f"parameter {name!r}")
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
+    if dim == -1:   # as torch's norm_except_dim: -1 means the norm of the whole tensor
+        dim = None
     if dim is not None:
         if not -weight.ndim <= dim < weight.ndim:
             raise ValueError(f"weight_norm: dim {dim} is out of range for {name} of shape "
@@ -175,7 +197,7 @@ def remove_weight_norm(module, name="weight"):
 
 
 # ------------------------------------------------------------ conv-bn fusion
-def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, transpose=False,
+def _fuse_conv_bn_arrays(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, transpose=False,
                          groups=1):
     """Fused (weight, bias) arrays: BN(conv(x)) = conv'(x) in evaluation mode.
 
@@ -221,7 +243,7 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
         raise ValueError(f"fuse_conv_bn_eval: conv has {out_channels} output channels but the batch "
                          f"norm has num_features={bn.num_features}")
     fused = copy.deepcopy(conv)
-    weight, bias = fuse_conv_bn_weights(
+    weight, bias = _fuse_conv_bn_arrays(
         conv.weight.array, None if conv.bias is None else conv.bias.array,
         bn.running_mean.array, bn.running_var.array, bn.eps,
         None if bn.weight is None else bn.weight.array, None if bn.bias is None else bn.bias.array,
@@ -232,3 +254,36 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
 
 
 from minigrad.nn.utils import rnn  # noqa: E402,F401  (torch.nn.utils.rnn: packed sequences)
+
+# --- nnutilsgaps ---
+# torch.nn.utils's submodules and the names they export. weight_norm and spectral_norm are
+# both a module path (minigrad.nn.utils.weight_norm) and, here, the function.
+importlib.import_module("minigrad.nn.utils.weight_norm")
+from minigrad.nn.utils import (  # noqa: E402,F401
+    clip_grad,
+    convert_parameters,
+    fusion,
+    init,
+    memory_format,
+    parametrizations,
+    parametrize,
+    prune,
+    stateless,
+)
+from minigrad.nn.utils.clip_grad import (  # noqa: E402,F401
+    clip_grad_norm,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
+from minigrad.nn.utils.fusion import (  # noqa: E402,F401
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from minigrad.nn.utils.init import skip_init  # noqa: E402,F401
+from minigrad.nn.utils.memory_format import (  # noqa: E402,F401
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
+from minigrad.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm  # noqa: E402,F401
+from minigrad.nn.utils.weight_norm import remove_weight_norm, weight_norm  # noqa: E402,F401,F811

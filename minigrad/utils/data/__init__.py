@@ -19,3 +19,16 @@ from minigrad.data import (  # noqa: F401
     random_split,
 )
 from minigrad.utils.data import dataloader, dataset, sampler  # noqa: F401
+
+# --- nnutilsgaps ---
+# isort: split
+from minigrad.data import (  # noqa: E402,F401
+    ChainDataset,
+    DistributedSampler,
+    IterableDataset,
+    StackDataset,
+    WorkerInfo,
+    default_convert,
+    get_worker_info,
+)
+from minigrad.utils.data import distributed  # noqa: E402,F401

@@ -1,2 +1,7 @@
 """``minigrad.utils.data.dataloader``: PyTorch's path for ``minigrad.data.dataloader``."""
-from minigrad.data.dataloader import DataLoader, default_collate  # noqa: F401
+from minigrad.data.dataloader import (  # noqa: F401
+    DataLoader,
+    default_collate,
+    default_convert,
+    get_worker_info,
+)

@@ -1,2 +1,11 @@
 """``minigrad.utils.data.dataset``: PyTorch's path for ``minigrad.data.dataset``."""
-from minigrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split  # noqa: F401
+from minigrad.data.dataset import (  # noqa: F401
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
