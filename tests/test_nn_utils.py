@@ -61,6 +61,7 @@ def test_parameters_vector_round_trip():
         utils.vector_to_parameters(minigrad.zeros(5), model.parameters())
 
 
+@pytest.mark.filterwarnings("ignore:.*weight_norm. is deprecated:FutureWarning")
 def test_weight_norm_keys_forward_and_remove(rng):
     layer = nn.Linear(3, 4)
     weight = layer.weight.array.copy()
@@ -97,6 +98,7 @@ def test_weight_norm_gradcheck(rng, dim):
     assert gradcheck(lambda a, gg, vv: F.linear(a, utils.weight_from_g_v(gg, vv, dim)), [x, g, v])
 
 
+@pytest.mark.filterwarnings("ignore:.*weight_norm. is deprecated:FutureWarning")
 def test_weight_norm_module_gradients_match_gradcheck_function(rng):
     layer = nn.Linear(3, 2).double()
     utils.weight_norm(layer)
