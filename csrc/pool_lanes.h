@@ -243,3 +243,48 @@ static SIMD_TARGET void SIMD(put_row)(float *row, const float *column, ptrdiff_t
                                                 SIMD(load_first)(column + w, n - w)
                                               : SIMD(load_first)(column + w, n - w));
 }
+
+/* Windows that do not overlap, the rows of one window none written yet:
+   each of the `rows` rows (row[r], in_w floats) gets, directly, the share
+   of the window its column lies in (0 + share, as the column loop), at the
+   interior columns first + ow*stride + j, begin <= ow < end, j < full_w <=
+   stride (stride 1 or 2), a block of outputs at a time: zip(share, share)
+   for full_w 2 (zip(share, 0) for full_w 1) at stride 2. The last block
+   stores only up to column `limit` (masked), so nothing past the interior's
+   columns (or the row) is written. The caller writes the other columns. */
+static SIMD_TARGET void SIMD(avg_put_interior)(float *const *row, ptrdiff_t rows,
+                                               const float *grad, const double *scale_w,
+                                               double scale_dh, double override_scale,
+                                               ptrdiff_t first, ptrdiff_t full_w, ptrdiff_t stride,
+                                               ptrdiff_t begin, ptrdiff_t end, ptrdiff_t limit)
+{
+    const vec zero = SIMD(broadcast)(0.0f);
+    for (ptrdiff_t ow = begin; ow < end; ow += SIMD_LANES) {
+        vec s = zero + SIMD(avg_share_block)(grad, scale_w, scale_dh, override_scale, ow, end - ow);
+        ptrdiff_t at = first + ow * stride, n = limit - at;   /* columns left from `at` */
+        if (stride == 1) {
+            for (ptrdiff_t r = 0; r < rows; r++) {
+                if (n >= SIMD_LANES)
+                    SIMD(store)(row[r] + at, s);
+                else
+                    SIMD(store_first)(row[r] + at, n, s);
+            }
+        } else {
+            vec low, high;
+            SIMD(zip)(s, full_w == 2 ? s : zero, &low, &high);
+            for (ptrdiff_t r = 0; r < rows; r++) {
+                if (n >= 2 * SIMD_LANES) {
+                    SIMD(store)(row[r] + at, low);
+                    SIMD(store)(row[r] + at + SIMD_LANES, high);
+                } else if (n > SIMD_LANES) {
+                    SIMD(store)(row[r] + at, low);
+                    SIMD(store_first)(row[r] + at + SIMD_LANES, n - SIMD_LANES, high);
+                } else if (n == SIMD_LANES) {
+                    SIMD(store)(row[r] + at, low);
+                } else {
+                    SIMD(store_first)(row[r] + at, n, low);
+                }
+            }
+        }
+    }
+}

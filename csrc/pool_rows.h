@@ -209,15 +209,73 @@ static void avg_pool_backward_row_f32(const float *grad, const int64_t *begin_w,
         for (ptrdiff_t j = 0; j < full_w; j++)
             for (ptrdiff_t ow = begin; ow < end; ow++)
                 column[first + ow * stride + j] += SHARE(ow);
-    for (ptrdiff_t ow = 0; ow < out_w; ow++)
-        if (ow < begin || ow >= end) {
-            float share = SHARE(ow);
-            for (ptrdiff_t w = begin_w[ow]; w < begin_w[ow] + count_w[ow]; w++)
-                column[w] += share;
-        }
+    for (ptrdiff_t ow = 0; ow < out_w; ow++) {
+        if (ow == begin && end > begin)
+            ow = end;               /* past the interior */
+        if (ow >= out_w)
+            break;
+        float share = SHARE(ow);
+        for (ptrdiff_t w = begin_w[ow]; w < begin_w[ow] + count_w[ow]; w++)
+            column[w] += share;
+    }
 #undef SHARE
     for (ptrdiff_t r = 0; r < rows; r++) {
         avg_put_row_f32(plane_grad + row_index[r] * in_w, column, in_w, written[row_index[r]]);
+        written[row_index[r]] = 1;
+    }
+}
+
+/* The backward of one output row whose windows do not overlap along W
+   (disjoint_w) and none of whose rows is written yet: every element of
+   those rows is 0 + the share of the one window containing it, or 0, the
+   same as avg_pool_backward_row_f32 computes, written directly into the
+   rows (no column row, which would be stored and loaded again). */
+static void avg_put_disjoint_row_f32(const float *grad, const int64_t *begin_w,
+                                     const int64_t *count_w, const double *scale_w,
+                                     ptrdiff_t out_w, ptrdiff_t in_w, ptrdiff_t first,
+                                     ptrdiff_t full_w, ptrdiff_t stride, ptrdiff_t begin,
+                                     ptrdiff_t end, double scale_dh, double override_scale,
+                                     float *plane_grad, const int64_t *row_index, ptrdiff_t rows,
+                                     unsigned char *written)
+{
+    float *row[64];
+    int lanes = full_w > 0 && end > begin && rows <= 64 ? avg_lanes(end - begin, stride) : 0;
+    /* the interior's columns [lo, hi): written by the vector loop */
+    ptrdiff_t lo = lanes ? first + begin * stride : 0, hi = lanes ? first + end * stride : 0;
+    if (hi > in_w)
+        hi = in_w;
+    for (ptrdiff_t r = 0; r < rows && r < 64; r++)
+        row[r] = plane_grad + row_index[r] * in_w;
+#if MINIGRAD_POOL_ROWS_COMPILED
+#if MINIGRAD_X86_64
+    if (lanes == 16)
+        avg_put_interior_avx512(row, rows, grad, scale_w, scale_dh, override_scale, first,
+                                full_w, stride, begin, end, hi);
+    else if (lanes == 8)
+        avg_put_interior_avx2(row, rows, grad, scale_w, scale_dh, override_scale, first,
+                              full_w, stride, begin, end, hi);
+    else
+#endif
+    if (lanes == 4)
+        avg_put_interior_generic(row, rows, grad, scale_w, scale_dh, override_scale, first,
+                                 full_w, stride, begin, end, hi);
+#endif
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *dst = plane_grad + row_index[r] * in_w;
+        for (ptrdiff_t w = 0; w < lo; w++)
+            dst[w] = 0;
+        for (ptrdiff_t w = hi; w < in_w; w++)
+            dst[w] = 0;
+        for (ptrdiff_t ow = 0; ow < out_w; ow++) {
+            if (lanes && ow == begin)
+                ow = end;           /* past the interior */
+            if (ow >= out_w)
+                break;
+            float share = (float)(grad[ow] * (override_scale != 0 ? override_scale
+                                                                   : scale_dh * scale_w[ow]));
+            for (ptrdiff_t w = begin_w[ow]; w < begin_w[ow] + count_w[ow]; w++)
+                dst[w] = 0 + share;
+        }
         written[row_index[r]] = 1;
     }
 }
@@ -267,6 +325,11 @@ static void avg_pool_backward_plane_f32(const float *grad, float *plane_grad,
                                         int64_t *row_index, float *column,
                                         unsigned char *written)
 {
+    /* whether no two windows along W share a column (pooling with kernel <= stride) */
+    int disjoint_w = win->full_w <= win->stride || win->end - win->begin <= 1;
+    for (ptrdiff_t ow = 0; ow + 1 < win->out_w; ow++)
+        if (win->begin_w[ow + 1] < win->begin_w[ow] + win->count_w[ow])
+            disjoint_w = 0;
     for (ptrdiff_t r = 0; r < in_rows; r++)
         written[r] = 0;
     for (ptrdiff_t od = 0; od < win->out_d; od++)
@@ -275,11 +338,22 @@ static void avg_pool_backward_plane_f32(const float *grad, float *plane_grad,
             for (ptrdiff_t jd = 0; jd < win->count_d[od]; jd++)
                 for (ptrdiff_t jh = 0; jh < win->count_h[oh]; jh++)
                     row_index[rows++] = (win->begin_d[od] + jd) * win->in_h + win->begin_h[oh] + jh;
-            avg_pool_backward_row_f32(grad + (od * win->out_h + oh) * win->out_w, win->begin_w,
-                                      win->count_w, win->scale_w, win->out_w, win->in_w,
-                                      win->first, win->full_w, win->stride, win->begin, win->end,
-                                      win->scale_d[od] * win->scale_h[oh], win->override_scale,
-                                      column, plane_grad, row_index, rows, written);
+            int fresh = disjoint_w;
+            for (ptrdiff_t r = 0; r < rows; r++)
+                fresh = fresh && !written[row_index[r]];
+            if (fresh)
+                avg_put_disjoint_row_f32(grad + (od * win->out_h + oh) * win->out_w, win->begin_w,
+                                         win->count_w, win->scale_w, win->out_w, win->in_w,
+                                         win->first, win->full_w, win->stride, win->begin,
+                                         win->end, win->scale_d[od] * win->scale_h[oh],
+                                         win->override_scale, plane_grad, row_index, rows,
+                                         written);
+            else
+                avg_pool_backward_row_f32(grad + (od * win->out_h + oh) * win->out_w, win->begin_w,
+                                          win->count_w, win->scale_w, win->out_w, win->in_w,
+                                          win->first, win->full_w, win->stride, win->begin, win->end,
+                                          win->scale_d[od] * win->scale_h[oh], win->override_scale,
+                                          column, plane_grad, row_index, rows, written);
         }
     for (ptrdiff_t r = 0; r < in_rows; r++)
         if (!written[r])

@@ -145,7 +145,8 @@ AVG_ROW_CASES = [  # (width, kernel, stride, padding, ceil_mode, count_include_p
     (70, 3, 2, 1, False, True, None), (41, 2, 1, 0, False, True, None), (37, 2, 2, 0, True, False, None),
     (19, 3, 3, 1, False, False, None), (28, 2, 2, 0, False, True, None), (28, 3, 2, 1, True, False, None),
     (33, 4, 2, 2, True, True, 5), (9, 3, 1, 1, False, False, None), (5, 2, 2, 1, True, True, None),
-    (200, 5, 1, 2, False, True, None),
+    (200, 5, 1, 2, False, True, None), (30, 1, 1, 0, False, True, None), (23, 1, 2, 0, False, True, None),
+    (37, 2, 2, 0, False, True, None), (45, 2, 3, 0, True, True, 3),
 ]
 
 
@@ -155,8 +156,9 @@ def test_avg_pool_float32_rows_on_every_path(case, cpu_path):
     and 2, scalar edges) against the float64 reference, forward and backward,
     on rows long enough for whole blocks of every path, a last block that
     overlaps the one before (forward) or is partly empty (backward), and
-    rows shorter than a block; the sums are in double, so the forward is the
-    reference rounded once."""
+    rows shorter than a block; windows that overlap (the column row) and
+    that do not (written directly, also with columns no window covers);
+    the sums are in double, so the forward is the reference rounded once."""
     width, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override = case
     rng = np.random.default_rng(width + 7 * kernel + stride)
     x = rng.standard_normal((2, 3, 7, width)).astype(np.float32)
