@@ -180,3 +180,6 @@ from minigrad.ops.torch_misc import (alias_copy, as_strided, detach_copy, diagon
 from minigrad.ops.linalg_misc import (frobenius_norm, geqrf, nuclear_norm, orgqr, ormqr,  # noqa: E402, F401
                                       pca_lowrank, svd_lowrank, triangular_solve)
 # --- end torchmisc ---
+# --- distributions ---
+from minigrad import distributions  # noqa: E402, F401  (torch.distributions: minigrad/distributions/)
+# --- end distributions ---

@@ -1,0 +1,604 @@
+"""Univariate continuous distributions: Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel,
+HalfNormal, LogNormal, StudentT, Gamma, Chi2 (torch.distributions, one class each).
+
+Every log_prob, cdf, entropy, mean and variance is written with minigrad Tensor
+ops, so it is differentiable in the parameters; every rsample is a
+differentiable function of the parameters and parameter-free noise.
+"""
+import math
+import numbers
+
+import numpy as np
+
+import minigrad
+from minigrad.distributions import constraints
+from minigrad.distributions.distribution import Distribution
+from minigrad.distributions.gamma_sampling import standard_gamma
+from minigrad.distributions.utils import as_size, broadcast_all, draw, euler_constant, standard_normal
+from minigrad.tensor import Size
+
+__all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gumbel", "HalfNormal", "LogNormal",
+           "StudentT", "Gamma", "Chi2"]
+
+_Number = numbers.Number
+
+
+def _batch_shape(tensor, *args):
+    """() when every argument is a Python number, else the broadcast parameter shape."""
+    return Size() if all(isinstance(a, _Number) for a in args) else tensor.shape
+
+
+def _full(shape, value, like):
+    return minigrad.full(tuple(shape), value, dtype=like.dtype)
+
+
+class _LocScale(Distribution):
+    """Shared __init__/expand of the (loc, scale) families."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(_batch_shape(self.loc, loc, scale), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(type(self), _instance)
+        batch_shape = as_size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _check(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+
+
+class Normal(_LocScale):
+    """N(loc, scale^2): log p(x) = -(x - loc)^2 / (2 scale^2) - log(scale) - log(sqrt(2 pi))."""
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape=Size()):
+        """loc + eps * scale, eps ~ N(0, 1)."""
+        shape = self._extended_shape(sample_shape)
+        return self.loc + standard_normal(shape, self.loc.dtype) * self.scale
+
+    def log_prob(self, value):
+        self._check(value)
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
+
+    def cdf(self, value):
+        """(1 + erf((x - loc) / (scale sqrt 2))) / 2."""
+        self._check(value)
+        return 0.5 * (1 + minigrad.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value):
+        return self.loc + self.scale * minigrad.erfinv(2 * value - 1) * math.sqrt(2)
+
+    def entropy(self):
+        """1/2 + log(2 pi)/2 + log(scale)."""
+        return 0.5 + 0.5 * math.log(2 * math.pi) + minigrad.log(self.scale)
+
+
+class Uniform(Distribution):
+    """U[low, high): log p(x) = -log(high - low) inside, -inf outside."""
+
+    has_rsample = True
+
+    @property
+    def arg_constraints(self):
+        return {"low": constraints.less_than(self.high), "high": constraints.greater_than(self.low)}
+
+    def __init__(self, low, high, validate_args=None):
+        self.low, self.high = broadcast_all(low, high)
+        super().__init__(_batch_shape(self.low, low, high), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Uniform, _instance)
+        batch_shape = as_size(batch_shape)
+        new.low = self.low.expand(batch_shape)
+        new.high = self.high.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return constraints.interval(self.low, self.high)
+
+    @property
+    def mean(self):
+        return (self.high + self.low) / 2
+
+    @property
+    def mode(self):
+        return math.nan * self.high
+
+    @property
+    def stddev(self):
+        return (self.high - self.low) / 12 ** 0.5
+
+    @property
+    def variance(self):
+        return (self.high - self.low).pow(2) / 12
+
+    def rsample(self, sample_shape=Size()):
+        """low + u (high - low), u ~ U[0, 1)."""
+        shape = self._extended_shape(sample_shape)
+        rand = draw(shape, self.low.dtype, lambda g, s: g.random(s))
+        return self.low + rand * (self.high - self.low)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        lb = (self.low <= value).to(self.low.dtype)
+        ub = (self.high > value).to(self.low.dtype)
+        return minigrad.log(lb * ub) - minigrad.log(self.high - self.low)
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return ((value - self.low) / (self.high - self.low)).clamp(min=0, max=1)
+
+    def icdf(self, value):
+        return value * (self.high - self.low) + self.low
+
+    def entropy(self):
+        return minigrad.log(self.high - self.low)
+
+
+class Exponential(Distribution):
+    """rate e^(-rate x) on x >= 0."""
+
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = broadcast_all(rate)
+        super().__init__(_batch_shape(self.rate, rate), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Exponential, _instance)
+        batch_shape = as_size(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.rate.reciprocal()
+
+    @property
+    def mode(self):
+        return minigrad.zeros_like(self.rate)
+
+    @property
+    def stddev(self):
+        return self.rate.reciprocal()
+
+    @property
+    def variance(self):
+        return self.rate.pow(-2)
+
+    def rsample(self, sample_shape=Size()):
+        """e / rate, e ~ Exponential(1)."""
+        shape = self._extended_shape(sample_shape)
+        return draw(shape, self.rate.dtype, lambda g, s: g.standard_exponential(s)) / self.rate
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return self.rate.log() - self.rate * value
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 1 - minigrad.exp(-self.rate * value)
+
+    def icdf(self, value):
+        return -minigrad.log1p(-value) / self.rate
+
+    def entropy(self):
+        return 1.0 - minigrad.log(self.rate)
+
+
+class Laplace(_LocScale):
+    """exp(-|x - loc| / scale) / (2 scale)."""
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2 * self.scale.pow(2)
+
+    @property
+    def stddev(self):
+        return (2 ** 0.5) * self.scale
+
+    def rsample(self, sample_shape=Size()):
+        """loc - scale sign(u) log(1 - |u|), u ~ U(eps - 1, 1)."""
+        shape = self._extended_shape(sample_shape)
+        eps = np.finfo(self.loc.dtype).eps
+        u = draw(shape, self.loc.dtype, lambda g, s: g.uniform(eps - 1, 1, s))
+        return self.loc - self.scale * u.sign() * minigrad.log1p(-u.abs())
+
+    def log_prob(self, value):
+        self._check(value)
+        return -minigrad.log(2 * self.scale) - minigrad.abs(value - self.loc) / self.scale
+
+    def cdf(self, value):
+        self._check(value)
+        return 0.5 - 0.5 * (value - self.loc).sign() * minigrad.expm1(-(value - self.loc).abs() / self.scale)
+
+    def icdf(self, value):
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * minigrad.log1p(-2 * term.abs())
+
+    def entropy(self):
+        return 1 + minigrad.log(2 * self.scale)
+
+
+class Cauchy(_LocScale):
+    """1 / (pi scale (1 + ((x - loc) / scale)^2)); no mean (nan), infinite variance."""
+
+    @property
+    def mean(self):
+        return _full(self._extended_shape(), math.nan, self.loc)
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return _full(self._extended_shape(), math.inf, self.loc)
+
+    def rsample(self, sample_shape=Size()):
+        """loc + eps * scale, eps ~ Cauchy(0, 1)."""
+        shape = self._extended_shape(sample_shape)
+        return self.loc + draw(shape, self.loc.dtype, lambda g, s: g.standard_cauchy(s)) * self.scale
+
+    def log_prob(self, value):
+        self._check(value)
+        return -math.log(math.pi) - self.scale.log() - (((value - self.loc) / self.scale) ** 2).log1p()
+
+    def cdf(self, value):
+        self._check(value)
+        return minigrad.atan((value - self.loc) / self.scale) / math.pi + 0.5
+
+    def icdf(self, value):
+        return minigrad.tan(math.pi * (value - 0.5)) * self.scale + self.loc
+
+    def entropy(self):
+        return math.log(4 * math.pi) + self.scale.log()
+
+
+class Gumbel(_LocScale):
+    """exp(-(z + e^(-z))) / scale, z = (x - loc) / scale.
+
+    PyTorch builds it as a TransformedDistribution of a Uniform; here it is
+    written out (same values, same sampling formula x = loc - scale log(-log u)).
+    """
+
+    def rsample(self, sample_shape=Size()):
+        """loc - scale log(-log u), u ~ U(tiny, 1 - eps)."""
+        shape = self._extended_shape(sample_shape)
+        finfo = np.finfo(self.loc.dtype)
+        u = draw(shape, self.loc.dtype, lambda g, s: g.uniform(finfo.tiny, 1 - finfo.eps, s))
+        return self.loc - self.scale * minigrad.log(-minigrad.log(u))
+
+    def log_prob(self, value):
+        self._check(value)
+        y = (self.loc - value) / self.scale
+        return (y - y.exp()) - self.scale.log()
+
+    def cdf(self, value):
+        """exp(-exp(-(x - loc) / scale))."""
+        self._check(value)
+        return minigrad.exp(-minigrad.exp(-(value - self.loc) / self.scale))
+
+    def icdf(self, value):
+        return self.loc - self.scale * minigrad.log(-minigrad.log(value))
+
+    @property
+    def mean(self):
+        return self.loc + self.scale * euler_constant
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return (math.pi / math.sqrt(6)) * self.scale
+
+    @property
+    def variance(self):
+        return self.stddev.pow(2)
+
+    def entropy(self):
+        return self.scale.log() + (1 + euler_constant)
+
+
+class HalfNormal(Distribution):
+    """|X|, X ~ N(0, scale^2): 2 N(x; 0, scale^2) on x >= 0 (PyTorch: a TransformedDistribution)."""
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, scale, validate_args=None):
+        self.base_dist = Normal(0, scale, validate_args=False)
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(HalfNormal, _instance)
+        batch_shape = as_size(batch_shape)
+        new.base_dist = self.base_dist.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mean(self):
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self):
+        return minigrad.zeros_like(self.scale)
+
+    @property
+    def variance(self):
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+    def rsample(self, sample_shape=Size()):
+        return self.base_dist.rsample(sample_shape).abs()
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        log_prob = self.base_dist.log_prob(value) + math.log(2)
+        return minigrad.where(value >= 0, log_prob, -math.inf)
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 2 * self.base_dist.cdf(value) - 1
+
+    def icdf(self, prob):
+        return self.base_dist.icdf((prob + 1) / 2)
+
+    def entropy(self):
+        return self.base_dist.entropy() - math.log(2)
+
+
+class LogNormal(Distribution):
+    """exp(X), X ~ N(loc, scale^2): log p(x) = log N(log x; loc, scale^2) - log x
+    (PyTorch: a TransformedDistribution of Normal by ExpTransform)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.base_dist = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(LogNormal, _instance)
+        batch_shape = as_size(batch_shape)
+        new.base_dist = self.base_dist.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def loc(self):
+        return self.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.scale
+
+    @property
+    def mean(self):
+        return (self.loc + self.scale.pow(2) / 2).exp()
+
+    @property
+    def mode(self):
+        return (self.loc - self.scale.square()).exp()
+
+    @property
+    def variance(self):
+        scale_sq = self.scale.pow(2)
+        return scale_sq.expm1() * (2 * self.loc + scale_sq).exp()
+
+    def rsample(self, sample_shape=Size()):
+        return self.base_dist.rsample(sample_shape).exp()
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        log_value = value.log()
+        return self.base_dist.log_prob(log_value) - log_value
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return self.base_dist.cdf(value.log())
+
+    def icdf(self, value):
+        return self.base_dist.icdf(value).exp()
+
+    def entropy(self):
+        return self.base_dist.entropy() + self.loc
+
+    def __repr__(self):
+        return f"LogNormal(loc: {self.loc if self.loc.numel() == 1 else self.loc.size()}, " \
+               f"scale: {self.scale if self.scale.numel() == 1 else self.scale.size()})"
+
+
+class Gamma(Distribution):
+    """rate^a x^(a-1) e^(-rate x) / Gamma(a), a = concentration."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        super().__init__(_batch_shape(self.concentration, concentration, rate), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(type(self), _instance)
+        batch_shape = as_size(batch_shape)
+        new.concentration = self.concentration.expand(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.concentration / self.rate
+
+    @property
+    def mode(self):
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self):
+        return self.concentration / self.rate.pow(2)
+
+    def rsample(self, sample_shape=Size()):
+        """standard_gamma(concentration) / rate, with implicit reparameterisation
+        (minigrad/distributions/gamma_sampling.py)."""
+        shape = self._extended_shape(sample_shape)
+        value = standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
+        return value.clamp(min=np.finfo(value.dtype).tiny)
+
+    def log_prob(self, value):
+        value = minigrad.as_tensor(value, dtype=self.rate.dtype)
+        if self._validate_args:
+            self._validate_sample(value)
+        return (minigrad.xlogy(self.concentration, self.rate) + minigrad.xlogy(self.concentration - 1, value)
+                - self.rate * value - minigrad.lgamma(self.concentration))
+
+    def cdf(self, value):
+        """P(concentration, rate x), the regularised lower incomplete gamma function."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return minigrad.special.gammainc(self.concentration, self.rate * value)
+
+    def entropy(self):
+        return (self.concentration - minigrad.log(self.rate) + minigrad.lgamma(self.concentration)
+                + (1.0 - self.concentration) * minigrad.digamma(self.concentration))
+
+
+class Chi2(Gamma):
+    """Chi-squared with df degrees of freedom: Gamma(df / 2, 1 / 2)."""
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df, validate_args=None):
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Chi2, _instance)
+        return super().expand(batch_shape, new)
+
+    @property
+    def df(self):
+        return self.concentration * 2
+
+
+class StudentT(Distribution):
+    """Student's t: Gamma((df+1)/2) / (Gamma(df/2) sqrt(df pi) scale) (1 + y^2/df)^(-(df+1)/2),
+    y = (x - loc) / scale."""
+
+    arg_constraints = {"df": constraints.positive, "loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
+        self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        self._chi2 = Chi2(self.df)
+        super().__init__(self.df.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(StudentT, _instance)
+        batch_shape = as_size(batch_shape)
+        new.df = self.df.expand(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        new._chi2 = self._chi2.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        """loc for df > 1, else nan."""
+        return minigrad.where(self.df <= 1, math.nan, self.loc)
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        """scale^2 df / (df - 2) for df > 2, inf for 1 < df <= 2, nan for df <= 1."""
+        finite = self.scale.pow(2) * self.df / (self.df - 2)
+        return minigrad.where(self.df > 2, finite, minigrad.where(self.df > 1, math.inf, math.nan))
+
+    def rsample(self, sample_shape=Size()):
+        """loc + scale X / sqrt(Z / df), X ~ N(0, 1), Z ~ Chi2(df) (reparameterised)."""
+        shape = self._extended_shape(sample_shape)
+        x = standard_normal(shape, self.df.dtype)
+        z = self._chi2.rsample(sample_shape)
+        return self.loc + self.scale * (x * minigrad.rsqrt(z / self.df))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        y = (value - self.loc) / self.scale
+        z = (self.scale.log() + 0.5 * self.df.log() + 0.5 * math.log(math.pi)
+             + minigrad.lgamma(0.5 * self.df) - minigrad.lgamma(0.5 * (self.df + 1.0)))
+        return -0.5 * (self.df + 1.0) * minigrad.log1p(y ** 2.0 / self.df) - z
+
+    def entropy(self):
+        lbeta = minigrad.lgamma(0.5 * self.df) + math.lgamma(0.5) - minigrad.lgamma(0.5 * (self.df + 1))
+        return (self.scale.log()
+                + 0.5 * (self.df + 1) * (minigrad.digamma(0.5 * (self.df + 1)) - minigrad.digamma(0.5 * self.df))
+                + 0.5 * self.df.log() + lbeta)
