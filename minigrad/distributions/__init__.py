@@ -15,15 +15,41 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
 Samples come from minigrad's generator: ``minigrad.manual_seed`` makes them reproducible.
 """
 from minigrad.distributions import constraints  # noqa: F401
-from minigrad.distributions.continuous import (Cauchy, Chi2, Exponential, Gamma, Gumbel, HalfNormal, Laplace,
-                                               LogNormal, Normal, StudentT, Uniform)
-from minigrad.distributions.discrete import (Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical,
-                                             OneHotCategoricalStraightThrough, Poisson)
+from minigrad.distributions.continuous import (
+                                               Cauchy,
+                                               Chi2,
+                                               Exponential,
+                                               Gamma,
+                                               Gumbel,
+                                               HalfNormal,
+                                               Laplace,
+                                               LogNormal,
+                                               Normal,
+                                               StudentT,
+                                               Uniform,
+)
+from minigrad.distributions.discrete import (
+                                               Bernoulli,
+                                               Binomial,
+                                               Categorical,
+                                               Geometric,
+                                               OneHotCategorical,
+                                               OneHotCategoricalStraightThrough,
+                                               Poisson,
+)
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.kl import kl_divergence, register_kl
-from minigrad.distributions.multivariate import (Beta, Dirichlet, ExpRelaxedCategorical, Independent,
-                                                 LogitRelaxedBernoulli, MixtureSameFamily, MultivariateNormal,
-                                                 RelaxedBernoulli, RelaxedOneHotCategorical)
+from minigrad.distributions.multivariate import (
+                                               Beta,
+                                               Dirichlet,
+                                               ExpRelaxedCategorical,
+                                               Independent,
+                                               LogitRelaxedBernoulli,
+                                               MixtureSameFamily,
+                                               MultivariateNormal,
+                                               RelaxedBernoulli,
+                                               RelaxedOneHotCategorical,
+)
 
 __all__ = [
     "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",

@@ -14,7 +14,7 @@ import minigrad
 from minigrad.distributions import constraints
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.gamma_sampling import standard_gamma
-from minigrad.distributions.utils import as_size, broadcast_all, draw, euler_constant, standard_normal
+from minigrad.distributions.utils import EMPTY_SHAPE, as_size, broadcast_all, draw, euler_constant, standard_normal
 from minigrad.tensor import Size
 
 __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gumbel", "HalfNormal", "LogNormal",
@@ -76,7 +76,7 @@ class Normal(_LocScale):
     def variance(self):
         return self.stddev.pow(2)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """loc + eps * scale, eps ~ N(0, 1)."""
         shape = self._extended_shape(sample_shape)
         return self.loc + standard_normal(shape, self.loc.dtype) * self.scale
@@ -141,7 +141,7 @@ class Uniform(Distribution):
     def variance(self):
         return (self.high - self.low).pow(2) / 12
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """low + u (high - low), u ~ U[0, 1)."""
         shape = self._extended_shape(sample_shape)
         rand = draw(shape, self.low.dtype, lambda g, s: g.random(s))
@@ -201,7 +201,7 @@ class Exponential(Distribution):
     def variance(self):
         return self.rate.pow(-2)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """e / rate, e ~ Exponential(1)."""
         shape = self._extended_shape(sample_shape)
         return draw(shape, self.rate.dtype, lambda g, s: g.standard_exponential(s)) / self.rate
@@ -242,7 +242,7 @@ class Laplace(_LocScale):
     def stddev(self):
         return (2 ** 0.5) * self.scale
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """loc - scale sign(u) log(1 - |u|), u ~ U(eps - 1, 1)."""
         shape = self._extended_shape(sample_shape)
         eps = np.finfo(self.loc.dtype).eps
@@ -280,7 +280,7 @@ class Cauchy(_LocScale):
     def variance(self):
         return _full(self._extended_shape(), math.inf, self.loc)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """loc + eps * scale, eps ~ Cauchy(0, 1)."""
         shape = self._extended_shape(sample_shape)
         return self.loc + draw(shape, self.loc.dtype, lambda g, s: g.standard_cauchy(s)) * self.scale
@@ -307,7 +307,7 @@ class Gumbel(_LocScale):
     written out (same values, same sampling formula x = loc - scale log(-log u)).
     """
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """loc - scale log(-log u), u ~ U(tiny, 1 - eps)."""
         shape = self._extended_shape(sample_shape)
         finfo = np.finfo(self.loc.dtype)
@@ -382,7 +382,7 @@ class HalfNormal(Distribution):
     def variance(self):
         return self.scale.pow(2) * (1 - 2 / math.pi)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         return self.base_dist.rsample(sample_shape).abs()
 
     def log_prob(self, value):
@@ -444,7 +444,7 @@ class LogNormal(Distribution):
         scale_sq = self.scale.pow(2)
         return scale_sq.expm1() * (2 * self.loc + scale_sq).exp()
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         return self.base_dist.rsample(sample_shape).exp()
 
     def log_prob(self, value):
@@ -501,7 +501,7 @@ class Gamma(Distribution):
     def variance(self):
         return self.concentration / self.rate.pow(2)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """standard_gamma(concentration) / rate, with implicit reparameterisation
         (minigrad/distributions/gamma_sampling.py)."""
         shape = self._extended_shape(sample_shape)
@@ -580,9 +580,11 @@ class StudentT(Distribution):
     def variance(self):
         """scale^2 df / (df - 2) for df > 2, inf for 1 < df <= 2, nan for df <= 1."""
         finite = self.scale.pow(2) * self.df / (self.df - 2)
-        return minigrad.where(self.df > 2, finite, minigrad.where(self.df > 1, math.inf, math.nan))
+        undefined = minigrad.where(self.df > 1, minigrad.full_like(self.df, math.inf),
+                                   minigrad.full_like(self.df, math.nan))
+        return minigrad.where(self.df > 2, finite, undefined)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """loc + scale X / sqrt(Z / df), X ~ N(0, 1), Z ~ Chi2(df) (reparameterised)."""
         shape = self._extended_shape(sample_shape)
         x = standard_normal(shape, self.df.dtype)

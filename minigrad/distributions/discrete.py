@@ -15,8 +15,15 @@ import minigrad
 from minigrad.autograd import no_grad
 from minigrad.distributions import constraints
 from minigrad.distributions.distribution import Distribution
-from minigrad.distributions.utils import (as_size, broadcast_all, draw, lazy_property, logits_to_probs,
-                                          probs_to_logits)
+from minigrad.distributions.utils import (
+    EMPTY_SHAPE,
+    as_size,
+    broadcast_all,
+    draw,
+    lazy_property,
+    logits_to_probs,
+    probs_to_logits,
+)
 from minigrad.nn import functional as F
 from minigrad.tensor import Size, Tensor
 
@@ -93,7 +100,7 @@ class Bernoulli(Distribution):
     def param_shape(self):
         return self._param.shape
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         shape = self._extended_shape(sample_shape)
         with no_grad():
             probs = np.broadcast_to(self.probs.array, shape)
@@ -176,7 +183,7 @@ class Categorical(Distribution):
     def variance(self):
         return minigrad.full(tuple(self._extended_shape()), math.nan, dtype=self.probs.dtype)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         """int64 category indices of shape sample_shape + batch_shape (inverse-cdf draws)."""
         sample_shape = as_size(sample_shape)
         with no_grad():
@@ -259,7 +266,7 @@ class OneHotCategorical(Distribution):
     def param_shape(self):
         return self._categorical.param_shape
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         indices = self._categorical.sample(as_size(sample_shape))
         return F.one_hot(indices, self._categorical._num_events).to(self._categorical.probs.dtype)
 
@@ -286,7 +293,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
 
     has_rsample = True
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         samples = self.sample(sample_shape)
         probs = self._categorical.probs
         return samples + (probs - probs.detach())
@@ -322,7 +329,7 @@ class Poisson(Distribution):
     def variance(self):
         return self.rate
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         shape = self._extended_shape(sample_shape)
         with no_grad():
             rate = np.broadcast_to(self.rate.array, shape)
@@ -395,7 +402,7 @@ class Binomial(Distribution):
     def param_shape(self):
         return self._param.shape
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         shape = self._extended_shape(sample_shape)
         with no_grad():
             n = np.broadcast_to(self.total_count.array, shape).astype(np.int64)
@@ -488,7 +495,7 @@ class Geometric(Distribution):
     def probs(self):
         return logits_to_probs(self.logits, is_binary=True)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         """floor(log u / log(1 - p)), u ~ U(tiny, 1)."""
         shape = self._extended_shape(sample_shape)
         tiny = np.finfo(self.probs.dtype).tiny

@@ -16,7 +16,7 @@ import warnings
 import minigrad
 from minigrad.autograd import no_grad
 from minigrad.distributions import constraints
-from minigrad.distributions.utils import as_size, lazy_property
+from minigrad.distributions.utils import EMPTY_SHAPE, as_size, lazy_property
 from minigrad.tensor import Size, Tensor
 
 __all__ = ["Distribution"]
@@ -37,7 +37,7 @@ class Distribution:
             raise ValueError(f"set_default_validate_args expects True or False, got {value!r}")
         Distribution._validate_args = value
 
-    def __init__(self, batch_shape=Size(), event_shape=Size(), validate_args=None):
+    def __init__(self, batch_shape=EMPTY_SHAPE, event_shape=EMPTY_SHAPE, validate_args=None):
         self._batch_shape = as_size(batch_shape)
         self._event_shape = as_size(event_shape)
         if validate_args is not None:
@@ -105,12 +105,12 @@ class Distribution:
     def stddev(self):
         return self.variance.sqrt()
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         """A sample of shape ``sample_shape + batch_shape + event_shape``, outside the graph."""
         with no_grad():
             return self.rsample(sample_shape)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """A reparameterised sample: differentiable with respect to the parameters."""
         raise NotImplementedError
 
@@ -144,7 +144,7 @@ class Distribution:
         """exp(entropy)."""
         return minigrad.exp(self.entropy())
 
-    def _extended_shape(self, sample_shape=Size()):
+    def _extended_shape(self, sample_shape=EMPTY_SHAPE):
         """sample_shape + batch_shape + event_shape."""
         return Size(tuple(as_size(sample_shape)) + tuple(self._batch_shape) + tuple(self._event_shape))
 

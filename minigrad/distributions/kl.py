@@ -9,8 +9,17 @@ import warnings
 from functools import total_ordering
 
 import minigrad
-from minigrad.distributions.continuous import (Cauchy, Exponential, Gamma, Gumbel, HalfNormal, Laplace,
-                                               LogNormal, Normal, Uniform)
+from minigrad.distributions.continuous import (
+    Cauchy,
+    Exponential,
+    Gamma,
+    Gumbel,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    Uniform,
+)
 from minigrad.distributions.discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis

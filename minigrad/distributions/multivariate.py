@@ -12,8 +12,18 @@ from minigrad.distributions import constraints
 from minigrad.distributions.discrete import Categorical
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.gamma_sampling import standard_gamma
-from minigrad.distributions.utils import (as_size, broadcast_all, clamp_probs, draw, lazy_property,
-                                          logits_to_probs, probs_to_logits, standard_normal, sum_rightmost)
+from minigrad.distributions.utils import (
+    EMPTY_SHAPE,
+    as_size,
+    broadcast_all,
+    clamp_probs,
+    draw,
+    lazy_property,
+    logits_to_probs,
+    probs_to_logits,
+    standard_normal,
+    sum_rightmost,
+)
 from minigrad.nn import functional as F
 from minigrad.tensor import Size, Tensor
 
@@ -23,7 +33,7 @@ __all__ = ["Dirichlet", "Beta", "MultivariateNormal", "Independent", "MixtureSam
 _Number = numbers.Number
 
 
-def _finish_expand(self, new, batch_shape, event_shape=Size()):
+def _finish_expand(self, new, batch_shape, event_shape=EMPTY_SHAPE):
     Distribution.__init__(new, batch_shape, event_shape, validate_args=False)
     new._validate_args = self._validate_args
     return new
@@ -48,7 +58,7 @@ class Dirichlet(Distribution):
         new.concentration = self.concentration.expand(tuple(batch_shape) + tuple(self.event_shape))
         return _finish_expand(self, new, batch_shape, self.event_shape)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """g / sum(g), g_i ~ Gamma(a_i, 1) each reparameterised implicitly (gamma_sampling.py).
 
         PyTorch differentiates the Dirichlet sample through its own implicit
@@ -74,7 +84,8 @@ class Dirichlet(Distribution):
     def mode(self):
         """(a - 1)+ / sum (a - 1)+; where every a < 1, the one-hot vector of the largest a."""
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
-        mode = concentrationm1 / concentrationm1.sum(-1, True)
+        with np.errstate(invalid="ignore"):       # 0 / 0 where every a < 1: replaced below
+            mode = concentrationm1 / concentrationm1.sum(-1, True)
         all_below_one = (self.concentration < 1).all(dim=-1).unsqueeze(-1)
         one_hot = F.one_hot(self.concentration.argmax(dim=-1), self.concentration.shape[-1]).to(mode.dtype)
         return minigrad.where(all_below_one, one_hot, mode)
@@ -135,7 +146,7 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         return self._dirichlet.rsample(sample_shape).select(-1, 0)
 
     def log_prob(self, value):
@@ -259,7 +270,7 @@ class MultivariateNormal(Distribution):
         return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(tuple(self._batch_shape)
                                                                    + tuple(self._event_shape))
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         """loc + L eps, eps ~ N(0, I)."""
         shape = self._extended_shape(sample_shape)
         eps = standard_normal(shape, self.loc.dtype)
@@ -337,10 +348,10 @@ class Independent(Distribution):
     def variance(self):
         return self.base_dist.variance
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         return self.base_dist.sample(sample_shape)
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         return self.base_dist.rsample(sample_shape)
 
     def log_prob(self, value):
@@ -441,7 +452,7 @@ class MixtureSameFamily(Distribution):
         log_mix_prob = minigrad.log_softmax(self.mixture_distribution.logits, dim=-1)   # (B, K)
         return minigrad.logsumexp(log_prob_x + log_mix_prob, dim=-1)              # (S, B)
 
-    def sample(self, sample_shape=Size()):
+    def sample(self, sample_shape=EMPTY_SHAPE):
         """Draw a component index k per sample, then take component k's draw."""
         sample_shape = as_size(sample_shape)
         with no_grad():
@@ -513,7 +524,7 @@ class LogitRelaxedBernoulli(Distribution):
     def param_shape(self):
         return self._param.shape
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         shape = self._extended_shape(sample_shape)
         probs = clamp_probs(self.probs.expand(shape))
         uniforms = clamp_probs(draw(shape, probs.dtype, lambda g, s: g.random(s)))
@@ -560,7 +571,7 @@ class RelaxedBernoulli(Distribution):
     def probs(self):
         return self.base_dist.probs
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         return clamp_probs(minigrad.sigmoid(self.base_dist.rsample(sample_shape)))
 
     def log_prob(self, value):
@@ -604,7 +615,7 @@ class ExpRelaxedCategorical(Distribution):
     def probs(self):
         return self._categorical.probs
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         shape = self._extended_shape(sample_shape)
         uniforms = clamp_probs(draw(shape, self.logits.dtype, lambda g, s: g.random(s)))
         gumbels = -((-(uniforms.log())).log())
@@ -655,7 +666,7 @@ class RelaxedOneHotCategorical(Distribution):
     def probs(self):
         return self.base_dist.probs
 
-    def rsample(self, sample_shape=Size()):
+    def rsample(self, sample_shape=EMPTY_SHAPE):
         return self.base_dist.rsample(sample_shape).exp()
 
     def log_prob(self, value):

@@ -10,6 +10,7 @@ from minigrad.autograd import enable_grad
 from minigrad.tensor import Size, Tensor
 
 euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
+EMPTY_SHAPE = Size()  # the default sample_shape (a Size is an immutable tuple, safe as a default)
 
 __all__ = ["broadcast_all", "logits_to_probs", "clamp_probs", "probs_to_logits", "lazy_property",
            "tril_matrix_to_vec", "vec_to_tril_matrix"]

@@ -1,0 +1,896 @@
+"""minigrad.distributions: log_prob, cdf, icdf, entropy, mean, variance against scipy.stats in
+float32 and float64; float64 gradcheck of log_prob (and the other differentiable statistics) in
+the parameters and of rsample; sample moments with a fixed seed; kl_divergence against numerical
+integration, exact sums and Monte-Carlo; shapes (batch_shape, event_shape, sample_shape, expand);
+constraints; validate_args errors."""
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, special, stats
+
+import minigrad as mg
+from minigrad import distributions as D
+from minigrad import gradcheck
+from minigrad.distributions import constraints
+from minigrad.distributions.gamma_sampling import standard_gamma_grad
+
+
+def leaf(values, dtype=np.float64, requires_grad=False):
+    return mg.tensor(np.asarray(values, dtype=dtype), requires_grad=requires_grad)
+
+
+# ------------------------------------------------------------------ the scipy table
+# name -> (minigrad constructor, scipy frozen distribution from the same parameters,
+#          parameters (batch of 3), values to score (batch of 3), which methods to compare)
+def _lognorm(loc, scale):
+    return stats.lognorm(s=scale, scale=np.exp(loc))
+
+
+UNIVARIATE = {
+    "Normal": (D.Normal, lambda loc, scale: stats.norm(loc, scale),
+               [[0.3, -1.0, 2.0], [1.5, 0.7, 0.2]], [0.2, 2.0, 2.1], "log_prob cdf icdf entropy mean variance"),
+    "Laplace": (D.Laplace, lambda loc, scale: stats.laplace(loc, scale),
+                [[0.3, -1.0, 2.0], [1.5, 0.7, 0.2]], [0.2, 2.0, 1.7], "log_prob cdf icdf entropy mean variance"),
+    "Cauchy": (D.Cauchy, lambda loc, scale: stats.cauchy(loc, scale),
+               [[0.3, -1.0, 2.0], [1.5, 0.7, 0.2]], [0.2, 2.0, 1.7], "log_prob cdf icdf entropy"),
+    "Gumbel": (D.Gumbel, lambda loc, scale: stats.gumbel_r(loc, scale),
+               [[0.3, -1.0, 2.0], [1.5, 0.7, 0.4]], [0.2, 2.0, 1.7], "log_prob cdf icdf entropy mean variance"),
+    "LogNormal": (D.LogNormal, _lognorm,
+                  [[0.3, -1.0, 0.5], [0.5, 0.7, 0.2]], [0.2, 2.0, 1.7], "log_prob cdf icdf entropy mean variance"),
+    "HalfNormal": (D.HalfNormal, lambda scale: stats.halfnorm(scale=scale),
+                   [[1.5, 0.7, 0.2]], [0.2, 2.0, 0.1], "log_prob cdf icdf entropy mean variance"),
+    "Uniform": (D.Uniform, lambda low, high: stats.uniform(low, high - low),
+                [[0.0, -1.0, 2.0], [1.5, 3.0, 2.5]], [0.2, 2.0, 2.1], "log_prob cdf icdf entropy mean variance"),
+    "Exponential": (D.Exponential, lambda rate: stats.expon(scale=1 / rate),
+                    [[1.5, 0.7, 3.0]], [0.2, 2.0, 0.1], "log_prob cdf icdf entropy mean variance"),
+    "Gamma": (D.Gamma, lambda a, rate: stats.gamma(a, scale=1 / rate),
+              [[1.5, 0.7, 4.0], [2.0, 0.5, 1.3]], [0.2, 2.0, 3.1], "log_prob cdf entropy mean variance"),
+    "Chi2": (D.Chi2, lambda df: stats.chi2(df),
+             [[1.5, 3.7, 6.0]], [0.2, 2.0, 5.5], "log_prob cdf entropy mean variance"),
+    "StudentT": (D.StudentT, lambda df, loc, scale: stats.t(df, loc, scale),
+                 [[2.5, 3.7, 9.0], [0.1, -0.2, 1.0], [1.0, 2.0, 0.5]], [0.2, 2.0, 1.1],
+                 "log_prob entropy mean variance"),
+    "Beta": (D.Beta, lambda a, b: stats.beta(a, b),
+             [[1.5, 0.7, 3.0], [2.0, 0.5, 1.2]], [0.2, 0.9, 0.55], "log_prob entropy mean variance"),
+    "Poisson": (D.Poisson, lambda rate: stats.poisson(rate),
+                [[1.5, 0.7, 6.0]], [0.0, 2.0, 7.0], "log_prob mean variance"),
+    "Geometric": (D.Geometric, lambda p: stats.geom(p, loc=-1),
+                  [[0.3, 0.7, 0.05]], [0.0, 2.0, 11.0], "log_prob entropy mean variance"),
+    "Bernoulli": (D.Bernoulli, lambda p: stats.bernoulli(p),
+                  [[0.3, 0.7, 0.9]], [0.0, 1.0, 1.0], "log_prob entropy mean variance"),
+    "Binomial": (lambda n, p: D.Binomial(n, p), lambda n, p: stats.binom(n, p),
+                 [[5.0, 5.0, 5.0], [0.2, 0.7, 0.45]], [2.0, 5.0, 0.0], "log_prob entropy mean variance"),
+}
+
+SCIPY_METHOD = {"log_prob": "logpdf", "cdf": "cdf", "icdf": "ppf", "entropy": "entropy",
+                "mean": "mean", "variance": "var"}
+DISCRETE = {"Poisson", "Geometric", "Bernoulli", "Binomial"}
+QUANTILES = [0.1, 0.5, 0.93]
+
+
+def _reference(name, method, params, values):
+    frozen = UNIVARIATE[name][1](*[np.asarray(p, dtype=np.float64) for p in params])
+    scipy_name = SCIPY_METHOD[method]
+    if name in DISCRETE and method == "log_prob":
+        scipy_name = "logpmf"
+    function = getattr(frozen, scipy_name)
+    if method in ("log_prob", "cdf"):
+        return function(np.asarray(values, dtype=np.float64))
+    if method == "icdf":
+        return function(np.asarray(QUANTILES))
+    return np.asarray(function(), dtype=np.float64)
+
+
+def _minigrad_value(dist, method, values, dtype):
+    if method in ("log_prob", "cdf"):
+        return getattr(dist, method)(leaf(values, dtype))
+    if method == "icdf":
+        return dist.icdf(leaf(QUANTILES, dtype))
+    if method == "entropy":
+        return dist.entropy()
+    return getattr(dist, method)
+
+
+CASES = [(name, method) for name, spec in UNIVARIATE.items() for method in spec[4].split()]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, method", CASES)
+def test_univariate_against_scipy(name, method, dtype):
+    make, _, params, values, _ = UNIVARIATE[name]
+    dist = make(*[leaf(p, dtype) for p in params])
+    out = _minigrad_value(dist, method, values, dtype)
+    assert out.dtype == dtype
+    assert out.shape == (3,)
+    expected = _reference(name, method, params, values)
+    rtol, atol = (1e-10, 1e-12) if dtype == np.float64 else (2e-5, 1e-5)
+    np.testing.assert_allclose(out.array, expected, rtol=rtol, atol=atol)
+
+
+def test_cauchy_and_studentt_undefined_moments():
+    cauchy = D.Cauchy(leaf([0.0, 1.0]), leaf([1.0, 2.0]))
+    assert np.isnan(cauchy.mean.array).all() and np.isinf(cauchy.variance.array).all()
+    t = D.StudentT(leaf([0.5, 1.5, 3.0]), leaf([1.0, 2.0, 3.0]), 2.0)
+    np.testing.assert_array_equal(np.isnan(t.mean.array), [True, False, False])
+    np.testing.assert_allclose(t.variance.array, [np.nan, np.inf, 4.0 * 3.0], equal_nan=True)
+
+
+def test_modes():
+    np.testing.assert_allclose(D.Gamma(leaf([3.0, 0.5]), leaf([2.0, 1.0])).mode.array, [1.0, 0.0])
+    np.testing.assert_allclose(D.Beta(leaf([3.0]), leaf([2.0])).mode.array, [2.0 / 3.0])
+    np.testing.assert_allclose(D.LogNormal(leaf([0.5]), leaf([0.3])).mode.array, np.exp([0.5 - 0.09]))
+    np.testing.assert_allclose(D.Bernoulli(leaf([0.2, 0.5, 0.8])).mode.array, [0.0, np.nan, 1.0])
+    np.testing.assert_allclose(D.Poisson(leaf([2.7])).mode.array, [2.0])
+    np.testing.assert_allclose(D.Binomial(10, leaf([0.33])).mode.array, [3.0])
+    dirichlet = D.Dirichlet(leaf([[3.0, 2.0, 1.0], [0.5, 0.9, 0.2]]))
+    np.testing.assert_allclose(dirichlet.mode.array, [[2 / 3, 1 / 3, 0.0], [0.0, 1.0, 0.0]])
+    assert D.Categorical(leaf([0.1, 0.6, 0.3])).mode.item() == 1
+    np.testing.assert_array_equal(D.OneHotCategorical(leaf([0.1, 0.6, 0.3])).mode.array, [0.0, 1.0, 0.0])
+
+
+# ------------------------------------------------------------------ multivariate references
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dirichlet_against_scipy(dtype):
+    alpha = np.array([[1.5, 0.7, 2.0], [3.0, 1.0, 0.4]])
+    x = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    dist = D.Dirichlet(leaf(alpha, dtype))
+    rtol = 1e-10 if dtype == np.float64 else 2e-5
+    lp = dist.log_prob(leaf(x, dtype))
+    assert lp.dtype == dtype and dist.batch_shape == (2,) and dist.event_shape == (3,)
+    for i in range(2):
+        frozen = stats.dirichlet(alpha[i])
+        np.testing.assert_allclose(lp.array[i], frozen.logpdf(x[i]), rtol=rtol)
+        np.testing.assert_allclose(dist.entropy().array[i], frozen.entropy(), rtol=rtol, atol=1e-6)
+        np.testing.assert_allclose(dist.mean.array[i], frozen.mean(), rtol=rtol)
+        np.testing.assert_allclose(dist.variance.array[i], frozen.var(), rtol=rtol)
+
+
+def _covariance(seed, n=3, batch=(2,)):
+    a = np.random.default_rng(seed).normal(size=batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + np.eye(n)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("parameterisation", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_multivariate_normal_against_scipy(parameterisation, dtype):
+    cov = _covariance(0)
+    loc = np.array([0.3, -1.0, 2.0])                                      # broadcast over the batch of 2
+    given = {"covariance_matrix": cov, "precision_matrix": np.linalg.inv(cov),
+             "scale_tril": np.linalg.cholesky(cov)}[parameterisation]
+    dist = D.MultivariateNormal(leaf(loc, dtype), **{parameterisation: leaf(given, dtype)})
+    assert dist.batch_shape == (2,) and dist.event_shape == (3,)
+    x = np.random.default_rng(1).normal(size=(4, 2, 3))
+    lp = dist.log_prob(leaf(x, dtype))
+    assert lp.shape == (4, 2) and lp.dtype == dtype
+    rtol = 1e-9 if dtype == np.float64 else 1e-4
+    for b in range(2):
+        frozen = stats.multivariate_normal(loc, cov[b])
+        np.testing.assert_allclose(lp.array[:, b], frozen.logpdf(x[:, b]), rtol=rtol)
+        np.testing.assert_allclose(dist.entropy().array[b], frozen.entropy(), rtol=rtol)
+    np.testing.assert_allclose(dist.covariance_matrix.array, cov, rtol=rtol, atol=1e-5)
+    np.testing.assert_allclose(dist.precision_matrix.array, np.linalg.inv(cov), rtol=rtol * 10, atol=1e-5)
+    np.testing.assert_allclose(dist.scale_tril.array, np.linalg.cholesky(cov), rtol=rtol, atol=1e-5)
+    np.testing.assert_allclose(dist.variance.array, np.diagonal(cov, axis1=-2, axis2=-1), rtol=rtol)
+    np.testing.assert_allclose(dist.mean.array, np.broadcast_to(loc, (2, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_categorical_and_one_hot(given, dtype):
+    rng = np.random.default_rng(2)
+    probs = rng.random((2, 4))
+    probs /= probs.sum(-1, keepdims=True)
+    param = probs if given == "probs" else np.log(probs) + 0.7        # unnormalised logits
+    dist = D.Categorical(**{given: leaf(param, dtype)})
+    assert dist.batch_shape == (2,) and dist.event_shape == ()
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(dist.probs.array, probs, rtol=rtol)
+    np.testing.assert_allclose(dist.logits.array, np.log(probs), rtol=rtol, atol=1e-6)
+    values = np.array([[3, 0], [1, 1], [2, 3]])                         # (3, 2): sample_shape (3,)
+    lp = dist.log_prob(mg.tensor(values))
+    assert lp.shape == (3, 2) and lp.dtype == dtype
+    np.testing.assert_allclose(lp.array, np.log(probs[[0, 1], values]), rtol=rtol, atol=1e-6)
+    np.testing.assert_allclose(dist.entropy().array, -(probs * np.log(probs)).sum(-1), rtol=rtol * 10)
+    assert np.isnan(dist.mean.array).all() and dist.mean.shape == (2,)
+    one_hot = D.OneHotCategorical(**{given: leaf(param, dtype)})
+    assert one_hot.batch_shape == (2,) and one_hot.event_shape == (4,)
+    np.testing.assert_allclose(one_hot.log_prob(leaf(np.eye(4)[values], dtype)).array, lp.array, rtol=rtol)
+    np.testing.assert_allclose(one_hot.variance.array, probs * (1 - probs), rtol=rtol)
+    np.testing.assert_allclose(one_hot.entropy().array, dist.entropy().array, rtol=rtol)
+
+
+def test_categorical_entropy_with_zero_probability():
+    dist = D.Categorical(leaf([0.5, 0.5, 0.0]))
+    np.testing.assert_allclose(dist.entropy().item(), math.log(2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_independent_and_mixture(dtype):
+    rng = np.random.default_rng(3)
+    loc, scale = rng.normal(size=(2, 3)), rng.random((2, 3)) + 0.5
+    x = rng.normal(size=(5, 2, 3))
+    rtol = 1e-10 if dtype == np.float64 else 2e-5
+    independent = D.Independent(D.Normal(leaf(loc, dtype), leaf(scale, dtype)), 1)
+    assert independent.batch_shape == (2,) and independent.event_shape == (3,)
+    np.testing.assert_allclose(independent.log_prob(leaf(x, dtype)).array,
+                               stats.norm(loc, scale).logpdf(x).sum(-1), rtol=rtol)
+    np.testing.assert_allclose(independent.entropy().array, stats.norm(loc, scale).entropy().sum(-1), rtol=rtol)
+    weights = np.array([0.2, 0.5, 0.3])
+    mixture = D.MixtureSameFamily(D.Categorical(leaf(weights, dtype)), D.Normal(leaf(loc[0], dtype),
+                                                                                leaf(scale[0], dtype)))
+    assert mixture.batch_shape == () and mixture.event_shape == ()
+    points = np.array([-1.0, 0.2, 1.7])
+    density = (weights * stats.norm(loc[0], scale[0]).pdf(points[:, None])).sum(-1)
+    np.testing.assert_allclose(mixture.log_prob(leaf(points, dtype)).array, np.log(density), rtol=rtol)
+    np.testing.assert_allclose(mixture.cdf(leaf(points, dtype)).array,
+                               (weights * stats.norm(loc[0], scale[0]).cdf(points[:, None])).sum(-1), rtol=rtol)
+    mean = (weights * loc[0]).sum()
+    np.testing.assert_allclose(mixture.mean.item(), mean, rtol=rtol)
+    np.testing.assert_allclose(mixture.variance.item(), (weights * (scale[0] ** 2 + loc[0] ** 2)).sum() - mean ** 2,
+                               rtol=rtol * 10)
+    # vector components: a mixture of two diagonal Normals in R^3
+    mixture_3d = D.MixtureSameFamily(D.Categorical(leaf([0.4, 0.6], dtype)),
+                                     D.Independent(D.Normal(leaf(loc, dtype), leaf(scale, dtype)), 1))
+    assert mixture_3d.batch_shape == () and mixture_3d.event_shape == (3,)
+    per_component = stats.norm(loc, scale).pdf(x[:, 0, None, :]).prod(-1)          # (5, 2)
+    np.testing.assert_allclose(mixture_3d.log_prob(leaf(x[:, 0], dtype)).array,
+                               np.log(per_component @ np.array([0.4, 0.6])), rtol=rtol * 10)
+
+
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_relaxed_distributions_log_prob(given):
+    """RelaxedBernoulli: the density of sigmoid((logit u + logits) / t) by the change of variables;
+    RelaxedOneHotCategorical: the Concrete density of Maddison et al. (2017), eq. (12)."""
+    temperature, p = 0.6, np.array([0.3, 0.8])
+    param = p if given == "probs" else np.log(p / (1 - p))
+    dist = D.RelaxedBernoulli(leaf(temperature), **{given: leaf(param)})
+    y = np.array([0.2, 0.9])
+    logit_alpha = np.log(p / (1 - p))
+    # density of y: t a y^(-t-1) (1-y)^(-t-1) / (a y^(-t) + (1-y)^(-t))^2, a = p / (1 - p)
+    a = np.exp(logit_alpha)
+    density = temperature * a * y ** (-temperature - 1) * (1 - y) ** (-temperature - 1) / (
+        a * y ** (-temperature) + (1 - y) ** (-temperature)) ** 2
+    np.testing.assert_allclose(dist.log_prob(leaf(y)).array, np.log(density), rtol=1e-10)
+    np.testing.assert_allclose(integrate.quad(lambda v: math.exp(dist.log_prob(leaf([v, v])).array[0]), 0, 1)[0],
+                               1.0, rtol=1e-6)
+
+    probs = np.array([0.2, 0.5, 0.3])
+    param = probs if given == "probs" else np.log(probs) - 1.0
+    concrete = D.RelaxedOneHotCategorical(leaf(temperature), **{given: leaf(param)})
+    y = np.array([0.1, 0.6, 0.3])
+    k = 3
+    density = (math.factorial(k - 1) * temperature ** (k - 1)
+               * np.prod(probs * y ** (-temperature - 1)) / np.sum(probs * y ** (-temperature)) ** k)
+    np.testing.assert_allclose(concrete.log_prob(leaf(y)).item(), np.log(density), rtol=1e-10)
+
+
+def test_perplexity_and_enumerate_support():
+    dist = D.Categorical(leaf([[0.2, 0.8], [0.5, 0.5]]))
+    np.testing.assert_allclose(dist.perplexity().array, np.exp(dist.entropy().array))
+    support = dist.enumerate_support()
+    assert support.shape == (2, 2) and support.dtype == np.int64
+    np.testing.assert_array_equal(support.array, [[0, 0], [1, 1]])
+    assert dist.enumerate_support(expand=False).shape == (2, 1)
+    assert D.Bernoulli(leaf([0.3, 0.4, 0.5])).enumerate_support().shape == (2, 3)
+    binomial = D.Binomial(4, leaf([0.3, 0.6]))
+    np.testing.assert_array_equal(binomial.enumerate_support(expand=False).array[:, 0], [0, 1, 2, 3, 4])
+    np.testing.assert_allclose(binomial.log_prob(binomial.enumerate_support()).exp().sum(0).array, [1.0, 1.0])
+    assert D.OneHotCategorical(leaf([0.3, 0.7])).enumerate_support().shape == (2, 2)
+    with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
+        D.Binomial(leaf([3.0, 4.0]), leaf([0.3, 0.6])).entropy()
+
+
+# ------------------------------------------------------------------ gradients
+# name -> (constructor, float64 parameters (each positive where needed), a value in the support)
+GRADIENT_CASES = {
+    "Normal": (D.Normal, [[0.3, -1.0], [1.5, 0.7]], [0.2, 2.0]),
+    "Laplace": (D.Laplace, [[0.3, -1.0], [1.5, 0.7]], [0.2, 2.0]),
+    "Cauchy": (D.Cauchy, [[0.3, -1.0], [1.5, 0.7]], [0.2, 2.0]),
+    "Gumbel": (D.Gumbel, [[0.3, -1.0], [1.5, 0.7]], [0.2, 2.0]),
+    "LogNormal": (D.LogNormal, [[0.3, -1.0], [1.5, 0.7]], [0.2, 2.0]),
+    "HalfNormal": (D.HalfNormal, [[1.5, 0.7]], [0.2, 2.0]),
+    "Uniform": (D.Uniform, [[0.0, -1.0], [1.5, 3.0]], [0.2, 2.0]),
+    "Exponential": (D.Exponential, [[1.5, 0.7]], [0.2, 2.0]),
+    "Gamma": (D.Gamma, [[1.5, 0.7], [2.0, 0.5]], [0.2, 2.0]),
+    "Chi2": (D.Chi2, [[1.5, 3.7]], [0.2, 2.0]),
+    "StudentT": (D.StudentT, [[2.5, 3.7], [0.1, -0.2], [1.0, 2.0]], [0.2, 2.0]),
+    "Beta": (D.Beta, [[1.5, 0.7], [2.0, 0.5]], [0.2, 0.9]),
+    "Poisson": (D.Poisson, [[1.5, 0.7]], [0.0, 2.0]),
+    "Geometric": (D.Geometric, [[0.3, 0.7]], [0.0, 2.0]),
+    "Bernoulli": (D.Bernoulli, [[0.3, 0.7]], [0.0, 1.0]),
+    "BernoulliLogits": (lambda x: D.Bernoulli(logits=x), [[-0.3, 1.7]], [0.0, 1.0]),
+    "Binomial": (lambda p: D.Binomial(6, p), [[0.3, 0.7]], [2.0, 6.0]),
+    "BinomialLogits": (lambda x: D.Binomial(6, logits=x), [[-0.3, 1.7]], [2.0, 6.0]),
+    "Categorical": (D.Categorical, [[[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]]], [2, 0]),
+    "CategoricalLogits": (lambda x: D.Categorical(logits=x), [[[0.2, -0.5, 1.3], [0.6, 0.1, 0.3]]], [2, 0]),
+    "OneHotCategorical": (D.OneHotCategorical, [[[0.2, 0.5, 0.3], [0.6, 0.1, 0.3]]], [[0, 0, 1], [1, 0, 0]]),
+    "Dirichlet": (D.Dirichlet, [[[1.5, 0.7, 2.0]]], [[0.2, 0.3, 0.5]]),
+    "MultivariateNormal": (lambda loc, tril: D.MultivariateNormal(loc, scale_tril=tril.tril()),
+                           [[0.3, -1.0], [[1.5, 0.0], [0.4, 0.7]]], [[0.2, 2.0], [1.0, -1.0]]),
+    "MultivariateNormalCov": (lambda loc, cov: D.MultivariateNormal(loc, covariance_matrix=(cov + cov.mT) / 2),
+                              [[0.3, -1.0], [[1.5, 0.3], [0.3, 0.7]]], [[0.2, 2.0], [1.0, -1.0]]),
+    "MultivariateNormalPrecision": (lambda loc, p: D.MultivariateNormal(loc, precision_matrix=(p + p.mT) / 2),
+                                    [[0.3, -1.0], [[1.5, 0.3], [0.3, 0.7]]], [[0.2, 2.0], [1.0, -1.0]]),
+    "RelaxedBernoulli": (lambda p: D.RelaxedBernoulli(leaf(0.6), p), [[0.3, 0.7]], [0.2, 0.9]),
+    "RelaxedOneHotCategorical": (lambda p: D.RelaxedOneHotCategorical(leaf(0.6), p),
+                                 [[[0.2, 0.5, 0.3]]], [[0.1, 0.6, 0.3]]),
+}
+
+
+def _value(values):
+    array = np.asarray(values)
+    return mg.tensor(array) if array.dtype.kind == "i" else leaf(array)
+
+
+@pytest.mark.parametrize("name", sorted(GRADIENT_CASES))
+def test_log_prob_gradcheck(name):
+    make, params, values = GRADIENT_CASES[name]
+    inputs = [leaf(p, requires_grad=True) for p in params]
+    value = _value(values)
+    assert gradcheck(lambda *ps: make(*ps, validate_args=False).log_prob(value)
+                     if "Relaxed" not in name and "Logits" not in name and "Binomial" not in name
+                     and "Multivariate" not in name else make(*ps).log_prob(value), inputs)
+
+
+STATISTICS = {
+    "Normal": "cdf icdf entropy mean variance", "Laplace": "cdf icdf entropy variance",
+    "Cauchy": "cdf icdf entropy", "Gumbel": "cdf icdf entropy mean variance",
+    "LogNormal": "cdf icdf entropy mean variance", "HalfNormal": "cdf icdf entropy mean variance",
+    "Uniform": "cdf icdf entropy mean variance", "Exponential": "cdf icdf entropy mean variance",
+    "Gamma": "entropy mean variance", "Chi2": "entropy mean variance", "StudentT": "entropy variance",
+    "Beta": "entropy mean variance", "Geometric": "entropy mean variance", "Bernoulli": "entropy variance",
+    "BernoulliLogits": "entropy mean variance", "Binomial": "entropy mean variance",
+    "Categorical": "entropy", "CategoricalLogits": "entropy", "Dirichlet": "entropy mean variance",
+    "MultivariateNormal": "entropy variance",
+}
+
+
+@pytest.mark.parametrize("name, method", [(n, m) for n, ms in STATISTICS.items() for m in ms.split()])
+def test_statistic_gradcheck(name, method):
+    make, params, values = GRADIENT_CASES[name]
+    inputs = [leaf(p, requires_grad=True) for p in params]
+    argument = {"cdf": leaf(values), "icdf": leaf([0.3, 0.8])}.get(method)
+
+    def statistic(*ps):
+        dist = make(*ps)
+        if argument is not None:
+            return getattr(dist, method)(argument)
+        return dist.entropy() if method == "entropy" else getattr(dist, method)
+
+    assert gradcheck(statistic, inputs)
+
+
+def test_gamma_cdf_gradient_in_x():
+    rate = leaf([2.0, 0.5], requires_grad=True)
+    assert gradcheck(lambda r: D.Gamma(leaf([1.5, 0.7]), r).cdf(leaf([0.2, 2.0])), [rate])
+
+
+RSAMPLE_CASES = {
+    "Normal": (D.Normal, [[0.3, -1.0], [1.5, 0.7]]),
+    "Laplace": (D.Laplace, [[0.3, -1.0], [1.5, 0.7]]),
+    "Cauchy": (D.Cauchy, [[0.3, -1.0], [1.5, 0.7]]),
+    "Gumbel": (D.Gumbel, [[0.3, -1.0], [1.5, 0.7]]),
+    "LogNormal": (D.LogNormal, [[0.3, -1.0], [1.5, 0.7]]),
+    "HalfNormal": (D.HalfNormal, [[1.5, 0.7]]),
+    "Uniform": (D.Uniform, [[0.0, -1.0], [1.5, 3.0]]),
+    "Exponential": (D.Exponential, [[1.5, 0.7]]),
+    "Gamma": (D.Gamma, [[1.5, 0.7], [2.0, 0.5]]),
+    "Chi2": (D.Chi2, [[1.5, 3.7]]),
+    "StudentT": (D.StudentT, [[2.5, 3.7], [0.1, -0.2], [1.0, 2.0]]),
+    "Beta": (D.Beta, [[1.5, 0.7], [2.0, 0.5]]),
+    "Dirichlet": (D.Dirichlet, [[[1.5, 0.7, 2.0]]]),
+    "MultivariateNormal": (lambda loc, tril: D.MultivariateNormal(loc, scale_tril=tril.tril()),
+                           [[0.3, -1.0], [[1.5, 0.0], [0.4, 0.7]]]),
+    "MultivariateNormalCov": (lambda loc, cov: D.MultivariateNormal(loc, covariance_matrix=(cov + cov.mT) / 2),
+                              [[0.3, -1.0], [[1.5, 0.3], [0.3, 0.7]]]),
+    "Independent": (lambda loc, scale: D.Independent(D.Normal(loc, scale), 1), [[0.3, -1.0], [1.5, 0.7]]),
+    "RelaxedBernoulli": (lambda t, p: D.RelaxedBernoulli(t, p), [0.6, [0.3, 0.7]]),
+    "RelaxedOneHotCategorical": (lambda t, p: D.RelaxedOneHotCategorical(t, p), [0.6, [[0.2, 0.5, 0.3]]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RSAMPLE_CASES))
+def test_rsample_gradcheck(name):
+    """With the seed fixed the noise is fixed, so rsample is a deterministic function of the
+    parameters: its backward must match finite differences of the draws themselves."""
+    make, params = RSAMPLE_CASES[name]
+    inputs = [leaf(p, requires_grad=True) for p in params]
+    assert make(*inputs).has_rsample
+
+    def draw(*ps):
+        mg.manual_seed(7)
+        return make(*ps).rsample((3,))
+
+    assert draw(*inputs).requires_grad
+    assert gradcheck(draw, inputs)
+
+
+def test_implicit_gamma_gradient_matches_torch_formula():
+    """dz/da = -(dP/da)(a, z) / density(z; a), against an independent quadrature of dP/da:
+    dP/da = d/da int_0^z t^(a-1) e^(-t) / Gamma(a) dt = int_0^z (log t - digamma(a)) density(t) dt."""
+    for a, z in [(0.7, 0.3), (2.5, 1.9), (10.0, 12.0)]:
+        def integrand(t, a=a):
+            return (math.log(t) - special.digamma(a)) * stats.gamma(a).pdf(t)
+        dP_da = integrate.quad(integrand, 0, z, limit=200)[0]
+        expected = -dP_da / stats.gamma(a).pdf(z)
+        np.testing.assert_allclose(standard_gamma_grad(np.array([a]), np.array([z]))[0], expected, rtol=1e-6)
+
+
+def test_gamma_rsample_gradient_is_unbiased():
+    """E[dz/da] = d E[z] / da = 1 / rate and E[dz/drate] = -a / rate^2."""
+    mg.manual_seed(0)
+    a, rate = leaf([0.4, 3.0], requires_grad=True), leaf([2.0, 0.5], requires_grad=True)
+    D.Gamma(a, rate).rsample((40000,)).sum().backward()
+    np.testing.assert_allclose(a.grad.array / 40000, [1 / 2.0, 1 / 0.5], rtol=0.03)
+    np.testing.assert_allclose(rate.grad.array / 40000, [-0.4 / 4.0, -3.0 / 0.25], rtol=0.03)
+
+
+def test_straight_through_rsample():
+    """OneHotCategoricalStraightThrough: the value is a one-hot sample, the gradient that of probs."""
+    mg.manual_seed(0)
+    probs = leaf([0.2, 0.5, 0.3], requires_grad=True)
+    sample = D.OneHotCategoricalStraightThrough(probs).rsample((4,))
+    assert sample.shape == (4, 3) and set(np.unique(sample.array)) == {0.0, 1.0}
+    np.testing.assert_array_equal(sample.array.sum(-1), 1.0)
+    weights = np.array([1.0, -2.0, 0.5])
+    (sample * leaf(weights)).sum().backward()
+    # d/dp of 4 * sum_k w_k p_k / sum(p) with sum(p) = 1: 4 (w_k - sum_j w_j p_j)
+    np.testing.assert_allclose(probs.grad.array, 4 * (weights - weights @ probs.array), rtol=1e-12)
+
+
+def test_discrete_distributions_have_no_rsample():
+    for dist in [D.Bernoulli(leaf([0.3])), D.Categorical(leaf([0.3, 0.7])), D.Poisson(leaf([2.0])),
+                 D.Binomial(3, leaf([0.3])), D.Geometric(leaf([0.3])), D.OneHotCategorical(leaf([0.3, 0.7])),
+                 D.MixtureSameFamily(D.Categorical(leaf([0.3, 0.7])), D.Normal(leaf([0.0, 1.0]), 1.0))]:
+        assert not dist.has_rsample
+        with pytest.raises(NotImplementedError):
+            dist.rsample()
+        p = leaf([0.3, 0.7], requires_grad=True)
+        assert not D.Categorical(p).sample((4,)).requires_grad
+
+
+def test_sample_is_outside_the_graph():
+    loc = leaf([0.0, 1.0], requires_grad=True)
+    assert not D.Normal(loc, 1.0).sample((3,)).requires_grad
+    assert D.Normal(loc, 1.0).rsample((3,)).requires_grad
+
+
+# ------------------------------------------------------------------ sampling
+def _check_moments(samples, mean, variance, name):
+    """Sample mean within 5 standard errors and sample variance within 10% (+ a small absolute term)."""
+    n = samples.shape[0]
+    mean, variance = np.asarray(mean, dtype=np.float64), np.asarray(variance, dtype=np.float64)
+    np.testing.assert_allclose(samples.mean(0), mean, atol=5 * np.sqrt(variance / n).max() + 1e-12,
+                               err_msg=f"{name} mean")
+    np.testing.assert_allclose(samples.var(0), variance, rtol=0.1, atol=1e-3, err_msg=f"{name} variance")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in UNIVARIATE if n != "Cauchy"))
+def test_sample_moments(name):
+    make, scipy_make, params, _, _ = UNIVARIATE[name]
+    mg.manual_seed(1234)
+    dist = make(*[leaf(p) for p in params])
+    samples = dist.sample((60000,))
+    assert samples.shape == (60000, 3) and samples.dtype == np.float64
+    frozen = scipy_make(*[np.asarray(p) for p in params])
+    _check_moments(samples.array, frozen.mean(), frozen.var(), name)
+    assert bool(dist.support.check(samples).array.all())
+
+
+def test_cauchy_sample_quantiles():
+    mg.manual_seed(3)
+    samples = D.Cauchy(leaf([0.3]), leaf([1.5])).sample((40000,)).array[:, 0]
+    np.testing.assert_allclose(np.quantile(samples, [0.25, 0.5, 0.75]), [0.3 - 1.5, 0.3, 0.3 + 1.5], atol=0.06)
+
+
+def test_multivariate_sample_moments():
+    mg.manual_seed(5)
+    cov = _covariance(4, batch=())
+    loc = np.array([0.3, -1.0, 2.0])
+    samples = D.MultivariateNormal(leaf(loc), covariance_matrix=leaf(cov)).sample((50000,)).array
+    np.testing.assert_allclose(samples.mean(0), loc, atol=5 * np.sqrt(np.diag(cov) / 50000).max())
+    np.testing.assert_allclose(np.cov(samples.T), cov, rtol=0.05, atol=0.05)
+    alpha = np.array([1.5, 0.7, 2.0])
+    dirichlet = D.Dirichlet(leaf(alpha))
+    samples = dirichlet.sample((50000,)).array
+    np.testing.assert_allclose(samples.sum(-1), 1.0, rtol=1e-12)
+    _check_moments(samples, dirichlet.mean.array, dirichlet.variance.array, "Dirichlet")
+    probs = np.array([[0.2, 0.5, 0.3], [0.9, 0.05, 0.05]])
+    counts = D.Categorical(leaf(probs)).sample((50000,)).array
+    assert counts.dtype == np.int64 and counts.shape == (50000, 2)
+    for b in range(2):
+        np.testing.assert_allclose(np.bincount(counts[:, b], minlength=3) / 50000, probs[b], atol=0.01)
+    one_hot = D.OneHotCategorical(leaf(probs)).sample((50000,)).array
+    assert one_hot.shape == (50000, 2, 3) and set(np.unique(one_hot)) == {0.0, 1.0}
+    np.testing.assert_allclose(one_hot.mean(0), probs, atol=0.01)
+    mixture = D.MixtureSameFamily(D.Categorical(leaf([0.3, 0.7])), D.Normal(leaf([-2.0, 3.0]), leaf([0.5, 1.0])))
+    _check_moments(mixture.sample((50000,)).array[:, None], mixture.mean.array[None],
+                   mixture.variance.array[None], "MixtureSameFamily")
+
+
+def test_relaxed_samples():
+    mg.manual_seed(11)
+    relaxed = D.RelaxedBernoulli(leaf(0.05), leaf([0.3, 0.8])).sample((40000,)).array
+    assert ((relaxed > 0) & (relaxed < 1)).all()
+    np.testing.assert_allclose((relaxed > 0.5).mean(0), [0.3, 0.8], atol=0.01)   # a low temperature: ~Bernoulli
+    concrete = D.RelaxedOneHotCategorical(leaf(0.05), leaf([0.2, 0.5, 0.3])).sample((40000,)).array
+    np.testing.assert_allclose(concrete.sum(-1), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(np.bincount(concrete.argmax(-1), minlength=3) / 40000, [0.2, 0.5, 0.3], atol=0.01)
+
+
+def test_manual_seed_reproducibility():
+    def draws():
+        mg.manual_seed(42)
+        return [D.Normal(0.0, 1.0).sample((3,)).array, D.Gamma(leaf([0.5]), 1.0).rsample((4,)).array,
+                D.Categorical(leaf([0.2, 0.8])).sample((5,)).array, D.Poisson(leaf([3.0])).sample((2,)).array,
+                D.Beta(leaf([2.0]), leaf([3.0])).sample((2,)).array]
+
+    first, second = draws(), draws()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    mg.manual_seed(43)
+    assert not np.array_equal(D.Normal(0.0, 1.0).sample((3,)).array, first[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sample_dtypes(dtype):
+    mg.manual_seed(0)
+    for dist in [D.Normal(leaf([0.0], dtype), 1.0), D.Gamma(leaf([2.0], dtype), 1.0), D.Beta(leaf([2.0], dtype), 1.0),
+                 D.Dirichlet(leaf([1.0, 2.0], dtype)), D.Bernoulli(leaf([0.3], dtype)), D.Poisson(leaf([2.0], dtype)),
+                 D.Uniform(leaf([0.0], dtype), 2.0), D.StudentT(leaf([3.0], dtype)),
+                 D.MultivariateNormal(leaf([0.0, 1.0], dtype), leaf(np.eye(2), dtype))]:
+        assert dist.sample((2,)).dtype == dtype, dist
+        assert dist.log_prob(dist.sample((2,))).dtype == dtype, dist
+
+
+# ------------------------------------------------------------------ kl_divergence
+def _kl_quad(p_scipy, q_scipy, low, high):
+    def integrand(x):
+        lp, lq = p_scipy.logpdf(x), q_scipy.logpdf(x)
+        return math.exp(lp) * (lp - lq) if np.isfinite(lp) else 0.0
+    return integrate.quad(integrand, low, high, limit=200)[0]
+
+
+KL_CONTINUOUS = [
+    ("Normal", (D.Normal, [0.3, 1.5], [1.0, 0.5]), stats.norm, -40, 40),
+    ("Laplace", (D.Laplace, [0.3, 1.5], [1.0, 0.5]), stats.laplace, -80, 80),
+    ("Gumbel", (D.Gumbel, [0.3, 1.5], [1.0, 0.9]), stats.gumbel_r, -8, 80),
+    ("Cauchy", (D.Cauchy, [0.3, 1.5], [1.0, 0.5]), stats.cauchy, -np.inf, np.inf),
+    ("Exponential", (D.Exponential, [1.3], [2.0]), lambda r: stats.expon(scale=1 / r), 0, np.inf),
+    ("Gamma", (D.Gamma, [1.3, 1.5], [2.0, 0.5]), lambda a, r: stats.gamma(a, scale=1 / r), 0, np.inf),
+    ("Beta", (D.Beta, [1.3, 1.5], [2.0, 0.5]), stats.beta, 0, 1),
+    ("HalfNormal", (D.HalfNormal, [1.3], [0.6]), lambda s: stats.halfnorm(scale=s), 0, np.inf),
+    ("LogNormal", (D.LogNormal, [0.3, 0.5], [0.1, 0.8]), _lognorm, 0, np.inf),
+    ("Uniform", (D.Uniform, [0.2, 0.9], [-1.0, 2.0]), lambda lo, hi: stats.uniform(lo, hi - lo), 0.2, 0.9),
+    ("UniformNormal", (None, [0.2, 0.9], [1.0, 0.5]), None, 0.2, 0.9),
+]
+
+
+@pytest.mark.parametrize("name, spec, scipy_make, low, high", KL_CONTINUOUS, ids=[c[0] for c in KL_CONTINUOUS])
+def test_kl_continuous_against_quadrature(name, spec, scipy_make, low, high):
+    make, p_params, q_params = spec
+    if name == "UniformNormal":
+        p, q = D.Uniform(*[leaf(v) for v in p_params]), D.Normal(*[leaf(v) for v in q_params])
+        p_scipy, q_scipy = stats.uniform(0.2, 0.7), stats.norm(1.0, 0.5)
+    else:
+        p, q = make(*[leaf(v) for v in p_params]), make(*[leaf(v) for v in q_params])
+        p_scipy, q_scipy = scipy_make(*p_params), scipy_make(*q_params)
+    np.testing.assert_allclose(D.kl_divergence(p, q).item(), _kl_quad(p_scipy, q_scipy, low, high),
+                               rtol=1e-6, atol=1e-9)
+
+
+def test_kl_uniform_outside_support_is_infinite():
+    kl = D.kl_divergence(D.Uniform(leaf([0.0, 0.0]), leaf([1.0, 1.0])), D.Uniform(leaf([0.5, -1.0]), leaf([2.0, 2.0])))
+    np.testing.assert_allclose(kl.array, [np.inf, np.log(3.0)])
+
+
+def _kl_sum(p, q, support):
+    values = leaf(support)
+    lp, lq = p.log_prob(values).array, q.log_prob(values).array
+    return np.sum(np.exp(lp) * (lp - lq))
+
+
+def test_kl_discrete_against_sums():
+    k = np.arange(0.0, 200.0)
+    np.testing.assert_allclose(D.kl_divergence(D.Poisson(leaf(1.3)), D.Poisson(leaf(2.0))).item(),
+                               _kl_sum(D.Poisson(leaf(1.3)), D.Poisson(leaf(2.0)), k), rtol=1e-10)
+    np.testing.assert_allclose(D.kl_divergence(D.Geometric(leaf(0.3)), D.Geometric(leaf(0.6))).item(),
+                               _kl_sum(D.Geometric(leaf(0.3)), D.Geometric(leaf(0.6)), k), rtol=1e-10)
+    np.testing.assert_allclose(D.kl_divergence(D.Bernoulli(leaf(0.3)), D.Bernoulli(leaf(0.6))).item(),
+                               0.3 * math.log(0.3 / 0.6) + 0.7 * math.log(0.7 / 0.4), rtol=1e-12)
+    np.testing.assert_allclose(D.kl_divergence(D.Binomial(5, leaf(0.3)), D.Binomial(5, leaf(0.6))).item(),
+                               _kl_sum(D.Binomial(5, leaf(0.3)), D.Binomial(5, leaf(0.6)), np.arange(6.0)), rtol=1e-10)
+    p, q = np.array([[0.2, 0.5, 0.3]]), np.array([[0.4, 0.4, 0.2]])
+    expected = (p * np.log(p / q)).sum(-1)
+    np.testing.assert_allclose(D.kl_divergence(D.Categorical(leaf(p)), D.Categorical(leaf(q))).array, expected)
+    np.testing.assert_allclose(D.kl_divergence(D.OneHotCategorical(leaf(p)), D.OneHotCategorical(leaf(q))).array,
+                               expected)
+    # zero probabilities: 0 log 0 = 0, and p > 0 where q = 0 gives inf
+    assert D.kl_divergence(D.Bernoulli(leaf(0.0)), D.Bernoulli(leaf(0.4))).item() == pytest.approx(math.log(1 / 0.6))
+    assert D.kl_divergence(D.Bernoulli(leaf(0.4)), D.Bernoulli(leaf(0.0))).item() == math.inf
+    assert D.kl_divergence(D.Categorical(leaf([0.5, 0.5])), D.Categorical(leaf([1.0, 0.0]))).item() == math.inf
+
+
+def test_kl_multivariate():
+    rng = np.random.default_rng(8)
+    cov_p, cov_q = _covariance(1, batch=()), _covariance(2, batch=())
+    mu_p, mu_q = rng.normal(size=3), rng.normal(size=3)
+    inv_q = np.linalg.inv(cov_q)
+    expected = 0.5 * (np.trace(inv_q @ cov_p) + (mu_q - mu_p) @ inv_q @ (mu_q - mu_p) - 3
+                      + np.log(np.linalg.det(cov_q) / np.linalg.det(cov_p)))
+    p = D.MultivariateNormal(leaf(mu_p), covariance_matrix=leaf(cov_p))
+    q = D.MultivariateNormal(leaf(mu_q), precision_matrix=leaf(inv_q))
+    np.testing.assert_allclose(D.kl_divergence(p, q).item(), expected, rtol=1e-10)
+    # Dirichlet: Monte-Carlo E_p[log p - log q]
+    mg.manual_seed(9)
+    p, q = D.Dirichlet(leaf([1.5, 0.7, 2.0])), D.Dirichlet(leaf([1.0, 1.0, 3.0]))
+    x = p.sample((200000,))
+    log_ratio = (p.log_prob(x) - q.log_prob(x)).array
+    np.testing.assert_allclose(D.kl_divergence(p, q).item(), log_ratio.mean(),
+                               atol=5 * log_ratio.std() / math.sqrt(len(log_ratio)))
+    # Independent: the sum of the per-coordinate KLs
+    loc_p, loc_q, scale_p, scale_q = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.random((2, 3)) + 0.5, 1.0
+    kl = D.kl_divergence(D.Independent(D.Normal(leaf(loc_p), leaf(scale_p)), 1),
+                         D.Independent(D.Normal(leaf(loc_q), scale_q), 1))
+    per_coordinate = np.log(scale_q / scale_p) + (scale_p ** 2 + (loc_p - loc_q) ** 2) / (2 * scale_q ** 2) - 0.5
+    assert kl.shape == (2,)
+    np.testing.assert_allclose(kl.array, per_coordinate.sum(-1), rtol=1e-12)
+
+
+def test_kl_gradients_and_dispatch():
+    loc = leaf([0.3, -1.0], requires_grad=True)
+    scale = leaf([1.5, 0.7], requires_grad=True)
+    assert gradcheck(lambda m, s: D.kl_divergence(D.Normal(m, s), D.Normal(0.0, 1.0)), [loc, scale])
+    alpha = leaf([[1.5, 0.7, 2.0]], requires_grad=True)
+    assert gradcheck(lambda a: D.kl_divergence(D.Dirichlet(a), D.Dirichlet(leaf([[1.0, 1.0, 3.0]]))), [alpha])
+    tril = leaf([[1.5, 0.0], [0.4, 0.7]], requires_grad=True)
+    assert gradcheck(lambda m, t: D.kl_divergence(D.MultivariateNormal(m, scale_tril=t.tril()),
+                                                  D.MultivariateNormal(leaf([0.0, 0.0]), leaf(np.eye(2)))),
+                     [loc, tril])
+    with pytest.raises(NotImplementedError, match="No KL\\(p \\|\\| q\\) is implemented for p type Normal and q "
+                                                  "type Gamma"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Gamma(1.0, 1.0))
+
+    class MyNormal(D.Normal):
+        pass
+
+    assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(1.0, 1.0)).item() == pytest.approx(0.5)
+
+    @D.register_kl(MyNormal, MyNormal)
+    def _always_seven(p, q):
+        return mg.tensor(7.0)
+
+    assert D.kl_divergence(MyNormal(0.0, 1.0), MyNormal(1.0, 1.0)).item() == 7.0
+    assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(1.0, 1.0)).item() == pytest.approx(0.5)
+    with pytest.raises(TypeError, match="Distribution subclass"):
+        D.register_kl(int, D.Normal)
+
+
+# ------------------------------------------------------------------ shapes
+def test_shapes_sample_shape_batch_shape_event_shape():
+    dist = D.Normal(leaf(np.zeros((2, 3))), 1.0)
+    assert dist.batch_shape == (2, 3) and dist.event_shape == ()
+    assert isinstance(dist.batch_shape, mg.Size)
+    assert dist.sample().shape == (2, 3)
+    assert dist.sample((4,)).shape == (4, 2, 3)
+    assert dist.rsample(mg.Size([5, 1])).shape == (5, 1, 2, 3)
+    assert dist.log_prob(leaf(np.zeros((7, 1, 3)))).shape == (7, 2, 3)
+    assert D.Normal(0.0, 1.0).batch_shape == () and D.Normal(0.0, 1.0).sample((2,)).shape == (2,)
+    assert D.Normal(leaf(0.0), 1.0).batch_shape == ()
+    mvn = D.MultivariateNormal(leaf(np.zeros((4, 3))), leaf(np.eye(3)))
+    assert mvn.batch_shape == (4,) and mvn.event_shape == (3,)
+    assert mvn.sample((2,)).shape == (2, 4, 3)
+    assert mvn.log_prob(leaf(np.zeros((5, 1, 3)))).shape == (5, 4)
+    dirichlet = D.Dirichlet(leaf(np.ones((2, 4))))
+    assert dirichlet.sample((3,)).shape == (3, 2, 4) and dirichlet.entropy().shape == (2,)
+    ind = D.Independent(D.Normal(leaf(np.zeros((2, 3, 4))), 1.0), 2)
+    assert ind.batch_shape == (2,) and ind.event_shape == (3, 4)
+    assert ind.log_prob(ind.sample((5,))).shape == (5, 2)
+    categorical = D.Categorical(logits=leaf(np.zeros((2, 5))))
+    assert categorical.batch_shape == (2,) and categorical.sample((3, 4)).shape == (3, 4, 2)
+    assert D.Categorical(leaf([0.5, 0.5])).batch_shape == () and D.Categorical(leaf([0.5, 0.5])).sample().shape == ()
+    beta = D.Beta(leaf([[1.0, 2.0]]), leaf([3.0]))
+    assert beta.batch_shape == (1, 2) and beta.sample((3,)).shape == (3, 1, 2)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: D.Normal(leaf([0.0, 1.0]), leaf([1.0, 2.0])),
+    lambda: D.Laplace(leaf([0.0, 1.0]), 2.0), lambda: D.Cauchy(leaf([0.0, 1.0]), 2.0),
+    lambda: D.Gumbel(leaf([0.0, 1.0]), 2.0), lambda: D.LogNormal(leaf([0.0, 1.0]), 2.0),
+    lambda: D.HalfNormal(leaf([1.0, 2.0])), lambda: D.Uniform(leaf([0.0, 1.0]), 3.0),
+    lambda: D.Exponential(leaf([1.0, 2.0])), lambda: D.Gamma(leaf([1.0, 2.0]), 1.0), lambda: D.Chi2(leaf([1.0, 2.0])),
+    lambda: D.StudentT(leaf([3.0, 4.0])), lambda: D.Beta(leaf([1.0, 2.0]), 2.0), lambda: D.Poisson(leaf([1.0, 2.0])),
+    lambda: D.Geometric(leaf([0.3, 0.6])), lambda: D.Bernoulli(logits=leaf([0.3, 0.6])),
+    lambda: D.Binomial(3, leaf([0.3, 0.6])), lambda: D.Categorical(leaf([[0.3, 0.7], [0.5, 0.5]])),
+    lambda: D.OneHotCategorical(leaf([[0.3, 0.7], [0.5, 0.5]])), lambda: D.Dirichlet(leaf([[0.3, 0.7], [1.5, 0.5]])),
+    lambda: D.MultivariateNormal(leaf([[0.0, 1.0], [1.0, 1.0]]), leaf(np.eye(2))),
+    lambda: D.Independent(D.Normal(leaf([[0.0, 1.0], [1.0, 1.0]]), 1.0), 1),
+    lambda: D.MixtureSameFamily(D.Categorical(leaf([[0.3, 0.7], [0.5, 0.5]])),
+                                D.Normal(leaf([[0.0, 1.0], [1.0, 2.0]]), 1.0)),
+    lambda: D.RelaxedBernoulli(leaf(0.5), leaf([0.3, 0.6])),
+    lambda: D.RelaxedOneHotCategorical(leaf(0.5), leaf([[0.3, 0.7], [0.5, 0.5]])),
+])
+def test_expand(make):
+    dist = make()
+    assert dist.batch_shape == (2,)
+    expanded = dist.expand((4, 2))
+    assert type(expanded) is type(dist)
+    assert expanded.batch_shape == (4, 2) and expanded.event_shape == dist.event_shape
+    value = dist.sample()
+    np.testing.assert_allclose(expanded.log_prob(value).array,
+                               np.broadcast_to(dist.log_prob(value).array, (4, 2)), rtol=1e-12)
+    assert expanded.sample((3,)).shape == (3, 4, 2) + tuple(dist.event_shape)
+    assert expanded._validate_args == dist._validate_args
+
+
+def test_expand_keeps_gradients():
+    loc = leaf([0.0, 1.0], requires_grad=True)
+    D.Normal(loc, 1.0).expand((3, 2)).log_prob(leaf([0.5, 0.5])).sum().backward()
+    np.testing.assert_allclose(loc.grad.array, 3 * np.array([0.5, -0.5]))
+
+
+def test_lazy_probs_and_logits():
+    logits = leaf([0.3, -1.2], requires_grad=True)
+    dist = D.Bernoulli(logits=logits)
+    assert "probs" not in dist.__dict__
+    np.testing.assert_allclose(dist.probs.array, special.expit([0.3, -1.2]))
+    assert "probs" in dist.__dict__
+    dist.mean.sum().backward()
+    expit = special.expit([0.3, -1.2])
+    np.testing.assert_allclose(logits.grad.array, expit * (1 - expit))
+    np.testing.assert_allclose(D.Bernoulli(probs=leaf([0.25])).logits.array, [math.log(1 / 3)])
+    assert D.Categorical(logits=leaf([0.0, 0.0])).probs.array.tolist() == [0.5, 0.5]
+
+
+# ------------------------------------------------------------------ constraints
+def test_constraints_check():
+    def check(constraint, value):
+        return constraint.check(leaf(value)).array.tolist()
+
+    assert check(constraints.real, [0.0, np.inf, np.nan]) == [True, True, False]
+    assert check(constraints.positive, [0.0, 1.0]) == [False, True]
+    assert check(constraints.nonnegative, [0.0, -1.0]) == [True, False]
+    assert check(constraints.unit_interval, [0.0, 1.0, 1.1]) == [True, True, False]
+    assert check(constraints.interval(-1, 2), [-1.0, 2.0, 2.1]) == [True, True, False]
+    assert check(constraints.half_open_interval(-1, 2), [-1.0, 2.0]) == [True, False]
+    assert check(constraints.greater_than(1.0), [1.0, 1.5]) == [False, True]
+    assert check(constraints.greater_than_eq(1.0), [1.0, 0.5]) == [True, False]
+    assert check(constraints.less_than(1.0), [1.0, 0.5]) == [False, True]
+    assert check(constraints.integer_interval(0, 3), [0.0, 3.0, 1.5, 4.0]) == [True, True, False, False]
+    assert check(constraints.boolean, [0.0, 1.0, 0.5]) == [True, True, False]
+    assert check(constraints.nonnegative_integer, [0.0, 2.0, -1.0, 1.5]) == [True, True, False, False]
+    assert check(constraints.positive_integer, [0.0, 2.0]) == [False, True]
+    assert check(constraints.simplex, [[0.2, 0.8], [0.5, 0.6], [-0.1, 1.1]]) == [True, False, False]
+    assert check(constraints.one_hot, [[0.0, 1.0], [1.0, 1.0]]) == [True, False]
+    assert check(constraints.real_vector, [[0.0, 1.0], [np.nan, 1.0]]) == [True, False]
+    assert check(constraints.independent(constraints.positive, 1), [[1.0, 2.0], [1.0, 0.0]]) == [True, False]
+    assert check(constraints.lower_cholesky, [[[1.0, 0.0], [2.0, 1.0]], [[1.0, 0.1], [2.0, 1.0]],
+                                              [[-1.0, 0.0], [2.0, 1.0]]]) == [True, False, False]
+    assert check(constraints.lower_triangular, [[[-1.0, 0.0], [2.0, 1.0]], [[1.0, 0.1], [2.0, 1.0]]]) == [True, False]
+    assert check(constraints.positive_definite, [[[2.0, 0.5], [0.5, 1.0]], [[1.0, 2.0], [2.0, 1.0]]]) == [True, False]
+    assert check(constraints.positive_semidefinite, [[[1.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [2.0, 1.0]]]) == [True,
+                                                                                                               False]
+    assert check(constraints.symmetric, [[[1.0, 2.0], [2.0, 1.0]], [[1.0, 2.0], [0.0, 1.0]]]) == [True, False]
+    assert check(constraints.square, np.zeros((2, 3, 3))) == [True, True]
+    assert check(constraints.corr_cholesky, [[[1.0, 0.0], [0.6, 0.8]], [[1.0, 0.0], [0.6, 0.9]]]) == [True, False]
+    assert check(constraints.cat([constraints.positive, constraints.real], 0, [1, 2]), [1.0, -1.0, 0.0]) == [True] * 3
+    assert check(constraints.stack([constraints.positive, constraints.real], 0), [-1.0, -1.0]) == [False, True]
+    assert constraints.simplex.event_dim == 1 and constraints.lower_cholesky.event_dim == 2
+    assert constraints.independent(constraints.real, 2).event_dim == 2
+    assert constraints.nonnegative_integer.is_discrete and not constraints.real.is_discrete
+    assert repr(constraints.positive) == "GreaterThan(lower_bound=0.0)"
+    assert repr(constraints.unit_interval) == "Interval(lower_bound=0.0, upper_bound=1.0)"
+    assert repr(constraints.real) == "Real()"
+    assert constraints.is_dependent(constraints.dependent) and not constraints.is_dependent(constraints.real)
+    assert constraints.is_dependent(D.Uniform.support) and not constraints.is_dependent(D.Normal.support)
+    assert D.Categorical.support.is_discrete and D.Categorical.support.event_dim == 0
+    with pytest.raises(ValueError, match="Cannot determine validity of dependent constraint"):
+        constraints.dependent.check(leaf([1.0]))
+    with pytest.raises(NotImplementedError, match="cannot be determined statically"):
+        constraints.dependent.event_dim
+    assert D.Uniform(leaf([0.0]), leaf([2.0])).support.check(leaf([1.0, 3.0])).array.tolist() == [True, False]
+
+
+# ------------------------------------------------------------------ validation
+def test_parameter_validation_errors():
+    with pytest.raises(ValueError, match=r"Expected parameter scale \(Tensor of shape \(2,\)\) of distribution "
+                                         r"Normal\(loc: minigrad.Size\(\[2\]\), scale: minigrad.Size\(\[2\]\)\) to "
+                                         r"satisfy the constraint GreaterThan\(lower_bound=0.0\), but found invalid "
+                                         r"values:\ntensor\(\[ 1., -1.\]"):
+        D.Normal(leaf([0.0, 1.0]), leaf([1.0, -1.0]))
+    with pytest.raises(ValueError, match="Expected parameter probs .* Interval"):
+        D.Bernoulli(leaf([1.5]))
+    with pytest.raises(ValueError, match="Expected parameter low .* LessThan"):
+        D.Uniform(2.0, 1.0)
+    with pytest.raises(ValueError, match="Expected parameter probs .* Simplex"):
+        D.Categorical(leaf([-0.5, 1.5]))
+    with pytest.raises(ValueError, match="Expected parameter concentration .* IndependentConstraint"):
+        D.Dirichlet(leaf([1.0, 0.0]))
+    with pytest.raises(ValueError, match="Expected parameter covariance_matrix .* PositiveDefinite"):
+        D.MultivariateNormal(leaf([0.0, 0.0]), leaf([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="Expected parameter scale_tril .* LowerCholesky"):
+        D.MultivariateNormal(leaf([0.0, 0.0]), scale_tril=leaf([[1.0, 2.0], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="Expected parameter total_count .* IntegerGreaterThan"):
+        D.Binomial(leaf([2.5]), leaf([0.3]))
+    with pytest.raises(ValueError, match="Expected parameter df"):
+        D.StudentT(leaf([-1.0]))
+    with pytest.raises(ValueError, match="to be positive but found invalid values"):
+        D.Geometric(leaf([0.0, 0.5]))
+    with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified, but not both."):
+        D.Bernoulli()
+    with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified, but not both."):
+        D.Categorical(probs=leaf([0.5, 0.5]), logits=leaf([0.0, 0.0]))
+    with pytest.raises(ValueError, match="`probs` parameter must be at least one-dimensional."):
+        D.Categorical(leaf(1.0))
+    with pytest.raises(ValueError, match="`logits` parameter must be at least one-dimensional."):
+        D.Categorical(logits=leaf(1.0))
+    with pytest.raises(ValueError, match="`concentration` parameter must be at least one-dimensional."):
+        D.Dirichlet(leaf(1.0))
+    with pytest.raises(ValueError, match="Exactly one of covariance_matrix or precision_matrix or scale_tril"):
+        D.MultivariateNormal(leaf([0.0, 0.0]))
+    with pytest.raises(ValueError, match="loc must be at least one-dimensional."):
+        D.MultivariateNormal(leaf(0.0), leaf(np.eye(1)))
+    with pytest.raises(ValueError, match="covariance_matrix must be at least two-dimensional"):
+        D.MultivariateNormal(leaf([0.0]), leaf([1.0]))
+    with pytest.raises(ValueError, match="Expected reinterpreted_batch_ndims <= len"):
+        D.Independent(D.Normal(leaf([0.0]), 1.0), 2)
+    with pytest.raises(ValueError, match="does not equal `component_distribution.batch_shape\\[-1\\]`"):
+        D.MixtureSameFamily(D.Categorical(leaf([0.5, 0.5])), D.Normal(leaf([0.0, 1.0, 2.0]), 1.0))
+    with pytest.raises(ValueError, match="needs to be an  instance of torch.distributions.Categorical"):
+        D.MixtureSameFamily(D.Normal(0.0, 1.0), D.Normal(leaf([0.0, 1.0]), 1.0))
+    with pytest.raises(ValueError, match="Input arguments must all be instances of Number"):
+        D.Normal("a", 1.0)
+
+
+def test_sample_validation_errors():
+    with pytest.raises(ValueError, match=r"Expected value argument \(Tensor of shape \(2,\)\) to be within the "
+                                         r"support \(GreaterThanEq\(lower_bound=0.0\)\) of the distribution "
+                                         r"Exponential\(rate: minigrad.Size\(\[2\]\)\), but found invalid values"):
+        D.Exponential(leaf([1.0, 2.0])).log_prob(leaf([-1.0, 2.0]))
+    with pytest.raises(ValueError, match="The value argument to log_prob must be a Tensor"):
+        D.Normal(0.0, 1.0).log_prob(0.5)
+    with pytest.raises(ValueError, match=r"The right-most size of value must match event_shape: "
+                                         r"minigrad.Size\(\[3\]\) vs minigrad.Size\(\[2\]\)."):
+        D.Dirichlet(leaf([1.0, 2.0])).log_prob(leaf([0.2, 0.3, 0.5]))
+    with pytest.raises(ValueError, match="Value is not broadcastable with batch_shape\\+event_shape"):
+        D.Normal(leaf([0.0, 1.0]), 1.0).log_prob(leaf([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="Expected value argument .*IntegerInterval"):
+        D.Categorical(leaf([0.5, 0.5])).log_prob(mg.tensor([2]))
+    with pytest.raises(ValueError, match="Expected value argument .*Boolean"):
+        D.Bernoulli(leaf([0.5])).log_prob(leaf([0.5]))
+    with pytest.raises(ValueError, match="Expected value argument .*Interval"):
+        D.Uniform(0.0, 1.0).cdf(leaf(1.5))
+    with pytest.raises(ValueError, match="Expected value argument .*Simplex"):
+        D.Dirichlet(leaf([1.0, 2.0])).log_prob(leaf([0.5, 0.6]))
+
+
+def test_validate_args_switches():
+    assert D.Normal(leaf([0.0]), leaf([-1.0]), validate_args=False).scale.item() == -1.0
+    np.testing.assert_allclose(D.Exponential(leaf([1.0]), validate_args=False).log_prob(leaf([-1.0])).array, [1.0])
+    try:
+        D.Distribution.set_default_validate_args(False)
+        dist = D.Normal(leaf([0.0]), leaf([-1.0]))
+        assert dist._validate_args is False
+        with pytest.raises(ValueError, match="Expected parameter scale"):
+            D.Normal(leaf([0.0]), leaf([-1.0]), validate_args=True)
+    finally:
+        D.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError, match="Expected parameter scale"):
+        D.Normal(leaf([0.0]), leaf([-1.0]))
+    with pytest.raises(ValueError, match="expects True or False, got 3"):
+        D.Distribution.set_default_validate_args(3)
+    # expand keeps the instance's setting and does not re-check
+    assert D.Normal(leaf([0.0]), 1.0, validate_args=False).expand((3,))._validate_args is False
+
+
+def test_repr_and_exports():
+    assert repr(D.Normal(0.0, 1.0)) == "Normal(loc: 0.0, scale: 1.0)"
+    assert repr(D.Normal(leaf([0.0, 1.0]), 1.0)) == "Normal(loc: minigrad.Size([2]), scale: minigrad.Size([2]))"
+    assert repr(D.Independent(D.Normal(leaf([0.0, 1.0]), 1.0), 1)).startswith("Independent(Normal(")
+    assert mg.distributions is D
+    for name in D.__all__:
+        assert hasattr(D, name), name
+    with pytest.raises(NotImplementedError, match="does not implement mode"):
+        D.Poisson.__mro__[1].mode.fget(D.MixtureSameFamily(D.Categorical(leaf([0.5, 0.5])),
+                                                           D.Normal(leaf([0.0, 1.0]), 1.0)))
