@@ -4,6 +4,7 @@ the parameters and of rsample; sample moments with a fixed seed; kl_divergence a
 integration, exact sums and Monte-Carlo; shapes (batch_shape, event_shape, sample_shape, expand);
 constraints; validate_args errors."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -124,7 +125,8 @@ def test_modes():
     np.testing.assert_allclose(D.Poisson(leaf([2.7])).mode.array, [2.0])
     np.testing.assert_allclose(D.Binomial(10, leaf([0.33])).mode.array, [3.0])
     dirichlet = D.Dirichlet(leaf([[3.0, 2.0, 1.0], [0.5, 0.9, 0.2]]))
-    np.testing.assert_allclose(dirichlet.mode.array, [[2 / 3, 1 / 3, 0.0], [0.0, 1.0, 0.0]])
+    np.testing.assert_allclose(dirichlet.mode.array, [[2 / 3, 1 / 3, 0.0], [1.0, 0.0, 0.0]])   # PyTorch's corner
+    np.testing.assert_allclose(D.Beta(leaf([0.5]), leaf([0.7])).mode.array, [1.0])
     assert D.Categorical(leaf([0.1, 0.6, 0.3])).mode.item() == 1
     np.testing.assert_array_equal(D.OneHotCategorical(leaf([0.1, 0.6, 0.3])).mode.array, [0.0, 1.0, 0.0])
 
@@ -655,6 +657,14 @@ def test_kl_gradients_and_dispatch():
     class MyNormal(D.Normal):
         pass
 
+    class NormalWithInit(D.Normal):
+        def __init__(self, loc):
+            super().__init__(loc, 1.0)
+
+    assert MyNormal(leaf([0.0]), 1.0).expand((3,)).batch_shape == (3,)
+    with pytest.raises(NotImplementedError, match="must also define a custom .expand"):
+        NormalWithInit(leaf([0.0])).expand((3,))
+
     assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(1.0, 1.0)).item() == pytest.approx(0.5)
 
     @D.register_kl(MyNormal, MyNormal)
@@ -863,6 +873,14 @@ def test_sample_validation_errors():
         D.Uniform(0.0, 1.0).cdf(leaf(1.5))
     with pytest.raises(ValueError, match="Expected value argument .*Simplex"):
         D.Dirichlet(leaf([1.0, 2.0])).log_prob(leaf([0.5, 0.6]))
+
+
+def test_log_prob_outside_the_support_without_validation():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lp = D.Uniform(0.0, 1.0, validate_args=False).log_prob(leaf([2.0, 0.5]))
+    np.testing.assert_allclose(lp.array, [-np.inf, 0.0])
+    assert D.HalfNormal(1.0, validate_args=False).log_prob(leaf(-1.0)).item() == -math.inf
 
 
 def test_validate_args_switches():

@@ -33,7 +33,7 @@ def _full(shape, value, like):
 
 
 class _LocScale(Distribution):
-    """Shared __init__/expand of the (loc, scale) families."""
+    """Shared __init__/expand of the (loc, scale) families (Normal, Laplace, Cauchy, Gumbel)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -44,7 +44,8 @@ class _LocScale(Distribution):
         super().__init__(_batch_shape(self.loc, loc, scale), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(type(self), _instance)
+        family = next(c for c in type(self).__mro__ if _LocScale in c.__bases__)     # Normal, Laplace, ...
+        new = self._get_checked_instance(family, _instance)
         batch_shape = as_size(batch_shape)
         new.loc = self.loc.expand(batch_shape)
         new.scale = self.scale.expand(batch_shape)
@@ -152,7 +153,8 @@ class Uniform(Distribution):
             self._validate_sample(value)
         lb = (self.low <= value).to(self.low.dtype)
         ub = (self.high > value).to(self.low.dtype)
-        return minigrad.log(lb * ub) - minigrad.log(self.high - self.low)
+        with np.errstate(divide="ignore"):                  # log(0) = -inf outside [low, high)
+            return minigrad.log(lb * ub) - minigrad.log(self.high - self.low)
 
     def cdf(self, value):
         if self._validate_args:
@@ -481,7 +483,7 @@ class Gamma(Distribution):
         super().__init__(_batch_shape(self.concentration, concentration, rate), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(type(self), _instance)
+        new = self._get_checked_instance(Gamma, _instance)
         batch_shape = as_size(batch_shape)
         new.concentration = self.concentration.expand(batch_shape)
         new.rate = self.rate.expand(batch_shape)

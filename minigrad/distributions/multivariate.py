@@ -82,12 +82,14 @@ class Dirichlet(Distribution):
 
     @property
     def mode(self):
-        """(a - 1)+ / sum (a - 1)+; where every a < 1, the one-hot vector of the largest a."""
+        """(a - 1)+ / sum (a - 1)+. Where every a < 1 the density is unbounded at every corner;
+        PyTorch then returns the first corner (its argmax over the 0/0 = nan entries), and so does this."""
         concentrationm1 = (self.concentration - 1).clamp(min=0.0)
         with np.errstate(invalid="ignore"):       # 0 / 0 where every a < 1: replaced below
             mode = concentrationm1 / concentrationm1.sum(-1, True)
         all_below_one = (self.concentration < 1).all(dim=-1).unsqueeze(-1)
-        one_hot = F.one_hot(self.concentration.argmax(dim=-1), self.concentration.shape[-1]).to(mode.dtype)
+        first_corner = minigrad.zeros(tuple(self.concentration.shape[:-1]), dtype=minigrad.int64)
+        one_hot = F.one_hot(first_corner, self.concentration.shape[-1]).to(mode.dtype)
         return minigrad.where(all_below_one, one_hot, mode)
 
     @property
