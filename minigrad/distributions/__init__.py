@@ -8,13 +8,15 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
     continuous    Normal Uniform Exponential Laplace Cauchy Gumbel HalfNormal LogNormal StudentT Gamma Chi2
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
-                  (Logit)RelaxedBernoulli, (Exp)RelaxedCategorical / RelaxedOneHotCategorical
+    relaxed       (Logit)RelaxedBernoulli, ExpRelaxedCategorical, RelaxedOneHotCategorical
+    transforms.py, transformed_distribution.py  Transform and its subclasses, TransformedDistribution
+                  (LogNormal, HalfNormal, Gumbel and the relaxed ones are built on them, as in PyTorch)
     kl.py         kl_divergence, register_kl
     gamma_sampling.py  the implicitly reparameterised Gamma sampler behind Gamma, Beta, Dirichlet, StudentT
 
 Samples come from minigrad's generator: ``minigrad.manual_seed`` makes them reproducible.
 """
-from minigrad.distributions import constraints  # noqa: F401
+from minigrad.distributions import constraints, transforms  # noqa: F401
 from minigrad.distributions.continuous import (
                                                Cauchy,
                                                Chi2,
@@ -39,22 +41,40 @@ from minigrad.distributions.discrete import (
 )
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.kl import kl_divergence, register_kl
-from minigrad.distributions.multivariate import (
-                                               Beta,
-                                               Dirichlet,
+from minigrad.distributions.multivariate import Beta, Dirichlet, Independent, MixtureSameFamily, MultivariateNormal
+from minigrad.distributions.relaxed import (
                                                ExpRelaxedCategorical,
-                                               Independent,
                                                LogitRelaxedBernoulli,
-                                               MixtureSameFamily,
-                                               MultivariateNormal,
                                                RelaxedBernoulli,
                                                RelaxedOneHotCategorical,
 )
+from minigrad.distributions.transformed_distribution import TransformedDistribution
+from minigrad.distributions.transforms import (
+                                               AbsTransform,
+                                               AffineTransform,
+                                               ComposeTransform,
+                                               CumulativeDistributionTransform,
+                                               ExpTransform,
+                                               IndependentTransform,
+                                               LowerCholeskyTransform,
+                                               PowerTransform,
+                                               ReshapeTransform,
+                                               SigmoidTransform,
+                                               SoftmaxTransform,
+                                               SoftplusTransform,
+                                               StickBreakingTransform,
+                                               TanhTransform,
+                                               Transform,
+)
 
 __all__ = [
-    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
-    "ExpRelaxedCategorical", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent",
-    "Laplace", "LogNormal", "LogitRelaxedBernoulli", "MixtureSameFamily", "MultivariateNormal", "Normal",
-    "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson", "RelaxedBernoulli",
-    "RelaxedOneHotCategorical", "StudentT", "Uniform", "constraints", "kl_divergence", "register_kl",
+    "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
+    "ComposeTransform", "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical",
+    "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent",
+    "IndependentTransform", "Laplace", "LogNormal", "LogitRelaxedBernoulli", "LowerCholeskyTransform",
+    "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
+    "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
+    "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "StudentT",
+    "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "constraints", "kl_divergence",
+    "register_kl", "transforms",
 ]

@@ -1,5 +1,6 @@
 """Univariate continuous distributions: Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel,
-HalfNormal, LogNormal, StudentT, Gamma, Chi2 (torch.distributions, one class each).
+HalfNormal, LogNormal, StudentT, Gamma, Chi2 (torch.distributions, one class each). Gumbel,
+HalfNormal and LogNormal are TransformedDistributions, as in PyTorch.
 
 Every log_prob, cdf, entropy, mean and variance is written with minigrad Tensor
 ops, so it is differentiable in the parameters; every rsample is a
@@ -14,6 +15,8 @@ import minigrad
 from minigrad.distributions import constraints
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.gamma_sampling import standard_gamma
+from minigrad.distributions.transformed_distribution import TransformedDistribution
+from minigrad.distributions.transforms import AbsTransform, AffineTransform, ExpTransform
 from minigrad.distributions.utils import EMPTY_SHAPE, as_size, broadcast_all, draw, euler_constant, standard_normal
 from minigrad.tensor import Size
 
@@ -33,7 +36,7 @@ def _full(shape, value, like):
 
 
 class _LocScale(Distribution):
-    """Shared __init__/expand of the (loc, scale) families (Normal, Laplace, Cauchy, Gumbel)."""
+    """Shared __init__/expand of the (loc, scale) families (Normal, Laplace, Cauchy)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -302,28 +305,46 @@ class Cauchy(_LocScale):
         return math.log(4 * math.pi) + self.scale.log()
 
 
-class Gumbel(_LocScale):
-    """exp(-(z + e^(-z))) / scale, z = (x - loc) / scale.
+class Gumbel(TransformedDistribution):
+    """exp(-(z + e^(-z))) / scale, z = (x - loc) / scale: as in PyTorch, a Uniform(tiny, 1 - eps)
+    pushed through x = loc - scale log(-log u).
 
-    PyTorch builds it as a TransformedDistribution of a Uniform; here it is
-    written out (same values, same sampling formula x = loc - scale log(-log u)).
-    """
+    cdf and icdf are the closed forms exp(-exp(-z)) and loc - scale log(-log p): PyTorch's,
+    inherited from the transforms, raise for large x (the inverted u rounds to 1, outside the
+    base Uniform's support)."""
 
-    def rsample(self, sample_shape=EMPTY_SHAPE):
-        """loc - scale log(-log u), u ~ U(tiny, 1 - eps)."""
-        shape = self._extended_shape(sample_shape)
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
         finfo = np.finfo(self.loc.dtype)
-        u = draw(shape, self.loc.dtype, lambda g, s: g.uniform(finfo.tiny, 1 - finfo.eps, s))
-        return self.loc - self.scale * minigrad.log(-minigrad.log(u))
+        if isinstance(loc, _Number) and isinstance(scale, _Number):
+            base_dist = Uniform(finfo.tiny, 1 - finfo.eps, validate_args=validate_args)
+        else:
+            base_dist = Uniform(minigrad.full_like(self.loc, finfo.tiny), minigrad.full_like(self.loc, 1 - finfo.eps),
+                                validate_args=validate_args)
+        transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-minigrad.ones_like(self.scale)),
+                      ExpTransform().inv, AffineTransform(loc=loc, scale=-self.scale)]
+        super().__init__(base_dist, transforms, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Gumbel, _instance)
+        batch_shape = as_size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        return super().expand(batch_shape, _instance=new)
 
     def log_prob(self, value):
-        self._check(value)
+        if self._validate_args:
+            self._validate_sample(value)
         y = (self.loc - value) / self.scale
         return (y - y.exp()) - self.scale.log()
 
     def cdf(self, value):
         """exp(-exp(-(x - loc) / scale))."""
-        self._check(value)
+        if self._validate_args:
+            self._validate_sample(value)
         return minigrad.exp(-minigrad.exp(-(value - self.loc) / self.scale))
 
     def icdf(self, value):
@@ -349,24 +370,20 @@ class Gumbel(_LocScale):
         return self.scale.log() + (1 + euler_constant)
 
 
-class HalfNormal(Distribution):
-    """|X|, X ~ N(0, scale^2): 2 N(x; 0, scale^2) on x >= 0 (PyTorch: a TransformedDistribution)."""
+class HalfNormal(TransformedDistribution):
+    """|X|, X ~ N(0, scale^2): 2 N(x; 0, scale^2) on x >= 0 (Normal through AbsTransform)."""
 
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
 
     def __init__(self, scale, validate_args=None):
-        self.base_dist = Normal(0, scale, validate_args=False)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+        base_dist = Normal(0, scale, validate_args=False)
+        super().__init__(base_dist, AbsTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(HalfNormal, _instance)
-        batch_shape = as_size(batch_shape)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return super().expand(batch_shape, _instance=new)
 
     @property
     def scale(self):
@@ -383,9 +400,6 @@ class HalfNormal(Distribution):
     @property
     def variance(self):
         return self.scale.pow(2) * (1 - 2 / math.pi)
-
-    def rsample(self, sample_shape=EMPTY_SHAPE):
-        return self.base_dist.rsample(sample_shape).abs()
 
     def log_prob(self, value):
         if self._validate_args:
@@ -405,25 +419,21 @@ class HalfNormal(Distribution):
         return self.base_dist.entropy() - math.log(2)
 
 
-class LogNormal(Distribution):
-    """exp(X), X ~ N(loc, scale^2): log p(x) = log N(log x; loc, scale^2) - log x
-    (PyTorch: a TransformedDistribution of Normal by ExpTransform)."""
+class LogNormal(TransformedDistribution):
+    """exp(X), X ~ N(loc, scale^2) (Normal through ExpTransform):
+    log p(x) = log N(log x; loc, scale^2) - log x."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.base_dist = Normal(loc, scale, validate_args=validate_args)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(base_dist, ExpTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(LogNormal, _instance)
-        batch_shape = as_size(batch_shape)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return super().expand(batch_shape, _instance=new)
 
     @property
     def loc(self):
@@ -446,29 +456,8 @@ class LogNormal(Distribution):
         scale_sq = self.scale.pow(2)
         return scale_sq.expm1() * (2 * self.loc + scale_sq).exp()
 
-    def rsample(self, sample_shape=EMPTY_SHAPE):
-        return self.base_dist.rsample(sample_shape).exp()
-
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        log_value = value.log()
-        return self.base_dist.log_prob(log_value) - log_value
-
-    def cdf(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        return self.base_dist.cdf(value.log())
-
-    def icdf(self, value):
-        return self.base_dist.icdf(value).exp()
-
     def entropy(self):
         return self.base_dist.entropy() + self.loc
-
-    def __repr__(self):
-        return f"LogNormal(loc: {self.loc if self.loc.numel() == 1 else self.loc.size()}, " \
-               f"scale: {self.scale if self.scale.numel() == 1 else self.scale.size()})"
 
 
 class Gamma(Distribution):

@@ -16,13 +16,13 @@ from minigrad.distributions.continuous import (
     Gumbel,
     HalfNormal,
     Laplace,
-    LogNormal,
     Normal,
     Uniform,
 )
 from minigrad.distributions.discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis
+from minigrad.distributions.transformed_distribution import TransformedDistribution
 from minigrad.distributions.utils import euler_constant, sum_rightmost
 from minigrad.nn import functional as F
 
@@ -201,10 +201,14 @@ def _kl_halfnormal_halfnormal(p, q):
     return _kl_normal_normal(p.base_dist, q.base_dist)
 
 
-@register_kl(LogNormal, LogNormal)
-def _kl_lognormal_lognormal(p, q):
-    """KL is invariant under the common map exp: the KL of the underlying Normals."""
-    return _kl_normal_normal(p.base_dist, q.base_dist)
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    """KL is invariant under a common bijection: the KL of the base distributions (LogNormal, ...)."""
+    if p.transforms != q.transforms:
+        raise NotImplementedError
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
 
 
 @register_kl(Laplace, Laplace)

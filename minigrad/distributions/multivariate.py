@@ -1,6 +1,5 @@
 """Distributions over vectors and compositions: Dirichlet, Beta, MultivariateNormal, Independent,
-MixtureSameFamily, RelaxedBernoulli (and LogitRelaxedBernoulli), RelaxedOneHotCategorical
-(and ExpRelaxedCategorical)."""
+MixtureSameFamily."""
 import math
 import numbers
 
@@ -16,19 +15,13 @@ from minigrad.distributions.utils import (
     EMPTY_SHAPE,
     as_size,
     broadcast_all,
-    clamp_probs,
-    draw,
     lazy_property,
-    logits_to_probs,
-    probs_to_logits,
     standard_normal,
     sum_rightmost,
 )
 from minigrad.nn import functional as F
-from minigrad.tensor import Size, Tensor
 
-__all__ = ["Dirichlet", "Beta", "MultivariateNormal", "Independent", "MixtureSameFamily",
-           "LogitRelaxedBernoulli", "RelaxedBernoulli", "ExpRelaxedCategorical", "RelaxedOneHotCategorical"]
+__all__ = ["Dirichlet", "Beta", "MultivariateNormal", "Independent", "MixtureSameFamily"]
 
 _Number = numbers.Number
 
@@ -478,201 +471,3 @@ class MixtureSameFamily(Distribution):
 
     def __repr__(self):
         return f"MixtureSameFamily(\n  {self.mixture_distribution},\n  {self.component_distribution})"
-
-
-def _as_temperature(temperature, like):
-    return temperature if isinstance(temperature, Tensor) else minigrad.tensor(temperature, dtype=like.dtype)
-
-
-class LogitRelaxedBernoulli(Distribution):
-    """The logit of a RelaxedBernoulli sample: (log u - log(1-u) + log p - log(1-p)) / temperature."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            is_scalar = isinstance(probs, _Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, _Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        self.temperature = _as_temperature(temperature, self._param)
-        super().__init__(Size() if is_scalar else self._param.shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(LogitRelaxedBernoulli, _instance)
-        batch_shape = as_size(batch_shape)
-        new.temperature = self.temperature
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                setattr(new, name, getattr(self, name).expand(batch_shape))
-                new._param = getattr(new, name)
-        return _finish_expand(self, new, batch_shape)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self):
-        return self._param.shape
-
-    def rsample(self, sample_shape=EMPTY_SHAPE):
-        shape = self._extended_shape(sample_shape)
-        probs = clamp_probs(self.probs.expand(shape))
-        uniforms = clamp_probs(draw(shape, probs.dtype, lambda g, s: g.random(s)))
-        return (uniforms.log() - (-uniforms).log1p() + probs.log() - (-probs).log1p()) / self.temperature
-
-    def log_prob(self, value):
-        """log t + (logits - t x) - 2 log(1 + exp(logits - t x))."""
-        if self._validate_args:
-            self._validate_sample(value)
-        logits, value = broadcast_all(self.logits, value)
-        diff = logits - value * self.temperature
-        return self.temperature.log() + diff - 2 * diff.exp().log1p()
-
-
-class RelaxedBernoulli(Distribution):
-    """The Concrete / Gumbel-sigmoid relaxation of a Bernoulli: y = sigmoid(x), x ~ LogitRelaxedBernoulli.
-
-    PyTorch builds it as a TransformedDistribution (SigmoidTransform); here the change
-    of variables is written out: log p(y) = log p_x(logit y) - log(y (1 - y))."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        self.base_dist = LogitRelaxedBernoulli(temperature, probs, logits)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(RelaxedBernoulli, _instance)
-        batch_shape = as_size(batch_shape)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        return _finish_expand(self, new, batch_shape)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
-
-    def rsample(self, sample_shape=EMPTY_SHAPE):
-        return clamp_probs(minigrad.sigmoid(self.base_dist.rsample(sample_shape)))
-
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        y = clamp_probs(value)
-        x = y.log() - (-y).log1p()                                    # logit(y)
-        log_abs_det_jacobian = -F.softplus(-x) - F.softplus(x)        # log(dy/dx) = log(y (1 - y))
-        return self.base_dist.log_prob(x) - log_abs_det_jacobian
-
-
-class ExpRelaxedCategorical(Distribution):
-    """The log of a RelaxedOneHotCategorical sample: log_softmax((logits + Gumbel noise) / temperature)."""
-
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = constraints.real_vector  # the true support is a submanifold of this
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        self._categorical = Categorical(probs, logits)
-        self.temperature = _as_temperature(temperature, self._categorical._param)
-        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
-                         validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
-        batch_shape = as_size(batch_shape)
-        new.temperature = self.temperature
-        new._categorical = self._categorical.expand(batch_shape)
-        return _finish_expand(self, new, batch_shape, self.event_shape)
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    def rsample(self, sample_shape=EMPTY_SHAPE):
-        shape = self._extended_shape(sample_shape)
-        uniforms = clamp_probs(draw(shape, self.logits.dtype, lambda g, s: g.random(s)))
-        gumbels = -((-(uniforms.log())).log())
-        scores = (self.logits + gumbels) / self.temperature
-        return scores - scores.logsumexp(dim=-1, keepdim=True)
-
-    def log_prob(self, value):
-        """log Gamma(K) + (K - 1) log t + sum_k s_k, s = log_softmax(logits - t x)."""
-        if self._validate_args:
-            self._validate_sample(value)
-        K = self._categorical._num_events
-        logits, value = broadcast_all(self.logits, value)
-        log_scale = math.lgamma(K) + self.temperature.log() * (K - 1)
-        score = logits - value * self.temperature
-        score = (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1)
-        return score + log_scale
-
-
-class RelaxedOneHotCategorical(Distribution):
-    """The Concrete / Gumbel-softmax relaxation of a OneHotCategorical: y = exp(x), x ~ ExpRelaxedCategorical.
-
-    PyTorch builds it as a TransformedDistribution (ExpTransform); here the change of
-    variables is written out: log p(y) = log p_x(log y) - sum_k log y_k."""
-
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = constraints.simplex
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        self.base_dist = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(self.base_dist.batch_shape, self.base_dist.event_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
-        batch_shape = as_size(batch_shape)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        return _finish_expand(self, new, batch_shape, self.event_shape)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs
-
-    def rsample(self, sample_shape=EMPTY_SHAPE):
-        return self.base_dist.rsample(sample_shape).exp()
-
-    def log_prob(self, value):
-        if self._validate_args:
-            self._validate_sample(value)
-        x = value.log()
-        return self.base_dist.log_prob(x) - x.sum(-1)
