@@ -912,3 +912,214 @@ def test_repr_and_exports():
     with pytest.raises(NotImplementedError, match="does not implement mode"):
         D.Poisson.__mro__[1].mode.fget(D.MixtureSameFamily(D.Categorical(leaf([0.5, 0.5])),
                                                            D.Normal(leaf([0.0, 1.0]), 1.0)))
+
+
+# ------------------------------------------------------------------ transforms
+T = D.transforms
+X = np.array([[-1.3, 0.2, 0.9], [2.1, -0.4, 0.05]])
+X_POSITIVE = np.abs(X) + 0.3
+
+# name -> (transform, input, numpy forward, the constraint of the outputs)
+ELEMENTWISE = {
+    "exp": (T.ExpTransform(), X, np.exp),
+    "sigmoid": (T.SigmoidTransform(), X, special.expit),
+    "tanh": (T.TanhTransform(), X, np.tanh),
+    "softplus": (T.SoftplusTransform(), X, lambda x: np.log1p(np.exp(x))),
+    "power": (T.PowerTransform(leaf(1.7)), X_POSITIVE, lambda x: x ** 1.7),
+    "power_negative": (T.PowerTransform(leaf(-0.6)), X_POSITIVE, lambda x: x ** -0.6),
+    "affine": (T.AffineTransform(0.5, -2.0), X, lambda x: 0.5 - 2.0 * x),
+    "affine_tensor": (T.AffineTransform(leaf([1.0, 2.0, 3.0]), leaf([0.5, -1.0, 2.0])), X,
+                      lambda x: np.array([1.0, 2.0, 3.0]) + np.array([0.5, -1.0, 2.0]) * x),
+    "exp_inverse": (T.ExpTransform().inv, X_POSITIVE, np.log),
+    "compose": (T.ComposeTransform([T.AffineTransform(0.3, 2.0), T.TanhTransform()]), X,
+                lambda x: np.tanh(0.3 + 2.0 * x)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+def test_elementwise_transforms(name):
+    transform, x, forward = ELEMENTWISE[name]
+    y = transform(leaf(x))
+    np.testing.assert_allclose(y.array, forward(x), rtol=1e-12)
+    assert bool(transform.codomain.check(y).array.all()) and bool(transform.domain.check(leaf(x)).array.all())
+    np.testing.assert_allclose(transform.inv(y).array, x, rtol=1e-9, atol=1e-12)
+    # log |dy/dx| against a central difference of the NumPy forward
+    h = 1e-6
+    derivative = (forward(x + h) - forward(x - h)) / (2 * h)
+    np.testing.assert_allclose(transform.log_abs_det_jacobian(leaf(x), y).array, np.log(np.abs(derivative)),
+                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(transform.inv.log_abs_det_jacobian(y, leaf(x)).array,
+                               -np.log(np.abs(derivative)), rtol=1e-6, atol=1e-8)
+    assert transform.bijective
+    sign = transform.sign
+    sign = sign.array if isinstance(sign, mg.Tensor) else np.asarray(sign)
+    np.testing.assert_array_equal(np.broadcast_to(sign, x.shape), np.sign(derivative))
+    assert gradcheck(lambda v: transform(v), [leaf(x, requires_grad=True)])
+    assert gradcheck(lambda v: transform.log_abs_det_jacobian(v, transform(v)), [leaf(x, requires_grad=True)])
+
+
+def _numerical_jacobian(function, x, h=1e-6):
+    """d function(x) / dx for x a vector, by central differences: (len(out), len(x))."""
+    columns = []
+    for i in range(len(x)):
+        step = np.zeros_like(x)
+        step[i] = h
+        columns.append((function(x + step) - function(x - step)) / (2 * h))
+    return np.stack(columns, -1)
+
+
+def test_stick_breaking_transform():
+    transform = T.StickBreakingTransform()
+    y = transform(leaf(X))
+    assert y.shape == (2, 4)
+    assert bool(constraints.simplex.check(y).array.all())
+    np.testing.assert_allclose(transform.inv(y).array, X, rtol=1e-9)
+    np.testing.assert_allclose(transform(leaf(np.zeros(3))).array, np.full(4, 0.25), rtol=1e-12)   # 0 -> the centre
+    for row in range(2):
+        jacobian = _numerical_jacobian(lambda v: transform(leaf(v)).array[:-1], X[row])   # (3, 3): y_1..y_{K-1}
+        np.testing.assert_allclose(transform.log_abs_det_jacobian(leaf(X[row]), y[row]).item(),
+                                   np.log(abs(np.linalg.det(jacobian))), rtol=1e-6)
+    assert transform.forward_shape((5, 3)) == (5, 4) and transform.inverse_shape((5, 4)) == (5, 3)
+    assert transform.domain.event_dim == 1 and transform.codomain.event_dim == 1
+    assert gradcheck(lambda v: transform(v), [leaf(X, requires_grad=True)])
+
+
+def test_softmax_lower_cholesky_reshape_independent_transforms():
+    y = T.SoftmaxTransform()(leaf(X))
+    np.testing.assert_allclose(y.array, special.softmax(X, axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(T.SoftmaxTransform()(T.SoftmaxTransform().inv(y)).array, y.array, rtol=1e-12)
+    assert not T.SoftmaxTransform().bijective
+    matrices = np.random.default_rng(0).normal(size=(2, 3, 3))
+    lower = T.LowerCholeskyTransform()(leaf(matrices))
+    assert bool(constraints.lower_cholesky.check(lower).array.all())
+    np.testing.assert_allclose(np.diagonal(lower.array, axis1=-2, axis2=-1),
+                               np.exp(np.diagonal(matrices, axis1=-2, axis2=-1)), rtol=1e-12)
+    np.testing.assert_allclose(T.LowerCholeskyTransform().inv(lower).array, np.tril(matrices), rtol=1e-12)
+    reshape = T.ReshapeTransform((2, 3), (6,))
+    flat = reshape(leaf(np.arange(24.0).reshape(4, 2, 3)))
+    assert flat.shape == (4, 6) and reshape.inv(flat).shape == (4, 2, 3)
+    assert reshape.log_abs_det_jacobian(leaf(np.zeros((4, 2, 3))), flat).shape == (4,)
+    assert reshape.forward_shape((4, 2, 3)) == (4, 6) and reshape.inverse_shape((4, 6)) == (4, 2, 3)
+    with pytest.raises(ValueError, match="in_shape, out_shape have different numbers of elements"):
+        T.ReshapeTransform((2, 3), (5,))
+    with pytest.raises(ValueError, match="Shape mismatch"):
+        reshape.forward_shape((4, 3, 2))
+    independent = T.IndependentTransform(T.ExpTransform(), 1)
+    np.testing.assert_allclose(independent.log_abs_det_jacobian(leaf(X), independent(leaf(X))).array, X.sum(-1))
+    assert independent.domain.event_dim == 1 and independent.codomain.event_dim == 1
+    affine = T.AffineTransform(leaf([1.0, 2.0, 3.0]), leaf([0.5, -1.0, 2.0]), event_dim=1)
+    np.testing.assert_allclose(affine.log_abs_det_jacobian(leaf(X), affine(leaf(X))).array,
+                               np.full(2, np.log(0.5 * 1.0 * 2.0)), rtol=1e-12)
+
+
+def test_compose_cache_and_equality():
+    parts = [T.AffineTransform(0.3, 2.0), T.ExpTransform()]
+    compose = T.ComposeTransform(parts)
+    x = leaf(X)
+    y = compose(x)
+    np.testing.assert_allclose(compose.log_abs_det_jacobian(x, y).array, np.log(2.0) + 0.3 + 2.0 * X, rtol=1e-12)
+    np.testing.assert_allclose(compose.inv(y).array, X, rtol=1e-12)
+    assert compose.inv.inv is compose
+    assert T.identity_transform(x) is x
+    assert compose.sign == 1 and compose.bijective
+    assert T.ExpTransform() == T.ExpTransform() and T.ExpTransform() != T.SigmoidTransform()
+    assert T.AffineTransform(0.0, 1.0) == T.AffineTransform(0.0, 1.0) != T.AffineTransform(0.0, 2.0)
+    assert T.ExpTransform().inv == T.ExpTransform().inv
+    assert T.ComposeTransform([T.ExpTransform()]) == T.ComposeTransform([T.ExpTransform()])
+    cached = T.ExpTransform(cache_size=1)
+    y = cached(x)
+    assert cached(x) is y and cached.inv(y) is x
+    assert T.ExpTransform().with_cache(1)._cache_size == 1
+    with pytest.raises(ValueError, match="cache_size must be 0 or 1"):
+        T.ExpTransform(cache_size=2)
+    with pytest.raises(ValueError, match="Please use either .domain.event_dim or .codomain.event_dim"):
+        T.ReshapeTransform((3,), (3, 1)).event_dim
+    assert repr(T.ExpTransform().inv) == "_InverseTransform(ExpTransform())"
+
+
+# ------------------------------------------------------------------ TransformedDistribution
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transformed_distribution_against_scipy(dtype):
+    rtol = 1e-10 if dtype == np.float64 else 2e-5
+    points = np.array([0.3, -1.2, 2.5])
+    # a decreasing affine map of a Normal is a Normal: the cdf is flipped through the sign
+    loc, scale = np.array([1.0, 2.0, -0.5]), np.array([-0.5, -2.0, 1.5])
+    dist = D.TransformedDistribution(D.Normal(leaf(0.0, dtype), 1.0),
+                                     [T.AffineTransform(leaf(loc, dtype), leaf(scale, dtype))])
+    assert dist.batch_shape == (3,) and dist.event_shape == ()             # broadcast by the transform
+    reference = stats.norm(loc, np.abs(scale))
+    np.testing.assert_allclose(dist.log_prob(leaf(points, dtype)).array, reference.logpdf(points), rtol=rtol)
+    np.testing.assert_allclose(dist.cdf(leaf(points, dtype)).array, reference.cdf(points), rtol=rtol, atol=1e-6)
+    np.testing.assert_allclose(dist.icdf(leaf([0.1, 0.5, 0.9], dtype)).array, reference.ppf([0.1, 0.5, 0.9]),
+                               rtol=rtol * 10)
+    # the logistic distribution: the logit of a Uniform
+    logistic = D.TransformedDistribution(D.Uniform(leaf(0.0, dtype), 1.0),
+                                         [T.SigmoidTransform().inv, T.AffineTransform(0.5, 2.0)])
+    np.testing.assert_allclose(logistic.log_prob(leaf(points, dtype)).array,
+                               stats.logistic(0.5, 2.0).logpdf(points), rtol=rtol * 10)
+    np.testing.assert_allclose(logistic.cdf(leaf(points, dtype)).array, stats.logistic(0.5, 2.0).cdf(points),
+                               rtol=rtol * 10)
+    # a log-normal from [Affine, Exp] on a standard Normal
+    lognormal = D.TransformedDistribution(D.Normal(leaf(0.0, dtype), 1.0), [T.AffineTransform(0.3, 0.8),
+                                                                            T.ExpTransform()])
+    x = np.array([0.2, 1.0, 3.0])
+    np.testing.assert_allclose(lognormal.log_prob(leaf(x, dtype)).array,
+                               stats.lognorm(s=0.8, scale=np.exp(0.3)).logpdf(x), rtol=rtol * 10)
+    assert lognormal.log_prob(leaf(x, dtype)).dtype == dtype
+
+
+def test_transformed_distribution_event_dims_and_sampling():
+    base = D.Normal(leaf(np.zeros((2, 3))), 1.0)
+    dist = D.TransformedDistribution(base, T.StickBreakingTransform())      # a Normal on the simplex
+    assert dist.batch_shape == (2,) and dist.event_shape == (4,)
+    assert isinstance(dist.base_dist, D.Independent)                        # the 3 base dims became one event
+    mg.manual_seed(0)
+    y = dist.sample((5,))
+    assert y.shape == (5, 2, 4) and bool(constraints.simplex.check(y).array.all())
+    x = T.StickBreakingTransform().inv(y)
+    jacobian_log_det = np.array([[np.log(abs(np.linalg.det(_numerical_jacobian(
+        lambda v: T.StickBreakingTransform()(leaf(v)).array[:-1], x.array[s, b])))) for b in range(2)]
+        for s in range(5)])
+    expected = stats.norm.logpdf(x.array).sum(-1) - jacobian_log_det
+    np.testing.assert_allclose(dist.log_prob(y).array, expected, rtol=1e-6)
+    assert dist.support.event_dim == 1
+    expanded = D.TransformedDistribution(D.Normal(leaf([0.0, 1.0]), 1.0), T.ExpTransform()).expand((3, 2))
+    assert expanded.batch_shape == (3, 2) and expanded.sample((4,)).shape == (4, 3, 2)
+    loc = leaf([0.3, -0.2], requires_grad=True)
+
+    def draw(m):
+        mg.manual_seed(1)
+        return D.TransformedDistribution(D.Normal(m, 1.0), [T.TanhTransform()]).rsample((3,))
+
+    assert D.TransformedDistribution(D.Normal(loc, 1.0), [T.TanhTransform()]).has_rsample
+    assert not D.TransformedDistribution(D.Poisson(leaf([1.0])), []).has_rsample
+    assert gradcheck(draw, [loc])
+    assert gradcheck(lambda m: D.TransformedDistribution(D.Normal(m, 1.0), [T.TanhTransform()]).log_prob(
+        leaf([0.5, -0.9])), [loc])
+    with pytest.raises(ValueError, match="transforms must be a Transform or a list of Transforms"):
+        D.TransformedDistribution(D.Normal(0.0, 1.0), [T.ExpTransform(), "exp"])
+    with pytest.raises(ValueError, match="transforms must be a Transform or list, but was"):
+        D.TransformedDistribution(D.Normal(0.0, 1.0), (T.ExpTransform(),))
+    with pytest.raises(ValueError, match="base_distribution needs to have shape with size at least 1"):
+        D.TransformedDistribution(D.Normal(0.0, 1.0), T.StickBreakingTransform())
+    with pytest.raises(ValueError, match="Expected value argument .*GreaterThan"):
+        D.TransformedDistribution(D.Normal(0.0, 1.0), T.ExpTransform()).log_prob(leaf(-1.0))
+
+
+def test_library_distributions_are_transformed_as_in_pytorch():
+    lognormal = D.LogNormal(leaf([0.0, 1.0]), 2.0)
+    assert isinstance(lognormal, D.TransformedDistribution) and lognormal.transforms == [T.ExpTransform()]
+    assert isinstance(D.HalfNormal(1.0), D.TransformedDistribution) and isinstance(D.HalfNormal(1.0).base_dist,
+                                                                                   D.Normal)
+    assert isinstance(D.Gumbel(0.0, 1.0), D.TransformedDistribution)
+    assert isinstance(D.RelaxedBernoulli(leaf(0.5), leaf([0.3])).base_dist, D.LogitRelaxedBernoulli)
+    assert isinstance(D.RelaxedOneHotCategorical(leaf(0.5), leaf([0.3, 0.7])).base_dist, D.ExpRelaxedCategorical)
+    assert repr(D.LogNormal(0.0, 1.0)) == "LogNormal()"
+    # KL through the shared transform: the KL of the underlying Normals
+    np.testing.assert_allclose(D.kl_divergence(D.LogNormal(leaf(0.3), 0.5), D.LogNormal(leaf(0.1), 0.8)).item(),
+                               D.kl_divergence(D.Normal(leaf(0.3), 0.5), D.Normal(leaf(0.1), 0.8)).item())
+    with pytest.raises(NotImplementedError):
+        D.kl_divergence(D.TransformedDistribution(D.Normal(0.0, 1.0), T.ExpTransform()),
+                        D.TransformedDistribution(D.Normal(0.0, 1.0), T.SigmoidTransform()))
+    # Gumbel's closed-form cdf stays defined far in the tail (PyTorch's transformed one raises there)
+    assert D.Gumbel(0.0, 1.0).cdf(leaf(40.0)).item() == 1.0
