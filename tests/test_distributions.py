@@ -1123,3 +1123,125 @@ def test_library_distributions_are_transformed_as_in_pytorch():
                         D.TransformedDistribution(D.Normal(0.0, 1.0), T.SigmoidTransform()))
     # Gumbel's closed-form cdf stays defined far in the tail (PyTorch's transformed one raises there)
     assert D.Gumbel(0.0, 1.0).cdf(leaf(40.0)).item() == 1.0
+
+
+def test_tril_matrix_vector_round_trip():
+    from minigrad.distributions.utils import tril_matrix_to_vec, vec_to_tril_matrix
+    matrix = np.arange(1.0, 17.0).reshape(4, 4)
+    np.testing.assert_array_equal(tril_matrix_to_vec(leaf(matrix)).array, matrix[np.tril_indices(4)])
+    np.testing.assert_array_equal(tril_matrix_to_vec(leaf(matrix), diag=-1).array, matrix[np.tril_indices(4, -1)])
+    vec = np.arange(1.0, 7.0)[None].repeat(2, 0)                                   # (2, 6)
+    np.testing.assert_array_equal(vec_to_tril_matrix(leaf(vec), diag=-1).array[0],
+                                  [[0, 0, 0, 0], [1, 0, 0, 0], [2, 3, 0, 0], [4, 5, 6, 0]])
+    np.testing.assert_array_equal(vec_to_tril_matrix(leaf(vec)).array[1], [[1, 0, 0], [2, 3, 0], [4, 5, 6]])
+    assert gradcheck(lambda v: vec_to_tril_matrix(v, diag=-1), [leaf(vec, requires_grad=True)])
+    with pytest.raises(ValueError, match="cannot be expressed as the lower triangular part"):
+        vec_to_tril_matrix(leaf(np.ones(5)))
+    with pytest.raises(ValueError, match=r"diag \(4\) provided is outside \[-4, 3\]"):
+        tril_matrix_to_vec(leaf(matrix), diag=4)
+
+
+def test_corr_cholesky_and_positive_definite_transforms():
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2, 6))                                                     # 6 = 4 * 3 / 2
+    transform = T.CorrCholeskyTransform()
+    y = transform(leaf(x))
+    assert y.shape == (2, 4, 4) and bool(constraints.corr_cholesky.check(y).array.all())
+    correlation = y.array @ np.swapaxes(y.array, -1, -2)
+    np.testing.assert_allclose(np.diagonal(correlation, axis1=-2, axis2=-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(transform.inv(y).array, x, rtol=1e-8)
+    for row in range(2):
+        def strict_lower(v):
+            return transform(leaf(v)).array[np.tril_indices(4, -1)]                 # the 6 free entries
+        jacobian = _numerical_jacobian(strict_lower, x[row])
+        np.testing.assert_allclose(transform.log_abs_det_jacobian(leaf(x[row]), y[row]).item(),
+                                   np.log(abs(np.linalg.det(jacobian))), rtol=1e-6)
+    assert transform.forward_shape((5, 6)) == (5, 4, 4) and transform.inverse_shape((5, 4, 4)) == (5, 6)
+    with pytest.raises(ValueError, match="Input is not a flattened lower-diagonal number"):
+        transform.forward_shape((5, 5))
+    assert gradcheck(lambda v: transform(v), [leaf(x, requires_grad=True)])
+    matrices = rng.normal(size=(2, 3, 3))
+    positive_definite = T.PositiveDefiniteTransform()(leaf(matrices))
+    assert bool(constraints.positive_definite.check(positive_definite).array.all())
+    lower = np.tril(matrices, -1) + np.eye(3) * np.exp(np.diagonal(matrices, axis1=-2, axis2=-1))[..., None, :]
+    np.testing.assert_allclose(positive_definite.array, lower @ np.swapaxes(lower, -1, -2), rtol=1e-12)
+    np.testing.assert_allclose(T.PositiveDefiniteTransform().inv(positive_definite).array, np.tril(matrices),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_cat_and_stack_transforms():
+    x = np.random.default_rng(7).normal(size=(2, 6))
+    cat = T.CatTransform([T.ExpTransform(), T.identity_transform, T.SigmoidTransform()], dim=1, lengths=[2, 1, 3])
+    y = cat(leaf(x))
+    expected = np.concatenate([np.exp(x[:, :2]), x[:, 2:3], special.expit(x[:, 3:])], 1)
+    np.testing.assert_allclose(y.array, expected, rtol=1e-12)
+    np.testing.assert_allclose(cat.inv(y).array, x, rtol=1e-10)
+    log_det = np.concatenate([x[:, :2], np.zeros((2, 1)), np.log(special.expit(x[:, 3:]) * special.expit(-x[:, 3:]))],
+                             1)
+    np.testing.assert_allclose(cat.log_abs_det_jacobian(leaf(x), y).array, log_det, rtol=1e-10)
+    assert bool(cat.codomain.check(y).array.all()) and cat.bijective
+    # concatenating vector transforms inside the event: one log|det J| per row
+    cat_event = T.CatTransform([T.IndependentTransform(T.ExpTransform(), 1), T.AffineTransform(0.0, 2.0, event_dim=1)],
+                               dim=-1, lengths=[3, 3])
+    np.testing.assert_allclose(cat_event.log_abs_det_jacobian(leaf(x), cat_event(leaf(x))).array,
+                               x[:, :3].sum(-1) + 3 * np.log(2.0), rtol=1e-12)
+    stack = T.StackTransform([T.ExpTransform(), T.SigmoidTransform()], dim=0)
+    y = stack(leaf(x))
+    np.testing.assert_allclose(y.array, np.stack([np.exp(x[0]), special.expit(x[1])]), rtol=1e-12)
+    np.testing.assert_allclose(stack.inv(y).array, x, rtol=1e-10)
+    np.testing.assert_allclose(stack.log_abs_det_jacobian(leaf(x), y).array,
+                               np.stack([x[0], np.log(special.expit(x[1]) * special.expit(-x[1]))]), rtol=1e-10)
+    with pytest.raises(AssertionError, match=r"x.size\(1\) = 6 must equal length 5"):
+        T.CatTransform([T.ExpTransform()], dim=1, lengths=[5])(leaf(x))
+    with pytest.raises(AssertionError, match="must equal len\\(transforms\\) 3"):
+        T.StackTransform([T.ExpTransform()] * 3, dim=0)(leaf(x))
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("constraint, shape", [
+    (constraints.real, (3,)), (constraints.positive, (3,)), (constraints.nonnegative, (3,)),
+    (constraints.greater_than(2.0), (3,)), (constraints.greater_than_eq(-1.0), (3,)),
+    (constraints.less_than(2.0), (3,)), (constraints.unit_interval, (3,)), (constraints.interval(-1.0, 3.0), (3,)),
+    (constraints.half_open_interval(-1.0, 3.0), (3,)), (constraints.simplex, (2, 3)),
+    (constraints.real_vector, (2, 3)), (constraints.independent(constraints.positive, 1), (2, 3)),
+    (constraints.corr_cholesky, (2, 3)), (constraints.lower_cholesky, (2, 3, 3)),
+    (constraints.positive_definite, (2, 3, 3)),
+    (constraints.cat([constraints.positive, constraints.unit_interval], 0, [2, 1]), (3,)),
+    (constraints.stack([constraints.positive, constraints.real], 0), (2, 3)),
+])
+def test_constraint_registry(registry, constraint, shape):
+    lookup = getattr(D, registry)
+    bijective_only = registry == "biject_to"
+    if bijective_only and (constraint is constraints.lower_cholesky or constraint is constraints.positive_definite):
+        with pytest.raises(NotImplementedError, match="Cannot transform"):
+            lookup(constraint)
+        return
+    transform = lookup(constraint)
+    x = leaf(np.random.default_rng(8).normal(size=shape))
+    y = transform(x)
+    assert bool(constraint.check(y).array.all())
+    if bijective_only:
+        assert transform.bijective
+        np.testing.assert_allclose(transform.inv(y).array, x.array, rtol=1e-8, atol=1e-10)
+        assert transform.domain.event_dim == transform.codomain.event_dim - (1 if constraint is
+                                                                             constraints.corr_cholesky else 0)
+
+
+def test_constraint_registry_register_and_errors():
+    from minigrad.distributions.constraint_registry import ConstraintRegistry
+    registry = ConstraintRegistry()
+
+    @registry.register(constraints.positive)
+    def _softplus(constraint):
+        return T.SoftplusTransform()
+
+    assert isinstance(registry(constraints.positive), T.SoftplusTransform)
+    assert isinstance(registry(constraints.greater_than(3.0)), T.SoftplusTransform)   # the same class
+    with pytest.raises(NotImplementedError, match="Cannot transform _Simplex constraints"):
+        registry(constraints.simplex)
+    with pytest.raises(TypeError, match="Expected constraint to be either a Constraint subclass or instance"):
+        registry.register(3, lambda c: T.ExpTransform())
+    # fitting a positive parameter through transform_to: gradients reach the unconstrained value
+    unconstrained = leaf([0.3, -1.0], requires_grad=True)
+    assert gradcheck(lambda u: D.Normal(0.0, D.transform_to(constraints.positive)(u)).log_prob(leaf([0.5, 1.5])),
+                     [unconstrained])

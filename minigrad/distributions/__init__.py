@@ -12,69 +12,76 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
     transforms.py, transformed_distribution.py  Transform and its subclasses, TransformedDistribution
                   (LogNormal, HalfNormal, Gumbel and the relaxed ones are built on them, as in PyTorch)
     kl.py         kl_divergence, register_kl
+    constraint_registry.py  biject_to, transform_to: a transform from R^n onto a constraint
     gamma_sampling.py  the implicitly reparameterised Gamma sampler behind Gamma, Beta, Dirichlet, StudentT
 
 Samples come from minigrad's generator: ``minigrad.manual_seed`` makes them reproducible.
 """
+
 from minigrad.distributions import constraints, transforms  # noqa: F401
+from minigrad.distributions.constraint_registry import biject_to, transform_to
 from minigrad.distributions.continuous import (
-                                               Cauchy,
-                                               Chi2,
-                                               Exponential,
-                                               Gamma,
-                                               Gumbel,
-                                               HalfNormal,
-                                               Laplace,
-                                               LogNormal,
-                                               Normal,
-                                               StudentT,
-                                               Uniform,
+    Cauchy,
+    Chi2,
+    Exponential,
+    Gamma,
+    Gumbel,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    StudentT,
+    Uniform,
 )
 from minigrad.distributions.discrete import (
-                                               Bernoulli,
-                                               Binomial,
-                                               Categorical,
-                                               Geometric,
-                                               OneHotCategorical,
-                                               OneHotCategoricalStraightThrough,
-                                               Poisson,
+    Bernoulli,
+    Binomial,
+    Categorical,
+    Geometric,
+    OneHotCategorical,
+    OneHotCategoricalStraightThrough,
+    Poisson,
 )
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.kl import kl_divergence, register_kl
 from minigrad.distributions.multivariate import Beta, Dirichlet, Independent, MixtureSameFamily, MultivariateNormal
 from minigrad.distributions.relaxed import (
-                                               ExpRelaxedCategorical,
-                                               LogitRelaxedBernoulli,
-                                               RelaxedBernoulli,
-                                               RelaxedOneHotCategorical,
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
 )
 from minigrad.distributions.transformed_distribution import TransformedDistribution
 from minigrad.distributions.transforms import (
-                                               AbsTransform,
-                                               AffineTransform,
-                                               ComposeTransform,
-                                               CumulativeDistributionTransform,
-                                               ExpTransform,
-                                               IndependentTransform,
-                                               LowerCholeskyTransform,
-                                               PowerTransform,
-                                               ReshapeTransform,
-                                               SigmoidTransform,
-                                               SoftmaxTransform,
-                                               SoftplusTransform,
-                                               StickBreakingTransform,
-                                               TanhTransform,
-                                               Transform,
+    AbsTransform,
+    AffineTransform,
+    CatTransform,
+    ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
+    ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    PowerTransform,
+    ReshapeTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
+    TanhTransform,
+    Transform,
 )
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2",
-    "ComposeTransform", "CumulativeDistributionTransform", "Dirichlet", "Distribution", "ExpRelaxedCategorical",
-    "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel", "HalfNormal", "Independent",
-    "IndependentTransform", "Laplace", "LogNormal", "LogitRelaxedBernoulli", "LowerCholeskyTransform",
-    "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
-    "Poisson", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform",
-    "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StickBreakingTransform", "StudentT",
-    "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "constraints", "kl_divergence",
-    "register_kl", "transforms",
+    "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical", "Cauchy",
+    "Chi2", "ComposeTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform", "Dirichlet",
+    "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential", "Gamma", "Geometric", "Gumbel",
+    "HalfNormal", "Independent", "IndependentTransform", "Laplace", "LogNormal", "LogitRelaxedBernoulli",
+    "LowerCholeskyTransform", "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical",
+    "OneHotCategoricalStraightThrough", "Poisson", "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli",
+    "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
+    "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution",
+    "Uniform", "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
 ]

@@ -95,12 +95,12 @@ class _IndependentConstraint(Constraint):
 
     def __init__(self, base_constraint, reinterpreted_batch_ndims):
         if not isinstance(base_constraint, Constraint):
-            raise TypeError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
-        if isinstance(reinterpreted_batch_ndims, bool) or not isinstance(reinterpreted_batch_ndims, int):
-            raise TypeError("reinterpreted_batch_ndims must be an int, got "
-                            f"{type(reinterpreted_batch_ndims).__name__}")
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, int):
+            raise AssertionError("reinterpreted_batch_ndims must be an int, got "
+                                 f"{type(reinterpreted_batch_ndims).__name__}")
         if reinterpreted_batch_ndims < 0:
-            raise ValueError(f"reinterpreted_batch_ndims must be >= 0, got {reinterpreted_batch_ndims}")
+            raise AssertionError(f"reinterpreted_batch_ndims must be >= 0, got {reinterpreted_batch_ndims}")
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
         super().__init__()
@@ -370,11 +370,11 @@ class _Cat(Constraint):
 
     def __init__(self, cseq, dim=0, lengths=None):
         if not all(isinstance(c, Constraint) for c in cseq):
-            raise TypeError("All elements of cseq must be Constraint instances")
+            raise AssertionError("All elements of cseq must be Constraint instances")
         self.cseq = list(cseq)
         self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
         if len(self.lengths) != len(self.cseq):
-            raise ValueError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq ({len(self.cseq)})")
         self.dim = dim
         super().__init__()
 
@@ -389,7 +389,7 @@ class _Cat(Constraint):
     def check(self, value):
         v = _values(value)
         if not -v.ndim <= self.dim < v.ndim:
-            raise IndexError(f"dim {self.dim} out of range for value with {v.ndim} dimensions")
+            raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} dimensions")
         checks, start = [], 0
         for constraint, length in zip(self.cseq, self.lengths):
             piece = np.take(v, np.arange(start, start + length), axis=self.dim)
@@ -403,7 +403,7 @@ class _Stack(Constraint):
 
     def __init__(self, cseq, dim=0):
         if not all(isinstance(c, Constraint) for c in cseq):
-            raise TypeError("All elements of cseq must be Constraint instances")
+            raise AssertionError("All elements of cseq must be Constraint instances")
         self.cseq = list(cseq)
         self.dim = dim
         super().__init__()
@@ -422,7 +422,7 @@ class _Stack(Constraint):
     def check(self, value):
         v = _values(value)
         if not -v.ndim <= self.dim < v.ndim:
-            raise IndexError(f"dim {self.dim} out of range for value with {v.ndim} dimensions")
+            raise AssertionError(f"dim {self.dim} out of range for value with {v.ndim} dimensions")
         pieces = [np.take(v, i, axis=self.dim) for i in range(v.shape[self.dim])]
         return _result(np.stack([c.check(Tensor(p)).array for p, c in zip(pieces, self.cseq)], self.dim))
 
@@ -432,7 +432,7 @@ class MixtureSameFamilyConstraint(Constraint):
 
     def __init__(self, base_constraint):
         if not isinstance(base_constraint, Constraint):
-            raise TypeError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+            raise AssertionError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
         self.base_constraint = base_constraint
         super().__init__()
 
