@@ -650,8 +650,10 @@ def test_kl_gradients_and_dispatch():
     assert gradcheck(lambda m, t: D.kl_divergence(D.MultivariateNormal(m, scale_tril=t.tril()),
                                                   D.MultivariateNormal(leaf([0.0, 0.0]), leaf(np.eye(2)))),
                      [loc, tril])
-    with pytest.raises(NotImplementedError, match="No KL\\(p \\|\\| q\\) is implemented for p type Normal and q "
-                                                  "type Gamma"):
+    with pytest.raises(NotImplementedError, match="No KL\\(p \\|\\| q\\) is implemented for p type Cauchy and q "
+                                                  "type Laplace"):
+        D.kl_divergence(D.Cauchy(0.0, 1.0), D.Laplace(0.0, 1.0))
+    with pytest.raises(NotImplementedError, match="between different exponential families"):
         D.kl_divergence(D.Normal(0.0, 1.0), D.Gamma(1.0, 1.0))
 
     class MyNormal(D.Normal):
@@ -1245,3 +1247,60 @@ def test_constraint_registry_register_and_errors():
     unconstrained = leaf([0.3, -1.0], requires_grad=True)
     assert gradcheck(lambda u: D.Normal(0.0, D.transform_to(constraints.positive)(u)).log_prob(leaf([0.5, 1.5])),
                      [unconstrained])
+
+
+# ------------------------------------------------------------------ exponential families
+import minigrad.distributions.exp_family as exp_family  # noqa: E402
+
+FAMILIES = {
+    "Normal": (lambda: D.Normal(leaf([0.3, 1.0]), leaf([1.5, 0.5])),
+               lambda: D.Normal(leaf([0.0, 1.5]), leaf([1.0, 0.7]))),
+    "Bernoulli": (lambda: D.Bernoulli(leaf([0.3, 0.8])), lambda: D.Bernoulli(leaf([0.5, 0.6]))),
+    "Exponential": (lambda: D.Exponential(leaf([1.3, 0.2])), lambda: D.Exponential(leaf([1.0, 1.0]))),
+    "Gamma": (lambda: D.Gamma(leaf([1.3, 2.0]), leaf([0.5, 2.0])), lambda: D.Gamma(leaf([1.0, 3.0]), leaf([1.0, 1.0]))),
+    "Beta": (lambda: D.Beta(leaf([1.3, 0.6]), leaf([2.0, 0.9])), lambda: D.Beta(leaf([2.0, 1.0]), leaf([0.5, 1.0]))),
+    "Poisson": (lambda: D.Poisson(leaf([1.3, 4.0])), lambda: D.Poisson(leaf([2.0, 3.0]))),
+    "Dirichlet": (lambda: D.Dirichlet(leaf([[1.3, 2.0, 0.5]])), lambda: D.Dirichlet(leaf([[1.0, 1.0, 1.0]]))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_exponential_family_bregman_forms(name):
+    """The Bregman entropy and KL of the log normaliser equal the closed forms."""
+    make_p, make_q = FAMILIES[name]
+    p, q = make_p(), make_q()
+    assert isinstance(p, D.ExponentialFamily)
+    np.testing.assert_allclose(exp_family.bregman_kl(p, q).array, D.kl_divergence(p, q).array, rtol=1e-10)
+    if name in ("Normal", "Bernoulli", "Exponential", "Gamma"):        # the families with E[log h(X)] = 0
+        np.testing.assert_allclose(D.ExponentialFamily.entropy(p).array, p.entropy().array, rtol=1e-10)
+    else:
+        with pytest.raises(NotImplementedError):
+            D.ExponentialFamily.entropy(p)
+
+
+def test_exponential_family_kl_dispatch_and_gradients():
+    class RateExponential(D.ExponentialFamily):
+        """An exponential distribution with only the exponential-family methods: KL by Bregman."""
+        arg_constraints = {"rate": constraints.positive}
+        _mean_carrier_measure = 0
+
+        def __init__(self, rate):
+            self.rate = rate
+            super().__init__(rate.shape)
+
+        @property
+        def _natural_params(self):
+            return (-self.rate,)
+
+        def _log_normalizer(self, x):
+            return -mg.log(-x)
+
+    rate_p, rate_q = leaf([1.3, 0.2]), leaf([1.0, 2.0], requires_grad=True)
+    kl = D.kl_divergence(RateExponential(rate_p), RateExponential(rate_q))
+    a, b = np.array([1.3, 0.2]), np.array([1.0, 2.0])
+    np.testing.assert_allclose(kl.array, np.log(a / b) + b / a - 1, rtol=1e-12)
+    assert gradcheck(lambda r: D.kl_divergence(RateExponential(rate_p), RateExponential(r)), [rate_q])
+    np.testing.assert_allclose(RateExponential(rate_p).entropy().array, 1 - np.log([1.3, 0.2]), rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="different exponential families"):
+        exp_family.bregman_kl(D.Normal(0.0, 1.0), D.Exponential(1.0))
+    assert not isinstance(D.Laplace(0.0, 1.0), D.ExponentialFamily)

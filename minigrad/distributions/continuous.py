@@ -14,6 +14,7 @@ import numpy as np
 import minigrad
 from minigrad.distributions import constraints
 from minigrad.distributions.distribution import Distribution
+from minigrad.distributions.exp_family import ExponentialFamily
 from minigrad.distributions.gamma_sampling import standard_gamma
 from minigrad.distributions.transformed_distribution import TransformedDistribution
 from minigrad.distributions.transforms import AbsTransform, AffineTransform, ExpTransform
@@ -61,7 +62,7 @@ class _LocScale(Distribution):
             self._validate_sample(value)
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
     """N(loc, scale^2): log p(x) = -(x - loc)^2 / (2 scale^2) - log(scale) - log(sqrt(2 pi))."""
 
     @property
@@ -101,6 +102,15 @@ class Normal(_LocScale):
     def entropy(self):
         """1/2 + log(2 pi)/2 + log(scale)."""
         return 0.5 + 0.5 * math.log(2 * math.pi) + minigrad.log(self.scale)
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * minigrad.log(-math.pi / y)
 
 
 class Uniform(Distribution):
@@ -171,7 +181,7 @@ class Uniform(Distribution):
         return minigrad.log(self.high - self.low)
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """rate e^(-rate x) on x >= 0."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -226,6 +236,15 @@ class Exponential(Distribution):
 
     def entropy(self):
         return 1.0 - minigrad.log(self.rate)
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -minigrad.log(-x)
 
 
 class Laplace(_LocScale):
@@ -460,7 +479,7 @@ class LogNormal(TransformedDistribution):
         return self.base_dist.entropy() + self.loc
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """rate^a x^(a-1) e^(-rate x) / Gamma(a), a = concentration."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
@@ -515,6 +534,15 @@ class Gamma(Distribution):
     def entropy(self):
         return (self.concentration - minigrad.log(self.rate) + minigrad.lgamma(self.concentration)
                 + (1.0 - self.concentration) * minigrad.digamma(self.concentration))
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return minigrad.lgamma(x + 1) + (x + 1) * minigrad.log(-y.reciprocal())
 
 
 class Chi2(Gamma):

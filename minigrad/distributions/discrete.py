@@ -15,6 +15,7 @@ import minigrad
 from minigrad.autograd import no_grad
 from minigrad.distributions import constraints
 from minigrad.distributions.distribution import Distribution
+from minigrad.distributions.exp_family import ExponentialFamily
 from minigrad.distributions.utils import (
     EMPTY_SHAPE,
     as_size,
@@ -48,7 +49,7 @@ def _expand_probs_or_logits(self, new, shape):
         new._param = new.logits
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """P(1) = probs = sigmoid(logits): log p(x) = x log p + (1 - x) log(1 - p)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -122,6 +123,15 @@ class Bernoulli(Distribution):
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))      # (2,) + batch_shape
         return values
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (minigrad.logit(self.probs),)
+
+    def _log_normalizer(self, x):
+        return minigrad.log1p(minigrad.exp(x))
 
 
 class Categorical(Distribution):
@@ -299,7 +309,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
         return samples + (probs - probs.detach())
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """rate^k e^(-rate) / k!."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -340,6 +350,13 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return minigrad.xlogy(value, rate) - rate - (value + 1).lgamma()
+
+    @property
+    def _natural_params(self):
+        return (minigrad.log(self.rate),)
+
+    def _log_normalizer(self, x):
+        return minigrad.exp(x)
 
 
 def _clamp_by_zero(x):

@@ -21,6 +21,7 @@ from minigrad.distributions.continuous import (
 )
 from minigrad.distributions.discrete import Bernoulli, Binomial, Categorical, Geometric, OneHotCategorical, Poisson
 from minigrad.distributions.distribution import Distribution
+from minigrad.distributions.exp_family import ExponentialFamily, bregman_kl
 from minigrad.distributions.multivariate import Beta, Dirichlet, Independent, MultivariateNormal, _batch_mahalanobis
 from minigrad.distributions.transformed_distribution import TransformedDistribution
 from minigrad.distributions.utils import euler_constant, sum_rightmost
@@ -161,6 +162,12 @@ def _kl_exponential_exponential(p, q):
     """r - log r - 1, r = q.rate / p.rate."""
     rate_ratio = q.rate / p.rate
     return -rate_ratio.log() + rate_ratio - 1
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """The Bregman divergence of the log normaliser (exp_family.py), for a family without a closed form."""
+    return bregman_kl(p, q)
 
 
 @register_kl(Gamma, Gamma)

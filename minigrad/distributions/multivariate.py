@@ -10,6 +10,7 @@ from minigrad.autograd import no_grad
 from minigrad.distributions import constraints
 from minigrad.distributions.discrete import Categorical
 from minigrad.distributions.distribution import Distribution
+from minigrad.distributions.exp_family import ExponentialFamily
 from minigrad.distributions.gamma_sampling import standard_gamma
 from minigrad.distributions.utils import (
     EMPTY_SHAPE,
@@ -32,7 +33,7 @@ def _finish_expand(self, new, batch_shape, event_shape=EMPTY_SHAPE):
     return new
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Gamma(sum a) / prod Gamma(a_i) prod x_i^(a_i - 1) on the simplex, a = concentration (..., K)."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
@@ -97,8 +98,15 @@ class Dirichlet(Distribution):
                 - (k - a0) * minigrad.digamma(a0)
                 - ((self.concentration - 1.0) * minigrad.digamma(self.concentration)).sum(-1))
 
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return x.lgamma().sum(-1) - minigrad.lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     """x^(a-1) (1-x)^(b-1) / B(a, b), a = concentration1, b = concentration0: a Dirichlet on (x, 1 - x)."""
 
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
@@ -152,6 +160,13 @@ class Beta(Distribution):
 
     def entropy(self):
         return self._dirichlet.entropy()
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return minigrad.lgamma(x) + minigrad.lgamma(y) - minigrad.lgamma(x + y)
 
 
 def _batch_mv(bmat, bvec):
