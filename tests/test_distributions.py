@@ -654,7 +654,7 @@ def test_kl_gradients_and_dispatch():
                                                   "type Laplace"):
         D.kl_divergence(D.Cauchy(0.0, 1.0), D.Laplace(0.0, 1.0))
     with pytest.raises(NotImplementedError, match="between different exponential families"):
-        D.kl_divergence(D.Normal(0.0, 1.0), D.Gamma(1.0, 1.0))
+        D.kl_divergence(D.Poisson(1.0), D.Normal(0.0, 1.0))
 
     class MyNormal(D.Normal):
         pass
@@ -1304,3 +1304,62 @@ def test_exponential_family_kl_dispatch_and_gradients():
     with pytest.raises(NotImplementedError, match="different exponential families"):
         exp_family.bregman_kl(D.Normal(0.0, 1.0), D.Exponential(1.0))
     assert not isinstance(D.Laplace(0.0, 1.0), D.ExponentialFamily)
+
+
+# ------------------------------------------------------------------ KL between different families
+CROSS_P = {"Normal": (D.Normal, [0.3, 0.8], stats.norm(0.3, 0.8), (-15, 15)),
+           "Laplace": (D.Laplace, [0.3, 0.8], stats.laplace(0.3, 0.8), (-40, 40)),
+           "Gumbel": (D.Gumbel, [0.3, 0.8], stats.gumbel_r(0.3, 0.8), (-6, 50)),
+           "Exponential": (D.Exponential, [1.3], stats.expon(scale=1 / 1.3), (0, 80)),
+           "Gamma": (D.Gamma, [1.3, 2.0], stats.gamma(1.3, scale=0.5), (0, 80)),
+           "Beta": (D.Beta, [1.3, 2.0], stats.beta(1.3, 2.0), (0, 1)),
+           "Uniform": (D.Uniform, [0.2, 0.7], stats.uniform(0.2, 0.5), (0.2, 0.7))}
+CROSS_Q = {"Normal": (D.Normal, [0.1, 1.3], stats.norm(0.1, 1.3)),
+           "Laplace": (D.Laplace, [0.1, 1.3], stats.laplace(0.1, 1.3)),
+           "Gumbel": (D.Gumbel, [0.1, 1.3], stats.gumbel_r(0.1, 1.3)),
+           "Exponential": (D.Exponential, [0.7], stats.expon(scale=1 / 0.7)),
+           "Gamma": (D.Gamma, [2.3, 1.0], stats.gamma(2.3, scale=1.0)),
+           "Beta": (D.Beta, [2.3, 1.5], stats.beta(2.3, 1.5)),
+           "Uniform": (D.Uniform, [-0.5, 1.7], stats.uniform(-0.5, 2.2))}
+CROSS_FINITE = [("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
+                ("Exponential", "Gamma"), ("Exponential", "Gumbel"), ("Exponential", "Normal"),
+                ("Gamma", "Exponential"), ("Gamma", "Gumbel"), ("Gamma", "Normal"), ("Gumbel", "Normal"),
+                ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Normal", "Laplace"), ("Uniform", "Beta"),
+                ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Uniform", "Normal")]
+CROSS_INFINITE = [("Exponential", "Beta"), ("Exponential", "Uniform"), ("Gamma", "Beta"), ("Gamma", "Uniform"),
+                  ("Gumbel", "Beta"), ("Gumbel", "Exponential"), ("Gumbel", "Gamma"), ("Gumbel", "Uniform"),
+                  ("Laplace", "Beta"), ("Laplace", "Exponential"), ("Laplace", "Gamma"), ("Laplace", "Uniform"),
+                  ("Normal", "Beta"), ("Normal", "Exponential"), ("Normal", "Gamma"), ("Normal", "Uniform")]
+
+
+@pytest.mark.parametrize("p_name, q_name", CROSS_FINITE)
+def test_kl_between_families_against_quadrature(p_name, q_name):
+    make_p, p_params, p_scipy, (low, high) = CROSS_P[p_name]
+    make_q, q_params, q_scipy = CROSS_Q[q_name]
+    kl = D.kl_divergence(make_p(*[leaf([v]) for v in p_params]), make_q(*[leaf([v]) for v in q_params]))
+    np.testing.assert_allclose(kl.array, [_kl_quad(p_scipy, q_scipy, low, high)], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("p_name, q_name", CROSS_INFINITE)
+def test_kl_between_families_outside_the_support_is_infinite(p_name, q_name):
+    make_p, p_params, _, _ = CROSS_P[p_name]
+    make_q, q_params, _ = CROSS_Q[q_name]
+    kl = D.kl_divergence(make_p(*[leaf([v, v]) for v in p_params]), make_q(*[leaf([v, v]) for v in q_params]))
+    assert kl.shape == (2,) and np.isposinf(kl.array).all()
+
+
+def test_kl_between_discrete_families():
+    p, q = D.Bernoulli(leaf([0.3])), D.Poisson(leaf([0.7]))
+    np.testing.assert_allclose(D.kl_divergence(p, q).array,
+                               [0.7 * math.log(0.7 / stats.poisson(0.7).pmf(0)) + 0.3 * math.log(
+                                   0.3 / stats.poisson(0.7).pmf(1))], rtol=1e-12)
+    assert np.isposinf(D.kl_divergence(D.Poisson(leaf([1.3])), D.Bernoulli(leaf([0.6]))).array).all()
+    assert np.isposinf(D.kl_divergence(D.Poisson(leaf([1.3])), D.Binomial(3, leaf([0.6]))).array).all()
+    # the support checks of the Uniform/Beta pairs
+    assert np.isposinf(D.kl_divergence(D.Beta(leaf([1.3]), leaf([2.0])), D.Uniform(leaf([0.2]), leaf([0.7]))).array)
+    assert np.isposinf(D.kl_divergence(D.Uniform(leaf([-0.5]), leaf([0.7])), D.Beta(leaf([2.0]), leaf([1.0]))).array)
+    assert np.isposinf(D.kl_divergence(D.Uniform(leaf([-0.5]), leaf([0.7])), D.Exponential(leaf([1.0]))).array)
+    assert gradcheck(lambda m, s: D.kl_divergence(D.Normal(m, s), D.Laplace(leaf([0.1]), leaf([1.3]))),
+                     [leaf([0.3], requires_grad=True), leaf([0.8], requires_grad=True)])
+    assert gradcheck(lambda a, b: D.kl_divergence(D.Beta(a, b), D.Gamma(leaf([2.3]), leaf([1.0]))),
+                     [leaf([1.3], requires_grad=True), leaf([2.0], requires_grad=True)])
