@@ -9,6 +9,7 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
     relaxed       (Logit)RelaxedBernoulli, ExpRelaxedCategorical, RelaxedOneHotCategorical
+    transformed_families  Pareto Weibull HalfCauchy InverseGamma Kumaraswamy
     transforms.py, transformed_distribution.py  Transform and its subclasses, TransformedDistribution
                   (LogNormal, HalfNormal, Gumbel and the relaxed ones are built on them, as in PyTorch)
     kl.py         kl_divergence, register_kl
@@ -53,6 +54,7 @@ from minigrad.distributions.relaxed import (
     RelaxedOneHotCategorical,
 )
 from minigrad.distributions.transformed_distribution import TransformedDistribution
+from minigrad.distributions.transformed_families import HalfCauchy, InverseGamma, Kumaraswamy, Pareto, Weibull
 from minigrad.distributions.transforms import (
     AbsTransform,
     AffineTransform,
@@ -79,11 +81,11 @@ __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform", "Dirichlet",
     "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
-    "Geometric", "Gumbel", "HalfNormal", "Independent", "IndependentTransform", "Laplace", "LogNormal",
-    "LogitRelaxedBernoulli", "LowerCholeskyTransform", "MixtureSameFamily", "MultivariateNormal", "Normal",
-    "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson", "PositiveDefiniteTransform",
-    "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform",
-    "SoftmaxTransform", "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT",
-    "TanhTransform", "Transform", "TransformedDistribution", "Uniform", "biject_to", "constraints", "kl_divergence",
-    "register_kl", "transform_to", "transforms",
+    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma",
+    "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli", "LowerCholeskyTransform", "MixtureSameFamily",
+    "MultivariateNormal", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+    "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+    "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+    "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+    "Weibull", "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
 ]
