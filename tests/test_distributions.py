@@ -1378,23 +1378,29 @@ CROSS_P = {"Normal": (D.Normal, [0.3, 0.8], stats.norm(0.3, 0.8), (-15, 15)),
            "Exponential": (D.Exponential, [1.3], stats.expon(scale=1 / 1.3), (0, 80)),
            "Gamma": (D.Gamma, [1.3, 2.0], stats.gamma(1.3, scale=0.5), (0, 80)),
            "Beta": (D.Beta, [1.3, 2.0], stats.beta(1.3, 2.0), (0, 1)),
-           "Uniform": (D.Uniform, [0.2, 0.7], stats.uniform(0.2, 0.5), (0.2, 0.7))}
+           "Uniform": (D.Uniform, [0.2, 0.7], stats.uniform(0.2, 0.5), (0.2, 0.7)),
+           "Pareto": (D.Pareto, [0.5, 3.5], stats.pareto(3.5, scale=0.5), (0.5, np.inf))}
 CROSS_Q = {"Normal": (D.Normal, [0.1, 1.3], stats.norm(0.1, 1.3)),
            "Laplace": (D.Laplace, [0.1, 1.3], stats.laplace(0.1, 1.3)),
            "Gumbel": (D.Gumbel, [0.1, 1.3], stats.gumbel_r(0.1, 1.3)),
            "Exponential": (D.Exponential, [0.7], stats.expon(scale=1 / 0.7)),
            "Gamma": (D.Gamma, [2.3, 1.0], stats.gamma(2.3, scale=1.0)),
            "Beta": (D.Beta, [2.3, 1.5], stats.beta(2.3, 1.5)),
-           "Uniform": (D.Uniform, [-0.5, 1.7], stats.uniform(-0.5, 2.2))}
+           "Uniform": (D.Uniform, [-0.5, 1.7], stats.uniform(-0.5, 2.2)),
+           "Pareto": (D.Pareto, [0.1, 2.5], stats.pareto(2.5, scale=0.1))}
 CROSS_FINITE = [("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
                 ("Exponential", "Gamma"), ("Exponential", "Gumbel"), ("Exponential", "Normal"),
                 ("Gamma", "Exponential"), ("Gamma", "Gumbel"), ("Gamma", "Normal"), ("Gumbel", "Normal"),
                 ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Normal", "Laplace"), ("Uniform", "Beta"),
-                ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Uniform", "Normal")]
+                ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"), ("Uniform", "Normal"),
+                ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"), ("Pareto", "Pareto"),
+                ("Uniform", "Pareto")]
 CROSS_INFINITE = [("Exponential", "Beta"), ("Exponential", "Uniform"), ("Gamma", "Beta"), ("Gamma", "Uniform"),
                   ("Gumbel", "Beta"), ("Gumbel", "Exponential"), ("Gumbel", "Gamma"), ("Gumbel", "Uniform"),
                   ("Laplace", "Beta"), ("Laplace", "Exponential"), ("Laplace", "Gamma"), ("Laplace", "Uniform"),
-                  ("Normal", "Beta"), ("Normal", "Exponential"), ("Normal", "Gamma"), ("Normal", "Uniform")]
+                  ("Normal", "Beta"), ("Normal", "Exponential"), ("Normal", "Gamma"), ("Normal", "Uniform"),
+                  ("Beta", "Pareto"), ("Exponential", "Pareto"), ("Gamma", "Pareto"), ("Gumbel", "Pareto"),
+                  ("Laplace", "Pareto"), ("Normal", "Pareto"), ("Pareto", "Beta"), ("Pareto", "Uniform")]
 
 
 @pytest.mark.parametrize("p_name, q_name", CROSS_FINITE)
@@ -1424,6 +1430,11 @@ def test_kl_between_discrete_families():
     assert np.isposinf(D.kl_divergence(D.Beta(leaf([1.3]), leaf([2.0])), D.Uniform(leaf([0.2]), leaf([0.7]))).array)
     assert np.isposinf(D.kl_divergence(D.Uniform(leaf([-0.5]), leaf([0.7])), D.Beta(leaf([2.0]), leaf([1.0]))).array)
     assert np.isposinf(D.kl_divergence(D.Uniform(leaf([-0.5]), leaf([0.7])), D.Exponential(leaf([1.0]))).array)
+    # Pareto: inf where p reaches below q's scale or its moments diverge
+    kl = D.kl_divergence(D.Pareto(leaf([0.5, 0.05]), leaf([3.5, 3.5])), D.Pareto(leaf([0.1, 0.1]), leaf([2.5, 2.5])))
+    assert np.isfinite(kl.array[0]) and np.isposinf(kl.array[1])
+    assert np.isposinf(D.kl_divergence(D.Pareto(leaf([0.5]), leaf([0.9])), D.Exponential(leaf([1.0]))).array)
+    assert np.isposinf(D.kl_divergence(D.Pareto(leaf([0.5]), leaf([1.9])), D.Normal(leaf([1.0]), 1.0)).array)
     assert gradcheck(lambda m, s: D.kl_divergence(D.Normal(m, s), D.Laplace(leaf([0.1]), leaf([1.3]))),
                      [leaf([0.3], requires_grad=True), leaf([0.8], requires_grad=True)])
     assert gradcheck(lambda a, b: D.kl_divergence(D.Beta(a, b), D.Gamma(leaf([2.3]), leaf([1.0]))),
