@@ -109,11 +109,14 @@ UNIVARIATE.update({
                      [[4.5, 5.2, 6.0], [2.5, 0.8, 3.0]], [0.3, 1.0, 2.5], "log_prob cdf entropy mean variance"),
     "Kumaraswamy": (D.Kumaraswamy, KumaraswamyReference,
                     [[1.5, 0.7, 2.0], [2.5, 0.8, 3.0]], [0.3, 0.1, 0.9], "log_prob cdf icdf entropy mean variance"),
+    # PyTorch counts successes (probability probs) before total_count failures: scipy's nbinom(r, 1 - p)
+    "NegativeBinomial": (D.NegativeBinomial, lambda r, p: stats.nbinom(r, 1 - p),
+                         [[3.0, 2.5, 6.0], [0.3, 0.6, 0.2]], [0.0, 2.0, 7.0], "log_prob mean variance"),
 })
 
 SCIPY_METHOD = {"log_prob": "logpdf", "cdf": "cdf", "icdf": "ppf", "entropy": "entropy",
                 "mean": "mean", "variance": "var"}
-DISCRETE = {"Poisson", "Geometric", "Bernoulli", "Binomial"}
+DISCRETE = {"Poisson", "Geometric", "Bernoulli", "Binomial", "NegativeBinomial"}
 QUANTILES = [0.1, 0.5, 0.93]
 
 
@@ -371,6 +374,9 @@ GRADIENT_CASES = {
     "HalfCauchy": (D.HalfCauchy, [[1.5, 0.7]], [0.3, 1.0]),
     "InverseGamma": (D.InverseGamma, [[2.5, 3.2], [2.5, 0.8]], [0.3, 1.0]),
     "Kumaraswamy": (D.Kumaraswamy, [[1.5, 0.7], [2.5, 0.8]], [0.3, 0.1]),
+    "NegativeBinomial": (lambda r, p: D.NegativeBinomial(r, p), [[3.0, 2.5], [0.3, 0.6]], [0.0, 4.0]),
+    "NegativeBinomialLogits": (lambda r, x: D.NegativeBinomial(r, logits=x), [[3.0, 2.5], [-0.3, 1.2]], [0.0, 4.0]),
+    "Multinomial": (lambda p: D.Multinomial(5, p), [[[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]], [[1.0, 3.0, 1.0], [0, 0, 5]]),
 }
 
 
@@ -384,9 +390,7 @@ def test_log_prob_gradcheck(name):
     make, params, values = GRADIENT_CASES[name]
     inputs = [leaf(p, requires_grad=True) for p in params]
     value = _value(values)
-    assert gradcheck(lambda *ps: make(*ps, validate_args=False).log_prob(value)
-                     if "Relaxed" not in name and "Logits" not in name and "Binomial" not in name
-                     and "Multivariate" not in name else make(*ps).log_prob(value), inputs)
+    assert gradcheck(lambda *ps: make(*ps).log_prob(value), inputs)
 
 
 STATISTICS = {
@@ -402,6 +406,7 @@ STATISTICS = {
     "Pareto": "cdf icdf entropy mean variance", "Weibull": "cdf icdf entropy mean variance",
     "HalfCauchy": "cdf icdf entropy", "InverseGamma": "entropy mean variance",
     "Kumaraswamy": "cdf icdf entropy mean variance",
+    "NegativeBinomial": "mean variance", "Multinomial": "entropy mean variance",
 }
 
 
@@ -787,6 +792,8 @@ def test_shapes_sample_shape_batch_shape_event_shape():
     lambda: D.Pareto(leaf([1.0, 2.0]), 3.0), lambda: D.Weibull(leaf([1.0, 2.0]), 3.0),
     lambda: D.HalfCauchy(leaf([1.0, 2.0])), lambda: D.InverseGamma(leaf([1.0, 2.0]), 3.0),
     lambda: D.Kumaraswamy(leaf([1.0, 2.0]), 3.0),
+    lambda: D.NegativeBinomial(leaf([1.0, 2.0]), leaf([0.3, 0.6])),
+    lambda: D.Multinomial(4, leaf([[0.3, 0.7], [0.5, 0.5]])),
 ])
 def test_expand(make):
     dist = make()
@@ -1439,3 +1446,44 @@ def test_kl_between_discrete_families():
                      [leaf([0.3], requires_grad=True), leaf([0.8], requires_grad=True)])
     assert gradcheck(lambda a, b: D.kl_divergence(D.Beta(a, b), D.Gamma(leaf([2.3]), leaf([1.0]))),
                      [leaf([1.3], requires_grad=True), leaf([2.0], requires_grad=True)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_multinomial_against_scipy(given, dtype):
+    probs = np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
+    param = probs if given == "probs" else np.log(probs) + 1.0
+    dist = D.Multinomial(5, **{given: leaf(param, dtype)})
+    assert dist.batch_shape == (2,) and dist.event_shape == (3,)
+    counts = np.array([[1.0, 3.0, 1.0], [0.0, 0.0, 5.0]])
+    rtol = 1e-10 if dtype == np.float64 else 2e-5
+    lp = dist.log_prob(leaf(counts, dtype))
+    assert lp.dtype == dtype
+    for b in range(2):
+        frozen = stats.multinomial(5, probs[b])
+        np.testing.assert_allclose(lp.array[b], frozen.logpmf(counts[b]), rtol=rtol)
+        np.testing.assert_allclose(dist.entropy().array[b], frozen.entropy(), rtol=rtol)
+        np.testing.assert_allclose(dist.variance.array[b], np.diag(frozen.cov()), rtol=rtol)
+    np.testing.assert_allclose(dist.mean.array, 5 * probs, rtol=rtol)
+    mg.manual_seed(4)
+    samples = dist.sample((40000,))
+    assert samples.shape == (40000, 2, 3) and samples.dtype == dtype
+    np.testing.assert_array_equal(samples.array.sum(-1), 5)
+    _check_moments(samples.array.astype(np.float64), 5 * probs, 5 * probs * (1 - probs), "Multinomial")
+    # an impossible category scores 0 log 0 = 0 when its count is 0
+    np.testing.assert_allclose(D.Multinomial(3, leaf([0.5, 0.5, 0.0])).log_prob(leaf([1.0, 2.0, 0.0])).item(),
+                               stats.multinomial(3, [0.5, 0.5, 0.0]).logpmf([1, 2, 0]), rtol=1e-12)
+    with pytest.raises(ValueError, match="Expected value argument .*Multinomial"):
+        dist.log_prob(leaf([[1.0, 3.0, 3.0], [0.0, 0.0, 5.0]], dtype))
+    with pytest.raises(NotImplementedError, match="inhomogeneous total_count is not supported"):
+        D.Multinomial(leaf([3.0, 4.0]), leaf([0.5, 0.5]))
+
+
+def test_negative_binomial_edge_cases():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert D.NegativeBinomial(leaf([0.0]), leaf([0.3])).log_prob(leaf([0.0])).item() == 0.0
+    with pytest.raises(ValueError, match="Expected parameter probs .*HalfOpenInterval"):
+        D.NegativeBinomial(leaf([2.0]), leaf([1.0]))
+    with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified, but not both."):
+        D.NegativeBinomial(leaf([2.0]))

@@ -1,4 +1,5 @@
-"""Discrete distributions: Bernoulli, Categorical, OneHotCategorical, Poisson, Binomial, Geometric.
+"""Discrete distributions: Bernoulli, Categorical, OneHotCategorical, Poisson, Binomial, Geometric,
+Multinomial, NegativeBinomial.
 
 Bernoulli, Categorical, Binomial and Geometric take ``probs`` or ``logits``
 (exactly one); the other is computed on first use (a lazy_property), so
@@ -29,7 +30,7 @@ from minigrad.nn import functional as F
 from minigrad.tensor import Size, Tensor
 
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Poisson",
-           "Binomial", "Geometric"]
+           "Binomial", "Geometric", "Multinomial", "NegativeBinomial"]
 
 _Number = numbers.Number
 
@@ -530,3 +531,154 @@ class Geometric(Distribution):
 
     def entropy(self):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none") / self.probs
+
+
+class Multinomial(Distribution):
+    """Counts of ``total_count`` Categorical(probs) draws: n! / prod(x_k!) prod p_k^x_k, event_shape (K,)."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if not isinstance(total_count, int):
+            raise NotImplementedError("inhomogeneous total_count is not supported")
+        self.total_count = total_count
+        self._categorical = Categorical(probs=probs, logits=logits)
+        self._binomial = Binomial(total_count=total_count, probs=self.probs)
+        super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:],
+                         validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Multinomial, _instance)
+        batch_shape = as_size(batch_shape)
+        new.total_count = self.total_count
+        new._categorical = self._categorical.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @constraints.dependent_property(is_discrete=True, event_dim=1)
+    def support(self):
+        return constraints.multinomial(self.total_count)
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def param_shape(self):
+        return self._categorical.param_shape
+
+    @property
+    def mean(self):
+        return self.probs * self.total_count
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=EMPTY_SHAPE):
+        """Counts of shape sample_shape + batch_shape + (K,), in the dtype of probs."""
+        sample_shape = as_size(sample_shape)
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            num_events = self._categorical._num_events
+            probs_2d = self.probs.array.reshape(-1, num_events).astype(np.float64)      # (B, K)
+            probs_2d = probs_2d / probs_2d.sum(-1, keepdims=True)
+            counts = draw((sample_shape.numel(), len(probs_2d), num_events), self.probs.dtype,
+                          lambda g, s: g.multinomial(self.total_count, probs_2d, size=s[:2]))   # (S, B, K)
+            return counts.reshape(tuple(shape))
+
+    def entropy(self):
+        """n H(Categorical) - log n! + sum_k E[log x_k!], x_k ~ Binomial(n, p_k)."""
+        n = minigrad.tensor(float(self.total_count), dtype=self.probs.dtype)
+        term1 = n * self._categorical.entropy() - minigrad.lgamma(n + 1)
+        support = self._binomial.enumerate_support(expand=False)[1:]                    # (n, 1, ..., 1)
+        binomial_probs = minigrad.exp(self._binomial.log_prob(support))
+        weights = minigrad.lgamma(support + 1)
+        return term1 + (binomial_probs * weights).sum(0).sum(-1)
+
+    def log_prob(self, value):
+        """log n! - sum_k log x_k! + sum_k x_k log p_k (0 log 0 = 0 for an impossible category)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        log_factorial_n = minigrad.lgamma(value.sum(-1) + 1)
+        log_factorial_xs = minigrad.lgamma(value + 1).sum(-1)
+        logits = minigrad.where((value == 0) & (logits == -math.inf), 0.0, logits)
+        return log_factorial_n - log_factorial_xs + (logits * value).sum(-1)
+
+
+class NegativeBinomial(Distribution):
+    """The number of successes before ``total_count`` failures, success probability probs:
+    Gamma(r + k) / (k! Gamma(r)) p^k (1 - p)^r, r = total_count."""
+
+    arg_constraints = {"total_count": constraints.greater_than_eq(0), "probs": constraints.half_open_interval(0.0, 1.0),
+                       "logits": constraints.real}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, total_count, probs=None, logits=None, validate_args=None):
+        _one_of(probs, logits)
+        if probs is not None:
+            self.total_count, self.probs = broadcast_all(total_count, probs)
+            self.total_count = self.total_count.to(self.probs.dtype)
+        else:
+            self.total_count, self.logits = broadcast_all(total_count, logits)
+            self.total_count = self.total_count.to(self.logits.dtype)
+        self._param = self.probs if probs is not None else self.logits
+        super().__init__(self._param.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(NegativeBinomial, _instance)
+        batch_shape = as_size(batch_shape)
+        new.total_count = self.total_count.expand(batch_shape)
+        _expand_probs_or_logits(self, new, batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        """r p / (1 - p) = r e^logits."""
+        return self.total_count * minigrad.exp(self.logits)
+
+    @property
+    def mode(self):
+        return ((self.total_count - 1) * self.logits.exp()).floor().clamp(min=0.0)
+
+    @property
+    def variance(self):
+        return self.mean / minigrad.sigmoid(-self.logits)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self):
+        return self._param.shape
+
+    def sample(self, sample_shape=EMPTY_SHAPE):
+        """A Poisson draw whose rate is Gamma(total_count, rate = e^-logits): the Gamma-Poisson mixture."""
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            r = np.broadcast_to(self.total_count.array, shape)
+            scale = np.broadcast_to(np.exp(self.logits.array.astype(np.float64)), shape)
+            return draw(shape, self._param.dtype, lambda g, s: g.poisson(g.gamma(r, scale)))
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        log_unnormalized_prob = self.total_count * F.logsigmoid(-self.logits) + value * F.logsigmoid(self.logits)
+        with np.errstate(invalid="ignore"):       # inf - inf at total_count = value = 0: replaced by 0
+            log_normalization = (-minigrad.lgamma(self.total_count + value) + minigrad.lgamma(1.0 + value)
+                                 + minigrad.lgamma(self.total_count))
+        log_normalization = minigrad.where(self.total_count + value == 0.0, 0.0, log_normalization)
+        return log_unnormalized_prob - log_normalization
