@@ -109,6 +109,8 @@ UNIVARIATE.update({
                      [[4.5, 5.2, 6.0], [2.5, 0.8, 3.0]], [0.3, 1.0, 2.5], "log_prob cdf entropy mean variance"),
     "Kumaraswamy": (D.Kumaraswamy, KumaraswamyReference,
                     [[1.5, 0.7, 2.0], [2.5, 0.8, 3.0]], [0.3, 0.1, 0.9], "log_prob cdf icdf entropy mean variance"),
+    "FisherSnedecor": (D.FisherSnedecor, lambda df1, df2: stats.f(df1, df2),
+                       [[1.5, 3.0, 6.0], [9.0, 10.0, 12.0]], [0.3, 1.0, 2.5], "log_prob mean variance"),
     # PyTorch counts successes (probability probs) before total_count failures: scipy's nbinom(r, 1 - p)
     "NegativeBinomial": (D.NegativeBinomial, lambda r, p: stats.nbinom(r, 1 - p),
                          [[3.0, 2.5, 6.0], [0.3, 0.6, 0.2]], [0.0, 2.0, 7.0], "log_prob mean variance"),
@@ -375,6 +377,8 @@ GRADIENT_CASES = {
     "InverseGamma": (D.InverseGamma, [[2.5, 3.2], [2.5, 0.8]], [0.3, 1.0]),
     "Kumaraswamy": (D.Kumaraswamy, [[1.5, 0.7], [2.5, 0.8]], [0.3, 0.1]),
     "NegativeBinomial": (lambda r, p: D.NegativeBinomial(r, p), [[3.0, 2.5], [0.3, 0.6]], [0.0, 4.0]),
+    "FisherSnedecor": (D.FisherSnedecor, [[1.5, 3.0], [5.0, 6.5]], [0.3, 1.0]),
+    "LogisticNormal": (D.LogisticNormal, [[0.3, -0.2], [1.0, 0.5]], [[0.2, 0.3, 0.5]]),
     "NegativeBinomialLogits": (lambda r, x: D.NegativeBinomial(r, logits=x), [[3.0, 2.5], [-0.3, 1.2]], [0.0, 4.0]),
     "Multinomial": (lambda p: D.Multinomial(5, p), [[[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]], [[1.0, 3.0, 1.0], [0, 0, 5]]),
 }
@@ -407,6 +411,7 @@ STATISTICS = {
     "HalfCauchy": "cdf icdf entropy", "InverseGamma": "entropy mean variance",
     "Kumaraswamy": "cdf icdf entropy mean variance",
     "NegativeBinomial": "mean variance", "Multinomial": "entropy mean variance",
+    "FisherSnedecor": "mean variance",
 }
 
 
@@ -456,6 +461,8 @@ RSAMPLE_CASES = {
     "HalfCauchy": (D.HalfCauchy, [[1.5, 0.7]]),
     "InverseGamma": (D.InverseGamma, [[2.5, 3.2], [2.5, 0.8]]),
     "Kumaraswamy": (D.Kumaraswamy, [[1.5, 0.7], [2.5, 0.8]]),
+    "FisherSnedecor": (D.FisherSnedecor, [[1.5, 3.0], [5.0, 6.5]]),
+    "LogisticNormal": (D.LogisticNormal, [[0.3, -0.2], [1.0, 0.5]]),
 }
 
 
@@ -794,6 +801,8 @@ def test_shapes_sample_shape_batch_shape_event_shape():
     lambda: D.Kumaraswamy(leaf([1.0, 2.0]), 3.0),
     lambda: D.NegativeBinomial(leaf([1.0, 2.0]), leaf([0.3, 0.6])),
     lambda: D.Multinomial(4, leaf([[0.3, 0.7], [0.5, 0.5]])),
+    lambda: D.FisherSnedecor(leaf([1.0, 2.0]), 5.0),
+    lambda: D.LogisticNormal(leaf([[0.3, 0.7], [0.5, 0.5]]), 1.0),
 ])
 def test_expand(make):
     dist = make()
@@ -1487,3 +1496,22 @@ def test_negative_binomial_edge_cases():
         D.NegativeBinomial(leaf([2.0]), leaf([1.0]))
     with pytest.raises(ValueError, match="Either `probs` or `logits` must be specified, but not both."):
         D.NegativeBinomial(leaf([2.0]))
+
+
+def test_fisher_snedecor_undefined_moments_and_logistic_normal():
+    f = D.FisherSnedecor(leaf([1.5, 3.0, 6.0]), leaf([2.0, 4.5, 9.0]))
+    assert np.isnan(f.mean.array[0]) and np.isnan(f.variance.array[0]) and np.isnan(f.mode.array[0])
+    assert np.isfinite(f.mean.array[1:]).all() and np.isfinite(f.variance.array[1:]).all()
+    np.testing.assert_allclose(f.mode.array[1:], [(1 / 3) * 4.5 / 6.5, (4 / 6) * 9 / 11], rtol=1e-12)
+    dist = D.LogisticNormal(leaf([[0.3, -0.2]]), leaf([[1.0, 0.5]]))
+    assert dist.batch_shape == (1,) and dist.event_shape == (3,)
+    assert D.LogisticNormal(0.0, 1.0).batch_shape == () and D.LogisticNormal(0.0, 1.0).event_shape == (2,)
+    mg.manual_seed(2)
+    y = dist.sample((6,))
+    assert y.shape == (6, 1, 3) and bool(constraints.simplex.check(y).array.all())
+    x = T.StickBreakingTransform().inv(y).array[:, 0]                           # (6, 2)
+    log_det = np.array([np.log(abs(np.linalg.det(_numerical_jacobian(
+        lambda v: T.StickBreakingTransform()(leaf(v)).array[:-1], row)))) for row in x])
+    expected = stats.norm([0.3, -0.2], [1.0, 0.5]).logpdf(x).sum(-1) - log_det
+    np.testing.assert_allclose(dist.log_prob(y).array[:, 0], expected, rtol=1e-6)
+    assert dist.loc.shape == (1, 2) and dist.scale.shape == (1, 2)

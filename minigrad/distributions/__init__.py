@@ -6,11 +6,12 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
 
     base          distribution.py (Distribution), constraints.py, utils.py
     continuous    Normal Uniform Exponential Laplace Cauchy Gumbel HalfNormal LogNormal StudentT Gamma Chi2
+                  FisherSnedecor
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
                   Multinomial NegativeBinomial
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
     relaxed       (Logit)RelaxedBernoulli, ExpRelaxedCategorical, RelaxedOneHotCategorical
-    transformed_families  Pareto Weibull HalfCauchy InverseGamma Kumaraswamy
+    transformed_families  Pareto Weibull HalfCauchy InverseGamma Kumaraswamy LogisticNormal
     transforms.py, transformed_distribution.py  Transform and its subclasses, TransformedDistribution
                   (LogNormal, HalfNormal, Gumbel and the relaxed ones are built on them, as in PyTorch)
     kl.py         kl_divergence, register_kl
@@ -26,6 +27,7 @@ from minigrad.distributions.continuous import (
     Cauchy,
     Chi2,
     Exponential,
+    FisherSnedecor,
     Gamma,
     Gumbel,
     HalfNormal,
@@ -57,7 +59,14 @@ from minigrad.distributions.relaxed import (
     RelaxedOneHotCategorical,
 )
 from minigrad.distributions.transformed_distribution import TransformedDistribution
-from minigrad.distributions.transformed_families import HalfCauchy, InverseGamma, Kumaraswamy, Pareto, Weibull
+from minigrad.distributions.transformed_families import (
+    HalfCauchy,
+    InverseGamma,
+    Kumaraswamy,
+    LogisticNormal,
+    Pareto,
+    Weibull,
+)
 from minigrad.distributions.transforms import (
     AbsTransform,
     AffineTransform,
@@ -83,13 +92,13 @@ from minigrad.distributions.transforms import (
 __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform", "Dirichlet",
-    "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "Gamma",
-    "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform", "InverseGamma",
-    "Kumaraswamy", "Laplace", "LogNormal", "LogitRelaxedBernoulli", "LowerCholeskyTransform", "MixtureSameFamily",
-    "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
-    "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PositiveDefiniteTransform", "PowerTransform",
-    "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
-    "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform", "Transform",
-    "TransformedDistribution", "Uniform", "Weibull", "biject_to", "constraints", "kl_divergence", "register_kl",
-    "transform_to", "transforms",
+    "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
+    "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
+    "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
+    "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
+    "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+    "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
+    "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
+    "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
+    "Weibull", "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
 ]

@@ -1,5 +1,5 @@
 """Univariate continuous distributions: Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel,
-HalfNormal, LogNormal, StudentT, Gamma, Chi2 (torch.distributions, one class each). Gumbel,
+HalfNormal, LogNormal, StudentT, Gamma, Chi2, FisherSnedecor (torch.distributions, one class each). Gumbel,
 HalfNormal and LogNormal are TransformedDistributions, as in PyTorch.
 
 Every log_prob, cdf, entropy, mean and variance is written with minigrad Tensor
@@ -22,7 +22,7 @@ from minigrad.distributions.utils import EMPTY_SHAPE, as_size, broadcast_all, dr
 from minigrad.tensor import Size
 
 __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gumbel", "HalfNormal", "LogNormal",
-           "StudentT", "Gamma", "Chi2"]
+           "StudentT", "Gamma", "Chi2", "FisherSnedecor"]
 
 _Number = numbers.Number
 
@@ -623,3 +623,65 @@ class StudentT(Distribution):
         return (self.scale.log()
                 + 0.5 * (self.df + 1) * (minigrad.digamma(0.5 * (self.df + 1)) - minigrad.digamma(0.5 * self.df))
                 + 0.5 * self.df.log() + lbeta)
+
+
+class FisherSnedecor(Distribution):
+    """F(df1, df2): the ratio (X1 / df1) / (X2 / df2) of chi-squared variables, here of
+    Gamma(df1 / 2, df1) and Gamma(df2 / 2, df2) draws (reparameterised)."""
+
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(self, df1, df2, validate_args=None):
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
+        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
+        super().__init__(_batch_shape(self.df1, df1, df2), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(FisherSnedecor, _instance)
+        batch_shape = as_size(batch_shape)
+        new.df1 = self.df1.expand(batch_shape)
+        new.df2 = self.df2.expand(batch_shape)
+        new._gamma1 = self._gamma1.expand(batch_shape)
+        new._gamma2 = self._gamma2.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        """df2 / (df2 - 2) for df2 > 2, else nan."""
+        df2 = minigrad.where(self.df2 <= 2, math.nan, self.df2)
+        return df2 / (df2 - 2)
+
+    @property
+    def mode(self):
+        """(df1 - 2) / df1 * df2 / (df2 + 2) for df1 > 2, else nan."""
+        mode = (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2)
+        return minigrad.where(self.df1 <= 2, math.nan, mode)
+
+    @property
+    def variance(self):
+        """2 df2^2 (df1 + df2 - 2) / (df1 (df2 - 2)^2 (df2 - 4)) for df2 > 4, else nan."""
+        df2 = minigrad.where(self.df2 <= 4, math.nan, self.df2)
+        return 2 * df2.pow(2) * (self.df1 + df2 - 2) / (self.df1 * (df2 - 2).pow(2) * (df2 - 4))
+
+    def rsample(self, sample_shape=EMPTY_SHAPE):
+        shape = tuple(self._extended_shape(sample_shape))
+        x1 = self._gamma1.rsample(sample_shape).reshape(shape)
+        x2 = self._gamma2.rsample(sample_shape).reshape(shape)
+        tiny = np.finfo(x2.dtype).tiny
+        return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        ct1 = self.df1 * 0.5
+        ct2 = self.df2 * 0.5
+        ct3 = self.df1 / self.df2
+        t1 = (ct1 + ct2).lgamma() - ct1.lgamma() - ct2.lgamma()
+        t2 = ct1 * ct3.log() + (ct1 - 1) * minigrad.log(value)
+        t3 = (ct1 + ct2) * minigrad.log1p(ct3 * value)
+        return t1 + t2 - t3

@@ -5,6 +5,7 @@
     HalfCauchy(scale)                |C|,                   C ~ Cauchy(0, scale)
     InverseGamma(concentration, rate)  1 / G,               G ~ Gamma(concentration, rate)
     Kumaraswamy(a, b)                (1 - U^(1/b))^(1/a),   U ~ Uniform(0, 1)
+    LogisticNormal(loc, scale)       StickBreaking(X),      X ~ Normal(loc, scale) over the last dim
 
 log_prob, cdf, icdf and rsample come from the transforms; the moments and
 entropies are the closed forms.
@@ -15,12 +16,18 @@ import numpy as np
 
 import minigrad
 from minigrad.distributions import constraints
-from minigrad.distributions.continuous import Cauchy, Exponential, Gamma, Uniform
+from minigrad.distributions.continuous import Cauchy, Exponential, Gamma, Normal, Uniform
 from minigrad.distributions.transformed_distribution import TransformedDistribution
-from minigrad.distributions.transforms import AbsTransform, AffineTransform, ExpTransform, PowerTransform
+from minigrad.distributions.transforms import (
+    AbsTransform,
+    AffineTransform,
+    ExpTransform,
+    PowerTransform,
+    StickBreakingTransform,
+)
 from minigrad.distributions.utils import as_size, broadcast_all, euler_constant
 
-__all__ = ["Pareto", "Weibull", "HalfCauchy", "InverseGamma", "Kumaraswamy"]
+__all__ = ["Pareto", "Weibull", "HalfCauchy", "InverseGamma", "Kumaraswamy", "LogisticNormal"]
 
 
 class Pareto(TransformedDistribution):
@@ -258,3 +265,30 @@ class Kumaraswamy(TransformedDistribution):
         t0 = 1 - self.concentration0.reciprocal()
         H0 = minigrad.digamma(self.concentration0 + 1) + euler_constant
         return t0 + t1 * H0 - minigrad.log(self.concentration1) - minigrad.log(self.concentration0)
+
+
+class LogisticNormal(TransformedDistribution):
+    """A point of the simplex: StickBreakingTransform of X ~ Normal(loc, scale) (an Independent
+    Normal over the last dim), so event_shape = loc's last dim + 1."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        if not base_dist.batch_shape:
+            base_dist = base_dist.expand([1])
+        super().__init__(base_dist, StickBreakingTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(LogisticNormal, _instance)
+        return super().expand(batch_shape, _instance=new)
+
+    @property
+    def loc(self):
+        return self.base_dist.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.base_dist.scale
