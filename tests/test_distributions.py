@@ -1515,3 +1515,27 @@ def test_fisher_snedecor_undefined_moments_and_logistic_normal():
     expected = stats.norm([0.3, -0.2], [1.0, 0.5]).logpdf(x).sum(-1) - log_det
     np.testing.assert_allclose(dist.log_prob(y).array[:, 0], expected, rtol=1e-6)
     assert dist.loc.shape == (1, 2) and dist.scale.shape == (1, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_von_mises(dtype):
+    loc, kappa = np.array([0.3, -2.9, 3.0]), np.array([0.5, 2.0, 30.0])
+    dist = D.VonMises(leaf(loc, dtype), leaf(kappa, dtype))
+    x = np.array([0.2, 3.1, -3.0])
+    rtol = 1e-10 if dtype == np.float64 else 2e-5
+    lp = dist.log_prob(leaf(x, dtype))
+    assert lp.dtype == dtype and dist.batch_shape == (3,)
+    np.testing.assert_allclose(lp.array, stats.vonmises(kappa, loc).logpdf(x), rtol=rtol)
+    np.testing.assert_allclose(dist.variance.array, 1 - special.i1(kappa) / special.i0(kappa), rtol=rtol * 10)
+    assert dist.mean is dist.loc and not dist.has_rsample
+    mg.manual_seed(3)
+    samples = dist.sample((100000,)).array.astype(np.float64)
+    assert samples.shape == (100000, 3) and (samples >= -np.pi).all() and (samples < np.pi).all()
+    resultant = np.exp(1j * samples).mean(0)                   # circular mean and variance
+    np.testing.assert_allclose(np.angle(resultant), loc, atol=0.02)
+    np.testing.assert_allclose(1 - np.abs(resultant), dist.variance.array, atol=0.01)
+    if dtype == np.float64:
+        assert gradcheck(lambda m, k: D.VonMises(m, k).log_prob(leaf(x)), [leaf(loc, requires_grad=True),
+                                                                          leaf(kappa, requires_grad=True)])
+        assert gradcheck(lambda k: D.VonMises(leaf(loc), k).variance, [leaf(kappa, requires_grad=True)])
+    assert dist.expand((2, 3)).sample((4,)).shape == (4, 2, 3)

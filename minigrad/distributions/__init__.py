@@ -6,7 +6,7 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
 
     base          distribution.py (Distribution), constraints.py, utils.py
     continuous    Normal Uniform Exponential Laplace Cauchy Gumbel HalfNormal LogNormal StudentT Gamma Chi2
-                  FisherSnedecor
+                  FisherSnedecor VonMises
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
                   Multinomial NegativeBinomial
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
@@ -36,6 +36,7 @@ from minigrad.distributions.continuous import (
     Normal,
     StudentT,
     Uniform,
+    VonMises,
 )
 from minigrad.distributions.discrete import (
     Bernoulli,
@@ -100,5 +101,5 @@ __all__ = [
     "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
     "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
-    "Weibull", "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
+    "VonMises", "Weibull", "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to", "transforms",
 ]

@@ -1,5 +1,6 @@
 """Univariate continuous distributions: Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel,
-HalfNormal, LogNormal, StudentT, Gamma, Chi2, FisherSnedecor (torch.distributions, one class each). Gumbel,
+HalfNormal, LogNormal, StudentT, Gamma, Chi2, FisherSnedecor, VonMises (torch.distributions, one class
+each). Gumbel,
 HalfNormal and LogNormal are TransformedDistributions, as in PyTorch.
 
 Every log_prob, cdf, entropy, mean and variance is written with minigrad Tensor
@@ -12,17 +13,26 @@ import numbers
 import numpy as np
 
 import minigrad
+from minigrad.autograd import no_grad
 from minigrad.distributions import constraints
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.exp_family import ExponentialFamily
 from minigrad.distributions.gamma_sampling import standard_gamma
 from minigrad.distributions.transformed_distribution import TransformedDistribution
 from minigrad.distributions.transforms import AbsTransform, AffineTransform, ExpTransform
-from minigrad.distributions.utils import EMPTY_SHAPE, as_size, broadcast_all, draw, euler_constant, standard_normal
+from minigrad.distributions.utils import (
+    EMPTY_SHAPE,
+    as_size,
+    broadcast_all,
+    draw,
+    euler_constant,
+    lazy_property,
+    standard_normal,
+)
 from minigrad.tensor import Size
 
 __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gumbel", "HalfNormal", "LogNormal",
-           "StudentT", "Gamma", "Chi2", "FisherSnedecor"]
+           "StudentT", "Gamma", "Chi2", "FisherSnedecor", "VonMises"]
 
 _Number = numbers.Number
 
@@ -685,3 +695,67 @@ class FisherSnedecor(Distribution):
         t2 = ct1 * ct3.log() + (ct1 - 1) * minigrad.log(value)
         t3 = (ct1 + ct2) * minigrad.log1p(ct3 * value)
         return t1 + t2 - t3
+
+
+def _log_i0(x):
+    """log I_0(x) = log(i0e(x)) + x, stable for large x."""
+    return minigrad.special.i0e(x).log() + x.abs()
+
+
+def _log_i1(x):
+    """log I_1(x) = log(i1e(x)) + x for x > 0."""
+    return minigrad.special.i1e(x).log() + x.abs()
+
+
+class VonMises(Distribution):
+    """The circular normal: exp(k cos(x - loc)) / (2 pi I_0(k)), k = concentration; loc and values
+    are angles (any real number, read modulo 2 pi). Samples lie in [-pi, pi).
+
+    PyTorch evaluates log I_0 with a polynomial approximation (about 1e-7 relative); here it is
+    the exact scaled Bessel function (special.i0e), so values can differ from PyTorch's in the
+    7th digit. Samples come from NumPy's von Mises sampler (Best & Fisher, as PyTorch's)."""
+
+    arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
+    support = constraints.real
+    has_rsample = False
+
+    def __init__(self, loc, concentration, validate_args=None):
+        self.loc, self.concentration = broadcast_all(loc, concentration)
+        super().__init__(self.loc.shape, EMPTY_SHAPE, validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(VonMises, _instance)
+        batch_shape = as_size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.concentration = self.concentration.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return (self.concentration * minigrad.cos(value - self.loc) - math.log(2 * math.pi)
+                - _log_i0(self.concentration))
+
+    def sample(self, sample_shape=EMPTY_SHAPE):
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            loc = np.broadcast_to(self.loc.array.astype(np.float64), shape)
+            kappa = np.broadcast_to(self.concentration.array.astype(np.float64), shape)
+            # NumPy draws around 0 in [-pi, pi]; shift by loc and wrap back into [-pi, pi)
+            return draw(shape, self.loc.dtype,
+                        lambda g, s: (g.vonmises(0.0, kappa, s) + math.pi + loc) % (2 * math.pi) - math.pi)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @lazy_property
+    def variance(self):
+        """The circular variance 1 - I_1(k) / I_0(k)."""
+        return 1 - (_log_i1(self.concentration) - _log_i0(self.concentration)).exp()
