@@ -1539,3 +1539,69 @@ def test_von_mises(dtype):
                                                                           leaf(kappa, requires_grad=True)])
         assert gradcheck(lambda k: D.VonMises(leaf(loc), k).variance, [leaf(kappa, requires_grad=True)])
     assert dist.expand((2, 3)).sample((4,)).shape == (4, 2, 3)
+
+
+def _gaussian_kl(mu_p, cov_p, mu_q, cov_q):
+    inv_q = np.linalg.inv(cov_q)
+    return 0.5 * (np.trace(inv_q @ cov_p) + (mu_q - mu_p) @ inv_q @ (mu_q - mu_p) - len(mu_p)
+                  + np.log(np.linalg.det(cov_q) / np.linalg.det(cov_p)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_low_rank_multivariate_normal(dtype):
+    rng = np.random.default_rng(9)
+    loc, W, diag = rng.normal(size=(2, 4)), rng.normal(size=(4, 2)), rng.random((2, 4)) + 0.5
+    dist = D.LowRankMultivariateNormal(leaf(loc, dtype), leaf(W, dtype), leaf(diag, dtype))
+    assert dist.batch_shape == (2,) and dist.event_shape == (4,) and dist.cov_factor.shape == (2, 4, 2)
+    covariances = W @ W.T + np.stack([np.diag(d) for d in diag])                  # (2, 4, 4)
+    x = rng.normal(size=(3, 2, 4))
+    rtol = 1e-9 if dtype == np.float64 else 1e-4
+    lp = dist.log_prob(leaf(x, dtype))
+    assert lp.shape == (3, 2) and lp.dtype == dtype
+    for b in range(2):
+        frozen = stats.multivariate_normal(loc[b], covariances[b])
+        np.testing.assert_allclose(lp.array[:, b], frozen.logpdf(x[:, b]), rtol=rtol)
+        np.testing.assert_allclose(dist.entropy().array[b], frozen.entropy(), rtol=rtol)
+    np.testing.assert_allclose(dist.covariance_matrix.array, covariances, rtol=rtol, atol=1e-5)
+    np.testing.assert_allclose(dist.precision_matrix.array, np.linalg.inv(covariances), rtol=rtol * 10, atol=1e-5)
+    np.testing.assert_allclose(dist.scale_tril.array, np.linalg.cholesky(covariances), rtol=rtol, atol=1e-5)
+    np.testing.assert_allclose(dist.variance.array, np.diagonal(covariances, axis1=-2, axis2=-1), rtol=rtol)
+    mg.manual_seed(10)
+    samples = dist.sample((60000,)).array.astype(np.float64)
+    for b in range(2):
+        np.testing.assert_allclose(np.cov(samples[:, b].T), covariances[b], rtol=0.05, atol=0.05)
+    # KL against the dense Gaussian formula, all three pairs
+    loc_q, W_q, diag_q = rng.normal(size=4), rng.normal(size=(4, 3)), rng.random(4) + 0.5
+    cov_q = W_q @ W_q.T + np.diag(diag_q)
+    q = D.LowRankMultivariateNormal(leaf(loc_q, dtype), leaf(W_q, dtype), leaf(diag_q, dtype))
+    q_dense = D.MultivariateNormal(leaf(loc_q, dtype), leaf(cov_q, dtype))
+    expected = [_gaussian_kl(loc[b], covariances[b], loc_q, cov_q) for b in range(2)]
+    np.testing.assert_allclose(D.kl_divergence(dist, q).array, expected, rtol=rtol * 10)
+    np.testing.assert_allclose(D.kl_divergence(dist, q_dense).array, expected, rtol=rtol * 10)
+    np.testing.assert_allclose(D.kl_divergence(q_dense, dist).array,
+                               [_gaussian_kl(loc_q, cov_q, loc[b], covariances[b]) for b in range(2)], rtol=rtol * 10)
+
+
+def test_low_rank_multivariate_normal_gradients_and_errors():
+    rng = np.random.default_rng(11)
+    loc, W, diag = rng.normal(size=3), rng.normal(size=(3, 2)), rng.random(3) + 0.5
+    inputs = [leaf(loc, requires_grad=True), leaf(W, requires_grad=True), leaf(diag, requires_grad=True)]
+    x = leaf(rng.normal(size=(2, 3)))
+    assert gradcheck(lambda m, w, d: D.LowRankMultivariateNormal(m, w, d).log_prob(x), inputs)
+    assert gradcheck(lambda m, w, d: D.LowRankMultivariateNormal(m, w, d).entropy(), inputs)
+
+    def draw(m, w, d):
+        mg.manual_seed(12)
+        return D.LowRankMultivariateNormal(m, w, d).rsample((4,))
+
+    assert gradcheck(draw, inputs)
+    with pytest.raises(ValueError, match="cov_factor must be a batch of matrices with shape 3 x m"):
+        D.LowRankMultivariateNormal(leaf(loc), leaf(np.ones((4, 2))), leaf(diag))
+    with pytest.raises(ValueError, match="cov_diag must be a batch of vectors with shape"):
+        D.LowRankMultivariateNormal(leaf(loc), leaf(W), leaf(np.ones(4)))
+    with pytest.raises(ValueError, match="Incompatible batch shapes"):
+        D.LowRankMultivariateNormal(leaf(np.zeros((2, 3))), leaf(np.ones((5, 3, 2))), leaf(diag))
+    with pytest.raises(ValueError, match="Expected parameter cov_diag"):
+        D.LowRankMultivariateNormal(leaf(loc), leaf(W), leaf([1.0, -1.0, 1.0]))
+    expanded = D.LowRankMultivariateNormal(leaf(loc), leaf(W), leaf(diag)).expand((5,))
+    assert expanded.batch_shape == (5,) and expanded.log_prob(x[0]).shape == (5,)

@@ -10,6 +10,7 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
                   Multinomial NegativeBinomial
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
+                  LowRankMultivariateNormal (lowrank_multivariate_normal.py)
     relaxed       (Logit)RelaxedBernoulli, ExpRelaxedCategorical, RelaxedOneHotCategorical
     transformed_families  Pareto Weibull HalfCauchy InverseGamma Kumaraswamy LogisticNormal
     transforms.py, transformed_distribution.py  Transform and its subclasses, TransformedDistribution
@@ -52,6 +53,7 @@ from minigrad.distributions.discrete import (
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.exp_family import ExponentialFamily
 from minigrad.distributions.kl import kl_divergence, register_kl
+from minigrad.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from minigrad.distributions.multivariate import Beta, Dirichlet, Independent, MixtureSameFamily, MultivariateNormal
 from minigrad.distributions.relaxed import (
     ExpRelaxedCategorical,
@@ -96,8 +98,8 @@ __all__ = [
     "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily", "FisherSnedecor",
     "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "IndependentTransform",
     "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal", "LogitRelaxedBernoulli",
-    "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
-    "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
+    "LowRankMultivariateNormal", "LowerCholeskyTransform", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
+    "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson",
     "PositiveDefiniteTransform", "PowerTransform", "RelaxedBernoulli", "RelaxedOneHotCategorical",
     "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform", "StackTransform",
     "StickBreakingTransform", "StudentT", "TanhTransform", "Transform", "TransformedDistribution", "Uniform",
