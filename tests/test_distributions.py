@@ -1605,3 +1605,105 @@ def test_low_rank_multivariate_normal_gradients_and_errors():
         D.LowRankMultivariateNormal(leaf(loc), leaf(W), leaf([1.0, -1.0, 1.0]))
     expanded = D.LowRankMultivariateNormal(leaf(loc), leaf(W), leaf(diag)).expand((5,))
     assert expanded.batch_shape == (5,) and expanded.log_prob(x[0]).shape == (5,)
+
+
+class ContinuousBernoulliReference:
+    """lambda^x (1 - lambda)^(1 - x) normalised by quadrature, with cdf, quantile (root finding),
+    entropy and moments by quadrature: independent of the closed forms."""
+
+    def __init__(self, lam):
+        self.lam = lam
+        self.log_c = -math.log(integrate.quad(lambda x: lam ** x * (1 - lam) ** (1 - x), 0, 1)[0])
+
+    def logpdf(self, x):
+        return self.log_c + x * math.log(self.lam) + (1 - x) * math.log1p(-self.lam)
+
+    def cdf(self, x):
+        return integrate.quad(lambda v: math.exp(self.logpdf(v)), 0, x)[0]
+
+    def ppf(self, q):
+        from scipy.optimize import brentq
+        return brentq(lambda x: self.cdf(x) - q, 0.0, 1.0, xtol=1e-14)
+
+    def _expect(self, function):
+        return integrate.quad(lambda v: function(v) * math.exp(self.logpdf(v)), 0, 1)[0]
+
+    def entropy(self):
+        return self._expect(lambda v: -self.logpdf(v))
+
+    def mean(self):
+        return self._expect(lambda v: v)
+
+    def var(self):
+        return self._expect(lambda v: v * v) - self.mean() ** 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("given", ["probs", "logits"])
+def test_continuous_bernoulli(given, dtype):
+    lams = np.array([0.2, 0.4995, 0.5, 0.8])                          # two inside the Taylor region
+    param = lams if given == "probs" else np.log(lams / (1 - lams))
+    dist = D.ContinuousBernoulli(**{given: leaf(param, dtype)})
+    references = [ContinuousBernoulliReference(lam) for lam in lams]
+    x = np.array([0.3, 0.9, 0.05, 0.7])
+    rtol, atol = (1e-6, 1e-9) if dtype == np.float64 else (1e-4, 1e-5)   # the Taylor forms are ~1e-9 accurate
+    np.testing.assert_allclose(dist.log_prob(leaf(x, dtype)).array, [r.logpdf(v) for r, v in zip(references, x)],
+                               rtol=rtol, atol=atol)
+    # inside lims cdf and icdf are the uniform ones (as in PyTorch): off by O(|lambda - 1/2|) there
+    cdf_atol = np.where(np.abs(lams - 0.5) < 1e-3, 2e-4, atol)
+    np.testing.assert_allclose(dist.cdf(leaf(x, dtype)).array, [r.cdf(v) for r, v in zip(references, x)],
+                               rtol=rtol, atol=cdf_atol.max())
+    for value, expected, tolerance in zip(dist.icdf(leaf(x, dtype)).array, [r.ppf(v) for r, v in zip(references, x)],
+                                          cdf_atol):
+        np.testing.assert_allclose(value, expected, rtol=rtol, atol=tolerance)
+    np.testing.assert_allclose(dist.cdf(leaf(x, dtype)).array[[0, 3]], [references[0].cdf(x[0]),
+                                                                        references[3].cdf(x[3])], rtol=rtol)
+    for name, method in (("entropy", "entropy"), ("mean", "mean"), ("variance", "var")):
+        value = dist.entropy() if name == "entropy" else getattr(dist, name)
+        assert value.dtype == dtype
+        np.testing.assert_allclose(value.array, [getattr(r, method)() for r in references], rtol=rtol, atol=atol)
+    np.testing.assert_allclose(dist.cdf(leaf([0.0, 1.0, 0.0, 1.0], dtype)).array, [0.0, 1.0, 0.0, 1.0])
+    if dtype == np.float64:
+        p = leaf(param, requires_grad=True)
+        assert gradcheck(lambda v: D.ContinuousBernoulli(**{given: v}).log_prob(leaf(x)), [p])
+        assert gradcheck(lambda v: D.ContinuousBernoulli(**{given: v}).entropy(), [p])
+
+        def draw(v):
+            mg.manual_seed(13)
+            return D.ContinuousBernoulli(**{given: v}).rsample((3,))
+
+        assert gradcheck(draw, [p])
+        np.testing.assert_allclose(D.ExponentialFamily.entropy(dist).array, dist.entropy().array, atol=1e-6)
+    mg.manual_seed(14)
+    samples = dist.sample((60000,)).array.astype(np.float64)
+    _check_moments(samples, [r.mean() for r in references], [r.var() for r in references], "ContinuousBernoulli")
+
+
+def test_continuous_bernoulli_kl():
+    p, q = D.ContinuousBernoulli(leaf([0.3])), D.ContinuousBernoulli(leaf([0.7]))
+    reference_p, reference_q = ContinuousBernoulliReference(0.3), ContinuousBernoulliReference(0.7)
+    expected = integrate.quad(lambda v: math.exp(reference_p.logpdf(v)) * (reference_p.logpdf(v)
+                                                                           - reference_q.logpdf(v)), 0, 1)[0]
+    np.testing.assert_allclose(D.kl_divergence(p, q).item(), expected, rtol=1e-8)
+
+    class Frozen:                                                   # scipy-like wrapper for _kl_quad
+        def __init__(self, reference):
+            self.reference = reference
+
+        def logpdf(self, x):
+            return self.reference.logpdf(x) if 0 <= x <= 1 else -np.inf
+
+    cases = [(p, D.Normal(leaf([0.1]), leaf([1.3])), Frozen(reference_p), stats.norm(0.1, 1.3), 0, 1),
+             (p, D.Exponential(leaf([0.7])), Frozen(reference_p), stats.expon(scale=1 / 0.7), 0, 1),
+             (p, D.Uniform(leaf([-0.5]), leaf([1.7])), Frozen(reference_p), stats.uniform(-0.5, 2.2), 0, 1),
+             (D.Beta(leaf([1.3]), leaf([2.0])), q, stats.beta(1.3, 2.0), Frozen(reference_q), 0, 1),
+             (D.Uniform(leaf([0.2]), leaf([0.7])), q, stats.uniform(0.2, 0.5), Frozen(reference_q), 0.2, 0.7)]
+    for p_dist, q_dist, p_ref, q_ref, low, high in cases:
+        np.testing.assert_allclose(D.kl_divergence(p_dist, q_dist).item(), _kl_quad(p_ref, q_ref, low, high),
+                                   rtol=1e-7)
+    for other in [D.Normal(leaf([0.3]), 1.0), D.Exponential(leaf([1.0])), D.Gamma(leaf([1.0]), 1.0),
+                  D.Laplace(leaf([0.3]), 1.0), D.Gumbel(leaf([0.3]), 1.0), D.Pareto(leaf([1.0]), leaf([2.0]))]:
+        assert np.isposinf(D.kl_divergence(other, q).array).all()
+    assert np.isposinf(D.kl_divergence(p, D.Pareto(leaf([1.0]), leaf([2.0]))).array).all()
+    with pytest.raises(ValueError, match="The parameter probs has invalid values"):
+        D.ContinuousBernoulli(leaf([1.5]), validate_args=True)
