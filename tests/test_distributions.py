@@ -109,6 +109,9 @@ UNIVARIATE.update({
                      [[4.5, 5.2, 6.0], [2.5, 0.8, 3.0]], [0.3, 1.0, 2.5], "log_prob cdf entropy mean variance"),
     "Kumaraswamy": (D.Kumaraswamy, KumaraswamyReference,
                     [[1.5, 0.7, 2.0], [2.5, 0.8, 3.0]], [0.3, 0.1, 0.9], "log_prob cdf icdf entropy mean variance"),
+    "GeneralizedPareto": (D.GeneralizedPareto, lambda loc, scale, c: stats.genpareto(c, loc, scale),
+                          [[0.3, -1.0, 0.5], [1.5, 0.7, 2.0], [0.2, 0.0, -0.4]], [0.5, 0.2, 3.0],
+                          "log_prob cdf icdf entropy mean variance"),
     "FisherSnedecor": (D.FisherSnedecor, lambda df1, df2: stats.f(df1, df2),
                        [[1.5, 3.0, 6.0], [9.0, 10.0, 12.0]], [0.3, 1.0, 2.5], "log_prob mean variance"),
     # PyTorch counts successes (probability probs) before total_count failures: scipy's nbinom(r, 1 - p)
@@ -378,6 +381,7 @@ GRADIENT_CASES = {
     "Kumaraswamy": (D.Kumaraswamy, [[1.5, 0.7], [2.5, 0.8]], [0.3, 0.1]),
     "NegativeBinomial": (lambda r, p: D.NegativeBinomial(r, p), [[3.0, 2.5], [0.3, 0.6]], [0.0, 4.0]),
     "FisherSnedecor": (D.FisherSnedecor, [[1.5, 3.0], [5.0, 6.5]], [0.3, 1.0]),
+    "GeneralizedPareto": (D.GeneralizedPareto, [[0.3, -1.0], [1.5, 0.7], [0.2, -0.4]], [0.5, 0.2]),
     "LogisticNormal": (D.LogisticNormal, [[0.3, -0.2], [1.0, 0.5]], [[0.2, 0.3, 0.5]]),
     "NegativeBinomialLogits": (lambda r, x: D.NegativeBinomial(r, logits=x), [[3.0, 2.5], [-0.3, 1.2]], [0.0, 4.0]),
     "Multinomial": (lambda p: D.Multinomial(5, p), [[[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]]], [[1.0, 3.0, 1.0], [0, 0, 5]]),
@@ -411,7 +415,7 @@ STATISTICS = {
     "HalfCauchy": "cdf icdf entropy", "InverseGamma": "entropy mean variance",
     "Kumaraswamy": "cdf icdf entropy mean variance",
     "NegativeBinomial": "mean variance", "Multinomial": "entropy mean variance",
-    "FisherSnedecor": "mean variance",
+    "FisherSnedecor": "mean variance", "GeneralizedPareto": "cdf icdf entropy mean variance",
 }
 
 
@@ -463,6 +467,7 @@ RSAMPLE_CASES = {
     "Kumaraswamy": (D.Kumaraswamy, [[1.5, 0.7], [2.5, 0.8]]),
     "FisherSnedecor": (D.FisherSnedecor, [[1.5, 3.0], [5.0, 6.5]]),
     "LogisticNormal": (D.LogisticNormal, [[0.3, -0.2], [1.0, 0.5]]),
+    "GeneralizedPareto": (D.GeneralizedPareto, [[0.3, -1.0], [1.5, 0.7], [0.2, -0.4]]),
 }
 
 
@@ -803,6 +808,7 @@ def test_shapes_sample_shape_batch_shape_event_shape():
     lambda: D.Multinomial(4, leaf([[0.3, 0.7], [0.5, 0.5]])),
     lambda: D.FisherSnedecor(leaf([1.0, 2.0]), 5.0),
     lambda: D.LogisticNormal(leaf([[0.3, 0.7], [0.5, 0.5]]), 1.0),
+    lambda: D.GeneralizedPareto(leaf([0.0, 1.0]), 1.0, leaf([0.2, -0.3])),
 ])
 def test_expand(make):
     dist = make()
@@ -1707,3 +1713,13 @@ def test_continuous_bernoulli_kl():
     assert np.isposinf(D.kl_divergence(p, D.Pareto(leaf([1.0]), leaf([2.0]))).array).all()
     with pytest.raises(ValueError, match="The parameter probs has invalid values"):
         D.ContinuousBernoulli(leaf([1.5]), validate_args=True)
+
+
+def test_generalized_pareto_support_and_undefined_moments():
+    dist = D.GeneralizedPareto(leaf([0.5, 0.0]), leaf([2.0, 1.0]), leaf([-0.4, 1.5]))
+    np.testing.assert_allclose(dist.support.upper_bound.array, [0.5 + 2.0 / 0.4, np.inf])
+    assert np.isnan(dist.mean.array[1]) and np.isnan(dist.variance.array[1])
+    np.testing.assert_allclose(dist.log_survival_function(leaf([1.0, 2.0])).array,
+                               stats.genpareto([-0.4, 1.5], [0.5, 0.0], [2.0, 1.0]).logsf([1.0, 2.0]), rtol=1e-12)
+    with pytest.raises(ValueError, match="Expected value argument .*Interval"):
+        dist.log_prob(leaf([6.0, 1.0]))

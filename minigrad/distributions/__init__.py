@@ -6,7 +6,7 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
 
     base          distribution.py (Distribution), constraints.py, utils.py
     continuous    Normal Uniform Exponential Laplace Cauchy Gumbel HalfNormal LogNormal StudentT Gamma Chi2
-                  FisherSnedecor VonMises, ContinuousBernoulli (continuous_bernoulli.py)
+                  FisherSnedecor VonMises GeneralizedPareto, ContinuousBernoulli (continuous_bernoulli.py)
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
                   Multinomial NegativeBinomial
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
@@ -30,6 +30,7 @@ from minigrad.distributions.continuous import (
     Exponential,
     FisherSnedecor,
     Gamma,
+    GeneralizedPareto,
     Gumbel,
     HalfNormal,
     Laplace,
@@ -97,8 +98,8 @@ __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical", "Cauchy",
     "Chi2", "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform", "CumulativeDistributionTransform",
     "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily",
-    "FisherSnedecor", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "Independent",
-    "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
+    "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
+    "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
     "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform", "MixtureSameFamily",
     "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
     "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PositiveDefiniteTransform", "PowerTransform",

@@ -1,6 +1,6 @@
 """Univariate continuous distributions: Normal, Uniform, Exponential, Laplace, Cauchy, Gumbel,
-HalfNormal, LogNormal, StudentT, Gamma, Chi2, FisherSnedecor, VonMises (torch.distributions, one class
-each). Gumbel,
+HalfNormal, LogNormal, StudentT, Gamma, Chi2, FisherSnedecor, VonMises, GeneralizedPareto
+(torch.distributions, one class each). Gumbel,
 HalfNormal and LogNormal are TransformedDistributions, as in PyTorch.
 
 Every log_prob, cdf, entropy, mean and variance is written with minigrad Tensor
@@ -32,7 +32,7 @@ from minigrad.distributions.utils import (
 from minigrad.tensor import Size
 
 __all__ = ["Normal", "Uniform", "Exponential", "Laplace", "Cauchy", "Gumbel", "HalfNormal", "LogNormal",
-           "StudentT", "Gamma", "Chi2", "FisherSnedecor", "VonMises"]
+           "StudentT", "Gamma", "Chi2", "FisherSnedecor", "VonMises", "GeneralizedPareto"]
 
 _Number = numbers.Number
 
@@ -759,3 +759,99 @@ class VonMises(Distribution):
     def variance(self):
         """The circular variance 1 - I_1(k) / I_0(k)."""
         return 1 - (_log_i1(self.concentration) - _log_i0(self.concentration)).exp()
+
+
+class GeneralizedPareto(Distribution):
+    """The generalised Pareto: (1/scale) (1 + c z)^(-1/c - 1), z = (x - loc) / scale, c = concentration
+    (c = 0: the exponential (1/scale) e^(-z)); support [loc, loc - scale / c] for c < 0, else [loc, inf)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive, "concentration": constraints.real}
+    has_rsample = True
+
+    def __init__(self, loc, scale, concentration, validate_args=None):
+        self.loc, self.scale, self.concentration = broadcast_all(loc, scale, concentration)
+        super().__init__(_batch_shape(self.loc, loc, scale, concentration), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(GeneralizedPareto, _instance)
+        batch_shape = as_size(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        new.concentration = self.concentration.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _safe_concentration(self):
+        """(c == 0, c with 1 where c == 0): the c = 0 limit is taken by a where()."""
+        eq_zero = minigrad.isclose(self.concentration, minigrad.tensor(0.0, dtype=self.concentration.dtype))
+        return eq_zero, minigrad.where(eq_zero, minigrad.ones_like(self.concentration), self.concentration)
+
+    def rsample(self, sample_shape=EMPTY_SHAPE):
+        """icdf(u), u ~ U[0, 1)."""
+        shape = self._extended_shape(sample_shape)
+        return self.icdf(draw(shape, self.loc.dtype, lambda g, s: g.random(s)))
+
+    def _z(self, x):
+        return (x - self.loc) / self.scale
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        z = self._z(value)
+        eq_zero, safe_conc = self._safe_concentration()
+        y = 1 / safe_conc + minigrad.ones_like(z)
+        where_nonzero = minigrad.where(y == 0, y, y * minigrad.log1p(safe_conc * z))
+        return -self.scale.log() - minigrad.where(eq_zero, z, where_nonzero)
+
+    def log_survival_function(self, value):
+        """log P(X > x) = -log(1 + c z) / c (-z at c = 0)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        z = self._z(value)
+        eq_zero, safe_conc = self._safe_concentration()
+        where_nonzero = -minigrad.log1p(safe_conc * z) / safe_conc
+        return minigrad.where(eq_zero, -z, where_nonzero)
+
+    def log_cdf(self, value):
+        return minigrad.log1p(-minigrad.exp(self.log_survival_function(value)))
+
+    def cdf(self, value):
+        return minigrad.exp(self.log_cdf(value))
+
+    def icdf(self, value):
+        eq_zero, safe_conc = self._safe_concentration()
+        logu = minigrad.log1p(-value)
+        where_nonzero = self.loc + self.scale / safe_conc * minigrad.expm1(-safe_conc * logu)
+        where_zero = self.loc - self.scale * logu
+        return minigrad.where(eq_zero, where_zero, where_nonzero)
+
+    @property
+    def mean(self):
+        """loc + scale / (1 - c) for c < 1, else nan."""
+        valid = self.concentration < 1
+        safe_conc = minigrad.where(valid, self.concentration, 0.5)
+        return minigrad.where(valid, self.loc + self.scale / (1 - safe_conc), math.nan)
+
+    @property
+    def variance(self):
+        """scale^2 / ((1 - c)^2 (1 - 2c)) for c < 1/2, else nan."""
+        valid = self.concentration < 0.5
+        safe_conc = minigrad.where(valid, self.concentration, 0.25)
+        result = self.scale ** 2 / ((1 - safe_conc) ** 2 * (1 - 2 * safe_conc))
+        return minigrad.where(valid, result, math.nan)
+
+    def entropy(self):
+        return minigrad.broadcast_to(minigrad.log(self.scale) + self.concentration + 1, tuple(self._batch_shape))
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        lower = self.loc
+        negative = self.concentration < 0
+        safe_conc = minigrad.where(negative, self.concentration, -1.0)
+        upper = minigrad.where(negative, lower - self.scale / safe_conc, math.inf)
+        return constraints.interval(lower, upper)
