@@ -1723,3 +1723,33 @@ def test_generalized_pareto_support_and_undefined_moments():
                                stats.genpareto([-0.4, 1.5], [0.5, 0.0], [2.0, 1.0]).logsf([1.0, 2.0]), rtol=1e-12)
     with pytest.raises(ValueError, match="Expected value argument .*Interval"):
         dist.log_prob(leaf([6.0, 1.0]))
+
+
+def test_lkj_cholesky():
+    # dim 2: L = [[1, 0], [r, sqrt(1 - r^2)]] and the density of r is (1 - r^2)^(eta - 1) / B(1/2, eta)
+    for eta in (0.5, 1.0, 3.0):
+        dist = D.LKJCholesky(2, leaf(eta))
+
+        def density(r, dist=dist):
+            L = np.array([[1.0, 0.0], [r, math.sqrt(1 - r * r)]])
+            return math.exp(dist.log_prob(leaf(L)).item())
+
+        np.testing.assert_allclose(integrate.quad(density, -1, 1)[0], 1.0, rtol=1e-6)
+        np.testing.assert_allclose(density(0.3), (1 - 0.09) ** (eta - 1) / special.beta(0.5, eta), rtol=1e-10)
+    # dim 4: each correlation r has (r + 1) / 2 ~ Beta(eta - 1 + dim/2, eta - 1 + dim/2), var r = 1/(2 eta + dim - 1)
+    dist = D.LKJCholesky(4, leaf([0.5, 2.0]))
+    assert dist.batch_shape == (2,) and dist.event_shape == (4, 4)
+    mg.manual_seed(15)
+    L = dist.sample((20000,))
+    assert L.shape == (20000, 2, 4, 4) and bool(constraints.corr_cholesky.check(L).array.all())
+    correlations = L.array @ np.swapaxes(L.array, -1, -2)
+    np.testing.assert_allclose(np.diagonal(correlations, axis1=-2, axis2=-1), 1.0, rtol=1e-10)
+    off_diagonal = correlations[..., np.tril_indices(4, -1)[0], np.tril_indices(4, -1)[1]]   # (S, 2, 6)
+    np.testing.assert_allclose(off_diagonal.mean(0), 0.0, atol=0.02)
+    np.testing.assert_allclose(off_diagonal.var(0), 1 / (2 * np.array([[0.5], [2.0]]) + 3) * np.ones(6), rtol=0.05)
+    assert gradcheck(lambda eta: D.LKJCholesky(4, eta).log_prob(L[:3]), [leaf([0.5, 2.0], requires_grad=True)])
+    assert dist.expand((3, 2)).sample().shape == (3, 2, 4, 4)
+    with pytest.raises(ValueError, match="Expected dim to be an integer greater than or equal to 2. Found dim=1."):
+        D.LKJCholesky(1)
+    with pytest.raises(ValueError, match="Expected value argument .*CorrCholesky"):
+        dist.log_prob(leaf(np.eye(4) * 2))

@@ -10,7 +10,7 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
                   Multinomial NegativeBinomial
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
-                  LowRankMultivariateNormal (lowrank_multivariate_normal.py)
+                  LowRankMultivariateNormal (lowrank_multivariate_normal.py), LKJCholesky (lkj_cholesky.py)
     relaxed       (Logit)RelaxedBernoulli, ExpRelaxedCategorical, RelaxedOneHotCategorical
     transformed_families  Pareto Weibull HalfCauchy InverseGamma Kumaraswamy LogisticNormal
     transforms.py, transformed_distribution.py  Transform and its subclasses, TransformedDistribution
@@ -55,6 +55,7 @@ from minigrad.distributions.discrete import (
 from minigrad.distributions.distribution import Distribution
 from minigrad.distributions.exp_family import ExponentialFamily
 from minigrad.distributions.kl import kl_divergence, register_kl
+from minigrad.distributions.lkj_cholesky import LKJCholesky
 from minigrad.distributions.lowrank_multivariate_normal import LowRankMultivariateNormal
 from minigrad.distributions.multivariate import Beta, Dirichlet, Independent, MixtureSameFamily, MultivariateNormal
 from minigrad.distributions.relaxed import (
@@ -99,9 +100,9 @@ __all__ = [
     "Chi2", "ComposeTransform", "ContinuousBernoulli", "CorrCholeskyTransform", "CumulativeDistributionTransform",
     "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential", "ExponentialFamily",
     "FisherSnedecor", "Gamma", "GeneralizedPareto", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal",
-    "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
-    "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform", "MixtureSameFamily",
-    "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
+    "Independent", "IndependentTransform", "InverseGamma", "Kumaraswamy", "LKJCholesky", "Laplace", "LogNormal",
+    "LogisticNormal", "LogitRelaxedBernoulli", "LowRankMultivariateNormal", "LowerCholeskyTransform",
+    "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial", "Normal", "OneHotCategorical",
     "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PositiveDefiniteTransform", "PowerTransform",
     "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
     "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform", "Transform",
