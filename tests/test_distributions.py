@@ -1753,3 +1753,58 @@ def test_lkj_cholesky():
         D.LKJCholesky(1)
     with pytest.raises(ValueError, match="Expected value argument .*CorrCholesky"):
         dist.log_prob(leaf(np.eye(4) * 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("parameterisation", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart_against_scipy(parameterisation, dtype):
+    cov = _covariance(16)                                                        # (2, 3, 3)
+    df = np.array([3.5, 6.0])
+    given = {"covariance_matrix": cov, "precision_matrix": np.linalg.inv(cov),
+             "scale_tril": np.linalg.cholesky(cov)}[parameterisation]
+    dist = D.Wishart(leaf(df, dtype), **{parameterisation: leaf(given, dtype)})
+    assert dist.batch_shape == (2,) and dist.event_shape == (3, 3)
+    rtol = 1e-9 if dtype == np.float64 else 2e-4
+    X = np.stack([stats.wishart(df[b], cov[b]).rvs(3, random_state=b) for b in range(2)], 1)   # (3, 2, 3, 3)
+    lp = dist.log_prob(leaf(X, dtype))
+    assert lp.shape == (3, 2) and lp.dtype == dtype
+    for b in range(2):
+        frozen = stats.wishart(df[b], cov[b])
+        np.testing.assert_allclose(lp.array[:, b], frozen.logpdf(np.moveaxis(X[:, b], 0, -1)), rtol=rtol)
+        np.testing.assert_allclose(dist.entropy().array[b], frozen.entropy(), rtol=rtol)
+        np.testing.assert_allclose(dist.mean.array[b], frozen.mean(), rtol=rtol)
+        np.testing.assert_allclose(dist.variance.array[b], frozen.var(), rtol=rtol)
+    np.testing.assert_allclose(dist.mode.array[1], (6.0 - 4) * cov[1], rtol=rtol)
+    assert np.isnan(dist.mode.array[0]).all()                                   # df <= p + 1
+
+
+def test_wishart_sampling_and_gradients():
+    cov = _covariance(17, batch=())
+    dist = D.Wishart(leaf(5.0), covariance_matrix=leaf(cov))
+    mg.manual_seed(18)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                          # no singular-sample warning
+        samples = dist.sample((40000,))
+    assert samples.shape == (40000, 3, 3) and bool(constraints.positive_definite.check(samples[:100]).array.all())
+    n = 40000
+    np.testing.assert_allclose(samples.array.mean(0), 5.0 * cov,
+                               atol=6 * np.sqrt(dist.variance.array / n).max())
+    np.testing.assert_allclose(samples.array.var(0), dist.variance.array, rtol=0.1)
+    tril = leaf(np.linalg.cholesky(cov), requires_grad=True)
+    df = leaf(5.0, requires_grad=True)
+    X = leaf(stats.wishart(5.0, cov).rvs(2, random_state=0))
+    assert gradcheck(lambda d, t: D.Wishart(d, scale_tril=t.tril()).log_prob(X), [df, tril])
+    assert gradcheck(lambda d, t: D.Wishart(d, scale_tril=t.tril()).entropy(), [df, tril])
+
+    def draw(d, t):
+        mg.manual_seed(19)
+        return D.Wishart(d, scale_tril=t.tril()).rsample((2,))
+
+    assert gradcheck(draw, [df, tril])
+    with pytest.raises(ValueError, match="expected to be greater than ndim - 1 = 2"):
+        D.Wishart(leaf(1.5), covariance_matrix=leaf(cov))
+    with pytest.raises(AssertionError, match="Exactly one of covariance_matrix or precision_matrix or scale_tril"):
+        D.Wishart(leaf(5.0))
+    with pytest.warns(UserWarning, match="Low df values detected"):
+        D.Wishart(leaf(2.5), covariance_matrix=leaf(cov))
+    assert dist.expand((4,)).sample((2,)).shape == (2, 4, 3, 3)

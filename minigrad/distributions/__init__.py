@@ -10,7 +10,8 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
                   Multinomial NegativeBinomial
     multivariate  Dirichlet Beta MultivariateNormal Independent MixtureSameFamily
-                  LowRankMultivariateNormal (lowrank_multivariate_normal.py), LKJCholesky (lkj_cholesky.py)
+                  LowRankMultivariateNormal (lowrank_multivariate_normal.py), LKJCholesky (lkj_cholesky.py),
+                  Wishart (wishart.py)
     relaxed       (Logit)RelaxedBernoulli, ExpRelaxedCategorical, RelaxedOneHotCategorical
     transformed_families  Pareto Weibull HalfCauchy InverseGamma Kumaraswamy LogisticNormal
     transforms.py, transformed_distribution.py  Transform and its subclasses, TransformedDistribution
@@ -94,6 +95,7 @@ from minigrad.distributions.transforms import (
     TanhTransform,
     Transform,
 )
+from minigrad.distributions.wishart import Wishart
 
 __all__ = [
     "AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "CatTransform", "Categorical", "Cauchy",
@@ -106,6 +108,6 @@ __all__ = [
     "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "PositiveDefiniteTransform", "PowerTransform",
     "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
     "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform", "Transform",
-    "TransformedDistribution", "Uniform", "VonMises", "Weibull", "biject_to", "constraints", "kl_divergence",
-    "register_kl", "transform_to", "transforms",
+    "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to", "constraints",
+    "kl_divergence", "register_kl", "transform_to", "transforms",
 ]
