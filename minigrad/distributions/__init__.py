@@ -4,7 +4,7 @@ Parameterisable probability distributions with PyTorch's names, arguments and
 shape semantics (``batch_shape``, ``event_shape``, ``sample(sample_shape)``),
 reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
 
-    base          distribution.py (Distribution), constraints.py, utils.py
+    base          distribution.py (Distribution), exp_family.py (ExponentialFamily), constraints.py, utils.py
     continuous    Normal Uniform Exponential Laplace Cauchy Gumbel HalfNormal LogNormal StudentT Gamma Chi2
                   FisherSnedecor VonMises GeneralizedPareto, ContinuousBernoulli (continuous_bernoulli.py)
     discrete      Bernoulli Categorical OneHotCategorical(StraightThrough) Poisson Binomial Geometric
@@ -18,7 +18,8 @@ reparameterised sampling (``rsample``) and closed-form ``kl_divergence``.
                   (LogNormal, HalfNormal, Gumbel and the relaxed ones are built on them, as in PyTorch)
     kl.py         kl_divergence, register_kl
     constraint_registry.py  biject_to, transform_to: a transform from R^n onto a constraint
-    gamma_sampling.py  the implicitly reparameterised Gamma sampler behind Gamma, Beta, Dirichlet, StudentT
+    gamma_sampling.py  the implicitly reparameterised Gamma sampler behind Gamma, Beta, Dirichlet, StudentT,
+                  FisherSnedecor, Wishart
 
 Samples come from minigrad's generator: ``minigrad.manual_seed`` makes them reproducible.
 """
@@ -94,6 +95,7 @@ from minigrad.distributions.transforms import (
     StickBreakingTransform,
     TanhTransform,
     Transform,
+    identity_transform,
 )
 from minigrad.distributions.wishart import Wishart
 
@@ -109,5 +111,5 @@ __all__ = [
     "RelaxedBernoulli", "RelaxedOneHotCategorical", "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform",
     "SoftplusTransform", "StackTransform", "StickBreakingTransform", "StudentT", "TanhTransform", "Transform",
     "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to", "constraints",
-    "kl_divergence", "register_kl", "transform_to", "transforms",
+    "identity_transform", "kl_divergence", "register_kl", "transform_to", "transforms",
 ]
