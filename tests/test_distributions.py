@@ -1808,3 +1808,16 @@ def test_wishart_sampling_and_gradients():
     with pytest.warns(UserWarning, match="Low df values detected"):
         D.Wishart(leaf(2.5), covariance_matrix=leaf(cov))
     assert dist.expand((4,)).sample((2,)).shape == (2, 4, 3, 3)
+
+
+def test_continuous_bernoulli_taylor_region():
+    """Widening lims puts lambda = 0.45 in the Taylor region: the expansions must still match to O(x^3)."""
+    dist = D.ContinuousBernoulli(leaf([0.45, 0.56]), lims=(0.4, 0.6))
+    references = [ContinuousBernoulliReference(0.45), ContinuousBernoulliReference(0.56)]
+    np.testing.assert_allclose(dist.log_prob(leaf([0.3, 0.8])).array,
+                               [references[0].logpdf(0.3), references[1].logpdf(0.8)], atol=1e-6)
+    np.testing.assert_allclose(dist.mean.array, [r.mean() for r in references], rtol=1e-5)
+    # the variance expansion's own truncation error at |lambda - 1/2| = 0.05 is ~4e-5
+    np.testing.assert_allclose(dist.variance.array, [r.var() for r in references], rtol=1e-4)
+    x = D.ContinuousBernoulli(logits=leaf([0.05, -0.08]), lims=(0.4, 0.6))._log_normalizer(leaf([0.05, -0.08]))
+    np.testing.assert_allclose(x.array, np.log(np.expm1([0.05, -0.08]) / np.array([0.05, -0.08])), rtol=1e-9)
