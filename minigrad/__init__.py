@@ -210,3 +210,6 @@ from minigrad.ops.toplevel_inplace import (abs_, acos_, acosh_, addmv_, alpha_dr
 from minigrad.eager_compile import compile  # noqa: E402, F401, A004
 from minigrad import cpu  # noqa: E402, F401
 # --- end toplevelgaps ---
+# --- distributions ---
+from minigrad import distributions  # noqa: E402, F401  (torch.distributions: minigrad/distributions/)
+# --- end distributions ---
