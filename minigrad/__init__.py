@@ -210,3 +210,6 @@ from minigrad.ops.toplevel_inplace import (abs_, acos_, acosh_, addmv_, alpha_dr
 from minigrad.eager_compile import compile  # noqa: E402, F401, A004
 from minigrad import cpu  # noqa: E402, F401
 # --- end toplevelgaps ---
+# --- testingutils ---
+from minigrad import signal, testing  # noqa: E402, F401  (torch.signal.windows, torch.testing)
+# --- end testingutils ---
