@@ -213,3 +213,6 @@ from minigrad import cpu  # noqa: E402, F401
 # --- distributions ---
 from minigrad import distributions  # noqa: E402, F401  (torch.distributions: minigrad/distributions/)
 # --- end distributions ---
+# --- testingutils ---
+from minigrad import signal, testing  # noqa: E402, F401  (torch.signal.windows, torch.testing)
+# --- end testingutils ---

@@ -41,12 +41,16 @@ class RemovableHandle:
 
     _next_id = itertools.count()
 
-    def __init__(self, hooks_dict):
+    def __init__(self, hooks_dict, *, extra_dict=None):
         self.hooks_dict = hooks_dict
         self.id = next(RemovableHandle._next_id)
+        # Further dicts (one, or a list) whose entry under the same id goes too (PyTorch's extra_dict).
+        self.extra_dicts = [extra_dict] if isinstance(extra_dict, dict) else list(extra_dict or ())
 
     def remove(self):
         self.hooks_dict.pop(self.id, None)
+        for extra in self.extra_dicts:
+            extra.pop(self.id, None)
 
     def __enter__(self):
         return self

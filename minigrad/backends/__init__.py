@@ -45,3 +45,7 @@ mps = _Mps()
 # `import torch.backends.cudnn as cudnn` imports them as submodules.
 sys.modules[cudnn.__name__] = cudnn
 sys.modules[mps.__name__] = mps
+
+# --- testingutils ---
+from minigrad.backends import cpu  # noqa: E402, F401  (torch.backends.cpu.get_cpu_capability)
+# --- end testingutils ---

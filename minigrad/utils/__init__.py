@@ -16,3 +16,9 @@ from minigrad.utils.receptive_field import (  # noqa: F401
     receptive_field_step,
 )
 from minigrad.utils.summary import LayerTable, multiply_adds, summary  # noqa: F401
+
+# --- testingutils ---
+# PyTorch's torch.utils.<name> submodules, loaded with the package as in PyTorch:
+TORCH_UTILS_SUBMODULES = ("benchmark", "checkpoint", "hooks")
+from minigrad.utils import benchmark, checkpoint, hooks  # noqa: E402, F401
+# --- end testingutils ---
