@@ -210,3 +210,11 @@ from minigrad.ops.toplevel_inplace import (abs_, acos_, acosh_, addmv_, alpha_dr
 from minigrad.eager_compile import compile  # noqa: E402, F401, A004
 from minigrad import cpu  # noqa: E402, F401
 # --- end toplevelgaps ---
+# --- funcgaps ---
+# torch.autograd.functional (jacobian vjp jvp) and torch.func (grad vjp jacrev jacfwd vmap ...).
+import sys as _sys  # noqa: E402
+from minigrad import autograd_functional as _autograd_functional  # noqa: E402
+autograd.functional = _autograd_functional
+_sys.modules["minigrad.autograd.functional"] = _autograd_functional
+from minigrad import func  # noqa: E402, F401
+# --- end funcgaps ---
