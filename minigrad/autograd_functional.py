@@ -152,7 +152,7 @@ def jacobian_rows(output, inputs):
 
 
 def _tensor(array):
-    return Tensor._make(np.ascontiguousarray(array), False, None)
+    return Tensor._make(np.array(array, copy=True), False, None)  # keeps 0-d arrays 0-d
 
 
 # ---- the public functions
