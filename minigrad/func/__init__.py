@@ -22,7 +22,7 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad import random as _random
-from minigrad.autograd_functional import differentiating, one_hot, vector_jacobian, NO_DOUBLE_BACKWARD
+from minigrad.autograd_functional import NO_DOUBLE_BACKWARD, differentiating, one_hot, vector_jacobian
 from minigrad.func.pytree import broadcast_prefix, flatten, tree_map, unflatten
 from minigrad.tensor import Tensor
 
