@@ -503,3 +503,38 @@ def test_module_paths():
     assert importlib.import_module("minigrad.autograd.functional") is m.autograd.functional
     assert m.autograd.functional.jacobian is jacobian
     assert m.func.vmap is F.vmap
+
+
+def test_func_jvp():
+    a, b = t(2, 3), t(3, 4)
+    ta, tb = t(2, 3), t(3, 4)
+    out, tangent = F.jvp(lambda p, q: p @ q, (a, b), (ta, tb))
+    np.testing.assert_allclose(out.array, a.array @ b.array)
+    np.testing.assert_allclose(tangent.array, ta.array @ b.array + a.array @ tb.array, atol=1e-12)
+    x, v = t(3), t(3)
+    out, tangent = F.jvp(lambda d: {"u": d["p"] * d["q"][0]}, ({"p": x, "q": [x * 3]},), ({"p": v, "q": [v]},))
+    np.testing.assert_allclose(tangent["u"].array, v.array * 3 * x.array + x.array * v.array)
+
+    def f(p):
+        return (p ** 3).tanh()
+    _, tangent = F.jvp(f, (a,), (ta,))
+    fd = finite_difference_jacobian(f, [a.array], 0)
+    np.testing.assert_allclose(tangent.array, np.einsum("ijkl,kl->ij", fd, ta.array), atol=1e-7)
+    out, tangent, aux = F.jvp(lambda p: (p.exp(), p * 2), (x,), (v,), has_aux=True)
+    np.testing.assert_allclose(tangent.array, np.exp(x.array) * v.array)
+    np.testing.assert_allclose(aux.array, 2 * x.array)
+    _, tangent = F.jvp(lambda p: x * 2, (x,), (v,))
+    assert not tangent.array.any()
+    with pytest.raises(RuntimeError, match="The output of f is independent of the inputs. This is not allowed"):
+        F.jvp(lambda p: x * 2, (x,), (v,), strict=True)
+    with pytest.raises(RuntimeError, match="Expected primals to be a tuple"):
+        F.jvp(lambda p: p, x, (v,))
+    with pytest.raises(RuntimeError, match=r"Got primals with structure TreeSpec\(tuple, None, \[\*\]\) and "
+                                           r"tangents with structure TreeSpec\(list, None, \[\*\]\)"):
+        F.jvp(lambda p: p, (x,), [v])
+    with pytest.raises(RuntimeError, match=r"Tensor is of size \[3\] while the given forward gradient is of size"):
+        F.jvp(lambda p: p, (x,), (t(2),))
+    with pytest.raises(RuntimeError, match="Expected primals to contain at least one Tensor"):
+        F.jvp(lambda: 1, (), ())
+    with pytest.raises(RuntimeError, match="expected f\\(\\*primals\\) to return only tensors"):
+        F.jvp(lambda p: (p, 3), (x,), (v,))

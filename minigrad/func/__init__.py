@@ -1,15 +1,16 @@
-"""Function transforms (torch.func): grad, vjp, jacrev, jacfwd, vmap, functional_call.
+"""Function transforms (torch.func): grad, vjp, jvp, jacrev, jacfwd, vmap, functional_call.
 
     grad(f)(x)              d f(x) / dx for a scalar f          (autograd.grad on fresh leaves)
     vjp(f, x)               (f(x), v -> v^T J)
+    jvp(f, (x,), (t,))      (f(x), J t)                          (one backward pass per output element)
     jacrev(f)(x)            J, shape f(x).shape + x.shape        (one backward pass per output element)
     vmap(f)(xs)             stack([f(x) for x in xs])            (f runs once per batch element)
 
 PyTorch implements these with functorch's wrapped tensors: vmap batches the
 operations themselves, jacfwd uses forward-mode AD. minigrad runs ``func``
 on ordinary Tensors: vmap calls it once per batch element and stacks the
-results (the same values, and autograd flows through the stacking), jacfwd
-gives the same Jacobian as jacrev, computed by reverse mode.
+results (the same values, and autograd flows through the stacking); jacfwd
+and jvp, forward mode in PyTorch, give the same values computed by reverse mode.
 
 minigrad has no double backward, so a differentiating transform inside
 another (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``hessian``) raises a
@@ -26,7 +27,7 @@ from minigrad.autograd_functional import NO_DOUBLE_BACKWARD, differentiating, on
 from minigrad.func.pytree import broadcast_prefix, flatten, tree_map, unflatten
 from minigrad.tensor import Tensor
 
-__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "jacfwd", "hessian", "vmap",
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "functional_call", "stack_module_state"]
 
 
@@ -199,6 +200,78 @@ def vjp(func, *primals, has_aux=False):
     v^T d func / d primals[k], one per primal; cotangents have the output's structure."""
     output, vjp_fn, aux = _vjp_with_argnums(func, primals, None, has_aux)
     return (output, vjp_fn, aux) if has_aux else (output, vjp_fn)
+
+
+_JVP = "jvp(f, primals, tangents)"
+
+
+def _only_tensors(values, argname):
+    if len(values) == 0:
+        raise RuntimeError(f"{_JVP}: Expected {argname} to contain at least one Tensor.")
+    for value in values:
+        if not isinstance(value, Tensor):
+            raise RuntimeError(f"{_JVP}: Expected {argname} to only contain Tensors, got {type(value)}")
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(func(*primals), J tangents[, aux]): PyTorch's forward-mode Jacobian-vector product.
+
+    (J t)[i] = sum_j J[i, j] t[j]. minigrad has no forward mode: each output
+    element's row of J comes from one backward pass (exact values, the same as
+    PyTorch's). primals: a tuple of pytrees of Tensors; tangents: the same structure.
+    strict: an output independent of the primals raises instead of getting zeros.
+    """
+    if not isinstance(primals, tuple):
+        raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
+    flat_primals, primals_spec = flatten(primals)
+    flat_tangents, tangents_spec = flatten(tangents)
+    if primals_spec != tangents_spec:
+        raise RuntimeError(f"{_JVP}: Expected primals and tangents to have the same python structure. For "
+                           f"example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
+                           f"with structure {primals_spec} and tangents with structure {tangents_spec}")
+    _only_tensors(flat_primals, "primals")
+    _only_tensors(flat_tangents, "tangents")
+    for primal, tangent in zip(flat_primals, flat_tangents):
+        if tangent.shape != primal.shape:
+            raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of the "
+                               f"original Tensor, this is not supported. Tensor is of size {list(primal.shape)} "
+                               f"while the given forward gradient is of size {list(tangent.shape)}.")
+    with differentiating(_JVP):
+        leaves = [_fresh_leaf(p) for p in flat_primals]
+        with autograd.enable_grad():
+            output = func(*unflatten(leaves, primals_spec))
+        aux = None
+        if has_aux:
+            if not (isinstance(output, tuple) and len(output) == 2):
+                raise RuntimeError(f"{_JVP}: output of function f should be a tuple: (output, aux) "
+                                   f"if has_aux is True")
+            output, aux = output
+            aux = _detach_tree(aux)
+        flat_output, output_spec = flatten(output)
+        if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
+            raise RuntimeError(f"{_JVP}: Expected f to be a function that has non-empty output "
+                               f"(got output = {flat_output})")
+        for o in flat_output:
+            if not isinstance(o, Tensor):
+                raise RuntimeError(f"{_JVP}: expected f(*primals) to return only tensors, "
+                                   f"got unsupported type {type(o)}")
+    tangents_out = []
+    for out in flat_output:
+        rows = [vector_jacobian((out,), leaves, (one_hot(out, j),)) for j in range(out.numel())] \
+            if out.requires_grad and out.is_floating_point() else []
+        if not any(g is not None for row in rows for g in row):
+            if strict:
+                raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of "
+                                   "the inputs. This is not allowed with strict=True.")
+            tangents_out.append(Tensor._make(np.zeros_like(out.array), False, None))
+            continue
+        dtype = np.result_type(out.array.dtype, *[t_.array.dtype for t_ in flat_tangents])
+        flat = np.zeros(out.numel(), dtype=dtype)  # (J t) flattened
+        for j, row in enumerate(rows):
+            flat[j] = sum(np.sum(g * t_.array) for g, t_ in zip(row, flat_tangents) if g is not None)
+        tangents_out.append(Tensor._make(flat.reshape(out.array.shape), False, None))
+    result = (_detach_tree(output), unflatten(tangents_out, output_spec))
+    return result + (aux,) if has_aux else result
 
 
 def _jacobian(func, args, argnums, has_aux, api):
