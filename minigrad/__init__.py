@@ -216,3 +216,11 @@ from minigrad import distributions  # noqa: E402, F401  (torch.distributions: mi
 # --- testingutils ---
 from minigrad import signal, testing  # noqa: E402, F401  (torch.signal.windows, torch.testing)
 # --- end testingutils ---
+# --- funcgaps ---
+# torch.autograd.functional (jacobian vjp jvp) and torch.func (grad vjp jacrev jacfwd vmap ...).
+import sys as _sys  # noqa: E402
+from minigrad import autograd_functional as _autograd_functional  # noqa: E402
+autograd.functional = _autograd_functional
+_sys.modules["minigrad.autograd.functional"] = _autograd_functional
+from minigrad import func  # noqa: E402, F401
+# --- end funcgaps ---
