@@ -237,9 +237,10 @@ def _average_arguments(tables, divisor_override, in_rows, in_w, out_w, scratch_d
     scratch = np.empty((get_num_threads(), row_length), dtype=scratch_dtype)
     # The backward's flags: which input rows (d, h) of the plane hold a gradient yet.
     row_written = np.empty((get_num_threads(), in_rows + 64), dtype=np.uint8)
-    # The float32 forward's list of a window's rows (d, h), as offsets into the plane.
+    # The float32 kernels' list of a window's rows (d, h), per thread: 8 int64 (a
+    # cache line) more than they use, for the same reason as the accumulators.
     window_rows = int(tables[0][1].max()) * int(tables[1][1].max())
-    row_offsets = np.empty((get_num_threads(), window_rows + 1), dtype=np.int64)
+    row_offsets = np.empty((get_num_threads(), (window_rows + 1 + 8 + 7) // 8 * 8), dtype=np.int64)
     return [override_scale, full_w, *interior, scratch, row_written, row_offsets, get_num_threads()]
 
 
