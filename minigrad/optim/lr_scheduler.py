@@ -75,21 +75,29 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+def _lr_lambdas(optimizer, lr_lambda, not_callable):
+    """One function per param group: lr_lambda itself, or its entries (as many
+    as there are groups); TypeError "lr_lambda <not_callable> <type>" for one
+    that is not callable."""
+    _check_optimizer(optimizer)
+    groups = optimizer.param_groups
+    if isinstance(lr_lambda, (list, tuple)):
+        if len(lr_lambda) != len(groups):
+            raise ValueError(f"Expected {len(groups)} lr_lambdas, but got {len(lr_lambda)}")
+        functions = list(lr_lambda)
+    else:
+        functions = [lr_lambda] * len(groups)
+    for function in functions:
+        if not callable(function):
+            raise TypeError(f"lr_lambda {not_callable} {type(function).__name__}")
+    return functions
+
+
 class LambdaLR(LRScheduler):
     """``lr = base_lr * lr_lambda(epoch)``; `lr_lambda` is a function or one per group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(optimizer)
-        groups = optimizer.param_groups
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(groups):
-                raise ValueError(f"Expected {len(groups)} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * len(groups)
-        for function in self.lr_lambdas:
-            if not callable(function):
-                raise TypeError(f"lr_lambda must be callable, got {type(function).__name__}")
+        self.lr_lambdas = _lr_lambdas(optimizer, lr_lambda, "must be callable, got")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -530,17 +538,7 @@ class MultiplicativeLR(LRScheduler):
     """``lr_epoch = lr_{epoch-1} * lr_lambda(epoch)``; `lr_lambda` is a function or one per group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(optimizer)
-        groups = optimizer.param_groups
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != len(groups):
-                raise ValueError(f"Expected {len(groups)} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * len(groups)
-        for function in self.lr_lambdas:
-            if not callable(function):
-                raise TypeError(f"lr_lambda should be a function, but got {type(function).__name__}")
+        self.lr_lambdas = _lr_lambdas(optimizer, lr_lambda, "should be a function, but got")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
