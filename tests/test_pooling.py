@@ -84,6 +84,48 @@ def test_avg_pool_matches_reference(n, trial):
     np.testing.assert_allclose(out.array, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("trial", range(4))
+def test_avg_pool_float32_random_configs_on_every_path(n, trial, cpu_path):
+    """float32 average pooling, 1-d to 3-d, random kernel/stride/padding/ceil_mode/
+    count_include_pad/divisor_override, on each path, forward and backward, against
+    the float64 reference; rows wide enough for whole vector blocks."""
+    rng = np.random.default_rng(500 * n + trial)
+    spatial, config = random_config(rng, n, with_dilation=False)
+    del config["dilation"]
+    spatial = spatial[:-1] + (int(rng.integers(17, 40)),)       # a long last dimension
+    config["count_include_pad"] = bool(rng.integers(0, 2))
+    if n > 1 and rng.integers(0, 2) == 0:
+        config["divisor_override"] = int(rng.integers(1, 7))
+    args = (config["kernel_size"], config["stride"], config["padding"])
+    x = rng.standard_normal((2, 3) + spatial).astype(np.float32)
+    xt = minigrad.tensor(x, requires_grad=True)
+    out = AVG_POOL[n](xt, **config)
+    expected = ref.avg_pool(x.astype(np.float64), *args, config["ceil_mode"], config["count_include_pad"],
+                            config.get("divisor_override"))
+    np.testing.assert_allclose(out.array, expected, rtol=1e-6, atol=1e-7)
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(grad)
+    expected_grad = ref.avg_pool_backward(grad.astype(np.float64), x.shape, *args, config["count_include_pad"],
+                                          config.get("divisor_override"))
+    np.testing.assert_allclose(xt.grad.array, expected_grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [(5, 7), (4, 20), (3, 33), (1, 1)])
+def test_adaptive_avg_pool_float32_on_every_path(size, cpu_path):
+    """Adaptive bins (uneven, overlapping) through the same float32 rows."""
+    rng = np.random.default_rng(sum(size))
+    x = rng.standard_normal((2, 3, 11, 41)).astype(np.float32)
+    xt = minigrad.tensor(x, requires_grad=True)
+    out = F.adaptive_avg_pool2d(xt, size)
+    np.testing.assert_allclose(out.array, ref.adaptive_pool(x.astype(np.float64), size, "avg"),
+                               rtol=1e-6, atol=1e-7)
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(grad)
+    np.testing.assert_allclose(xt.grad.array, ref.adaptive_avg_pool_backward(grad.astype(np.float64), x.shape),
+                               rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("trial", range(4))
 def test_pool2d_gradcheck(trial):
     rng = np.random.default_rng(300 + trial)
