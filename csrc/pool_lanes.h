@@ -1,10 +1,10 @@
 /*
- * Max pooling's interior row loop for one vector width: compiled once per
- * instruction-set path (csrc/simd_paths.h, included by csrc/pool_rows.h) on
- * the vectors of csrc/simd_lanes.h (`vec`: SIMD_LANES floats, `lanes_mask`:
- * as many ints).
+ * Pooling's row loops for one vector width (max pooling's interior, average
+ * pooling's rows): compiled once per instruction-set path (csrc/simd_paths.h,
+ * included by csrc/pool_rows.h) on the vectors of csrc/simd_lanes.h (`vec`:
+ * SIMD_LANES floats, `lanes_mask`: as many ints).
  *
- * Reference: minigrad/reference/pooling.py (max_pool).
+ * Reference: minigrad/reference/pooling.py (max_pool, avg_pool, avg_pool_backward).
  */
 
 /* Every other value from p on (stride 2), or consecutive ones (stride 1). */
@@ -104,11 +104,13 @@ static SIMD_TARGET int SIMD(max_fold_row)(const float *plane, ptrdiff_t first,
 
 
 /* ---------------------------------------------------------------- average pooling
- * The interior of one output row of float32 average pooling, in two halves:
+ * The interior of one output row of float32 average pooling:
  *
  *   avg_pool_interior:    dst[ow] = sum over rows r and columns j < full_w of
  *                         src[row_offset[r] + ow*stride + j] (in double) * scale, begin <= ow < end
- *   avg_spread_interior:  column[ow*stride + j] += share[ow]  for j < full_w, begin <= ow < end
+ *   avg_spread_interior:  column[ow*stride + j] += share of ow  for j < full_w, begin <= ow < end
+ *   avg_put_interior:     the same written straight into the rows, for windows that do not overlap
+ *   put_row:              row = column, or row += column
  *
  * A block of SIMD_LANES outputs at a time; stride 1 and 2 only (the callers
  * loop over other strides themselves).

@@ -1,28 +1,28 @@
 /*
- * The interior of one output row of float32 max pooling, compiled for each
- * instruction-set path (csrc/pool_lanes.h through csrc/simd_paths.h) and
- * picked per call with minigrad_isa(); csrc/pooling.pyx calls it (float64
- * and the window edges stay in Cython).
+ * float32 pooling rows in explicit vectors, compiled for each instruction-set
+ * path (csrc/pool_lanes.h through csrc/simd_paths.h) and picked per call with
+ * minigrad_isa(); csrc/pooling.pyx calls them (float64 stays in Cython).
  *
  *   max_fold_row_f32:  best[ow], index[ow] = max and first argmax over the taps t
  *                      of plane[first + tap_offset[t] + ow*stride], begin <= ow < end
- *   avg_pool_row_f32:  dst[ow] = (window sum of ow, in double) * scale of ow, a whole row
- *   avg_spread_row_f32: column[w] = sum of grad[ow] * scale of ow over the windows ow
- *                      containing column w, a whole row (the backward's first step)
+ *                      (the interior of one max-pool output row; the edges stay in Cython)
+ *   avg_pool_plane_f32:           out = the window sums (in double) * 1/divisor, one plane
+ *   avg_pool_backward_plane_f32:  its backward, one plane: each output's gradient
+ *                                 * 1/divisor spread over its window
  *
- * A block of outputs keeps its running maximum and tap number in registers
- * through all the window's taps; stride 2 (the usual pooling stride) loads
- * two vectors and keeps every other float. The loop of one path has a fixed
- * order, and each output has one writer: the same result for any thread
- * count (and on every path: a maximum does not round).
+ * Max pooling: a block of outputs keeps its running maximum and tap number in
+ * registers through all the window's taps; stride 2 (the usual pooling
+ * stride) loads two vectors and keeps every other float. The loop of one path
+ * has a fixed order, and each output has one writer: the same result for any
+ * thread count (and on every path: a maximum does not round).
  *
- * Average pooling's windows along W come as pooling.pyx's tables: output ow
- * covers columns begin_w[ow] .. begin_w[ow] + count_w[ow] - 1, and the
- * interior outputs begin <= ow < end cover first + ow*stride + j, j < full_w.
- * The interior takes the vector loop of the chosen path (stride 1 or 2,
- * rows of at least 4 outputs), the edges and other strides a scalar loop
- * that adds in the same order, so that the path changes no float32 result
- * beyond the double sums' last bits (the backward: not at all).
+ * Average pooling's windows come as pooling.pyx's tables (avg_windows below):
+ * along W, output ow covers columns begin_w[ow] .. begin_w[ow] + count_w[ow] - 1,
+ * and the interior outputs begin <= ow < end cover first + ow*stride + j,
+ * j < full_w. The interior takes the vector loop of the chosen path (stride 1
+ * or 2, rows of at least 4 outputs), the edges and other strides a scalar
+ * loop that adds in the same order, so the path changes no result: every
+ * path gives the same bytes (tests/test_pooling.py checks it).
  *
  * Reference: minigrad/reference/pooling.py (max_pool, avg_pool, avg_pool_backward).
  */
