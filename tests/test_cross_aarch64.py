@@ -4,10 +4,12 @@ Where an aarch64 cross-compiler is installed (Debian: gcc-aarch64-linux-gnu),
 every generated kernel module (csrc/*.c, written by the build) must compile
 for aarch64 with OpenMP: every intrinsic and __builtin_cpu_supports is behind
 an x86 guard, so only the generic path is built there. Where qemu-user is
-installed too (Debian: qemu-user-static), the own GEMM (csrc/gemm.h) runs on
-that path under emulation and is checked against a double-precision loop
-(tests/native/gemm_check.c). The same check also runs natively with the host's
-C compiler, on the best path of this CPU. Missing tools skip the tests.
+installed too (Debian: qemu-user-static), the own GEMM (csrc/gemm.h) and the
+float32 average-pool rows (csrc/pool_rows.h) run on that path under emulation
+and are checked against double-precision loops (tests/native/gemm_check.c,
+tests/native/pool_check.c). The same checks also run natively with the host's
+C compiler: the GEMM on the best path of this CPU, the pooling rows on every
+path it has (each giving the same bytes). Missing tools skip the tests.
 """
 import os
 import shutil
@@ -19,6 +21,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRC = os.path.join(ROOT, "csrc")
 GEMM_CHECK = os.path.join(ROOT, "tests", "native", "gemm_check.c")
+POOL_CHECK = os.path.join(ROOT, "tests", "native", "pool_check.c")
 CROSS_CC = shutil.which("aarch64-linux-gnu-gcc")
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 HOST_CC = shutil.which("gcc") or shutil.which("cc")
@@ -40,8 +43,9 @@ def test_generated_kernel_module_compiles_for_aarch64(module, tmp_path):
     assert "error" not in result.stderr
 
 
-def _gemm_check(compiler, output, extra):
-    result = _run([compiler, "-O2", f"-I{CSRC}", GEMM_CHECK, "-lm", "-o", str(output), *extra])
+def _compile_check(compiler, output, extra, source=GEMM_CHECK):
+    """Compiles one of tests/native/*_check.c against csrc/ into `output`."""
+    result = _run([compiler, "-O2", f"-I{CSRC}", source, "-lm", "-o", str(output), *extra])
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -49,7 +53,7 @@ def _gemm_check(compiler, output, extra):
                     reason="needs gcc-aarch64-linux-gnu and qemu-user-static")
 def test_own_gemm_is_right_on_aarch64_under_qemu(tmp_path):
     binary = tmp_path / "gemm_check_aarch64"
-    _gemm_check(CROSS_CC, binary, ["-static"])
+    _compile_check(CROSS_CC, binary, ["-static"])
     result = _run([QEMU, str(binary)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("path 0 (0: generic), tile 6 x 8") and result.stdout.strip().endswith("ok")
@@ -58,7 +62,26 @@ def test_own_gemm_is_right_on_aarch64_under_qemu(tmp_path):
 @pytest.mark.skipif(HOST_CC is None, reason="no C compiler")
 def test_own_gemm_is_right_natively_on_the_best_path(tmp_path):
     binary = tmp_path / "gemm_check"
-    _gemm_check(HOST_CC, binary, [])
+    _compile_check(HOST_CC, binary, [])
+    result = _run([str(binary)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.skipif(CROSS_CC is None or QEMU is None,
+                    reason="needs gcc-aarch64-linux-gnu and qemu-user-static")
+def test_average_pool_rows_are_right_on_aarch64_under_qemu(tmp_path):
+    binary = tmp_path / "pool_check_aarch64"
+    _compile_check(CROSS_CC, binary, ["-static"], POOL_CHECK)
+    result = _run([QEMU, str(binary)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("paths 0 .. 0 (0: generic)") and result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.skipif(HOST_CC is None, reason="no C compiler")
+def test_average_pool_rows_are_right_natively_on_every_path(tmp_path):
+    binary = tmp_path / "pool_check"
+    _compile_check(HOST_CC, binary, [], POOL_CHECK)
     result = _run([str(binary)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("ok")
