@@ -298,3 +298,20 @@ def test_global_hook_runs_before_the_module_hook_and_can_scale():
     assert order == ["global", "own"]
     np.testing.assert_allclose(x.grad.detach().numpy(), 0.5 * layer.weight.detach().numpy())
 
+
+
+def test_a_module_pickled_without_the_hook_registries_still_runs():
+    import pickle
+
+    layer = nn.Linear(2, 1).double()
+    state = pickle.dumps(layer)
+    copy = pickle.loads(state)
+    for name in ("_backward_hooks", "_backward_pre_hooks", "_forward_hooks_with_kwargs", "_is_full_backward_hook"):
+        del copy.__dict__[name]  # as an older minigrad pickled it
+    restored = pickle.loads(pickle.dumps(copy))
+    x = t64([[1.0, 2.0]], requires_grad=True)
+    seen = []
+    restored.register_full_backward_hook(lambda m, gi, go: seen.append(gi[0]))
+    np.testing.assert_allclose(restored(x).detach().numpy(), layer(x).detach().numpy())
+    restored(x).sum().backward()
+    np.testing.assert_allclose(seen[0].detach().numpy(), restored.weight.detach().numpy())

@@ -113,6 +113,15 @@ class Module:
             return self.forward(*args, **kwargs)
         return module_hooks.call_with_hooks(self, args, kwargs)  # minigrad/nn/module_hooks.py
 
+    def __setstate__(self, state):
+        # A module pickled before it had every hook registry gets the empty ones (as torch does).
+        self.__dict__.update(state)
+        for name in ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
+                     "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs",
+                     "_backward_hooks", "_backward_pre_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_is_full_backward_hook", None)
+
     def _has_hooks(self):
         """Whether calling this module runs any hook (its own or a global one)."""
         return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
