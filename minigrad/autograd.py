@@ -280,6 +280,23 @@ class Function:
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"  # print(loss.grad_fn), as PyTorch shows it
 
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs) -> None or new grad_inputs`` runs after this node's
+        backward (PyTorch's Node.register_hook; see minigrad/autograd_hooks.py)."""
+        return _hooks.register_node_hook(self._hooked_node(), fn, "_node_post_hooks")
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs) -> None or new grad_outputs`` runs before this node's backward."""
+        return _hooks.register_node_hook(self._hooked_node(), fn, "_node_pre_hooks")
+
+    def _hooked_node(self):
+        return self  # _OutputOf: the node of all outputs, which PyTorch's grad_fn is
+
+    @property
+    def metadata(self):
+        """A dict for the user's own annotations of this node (PyTorch's Node.metadata)."""
+        return self.__dict__.setdefault("_metadata", {})
+
     @property
     def next_functions(self):
         """One ``(node, 0)`` pair per input: its Function, an AccumulateGrad for a
@@ -494,6 +511,9 @@ class _OutputOf(Function):
 
     def name(self):
         return self._node_name
+
+    def _hooked_node(self):
+        return self.node
 
     @staticmethod
     def backward(slot, grad_output):
@@ -730,6 +750,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             grad_output = _hooks.run_node_hooks(node, grad_output)
         if watched is not None and node in watched:
             watched[node] = grad_output
+        if hooked:
+            grad_output = _hooks.run_node_pre_hooks(node, grad_output)
         edges = node.next_nodes
         if needed is not None:
             all_needs = node.needs_input_grad
@@ -744,6 +766,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             input_grads = (input_grads,)
         if anomaly:
             _hooks.check_nan(node, input_grads)
+        if hooked:
+            input_grads = _hooks.run_node_post_hooks(node, input_grads, grad_output, edges)
         fresh = node.fresh_gradients
         for edge, grad in zip(edges, input_grads):
             if edge is None or grad is None:

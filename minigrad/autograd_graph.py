@@ -13,9 +13,12 @@ the graph saves, and on the gradients of several tensors at once.
 - ``disable_saved_tensors_hooks(message)``: inside it, using saved tensors
   hooks raises ``RuntimeError(message)``.
 - ``register_multi_grad_hook(tensors, fn, mode="all"|"any")``.
+- ``Node``: the abstract class every ``grad_fn`` is an instance of; nodes take
+  ``register_hook`` and ``register_prehook`` (minigrad/autograd_hooks.py).
 - ``increment_version(tensor)``: bump the version counter that backward
   checks saved values against (minigrad.autograd.bump_version).
 """
+import abc
 import contextlib
 import threading
 from collections import defaultdict
@@ -25,6 +28,31 @@ from minigrad.autograd_hooks import RemovableHandle
 from minigrad.tensor import Tensor
 
 _state = autograd._saved_tensors_hooks
+
+
+class Node(abc.ABC):
+    """What every ``grad_fn`` is (PyTorch's torch.autograd.graph.Node), for isinstance:
+    minigrad's nodes are Function instances (and AccumulateGrad for leaves), with
+    ``name()``, ``next_functions``, ``metadata``, ``register_hook`` and ``register_prehook``."""
+
+    @abc.abstractmethod
+    def name(self):
+        """The node's name, e.g. ``MulBackward0``."""
+
+    @property
+    @abc.abstractmethod
+    def next_functions(self):
+        """One (node, 0) pair per input."""
+
+    @classmethod
+    def __subclasshook__(cls, subclass):
+        if cls is Node:
+            # A user's PyTorch-style Function is a node through its ctx class (_CustomFunctionBackward).
+            if issubclass(subclass, autograd._CustomFunctionBackward) or subclass is autograd.AccumulateGrad:
+                return True
+            if issubclass(subclass, autograd.Function) and subclass.works_on_arrays:
+                return True
+        return NotImplemented
 
 
 class _PackedValue:

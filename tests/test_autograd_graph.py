@@ -178,3 +178,47 @@ def test_multi_grad_hook_any():
     assert calls == [[4.0, 8.0]]  # once per backward, with b's gradient 2b
     with pytest.raises(ValueError, match=r"Expects mode to be one of \('all', 'any'\) but got some"):
         register_multi_grad_hook((a,), print, mode="some")
+
+
+def test_node_hooks():
+    from minigrad.autograd.graph import Node
+
+    a = t64([1.0, 2.0], requires_grad=True)
+    b = t64([3.0, 4.0])
+    y = a * b
+    assert isinstance(y.grad_fn, Node) and not isinstance(a, Node)
+    y.grad_fn.metadata["tag"] = "product"
+    assert y.grad_fn.metadata == {"tag": "product"}
+    calls = []
+    pre = y.grad_fn.register_prehook(lambda grad_outputs: calls.append(("pre", grad_outputs)))
+    post = y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: calls.append(("post", grad_inputs, grad_outputs)))
+    (y * t64([1.0, 10.0])).sum().backward(retain_graph=True)
+    (_, pre_grads), (_, grad_inputs, grad_outputs) = calls
+    np.testing.assert_allclose(pre_grads[0].detach().numpy(), [1.0, 10.0])
+    np.testing.assert_allclose(grad_inputs[0].detach().numpy(), [3.0, 40.0])  # g * b
+    assert grad_inputs[1] is None  # b does not require grad
+    np.testing.assert_allclose(grad_outputs[0].detach().numpy(), [1.0, 10.0])
+    pre.remove()
+    post.remove()
+
+    a.grad = None
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * 10, None))
+    y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] * 2,))
+    y.sum().backward(retain_graph=True)
+    np.testing.assert_allclose(a.grad.detach().numpy(), [60.0, 80.0])  # 1 * 2 * b * 10
+
+
+def test_node_hook_errors():
+    a = t64([1.0, 2.0], requires_grad=True)
+    b = t64([3.0, 4.0])
+    cases = [
+        ("register_hook", lambda gi, go: (gi[0],), r"returned an incorrect number of values \(got 1, but expected 2\)"),
+        ("register_prehook", lambda go: (go[0], go[0]), r"incorrect number of values \(got 2, but expected 1\)"),
+        ("register_prehook", lambda go: (go[0][:1],), "has changed the size of value"),
+        ("register_hook", lambda gi, go: (gi[0][:1], None), "has changed the size of value"),
+    ]
+    for method, hook, message in cases:
+        y = a * b
+        getattr(y.grad_fn, method)(hook)
+        with pytest.raises(RuntimeError, match=message):
+            y.sum().backward()

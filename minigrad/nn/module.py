@@ -270,6 +270,18 @@ class Module:
             self._backward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
+    def register_backward_hook(self, hook):
+        """Deprecated (as in PyTorch): hook(module, grad_input, grad_output) on the node that
+        made the module's (first) output, so grad_input holds the gradients of that last
+        op's inputs, not necessarily of the module's; use register_full_backward_hook."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
     def register_full_backward_hook(self, hook, prepend=False):
         """hook(module, grad_input, grad_output) -> None or new grad_input runs once the
         gradients with respect to the positional inputs are computed (with respect to the
