@@ -224,3 +224,9 @@ autograd.functional = _autograd_functional
 _sys.modules["minigrad.autograd.functional"] = _autograd_functional
 from minigrad import func  # noqa: E402, F401
 # --- end funcgaps ---
+
+# --- hookgaps ---
+# torch.autograd.graph: saved_tensors_hooks, save_on_cpu, register_multi_grad_hook, ...
+from minigrad import autograd_graph as _autograd_graph  # noqa: E402
+autograd.graph = _autograd_graph
+_sys.modules["minigrad.autograd.graph"] = _autograd_graph

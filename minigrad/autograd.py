@@ -40,6 +40,7 @@ Two kinds of Function share this base class:
 """
 import copy
 import functools
+import itertools
 import sys
 import threading
 import time
@@ -151,6 +152,18 @@ def is_inference_mode_enabled():
     return _inference_mode.enabled
 
 
+class _SavedTensorsHooks(threading.local):
+    """This thread's stack of (pack_hook, unpack_hook) pairs (see minigrad/autograd_graph.py)
+    and the message that disable_saved_tensors_hooks raises with (None: enabled)."""
+
+    def __init__(self):
+        self.stack = []
+        self.disabled_message = None
+
+
+_saved_tensors_hooks = _SavedTensorsHooks()
+
+
 class _VariableMeta(type):
     def __instancecheck__(cls, instance):
         return isinstance(instance, Tensor)
@@ -209,6 +222,8 @@ class Function:
         in-place operation changed one of them raises instead of silently
         differentiating the new values.
         """
+        if _saved_tensors_hooks.stack:  # inside saved_tensors_hooks: packed once the node is recorded
+            self._pack_with = _saved_tensors_hooks.stack[-1]
         self._saved = arrays
         # None: no buffer had been modified in place yet, so every version was 0.
         self._saved_versions = (tuple([0 if (memory := _memory_of(a)) is None else version_of(memory)
@@ -218,6 +233,8 @@ class Function:
     def saved_tensors(self):
         if self.__dict__.get("_released", False):
             raise RuntimeError(_FREED_MESSAGE)
+        if self.__dict__.get("_saved_packed", False):  # unpack hooks run at every access, as in PyTorch
+            return tuple([value.unpack() for value in self._saved])
         if _versions:
             self._check_saved_versions()
         return self._saved
@@ -233,6 +250,12 @@ class Function:
                     f"{self.name()} is at version {version_of(array)}; expected version "
                     f"{saved} instead. Hint: clone() the tensor before changing it in place, "
                     f"or use the out-of-place operation (x = x + 1 instead of x += 1).")
+
+    def _pack_saved(self):
+        """Replace the saved values by what the pack hook makes of them (minigrad/autograd_graph.py)."""
+        from minigrad.autograd_graph import pack_saved
+        self._saved = pack_saved(self._saved, *self.__dict__.pop("_pack_with"))
+        self._saved_versions, self._saved_packed = None, True
 
     def mark_non_differentiable(self, *outputs):
         """Outputs of forward (arrays, or Tensors in a user's Function) that get no
@@ -256,6 +279,23 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name()} object at {id(self):#x}>"  # print(loss.grad_fn), as PyTorch shows it
+
+    def register_hook(self, fn):
+        """``fn(grad_inputs, grad_outputs) -> None or new grad_inputs`` runs after this node's
+        backward (PyTorch's Node.register_hook; see minigrad/autograd_hooks.py)."""
+        return _hooks.register_node_hook(self._hooked_node(), fn, "_node_post_hooks")
+
+    def register_prehook(self, fn):
+        """``fn(grad_outputs) -> None or new grad_outputs`` runs before this node's backward."""
+        return _hooks.register_node_hook(self._hooked_node(), fn, "_node_pre_hooks")
+
+    def _hooked_node(self):
+        return self  # _OutputOf: the node of all outputs, which PyTorch's grad_fn is
+
+    @property
+    def metadata(self):
+        """A dict for the user's own annotations of this node (PyTorch's Node.metadata)."""
+        return self.__dict__.setdefault("_metadata", {})
 
     @property
     def next_functions(self):
@@ -297,6 +337,8 @@ class Function:
         if requires_grad and id(result) in ctx.__dict__.get("_non_differentiable", ()):
             requires_grad = False
         if requires_grad:
+            if "_pack_with" in ctx.__dict__:
+                ctx._pack_saved()
             ctx.next_nodes = tuple([_edge_to(a) for a in args])
             output = Tensor._make(result, True, ctx)
             # What backward checks incoming gradients against (and casts them to).
@@ -342,6 +384,8 @@ def _apply_on_tensors(cls, args, kwargs):
         _check_dirty_inputs(cls, ctx, args)
         node = ctx
         node.connect(args, outputs, several)
+        if "_pack_with" in ctx.__dict__:
+            ctx._pack_saved()
     non_differentiable = ctx.__dict__.get("_non_differentiable", ())
     dirty = ctx.__dict__.get("_dirty", ())
 
@@ -467,6 +511,9 @@ class _OutputOf(Function):
 
     def name(self):
         return self._node_name
+
+    def _hooked_node(self):
+        return self.node
 
     @staticmethod
     def backward(slot, grad_output):
@@ -608,13 +655,59 @@ def backward(tensor, gradient=None, retain_graph=False):
     gradient = _output_gradient("backward", tensor, gradient)
     if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
         if _hooks.any_hooks():
-            _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor),
-                                           _accumulate_into_leaf, True)
+            with _Walk((tensor,), ()):
+                _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor),
+                                               _accumulate_into_leaf, True)
         else:
             _accumulate_into_leaf(tensor, gradient)
         return
-    _propagate(topological_order(tensor.grad_fn), {tensor.grad_fn: gradient}, retain_graph,
-               _accumulate_into_leaf)
+    order = topological_order(tensor.grad_fn)
+    with _Walk((tensor,), order):
+        _propagate(order, {tensor.grad_fn: gradient}, retain_graph, _accumulate_into_leaf)
+
+
+class _Walk:
+    """The backward walk in progress on this thread (PyTorch's graph task): which
+    tensors it reaches, for register_multi_grad_hook (minigrad/autograd_graph.py)."""
+
+    _ids = itertools.count()
+    _current = threading.local()
+
+    def __init__(self, roots, order, needed=None):
+        self.id = next(_Walk._ids)
+        self.roots, self.order, self.needed = roots, order, needed
+        self._nodes = self._leaves = None
+
+    def reaches(self, tensor):
+        """Whether this walk computes a gradient for `tensor`."""
+        if any(tensor is root for root in self.roots):
+            return True
+        if not tensor.requires_grad:
+            return False
+        if self._nodes is None:
+            self._nodes = set(self.order)
+            self._leaves = {id(edge) for node in self.order for edge in node.__dict__.get("next_nodes", ())
+                            if isinstance(edge, Tensor)}
+        if tensor.grad_fn is not None:
+            return tensor.grad_fn in self._nodes or (self.needed is not None and tensor.grad_fn in self.needed)
+        return id(tensor) in self._leaves and (self.needed is None or tensor in self.needed)
+
+    def __enter__(self):
+        self.previous = getattr(_Walk._current, "walk", None)
+        _Walk._current.walk = self
+        return self
+
+    def __exit__(self, *exc_info):
+        _Walk._current.walk = self.previous
+        return False
+
+
+def _current_walk():
+    """The walk this thread is in (PyTorch's _current_graph_task_id); raises outside one."""
+    walk = getattr(_Walk._current, "walk", None)
+    if walk is None:
+        raise RuntimeError("expected this hook to be called inside a backward call")
+    return walk
 
 
 def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, needed=None):
@@ -657,6 +750,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             grad_output = _hooks.run_node_hooks(node, grad_output)
         if watched is not None and node in watched:
             watched[node] = grad_output
+        if hooked:
+            grad_output = _hooks.run_node_pre_hooks(node, grad_output)
         edges = node.next_nodes
         if needed is not None:
             all_needs = node.needs_input_grad
@@ -671,6 +766,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             input_grads = (input_grads,)
         if anomaly:
             _hooks.check_nan(node, input_grads)
+        if hooked:
+            input_grads = _hooks.run_node_post_hooks(node, input_grads, grad_output, edges)
         fresh = node.fresh_gradients
         for edge, grad in zip(edges, input_grads):
             if edge is None or grad is None:
@@ -781,19 +878,22 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             add(k, g)
 
     pending, roots = {}, []
-    for output, weight in zip(outputs, grad_outputs):
-        gradient = _output_gradient("grad", output, weight)
-        if output.grad_fn is None:
-            _hooks.deliver_leaf_with_hooks(output, gradient, _hooks.state_of(output), deliver_to_leaf, False)
-            continue
-        node = output.grad_fn
-        pending[node] = pending[node] + gradient if node in pending else gradient
-        roots.append(node)
-    order, needed = _subgraph_between(roots, watched, [x for x in inputs if x.grad_fn is None])
-    _propagate(order, pending, bool(retain_graph), deliver_to_leaf, watched, needed)
-    for node in watched:  # an input's node that did not run: what reached it is still pending
-        if watched[node] is None and pending.get(node) is not None:
-            watched[node] = _hooks.run_node_hooks(node, pending[node])
+    walk = _Walk(outputs, ())
+    with walk:
+        for output, weight in zip(outputs, grad_outputs):
+            gradient = _output_gradient("grad", output, weight)
+            if output.grad_fn is None:
+                _hooks.deliver_leaf_with_hooks(output, gradient, _hooks.state_of(output), deliver_to_leaf, False)
+                continue
+            node = output.grad_fn
+            pending[node] = pending[node] + gradient if node in pending else gradient
+            roots.append(node)
+        order, needed = _subgraph_between(roots, watched, [x for x in inputs if x.grad_fn is None])
+        walk.order, walk.needed = order, needed
+        _propagate(order, pending, bool(retain_graph), deliver_to_leaf, watched, needed)
+        for node in watched:  # an input's node that did not run: what reached it is still pending
+            if watched[node] is None and pending.get(node) is not None:
+                watched[node] = _hooks.run_node_hooks(node, pending[node])
     for k, x in enumerate(inputs):
         if x.grad_fn is not None and watched.get(x.grad_fn) is not None:
             add(k, watched[x.grad_fn])

@@ -220,6 +220,88 @@ def deliver_leaf_with_hooks(leaf, grad, state, deliver_to_leaf, accumulates):
             hook(leaf)
 
 
+# ------------------------------------------------------------------ node hooks
+# grad_fn.register_prehook(hook): hook(grad_outputs) -> None or new grad_outputs, before the
+# node's backward (after the hooks of its tensor); grad_fn.register_hook(hook):
+# hook(grad_inputs, grad_outputs) -> None or new grad_inputs, after it. Tuples of Tensors,
+# None for an input that gets no gradient (PyTorch's Node hooks).
+def register_node_hook(node, hook, kind):
+    """Add `hook` to `node`'s pre-hooks (kind "_node_pre_hooks") or post-hooks ("_node_post_hooks")."""
+    if not callable(hook):
+        raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
+    if node.__dict__.get("_released", False):
+        raise RuntimeError("cannot register a hook on a node that backward has already freed "
+                           "(pass retain_graph=True to the backward that ran it)")
+    hooks = node.__dict__.get(kind)
+    if hooks is None:
+        hooks = node.__dict__[kind] = {}
+    hooked_nodes.add(node)
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def _hook_name(hook):
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
+def _run_gradient_hooks(hooks, call, grads, shapes):
+    """Call each hook; a returned tuple replaces `grads` (same length; same shapes where known)."""
+    for hook in list(hooks.values()):
+        result = call(hook, grads)
+        if result is None:
+            continue
+        result = tuple(result)
+        if len(result) != len(grads):
+            raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
+                               f"(got {len(result)}, but expected {len(grads)})")
+        checked = []
+        for value, shape in zip(result, shapes):
+            if value is not None:
+                value = value if isinstance(value, Tensor) else _wrap(np.asarray(value))
+                if shape is not None and tuple(value.shape) != tuple(shape):
+                    raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+            checked.append(value)
+        grads = tuple(checked)
+    return grads
+
+
+def _output_gradients_of(node, grad_output):
+    """The gradient(s) arriving at `node` as a tuple, one per output, and their shapes."""
+    if node.output_shape is None:  # several outputs: a _GradientsByOutput
+        specs = node.output_specs
+        grads = tuple([None if grad_output.get(k) is None else _wrap(grad_output[k]) for k in range(len(specs))])
+        return grads, [None if spec is None else spec[0] for spec in specs]
+    return (_wrap(grad_output),), [node.output_shape]
+
+
+def run_node_pre_hooks(node, grad_output):
+    """The gradient arriving at `node` after its pre-hooks (same form as it came)."""
+    hooks = node.__dict__.get("_node_pre_hooks")
+    if not hooks:
+        return grad_output
+    grads, shapes = _output_gradients_of(node, grad_output)
+    grads = _run_gradient_hooks(hooks, lambda hook, g: hook(g), grads, shapes)
+    if node.output_shape is None:
+        return type(grad_output)({k: g.array for k, g in enumerate(grads) if g is not None})
+    if grads[0] is None:  # no gradient: as zeros, which every backward accepts
+        return np.zeros(node.output_shape, dtype=node.output_dtype)
+    return grads[0].array.astype(node.output_dtype, copy=False)
+
+
+def run_node_post_hooks(node, input_grads, grad_output, edges):
+    """The gradients `node`'s backward returned, after its post-hooks (a tuple of arrays or None)."""
+    hooks = node.__dict__.get("_node_post_hooks")
+    if not hooks:
+        return input_grads
+    grads = tuple([None if edge is None or k >= len(input_grads) or input_grads[k] is None
+                   else _wrap(np.asarray(input_grads[k])) for k, edge in enumerate(edges)])
+    shapes = [None if g is None else g.shape for g in grads]
+    grad_outputs, _ = _output_gradients_of(node, grad_output)
+    grads = _run_gradient_hooks(hooks, lambda hook, g: hook(g, grad_outputs), grads, shapes)
+    return tuple([None if g is None else g.array for g in grads])
+
+
 # ----------------------------------------------------------------- anomaly mode
 class _AnomalyMode:
     enabled = False

@@ -256,6 +256,9 @@ class Tensor(TensorMethods):
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                                "operation. (Wrap the update in minigrad.no_grad(), or clone() "
                                "the tensor first.)")
+        if self.grad_fn is not None and type(self.grad_fn).__name__ in ("BackwardHookFunction", "_OutputOf"):
+            from minigrad.nn.module_hooks import check_inplace  # a module input/output seen by backward hooks
+            check_inplace(self)
 
     def _inplace(self, name, compute, *others):
         """``self <- compute(self)`` in place; `others` are the other Tensor operands."""

@@ -20,6 +20,7 @@ import numpy as np
 from minigrad.autograd import no_grad
 from minigrad.autograd_hooks import RemovableHandle  # one handle class for tensor and module hooks
 from minigrad.devices import check_device
+from minigrad.nn import module_hooks
 from minigrad.nn.buffer import Buffer
 from minigrad.settings import get_default_dtype
 from minigrad.tensor import Tensor, _parse_to
@@ -96,24 +97,35 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_with_kwargs", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_always_called", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_is_full_backward_hook", None)
 
     def forward(self, *args, **kwargs):  # abstract: every layer defines it
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required (abstract) '
                                   f'"forward" function')
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):  # the usual case: no hooks
+        if not self._has_hooks():  # the usual case: no hooks
             return self.forward(*args, **kwargs)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+        return module_hooks.call_with_hooks(self, args, kwargs)  # minigrad/nn/module_hooks.py
+
+    def __setstate__(self, state):
+        # A module pickled before it had every hook registry gets the empty ones (as torch does).
+        self.__dict__.update(state)
+        for name in ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
+                     "_forward_hooks_always_called", "_forward_pre_hooks_with_kwargs",
+                     "_backward_hooks", "_backward_pre_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_is_full_backward_hook", None)
+
+    def _has_hooks(self):
+        """Whether calling this module runs any hook (its own or a global one)."""
+        return bool(self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                    or self._backward_pre_hooks or module_hooks.has_any_global_hook())
 
     # ------------------------------------------------------------ registration
     def _check_ready(self):
@@ -222,16 +234,66 @@ class Module:
                       | set(self._modules))
 
     # ------------------------------------------------------------------- hooks
-    def register_forward_pre_hook(self, hook):
-        """hook(module, input_tuple) runs before forward; may return new input."""
-        handle = RemovableHandle(self._forward_pre_hooks)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) runs before forward; may return new args (a tuple, or one
+        value). with_kwargs: hook(module, args, kwargs) -> None or (new_args, new_kwargs).
+        prepend: run before the hooks already registered."""
+        handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
         self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_hook(self, hook):
-        """hook(module, input_tuple, output) runs after forward; may return new output."""
-        handle = RemovableHandle(self._forward_hooks)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) runs after forward; may return a new output.
+        with_kwargs: hook(module, args, kwargs, output). always_call: it runs even
+        when forward (or an earlier hook) raises. prepend: run before the others."""
+        handle = RemovableHandle(self._forward_hooks,
+                                 extra_dict=[self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
         self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or new grad_output (a tuple of the same
+        length) runs when the gradients with respect to the outputs arrive."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook):
+        """Deprecated (as in PyTorch): hook(module, grad_input, grad_output) on the node that
+        made the module's (first) output, so grad_input holds the gradients of that last
+        op's inputs, not necessarily of the module's; use register_full_backward_hook."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or new grad_input runs once the
+        gradients with respect to the positional inputs are computed (with respect to the
+        outputs when no input requires grad). Entries are None for non-Tensor arguments."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a "
+                               "single Module. Please use only one of them.")
+        self._is_full_backward_hook = True
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
         return handle
 
     # --------------------------------------------------------------- iteration

@@ -127,8 +127,7 @@ class _BatchNorm(_NormBase):
         own, and when neither has hooks: a hook must see the intermediate output.
         """
         return (type(following) is ReLU and type(self).forward is _BatchNorm.forward
-                and not (self._forward_pre_hooks or self._forward_hooks
-                         or following._forward_pre_hooks or following._forward_hooks))
+                and not (self._has_hooks() or following._has_hooks()))
 
     def _forward_relu(self, input):
         """relu(self(input)) in one fused op: same values, gradients and running statistics."""
