@@ -64,6 +64,10 @@ def test_lambda_lr_per_group():
     np.testing.assert_allclose(got, np.stack([0.5 / (1 + e), 1.0 * 0.95 ** e], 1), rtol=1e-12)
     with pytest.raises(ValueError, match="Expected 2 lr_lambdas"):
         lr_scheduler.LambdaLR(make_optimizer(groups=2), [lambda e: 1.0])
+    with pytest.raises(TypeError, match="lr_lambda must be callable, got int"):
+        lr_scheduler.LambdaLR(make_optimizer(groups=2), [lambda e: 1.0, 3])
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas, but got 3"):
+        lr_scheduler.MultiplicativeLR(make_optimizer(groups=2), [lambda e: 1.0] * 3)
 
 
 def one_cycle_formula(step, total, max_lr, div, final_div, pct, strategy):
