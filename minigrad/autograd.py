@@ -234,10 +234,43 @@ class Function:
         if self.__dict__.get("_released", False):
             raise RuntimeError(_FREED_MESSAGE)
         if self.__dict__.get("_saved_packed", False):  # unpack hooks run at every access, as in PyTorch
+            if self.__dict__.get("_recording", False):
+                raise RuntimeError(f"{self.name()}: create_graph=True through values packed by "
+                                   f"saved_tensors_hooks is not supported; leave the hooks out of the "
+                                   f"forward that a double backward goes through")
             return tuple([value.unpack() for value in self._saved])
         if _versions:
             self._check_saved_versions()
+        if self.__dict__.get("_recording", False):
+            return self._saved_as_tensors()
         return self._saved
+
+    def _saved_as_tensors(self):
+        """The saved arrays as Tensors of the graph, for a backward that records
+        one (``backward_graph``, see _backward_recording): a saved input comes
+        back as that input (its graph edge), the saved output as this node's
+        output, and any other saved array as a constant. So a backward_graph
+        recomputes from the inputs whatever else it needs to differentiate."""
+        input_ids, output_id = self._input_ids, self._output_id
+        tensors = []
+        for value in self._saved:
+            if not isinstance(value, np.ndarray):
+                tensors.append(value)  # a Python number, a dtype, None: as saved
+                continue
+            key = id(value)
+            if key == output_id:
+                tensors.append(Tensor._make(value, True, self))
+                continue
+            edge = None
+            for k, input_id in enumerate(input_ids):
+                if input_id == key:
+                    edge = self.next_nodes[k]
+                    break
+            if isinstance(edge, Tensor):  # a leaf input: the leaf itself
+                tensors.append(edge)
+            else:
+                tensors.append(Tensor._make(value, edge is not None, edge))
+        return tuple(tensors)
 
     def _check_saved_versions(self):
         saved_versions = self._saved_versions or (0,) * len(self._saved)
@@ -340,6 +373,9 @@ class Function:
             if "_pack_with" in ctx.__dict__:
                 ctx._pack_saved()
             ctx.next_nodes = tuple([_edge_to(a) for a in args])
+            # Which saved arrays are inputs or the output (for a double backward:
+            # _saved_as_tensors). Ids are safe: the saved arrays stay alive.
+            ctx._input_ids, ctx._output_id = [id(a) for a in arrays], id(result)
             output = Tensor._make(result, True, ctx)
             # What backward checks incoming gradients against (and casts them to).
             ctx.output_shape, ctx.output_dtype = output.array.shape, output.array.dtype
@@ -459,8 +495,33 @@ class _CustomFunctionBackward(Function):
             grads = node._forward_cls.backward(node, *grad_outputs)
         return node._input_gradients(grads)
 
-    def _input_gradients(self, grads):
-        """The user's backward result, checked against the inputs, as arrays."""
+    def backward_recording(node, grad_output):
+        """The user's backward on Tensors in a create_graph walk: run with grad
+        mode on (as PyTorch does), so what it computes is recorded."""
+        user_backward = node._forward_cls.backward
+        if getattr(user_backward, "once_differentiable", False):
+            return _first_order_only(node, grad_output, f"{node.name()}'s backward is marked "
+                                                         f"@once_differentiable")
+        if node.output_shape is None:
+            arriving = [grad_output.get(k) for k in range(len(node.output_specs))]
+        else:
+            arriving = [grad_output]
+        materialize = node.__dict__.get("_materialize_grads", True)
+        grad_outputs = []
+        for grad, spec in zip(arriving, node.output_specs):
+            if grad is None and materialize and spec is not None:
+                grad = Tensor._make(np.zeros(*spec), False, None)
+            grad_outputs.append(grad)
+        previous, _grad_mode.enabled = _grad_mode.enabled, True
+        try:
+            grads = user_backward(node, *grad_outputs)
+        finally:
+            _grad_mode.enabled = previous
+        return node._input_gradients(grads, keep_tensors=True)
+
+    def _input_gradients(self, grads, keep_tensors=False):
+        """The user's backward result, checked against the inputs, as arrays
+        (as Tensors with keep_tensors, for a create_graph walk)."""
         if type(grads) is not tuple:
             grads = (grads,)
         expected = len(self.input_specs)
@@ -477,11 +538,11 @@ class _CustomFunctionBackward(Function):
             if spec is None:
                 raise RuntimeError(f"function {self.name()} returned a gradient different than None at "
                                    f"position {index}, but the corresponding forward input was not a Tensor")
-            grad = grad.array if isinstance(grad, Tensor) else np.asarray(grad)
-            if grad.shape != spec[0]:
+            tensor = grad if isinstance(grad, Tensor) else Tensor._make(np.asarray(grad), False, None)
+            if tensor.array.shape != spec[0]:
                 raise RuntimeError(f"function {self.name()} returned an invalid gradient at index {index} "
-                                   f"- got {list(grad.shape)} but expected shape {list(spec[0])}")
-            arrays.append(grad)
+                                   f"- got {list(tensor.array.shape)} but expected shape {list(spec[0])}")
+            arrays.append(tensor if keep_tensors else tensor.array)
         return tuple(arrays)
 
 
@@ -519,6 +580,8 @@ class _OutputOf(Function):
     def backward(slot, grad_output):
         return _GradientsByOutput({slot.index: grad_output})
 
+    backward_graph = backward
+
 
 class _GradientsByOutput(dict):
     """Gradients arriving at a node of several outputs, by output index; ``+``
@@ -533,12 +596,94 @@ class _GradientsByOutput(dict):
 
 def once_differentiable(backward):
     """Decorator of a user's backward that is not itself differentiable (PyTorch's
-    ``torch.autograd.function.once_differentiable``): it runs without recording."""
+    ``torch.autograd.function.once_differentiable``): it runs without recording,
+    and differentiating its result (create_graph=True) raises."""
     @functools.wraps(backward)
     def wrapper(ctx, *grad_outputs):
         with no_grad():
             return backward(ctx, *grad_outputs)
+    wrapper.once_differentiable = True
     return wrapper
+
+
+# ------------------------------------------------ double backward (create_graph=True)
+# A create_graph walk hands each node its gradient as a Tensor and records what
+# the node's backward does, so the gradients it returns are Tensors with a
+# graph of their own: differentiating them again is an ordinary backward.
+#
+# minigrad's ops compute backward on arrays (fast, not recorded). An op whose
+# backward can be differentiated also defines ``backward_graph(ctx, grad)``:
+# the same formulas written with Tensor operations. Inside it,
+# ``ctx.saved_tensors`` gives Tensors (the inputs and output reconnected to
+# the graph; see Function._saved_as_tensors). Where the array backward only
+# uses operations that Tensor also has (``*``, ``/``, ``.sum(axis=)``,
+# ``.reshape``), the class says ``backward_graph = backward``.
+def _backward_recording(node, grad_output):
+    """Run `node`'s backward on the Tensor `grad_output`, recording a graph."""
+    if isinstance(node, _CustomFunctionBackward):
+        return node.backward_recording(grad_output)
+    backward_graph = getattr(type(node), "backward_graph", None)
+    if backward_graph is None:
+        return _first_order_only(node, grad_output)
+    node._recording = True
+    try:
+        grads = backward_graph(node, grad_output)
+    finally:
+        node._recording = False
+    if type(grads) is not tuple:
+        grads = (grads,)
+    return tuple([g if g is None or isinstance(g, (Tensor, _GradientsByOutput))
+                  else Tensor._make(np.asarray(g), False, None) for g in grads])
+
+
+def _first_order_only(node, grad_output, why=None):
+    """The gradients of a node that cannot be differentiated twice: computed on
+    arrays, with a grad_fn that raises if a second backward reaches it (the
+    gradient still depends on the graph, so ignoring that would be wrong)."""
+    if isinstance(grad_output, _GradientsByOutput):  # a user's Function of several outputs
+        arriving = tuple(grad_output.values())
+        grad_arrays = _GradientsByOutput({k: g.array for k, g in grad_output.items()})
+    else:
+        arriving, grad_arrays = (grad_output,), grad_output.array
+    with no_grad():
+        if isinstance(node, _CustomFunctionBackward):
+            grads = _CustomFunctionBackward.backward(node, grad_arrays)
+        else:
+            grads = node.backward(node, grad_arrays)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    edges = tuple([_edge_to(g) for g in arriving]) + tuple(node.next_nodes)
+    why = why or (f"minigrad has no double backward for {node.name()} (its backward is computed "
+                  f"on arrays, not recorded)")
+    results = []
+    for g in grads:
+        if g is None:
+            results.append(None)
+            continue
+        g = np.asarray(g)
+        results.append(Tensor._make(g, True, _NotTwiceDifferentiable(why, edges, g)))
+    return tuple(results)
+
+
+class _NotTwiceDifferentiable(Function):
+    """grad_fn of a gradient that cannot be differentiated again: raises when
+    a backward reaches it (PyTorch raises there too)."""
+
+    def __init__(self, why, edges, array):
+        self.why, self.next_nodes = why, edges
+        self.needs_input_grad = tuple([e is not None for e in edges])
+        self.output_shape, self.output_dtype = array.shape, array.dtype
+
+    def name(self):
+        return "NotTwiceDifferentiableBackward"
+
+    @staticmethod
+    def backward(node, grad_output):
+        raise RuntimeError(f"cannot differentiate this gradient again: {node.why}. "
+                           f"Gradients of gradients (create_graph=True) are supported through the "
+                           f"ops listed in docs/01-autograd.md")
+
+    backward_graph = backward
 
 
 class AccumulateGrad:
@@ -650,20 +795,82 @@ def _output_gradient(name, tensor, gradient):
     return gradient
 
 
-def backward(tensor, gradient=None, retain_graph=False):
-    """Accumulate d(tensor)/d(leaf) into every leaf's ``.grad``."""
-    gradient = _output_gradient("backward", tensor, gradient)
-    if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
-        if _hooks.any_hooks():
-            with _Walk((tensor,), ()):
-                _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor),
-                                               _accumulate_into_leaf, True)
-        else:
-            _accumulate_into_leaf(tensor, gradient)
+def _recorded_gradient(given, gradient):
+    """The starting gradient of a create_graph walk as a Tensor: the one the user
+    gave if it is in a graph (so the result depends on it too), else a constant."""
+    if isinstance(given, Tensor) and given.requires_grad and given.array.dtype == gradient.dtype:
+        return given
+    return Tensor._make(gradient, False, None)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,
+             inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (PyTorch's
+    ``torch.autograd.backward``; ``t.backward(g)`` is ``backward(t, g)``).
+
+    tensors: one Tensor or a sequence, with one gradient each in grad_tensors
+    (None: ones, for a single-element tensor). create_graph=True records the
+    backward pass itself, so the ``.grad`` it leaves can be differentiated
+    again (retain_graph then defaults to True). inputs: accumulate only into
+    these tensors (leaves or not).
+    """
+    if grad_variables is not None:  # PyTorch's deprecated name
+        grad_tensors = grad_variables
+    if retain_graph is None:
+        retain_graph = create_graph
+    several = not isinstance(tensors, Tensor)
+    tensors = tuple(tensors) if several else (tensors,)
+    if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)) or not several:
+        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"backward(): got {len(grad_tensors)} gradients for {len(tensors)} tensors")
+    if inputs is not None:
+        _backward_into(tensors, grad_tensors, retain_graph, create_graph, inputs)
         return
-    order = topological_order(tensor.grad_fn)
-    with _Walk((tensor,), order):
-        _propagate(order, {tensor.grad_fn: gradient}, retain_graph, _accumulate_into_leaf)
+    deliver = _accumulate_recorded_into_leaf if create_graph else _accumulate_into_leaf
+    pending, roots = {}, []
+    for tensor, given in zip(tensors, grad_tensors):
+        gradient = _output_gradient("backward", tensor, given)
+        if create_graph:
+            gradient = _recorded_gradient(given, gradient)
+        if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
+            if _hooks.any_hooks():
+                with _Walk((tensor,), ()):
+                    _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor), deliver, True)
+            else:
+                deliver(tensor, gradient)
+            continue
+        node = tensor.grad_fn
+        pending[node] = pending[node] + gradient if node in pending else gradient
+        roots.append(node)
+    if not roots:
+        return
+    order = topological_order(roots[0]) if len(roots) == 1 else _postorder(roots, refuse_released=True)[::-1]
+    previous = _grad_mode.enabled
+    if create_graph:
+        _grad_mode.enabled = True
+    try:
+        with _Walk(tensors, order):
+            _propagate(order, pending, retain_graph, deliver, create_graph=create_graph)
+    finally:
+        _grad_mode.enabled = previous
+
+
+def _backward_into(tensors, grad_tensors, retain_graph, create_graph, inputs):
+    """backward(inputs=...): the gradients of `inputs` only, added to their ``.grad``."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not inputs:
+        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    grads = grad(tensors, inputs, grad_tensors, retain_graph=retain_graph, create_graph=create_graph,
+                 allow_unused=True)
+    for x, g in zip(inputs, grads):
+        if g is None:
+            continue
+        if create_graph:
+            _accumulate_recorded_into_leaf(x, g)
+        else:
+            _accumulate_into_leaf(x, g.array, owned=True)
 
 
 class _Walk:
@@ -710,7 +917,7 @@ def _current_walk():
     return walk
 
 
-def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, needed=None):
+def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, needed=None, create_graph=False):
     """The backward walk: each node of `order` (a topological order) runs its backward.
 
     pending: node -> sum of the gradients arriving at its output (the start).
@@ -719,6 +926,8 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
     each of its nodes' outputs. needed (a set of nodes and leaves, optional):
     only edges into it carry gradients, and backward is asked only for those
     (ctx.needs_input_grad says which, for the length of the call).
+    create_graph: the gradients are Tensors and every backward is recorded as
+    a graph of its own (see _backward_recording), so they can be differentiated.
     """
     observer = _observer
     # Tensor hooks (minigrad/autograd_hooks.py): None when no tensor has one,
@@ -745,7 +954,7 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
                 f"{tuple(grad_output.shape)}, but that output has shape {node.output_shape}: "
                 f"the backward of an op that used it returned a wrongly shaped gradient")
         elif grad_output.dtype != node.output_dtype:  # a float64 consumer of a float32 output
-            grad_output = grad_output.astype(node.output_dtype)
+            grad_output = grad_output.to(node.output_dtype) if create_graph else grad_output.astype(node.output_dtype)
         if hooked:
             grad_output = _hooks.run_node_hooks(node, grad_output)
         if watched is not None and node in watched:
@@ -759,7 +968,10 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             node.needs_input_grad = tuple([e is not None for e in edges])
         if observer is not None:
             start = time.perf_counter()
-        input_grads = node.backward(node, grad_output)
+        if create_graph:
+            input_grads = _backward_recording(node, grad_output)
+        else:
+            input_grads = node.backward(node, grad_output)
         if observer is not None:
             observer.record_backward(node, time.perf_counter() - start)
         if type(input_grads) is not tuple:
@@ -768,7 +980,7 @@ def _propagate(order, pending, retain_graph, deliver_to_leaf, watched=None, need
             _hooks.check_nan(node, input_grads)
         if hooked:
             input_grads = _hooks.run_node_post_hooks(node, input_grads, grad_output, edges)
-        fresh = node.fresh_gradients
+        fresh = node.fresh_gradients and not create_graph
         for edge, grad in zip(edges, input_grads):
             if edge is None or grad is None:
                 continue
@@ -847,13 +1059,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     graph below a non-leaf input is neither run nor freed (and may already
     have been freed). retain_graph (default False) keeps the walked part.
 
-    minigrad's backward records no graph, so create_graph=True (gradients of
-    gradients) raises. An input the outputs don't depend on raises unless
-    allow_unused=True (its gradient is then None, or zeros with materialize_grads).
+    create_graph=True records the backward pass, so the gradients returned can
+    be differentiated again (gradient penalties, Hessian-vector products);
+    retain_graph then defaults to True. An input the outputs don't depend on
+    raises unless allow_unused=True (its gradient is then None, or zeros with
+    materialize_grads).
     """
-    if create_graph:
-        raise RuntimeError("grad(create_graph=True): minigrad's backward does not record a graph, so "
-                           "gradients of gradients are not available; use create_graph=False")
+    if retain_graph is None:
+        retain_graph = create_graph
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -870,7 +1083,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     found = [None] * len(inputs)
 
     def add(k, g):
-        found[k] = np.array(g, dtype=inputs[k].array.dtype, copy=True) if found[k] is None else found[k] + g
+        if create_graph:  # Tensors, in the graph
+            found[k] = g if found[k] is None else found[k] + g
+        else:
+            found[k] = np.array(g, dtype=inputs[k].array.dtype, copy=True) if found[k] is None else found[k] + g
 
     def deliver_to_leaf(leaf, g, owned=False):
         k = leaf_positions.get(id(leaf))
@@ -882,6 +1098,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     with walk:
         for output, weight in zip(outputs, grad_outputs):
             gradient = _output_gradient("grad", output, weight)
+            if create_graph:
+                gradient = _recorded_gradient(weight, gradient)
             if output.grad_fn is None:
                 _hooks.deliver_leaf_with_hooks(output, gradient, _hooks.state_of(output), deliver_to_leaf, False)
                 continue
@@ -890,7 +1108,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             roots.append(node)
         order, needed = _subgraph_between(roots, watched, [x for x in inputs if x.grad_fn is None])
         walk.order, walk.needed = order, needed
-        _propagate(order, pending, bool(retain_graph), deliver_to_leaf, watched, needed)
+        previous = _grad_mode.enabled
+        if create_graph:
+            _grad_mode.enabled = True
+        try:
+            _propagate(order, pending, bool(retain_graph), deliver_to_leaf, watched, needed, create_graph)
+        finally:
+            _grad_mode.enabled = previous
         for node in watched:  # an input's node that did not run: what reached it is still pending
             if watched[node] is None and pending.get(node) is not None:
                 watched[node] = _hooks.run_node_hooks(node, pending[node])
@@ -904,6 +1128,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"grad(): input {k} appears not to have been used in the graph. "
                                    f"Set allow_unused=True if this is the desired behavior.")
             results.append(Tensor._make(np.zeros_like(x.array), False, None) if materialize_grads else None)
+        elif isinstance(g, Tensor):  # create_graph: in the graph (a copy if it is a constant)
+            if g.array.dtype != x.array.dtype:
+                g = g.to(x.array.dtype)
+            results.append(g if g.requires_grad else Tensor._make(np.array(g.array, copy=True), False, None))
         else:
             results.append(Tensor._make(g, False, None))
     return tuple(results)
@@ -921,14 +1149,30 @@ def _accumulate_into_leaf(leaf, grad, owned=False):
             return
         # A private copy: the same array may be handed to several leaves.
         leaf.grad = Tensor._make(np.array(grad, dtype=leaf.array.dtype, copy=True), False, None)
+    elif leaf.grad.grad_fn is not None:  # left by a create_graph backward: its array is in a graph
+        leaf.grad = Tensor._make(leaf.grad.array + grad.astype(leaf.array.dtype, copy=False), False, None)
     else:
         np.add(leaf.grad.array, grad, out=leaf.grad.array, casting="unsafe")
+
+
+def _accumulate_recorded_into_leaf(leaf, grad, owned=False):
+    """A create_graph backward's gradient (a Tensor) added to ``leaf.grad``
+    out of place, so that ``.grad`` stays differentiable."""
+    if grad.array.dtype != leaf.array.dtype:
+        grad = grad.to(leaf.array.dtype)
+    if grad.shape != leaf.shape:
+        raise RuntimeError(f"internal error: gradient of shape {tuple(grad.shape)} for a leaf of "
+                           f"shape {tuple(leaf.shape)}")
+    if leaf.grad is None:
+        leaf.grad = grad if grad.requires_grad else Tensor._make(np.array(grad.array, copy=True), False, None)
+    else:
+        leaf.grad = leaf.grad + grad
 
 
 # Last: tensor.py needs Function defined first; gradcheck needs Tensor and backward.
 # autograd_hooks: tensor hooks and anomaly mode, which the backward walk consults.
 from minigrad import autograd_hooks as _hooks  # noqa: E402
-from minigrad.finite_differences import GradcheckError, gradcheck  # noqa: E402, F401
+from minigrad.finite_differences import GradcheckError, gradcheck, gradgradcheck  # noqa: E402, F401
 from minigrad.tensor import Tensor  # noqa: E402
 
 # PyTorch's torch.autograd.detect_anomaly and friends.

@@ -70,29 +70,49 @@ class HookState:
         self.retains_grad = False
 
     def run(self, grad):
-        """The gradient after every hook (an array of the same shape)."""
+        """The gradient after every hook, in the form it came: an array of the
+        same shape, or a Tensor in a create_graph walk (whose graph the hooks'
+        results join)."""
+        recording = isinstance(grad, Tensor)
         for hook in list(self.hooks.values()):
             result = hook(_wrap(grad))
             if result is None:
                 continue
-            replacement = result.array if isinstance(result, Tensor) else np.asarray(result)
-            if replacement.shape != grad.shape:
+            replacement = _wrap(result) if recording else (result.array if isinstance(result, Tensor)
+                                                            else np.asarray(result))
+            if tuple(replacement.shape) != tuple(grad.shape):
                 name = getattr(hook, "__name__", type(hook).__name__)
                 raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has shape "
                                    f"{list(grad.shape)}, the hook returned shape {list(replacement.shape)}")
-            grad = replacement.astype(grad.dtype, copy=False)
+            grad = _cast(replacement, grad.dtype)
         if self.retains_grad:
             tensor = self.tensor_ref()
             if tensor is not None:  # .grad accumulates over backward calls, as in PyTorch
-                if tensor.grad is None:
+                if recording:
+                    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+                elif tensor.grad is None:
                     tensor.grad = _wrap(np.array(grad, dtype=tensor.array.dtype, copy=True))
                 else:
                     tensor.grad = _wrap(tensor.grad.array + grad)
         return grad
 
 
+def _cast(value, dtype):
+    """An array or Tensor gradient in `dtype` (a Tensor through the differentiable cast)."""
+    if value.dtype == dtype:
+        return value
+    return value.to(dtype) if isinstance(value, Tensor) else value.astype(dtype)
+
+
+def _unwrap(value, like):
+    """A hook's Tensor `value` in the form of the gradient `like`: its array,
+    or the Tensor itself in a create_graph walk."""
+    return value if isinstance(like, Tensor) else value.array
+
+
 def _wrap(array):
-    return Tensor._make(array, False, None)
+    """A gradient as a Tensor: an array wrapped, a Tensor (create_graph) as it is."""
+    return array if isinstance(array, Tensor) else Tensor._make(np.asarray(array), False, None)
 
 
 def state_of(tensor, create=False):
@@ -214,7 +234,7 @@ def deliver_leaf_with_hooks(leaf, grad, state, deliver_to_leaf, accumulates):
     if state is None:
         deliver_to_leaf(leaf, grad, False)
         return
-    deliver_to_leaf(leaf, state.run(np.asarray(grad)), False)
+    deliver_to_leaf(leaf, state.run(grad if isinstance(grad, Tensor) else np.asarray(grad)), False)
     if accumulates:
         for hook in list(state.post_accumulate_hooks.values()):
             hook(leaf)
@@ -281,12 +301,14 @@ def run_node_pre_hooks(node, grad_output):
     if not hooks:
         return grad_output
     grads, shapes = _output_gradients_of(node, grad_output)
+    like = next(iter(grad_output.values()), None) if node.output_shape is None else grad_output
     grads = _run_gradient_hooks(hooks, lambda hook, g: hook(g), grads, shapes)
     if node.output_shape is None:
-        return type(grad_output)({k: g.array for k, g in enumerate(grads) if g is not None})
+        return type(grad_output)({k: _unwrap(g, like) for k, g in enumerate(grads) if g is not None})
     if grads[0] is None:  # no gradient: as zeros, which every backward accepts
-        return np.zeros(node.output_shape, dtype=node.output_dtype)
-    return grads[0].array.astype(node.output_dtype, copy=False)
+        zeros = np.zeros(node.output_shape, dtype=node.output_dtype)
+        return _wrap(zeros) if isinstance(like, Tensor) else zeros
+    return _cast(_unwrap(grads[0], like), node.output_dtype)
 
 
 def run_node_post_hooks(node, input_grads, grad_output, edges):
@@ -295,11 +317,12 @@ def run_node_post_hooks(node, input_grads, grad_output, edges):
     if not hooks:
         return input_grads
     grads = tuple([None if edge is None or k >= len(input_grads) or input_grads[k] is None
-                   else _wrap(np.asarray(input_grads[k])) for k, edge in enumerate(edges)])
+                   else _wrap(input_grads[k]) for k, edge in enumerate(edges)])
+    recording = any(isinstance(g, Tensor) for g in input_grads)
     shapes = [None if g is None else g.shape for g in grads]
     grad_outputs, _ = _output_gradients_of(node, grad_output)
     grads = _run_gradient_hooks(hooks, lambda hook, g: hook(g, grad_outputs), grads, shapes)
-    return tuple([None if g is None else g.array for g in grads])
+    return tuple([None if g is None else (g if recording else g.array) for g in grads])
 
 
 # ----------------------------------------------------------------- anomaly mode
@@ -314,6 +337,7 @@ anomaly = _AnomalyMode()
 def check_nan(node, input_grads):
     """Anomaly mode: raise if a backward returned NaN (PyTorch's message)."""
     for index, grad in enumerate(input_grads):
+        grad = grad.array if isinstance(grad, Tensor) else grad
         if isinstance(grad, np.ndarray) and grad.dtype.kind in "fc" and np.isnan(grad).any():
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
 

@@ -88,3 +88,47 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             if raise_exception:
                 raise GradcheckError(message)
     return ok
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+                  seed=0, **_torch_only_options):
+    """Check second derivatives (PyTorch's ``torch.autograd.gradgradcheck``).
+
+    The first-order gradients of ``sum(v * fn(*inputs))`` are computed with
+    ``grad(create_graph=True)``; as a function of the inputs and of the
+    weights v (random, or `grad_outputs`), they are then checked by
+    ``gradcheck``: their backward (the double backward) against finite
+    differences of the first-order backward. Use float64.
+    """
+    from minigrad.autograd import grad  # noqa: PLC0415 (autograd imports this module)
+
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    with enable_grad():
+        outputs = fn(*inputs)
+    outputs = tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
+    differentiable = [k for k, o in enumerate(outputs) if isinstance(o, Tensor) and o.requires_grad]
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed + 1)
+        grad_outputs = [Tensor._make(rng.standard_normal(outputs[k].shape).astype(outputs[k].array.dtype),
+                                     True, None) for k in differentiable]
+    else:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+        if len(grad_outputs) != len(differentiable):
+            raise ValueError(f"gradgradcheck: got {len(grad_outputs)} grad_outputs for "
+                             f"{len(differentiable)} differentiable outputs")
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    count = len(inputs)
+
+    def first_derivatives(*args):
+        values, weights = args[:count], args[count:]
+        with enable_grad():
+            outs = fn(*values)
+            outs = tuple(outs) if isinstance(outs, (tuple, list)) else (outs,)
+            grads = grad([outs[k] for k in differentiable], [values[i] for i in wrt], list(weights),
+                         create_graph=True, allow_unused=True, materialize_grads=True)
+        return grads
+
+    return gradcheck(first_derivatives, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed)

@@ -201,9 +201,11 @@ class Tensor(TensorMethods):
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
-        autograd.backward(self, gradient, retain_graph)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into every leaf's ``.grad``
+        (create_graph=True: a ``.grad`` that can be differentiated again;
+        inputs: only into these tensors)."""
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.array.dtype.kind not in "fc":

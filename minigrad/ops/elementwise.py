@@ -2,6 +2,11 @@
 
 Broadcasting copies an input along new or size-1 axes, so in backward the
 gradient is summed back over exactly those axes (``unbroadcast``).
+
+Double backward: each op's ``backward_graph`` is its backward written with
+Tensor operations (recorded, so differentiable again; see minigrad/autograd.py).
+Most backwards here use only ``*``, ``/``, ``.sum`` and ``.reshape``, which
+Tensor has too, so they serve as both (``backward_graph = backward``).
 """
 import numpy as np
 
@@ -25,6 +30,16 @@ def unbroadcast(grad, shape):
 
 def _shape(x):
     return x.shape if isinstance(x, Tensor) else np.shape(x)
+
+
+def _constant(array):
+    """An array that a double backward treats as a constant (a mask, a sign)."""
+    return Tensor._make(np.asarray(array), False, None)
+
+
+def _as_tensor(value):
+    """A saved value as a Tensor (a saved Python number becomes a constant)."""
+    return value if isinstance(value, Tensor) else _constant(value)
 
 
 def _binary(function, name, a, b, true_division=False):
@@ -52,6 +67,8 @@ class Add(Function):
         a_shape, b_shape = ctx.shapes
         return unbroadcast(grad, a_shape), unbroadcast(grad, b_shape)
 
+    backward_graph = backward
+
 
 class Sub(Function):
     @staticmethod
@@ -64,6 +81,8 @@ class Sub(Function):
         a_shape, b_shape = ctx.shapes
         grad_b = unbroadcast(-grad, b_shape) if ctx.needs_input_grad[1] else None
         return unbroadcast(grad, a_shape), grad_b
+
+    backward_graph = backward
 
 
 class Mul(Function):
@@ -79,6 +98,8 @@ class Mul(Function):
         grad_b = unbroadcast(grad * a, np.shape(b)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
+    backward_graph = backward
+
 
 class Div(Function):
     @staticmethod
@@ -93,6 +114,8 @@ class Div(Function):
         # d(a/b)/db = -a / b^2
         grad_b = unbroadcast(-grad * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
+
+    backward_graph = backward
 
 
 class Pow(Function):
@@ -120,6 +143,24 @@ class Pow(Function):
             grad_exponent = unbroadcast(grad * local, np.shape(exponent))
         return grad_base, grad_exponent
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        base, exponent, out = ctx.saved_tensors
+        base, exponent = _as_tensor(base), _as_tensor(exponent)
+        grad_base = grad_exponent = None
+        if ctx.needs_input_grad[0]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                local = where(_constant(exponent.array == 0), 0., exponent * base ** (exponent - 1))
+            grad_base = unbroadcast(grad * local, np.shape(base))
+        if ctx.needs_input_grad[1]:
+            zero_base = _constant((base.array == 0) & (exponent.array >= 0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # log(b) is only taken where it is used (where() also differentiates the other branch)
+                safe_base = where(zero_base, 1., base)
+                local = where(zero_base, 0., out * log(safe_base))
+            grad_exponent = unbroadcast(grad * local, np.shape(exponent))
+        return grad_base, grad_exponent
+
 
 class Neg(Function):
     @staticmethod
@@ -129,6 +170,8 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    backward_graph = backward
 
 
 class Exp(Function):
@@ -143,6 +186,8 @@ class Exp(Function):
         out, = ctx.saved_tensors
         return grad * out
 
+    backward_graph = backward
+
 
 class Log(Function):
     @staticmethod
@@ -154,6 +199,8 @@ class Log(Function):
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         return grad / a
+
+    backward_graph = backward
 
 
 class Sqrt(Function):
@@ -168,6 +215,8 @@ class Sqrt(Function):
         out, = ctx.saved_tensors
         return grad / (2 * out)
 
+    backward_graph = backward
+
 
 class Abs(Function):
     """|x|; the gradient at 0 is taken as 0 (as in PyTorch)."""
@@ -181,6 +230,11 @@ class Abs(Function):
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         return grad * np.sign(a)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * _constant(np.sign(a.array))
 
 
 class Clamp(Function):
@@ -203,6 +257,17 @@ class Clamp(Function):
             inside &= a <= high
         return grad * inside, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, = ctx.saved_tensors
+        low, high = ctx.bounds
+        inside = np.ones(a.shape, dtype=bool)
+        if low is not None:
+            inside &= a.array >= low
+        if high is not None:
+            inside &= a.array <= high
+        return grad * _constant(inside.astype(grad.dtype)), None, None
+
 
 class Maximum(Function):
     """Elementwise max; where a == b the gradient is split evenly (as in PyTorch)."""
@@ -218,6 +283,14 @@ class Maximum(Function):
         share_a = (a > b) + 0.5 * (a == b)
         grad_a = unbroadcast(grad * share_a, np.shape(a)) if ctx.needs_input_grad[0] else None
         grad_b = unbroadcast(grad * (1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = [_as_tensor(v).array for v in ctx.saved_tensors]
+        share_a = ((a > b) + 0.5 * (a == b)).astype(grad.dtype)
+        grad_a = unbroadcast(grad * _constant(share_a), np.shape(a)) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * _constant(1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
@@ -237,6 +310,14 @@ class Minimum(Function):
         grad_b = unbroadcast(grad * (1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = [_as_tensor(v).array for v in ctx.saved_tensors]
+        share_a = ((a < b) + 0.5 * (a == b)).astype(grad.dtype)
+        grad_a = unbroadcast(grad * _constant(share_a), np.shape(a)) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad * _constant(1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
 
 class Where(Function):
     @staticmethod
@@ -254,6 +335,14 @@ class Where(Function):
         grad_b = unbroadcast(np.where(condition, 0, grad), b_shape) if ctx.needs_input_grad[2] else None
         return None, grad_a, grad_b
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        condition = _constant(ctx.saved_tensors[0].array)
+        a_shape, b_shape = ctx.shapes
+        grad_a = unbroadcast(where(condition, grad, 0.), a_shape) if ctx.needs_input_grad[1] else None
+        grad_b = unbroadcast(where(condition, 0., grad), b_shape) if ctx.needs_input_grad[2] else None
+        return None, grad_a, grad_b
+
 
 class Cast(Function):
     @staticmethod
@@ -265,6 +354,10 @@ class Cast(Function):
     def backward(ctx, grad):
         return grad.astype(ctx.input_dtype, copy=False), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return cast(grad, ctx.input_dtype), None
+
 
 class Clone(Function):
     @staticmethod
@@ -274,6 +367,8 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    backward_graph = backward
 
 
 def add(a, b):

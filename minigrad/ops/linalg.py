@@ -38,6 +38,22 @@ class MatMul(Function):
             grad_b = unbroadcast(blas_matmul(np.swapaxes(a2, -1, -2), grad), b2.shape).reshape(b.shape)
         return grad_a, grad_b
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors  # Tensors: the same formulas, recorded
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(1) if b.ndim == 1 else b
+        if b.ndim == 1:
+            grad = grad.unsqueeze(-1)
+        if a.ndim == 1:
+            grad = grad.unsqueeze(-2)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = unbroadcast(matmul(grad, b2.transpose(-1, -2)), tuple(a2.shape)).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            grad_b = unbroadcast(matmul(a2.transpose(-1, -2), grad), tuple(b2.shape)).reshape(b.shape)
+        return grad_a, grad_b
+
 
 def matmul(a, b):
     """a @ b for vectors, matrices and stacks of matrices."""
@@ -246,6 +262,19 @@ class Linear(Function):
             grad_x = gemm_kernels.matmul(grad_2d, weight).reshape(x.shape)
         if ctx.needs_input_grad[1]:
             grad_w = gemm_kernels.matmul(grad_2d.T, x.reshape(-1, x.shape[-1]))  # (out, rows) @ (rows, in)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_b = grad_2d.sum(axis=0)
+        return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        x, weight = ctx.saved_tensors  # Tensors: the same formulas, recorded
+        grad_x = grad_w = grad_b = None
+        grad_2d = grad.reshape(-1, grad.shape[-1])
+        if ctx.needs_input_grad[0]:
+            grad_x = matmul(grad_2d, weight).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            grad_w = matmul(grad_2d.transpose(0, 1), x.reshape(-1, x.shape[-1]))
         if ctx.has_bias and ctx.needs_input_grad[2]:
             grad_b = grad_2d.sum(axis=0)
         return grad_x, grad_w, grad_b

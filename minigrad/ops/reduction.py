@@ -63,7 +63,12 @@ def numpy_names(function):
 
 
 def _regrow(grad, input_shape, axes, keepdim):
-    """Give a reduced gradient back the reduced axes (size 1) so it broadcasts."""
+    """Give a reduced gradient back the reduced axes (size 1) so it broadcasts
+    (an array, or a Tensor in a double backward)."""
+    if isinstance(grad, Tensor):
+        if not keepdim and axes:
+            grad = grad.reshape(np.expand_dims(np.empty(grad.shape, dtype=bool), axes).shape)
+        return grad.expand(input_shape)
     if not keepdim and axes:
         grad = np.expand_dims(grad, axes)
     return np.broadcast_to(grad, input_shape)
@@ -79,6 +84,8 @@ class Sum(Function):
     def backward(ctx, grad):
         return _regrow(grad, ctx.input_shape, ctx.axes, ctx.keepdim), None, None
 
+    backward_graph = backward
+
 
 class Mean(Function):
     @staticmethod
@@ -91,6 +98,8 @@ class Mean(Function):
     def backward(ctx, grad):
         return _regrow(grad / ctx.count, ctx.input_shape, ctx.axes, ctx.keepdim), None, None
 
+    backward_graph = backward
+
 
 class Var(Function):
     """sum((x - mean)^2) / (N - correction); correction=1 is the unbiased estimate."""
@@ -99,7 +108,7 @@ class Var(Function):
     def forward(ctx, a, axes, keepdim, correction):
         count = math.prod(a.shape[i] for i in axes)
         centred = a - np.mean(a, axis=axes, keepdims=True)
-        ctx.save_for_backward(centred)
+        ctx.save_for_backward(centred, a)  # a: for a double backward, which differentiates centred too
         ctx.axes, ctx.keepdim = axes, keepdim
         ctx.divisor = builtins.max(count - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -107,9 +116,17 @@ class Var(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        centred, = ctx.saved_tensors
+        centred, _ = ctx.saved_tensors
         grad = _regrow(grad, centred.shape, ctx.axes, ctx.keepdim)
         # d/dx_i of sum_j (x_j - mean)^2 / D  =  2 (x_i - mean) / D   (the mean's own term sums to 0)
+        return grad * (2.0 / ctx.divisor) * centred, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # `centred` was computed in forward: recompute it from the input, so that it is differentiated too
+        _, a = ctx.saved_tensors
+        centred = a - a.mean(dim=ctx.axes, keepdim=True)
+        grad = _regrow(grad, centred.shape, ctx.axes, ctx.keepdim)
         return grad * (2.0 / ctx.divisor) * centred, None, None, None
 
 

@@ -36,6 +36,8 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.input_shape), None
 
+    backward_graph = backward
+
 
 class Permute(Function):
     @staticmethod
@@ -47,6 +49,10 @@ class Permute(Function):
     def backward(ctx, grad):
         return np.transpose(grad, np.argsort(ctx.dims)), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad.permute(*[int(d) for d in np.argsort(ctx.dims)]), None
+
 
 class Expand(Function):
     @staticmethod
@@ -57,6 +63,8 @@ class Expand(Function):
     @staticmethod
     def backward(ctx, grad):
         return unbroadcast(grad, ctx.input_shape), None
+
+    backward_graph = backward
 
 
 def add_rows(out, index, values):
@@ -97,6 +105,30 @@ class GetItem(Function):
             grad_input[ctx.index] = grad  # slices and masks pick each element at most once
         return grad_input, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # Scattering into zeros is linear in grad: its own gradient reads grad's elements back (a[index])
+        return ScatterIntoZeros.apply(grad, ctx.input_shape, ctx.index), None
+
+
+class ScatterIntoZeros(Function):
+    """zeros(shape) with `values` added at `index`: GetItem's backward as an op
+    of its own, so that a double backward can differentiate it (its backward
+    is GetItem again)."""
+
+    @staticmethod
+    def forward(ctx, values, shape, index):
+        ctx.input_shape, ctx.index = shape, index
+        return GetItem.backward(ctx, values)[0]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[ctx.index], None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return GetItem.apply(grad, ctx.index), None, None
+
 
 class Cat(Function):
     @staticmethod
@@ -109,6 +141,11 @@ class Cat(Function):
     def backward(ctx, grad):
         return (None,) + tuple(np.split(grad, ctx.boundaries, axis=ctx.axis))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        edges = [0, *[int(b) for b in ctx.boundaries], grad.shape[ctx.axis]]
+        return (None,) + tuple(grad.narrow(ctx.axis, start, stop - start) for start, stop in zip(edges, edges[1:]))
+
 
 class Stack(Function):
     @staticmethod
@@ -119,6 +156,10 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad):
         return (None,) + tuple(np.moveaxis(grad, ctx.axis, 0))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return (None,) + tuple(grad.unbind(ctx.axis))
 
 
 def reshape(a, *shape):
