@@ -251,25 +251,23 @@ class Function:
         back as that input (its graph edge), the saved output as this node's
         output, and any other saved array as a constant. So a backward_graph
         recomputes from the inputs whatever else it needs to differentiate."""
-        input_ids, output_id = self._input_ids, self._output_id
         tensors = []
         for value in self._saved:
             if not isinstance(value, np.ndarray):
                 tensors.append(value)  # a Python number, a dtype, None: as saved
                 continue
-            key = id(value)
-            if key == output_id:
+            if id(value) == self._output_id:
                 tensors.append(Tensor._make(value, True, self))
                 continue
-            edge = None
-            for k, input_id in enumerate(input_ids):
-                if input_id == key:
-                    edge = self.next_nodes[k]
+            # An input that requires grad is a leaf (whose array it is) or the
+            # output of the node its edge leads to. (Ids are safe: `value` is alive.)
+            for edge in self.next_nodes:
+                if (edge.array is value if isinstance(edge, Tensor)
+                        else edge is not None and edge.__dict__.get("_output_id") == id(value)):
+                    tensors.append(edge if isinstance(edge, Tensor) else Tensor._make(value, True, edge))
                     break
-            if isinstance(edge, Tensor):  # a leaf input: the leaf itself
-                tensors.append(edge)
             else:
-                tensors.append(Tensor._make(value, edge is not None, edge))
+                tensors.append(Tensor._make(value, False, None))  # a constant
         return tuple(tensors)
 
     def _check_saved_versions(self):
@@ -373,12 +371,11 @@ class Function:
             if "_pack_with" in ctx.__dict__:
                 ctx._pack_saved()
             ctx.next_nodes = tuple([_edge_to(a) for a in args])
-            # Which saved arrays are inputs or the output (for a double backward:
-            # _saved_as_tensors). Ids are safe: the saved arrays stay alive.
-            ctx._input_ids, ctx._output_id = [id(a) for a in arrays], id(result)
             output = Tensor._make(result, True, ctx)
-            # What backward checks incoming gradients against (and casts them to).
-            ctx.output_shape, ctx.output_dtype = output.array.shape, output.array.dtype
+            # What backward checks incoming gradients against (and casts them to);
+            # the output's id tells a double backward which saved array it is.
+            result = output.array
+            ctx.output_shape, ctx.output_dtype, ctx._output_id = result.shape, result.dtype, id(result)
         else:
             output = Tensor._make(result, False, None)
         if extras:
@@ -567,7 +564,7 @@ class _OutputOf(Function):
     def __init__(self, node, index, array):
         self.node, self.index = node, index
         self.next_nodes = (node,)
-        self.output_shape, self.output_dtype = array.shape, array.dtype
+        self.output_shape, self.output_dtype, self._output_id = array.shape, array.dtype, id(array)
         self._node_name = node.name()
 
     def name(self):
