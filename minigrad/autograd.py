@@ -817,6 +817,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         retain_graph = create_graph
     several = not isinstance(tensors, Tensor)
     tensors = tuple(tensors) if several else (tensors,)
+    if (not several and isinstance(grad_tensors, (list, tuple)) and len(grad_tensors) == 1
+            and isinstance(grad_tensors[0], Tensor)):
+        grad_tensors = grad_tensors[0]  # backward(t, [g])
     if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)) or not several:
         grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
     grad_tensors = tuple(grad_tensors)

@@ -205,7 +205,7 @@ class Tensor(TensorMethods):
         """Accumulate the gradient of this tensor into every leaf's ``.grad``
         (create_graph=True: a ``.grad`` that can be differentiated again;
         inputs: only into these tensors)."""
-        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.array.dtype.kind not in "fc":

@@ -74,6 +74,8 @@ def zero_grads(params, set_to_none=True):
             continue
         if set_to_none:
             param.grad = None
+        elif param.grad.grad_fn is not None:  # left by backward(create_graph=True): detached, not
+            param.grad = type(param.grad)._make(np.zeros_like(param.grad.array), False, None)  # zeroed in its graph
         else:
             param.grad.array[...] = 0
 
