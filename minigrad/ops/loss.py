@@ -226,7 +226,9 @@ class CrossEntropyProbabilities(Function):
         p, log_p = _softmax_graph(logits)
         grad_logits = grad_target = None
         if ctx.needs_input_grad[0]:
-            if ctx.needs_input_grad[1]:  # q = w ((1 - eps) target + eps / C), recorded
+            # q = w ((1 - eps) target + eps / C), recorded where the target requires grad (even
+            # when this walk does not differentiate it: the gradient may be, later)
+            if probabilities.requires_grad:
                 coefficients = weight * ((1 - eps) * probabilities + eps / classes)
             grad_logits = (p * coefficients.sum(1, keepdim=True) - coefficients) * scale
         if ctx.needs_input_grad[1]:
