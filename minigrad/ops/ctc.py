@@ -28,7 +28,7 @@ target_lengths (N,).
 """
 import numpy as np
 
-from minigrad.autograd import Function
+from minigrad.autograd import Function, _first_order_only
 from minigrad.ops.loss import _as_tensor, _check_reduction
 from minigrad.tensor import Tensor
 
@@ -129,6 +129,16 @@ class CTCLoss(Function):
         # grad (N,) -> (T, N, C)
         grad_log_probs = ctx.grad_rows * grad[None, :, None]
         return grad_log_probs.astype(grad.dtype, copy=False), None, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The gradient (state posteriors) comes out of the alpha-beta recursion run in forward;
+        # differentiating it again would mean differentiating that whole recursion. PyTorch does
+        # not either ("derivative for aten::_ctc_loss_backward is not implemented"): the
+        # gradient is given, with a grad_fn that raises that if a second backward reaches it.
+        return _first_order_only(ctx, grad, "the derivative of ctc_loss's backward is not "
+                                            "implemented (nor in PyTorch: derivative for "
+                                            "aten::_ctc_loss_backward is not implemented)")
 
 
 def _lengths(values, name, batch):

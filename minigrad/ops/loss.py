@@ -18,6 +18,7 @@ from scipy.special import expit
 
 from minigrad.autograd import Function
 from minigrad.ops.activation import _stable_log_softmax
+from minigrad.ops.elementwise import _constant, clamp, where
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -100,6 +101,24 @@ def _row_scale(grad, reduction, denominator):
     return grad
 
 
+def _row_scale_graph(grad, reduction, denominator):
+    """_row_scale for a double backward, where grad is a Tensor."""
+    if reduction == "none":
+        return grad.reshape(-1, 1)
+    if reduction == "mean":
+        return grad / float(denominator)
+    return grad
+
+
+def _softmax_graph(logits):
+    """(softmax, log_softmax) of the (M, C) rows of the Tensor `logits`, as recorded ops
+    (for a double backward; the row maxima, a constant shift, change neither)."""
+    shifted = logits - _constant(np.max(logits.array, axis=1, keepdims=True))
+    exp = shifted.exp()
+    total = exp.sum(1, keepdim=True)
+    return exp / total, shifted - total.log()
+
+
 def _reduce_rows(per_row, reduction, denominator, dtype):
     if reduction == "none":
         return per_row.astype(dtype, copy=False)
@@ -131,14 +150,16 @@ class CrossEntropyIndices(Function):
         if smoothing > 0:
             # the uniform part of the smoothed target: eps/C * sum_c w_c log p_c
             per_row = per_row - (smoothing / classes) * keep * (log_p @ class_weight)
-        ctx.save_for_backward(log_p, labels, row_weight, keep, class_weight)
+        # logits: for a double backward, which differentiates softmax(logits) (costs memory
+        # only where nothing else keeps the (M, C) rows alive)
+        ctx.save_for_backward(log_p, labels, row_weight, keep, class_weight, logits)
         ctx.smoothing, ctx.reduction = smoothing, reduction
         ctx.denominator = row_weight.sum()     # 'mean' divides by the weight of the kept targets
         return _reduce_rows(per_row, reduction, ctx.denominator, logits.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        log_p, labels, row_weight, keep, class_weight = ctx.saved_tensors
+        log_p, labels, row_weight, keep, class_weight, _ = ctx.saved_tensors
         classes, eps = log_p.shape[1], ctx.smoothing
         # sum_c q_nc: (1 - eps) w_y + eps/C * sum(w) for kept rows
         q_total = (1 - eps) * row_weight + (eps / classes) * keep * class_weight.sum()
@@ -148,6 +169,21 @@ class CrossEntropyIndices(Function):
             grad_logits -= (eps / classes) * keep[:, None] * class_weight[None, :]
         grad_logits *= _row_scale(grad, ctx.reduction, ctx.denominator)
         return grad_logits.astype(log_p.dtype, copy=False), None, None, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # p * sum(q) - q with p = softmax(logits) recorded; q (the target coefficients) is constant
+        saved = ctx.saved_tensors
+        labels, row_weight, keep, class_weight = [t.array for t in saved[1:5]]
+        logits = saved[5]
+        classes, eps = logits.shape[1], ctx.smoothing
+        coefficients = (eps / classes) * keep[:, None] * class_weight[None, :]       # (M, C)
+        coefficients[np.arange(len(labels)), labels] += (1 - eps) * row_weight
+        coefficients = coefficients.astype(logits.dtype, copy=False)
+        p, _ = _softmax_graph(logits)
+        grad_logits = p * _constant(coefficients.sum(axis=1, keepdims=True)) - _constant(coefficients)
+        grad_logits = grad_logits * _row_scale_graph(grad, ctx.reduction, ctx.denominator)
+        return grad_logits, None, None, None, None, None, None
 
 
 class CrossEntropyProbabilities(Function):
@@ -160,14 +196,16 @@ class CrossEntropyProbabilities(Function):
         log_p = _stable_log_softmax(logits, axis=1)
         coefficients = class_weight * ((1 - smoothing) * probabilities + smoothing / classes)
         per_row = -np.sum(coefficients * log_p, axis=1)
-        ctx.save_for_backward(log_p, coefficients, class_weight)
+        # logits and probabilities: for a double backward, which differentiates log_p and the
+        # coefficients too (memory only where nothing else keeps these (M, C) rows alive)
+        ctx.save_for_backward(log_p, coefficients, class_weight, logits, probabilities)
         ctx.smoothing, ctx.reduction = smoothing, reduction
         ctx.denominator = logits.shape[0]      # 'mean' divides by the number of rows
         return _reduce_rows(per_row, reduction, ctx.denominator, logits.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        log_p, coefficients, class_weight = ctx.saved_tensors
+        log_p, coefficients, class_weight, _, _ = ctx.saved_tensors
         scale = _row_scale(grad, ctx.reduction, ctx.denominator)
         grad_logits = grad_target = None
         if ctx.needs_input_grad[0]:
@@ -177,6 +215,24 @@ class CrossEntropyProbabilities(Function):
             # d loss / d target_c = -(1 - eps) * w_c * log p_c
             grad_target = (-(1 - ctx.smoothing) * class_weight * log_p * scale)
             grad_target = grad_target.astype(log_p.dtype, copy=False)
+        return grad_logits, grad_target, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        _, coefficients, class_weight, logits, probabilities = ctx.saved_tensors
+        eps, classes = ctx.smoothing, logits.shape[1]
+        weight = _constant(class_weight.array)
+        scale = _row_scale_graph(grad, ctx.reduction, ctx.denominator)
+        p, log_p = _softmax_graph(logits)
+        grad_logits = grad_target = None
+        if ctx.needs_input_grad[0]:
+            # q = w ((1 - eps) target + eps / C), recorded where the target requires grad (even
+            # when this walk does not differentiate it: the gradient may be, later)
+            if probabilities.requires_grad:
+                coefficients = weight * ((1 - eps) * probabilities + eps / classes)
+            grad_logits = (p * coefficients.sum(1, keepdim=True) - coefficients) * scale
+        if ctx.needs_input_grad[1]:
+            grad_target = -(1 - eps) * weight * log_p * scale
         return grad_logits, grad_target, None, None, None
 
 
@@ -241,6 +297,14 @@ class _ClassRows(Function):
     def backward(ctx, grad):
         return np.ascontiguousarray(_class_axis_back(grad, ctx.shape))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        shape = ctx.shape
+        if len(shape) == 1:
+            return grad.reshape(shape)
+        moved = grad.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],))   # (N, d1, ..., C)
+        return moved.permute(0, len(shape) - 1, *range(1, len(shape) - 1))   # (N, C, d1, ...)
+
 
 # ----------------------------------------------------------------- nll_loss
 class NLLLoss(Function):
@@ -271,6 +335,16 @@ class NLLLoss(Function):
             scale = grad
         grad_input[ctx.rows, ctx.labels] = -ctx.row_weight * scale
         return grad_input, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # linear in grad: -w[y_n] * scale scattered to (n, y_n), recorded (its backward gathers)
+        from minigrad.ops.shape import ScatterIntoZeros  # noqa: PLC0415
+        scale = grad / float(ctx.denominator) if ctx.reduction == "mean" else grad
+        values = _constant(-ctx.row_weight) * scale                                # (M,)
+        if values.ndim == 0:
+            values = values.expand(ctx.row_weight.shape)
+        return ScatterIntoZeros.apply(values, ctx.shape, (ctx.rows, ctx.labels)), None, None, None, None
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -306,13 +380,21 @@ class SquaredError(Function):
     @staticmethod
     def forward(ctx, x, y):
         diff = x - y
-        ctx.save_for_backward(diff)
+        # x, y: for a double backward, which differentiates diff (memory only where nothing else
+        # keeps them alive)
+        ctx.save_for_backward(diff, x, y)
         return diff * diff
 
     @staticmethod
     def backward(ctx, grad):
-        diff, = ctx.saved_tensors
+        diff, _, _ = ctx.saved_tensors
         g = 2 * grad * diff
+        return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        _, x, y = ctx.saved_tensors
+        g = 2 * grad * (x - y)
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None)
 
 
@@ -329,6 +411,8 @@ class AbsoluteError(Function):
         g = grad * sign
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None)
 
+    backward_graph = backward  # sign(x - y) comes back as a constant
+
 
 class SmoothL1(Function):
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = x - y)."""
@@ -337,7 +421,7 @@ class SmoothL1(Function):
     def forward(ctx, x, y, beta):
         diff = x - y
         small = np.abs(diff) < beta
-        ctx.save_for_backward(diff, small)
+        ctx.save_for_backward(diff, small, x, y)   # x, y: for a double backward (see SquaredError)
         ctx.beta = beta
         if beta == 0:
             return np.abs(diff)
@@ -346,12 +430,23 @@ class SmoothL1(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        diff, small = ctx.saved_tensors
+        diff, small, _, _ = ctx.saved_tensors
         if ctx.beta == 0:
             derivative = np.sign(diff)
         else:
             derivative = np.where(small, diff / ctx.beta, np.sign(diff))
         g = (grad * derivative).astype(grad.dtype, copy=False)
+        return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        diff, small, x, y = ctx.saved_tensors
+        sign = _constant(np.sign(diff.array).astype(grad.dtype))
+        if ctx.beta == 0:
+            derivative = sign
+        else:  # d/dd = d / beta inside (recorded: its derivative is 1 / beta), sign(d) outside
+            derivative = where(_constant(small.array), (x - y) / ctx.beta, sign)
+        g = grad * derivative
         return (g if ctx.needs_input_grad[0] else None), (-g if ctx.needs_input_grad[1] else None), None
 
 
@@ -408,6 +503,24 @@ class BinaryCrossEntropy(Function):
         if ctx.needs_input_grad[1]:
             grad_y = (scale * (log_1mp - log_p)).astype(p.dtype, copy=False)
         return grad_p, grad_y, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        p, y, weight, _, _ = ctx.saved_tensors
+        scale = grad if weight is None else grad * _constant(weight.array)
+        grad_p = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_p = scale * (p - y) / clamp(p * (1 - p), min=1e-12)
+        if ctx.needs_input_grad[1]:
+            grad_y = scale * (_clamped_log(1 - p) - _clamped_log(p))
+        return grad_p, grad_y, None
+
+
+def _clamped_log(x):
+    """max(log x, -100) as recorded ops, finite (and with a finite derivative) at x = 0."""
+    positive = _constant(x.array > 0)
+    with np.errstate(divide="ignore"):
+        return where(positive, clamp(where(positive, x, 1.0).log(), min=-100), -100.0)
 
 
 def _broadcast_weight(weight, shape, name):
@@ -471,6 +584,27 @@ class BinaryCrossEntropyWithLogits(Function):
             grad_y = (scale * derivative).astype(x.dtype, copy=False)
         return grad_x, grad_y, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # sigmoid(x) and softplus(-x) recorded from x, via e = exp(-|x|) <= 1 (no overflow)
+        x, y, weight, pos_weight, _ = ctx.saved_tensors
+        scale = grad if weight is None else grad * _constant(weight.array)
+        pw = None if pos_weight is None else _constant(pos_weight.array)
+        e = (-(x * _constant(np.sign(x.array)))).exp()
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            s = where(_constant(x.array >= 0), 1 / (1 + e), e / (1 + e))
+            derivative = s - y if pw is None else (1 - y) - (1 + (pw - 1) * y) * (1 - s)
+            grad_x = scale * derivative
+        if ctx.needs_input_grad[1]:
+            if pw is None:
+                derivative = -x
+            else:
+                softplus_neg = -x * _constant(x.array < 0) + (1 + e).log()
+                derivative = -x + (pw - 1) * softplus_neg
+            grad_y = scale * derivative
+        return grad_x, grad_y, None, None
+
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """BCE of sigmoid(input) against target, without computing sigmoid's log (stable)."""
@@ -517,6 +651,25 @@ class KLDivergence(Function):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     log_t = np.where(target > 0, np.log(np.where(target > 0, target, 1)), 0)
                 grad_t = np.where(target > 0, grad * (log_t - log_q + 1), 0)
+        return grad_q, grad_t, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        log_q, target = ctx.saved_tensors
+        grad_q = grad_t = None
+        if ctx.log_target:
+            t = target.exp()
+            if ctx.needs_input_grad[0]:
+                grad_q = -grad * t
+            if ctx.needs_input_grad[1]:
+                grad_t = grad * t * (target - log_q + 1)
+        else:
+            if ctx.needs_input_grad[0]:
+                grad_q = -grad * target
+            if ctx.needs_input_grad[1]:
+                positive = _constant(target.array > 0)
+                log_t = where(positive, target, 1.0).log()
+                grad_t = where(positive, grad * (log_t - log_q + 1), 0.0)
         return grad_q, grad_t, None
 
 

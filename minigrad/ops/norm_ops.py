@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import unbroadcast, where
+from minigrad.ops.elementwise import _constant, unbroadcast, where
 from minigrad.ops.fused_linalg import _broadcast_three, torch_dtype_name
 from minigrad.ops.reduction import normalize_dims, vector_norm
 from minigrad.tensor import Tensor
@@ -83,6 +83,38 @@ class Cdist(Function):
             grad_x1, grad_x2 = weighted.sum(-2), -weighted.sum(-3)
         return (unbroadcast(grad_x1.astype(x1.dtype, copy=False), x1.shape),
                 unbroadcast(grad_x2.astype(x2.dtype, copy=False), x2.shape), None, None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # backward's formulas as recorded ops; out is the output (differentiated through it)
+        x1, x2, out = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return (_constant(np.zeros(x1.shape, x1.dtype)), _constant(np.zeros(x2.shape, x2.dtype)),
+                    None, None)
+        if p == 2:
+            zero = _constant(out.array == 0)
+            weight = where(zero, 0.0, grad / where(zero, 1.0, out))                   # (..., P, R)
+            grad_x1 = weight.sum(-1, keepdim=True) * x1 - weight.matmul(x2)
+            grad_x2 = weight.sum(-2).unsqueeze(-1) * x2 - weight.transpose(-1, -2).matmul(x1)
+        else:
+            difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)                           # (..., P, R, M)
+            sign = np.sign(difference.array)
+            distance = out.unsqueeze(-1)                                               # (..., P, R, 1)
+            if p == 1:
+                local = _constant(sign)
+            elif p == math.inf:
+                local = _constant(sign * (np.abs(difference.array) == distance.array))
+            else:
+                # sign(d) (|d| / dist)^(p-1), 0 where d or dist is 0 (kept finite there)
+                masked = _constant((difference.array == 0) | (distance.array == 0))
+                magnitude = where(masked, 1.0, difference * _constant(sign))
+                local = where(masked, 0.0, _constant(sign) * (magnitude / where(masked, 1.0, distance))
+                              ** (p - 1))
+            weighted = grad.unsqueeze(-1) * local                                      # (..., P, R, M)
+            grad_x1, grad_x2 = weighted.sum(-2), -weighted.sum(-3)
+        return (unbroadcast(grad_x1, tuple(x1.shape)), unbroadcast(grad_x2, tuple(x2.shape)),
+                None, None)
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):

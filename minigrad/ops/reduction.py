@@ -150,6 +150,14 @@ class Extreme(Function):
             grad = np.expand_dims(grad, ctx.axes)
         return grad * is_extreme / ties.astype(grad.dtype), None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # linear in grad: the share of each element (1/ties at the extremes, else 0) is a constant
+        is_extreme = ctx.saved_tensors[0].array
+        share = is_extreme / np.sum(is_extreme, axis=ctx.axes, keepdims=True)
+        grad = _regrow(grad, is_extreme.shape, ctx.axes, ctx.keepdim)
+        return grad * elementwise._constant(share.astype(grad.dtype)), None, None, None
+
 
 class PickAlongDim(Function):
     """The element at `index` (one per row, keepdim shape) along an axis; the gradient goes to it."""
@@ -171,6 +179,23 @@ class PickAlongDim(Function):
         grad_input = np.zeros(ctx.shape, dtype=grad.dtype)
         np.put_along_axis(grad_input, index, grad, axis=ctx.axis)
         return grad_input, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        index = ctx.saved_tensors[0].array                      # keepdim shape
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(ctx.axis)
+        return _scatter_along(grad, index, ctx.axis, ctx.shape), None, None, None
+
+
+def _scatter_along(values, index, axis, shape):
+    """zeros(shape) with values[..., i, ...] added at index[..., i, ...] along `axis`
+    (put_along_axis, repeated indices summed), as a recorded op: a double backward
+    differentiates it (its backward gathers the same elements back)."""
+    from minigrad.ops.shape import ScatterIntoZeros  # noqa: PLC0415  (shape imports this module)
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    return ScatterIntoZeros.apply(values, tuple(shape), tuple(grid))
 
 
 class ExtremeAlongDim(PickAlongDim):
@@ -307,6 +332,27 @@ class Prod(Function):
         others = np.transpose(others.reshape(moved_shape), np.argsort(kept + list(ctx.axes)))
         return _regrow(grad, a.shape, ctx.axes, ctx.keepdim) * others, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The same exclusive products, from recorded cumprods (exact with zeros, differentiable)
+        a, = ctx.saved_tensors
+        kept = [i for i in range(a.ndim) if i not in ctx.axes]
+        order = kept + list(ctx.axes)
+        moved = a.permute(*order)
+        flat = moved.reshape(tuple(moved.shape[:len(kept)]) + (-1,))          # (..., N)
+        count = flat.shape[-1]
+        if count == 0:
+            return _regrow(grad, a.shape, ctx.axes, ctx.keepdim) * 0, None, None
+        ones = elementwise._constant(np.ones(tuple(flat.shape[:-1]) + (1,), dtype=a.dtype))
+        from minigrad.ops.shape import cat  # noqa: PLC0415  (shape imports this module)
+        before = cumprod(cat([ones, flat.narrow(-1, 0, count - 1)], -1), -1)   # x_0 ... x_{i-1}
+        # x_{i+1} ... x_{N-1}: the suffix products, (x_i ... x_{N-1}) built from the end
+        reversed_index = np.arange(count - 1, -1, -1)
+        tail = cumprod(cat([ones, flat[..., reversed_index[:-1]]], -1), -1)
+        after = tail[..., reversed_index]
+        others = (before * after).reshape(tuple(moved.shape)).permute(*[int(i) for i in np.argsort(order)])
+        return _regrow(grad, a.shape, ctx.axes, ctx.keepdim) * others, None, None
+
 
 @numpy_names
 def prod(a, dim=None, keepdim=False, *, dtype=None):
@@ -372,6 +418,14 @@ class LogSumExp(Function):
             grad = np.expand_dims(grad, ctx.axes)
         return grad * np.exp(a - out), None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # softmax(a) = exp(a - logsumexp(a)); the saved `out` is the keepdim shape, not the
+        # output, so logsumexp is recorded again to be differentiated too
+        a, _ = ctx.saved_tensors
+        out = LogSumExp.apply(a, ctx.axes, True)
+        return _regrow(grad, a.shape, ctx.axes, ctx.keepdim) * (a - out).exp(), None, None
+
 
 @numpy_names
 def logsumexp(a, dim, keepdim=False):
@@ -400,6 +454,15 @@ class CumSum(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.flip(np.cumsum(np.flip(grad, ctx.axis), axis=ctx.axis), ctx.axis), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return _reverse_cumsum(grad, ctx.axis), None
+
+
+def _reverse_cumsum(x, axis):
+    """sum_{j >= i} x_j along axis, as recorded ops: total - cumsum + x."""
+    return x.sum(axis, keepdim=True) - CumSum.apply(x, axis) + x
 
 
 class CumProd(Function):
@@ -434,6 +497,24 @@ class CumProd(Function):
                 result[..., i] = np.sum(grad_last[..., i:] * running[..., i:], axis=-1)
         return np.moveaxis(result, -1, ctx.axis), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = ctx.saved_tensors
+        axis = ctx.axis
+        if not np.any(a.array == 0):
+            return _reverse_cumsum(grad * out, axis) / a, None
+        # d y_j / d x_i = cumprod(x with x_i replaced by 1)_j for j >= i
+        from minigrad.ops.shape import stack  # noqa: PLC0415  (shape imports this module)
+        n = a.shape[axis]
+        columns = []
+        for i in range(n):
+            is_i = np.zeros((n,) + (1,) * (a.ndim - 1 - axis), dtype=a.dtype)
+            is_i[i] = 1
+            without_i = a * elementwise._constant(1 - is_i) + elementwise._constant(is_i)
+            running = CumProd.apply(without_i, axis)
+            columns.append((grad.narrow(axis, i, n - i) * running.narrow(axis, i, n - i)).sum(axis))
+        return stack(columns, axis), None
+
 
 def _reverse_logcumsumexp(x, axis):
     return np.flip(np.logaddexp.accumulate(np.flip(x, axis), axis=axis), axis)
@@ -456,6 +537,18 @@ class LogCumSumExp(Function):
             positive = np.exp(a + _reverse_logcumsumexp(np.log(np.maximum(grad, 0)) - out, ctx.axis))
             negative = np.exp(a + _reverse_logcumsumexp(np.log(np.maximum(-grad, 0)) - out, ctx.axis))
         return positive - negative, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # sum_{j>=i} grad_j exp(x_i - y_j) as an (..., N, N) matrix, exp(-inf) = 0 below j = i
+        a, out = ctx.saved_tensors
+        axis = ctx.axis
+        x, y, g = a.transpose(axis, -1), out.transpose(axis, -1), grad.transpose(axis, -1)  # (..., N)
+        n = x.shape[-1]
+        upper = elementwise._constant(np.triu(np.ones((n, n), dtype=bool)))   # j >= i
+        exponent = elementwise.where(upper, x.unsqueeze(-1) - y.unsqueeze(-2), -np.inf)  # [i, j]
+        result = (exponent.exp() * g.unsqueeze(-2)).sum(-1)
+        return result.transpose(axis, -1), None
 
 
 class CumExtreme(Function):
@@ -483,6 +576,10 @@ class CumExtreme(Function):
         grid[ctx.axis] = indices
         np.add.at(grad_input, tuple(grid), grad)
         return grad_input, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return _scatter_along(grad, ctx.saved_tensors[0].array, ctx.axis, ctx.shape), None, None
 
 
 def _scan(function, a, dim, name, dtype=None, *extra):
@@ -616,6 +713,33 @@ class VectorNorm(Function):
             else:
                 local = np.where(out == 0, 0, np.sign(a) * np.abs(a) ** (p - 1) / out ** (p - 1))
         return grad * local, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, saved_out = ctx.saved_tensors
+        p, constant = ctx.p, elementwise._constant
+        grad = _regrow(grad, a.shape, ctx.axes, ctx.keepdim)
+        sign = np.sign(a.array)
+        if p == 0:
+            return grad * 0, None, None, None
+        if p == math.inf or p == -math.inf:
+            is_extreme = np.abs(a.array) == saved_out.array
+            share = sign * is_extreme / np.sum(is_extreme, axis=ctx.axes, keepdims=True)
+            return grad * constant(share.astype(a.dtype)), None, None, None
+        if p == 1:
+            return grad * constant(sign), None, None, None
+        # the saved norm has the keepdim shape, not the output's: recorded again, to be differentiated
+        out = VectorNorm.apply(a, ctx.axes, True, p)
+        zero = constant(saved_out.array == 0)
+        safe_out = elementwise.where(zero, 1.0, out)
+        if p == 2:
+            local = a / safe_out
+        else:
+            magnitude = a * constant(sign)
+            if p < 1:  # |x|^(p-1) is infinite at 0, where sign(x) makes the gradient 0
+                magnitude = elementwise.where(constant(sign == 0), 1.0, magnitude)
+            local = constant(sign) * (magnitude / safe_out) ** (p - 1)
+        return grad * elementwise.where(zero, 0.0, local), None, None, None
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002  (PyTorch's name)

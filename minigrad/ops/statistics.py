@@ -71,6 +71,12 @@ class NanSum(Function):
             grad = np.expand_dims(grad, ctx.axes)
         return grad * is_number, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        is_number = ctx.saved_tensors[0].array
+        grad = reduction._regrow(grad, is_number.shape, ctx.axes, ctx.keepdim)
+        return grad * _constant(is_number.astype(grad.dtype)), None, None
+
 
 class NanMean(Function):
     """sum of the non-NaN elements / their count (NaN where there are none); d/dx_i = 1/count."""
@@ -92,6 +98,13 @@ class NanMean(Function):
             grad = np.expand_dims(grad, ctx.axes)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(is_number, grad / count, 0).astype(grad.dtype), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        is_number, count = [t.array for t in ctx.saved_tensors]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(is_number, 1 / count, 0).astype(grad.dtype)   # a constant: 1/count or 0
+        return reduction._regrow(grad, is_number.shape, ctx.axes, ctx.keepdim) * _constant(share), None, None
 
 
 @numpy_names
@@ -149,6 +162,18 @@ class Interpolated(Function):
             np.add.at(grad_flat, above, grad * weight)
         return grad_flat.reshape(ctx.shape), None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # linear in grad: scatters (recorded, so their own backward gathers grad's elements back)
+        below, above, weight = [None if t is None else t.array for t in ctx.saved_tensors]
+        size = (math.prod(ctx.shape),)
+        if weight is None:
+            grad_flat = shape.ScatterIntoZeros.apply(grad, size, below)
+        else:
+            grad_flat = (shape.ScatterIntoZeros.apply(grad * _constant(1 - weight), size, below)
+                         + shape.ScatterIntoZeros.apply(grad * _constant(weight), size, above))
+        return grad_flat.reshape(ctx.shape), None, None, None
+
 
 class EvenlyShared(Function):
     """One value picked from all the elements; its gradient is split evenly among the
@@ -164,6 +189,12 @@ class EvenlyShared(Function):
     def backward(ctx, grad):
         is_value, = ctx.saved_tensors
         return is_value * (grad / builtins.max(int(is_value.sum()), 1)), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        is_value = ctx.saved_tensors[0].array
+        share = (is_value / builtins.max(int(is_value.sum()), 1)).astype(grad.dtype)
+        return grad * _constant(share), None
 
 
 def _rows(array, axis):
@@ -996,6 +1027,10 @@ class Poisson(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.zeros_like(grad), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad * 0, None
 
 
 def poisson(input, generator=None):
