@@ -256,19 +256,24 @@ class Function:
             if not isinstance(value, np.ndarray):
                 tensors.append(value)  # a Python number, a dtype, None: as saved
                 continue
-            if id(value) == self._output_id:
+            if _is_output_of(self, value):
                 tensors.append(Tensor._make(value, True, self))
                 continue
             # An input that requires grad is a leaf (whose array it is) or the
             # output of the node its edge leads to. (Ids are safe: `value` is alive.)
             for edge in self.next_nodes:
                 if (edge.array is value if isinstance(edge, Tensor)
-                        else edge is not None and edge.__dict__.get("_output_id") == id(value)):
+                        else edge is not None and _is_output_of(edge, value)):
                     tensors.append(edge if isinstance(edge, Tensor) else Tensor._make(value, True, edge))
                     break
             else:
                 tensors.append(Tensor._make(value, False, None))  # a constant
         return tuple(tensors)
+
+    def _add_output_alias(self, array):
+        """`array` holds this node's output too: an in-place op copied its result into the
+        tensor's own memory, or copied the old values aside (Tensor._inplace)."""
+        self.__dict__.setdefault("_output_aliases", set()).add(id(array))
 
     def _check_saved_versions(self):
         saved_versions = self._saved_versions or (0,) * len(self._saved)
@@ -381,6 +386,13 @@ class Function:
         if extras:
             return (output,) + tuple(Tensor._make(e, False, None) for e in extras)
         return output
+
+
+def _is_output_of(node, array):
+    """Whether `array` is `node`'s output (its own array, or one an in-place op copied it to)."""
+    key = id(array)
+    node_dict = node.__dict__
+    return node_dict.get("_output_id") == key or key in node_dict.get("_output_aliases", ())
 
 
 def _memory_of(value):

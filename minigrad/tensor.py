@@ -281,8 +281,12 @@ class Tensor(TensorMethods):
                 f"clone() the view first or use the out-of-place operation")
         # The old values as a separate node input: the new node may save them.
         old = Tensor._make(self.array.copy(), self.requires_grad, self.grad_fn)
+        if self.grad_fn is not None:  # a double backward finds the old values' node from the copy
+            self.grad_fn._add_output_alias(old.array)
         result = compute(old)
         self._write_inplace(name, result.array)
+        if result.grad_fn is not None:  # ... and the new node from the memory it was copied into
+            result.grad_fn._add_output_alias(self.array)
         self.grad_fn = result.grad_fn
         self.requires_grad = result.requires_grad
         return self

@@ -19,6 +19,7 @@ from scipy.special import expit
 from minigrad.autograd import Function
 from minigrad.kernels import activation as activation_kernels
 from minigrad.ops._args import check_tensor
+from minigrad.ops.elementwise import _constant, exp, where
 from minigrad.ops.promotion import floating
 
 
@@ -35,6 +36,8 @@ class Tanh(Function):
         out, = ctx.saved_tensors
         return grad * (1 - out * out)
 
+    backward_graph = backward  # out is the output: d/dx (1 - out^2) is recorded through it
+
 
 class Sigmoid(Function):
     @staticmethod
@@ -47,6 +50,8 @@ class Sigmoid(Function):
     def backward(ctx, grad):
         out, = ctx.saved_tensors
         return grad * out * (1 - out)
+
+    backward_graph = backward
 
 
 class ReLU(Function):
@@ -62,6 +67,11 @@ class ReLU(Function):
     def backward(ctx, grad):
         out, = ctx.saved_tensors
         return activation_kernels.relu_backward(grad, out)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad * _constant((out.array > 0).astype(grad.dtype))
 
 
 def tanh(a):
@@ -102,6 +112,12 @@ class LeakyReLU(Function):
         positive, = ctx.saved_tensors
         return np.where(positive, grad, grad * ctx.negative_slope).astype(grad.dtype, copy=False), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        positive, = ctx.saved_tensors  # a constant mask
+        slope = np.where(positive.array, 1.0, ctx.negative_slope).astype(grad.dtype)
+        return grad * _constant(slope), None
+
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_floating(input, "leaky_relu")
@@ -117,16 +133,24 @@ class ELU(Function):
     def forward(ctx, x, alpha):
         positive = x > 0
         exp_part = alpha * np.expm1(np.minimum(x, 0))  # minimum: no overflow on the unused branch
-        ctx.save_for_backward(positive, exp_part)
+        out = np.where(positive, x, exp_part).astype(x.dtype, copy=False)
+        # The output, not exp_part (equal to it where x <= 0): a double backward
+        # differentiates the derivative through it.
+        ctx.save_for_backward(positive, out)
         ctx.alpha = alpha
-        return np.where(positive, x, exp_part).astype(x.dtype, copy=False)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        positive, exp_part = ctx.saved_tensors
-        # d/dx alpha*(e^x - 1) = alpha*e^x = exp_part + alpha
-        grad_x = np.where(positive, grad, grad * (exp_part + ctx.alpha))
+        positive, out = ctx.saved_tensors
+        # d/dx alpha*(e^x - 1) = alpha*e^x = out + alpha where x <= 0
+        grad_x = np.where(positive, grad, grad * (out + ctx.alpha))
         return grad_x.astype(grad.dtype, copy=False), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        positive, out = ctx.saved_tensors
+        return where(positive, grad, grad * (out + ctx.alpha)), None
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -137,6 +161,8 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
 class GELU(Function):
@@ -167,6 +193,18 @@ class GELU(Function):
         # d/dx x Phi(x) = Phi(x) + x phi(x), phi the standard normal density
         return activation_kernels.gelu_backward(grad, x), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        from minigrad.ops.pointwise import erf
+        x = ctx.saved_tensors[0]  # t (tanh form) is recomputed from x, to be differentiated
+        if ctx.approximate == "tanh":
+            t = tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner), None
+        cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
+        density = exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return grad * (cdf + x * density), None
+
 
 def gelu(input, approximate="none"):
     check_tensor(input, "input", "gelu")
@@ -189,6 +227,12 @@ class SiLU(Function):
         x, s = ctx.saved_tensors
         return (grad * s * (1 + x * (1 - s))).astype(grad.dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        x = ctx.saved_tensors[0]
+        s = sigmoid(x)  # recomputed from x: the saved one is a constant
+        return grad * s * (1 + x * (1 - s))
+
 
 def silu(input):
     _check_floating(input, "silu")
@@ -206,13 +250,15 @@ class PReLU(Function):
             shape[1] = weight.size
         slope = weight.reshape(shape) if x.ndim > 0 else weight.reshape(())
         positive = x > 0
-        ctx.save_for_backward(x, slope, positive)
+        # weight too (a parameter, alive anyway): a double backward reshapes it again,
+        # as the slope saved here would be a constant there
+        ctx.save_for_backward(x, slope, positive, weight)
         ctx.weight_shape = weight.shape
         return np.where(positive, x, slope * x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        x, slope, positive = ctx.saved_tensors
+        x, slope, positive, _ = ctx.saved_tensors
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
             grad_x = np.where(positive, grad, grad * slope).astype(grad.dtype, copy=False)
@@ -224,6 +270,21 @@ class PReLU(Function):
             else:
                 grad_w = np.asarray(per_element.sum())
             grad_w = grad_w.reshape(ctx.weight_shape).astype(grad.dtype, copy=False)
+        return grad_x, grad_w
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        x, slope, positive, weight = ctx.saved_tensors
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[0]:
+            grad_x = where(positive, grad, grad * weight.reshape(slope.shape))
+        if ctx.needs_input_grad[1]:
+            per_element = where(positive, 0.0, grad * x)
+            if np.prod(ctx.weight_shape) > 1:
+                grad_w = per_element.sum(axis=tuple(d for d in range(x.ndim) if d != 1))
+            else:
+                grad_w = per_element.sum()
+            grad_w = grad_w.reshape(ctx.weight_shape)
         return grad_x, grad_w
 
 
@@ -274,6 +335,11 @@ class Softmax(Function):
         # Jacobian-vector product: s * (g - sum(g * s))
         return out * (grad - np.sum(grad * out, axis=ctx.axis, keepdims=True)), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        out, = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(axis=ctx.axis, keepdims=True)), None
+
 
 class LogSoftmax(Function):
     @staticmethod
@@ -288,6 +354,11 @@ class LogSoftmax(Function):
         out, = ctx.saved_tensors
         # d/dx_j sum_i g_i (x_i - logsumexp x) = g_j - softmax_j * sum_i g_i
         return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        out, = ctx.saved_tensors
+        return grad - exp(out) * grad.sum(axis=ctx.axis, keepdims=True), None
 
 
 def _along_dim(function, name, input, dim, dtype):

@@ -27,6 +27,11 @@ class MaskMultiply(Function):
         mask, = ctx.saved_tensors
         return (grad * mask).astype(grad.dtype, copy=False), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        mask, = ctx.saved_tensors  # a constant (not an input of the graph)
+        return grad * mask, None
+
 
 def _check_p(p, name):
     is_number = isinstance(p, (int, float, np.floating, np.integer)) and not isinstance(p, bool)

@@ -6,48 +6,66 @@ calculus crib sheet. Rounding functions (floor, round, sign, ...) are flat
 almost everywhere: their gradient is 0, as in PyTorch.
 """
 import math
+from types import SimpleNamespace
 
 import numpy as np
 from scipy import special
 
 from minigrad.autograd import Function
-from minigrad.ops import elementwise
+from minigrad.ops import activation, elementwise
 from minigrad.ops.elementwise import unbroadcast
 from minigrad.ops.promotion import is_integral, promote, to_float
 from minigrad.tensor import Tensor
 
 _SQRT_PI = math.sqrt(math.pi)
 
-# name: (forward, d(output)/d(input) as a function of x and y = forward(x))
+# name: (forward, d(output)/d(input) as a function of m, x and y = forward(x)).
+# `m` is the math the formula is evaluated with: ARRAY_MATH (NumPy) in the
+# first-order backward, TENSOR_MATH (minigrad's own ops, recorded) in the
+# double backward (backward_graph), so one formula serves both and the
+# derivative can be differentiated again, to any order.
 DERIVATIVES = {
-    "sin": (np.sin, lambda x, y: np.cos(x)),
-    "cos": (np.cos, lambda x, y: -np.sin(x)),
-    "tan": (np.tan, lambda x, y: 1 + y * y),
-    "asin": (np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x)),
-    "acos": (np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x)),
-    "atan": (np.arctan, lambda x, y: 1 / (1 + x * x)),
-    "sinh": (np.sinh, lambda x, y: np.cosh(x)),
-    "cosh": (np.cosh, lambda x, y: np.sinh(x)),
-    "asinh": (np.arcsinh, lambda x, y: 1 / np.sqrt(x * x + 1)),
-    "acosh": (np.arccosh, lambda x, y: 1 / np.sqrt(x * x - 1)),
-    "atanh": (np.arctanh, lambda x, y: 1 / (1 - x * x)),
-    "log1p": (np.log1p, lambda x, y: 1 / (1 + x)),
-    "expm1": (np.expm1, lambda x, y: y + 1),
-    "log2": (np.log2, lambda x, y: 1 / (x * math.log(2))),
-    "log10": (np.log10, lambda x, y: 1 / (x * math.log(10))),
-    "exp2": (np.exp2, lambda x, y: y * math.log(2)),
-    "rsqrt": (lambda x: 1 / np.sqrt(x), lambda x, y: -0.5 * y * y * y),
-    "reciprocal": (np.reciprocal, lambda x, y: -y * y),
-    "erf": (special.erf, lambda x, y: 2 / _SQRT_PI * np.exp(-x * x)),
-    "erfc": (special.erfc, lambda x, y: -2 / _SQRT_PI * np.exp(-x * x)),
-    "erfinv": (special.erfinv, lambda x, y: _SQRT_PI / 2 * np.exp(y * y)),
-    "square": (np.square, lambda x, y: 2 * x),
-    "frac": (lambda x: x - np.trunc(x), lambda x, y: np.ones_like(x)),
+    "sin": (np.sin, lambda m, x, y: m.cos(x)),
+    "cos": (np.cos, lambda m, x, y: -m.sin(x)),
+    "tan": (np.tan, lambda m, x, y: 1 + y * y),
+    "asin": (np.arcsin, lambda m, x, y: 1 / m.sqrt(1 - x * x)),
+    "acos": (np.arccos, lambda m, x, y: -1 / m.sqrt(1 - x * x)),
+    "atan": (np.arctan, lambda m, x, y: 1 / (1 + x * x)),
+    "sinh": (np.sinh, lambda m, x, y: m.cosh(x)),
+    "cosh": (np.cosh, lambda m, x, y: m.sinh(x)),
+    "asinh": (np.arcsinh, lambda m, x, y: 1 / m.sqrt(x * x + 1)),
+    "acosh": (np.arccosh, lambda m, x, y: 1 / m.sqrt(x * x - 1)),
+    "atanh": (np.arctanh, lambda m, x, y: 1 / (1 - x * x)),
+    "log1p": (np.log1p, lambda m, x, y: 1 / (1 + x)),
+    "expm1": (np.expm1, lambda m, x, y: y + 1),
+    "log2": (np.log2, lambda m, x, y: 1 / (x * math.log(2))),
+    "log10": (np.log10, lambda m, x, y: 1 / (x * math.log(10))),
+    "exp2": (np.exp2, lambda m, x, y: y * math.log(2)),
+    "rsqrt": (lambda x: 1 / np.sqrt(x), lambda m, x, y: -0.5 * y * y * y),
+    "reciprocal": (np.reciprocal, lambda m, x, y: -y * y),
+    "erf": (special.erf, lambda m, x, y: 2 / _SQRT_PI * m.exp(-x * x)),
+    "erfc": (special.erfc, lambda m, x, y: -2 / _SQRT_PI * m.exp(-x * x)),
+    "erfinv": (special.erfinv, lambda m, x, y: _SQRT_PI / 2 * m.exp(y * y)),
+    "square": (np.square, lambda m, x, y: 2 * x),
+    "frac": (lambda x: x - np.trunc(x), lambda m, x, y: m.ones_like(x)),
     "sign": (np.sign, None),
     "floor": (np.floor, None),
     "ceil": (np.ceil, None),
     "trunc": (np.trunc, None),
 }
+
+# The `m` of the first-order backward: NumPy (TENSOR_MATH, minigrad's ops, is at the end of the file).
+ARRAY_MATH = SimpleNamespace(
+    sin=np.sin, cos=np.cos, sinh=np.sinh, cosh=np.cosh, tanh=np.tanh, exp=np.exp, log=np.log,
+    sqrt=np.sqrt, abs=np.abs, sign=np.sign, minimum=np.minimum, where=np.where, isnan=np.isnan,
+    ones_like=np.ones_like, zeros_like=np.zeros_like, expit=special.expit)
+
+
+def _like(grad, value):
+    """A backward_graph's result in grad's dtype (a constant mask may have widened it)."""
+    if not isinstance(value, Tensor):
+        value = elementwise._constant(np.broadcast_to(np.asarray(value, dtype=grad.dtype), grad.shape))
+    return value if value.dtype == grad.dtype else elementwise.cast(value, grad.dtype)
 
 # These keep an integer input's dtype; the others compute in float32 (as PyTorch does).
 _KEEP_INTEGER_DTYPE = {"square", "sign", "floor", "ceil", "trunc"}
@@ -70,7 +88,15 @@ class UnaryMath(Function):
         if ctx.derivative is None:
             return np.zeros_like(grad), None
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return (grad * ctx.derivative(a, out)).astype(grad.dtype, copy=False), None
+            return (grad * ctx.derivative(ARRAY_MATH, a, out)).astype(grad.dtype, copy=False), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = ctx.saved_tensors
+        if ctx.derivative is None:
+            return elementwise._constant(np.zeros_like(grad.array)), None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _like(grad, grad * ctx.derivative(TENSOR_MATH, a, out)), None
 
 
 def _unary(name, a):
@@ -127,6 +153,10 @@ class Round(Function):
     def backward(ctx, grad):
         return np.zeros_like(grad), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return elementwise._constant(np.zeros_like(grad.array)), None
+
 
 def round(input, *, decimals=0):  # noqa: A001  (PyTorch's name)
     if is_integral(input) and decimals >= 0:
@@ -150,6 +180,15 @@ class Atan2(Function):
             scale = grad / (a * a + b * b)
         return unbroadcast(scale * b, np.shape(a)), unbroadcast(-scale * a, np.shape(b))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = [elementwise._as_tensor(v) for v in ctx.saved_tensors]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad / (a * a + b * b)
+        grad_a = unbroadcast(scale * b, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(-scale * a, b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
 
 class Hypot(Function):
     """sqrt(a² + b²): d/da = a / out, d/db = b / out."""
@@ -167,6 +206,15 @@ class Hypot(Function):
             scale = grad / out
         return unbroadcast(scale * a, np.shape(a)), unbroadcast(scale * b, np.shape(b))
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b, out = [elementwise._as_tensor(v) for v in ctx.saved_tensors]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = grad / out
+        grad_a = unbroadcast(scale * a, a.shape) if ctx.needs_input_grad[0] else None
+        grad_b = unbroadcast(scale * b, b.shape) if ctx.needs_input_grad[1] else None
+        return grad_a, grad_b
+
 
 class Copysign(Function):
     """|a| with the sign of b: d/da = ±1 (0 at a == 0, as in PyTorch), d/db = 0."""
@@ -183,6 +231,13 @@ class Copysign(Function):
         a, out = ctx.saved_tensors
         same_sign = np.where(a == 0, 0, np.sign(a) * np.sign(out))
         return unbroadcast(grad * same_sign, np.shape(a)), np.zeros(ctx.b_shape, grad.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = [np.asarray(elementwise._as_tensor(v).array) for v in ctx.saved_tensors]
+        same_sign = np.where(a == 0, 0, np.sign(a) * np.sign(out)).astype(grad.dtype)  # a constant
+        return (unbroadcast(grad * elementwise._constant(same_sign), np.shape(a)),
+                elementwise._constant(np.zeros(ctx.b_shape, grad.dtype)))
 
 
 class Remainder(Function):
@@ -204,6 +259,16 @@ class Remainder(Function):
             quotient = ctx.rounding(a / b)
         return (unbroadcast(grad, np.shape(a)), unbroadcast(-grad * quotient, np.shape(b)),
                 None, None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = [np.asarray(elementwise._as_tensor(v).array) for v in ctx.saved_tensors]
+        grad_b = None
+        if ctx.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                quotient = ctx.rounding(a / b).astype(grad.dtype)  # piecewise constant: a constant
+            grad_b = unbroadcast(-grad * elementwise._constant(quotient), np.shape(b))
+        return unbroadcast(grad, np.shape(a)), grad_b, None, None
 
 
 def _binary_floats(a, b):
@@ -343,6 +408,11 @@ class NanToNum(Function):
         finite, = ctx.saved_tensors
         return grad * finite, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        finite, = ctx.saved_tensors  # a constant mask
+        return _like(grad, grad * finite), None, None, None
+
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     if is_integral(input):
@@ -361,6 +431,10 @@ class Triangle(Function):
     @staticmethod
     def backward(ctx, grad):
         return ctx.numpy_function(grad, ctx.diagonal), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return Triangle.apply(grad, ctx.numpy_function, ctx.diagonal), None, None
 
 
 def _triangle(input, numpy_function, diagonal, name):
@@ -387,3 +461,12 @@ def float_power(input, exponent):
         exponent = exponent.double()
     return elementwise.pow(input, exponent)
 
+
+# The `m` of the double backward: minigrad's ops, so a derivative is recorded
+# (each of these ops has a backward_graph of its own).
+TENSOR_MATH = SimpleNamespace(
+    sin=sin, cos=cos, sinh=sinh, cosh=cosh, exp=elementwise.exp, log=elementwise.log,
+    sqrt=elementwise.sqrt, abs=elementwise.abs, sign=sign, minimum=elementwise.minimum,
+    where=elementwise.where, isnan=isnan, tanh=activation.tanh, expit=activation.sigmoid,
+    ones_like=lambda x: elementwise._constant(np.ones_like(x.array)),
+    zeros_like=lambda x: elementwise._constant(np.zeros_like(x.array)))

@@ -15,13 +15,16 @@ with PyTorch's message.
 """
 import math
 from collections import namedtuple
+from types import SimpleNamespace
 
 import numpy as np
 from scipy import special
 
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import unbroadcast
-from minigrad.ops.pointwise import exp2
+from minigrad.ops import pointwise
+from minigrad.ops.elementwise import _as_tensor as _tensor
+from minigrad.ops.elementwise import _constant, unbroadcast
+from minigrad.ops.pointwise import _like, exp2
 from minigrad.ops.promotion import floating, is_integral, promote, to_float
 from minigrad.tensor import Tensor
 
@@ -29,43 +32,53 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 _LOG_2 = math.log(2)
 
 
-def _i1_derivative(x, y):
+def _nonzero(m, x):
+    """x with its zeros replaced by 1: a denominator whose 0/0 the formula's where() drops
+    (a double backward differentiates the branch it drops too, so it must stay finite)."""
+    return m.where(x == 0, 1.0, x)
+
+
+def _i1_derivative(m, x, y):
     """i1'(x) = i0(x) - i1(x) / x, and 1/2 at x = 0 (the limit)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x == 0, 0.5, special.i0(x) - y / x)
+    return m.where(x == 0, 0.5, m.i0(x) - y / _nonzero(m, x))
 
 
-def _i1e_derivative(x, y):
+def _i1e_derivative(m, x, y):
     """i1e = exp(-|x|) i1, so i1e' = i0e - i1e (sign(x) + 1/x); 1/2 at x = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x == 0, 0.5, special.i0e(x) - y * (np.sign(x) + 1 / x))
+    return m.where(x == 0, 0.5, m.i0e(x) - y * (m.sign(x) + 1 / _nonzero(m, x)))
 
 
-def _sinc_derivative(x, y):
+def _sinc_derivative(m, x, y):
     """sinc(x) = sin(pi x) / (pi x), so sinc' = (cos(pi x) - sinc(x)) / x; 0 at x = 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(x == 0, 0.0, (np.cos(math.pi * x) - y) / x)
+    return m.where(x == 0, 0.0, (m.cos(math.pi * x) - y) / _nonzero(m, x))
 
 
-# name: (forward, d(output)/d(input) as a function of x and y = forward(x));
+# name: (forward, d(output)/d(input) as a function of m, x and y = forward(x));
 # a derivative of None: PyTorch records no gradient for it (the result is a constant).
+# `m` is NumPy/SciPy (ARRAY_MATH) in the first-order backward and minigrad's
+# recorded ops (TENSOR_MATH) in the double backward, as in ops/pointwise.py.
 DERIVATIVES = {
-    "lgamma": (special.gammaln, lambda x, y: special.psi(x)),
-    "digamma": (special.psi, lambda x, y: special.polygamma(1, x)),
-    "i0": (special.i0, lambda x, y: special.i1(x)),
-    "i0e": (special.i0e, lambda x, y: special.i1e(x) - np.sign(x) * y),
+    "lgamma": (special.gammaln, lambda m, x, y: m.digamma(x)),
+    "digamma": (special.psi, lambda m, x, y: m.polygamma(1, x)),
+    "i0": (special.i0, lambda m, x, y: m.i1(x)),
+    "i0e": (special.i0e, lambda m, x, y: m.i1e(x) - m.sign(x) * y),
     "i1": (special.i1, _i1_derivative),
     "i1e": (special.i1e, _i1e_derivative),
     "sinc": (np.sinc, _sinc_derivative),
-    "erfcx": (special.erfcx, lambda x, y: 2 * x * y - 2 / math.sqrt(math.pi)),
-    "expit": (special.expit, lambda x, y: y * (1 - y)),
-    "ndtr": (special.ndtr, lambda x, y: np.exp(-0.5 * x * x) / _SQRT_2PI),
-    "ndtri": (special.ndtri, lambda x, y: _SQRT_2PI * np.exp(0.5 * y * y)),
-    "log_ndtr": (special.log_ndtr, lambda x, y: np.exp(-0.5 * x * x - y) / _SQRT_2PI),
-    "entr": (special.entr, lambda x, y: -np.log(x) - 1),
+    "erfcx": (special.erfcx, lambda m, x, y: 2 * x * y - 2 / math.sqrt(math.pi)),
+    "expit": (special.expit, lambda m, x, y: y * (1 - y)),
+    "ndtr": (special.ndtr, lambda m, x, y: m.exp(-0.5 * x * x) / _SQRT_2PI),
+    "ndtri": (special.ndtri, lambda m, x, y: _SQRT_2PI * m.exp(0.5 * y * y)),
+    "log_ndtr": (special.log_ndtr, lambda m, x, y: m.exp(-0.5 * x * x - y) / _SQRT_2PI),
+    "entr": (special.entr, lambda m, x, y: -m.log(x) - 1),
     "bessel_j0": (special.j0, None),
     "bessel_j1": (special.j1, None),
 }
+
+ARRAY_MATH = SimpleNamespace(
+    **vars(pointwise.ARRAY_MATH), digamma=special.psi, polygamma=special.polygamma,
+    lgamma=special.gammaln, i0=special.i0, i1=special.i1, i0e=special.i0e, i1e=special.i1e,
+    zeta=special.zeta, log1p=np.log1p)
 
 
 class SpecialUnary(Function):
@@ -83,7 +96,13 @@ class SpecialUnary(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         with np.errstate(all="ignore"):
-            return (grad * ctx.derivative(a, out)).astype(grad.dtype, copy=False), None
+            return (grad * ctx.derivative(ARRAY_MATH, a, out)).astype(grad.dtype, copy=False), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, out = ctx.saved_tensors
+        with np.errstate(all="ignore"):
+            return _like(grad, grad * ctx.derivative(TENSOR_MATH, a, out)), None
 
 
 def _as_tensor(x):
@@ -133,6 +152,11 @@ class Polygamma(Function):
         with np.errstate(all="ignore"):
             return (grad * special.polygamma(ctx.n + 1, a)).astype(grad.dtype, copy=False), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * Polygamma.apply(a, ctx.n + 1), None
+
 
 def polygamma(n, input):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
@@ -165,6 +189,12 @@ class Mvlgamma(Function):
         with np.errstate(all="ignore"):
             local = special.psi(a - ctx.shifts).sum(axis=0)
         return (grad * local).astype(grad.dtype, copy=False), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, = ctx.saved_tensors
+        local = sum(digamma(a - float(shift)) for shift in ctx.shifts.ravel())  # p terms
+        return _like(grad, grad * local), None
 
 
 def mvlgamma(input, p):
@@ -214,58 +244,75 @@ class BinarySpecial(Function):
             if isinstance(derivative, str):  # PyTorch has no such derivative
                 raise NotImplementedError(derivative)
             with np.errstate(all="ignore"):
-                local = derivative(a, b, out)
+                local = derivative(ARRAY_MATH, a, b, out)
             grads.append(unbroadcast((grad * local).astype(grad.dtype, copy=False), np.shape(x)))
         return grads[0], grads[1], None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b, out = [_tensor(v) for v in ctx.saved_tensors]
+        grads = []
+        for i, (x, derivative) in enumerate(zip((a, b), ctx.derivatives)):
+            if not ctx.needs_input_grad[i]:
+                grads.append(None)
+                continue
+            if isinstance(derivative, str):
+                raise NotImplementedError(derivative)
+            with np.errstate(all="ignore"):
+                local = derivative(TENSOR_MATH, a, b, out)
+            grads.append(unbroadcast(_like(grad, grad * local), x.shape))
+        return grads[0], grads[1], None
 
-def _xlogy_input_derivative(a, b, out):
+
+def _xlogy_input_derivative(m, a, b, out):
     """d/da a log(b) = log(b); 0 where a == 0 and b <= 0 (PyTorch's convention)."""
-    return np.where((a == 0) & (b <= 0), 0.0, np.log(b))
+    dropped = (a == 0) & (b <= 0)
+    return m.where(dropped, 0.0, m.log(m.where(dropped, 1.0, b)))  # log only where kept
 
 
-def _xlog1py_input_derivative(a, b, out):
+def _xlog1py_input_derivative(m, a, b, out):
     """d/da a log1p(b) = log1p(b); 0 where a == 0 and b <= -1."""
-    return np.where((a == 0) & (b <= -1), 0.0, np.log1p(b))
+    dropped = (a == 0) & (b <= -1)
+    return m.where(dropped, 0.0, m.log1p(m.where(dropped, 0.0, b)))  # log1p only where kept
 
 
-def _gamma_density(a, x):
+def _gamma_density(m, a, x):
     """x^(a-1) exp(-x) / Gamma(a): d/dx of the regularised lower incomplete gamma P(a, x)."""
-    return np.exp((a - 1) * np.log(x) - x - special.gammaln(a))
+    return m.exp((a - 1) * m.log(x) - x - m.lgamma(a))
 
 
-def _fmax_picks_a(a, b):
-    return (a >= b) | np.isnan(b)
+def _fmax_picks_a(m, a, b):
+    return (a >= b) | m.isnan(b)
 
 
-def _fmin_picks_a(a, b):
-    return (a <= b) | np.isnan(b)
+def _fmin_picks_a(m, a, b):
+    return (a <= b) | m.isnan(b)
 
 
-# name: (forward(a, b), (d/da, d/db) as functions of a, b, out); a string is the
+# name: (forward(a, b), (d/da, d/db) as functions of m, a, b, out); a string is the
 # NotImplementedError PyTorch raises for a derivative it does not have.
 BINARY_DERIVATIVES = {
-    "xlogy": (special.xlogy, (_xlogy_input_derivative, lambda a, b, out: a / b)),
-    "xlog1py": (special.xlog1py, (_xlog1py_input_derivative, lambda a, b, out: a / (1 + b))),
+    "xlogy": (special.xlogy, (_xlogy_input_derivative, lambda m, a, b, out: a / b)),
+    "xlog1py": (special.xlog1py, (_xlog1py_input_derivative, lambda m, a, b, out: a / (1 + b))),
     # logaddexp(a, b) = log(e^a + e^b): d/da = e^a / (e^a + e^b) = sigmoid(a - b)
-    "logaddexp": (np.logaddexp, (lambda a, b, out: special.expit(a - b),
-                                 lambda a, b, out: special.expit(b - a))),
+    "logaddexp": (np.logaddexp, (lambda m, a, b, out: m.expit(a - b),
+                                 lambda m, a, b, out: m.expit(b - a))),
     # logaddexp2(a, b) = log2(2^a + 2^b): d/da = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2)
-    "logaddexp2": (np.logaddexp2, (lambda a, b, out: special.expit((a - b) * _LOG_2),
-                                   lambda a, b, out: special.expit((b - a) * _LOG_2))),
+    "logaddexp2": (np.logaddexp2, (lambda m, a, b, out: m.expit((a - b) * _LOG_2),
+                                   lambda m, a, b, out: m.expit((b - a) * _LOG_2))),
     # Hurwitz zeta(s, q) = sum_k (k + q)^-s: d/dq = -s zeta(s + 1, q)
     "zeta": (special.zeta, ("the derivative for 'zeta' is not implemented.",
-                            lambda a, b, out: -a * special.zeta(a + 1, b))),
+                            lambda m, a, b, out: -a * m.zeta(a + 1, b))),
     "gammainc": (special.gammainc, ("the derivative for 'igamma: input' is not implemented.",
-                                    lambda a, b, out: _gamma_density(a, b))),
+                                    lambda m, a, b, out: _gamma_density(m, a, b))),
     "gammaincc": (special.gammaincc, ("the derivative for 'igammac: input' is not implemented.",
-                                      lambda a, b, out: -_gamma_density(a, b))),
+                                      lambda m, a, b, out: -_gamma_density(m, a, b))),
     # the gradient goes to the operand picked (the non-nan one)
-    "fmax": (np.fmax, (lambda a, b, out: _fmax_picks_a(a, b), lambda a, b, out: ~_fmax_picks_a(a, b))),
-    "fmin": (np.fmin, (lambda a, b, out: _fmin_picks_a(a, b), lambda a, b, out: ~_fmin_picks_a(a, b))),
+    "fmax": (np.fmax, (lambda m, a, b, out: _fmax_picks_a(m, a, b), lambda m, a, b, out: ~_fmax_picks_a(m, a, b))),
+    "fmin": (np.fmin, (lambda m, a, b, out: _fmin_picks_a(m, a, b), lambda m, a, b, out: ~_fmin_picks_a(m, a, b))),
     # one step of the last bit: gradient 1 for input (0 where input == other, which returns
     # other), 0 for other, as PyTorch's
-    "nextafter": (np.nextafter, (lambda a, b, out: a != b, lambda a, b, out: np.zeros_like(out))),
+    "nextafter": (np.nextafter, (lambda m, a, b, out: a != b, lambda m, a, b, out: m.zeros_like(out))),
 }
 
 
@@ -413,9 +460,20 @@ class Frexp(Function):
         exponent, = ctx.saved_tensors
         return np.ldexp(grad, -exponent).astype(grad.dtype, copy=False)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        exponent, = ctx.saved_tensors  # a constant: 2^-exponent is piecewise constant
+        return grad * _constant(np.ldexp(np.ones((), grad.dtype), -exponent.array).astype(grad.dtype))
+
 
 def frexp(input):
     input = _as_tensor(input)
     if input.dtype.kind != "f":
         raise RuntimeError(f"torch.frexp() only supports floating-point dtypes, got {input.dtype}")
     return FrexpResult(*Frexp.apply(input))
+
+
+# The `m` of the double backward: minigrad's recorded ops (each with a backward_graph).
+TENSOR_MATH = SimpleNamespace(
+    **vars(pointwise.TENSOR_MATH), digamma=digamma, polygamma=polygamma, lgamma=lgamma,
+    i0=i0, i1=i1, i0e=i0e, i1e=i1e, zeta=zeta, log1p=pointwise.log1p)
