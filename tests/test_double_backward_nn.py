@@ -29,12 +29,29 @@ def _distinct(rng, *shape):
     return minigrad.tensor(values + 0.01 * rng.standard_normal(shape), requires_grad=True)
 
 
+def _gradgradcheck(fn, inputs):
+    """gradgradcheck, and first that the recorded gradients (create_graph=True, from
+    backward_graph) equal the array backward's: gradgradcheck alone differentiates
+    the recorded ones, so it cannot see a backward_graph that is wrong to begin with."""
+    rng = np.random.default_rng(123)
+    wrt = [x for x in inputs if isinstance(x, minigrad.Tensor) and x.requires_grad]
+    output = fn(*inputs)
+    weights = minigrad.tensor(rng.standard_normal(output.shape))
+    plain = grad((output * weights).sum(), wrt, allow_unused=True)
+    recorded = grad((fn(*inputs) * weights).sum(), wrt, create_graph=True, allow_unused=True)
+    for p, r in zip(plain, recorded):
+        assert (p is None) == (r is None)
+        if p is not None:
+            np.testing.assert_allclose(r.array, p.array, rtol=1e-10, atol=1e-12)
+    return gradgradcheck(fn, inputs)
+
+
 def _third_order(fn, x):
     """fn(x) -> Tensor: gradgradcheck of x -> d sum(fn(x)^3) / dx checks the third derivative."""
     def first(x):
         y = fn(x)
         return grad((y * y * y).sum(), x, create_graph=True)[0]
-    return gradgradcheck(first, (x,))
+    return _gradgradcheck(first, (x,))
 
 
 # ---------------------------------------------------------------- convolutions
@@ -62,7 +79,7 @@ def test_conv_gradgradcheck(fn, x_shape, w_shape, options):
     transposed = fn.__name__.startswith("conv_transpose")
     out_channels = w_shape[1] * options.get("groups", 1) if transposed else w_shape[0]
     x, w, b = _randn(rng, *x_shape), _randn(rng, *w_shape), _randn(rng, out_channels)
-    assert gradgradcheck(lambda x, w, b: fn(x, w, b, **options), (x, w, b))
+    assert _gradgradcheck(lambda x, w, b: fn(x, w, b, **options), (x, w, b))
 
 
 @pytest.mark.parametrize("fn, x_shape, w_shape, options", [CONV_CASES[2], CONV_CASES[1], CONV_TRANSPOSE_CASES[1]])
@@ -123,7 +140,7 @@ POOL_CASES = [
 @pytest.mark.parametrize("fn, shape, options", POOL_CASES)
 def test_pool_gradgradcheck(fn, shape, options):
     x = _distinct(np.random.default_rng(0), *shape)
-    assert gradgradcheck(lambda x: fn(x, **options) ** 2, (x,))   # squared: x reaches the double backward
+    assert _gradgradcheck(lambda x: fn(x, **options) ** 2, (x,))   # squared: x reaches the double backward
 
 
 @pytest.mark.parametrize("fn, shape, options", [POOL_CASES[1], POOL_CASES[5], POOL_CASES[9]])
@@ -161,18 +178,18 @@ def test_max_unpool_gradgradcheck(n, shape, kernel):
     pool, unpool = getattr(F, f"max_pool{n}d"), getattr(F, f"max_unpool{n}d")
     _, indices = pool(_distinct(rng, *shape), kernel, return_indices=True)
     values = _randn(rng, *indices.shape)
-    assert gradgradcheck(lambda v: unpool(v, indices, kernel) ** 2, (values,))
+    assert _gradgradcheck(lambda v: unpool(v, indices, kernel) ** 2, (values,))
 
 
 def test_fractional_max_pool_gradgradcheck():
     rng = np.random.default_rng(7)
     samples = minigrad.tensor(rng.random((2, 2, 2)))
     x = _distinct(rng, 2, 2, 5, 5)
-    assert gradgradcheck(lambda x: F.fractional_max_pool2d(x, 2, output_size=(3, 3), _random_samples=samples)
+    assert _gradgradcheck(lambda x: F.fractional_max_pool2d(x, 2, output_size=(3, 3), _random_samples=samples)
                          ** 2, (x,))
     samples = minigrad.tensor(rng.random((1, 2, 3)))
     x = _distinct(rng, 1, 2, 4, 4, 5)
-    assert gradgradcheck(lambda x: F.fractional_max_pool3d(x, 2, output_size=(2, 2, 3), _random_samples=samples)
+    assert _gradgradcheck(lambda x: F.fractional_max_pool3d(x, 2, output_size=(2, 2, 3), _random_samples=samples)
                          ** 2, (x,))
 
 
@@ -180,17 +197,17 @@ def test_fractional_max_pool_gradgradcheck():
 def test_batch_norm_gradgradcheck():
     rng = np.random.default_rng(0)
     x, w, b = _randn(rng, 4, 3, 5), _randn(rng, 3), _randn(rng, 3)
-    assert gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, True), (x, w, b))
-    assert gradgradcheck(lambda x, w: F.batch_norm(x, None, None, w, None, True, eps=0.1),
+    assert _gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, True), (x, w, b))
+    assert _gradgradcheck(lambda x, w: F.batch_norm(x, None, None, w, None, True, eps=0.1),
                          (_randn(rng, 3, 2, 2, 3), _randn(rng, 2)))
-    assert gradgradcheck(lambda x: F.batch_norm(x, None, None, None, None, True), (_randn(rng, 5, 3),))
+    assert _gradgradcheck(lambda x: F.batch_norm(x, None, None, None, None, True), (_randn(rng, 5, 3),))
     # eval: the running statistics are constants
     running_mean = _randn(rng, 3, requires_grad=False)
     running_var = minigrad.tensor(rng.random(3) + 0.5)
-    assert gradgradcheck(lambda x, w, b: F.batch_norm(x, running_mean, running_var, w, b, False) ** 2,
+    assert _gradgradcheck(lambda x, w, b: F.batch_norm(x, running_mean, running_var, w, b, False) ** 2,
                          (x, w, b))
     # with the fused ReLU (nn.Sequential's BatchNorm, ReLU pair)
-    assert gradgradcheck(lambda x, w, b: batch_norm_relu(x, None, None, w, b, True), (x, w, b))
+    assert _gradgradcheck(lambda x, w, b: batch_norm_relu(x, None, None, w, b, True), (x, w, b))
 
 
 def test_batch_norm_third_order():
@@ -215,22 +232,22 @@ def test_batch_norm_training_second_derivative_closed_form():
 def test_other_norms_gradgradcheck(case):
     rng = np.random.default_rng(0)
     if case == "layer":
-        assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (3, 5), w, b),
+        assert _gradgradcheck(lambda x, w, b: F.layer_norm(x, (3, 5), w, b),
                              (_randn(rng, 2, 3, 5), _randn(rng, 3, 5), _randn(rng, 3, 5)))
     elif case == "group":
-        assert gradgradcheck(lambda x, w, b: F.group_norm(x, 2, w, b),
+        assert _gradgradcheck(lambda x, w, b: F.group_norm(x, 2, w, b),
                              (_randn(rng, 2, 4, 3), _randn(rng, 4), _randn(rng, 4)))
     elif case == "instance":
-        assert gradgradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+        assert _gradgradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
                              (_randn(rng, 2, 3, 4), _randn(rng, 3), _randn(rng, 3)))
     elif case == "rms":
-        assert gradgradcheck(lambda x, w: F.rms_norm(x, (4,), w), (_randn(rng, 2, 3, 4), _randn(rng, 4)))
+        assert _gradgradcheck(lambda x, w: F.rms_norm(x, (4,), w), (_randn(rng, 2, 3, 4), _randn(rng, 4)))
     elif case == "local_response":
-        assert gradgradcheck(lambda x: F.local_response_norm(x, 3, alpha=0.5), (_randn(rng, 2, 5, 3),))
-        assert gradgradcheck(lambda x: F.local_response_norm(x, 2, alpha=0.5), (_randn(rng, 1, 4, 3, 2),))
+        assert _gradgradcheck(lambda x: F.local_response_norm(x, 3, alpha=0.5), (_randn(rng, 2, 5, 3),))
+        assert _gradgradcheck(lambda x: F.local_response_norm(x, 2, alpha=0.5), (_randn(rng, 1, 4, 3, 2),))
     else:
-        assert gradgradcheck(lambda x: cross_map_lrn2d(x, 3, alpha=0.5, beta=0.75, k=1.0), (_randn(rng, 2, 5, 2, 3),))
-        assert gradgradcheck(lambda x: cross_map_lrn2d(x, 2, alpha=0.3, beta=1.5, k=2.0), (_randn(rng, 1, 4, 2, 2),))
+        assert _gradgradcheck(lambda x: cross_map_lrn2d(x, 3, alpha=0.5, beta=0.75, k=1.0), (_randn(rng, 2, 5, 2, 3),))
+        assert _gradgradcheck(lambda x: cross_map_lrn2d(x, 2, alpha=0.3, beta=1.5, k=2.0), (_randn(rng, 1, 4, 2, 2),))
 
 
 # ---------------------------------------------------------------- padding, fold, resize, layout
@@ -240,16 +257,16 @@ def test_other_norms_gradgradcheck(case):
 def test_pad_gradgradcheck(mode, pad):
     x = _randn(np.random.default_rng(0), 1, 2, 3, 4)
     value = 0.5 if mode == "constant" else None
-    assert gradgradcheck(lambda x: F.pad(x, pad, mode=mode, value=value) ** 2, (x,))
+    assert _gradgradcheck(lambda x: F.pad(x, pad, mode=mode, value=value) ** 2, (x,))
 
 
 def test_fold_unfold_gradgradcheck():
     rng = np.random.default_rng(0)
-    assert gradgradcheck(lambda x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)) ** 2,
+    assert _gradgradcheck(lambda x: F.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)) ** 2,
                          (_randn(rng, 2, 2, 5, 6),))
-    assert gradgradcheck(lambda x: F.unfold(x, 2) ** 2, (_randn(rng, 3, 4, 4),))       # unbatched
-    assert gradgradcheck(lambda x: F.fold(x, (4, 5), 2, stride=1) ** 2, (_randn(rng, 2, 12, 12),))
-    assert gradgradcheck(lambda x: F.fold(x, (5, 5), (2, 3), stride=2, padding=1) ** 2, (_randn(rng, 12, 9),))
+    assert _gradgradcheck(lambda x: F.unfold(x, 2) ** 2, (_randn(rng, 3, 4, 4),))       # unbatched
+    assert _gradgradcheck(lambda x: F.fold(x, (4, 5), 2, stride=1) ** 2, (_randn(rng, 2, 12, 12),))
+    assert _gradgradcheck(lambda x: F.fold(x, (5, 5), (2, 3), stride=2, padding=1) ** 2, (_randn(rng, 12, 9),))
 
 
 @pytest.mark.parametrize("shape, options", [
@@ -263,13 +280,13 @@ def test_fold_unfold_gradgradcheck():
 ])
 def test_interpolate_gradgradcheck(shape, options):
     x = _randn(np.random.default_rng(0), *shape)
-    assert gradgradcheck(lambda x: F.interpolate(x, **options) ** 2, (x,))
+    assert _gradgradcheck(lambda x: F.interpolate(x, **options) ** 2, (x,))
 
 
 def test_tensor_unfold_gradgradcheck():
     rng = np.random.default_rng(0)
-    assert gradgradcheck(lambda x: x.unfold(1, 3, 2) ** 2, (_randn(rng, 2, 7, 3),))
-    assert gradgradcheck(lambda x: x.unfold(0, 2, 1) ** 2, (_randn(rng, 5, 2),))   # overlapping
+    assert _gradgradcheck(lambda x: x.unfold(1, 3, 2) ** 2, (_randn(rng, 2, 7, 3),))
+    assert _gradgradcheck(lambda x: x.unfold(0, 2, 1) ** 2, (_randn(rng, 5, 2),))   # overlapping
 
 
 # ---------------------------------------------------------------- embeddings, bilinear, affine_grid
@@ -277,30 +294,30 @@ def test_tensor_unfold_gradgradcheck():
 def test_embedding_gradgradcheck(padding_idx):
     indices = minigrad.tensor(np.array([[0, 2, 4], [2, 2, 1]]))
     weight = _randn(np.random.default_rng(0), 5, 3)
-    assert gradgradcheck(lambda w: F.embedding(indices, w, padding_idx=padding_idx) ** 2, (weight,))
+    assert _gradgradcheck(lambda w: F.embedding(indices, w, padding_idx=padding_idx) ** 2, (weight,))
 
 
 @pytest.mark.parametrize("mode", ["sum", "mean", "max"])
 def test_embedding_bag_gradgradcheck(mode):
     rng = np.random.default_rng(0)
     flat, offsets = minigrad.tensor(np.array([0, 2, 4, 2, 2, 1, 3])), minigrad.tensor(np.array([0, 3, 3, 5]))
-    assert gradgradcheck(lambda w: F.embedding_bag(flat, w, offsets, mode=mode) ** 2, (_randn(rng, 5, 3),))
+    assert _gradgradcheck(lambda w: F.embedding_bag(flat, w, offsets, mode=mode) ** 2, (_randn(rng, 5, 3),))
     bags = minigrad.tensor(np.array([[0, 1, 3], [4, 4, 2]]))
-    assert gradgradcheck(lambda w: F.embedding_bag(bags, w, mode=mode, padding_idx=4) ** 2, (_randn(rng, 5, 3),))
+    assert _gradgradcheck(lambda w: F.embedding_bag(bags, w, mode=mode, padding_idx=4) ** 2, (_randn(rng, 5, 3),))
 
 
 def test_embedding_bag_per_sample_weights_gradgradcheck():
     rng = np.random.default_rng(0)
     flat, offsets = minigrad.tensor(np.array([0, 2, 4, 2, 2, 1, 3])), minigrad.tensor(np.array([0, 3, 3, 5]))
-    assert gradgradcheck(lambda w, p: F.embedding_bag(flat, w, offsets, mode="sum", per_sample_weights=p,
+    assert _gradgradcheck(lambda w, p: F.embedding_bag(flat, w, offsets, mode="sum", per_sample_weights=p,
                                                       padding_idx=2),
                          (_randn(rng, 5, 3), _randn(rng, 7)))
 
 
 def test_bilinear_gradgradcheck():
     rng = np.random.default_rng(0)
-    assert gradgradcheck(F.bilinear, (_randn(rng, 2, 3, 2), _randn(rng, 2, 3, 4), _randn(rng, 5, 2, 4), _randn(rng, 5)))
-    assert gradgradcheck(F.bilinear, (_randn(rng, 4, 2), _randn(rng, 4, 3), _randn(rng, 2, 2, 3)))
+    assert _gradgradcheck(F.bilinear, (_randn(rng, 2, 3, 2), _randn(rng, 2, 3, 4), _randn(rng, 5, 2, 4), _randn(rng, 5)))
+    assert _gradgradcheck(F.bilinear, (_randn(rng, 4, 2), _randn(rng, 4, 3), _randn(rng, 2, 2, 3)))
 
 
 def test_bilinear_second_derivative_closed_form():
@@ -316,7 +333,7 @@ def test_bilinear_second_derivative_closed_form():
 def test_affine_grid_gradgradcheck(size, align_corners):
     d = len(size) - 2
     theta = _randn(np.random.default_rng(0), size[0], d, d + 1)
-    assert gradgradcheck(lambda t: F.affine_grid(t, size, align_corners=align_corners) ** 2, (theta,))
+    assert _gradgradcheck(lambda t: F.affine_grid(t, size, align_corners=align_corners) ** 2, (theta,))
 
 
 # ---------------------------------------------------------------- WGAN-GP gradient penalty
