@@ -316,7 +316,8 @@ def test_embedding_bag_per_sample_weights_gradgradcheck():
 
 def test_bilinear_gradgradcheck():
     rng = np.random.default_rng(0)
-    assert _gradgradcheck(F.bilinear, (_randn(rng, 2, 3, 2), _randn(rng, 2, 3, 4), _randn(rng, 5, 2, 4), _randn(rng, 5)))
+    assert _gradgradcheck(F.bilinear, (_randn(rng, 2, 3, 2), _randn(rng, 2, 3, 4), _randn(rng, 5, 2, 4),
+                                       _randn(rng, 5)))
     assert _gradgradcheck(F.bilinear, (_randn(rng, 4, 2), _randn(rng, 4, 3), _randn(rng, 2, 2, 3)))
 
 
