@@ -14,6 +14,7 @@ left out:
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops.linalg import matmul
 from minigrad.tensor import Tensor
 
 
@@ -29,13 +30,13 @@ class Bilinear(Function):
         y = np.einsum("bi,oij,bj->bo", a, weight, b, optimize=True)           # (B, out)
         if bias is not None:
             y += bias
-        ctx.save_for_backward(a, b, weight)
+        ctx.save_for_backward(a, b, weight, x1, x2)  # x1, x2 for a double backward (a, b are their views)
         ctx.batch, ctx.with_bias = batch, bias is not None
         return y.reshape(batch + weight.shape[:1])
 
     @staticmethod
     def backward(ctx, grad_output):
-        a, b, weight = ctx.saved_tensors
+        a, b, weight = ctx.saved_tensors[:3]
         g = grad_output.reshape(-1, weight.shape[0])                            # (B, out)
         need_x1, need_x2, need_weight, need_bias = ctx.needs_input_grad
         grad_x1 = (np.einsum("bo,oij,bj->bi", g, weight, b, optimize=True).reshape(ctx.batch + a.shape[1:])
@@ -44,6 +45,28 @@ class Bilinear(Function):
                    if need_x2 else None)
         grad_weight = np.einsum("bo,bi,bj->oij", g, a, b, optimize=True) if need_weight else None
         grad_bias = g.sum(axis=0) if ctx.with_bias and need_bias else None
+        return grad_x1, grad_x2, grad_weight, grad_bias
+
+    @staticmethod
+    def backward_graph(ctx, grad_output):
+        # The same sums as matmuls of Tensors: M[b, i, j] = sum_o g[b, o] * weight[o, i, j]
+        _, _, weight, x1, x2 = ctx.saved_tensors
+        out, in1, in2 = weight.shape
+        a, b = x1.reshape(-1, in1), x2.reshape(-1, in2)                        # (B, in1), (B, in2)
+        g = grad_output.reshape(-1, out)                                        # (B, out)
+        need_x1, need_x2, need_weight, need_bias = ctx.needs_input_grad
+        grad_x1 = grad_x2 = grad_weight = grad_bias = None
+        if need_x1 or need_x2:
+            m = matmul(g, weight.reshape(out, in1 * in2)).reshape(-1, in1, in2)  # (B, in1, in2)
+            if need_x1:
+                grad_x1 = matmul(m, b.reshape(-1, in2, 1)).reshape(*ctx.batch, in1)
+            if need_x2:
+                grad_x2 = matmul(a.reshape(-1, 1, in1), m).reshape(*ctx.batch, in2)
+        if need_weight:
+            outer = (a.reshape(-1, in1, 1) * b.reshape(-1, 1, in2)).reshape(-1, in1 * in2)  # (B, in1*in2)
+            grad_weight = matmul(g.transpose(0, 1), outer).reshape(out, in1, in2)
+        if ctx.with_bias and need_bias:
+            grad_bias = g.sum(axis=0)
         return grad_x1, grad_x2, grad_weight, grad_bias
 
 

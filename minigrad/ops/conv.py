@@ -105,6 +105,21 @@ class ConvNd(Function):
                                                        g.groups, ctx.needs_input_grad[:3])
         return _in_user_layout(g, x, weight, grad_x, grad_w) + (grad_b, None)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The same three gradients as ops that are themselves differentiable:
+        # dL/dx = conv_transpose(dL/dy, w), dL/dw = ConvWeightGrad(x, dL/dy), dL/db = sum.
+        x, weight = ctx.saved_tensors
+        g = ctx.geometry
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ConvTransposeNd.apply(grad, weight, None, g)
+        if ctx.needs_input_grad[1]:
+            grad_w = ConvWeightGrad.apply(x, grad, g, tuple(weight.shape))
+        if ctx.needs_input_grad[2]:
+            grad_b = _sum_but_channels(g, grad)
+        return grad_x, grad_w, grad_b, None
+
 
 class ConvTransposeNd(Function):
     """y = conv_transpose(x, weight) + bias: the adjoint of a convolution.
@@ -137,6 +152,77 @@ class ConvTransposeNd(Function):
         grad_x, grad_w, grad_b = kernels.conv_transpose_backward(x5, w5, gy5, g.stride, g.pad_before, g.dilation,
                                                                  g.groups, ctx.needs_input_grad[:3])
         return _in_user_layout(g, x, weight, grad_x, grad_w) + (grad_b, None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # dL/dx = conv(dL/dy, w) (the adjoint's adjoint); dL/dw = the weight gradient
+        # of that convolution: ConvWeightGrad(dL/dy, x); dL/db = sum.
+        x, weight = ctx.saved_tensors
+        g = ctx.geometry
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ConvNd.apply(grad, weight, None, g)
+        if ctx.needs_input_grad[1]:
+            grad_w = ConvWeightGrad.apply(grad, x, g, tuple(weight.shape))
+        if ctx.needs_input_grad[2]:
+            grad_b = _sum_but_channels(g, grad)
+        return grad_x, grad_w, grad_b, None
+
+
+class ConvWeightGrad(Function):
+    """The weight gradient of a convolution, as an op of (x, dL/dy) (double backward):
+
+        gw[m, c, k] = sum over n, o of  dL/dy[n, m, o] * x[n, c, o*stride - pad + k*dilation]
+
+    It is linear in each argument; for an incoming gradient G (weight-shaped)
+    d/dx = conv_transpose(dL/dy, G) and d/d(dL/dy) = conv(x, G).
+    """
+
+    fresh_gradients = True  # backward returns newly allocated gradients
+
+    @staticmethod
+    def forward(ctx, x, grad_y, geometry, weight_shape):
+        g = geometry
+        kernel = _to3(weight_shape[2:], 1)
+        grad_w = kernels.conv_weight_grad(g.to5d(x), g.to5d(grad_y), kernel, g.stride, g.pad_before,
+                                          g.dilation, g.groups)
+        ctx.save_for_backward(x, grad_y)
+        ctx.geometry = g
+        return grad_w.reshape(weight_shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, grad_y = ctx.saved_tensors
+        g = ctx.geometry
+        x5, gy5, gw5 = g.to5d(x), g.to5d(grad_y), g.weight5d(grad_output)
+        grad_x = grad_gy = None
+        if ctx.needs_input_grad[0]:
+            grad_x = kernels.conv_input_grad(gy5, gw5, None, g.stride, g.pad_before, g.dilation, x5.shape,
+                                             g.groups)
+            grad_x = g.from5d(grad_x).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            grad_gy = kernels.conv_forward(x5, gw5, None, g.stride, g.pad_before, g.dilation,
+                                           g.conv_output_size, g.groups)
+            grad_gy = g.from5d(grad_gy).reshape(grad_y.shape)
+        return grad_x, grad_gy, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        x, grad_y = ctx.saved_tensors
+        g = ctx.geometry
+        grad_x = grad_gy = None
+        if ctx.needs_input_grad[0]:
+            grad_x = ConvTransposeNd.apply(grad_y, grad, None, g)
+        if ctx.needs_input_grad[1]:
+            grad_gy = ConvNd.apply(x, grad, None, g)
+        return grad_x, grad_gy, None, None
+
+
+def _sum_but_channels(g, grad):
+    """dL/dbias: a Tensor gradient (N, C, *spatial) or unbatched (C, *spatial) summed to (C,)."""
+    axes = tuple(range(2, grad.ndim)) if g.batched else tuple(range(1, grad.ndim))
+    total = grad.sum(axis=axes) if axes else grad
+    return total.sum(axis=0) if g.batched else total
 
 
 def _in_user_layout(g, x, weight, grad_x, grad_w):

@@ -43,7 +43,7 @@ class CrossMapLRN(Function):
         sums = np.einsum("cj,njhw->nchw", window, input * input)          # (N, C, H, W)
         scale = input.dtype.type(k) + input.dtype.type(alpha / size) * sums
         ctx.save_for_backward(input, scale)
-        ctx.window, ctx.size, ctx.alpha, ctx.beta = window, size, alpha, beta
+        ctx.window, ctx.size, ctx.alpha, ctx.beta, ctx.k = window, size, alpha, beta, k
         return input * scale ** input.dtype.type(-beta)
 
     @staticmethod
@@ -54,6 +54,29 @@ class CrossMapLRN(Function):
         spread = np.einsum("cj,nchw->njhw", ctx.window, through_scale)     # back to the channels summed
         grad = grad_output * scale ** -beta - (2 * beta * ctx.alpha / ctx.size) * input * spread
         return grad.astype(grad_output.dtype), None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad_output):
+        # The same formula with Tensor ops, scale recomputed from the input (it depends on it)
+        from minigrad.ops.elementwise import _constant
+        from minigrad.ops.linalg import matmul
+        input = ctx.saved_tensors[0]
+        window = _constant(ctx.window)                                      # (C, C)
+
+        def channels_last(t):                                              # (N, C, H, W) -> (N, H, W, C)
+            return t.permute(0, 2, 3, 1)
+
+        def channels_first(t):
+            return t.permute(0, 3, 1, 2)
+
+        # sums[n, c] = sum_j window[c, j] x[n, j]^2: (N, H, W, C) @ window^T
+        sums = channels_first(matmul(channels_last(input * input), window.transpose(0, 1)))
+        scale = sums * (ctx.alpha / ctx.size) + ctx.k
+        beta = ctx.beta
+        through_scale = grad_output * input * scale ** (-beta - 1)
+        spread = channels_first(matmul(channels_last(through_scale), window))  # sum_c window[c, j] t[c]
+        grad = grad_output * scale ** -beta - input * spread * (2 * beta * ctx.alpha / ctx.size)
+        return grad, None, None, None, None
 
 
 def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1):

@@ -18,6 +18,7 @@ import numpy as np
 
 from minigrad.autograd import Function, no_grad
 from minigrad.ops._args import is_int
+from minigrad.ops.shape import ScatterIntoZeros
 from minigrad.tensor import Tensor
 
 _MODES = ("sum", "mean", "max")
@@ -73,6 +74,26 @@ class EmbeddingBag(Function):
             grad_per_sample = (grad_rows * weight[indices]).sum(axis=1)          # (K,)
         return (grad_weight if ctx.needs_input_grad[0] else None), grad_per_sample, None, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad_output):
+        # The same scatter-adds as ops; weight and per_sample_weights come back as
+        # the inputs (scale is per_sample_weights itself when given, else a constant).
+        if ctx.mode == "max":
+            indices, first = ctx.saved_tensors
+            bag, column = np.nonzero(first.array < len(indices))             # the non-empty (bag, column)s
+            rows = indices.array[first.array[bag, column]]
+            grad_weight = ScatterIntoZeros.apply(grad_output[bag, column], ctx.weight_shape, (rows, column))
+            return grad_weight, None, None, None, None, None
+        weight, indices, bags, scale = ctx.saved_tensors
+        grad_rows = grad_output[bags.array]                                   # (K, D)
+        grad_weight = grad_per_sample = None
+        if ctx.needs_input_grad[0]:
+            grad_weight = ScatterIntoZeros.apply(grad_rows * scale.reshape(-1, 1), ctx.weight_shape,
+                                                 indices.array)
+        if ctx.needs_input_grad[1]:
+            grad_per_sample = (grad_rows * weight[indices.array]).sum(axis=1)  # (K,)
+        return grad_weight, grad_per_sample, None, None, None, None
+
 
 class _ScatterPerSample(Function):
     """The kept entries' per-sample weights (K,) taken from the full (L,) array; backward scatters."""
@@ -87,6 +108,10 @@ class _ScatterPerSample(Function):
         full = np.zeros(int(np.prod(ctx.size)), dtype=grad.dtype)
         full[ctx.keep] = grad
         return full.reshape(ctx.size), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return ScatterIntoZeros.apply(grad, (int(np.prod(ctx.size)),), ctx.keep).reshape(*ctx.size), None
 
 
 def _integer_array(name, value):

@@ -66,6 +66,10 @@ class Im2Col(Function):
     def backward(ctx, grad_output):
         return ctx.geometry.col2im(grad_output, ctx.channels), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return Col2Im.apply(grad, ctx.geometry, ctx.channels), None  # fold and unfold: adjoints
+
 
 class Col2Im(Function):
     """y = fold(columns); backward: unfold (im2col) of the incoming gradient."""
@@ -80,6 +84,10 @@ class Col2Im(Function):
     @staticmethod
     def backward(ctx, grad_output):
         return ctx.geometry.im2col(grad_output), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return Im2Col.apply(grad, ctx.geometry), None, None
 
 
 # ---------------------------------------------------------------------------

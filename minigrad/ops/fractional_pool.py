@@ -92,6 +92,16 @@ class FractionalMaxPool(Function):
                            minlength=n * c * points)
         return grad.astype(grad_output.dtype).reshape(ctx.input_shape), None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The same scatter-add as an op; the argmax positions are constants
+        from minigrad.ops.shape import ScatterIntoZeros
+        n, c = ctx.input_shape[:2]
+        points = int(np.prod(ctx.input_shape[2:]))
+        flat_argmax = (np.arange(n * c).reshape(n, c, 1) * points + ctx.argmax).reshape(-1)
+        flat = ScatterIntoZeros.apply(grad.reshape(-1), (n * c * points,), flat_argmax)
+        return flat.reshape(*ctx.input_shape), None, None, None
+
 
 def _sizes(op, name, value, d):
     if is_int(value):

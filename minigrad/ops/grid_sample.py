@@ -83,6 +83,15 @@ class AffineGrid(Function):
         flat = grad_grid.reshape(n, ctx.points.shape[0], d)  # (N, P, d)
         return np.matmul(np.swapaxes(flat, 1, 2), ctx.points), None, None   # (N, d, P) @ (P, d+1)
 
+    @staticmethod
+    def backward_graph(ctx, grad_grid):
+        # Linear in grad_grid; the base points are constants
+        from minigrad.ops.elementwise import _constant
+        from minigrad.ops.linalg import matmul
+        n, d = ctx.theta_shape[0], ctx.theta_shape[1]
+        flat = grad_grid.reshape(n, ctx.points.shape[0], d)                   # (N, P, d)
+        return matmul(flat.transpose(1, 2), _constant(ctx.points)), None, None
+
 
 def affine_grid(theta, size, align_corners=None):
     """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3) (or (N, 3, 4)).

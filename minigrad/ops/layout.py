@@ -140,6 +140,17 @@ class Unfold(Function):
             target[k:k + step * (count - 1) + 1:step] += np.moveaxis(grad[..., k], axis, 0)
         return grad_input, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The same scatter-add as an op: the flat input position each output element
+        # reads is the unfold of arange over the input
+        from minigrad.ops.shape import ScatterIntoZeros
+        count = int(np.prod(ctx.input_shape))
+        positions = Unfold.forward(Unfold(), np.arange(count).reshape(ctx.input_shape), ctx.axis, ctx.size,
+                                   ctx.step)
+        flat = ScatterIntoZeros.apply(grad.reshape(-1), (count,), positions.reshape(-1))
+        return flat.reshape(*ctx.input_shape), None, None, None
+
 
 def unfold(tensor, dimension, size, step):
     """All slices of `size` elements along `dimension`, `step` apart, as a new last dim:

@@ -29,6 +29,7 @@ import numpy as np
 from minigrad.autograd import Function
 from minigrad.kernels import activation as activation_kernels
 from minigrad.kernels import batchnorm as kernels
+from minigrad.ops.elementwise import _constant
 from minigrad.tensor import Tensor
 
 
@@ -55,9 +56,11 @@ class BatchNorm(Function):
                 running_var += (momentum * var * count / (count - 1)).astype(running_var.dtype)
         else:
             output, mean, var, invstd = forward_kernel(x, weight, bias, eps, running_mean, running_var)
-        # with the ReLU, its output (N, C, L) too: its mask output > 0 gates the gradient
-        ctx.save_for_backward(x, mean, invstd, weight, *((output,) if ctx.relu else ()))
-        ctx.training, ctx.shape = training, shape
+        # with the ReLU, its output (N, C, L) too: its mask output > 0 gates the gradient;
+        # last the input itself, for a double backward (no memory: x is a view of it or
+        # its copy, kept anyway)
+        ctx.save_for_backward(x, mean, invstd, weight, *((output,) if ctx.relu else ()), input)
+        ctx.training, ctx.shape, ctx.eps = training, shape, eps
         return output.reshape(shape)
 
     @staticmethod
@@ -83,6 +86,43 @@ class BatchNorm(Function):
             grad_input = grad_input.reshape(ctx.shape)
         grad_weight = grad_weight.astype(weight.dtype) if needs_weight else None
         grad_bias = grad_bias.astype(x.dtype) if needs_bias else None
+        return grad_input, grad_weight, grad_bias, None, None, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The closed form above with Tensor ops. In training the statistics depend
+        # on x, so xhat and invstd are recomputed from the input; in eval they are
+        # the running statistics, constants.
+        saved = ctx.saved_tensors
+        mean, invstd, weight, input = saved[1], saved[2], saved[3], saved[-1]
+        needs_input, needs_weight, needs_bias = ctx.needs_input_grad[:3]
+        x = input.reshape(*saved[0].shape)                              # (N, C, L)
+        g = grad.reshape(*saved[0].shape)
+        if ctx.relu:  # the ReLU's mask: a constant
+            g = g * _constant(saved[4].array > 0)
+        axes = (0, 2)
+        count = x.shape[0] * x.shape[2]
+        if ctx.training:
+            centered = x - x.sum(axis=axes, keepdims=True) / count
+            invstd = ((centered * centered).sum(axis=axes, keepdims=True) / count + ctx.eps) ** -0.5
+            xhat = centered * invstd                                    # (N, C, L)
+        else:
+            invstd = invstd.reshape(1, -1, 1)
+            xhat = (x - mean.reshape(1, -1, 1)) * invstd
+        grad_input = grad_weight = grad_bias = None
+        if needs_input:
+            scale = invstd if weight is None else invstd * weight.reshape(1, -1, 1)
+            if ctx.training:
+                mean_g = g.sum(axis=axes, keepdims=True) / count
+                mean_g_xhat = (g * xhat).sum(axis=axes, keepdims=True) / count
+                grad_input = scale * (g - mean_g - xhat * mean_g_xhat)
+            else:
+                grad_input = g * scale
+            grad_input = grad_input.reshape(*ctx.shape)
+        if needs_weight:
+            grad_weight = (g * xhat).sum(axis=axes)
+        if needs_bias:
+            grad_bias = g.sum(axis=axes)
         return grad_input, grad_weight, grad_bias, None, None, None, None, None
 
 

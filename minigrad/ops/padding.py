@@ -42,13 +42,40 @@ class IndexPad(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        for axis, index in reversed(list(ctx.indices.items())):
-            # scatter-add back: several output positions can read one input position
-            moved = np.moveaxis(grad, axis, 0)
-            summed = np.zeros((ctx.sizes[axis],) + moved.shape[1:], dtype=grad.dtype)
-            add_rows(summed, index, moved)
-            grad = np.moveaxis(summed, 0, axis)
-        return grad, None
+        return _scatter_back(grad, ctx.indices, ctx.sizes), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return IndexPadBackward.apply(grad, ctx.indices, ctx.sizes), None
+
+
+def _scatter_back(grad, indices, sizes):
+    """IndexPad's adjoint: scatter-add each gathered axis back to its input size."""
+    for axis, index in reversed(list(indices.items())):
+        # several output positions can read one input position
+        moved = np.moveaxis(grad, axis, 0)
+        summed = np.zeros((sizes[axis],) + moved.shape[1:], dtype=grad.dtype)
+        add_rows(summed, index, moved)
+        grad = np.moveaxis(summed, 0, axis)
+    return grad
+
+
+class IndexPadBackward(Function):
+    """IndexPad's backward as an op (double backward): the scatter-add, linear;
+    its adjoint is IndexPad's gather."""
+
+    @staticmethod
+    def forward(ctx, grad, indices, sizes):
+        ctx.indices = indices
+        return _scatter_back(grad, indices, sizes)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return IndexPad.forward(ctx, grad_output, ctx.indices), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return IndexPad.apply(grad, ctx.indices), None, None
 
 
 class ConstantPad(Function):
@@ -60,6 +87,10 @@ class ConstantPad(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.ascontiguousarray(grad[ctx.slices]), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return grad[ctx.slices], None, None
 
 
 def pad(input, pad, mode="constant", value=None):

@@ -99,6 +99,13 @@ class MaxPool(Function):
         grad_input = kernels.max_pool_backward(grad_output, indices, ctx.plane_shape)
         return grad_input.reshape(ctx.input_shape), None, None, None, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The indices are constants: dL/dx is linear in dL/dy (a scatter-add), zero in x.
+        indices, = ctx.saved_tensors
+        routed = ScatterToPlanes.apply(grad.reshape(indices.shape), indices.array, ctx.plane_shape)
+        return (routed.reshape(ctx.input_shape),) + (None,) * 6
+
 
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     op = f"max_pool{n}d"
@@ -157,6 +164,35 @@ class AvgPool(Function):
         grad_output = grad_output.reshape(ctx.output_plane_shape)
         grad_input = kernels.avg_pool_backward(grad_output, ctx.plane_shape, *ctx.window)
         return (grad_input.reshape(ctx.input_shape),) + (None,) * 7
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        spread = AvgPoolAdjoint.apply(grad.reshape(ctx.output_plane_shape), ctx.plane_shape, ctx.window)
+        return (spread.reshape(ctx.input_shape),) + (None,) * 7
+
+
+class AvgPoolAdjoint(Function):
+    """avg pooling's backward as an op (double backward): spreads each value of
+    (P, oD, oH, oW) over its window / divisor. Linear; its adjoint is avg pooling."""
+
+    fresh_gradients = True
+
+    @staticmethod
+    def forward(ctx, grad_planes, plane_shape, window):
+        ctx.window, ctx.output_plane_shape = window, grad_planes.shape
+        return kernels.avg_pool_backward(np.ascontiguousarray(grad_planes), plane_shape, *window)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        pooled = kernels.avg_pool(np.ascontiguousarray(grad_output), ctx.output_plane_shape[1:], *ctx.window)
+        return pooled, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        kernel_size, stride, padding, count_include_pad, divisor_override = ctx.window
+        size = grad.shape[0]  # planes: leading (P,), 3-d window
+        return AvgPool.apply(grad, (size,), kernel_size, stride, padding, ctx.output_plane_shape[1:],
+                             count_include_pad, divisor_override), None, None
 
 
 def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
@@ -249,6 +285,31 @@ class AdaptiveAvgPool(Function):
         grad_input = kernels.adaptive_avg_pool_backward(grad_output, ctx.plane_shape)
         return grad_input.reshape(ctx.input_shape), None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        spread = AdaptiveAvgPoolAdjoint.apply(grad.reshape(ctx.output_plane_shape), ctx.plane_shape)
+        return spread.reshape(ctx.input_shape), None, None
+
+
+class AdaptiveAvgPoolAdjoint(Function):
+    """adaptive avg pooling's backward as an op (double backward): each value of
+    (P, oD, oH, oW) spread over its bin / bin size. Linear; its adjoint is the pooling."""
+
+    fresh_gradients = True
+
+    @staticmethod
+    def forward(ctx, grad_planes, plane_shape):
+        ctx.output_plane_shape = grad_planes.shape
+        return kernels.adaptive_avg_pool_backward(np.ascontiguousarray(grad_planes), plane_shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return kernels.adaptive_avg_pool(np.ascontiguousarray(grad_output), ctx.output_plane_shape[1:]), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return AdaptiveAvgPool.apply(grad, (grad.shape[0],), ctx.output_plane_shape[1:]), None
+
 
 class AdaptiveMaxPool(Function):
     """Max over PyTorch's adaptive bins; backward routes to the argmax, as in MaxPool."""
@@ -270,6 +331,57 @@ class AdaptiveMaxPool(Function):
         grad_input = kernels.max_pool_backward(grad_output.reshape(indices.shape), indices,
                                                ctx.plane_shape)
         return grad_input.reshape(ctx.input_shape), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        indices, = ctx.saved_tensors  # constants, as in MaxPool
+        routed = ScatterToPlanes.apply(grad.reshape(indices.shape), indices.array, ctx.plane_shape)
+        return routed.reshape(ctx.input_shape), None, None
+
+
+# The two linear maps behind max pooling's and unpooling's gradients, each
+# the other's adjoint, as ops (so their gradients can be differentiated again).
+class ScatterToPlanes(Function):
+    """out (P, *plane) = zeros, then out[p, indices[p, i]] += values[p, i]: max pooling's backward."""
+
+    fresh_gradients = True
+
+    @staticmethod
+    def forward(ctx, values, indices, plane_shape):
+        ctx.save_for_backward(indices)
+        return kernels.max_pool_backward(np.ascontiguousarray(values), indices, plane_shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        indices, = ctx.saved_tensors
+        return kernels.max_unpool_backward(np.ascontiguousarray(grad_output), indices), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        indices, = ctx.saved_tensors
+        return GatherFromPlanes.apply(grad, indices.array), None, None
+
+
+class GatherFromPlanes(Function):
+    """out[p, i] = values[p, indices[p, i]] (P, *indices' plane): max unpooling's backward."""
+
+    fresh_gradients = True
+
+    @staticmethod
+    def forward(ctx, values, indices):
+        ctx.save_for_backward(indices)
+        ctx.plane_shape = values.shape
+        return kernels.max_unpool_backward(np.ascontiguousarray(values), indices)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        indices, = ctx.saved_tensors
+        return kernels.max_pool_backward(np.ascontiguousarray(grad_output), indices, ctx.plane_shape), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        indices, = ctx.saved_tensors
+        return ScatterToPlanes.apply(grad, indices.array, ctx.plane_shape), None
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -359,6 +471,12 @@ class MaxUnpool(Function):
         indices, = ctx.saved_tensors
         grad_input = kernels.max_unpool_backward(grad_output.reshape(ctx.output_plane_shape), indices)
         return grad_input.reshape(ctx.input_shape), None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        indices, = ctx.saved_tensors  # constants
+        gathered = GatherFromPlanes.apply(grad.reshape(ctx.output_plane_shape), indices.array)
+        return gathered.reshape(ctx.input_shape), None, None, None
 
 
 def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):

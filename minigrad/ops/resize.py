@@ -101,18 +101,51 @@ class Interpolate(Function):
 
     @staticmethod
     def forward(ctx, input, taps_per_axis):
-        ctx.taps_per_axis, ctx.in_sizes, ctx.dtype = taps_per_axis, input.shape[2:], input.dtype
-        output = input.astype(np.float32) if input.dtype == np.float16 else input
-        for axis, taps in enumerate(taps_per_axis, start=2):
-            output = _gather(output, axis, taps)
-        return np.ascontiguousarray(output, dtype=input.dtype)
+        ctx.taps_per_axis, ctx.in_sizes = taps_per_axis, input.shape[2:]
+        return _gather_taps(input, taps_per_axis)
 
     @staticmethod
     def backward(ctx, grad_output):
-        grad = grad_output.astype(np.float32) if ctx.dtype == np.float16 else grad_output
-        for axis, (taps, in_size) in enumerate(zip(ctx.taps_per_axis, ctx.in_sizes), start=2):
-            grad = _scatter(grad, axis, taps, in_size)
-        return np.ascontiguousarray(grad, dtype=ctx.dtype), None
+        return _scatter_taps(grad_output, ctx.taps_per_axis, ctx.in_sizes), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return InterpolateBackward.apply(grad, ctx.taps_per_axis, ctx.in_sizes), None
+
+
+class InterpolateBackward(Function):
+    """Interpolate's backward as an op (double backward): the scatter of each
+    output gradient onto its taps. Linear; its adjoint is Interpolate itself."""
+
+    @staticmethod
+    def forward(ctx, grad_output, taps_per_axis, in_sizes):
+        ctx.taps_per_axis = taps_per_axis
+        return _scatter_taps(grad_output, taps_per_axis, in_sizes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _gather_taps(grad, ctx.taps_per_axis), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return Interpolate.apply(grad, ctx.taps_per_axis), None, None
+
+
+def _gather_taps(x, taps_per_axis):
+    """(N, C, *in_sizes) -> (N, C, *out_sizes): the gather + lerp along each spatial axis."""
+    output = x.astype(np.float32) if x.dtype == np.float16 else x
+    for axis, taps in enumerate(taps_per_axis, start=2):
+        output = _gather(output, axis, taps)
+    return np.ascontiguousarray(output, dtype=x.dtype)
+
+
+def _scatter_taps(grad, taps_per_axis, in_sizes):
+    """The adjoint of _gather_taps: (N, C, *out_sizes) -> (N, C, *in_sizes)."""
+    dtype = grad.dtype
+    grad = grad.astype(np.float32) if dtype == np.float16 else grad
+    for axis, (taps, in_size) in enumerate(zip(taps_per_axis, in_sizes), start=2):
+        grad = _scatter(grad, axis, taps, in_size)
+    return np.ascontiguousarray(grad, dtype=dtype)
 
 
 def _output_sizes(op, in_sizes, size, scale_factor):

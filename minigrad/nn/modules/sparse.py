@@ -29,6 +29,20 @@ class EmbeddingLookup(Function):
             grad_weight[ctx.padding_idx] = 0
         return grad_weight, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # The scatter-add as an op (linear in grad; the indices are constants)
+        from minigrad.ops.elementwise import _constant
+        from minigrad.ops.shape import ScatterIntoZeros
+        indices, = ctx.saved_tensors
+        rows = grad.reshape(-1, ctx.weight_shape[1])                     # (K, embedding_dim)
+        grad_weight = ScatterIntoZeros.apply(rows, ctx.weight_shape, indices.array.reshape(-1))
+        if ctx.padding_idx is not None:
+            keep = np.ones((ctx.weight_shape[0], 1), dtype=grad.dtype)
+            keep[ctx.padding_idx] = 0
+            grad_weight = grad_weight * _constant(keep)
+        return grad_weight, None, None
+
 
 def _padding_index(padding_idx, num_embeddings):
     """PyTorch's rule: padding_idx in [-num_embeddings, num_embeddings), negatives count from the end."""
