@@ -241,4 +241,6 @@ _build_flags = _autograd_modes.build_flags()
 has_openmp, has_lapack = _build_flags["has_openmp"], _build_flags["has_lapack"]
 has_mkl, has_spectral = _build_flags["has_mkl"], _build_flags["has_spectral"]
 is_storage = _autograd_modes.is_storage
+from minigrad.ops.conv_tbc import conv_tbc  # noqa: E402, F401
+native_channel_shuffle = channel_shuffle  # noqa: F821
 # --- end gaps7 ---
