@@ -243,4 +243,5 @@ has_mkl, has_spectral = _build_flags["has_mkl"], _build_flags["has_spectral"]
 is_storage = _autograd_modes.is_storage
 from minigrad.ops.conv_tbc import conv_tbc  # noqa: E402, F401
 native_channel_shuffle = channel_shuffle  # noqa: F821
+from minigrad.ops.legacy_tensor import adjoint, angle  # noqa: E402, F401
 # --- end gaps7 ---
