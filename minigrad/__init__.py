@@ -230,3 +230,18 @@ from minigrad import func  # noqa: E402, F401
 from minigrad import autograd_graph as _autograd_graph  # noqa: E402
 autograd.graph = _autograd_graph
 _sys.modules["minigrad.autograd.graph"] = _autograd_graph
+
+# --- gaps7 ---
+# torch.vmap, torch.autograd.grad_mode / anomaly_mode / variable, the multithreading flag, the build
+# flags has_openmp ... and is_storage (minigrad/autograd_modes.py).
+from minigrad import autograd_modes as _autograd_modes  # noqa: E402
+from minigrad.func import vmap  # noqa: E402, F401
+_autograd_modes.install()
+_build_flags = _autograd_modes.build_flags()
+has_openmp, has_lapack = _build_flags["has_openmp"], _build_flags["has_lapack"]
+has_mkl, has_spectral = _build_flags["has_mkl"], _build_flags["has_spectral"]
+is_storage = _autograd_modes.is_storage
+from minigrad.ops.conv_tbc import conv_tbc  # noqa: E402, F401
+native_channel_shuffle = channel_shuffle  # noqa: F821
+from minigrad.ops.legacy_tensor import adjoint, angle  # noqa: E402, F401
+# --- end gaps7 ---

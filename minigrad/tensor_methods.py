@@ -1043,3 +1043,30 @@ def _define_real_tensor_methods(cls):
 
 _define_real_tensor_methods(TensorMethods)
 # --- end toplevelgaps ---
+# --- gaps7 ---
+def _define_legacy_tensor_methods(cls):
+    """resize, resize_as, set_, angle, adjoint (minigrad/ops/legacy_tensor.py)."""
+    def legacy():
+        return _ops_module("legacy_tensor")
+
+    def resize(self, *sizes):
+        return legacy().resize(self, *sizes)
+
+    def resize_as(self, tensor):
+        return legacy().resize_as(self, tensor)
+
+    def set_(self, source=None, storage_offset=0, size=None, stride=None):
+        return legacy().set_(self, source, storage_offset, size, stride)
+
+    def angle(self):
+        return legacy().angle(self)
+
+    def adjoint(self):
+        return legacy().adjoint(self)
+
+    for method in (resize, resize_as, set_, angle, adjoint):
+        setattr(cls, method.__name__, method)
+
+
+_define_legacy_tensor_methods(TensorMethods)
+# --- end gaps7 ---

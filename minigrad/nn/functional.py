@@ -130,3 +130,10 @@ from minigrad.ops.gumbel_softmax import gumbel_softmax  # noqa: F401,E402
 # multi_head_attention_forward (ops/multi_head_attention.py).
 from minigrad.ops.multi_head_attention import multi_head_attention_forward  # noqa: F401,E402
 from minigrad.ops.upsample import upsample, upsample_bilinear, upsample_nearest  # noqa: F401,E402
+
+# isort: split
+# --- gaps7 ---
+# conv over (time, batch, channels) (ops/conv_tbc.py); native_channel_shuffle is channel_shuffle.
+from minigrad.ops.conv_tbc import conv_tbc  # noqa: F401,E402
+
+native_channel_shuffle = channel_shuffle

@@ -22,3 +22,7 @@ from minigrad.optim.rprop import Rprop  # noqa: E402
 from minigrad.optim.sparse_adam import SparseAdam  # noqa: E402
 
 __all__ += ["ASGD", "Adamax", "NAdam", "RAdam", "Rprop", "Adafactor", "SparseAdam", "swa_utils"]
+# --- gaps7 ---
+from minigrad.optim.muon import Muon  # noqa: E402
+
+__all__ += ["Muon"]

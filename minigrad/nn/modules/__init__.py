@@ -320,3 +320,8 @@ __all__ += [
     "RNNCellBase",
     "SyncBatchNorm",
 ]
+
+# --- gaps7 ---
+from minigrad.nn.modules.deprecated_container import Container  # noqa: E402
+
+__all__ += ["Container"]
