@@ -95,10 +95,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     """Check second derivatives (PyTorch's ``torch.autograd.gradgradcheck``).
 
     The first-order gradients of ``sum(v * fn(*inputs))`` are computed with
-    ``grad(create_graph=True)``; as a function of the inputs and of the
-    weights v (random, or `grad_outputs`), they are then checked by
-    ``gradcheck``: their backward (the double backward) against finite
-    differences of the first-order backward. Use float64.
+    ``grad(create_graph=True)`` and must equal plain backward's; as a function
+    of the inputs and of the weights v (random, or `grad_outputs`), they are
+    then checked by ``gradcheck``: their backward (the double backward)
+    against finite differences of the first-order gradients. Use float64.
     """
     from minigrad.autograd import grad  # noqa: PLC0415 (autograd imports this module)
 
@@ -130,5 +130,24 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                          create_graph=True, allow_unused=True, materialize_grads=True)
         return grads
 
+    # The recorded first derivatives (each op's backward_graph) must be the
+    # array backward's: the finite differences below only differentiate them,
+    # so a backward_graph that is wrong from the start would pass unseen.
+    recorded = first_derivatives(*inputs, *grad_outputs)
+    with enable_grad():
+        outs = fn(*inputs)
+        outs = tuple(outs) if isinstance(outs, (tuple, list)) else (outs,)
+        plain = grad([outs[k] for k in differentiable], [inputs[i] for i in wrt],
+                     [Tensor._make(w.array, False, None) for w in grad_outputs],
+                     allow_unused=True, materialize_grads=True)
+    for i, a, b in zip(wrt, recorded, plain):
+        if not np.allclose(a.array, b.array, atol=atol, rtol=rtol, equal_nan=True):
+            worst = np.unravel_index(np.argmax(np.abs(a.array - b.array)), a.shape) if a.ndim else ()
+            message = (f"gradgradcheck: the gradient of input {i} recorded with create_graph=True "
+                       f"differs from backward's at index {tuple(int(w) for w in worst)}: "
+                       f"{a.array[worst]:.6g} instead of {b.array[worst]:.6g}")
+            if raise_exception:
+                raise GradcheckError(message)
+            return False
     return gradcheck(first_derivatives, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, seed=seed)
