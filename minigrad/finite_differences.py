@@ -141,7 +141,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                      [Tensor._make(w.array, False, None) for w in grad_outputs],
                      allow_unused=True, materialize_grads=True)
     for i, a, b in zip(wrt, recorded, plain):
-        if not np.allclose(a.array, b.array, atol=atol, rtol=rtol, equal_nan=True):
+        # two analytical results: they agree to rounding (float64), far tighter than the differences
+        tight = 1e-7 if a.array.dtype == np.float64 else 1e-4
+        if not np.allclose(a.array, b.array, atol=tight * 1e-2, rtol=tight, equal_nan=True):
             worst = np.unravel_index(np.argmax(np.abs(a.array - b.array)), a.shape) if a.ndim else ()
             message = (f"gradgradcheck: the gradient of input {i} recorded with create_graph=True "
                        f"differs from backward's at index {tuple(int(w) for w in worst)}: "
