@@ -6,7 +6,7 @@ import pytest
 
 import minigrad as m
 import minigrad.func as F
-from minigrad.autograd.functional import hessian, hvp, jacobian, jvp, vhp, vjp
+from minigrad.autograd.functional import jacobian, jvp, vjp
 
 rng = np.random.default_rng(0)
 
