@@ -12,10 +12,15 @@ on ordinary Tensors: vmap calls it once per batch element and stacks the
 results (the same values, and autograd flows through the stacking); jacfwd
 and jvp, forward mode in PyTorch, give the same values computed by reverse mode.
 
-minigrad has no double backward, so a differentiating transform inside
-another (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``hessian``) raises a
-RuntimeError; ``vmap(grad(f))`` (per-example gradients) and
-``grad(vmap(f))`` work.
+Transforms nest (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``hessian``,
+``jacfwd(grad(f))``, ``vmap(grad(f))`` for per-example gradients) as they
+compose with ordinary autograd: a transform differentiates with respect to
+new tensors of its own, and records its backward passes
+(``create_graph=True``) exactly when what it computes depends on a tensor
+outside it that requires grad: an argument that requires grad (then the new
+tensor is a view of it), a captured parameter, or the tensors of an outer
+transform. Its results then stay in that graph, as functorch's levels do;
+otherwise they are detached and the backward passes are not recorded.
 """
 import functools
 
@@ -23,7 +28,7 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad import random as _random
-from minigrad.autograd_functional import NO_DOUBLE_BACKWARD, differentiating, one_hot, vector_jacobian
+from minigrad.autograd_functional import jvp_by_double_vjp, one_hot, vector_jacobian
 from minigrad.func.pytree import broadcast_prefix, flatten, tree_map, unflatten
 from minigrad.tensor import Tensor
 
@@ -57,36 +62,81 @@ def _wrap_argnums(argnums, num_args):
     return argnums
 
 
-def _fresh_leaf(x):
-    if not isinstance(x, Tensor):
-        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
-    return x.detach().requires_grad_(True)
+class _OwnTensors:
+    """The tensors a transform differentiates with respect to, made from its
+    arguments: a detached leaf, or (for an argument that requires grad, with
+    grad mode on) a view of it, so that the results stay connected to it."""
+
+    def __init__(self):
+        self.leaf_ids, self.view_nodes, self.alive = set(), set(), []
+
+    def __call__(self, x):
+        if not isinstance(x, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+        if x.requires_grad and autograd.is_grad_enabled():
+            with autograd.enable_grad():
+                own = x.view_as(x)
+            self.view_nodes.add(id(own.grad_fn))
+        else:
+            own = x.detach().requires_grad_(True)
+            self.leaf_ids.add(id(own))
+        self.alive.append(own)  # keeps the ids valid
+        return own
+
+    def outside(self, tensors):
+        """Whether `tensors` depend on a tensor requiring grad other than these
+        (so the transform must record its backward passes): a search of
+        their graph that stops at the first such tensor."""
+        if not autograd.is_grad_enabled():
+            return False
+        stack, seen = [], set()
+        for t in tensors:
+            if isinstance(t, Tensor) and t.requires_grad:
+                if t.grad_fn is not None:
+                    stack.append(t.grad_fn)
+                elif id(t) not in self.leaf_ids:
+                    return True
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if id(node) in self.view_nodes:
+                return True
+            for edge in node.__dict__.get("next_nodes", ()):
+                if isinstance(edge, Tensor):
+                    if id(edge) not in self.leaf_ids:
+                        return True
+                elif edge is not None and id(edge) not in seen:
+                    stack.append(edge)
+        return False
 
 
-def _differentiable_args(args, argnums):
-    """(args with fresh leaves at argnums, the differentiated part: one pytree or a tuple of them)."""
+def _differentiable_args(args, argnums, own):
+    """(args with own tensors at argnums, the differentiated part: one pytree or a tuple of them)."""
     args = list(args)
     positions = (argnums,) if isinstance(argnums, int) else argnums
     for position in positions:
-        args[position] = tree_map(_fresh_leaf, args[position])
+        args[position] = tree_map(own, args[position])
     diff = args[argnums] if isinstance(argnums, int) else tuple(args[p] for p in argnums)
     return tuple(args), diff
 
 
-def _detach_tree(tree):
-    """Outputs and aux as the transform returns them: Tensors detached from its graph."""
+def _result_tree(tree, keep_graph):
+    """Outputs and aux as the transform returns them: detached from its graph,
+    unless the transform records one (keep_graph)."""
     def unwrap(x):
         if not isinstance(x, Tensor):
             raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
-        return x.detach() if x.requires_grad else x
+        return x.detach() if x.requires_grad and not keep_graph else x
     return tree_map(unwrap, tree)
 
 
-def _grads_or_zeros(outputs, cotangents, inputs):
+def _grads_or_zeros(outputs, cotangents, inputs, create_graph=False, retain_graph=True):
     """vector-Jacobian products as Tensors, zeros for an input nothing depends on
     (functorch's _autograd_grad)."""
-    grads = vector_jacobian(outputs, inputs, cotangents)
-    return [Tensor._make(np.zeros_like(x.array) if g is None else g, False, None)
+    grads = vector_jacobian(outputs, inputs, cotangents, create_graph, retain_graph)
+    return [Tensor._make(np.zeros_like(x.array), False, None) if g is None else g
             for g, x in zip(grads, inputs)]
 
 
@@ -98,39 +148,42 @@ def grad_and_value(func, argnums=0, has_aux=False):
 
     func must return a 0-dim Tensor. argnums: an int, or a tuple of ints
     (the gradient is then a tuple); each argument there may be a pytree of Tensors.
+    The gradient is differentiable where func depends on tensors outside that
+    require grad (grad(grad(f)), an argument or parameter that requires grad).
     """
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with differentiating("grad_and_value(f)(*args)"):
-            positions = _wrap_argnums(argnums, len(args))
-            args, diff_args = _differentiable_args(args, positions)
-            with autograd.enable_grad():
-                output = func(*args, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(output, tuple) and len(output) == 2):
-                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
-                                       "(output, aux) if has_aux is True")
-                output, aux = output
-            if not isinstance(output, Tensor):
-                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
-                                   f"got {type(output)}")
-            if output.dim() != 0:
-                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
-                                   f"got tensor with {output.dim()} dims. Maybe you wanted to use the vjp "
-                                   f"or jacrev APIs instead?")
-            flat_diff, spec = flatten(diff_args)
-            gradients = unflatten(_grads_or_zeros((output,), (None,), flat_diff), spec)
-            output = _detach_tree(output)
-            if has_aux:
-                return gradients, (output, _detach_tree(aux))
-            return gradients, output
+        own = _OwnTensors()
+        positions = _wrap_argnums(argnums, len(args))
+        args, diff_args = _differentiable_args(args, positions, own)
+        with autograd.enable_grad():
+            output = func(*args, **kwargs)
+        aux = None
+        if has_aux:
+            if not (isinstance(output, tuple) and len(output) == 2):
+                raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
+                                   "(output, aux) if has_aux is True")
+            output, aux = output
+        if not isinstance(output, Tensor):
+            raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, "
+                               f"got {type(output)}")
+        if output.dim() != 0:
+            raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, "
+                               f"got tensor with {output.dim()} dims. Maybe you wanted to use the vjp "
+                               f"or jacrev APIs instead?")
+        flat_diff, spec = flatten(diff_args)
+        record = own.outside([output] + (flatten(aux)[0] if has_aux else []))
+        gradients = unflatten(_grads_or_zeros((output,), (None,), flat_diff, create_graph=record), spec)
+        output = _result_tree(output, record)
+        if has_aux:
+            return gradients, (output, _result_tree(aux, record))
+        return gradients, output
     return wrapper
 
 
 def grad(func, argnums=0, has_aux=False):
     """A function returning d func(*args) / d args[argnums] (func returns a 0-dim Tensor);
-    with has_aux, (grad, aux). grad(grad(f)) needs double backward and raises."""
+    with has_aux, (grad, aux). Nests: grad(grad(f)) is the second derivative."""
     value_and_grad = grad_and_value(func, argnums, has_aux)
 
     @functools.wraps(func)
@@ -145,46 +198,55 @@ def grad(func, argnums=0, has_aux=False):
 def _vjp_with_argnums(func, primals, argnums, has_aux, api="vjp"):
     """(output, vjp_fn, aux); vjp_fn(cotangents) gives the products for the
     differentiated primals (all of them when argnums is None)."""
-    with differentiating(f"{api}(f, *primals)"):
-        if argnums is None:
-            primals = tree_map(_fresh_leaf, tuple(primals))
-            diff_primals = primals
-        else:
-            primals, diff_primals = _differentiable_args(primals, _wrap_argnums(argnums, len(primals)))
-        with autograd.enable_grad():
-            output = func(*primals)
-        aux = None
-        if has_aux:
-            if not (isinstance(output, tuple) and len(output) == 2):
-                raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) "
-                                   "if has_aux is True")
-            output, aux = output
-            aux = _detach_tree(aux)
-        flat_output, output_spec = flatten(output)
-        if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
-            raise RuntimeError(f"vjp(f, *primals): Expected f to be a function that has non-empty output "
-                               f"(got output = {flat_output})")
-        for o in flat_output:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"vjp(f, *primals): expected f(*primals) to return only tensors, "
-                                   f"got unsupported type {type(o)}")
-            if not o.is_floating_point():
-                raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex "
-                                   f"Tensors, got Tensor with dtype {o.dtype}")
-        flat_diff, diff_spec = flatten(diff_primals)
+    own = _OwnTensors()
+    if argnums is None:
+        primals = tree_map(own, tuple(primals))
+        diff_primals = primals
+    else:
+        primals, diff_primals = _differentiable_args(primals, _wrap_argnums(argnums, len(primals)), own)
+    with autograd.enable_grad():
+        output = func(*primals)
+    aux = None
+    if has_aux:
+        if not (isinstance(output, tuple) and len(output) == 2):
+            raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) "
+                               "if has_aux is True")
+        output, aux = output
+    flat_output, output_spec = flatten(output)
+    if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
+        raise RuntimeError(f"vjp(f, *primals): Expected f to be a function that has non-empty output "
+                           f"(got output = {flat_output})")
+    for o in flat_output:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"vjp(f, *primals): expected f(*primals) to return only tensors, "
+                               f"got unsupported type {type(o)}")
+        if not o.is_floating_point():
+            raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex "
+                               f"Tensors, got Tensor with dtype {o.dtype}")
+    flat_diff, diff_spec = flatten(diff_primals)
+    # Record the backward passes when the outputs depend on tensors outside that require grad.
+    outside = own.outside(flat_output + (flatten(aux)[0] if has_aux else []))
+    if has_aux:
+        aux = _result_tree(aux, outside)
 
     def vjp_fn(cotangents, retain_graph=True, create_graph=None):
-        if create_graph:
-            raise RuntimeError(f"vjp_fn(create_graph=True): {NO_DOUBLE_BACKWARD} cannot be taken")
+        """The products v^T d output / d primals; create_graph (default: grad mode
+        is on) records them where they depend on outside tensors or on the cotangents."""
+        if create_graph is None:
+            create_graph = autograd.is_grad_enabled()
         flat_cotangents, cotangents_spec = flatten(cotangents)
         if cotangents_spec != output_spec:
             raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure "
                                f"of outputs to the function. cotangents: {_pprint(cotangents_spec)}, "
                                f"primal output: {_pprint(output_spec)}")
-        return unflatten(_grads_or_zeros(flat_output, flat_cotangents, flat_diff), diff_spec)
+        record = create_graph and (outside or any(isinstance(c, Tensor) and c.requires_grad
+                                                  for c in flat_cotangents))
+        return unflatten(_grads_or_zeros(flat_output, flat_cotangents, flat_diff, record, retain_graph),
+                         diff_spec)
 
     vjp_fn.flat_output, vjp_fn.flat_diff, vjp_fn.diff_spec = flat_output, flat_diff, diff_spec
-    return _detach_tree(output), vjp_fn, aux
+    vjp_fn.outside = outside
+    return _result_tree(output, outside), vjp_fn, aux
 
 
 def _pprint(spec):
@@ -218,7 +280,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
 
     (J t)[i] = sum_j J[i, j] t[j]. minigrad has no forward mode: each output
     element's row of J comes from one backward pass (exact values, the same as
-    PyTorch's). primals: a tuple of pytrees of Tensors; tangents: the same structure.
+    PyTorch's); when the result must be differentiable (primals or tangents that
+    require grad, an outer transform), the double-backward trick instead (see
+    autograd_functional). primals: a tuple of pytrees of Tensors; tangents: the same structure.
     strict: an output independent of the primals raises instead of getting zeros.
     """
     if not isinstance(primals, tuple):
@@ -236,61 +300,83 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of the "
                                f"original Tensor, this is not supported. Tensor is of size {list(primal.shape)} "
                                f"while the given forward gradient is of size {list(tangent.shape)}.")
-    with differentiating(_JVP):
-        leaves = [_fresh_leaf(p) for p in flat_primals]
-        with autograd.enable_grad():
-            output = func(*unflatten(leaves, primals_spec))
-        aux = None
-        if has_aux:
-            if not (isinstance(output, tuple) and len(output) == 2):
-                raise RuntimeError(f"{_JVP}: output of function f should be a tuple: (output, aux) "
-                                   f"if has_aux is True")
-            output, aux = output
-            aux = _detach_tree(aux)
-        flat_output, output_spec = flatten(output)
-        if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
-            raise RuntimeError(f"{_JVP}: Expected f to be a function that has non-empty output "
-                               f"(got output = {flat_output})")
-        for o in flat_output:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(f"{_JVP}: expected f(*primals) to return only tensors, "
-                                   f"got unsupported type {type(o)}")
+    own = _OwnTensors()
+    leaves = [own(p) for p in flat_primals]
+    with autograd.enable_grad():
+        output = func(*unflatten(leaves, primals_spec))
+    aux = None
+    if has_aux:
+        if not (isinstance(output, tuple) and len(output) == 2):
+            raise RuntimeError(f"{_JVP}: output of function f should be a tuple: (output, aux) "
+                               f"if has_aux is True")
+        output, aux = output
+    flat_output, output_spec = flatten(output)
+    if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
+        raise RuntimeError(f"{_JVP}: Expected f to be a function that has non-empty output "
+                           f"(got output = {flat_output})")
+    for o in flat_output:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{_JVP}: expected f(*primals) to return only tensors, "
+                               f"got unsupported type {type(o)}")
+    outside = own.outside(flat_output + (flatten(aux)[0] if has_aux else []))
+    if has_aux:
+        aux = _result_tree(aux, outside)
+    differentiable = [out for out in flat_output if out.requires_grad and out.is_floating_point()]
+    if outside or (autograd.is_grad_enabled() and any(t_.requires_grad for t_ in flat_tangents)):
+        # recorded: the double-backward trick, differentiable in the primals and the tangents
+        _, products = jvp_by_double_vjp(tuple(differentiable), tuple(leaves), tuple(flat_tangents), True)
+        by_output = dict(zip([id(out) for out in differentiable], products))
+    else:
+        by_output = {id(out): _jvp_from_rows(out, leaves, flat_tangents) for out in differentiable}
     tangents_out = []
     for out in flat_output:
-        rows = [vector_jacobian((out,), leaves, (one_hot(out, j),)) for j in range(out.numel())] \
-            if out.requires_grad and out.is_floating_point() else []
-        if not any(g is not None for row in rows for g in row):
+        product = by_output.get(id(out))
+        if product is None:
             if strict:
                 raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of "
                                    "the inputs. This is not allowed with strict=True.")
-            tangents_out.append(Tensor._make(np.zeros_like(out.array), False, None))
-            continue
-        dtype = np.result_type(out.array.dtype, *[t_.array.dtype for t_ in flat_tangents])
-        flat = np.zeros(out.numel(), dtype=dtype)  # (J t) flattened
-        for j, row in enumerate(rows):
-            flat[j] = sum(np.sum(g * t_.array) for g, t_ in zip(row, flat_tangents) if g is not None)
-        tangents_out.append(Tensor._make(flat.reshape(out.array.shape), False, None))
-    result = (_detach_tree(output), unflatten(tangents_out, output_spec))
+            product = Tensor._make(np.zeros_like(out.array), False, None)
+        tangents_out.append(product)
+    result = (_result_tree(output, outside), unflatten(tangents_out, output_spec))
     return result + (aux,) if has_aux else result
+
+
+def _jvp_from_rows(out, leaves, tangents):
+    """J t for one output from its rows of J (one backward pass each, not recorded);
+    None when no row depends on the primals."""
+    rows = [vector_jacobian((out,), leaves, (one_hot(out, j),)) for j in range(out.numel())]
+    if not any(g is not None for row in rows for g in row):
+        return None
+    dtype = np.result_type(out.array.dtype, *[t_.array.dtype for t_ in tangents])
+    flat = np.zeros(out.numel(), dtype=dtype)  # (J t) flattened
+    for j, row in enumerate(rows):
+        flat[j] = sum(np.sum(g.array * t_.array) for g, t_ in zip(row, tangents) if g is not None)
+    return Tensor._make(flat.reshape(out.array.shape), False, None)
 
 
 def _jacobian(func, args, argnums, has_aux, api):
     """The Jacobian pytree shared by jacrev and jacfwd: for each output leaf, the
-    argnums structure of blocks shaped output.shape + primal.shape."""
+    argnums structure of blocks shaped output.shape + primal.shape (recorded, so
+    differentiable, when func depends on tensors outside that require grad)."""
+    import minigrad
     output, vjp_fn, aux = _vjp_with_argnums(func, args, argnums, has_aux, api)
-    flat_output, flat_diff = vjp_fn.flat_output, vjp_fn.flat_diff
+    flat_output, flat_diff, record = vjp_fn.flat_output, vjp_fn.flat_diff, vjp_fn.outside
     jacobians = []
     for out in flat_output:
         blocks = [[] for _ in flat_diff]
         for j in range(out.numel()):  # row j: one-hot cotangent on this output, zeros on the others
-            row = vector_jacobian((out,), flat_diff, (one_hot(out, j),))
-            for block, g, primal in zip(blocks, row, flat_diff):
-                block.append(np.zeros_like(primal.array) if g is None else g)
-        # (out.numel(), *primal.shape) -> (*out.shape, *primal.shape)
-        per_primal = [Tensor._make(np.stack(block).reshape(out.array.shape + primal.array.shape)
-                                   if block else np.zeros(out.array.shape + primal.array.shape,
-                                                          primal.array.dtype), False, None)
-                      for block, primal in zip(blocks, flat_diff)]
+            row = _grads_or_zeros((out,), (one_hot(out, j),), flat_diff, create_graph=record)
+            for block, g in zip(blocks, row):
+                block.append(g)
+        per_primal = []
+        for block, primal in zip(blocks, flat_diff):
+            shape = out.array.shape + primal.array.shape
+            if not block:
+                per_primal.append(Tensor._make(np.zeros(shape, primal.array.dtype), False, None))
+            elif record:  # (out.numel(), *primal.shape) -> (*out.shape, *primal.shape)
+                per_primal.append(minigrad.stack(block).reshape(shape))
+            else:
+                per_primal.append(Tensor._make(np.stack([g.array for g in block]).reshape(shape), False, None))
         jacobians.append(unflatten(per_primal, vjp_fn.diff_spec))
     jacobian = unflatten(jacobians, flatten(output)[1])
     return (jacobian, aux) if has_aux else jacobian
@@ -328,12 +414,10 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
 
 def hessian(func, argnums=0):
-    """PyTorch's jacfwd(jacrev(func)) needs double backward, which minigrad lacks:
-    the returned function raises RuntimeError."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        raise RuntimeError(f"hessian: {NO_DOUBLE_BACKWARD} (second derivatives) cannot be computed")
-    return wrapper
+    """A function returning the Hessian of a scalar func with respect to args[argnums]:
+    jacfwd(jacrev(func, argnums), argnums), as in PyTorch (both by reverse mode here),
+    shape primal.shape + primal.shape."""
+    return jacfwd(jacrev(func, argnums), argnums)
 
 
 # ---- vmap

@@ -239,7 +239,14 @@ class _NonReentrantCheckpoint(Function):
     @staticmethod
     def backward(ctx, *grad_outputs):
         state = ctx.state
-        arguments = [_detached(t) for t in ctx.saved_tensors]
+        # Grad mode is on only in a create_graph backward: the recomputation then
+        # starts from views of the arguments (connected to them), and the gradients
+        # are recorded, so they can be differentiated again.
+        create_graph = is_grad_enabled()
+        if create_graph:
+            arguments = [t.view_as(t) if t.requires_grad else _detached(t) for t in ctx.saved_tensors]
+        else:
+            arguments = [_detached(t) for t in ctx.saved_tensors]
         args, kwargs = state.rebuild_arguments(arguments)
         recorder = _OperationRecorder()
         with _rng_as_in_forward(state.rng_state), enable_grad(), state.recompute_context, recorder.recording():
@@ -251,7 +258,7 @@ class _NonReentrantCheckpoint(Function):
         wrt = [a for a in arguments if a.requires_grad] + state.leaves + state.outer_stand_ins
         if with_grad and wrt:
             grads = iter(autograd.grad([out for out, _ in with_grad], wrt, [g for _, g in with_grad],
-                                       allow_unused=True))
+                                       allow_unused=True, create_graph=create_graph))
         else:   # nothing differentiable came out of the recomputation
             grads = iter([None] * len(wrt))
         arrays = [next(grads) if a.requires_grad else None for a in arguments]
