@@ -22,7 +22,7 @@ import numpy as np
 from minigrad.autograd import Function
 from minigrad.ops.linalg import matmul
 from minigrad.ops.reduction import normalize_dims
-from minigrad.ops.shape import Expand, cat, flip, getitem, permute, reshape, stack, transpose, unsqueeze
+from minigrad.ops.shape import Expand, GetItem, Permute, ScatterIntoZeros, cat, flip, getitem, permute, reshape, stack, transpose, unsqueeze
 from minigrad.tensor import Size, Tensor, _to_array, int64
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_shapes",
@@ -334,6 +334,13 @@ class Diagonal(Function):
         np.moveaxis(grad_input, ctx.axes, (-2, -1))[(Ellipsis,) + ctx.positions] = grad
         return grad_input, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        order = _axes_last(len(ctx.shape), ctx.axes)
+        moved_shape = tuple(ctx.shape[d] for d in order)                     # (..., n1, n2)
+        moved = ScatterIntoZeros.apply(grad, moved_shape, (Ellipsis,) + ctx.positions)
+        return Permute.apply(moved, tuple(int(d) for d in np.argsort(order))), None, None, None
+
 
 class DiagEmbed(Function):
     """The last dim of `a` written on the offset diagonal of two new dims; zeros elsewhere."""
@@ -350,6 +357,16 @@ class DiagEmbed(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.moveaxis(grad, ctx.axes, (-2, -1))[(Ellipsis,) + ctx.positions], None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        moved = Permute.apply(grad, _axes_last(grad.ndim, ctx.axes))         # (..., n, n)
+        return GetItem.apply(moved, (Ellipsis,) + ctx.positions), None, None, None
+
+
+def _axes_last(ndim, axes):
+    """The permutation that np.moveaxis(x, axes, (-2, -1)) applies."""
+    return tuple([d for d in range(ndim) if d not in axes] + list(axes))
 
 
 def _two_dims(dim1, dim2, ndim):
@@ -638,6 +655,23 @@ class IndexAdd(Function):
         grad_source = np.moveaxis(np.moveaxis(grad, ctx.axis, 0)[ctx.index], 0, ctx.axis) * ctx.alpha
         return grad, None, None, grad_source, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        grad_source = _rows_of(grad, ctx.axis, ctx.index) * ctx.alpha
+        return grad, None, None, grad_source, None
+
+
+def _rows_of(grad, axis, index):
+    """grad's rows `index` along axis (index_select), differentiable."""
+    return GetItem.apply(grad, (slice(None),) * axis + (index,))
+
+
+def _without_rows(grad, axis, index):
+    """grad with the rows `index` along axis set to 0, differentiable."""
+    keep = np.ones(grad.shape[axis], dtype=grad.dtype)
+    keep[index] = 0
+    return grad * Tensor._make(keep.reshape((-1,) + (1,) * (grad.ndim - axis - 1)), False, None)
+
 
 class IndexCopy(Function):
     """out = input; out[.., index[i], ..] = source[.., i, ..] along axis."""
@@ -655,6 +689,10 @@ class IndexCopy(Function):
         np.moveaxis(grad_input, ctx.axis, 0)[ctx.index] = 0  # overwritten rows get no gradient
         grad_source = np.moveaxis(np.moveaxis(grad, ctx.axis, 0)[ctx.index], 0, ctx.axis)
         return grad_input, None, None, grad_source
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return _without_rows(grad, ctx.axis, ctx.index), None, None, _rows_of(grad, ctx.axis, ctx.index)
 
 
 class IndexFill(Function):
@@ -675,6 +713,13 @@ class IndexFill(Function):
         if ctx.needs_input_grad[3]:  # each filled element once, however often its row is named
             grad_value = np.asarray(np.moveaxis(grad, ctx.axis, 0)[np.unique(ctx.index)].sum(), dtype=grad.dtype)
         return grad_input, None, None, grad_value
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        grad_value = None
+        if ctx.needs_input_grad[3]:
+            grad_value = _rows_of(grad, ctx.axis, np.unique(ctx.index)).sum()
+        return _without_rows(grad, ctx.axis, ctx.index), None, None, grad_value
 
 
 def _rows_setup(input, dim, index, name):
