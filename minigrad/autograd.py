@@ -252,18 +252,22 @@ class Function:
         output, and any other saved array as a constant. So a backward_graph
         recomputes from the inputs whatever else it needs to differentiate."""
         tensors = []
+        # After an in-place op a node's output also lives in a second array
+        # (_output_alias_id, set by Tensor._inplace): either id is its output.
+        own = (self._output_id, self.__dict__.get("_output_alias_id"))
         for value in self._saved:
             if not isinstance(value, np.ndarray):
                 tensors.append(value)  # a Python number, a dtype, None: as saved
                 continue
-            if id(value) == self._output_id:
+            if id(value) in own:
                 tensors.append(Tensor._make(value, True, self))
                 continue
             # An input that requires grad is a leaf (whose array it is) or the
             # output of the node its edge leads to. (Ids are safe: `value` is alive.)
             for edge in self.next_nodes:
                 if (edge.array is value if isinstance(edge, Tensor)
-                        else edge is not None and edge.__dict__.get("_output_id") == id(value)):
+                        else edge is not None and (edge.__dict__.get("_output_id") == id(value)
+                                                   or edge.__dict__.get("_output_alias_id") == id(value))):
                     tensors.append(edge if isinstance(edge, Tensor) else Tensor._make(value, True, edge))
                     break
             else:

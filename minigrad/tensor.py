@@ -78,6 +78,15 @@ class Size(tuple):
         return count
 
 
+def _output_now_in(node, array):
+    """After an in-place op, `node`'s output values live in `array` (the tensor's own
+    memory, or the copy of the old values the in-place op reads): a double backward
+    must recognise `array`, saved by a later op, as that node's output (autograd's
+    _saved_as_tensors), besides the array the node computed and may have saved."""
+    if node is not None and "_output_id" in node.__dict__:
+        node._output_alias_id = id(array)
+
+
 class Tensor(TensorMethods):
     """An n-dimensional array that records the operations applied to it."""
 
@@ -281,8 +290,10 @@ class Tensor(TensorMethods):
                 f"clone() the view first or use the out-of-place operation")
         # The old values as a separate node input: the new node may save them.
         old = Tensor._make(self.array.copy(), self.requires_grad, self.grad_fn)
+        _output_now_in(self.grad_fn, old.array)
         result = compute(old)
         self._write_inplace(name, result.array)
+        _output_now_in(result.grad_fn, self.array)
         self.grad_fn = result.grad_fn
         self.requires_grad = result.requires_grad
         return self
