@@ -20,9 +20,10 @@ import warnings
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops import shape as _shape_ops  # GetItem, Permute, ScatterIntoZeros: double backward
 from minigrad.ops.linalg import matmul
 from minigrad.ops.reduction import normalize_dims
-from minigrad.ops.shape import Expand, GetItem, Permute, ScatterIntoZeros, cat, flip, getitem, permute, reshape, stack, transpose, unsqueeze
+from minigrad.ops.shape import Expand, cat, flip, getitem, permute, reshape, stack, transpose, unsqueeze
 from minigrad.tensor import Size, Tensor, _to_array, int64
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_shapes",
@@ -338,8 +339,8 @@ class Diagonal(Function):
     def backward_graph(ctx, grad):
         order = _axes_last(len(ctx.shape), ctx.axes)
         moved_shape = tuple(ctx.shape[d] for d in order)                     # (..., n1, n2)
-        moved = ScatterIntoZeros.apply(grad, moved_shape, (Ellipsis,) + ctx.positions)
-        return Permute.apply(moved, tuple(int(d) for d in np.argsort(order))), None, None, None
+        moved = _shape_ops.ScatterIntoZeros.apply(grad, moved_shape, (Ellipsis,) + ctx.positions)
+        return _shape_ops.Permute.apply(moved, tuple(int(d) for d in np.argsort(order))), None, None, None
 
 
 class DiagEmbed(Function):
@@ -360,8 +361,8 @@ class DiagEmbed(Function):
 
     @staticmethod
     def backward_graph(ctx, grad):
-        moved = Permute.apply(grad, _axes_last(grad.ndim, ctx.axes))         # (..., n, n)
-        return GetItem.apply(moved, (Ellipsis,) + ctx.positions), None, None, None
+        moved = _shape_ops.Permute.apply(grad, _axes_last(grad.ndim, ctx.axes))         # (..., n, n)
+        return _shape_ops.GetItem.apply(moved, (Ellipsis,) + ctx.positions), None, None, None
 
 
 def _axes_last(ndim, axes):
@@ -663,7 +664,7 @@ class IndexAdd(Function):
 
 def _rows_of(grad, axis, index):
     """grad's rows `index` along axis (index_select), differentiable."""
-    return GetItem.apply(grad, (slice(None),) * axis + (index,))
+    return _shape_ops.GetItem.apply(grad, (slice(None),) * axis + (index,))
 
 
 def _without_rows(grad, axis, index):

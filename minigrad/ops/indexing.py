@@ -11,8 +11,8 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.ops._args import check_tensor
-from minigrad.ops.reduction import ValuesIndices, normalize_dims
 from minigrad.ops.elementwise import _constant, where
+from minigrad.ops.reduction import ValuesIndices, normalize_dims
 from minigrad.ops.shape import GetItem, ScatterIntoZeros, getitem
 from minigrad.tensor import Tensor
 

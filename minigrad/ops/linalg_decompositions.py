@@ -796,10 +796,12 @@ class QR(_SeveralOutputs):
 
     @staticmethod
     def backward_several_graph(ctx, grad_Q, grad_R):
-        if ctx.mode == "r" or (ctx.mode == "complete" and ctx.saved_tensors[0].shape[-2] > ctx.saved_tensors[0].shape[-1]):
+        if ctx.mode == "r":
             return QR.backward_several(ctx, None, None)   # raises PyTorch's error
         from minigrad.ops.shape import cat
         A, Q, R = ctx.saved_tensors
+        if ctx.mode == "complete" and A.shape[-2] > A.shape[-1]:
+            return QR.backward_several(ctx, None, None)   # raises PyTorch's error
         Q, R = _reconnected(ctx, 0, Q.array), _reconnected(ctx, 1, R.array)
         m, n = A.shape[-2:]
         grad_Q = _zeros_tensor(Q.shape, Q.dtype) if grad_Q is None else grad_Q

@@ -19,8 +19,8 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.ops.elementwise import _constant, unbroadcast, where
-from minigrad.ops.shape import GetItem
 from minigrad.ops.reduction import normalize_dims
+from minigrad.ops.shape import GetItem
 from minigrad.tensor import Tensor, bool_
 
 __all__ = ["diagonal_scatter", "index_put", "index_reduce", "isin", "masked_scatter", "put",
