@@ -450,3 +450,27 @@ def test_embedding_renorm_has_no_derivative():
     mg.embedding_renorm_(out, constant(np.array([0, 2])), 0.5, 2.0)
     with pytest.raises(NotImplementedError, match="embedding_renorm"):
         grad(out.sum(), weight, create_graph=True)
+
+
+@pytest.mark.parametrize("name", ["scatter_prod", "index_put", "det", "cholesky", "qr", "svd", "lu", "einsum"])
+def test_float32_second_derivatives_stay_float32(name):
+    fn = {
+        "scatter_prod": lambda a: mg.scatter_reduce(a, 0, constant(np.array([[0, 1], [1, 0]])), a[:2] * 2, "prod"),
+        "index_put": lambda a: mg.index_put(a, (constant(np.array([0, 1])),), a[0] * a[1]) * a,
+        "det": LA.det,
+        "cholesky": lambda a: LA.cholesky(a @ a.mT + constant(np.eye(3, dtype=a.array.dtype))),
+        "qr": lambda a: LA.qr(a)[0],
+        "svd": lambda a: LA.svd(a)[0],
+        "lu": lambda a: LA.lu(a)[2],
+        "einsum": lambda a: mg.einsum("ii->i", a) ** 2,
+    }[name]
+    values = np.random.default_rng(5).standard_normal((3, 3)) + 3 * np.eye(3)
+    hessians = []
+    for dtype in (np.float32, np.float64):
+        a = mg.tensor(values.astype(dtype), requires_grad=True)
+        y = fn(a)
+        g, = grad((y * y).sum(), a, create_graph=True)
+        h, = grad((g * g).sum(), a)
+        assert g.dtype == dtype and h.dtype == dtype
+        hessians.append(h.array)
+    np.testing.assert_allclose(hessians[0], hessians[1], rtol=1e-3, atol=1e-3 * np.abs(hessians[1]).max())
