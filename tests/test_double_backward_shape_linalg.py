@@ -101,11 +101,28 @@ def test_scatter_reduce(reduce, include_self):
           [rand(3, 4), rand(2, 4)])
 
 
-def test_scatter_reduce_prod_with_zeros():
-    # a zero of the input and a single zero among a target's src factors: the exact formulas
-    a = leaf([[0., 2.], [3., 4.], [1.5, 0.5]])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_with_zeros(include_self):
+    # zeros of the input, a single zero of src, and both at one place (1, 1): the exact formulas
+    a = leaf([[0., 2.], [3., 0.], [1.5, 0.5]])
     src = leaf([[1., 0.], [2., 3.]])
-    check(lambda a, b: mg.scatter_reduce(a, 0, constant(np.array([[0, 1], [1, 2]])), b, "prod"), [a, src])
+    check(lambda a, b: mg.scatter_reduce(a, 0, constant(np.array([[0, 1], [1, 2]])), b, "prod",
+                                         include_self=include_self), [a, src])
+
+
+def test_scatter_reduce_prod_two_zeros_refuses_a_double_backward():
+    # two zeros of src at one place: the gradient is right (0 for each), its derivative raises (as PyTorch)
+    a, src = leaf([[2., 3.]]), leaf([[0., 1.], [0., 4.]])
+    out = mg.scatter_reduce(a, 0, constant(np.zeros((2, 2), np.int64)), src, "prod")
+    g, = grad(out.sum(), src, create_graph=True)
+    np.testing.assert_allclose(g.array, [[0., 12.], [0., 3.]])
+    with pytest.raises(RuntimeError, match="Double backward is unsupported for src"):
+        grad(g.sum(), a)
+    out = mg.index_reduce(a, 0, constant(np.array([0, 0])), src, "prod")
+    g, = grad(out.sum(), src, create_graph=True)
+    np.testing.assert_allclose(g.array, [[0., 12.], [0., 3.]])
+    with pytest.raises(RuntimeError, match="Double backward is unsupported for source"):
+        grad(g.sum(), src)
 
 
 def test_scatter_prod_hessian_closed_form():
@@ -171,8 +188,9 @@ def test_index_reduce(reduce, include_self):
           [rand(4, 5), rand(3, 5)])
 
 
-def test_index_reduce_prod_with_zeros():
-    check(lambda a, b: mg.index_reduce(a, 0, constant(np.array([0, 1])), b, "prod"),
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_prod_with_zeros(include_self):
+    check(lambda a, b: mg.index_reduce(a, 0, constant(np.array([0, 1])), b, "prod", include_self=include_self),
           [leaf([[0., 2.], [3., 4.], [1.5, 0.]]), leaf([[1., 0.], [2., 3.]])])
 
 
@@ -469,7 +487,8 @@ def test_float32_second_derivatives_stay_float32(name):
     for dtype in (np.float32, np.float64):
         a = mg.tensor(values.astype(dtype), requires_grad=True)
         y = fn(a)
-        g, = grad((y * y).sum(), a, create_graph=True)
+        weights = constant(np.random.default_rng(6).standard_normal(tuple(y.shape)).astype(dtype))
+        g, = grad((y * y * y * weights).sum(), a, create_graph=True)   # (sum(y^2) is constant for orthogonal Q, U)
         h, = grad((g * g).sum(), a)
         assert g.dtype == dtype and h.dtype == dtype
         hessians.append(h.array)

@@ -258,9 +258,8 @@ def _product_gradients_graph(ctx, a, src, out, hit, grad):
     input with its zeros replaced by 1, grad_self = grad * scatter_prod(self_1, src) / self_1;
     grad_src = (grad * out)[grid] / src_1 where src has no zero partner, and
     (grad * scatter_prod(a, src with that zero as 1))[grid] for the single zero of a target.
-    A target with two or more zero factors: the first derivative is right, the second
-    is not (PyTorch raises there; here such targets' src gradients are the first-order
-    values, 0, and are not differentiated further)."""
+    Two or more zeros of src scattered to one place: src's gradient is right, but
+    differentiating it again raises (as in PyTorch)."""
     grid, include_self = ctx.grid, ctx.include_self
     read = lambda t: GetItem.apply(t, grid)  # noqa: E731
     if include_self:
@@ -271,20 +270,29 @@ def _product_gradients_graph(ctx, a, src, out, hit, grad):
     else:
         grad_self = where(hit, 0., grad)
     src_zero = src.array == 0
-    zeros = np.zeros(a.shape, dtype=np.int64)
-    if include_self:
-        zeros += a.array == 0
+    zeros = np.zeros(a.shape, dtype=np.int64)    # src's zeros scattered to each place
     np.add.at(zeros, grid, src_zero)
     single = src_zero & (zeros[grid] == 1)
-    src_one = where(_constant(single | src_zero), 1., src)
-    plain = read(grad * out) / src_one
+    plain = read(grad * out) / where(_constant(src_zero), 1., src)
     if single.any():
         with_one = Scatter.apply(a, where(_constant(single), 1., src), ctx.axis, ctx.index, "prod",
                                  include_self)
         grad_src = where(_constant(single), read(grad * with_one), plain)
     else:
         grad_src = plain
+    if (zeros > 1).any():
+        grad_src = refuse_twice(grad_src, "scatter_reduce(): Double backward is unsupported for src when "
+                                          ">1 zeros in src are scattered to the same position in self",
+                                grad, a, src)
     return grad_self, grad_src
+
+
+def refuse_twice(value, why, *inputs):
+    """`value` (a Tensor) whose graph raises `why` when differentiated (PyTorch's DelayedError):
+    it still depends on `inputs`, so a second backward reaching it must not ignore them."""
+    from minigrad.autograd import _edge_to, _NotTwiceDifferentiable
+    edges = tuple([_edge_to(t) for t in inputs])
+    return Tensor._make(value.array, True, _NotTwiceDifferentiable(why, edges, value.array))
 
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")

@@ -373,9 +373,7 @@ class IndexReduce(Function):
             else:
                 grad_input = where(touched, 0., grad)
             src_zero = source.array == 0
-            zeros = np.zeros(out.shape, dtype=np.int64)
-            if include_self:
-                zeros += (a.array == 0) * touched_rows
+            zeros = np.zeros(out.shape, dtype=np.int64)              # source's zeros per element of a row
             np.add.at(zeros, index, src_zero.astype(np.int64))
             single = src_zero & (zeros[index] == 1)
             plain = read(grad * out) / where(_constant(src_zero), 1., source)
@@ -384,6 +382,11 @@ class IndexReduce(Function):
                 grad_source = where(_constant(single), read(grad * with_one), plain)
             else:
                 grad_source = plain
+            if (zeros > 1).any():
+                from minigrad.ops.indexing import refuse_twice
+                grad_source = refuse_twice(grad_source, "index_reduce(): Double backward is unsupported for "
+                                                        "source when >1 zeros in source are scattered to the "
+                                                        "same position", grad, a, source)
         else:  # amax, amin
             a_, source_, out_ = a.array, source.array, out.array
             self_wins = touched_rows & include_self & (a_ == out_)
