@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops import shape as _shape_ops  # GetItem, Permute, ScatterIntoZeros: double backward
 from minigrad.ops.linalg import matmul
 from minigrad.ops.reduction import normalize_dims
 from minigrad.ops.shape import Expand, cat, flip, getitem, permute, reshape, stack, transpose, unsqueeze
@@ -334,6 +335,13 @@ class Diagonal(Function):
         np.moveaxis(grad_input, ctx.axes, (-2, -1))[(Ellipsis,) + ctx.positions] = grad
         return grad_input, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        order = _axes_last(len(ctx.shape), ctx.axes)
+        moved_shape = tuple(ctx.shape[d] for d in order)                     # (..., n1, n2)
+        moved = _shape_ops.ScatterIntoZeros.apply(grad, moved_shape, (Ellipsis,) + ctx.positions)
+        return _shape_ops.Permute.apply(moved, tuple(int(d) for d in np.argsort(order))), None, None, None
+
 
 class DiagEmbed(Function):
     """The last dim of `a` written on the offset diagonal of two new dims; zeros elsewhere."""
@@ -350,6 +358,16 @@ class DiagEmbed(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.moveaxis(grad, ctx.axes, (-2, -1))[(Ellipsis,) + ctx.positions], None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        moved = _shape_ops.Permute.apply(grad, _axes_last(grad.ndim, ctx.axes))         # (..., n, n)
+        return _shape_ops.GetItem.apply(moved, (Ellipsis,) + ctx.positions), None, None, None
+
+
+def _axes_last(ndim, axes):
+    """The permutation that np.moveaxis(x, axes, (-2, -1)) applies."""
+    return tuple([d for d in range(ndim) if d not in axes] + list(axes))
 
 
 def _two_dims(dim1, dim2, ndim):
@@ -638,6 +656,23 @@ class IndexAdd(Function):
         grad_source = np.moveaxis(np.moveaxis(grad, ctx.axis, 0)[ctx.index], 0, ctx.axis) * ctx.alpha
         return grad, None, None, grad_source, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        grad_source = _rows_of(grad, ctx.axis, ctx.index) * ctx.alpha
+        return grad, None, None, grad_source, None
+
+
+def _rows_of(grad, axis, index):
+    """grad's rows `index` along axis (index_select), differentiable."""
+    return _shape_ops.GetItem.apply(grad, (slice(None),) * axis + (index,))
+
+
+def _without_rows(grad, axis, index):
+    """grad with the rows `index` along axis set to 0, differentiable."""
+    keep = np.ones(grad.shape[axis], dtype=grad.dtype)
+    keep[index] = 0
+    return grad * Tensor._make(keep.reshape((-1,) + (1,) * (grad.ndim - axis - 1)), False, None)
+
 
 class IndexCopy(Function):
     """out = input; out[.., index[i], ..] = source[.., i, ..] along axis."""
@@ -655,6 +690,10 @@ class IndexCopy(Function):
         np.moveaxis(grad_input, ctx.axis, 0)[ctx.index] = 0  # overwritten rows get no gradient
         grad_source = np.moveaxis(np.moveaxis(grad, ctx.axis, 0)[ctx.index], 0, ctx.axis)
         return grad_input, None, None, grad_source
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return _without_rows(grad, ctx.axis, ctx.index), None, None, _rows_of(grad, ctx.axis, ctx.index)
 
 
 class IndexFill(Function):
@@ -675,6 +714,13 @@ class IndexFill(Function):
         if ctx.needs_input_grad[3]:  # each filled element once, however often its row is named
             grad_value = np.asarray(np.moveaxis(grad, ctx.axis, 0)[np.unique(ctx.index)].sum(), dtype=grad.dtype)
         return grad_input, None, None, grad_value
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        grad_value = None
+        if ctx.needs_input_grad[3]:
+            grad_value = _rows_of(grad, ctx.axis, np.unique(ctx.index)).sum()
+        return _without_rows(grad, ctx.axis, ctx.index), None, None, grad_value
 
 
 def _rows_setup(input, dim, index, name):

@@ -73,6 +73,21 @@ class AddProduct(Function):
                                            optimize=True)
         return grad_input, grad_a, grad_b, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        from minigrad.ops.linalg import Einsum
+        a, b = ctx.saved_tensors
+        inputs, out = ctx.spec.split("->")
+        a_subscripts, b_subscripts = inputs.split(",")
+        grad_input = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_input = unbroadcast(ctx.beta * grad, ctx.input_shape)
+        if ctx.needs_input_grad[1]:
+            grad_a = ctx.alpha * Einsum.apply([out, b_subscripts], a_subscripts, grad, b)
+        if ctx.needs_input_grad[2]:
+            grad_b = ctx.alpha * Einsum.apply([a_subscripts, out], b_subscripts, a, grad)
+        return grad_input, grad_a, grad_b, None, None, None
+
 
 # One subclass per op, so that graphs and the profiler name each (grad_fn.name() is
 # "AddmmBackward0", as in PyTorch); forward and backward are AddProduct's.
@@ -285,6 +300,16 @@ class Cross(Function):
             grad_a = unbroadcast(np.cross(b, grad, axis=axis), a.shape)
         if ctx.needs_input_grad[1]:
             grad_b = unbroadcast(np.cross(grad, a, axis=axis), b.shape)
+        return grad_a, grad_b, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = unbroadcast(Cross.apply(b, grad, ctx.axis), tuple(a.shape))
+        if ctx.needs_input_grad[1]:
+            grad_b = unbroadcast(Cross.apply(grad, a, ctx.axis), tuple(b.shape))
         return grad_a, grad_b, None
 
 

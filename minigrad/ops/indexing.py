@@ -11,8 +11,9 @@ import numpy as np
 
 from minigrad.autograd import Function
 from minigrad.ops._args import check_tensor
+from minigrad.ops.elementwise import _constant, where
 from minigrad.ops.reduction import ValuesIndices, normalize_dims
-from minigrad.ops.shape import getitem
+from minigrad.ops.shape import GetItem, ScatterIntoZeros, getitem
 from minigrad.tensor import Tensor
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
@@ -66,6 +67,11 @@ class Gather(Function):
         np.add.at(grad_input, ctx.grid, grad)  # an element gathered twice gets both gradients
         return grad_input, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # the same scatter-add into zeros, as an op whose own backward gathers again
+        return ScatterIntoZeros.apply(grad, ctx.shape, ctx.grid), None, None
+
 
 def gather(input, dim, index, *, sparse_grad=False):
     """out[i][j][k] = input[index[i][j][k]][j][k] (for dim 0); out has index's shape."""
@@ -92,6 +98,7 @@ class Scatter(Function):
     def forward(ctx, a, src, axis, index, reduce, include_self):
         grid = _grid(index, axis)
         ctx.src_shape = np.shape(src)
+        given_src = src  # saved as given: a double backward reconnects it to the graph
         if np.ndim(src) == 0:  # scatter(value=...): the same number everywhere
             src = np.broadcast_to(src, index.shape)
         else:  # only src's leading block of index's shape is read
@@ -124,8 +131,9 @@ class Scatter(Function):
                     limits = np.iinfo(a.dtype) if a.dtype.kind in "iu" else None
                     out[hit] = limits.min if reduce == "amax" else limits.max
             numpy_reduce.at(out, grid, src)
-        ctx.save_for_backward(a, src, out, hit)
+        ctx.save_for_backward(a, given_src, out, hit)
         ctx.grid, ctx.reduce, ctx.include_self = grid, reduce, include_self
+        ctx.axis, ctx.index = axis, index  # for the double backward of prod
         return out
 
     @staticmethod
@@ -139,8 +147,49 @@ class Scatter(Function):
         return grad_self, grad_src, None, None, None, None
 
     @staticmethod
+    def backward_graph(ctx, grad):
+        """The same gradients with Tensor ops. Linear in grad with constant masks
+        (hit, ties, counts) for every reduction but prod, whose gradient also
+        depends on the input and src (recomputed from them, as PyTorch does)."""
+        a, src, out, hit = ctx.saved_tensors
+        src = _read_src(src, ctx.index.shape)
+        grid, reduce = ctx.grid, ctx.reduce
+        hit = _constant(hit.array)
+        read = lambda t: GetItem.apply(t, grid)  # noqa: E731  (t[grid], differentiable)
+        if reduce is None:
+            grad_self, grad_src = where(hit, 0., grad), read(grad)
+        elif reduce == "sum":
+            grad_self = grad if ctx.include_self else where(hit, 0., grad)
+            grad_src = read(grad)
+        elif reduce == "mean":
+            share = grad / _constant(ctx.count.astype(grad.dtype))
+            grad_self = share if ctx.include_self else where(hit, 0., grad)
+            grad_src = read(share)
+        elif reduce == "prod":
+            grad_self, grad_src = _product_gradients_graph(ctx, a, src, out, hit, grad)
+        else:  # amax / amin: masks and tie counts are constants (a.e.)
+            a_, src_, out_ = a.array, src.array, out.array
+            self_is_extreme = (a_ == out_) & (hit.array if ctx.include_self else False)
+            src_is_extreme = src_ == out_[grid]
+            ties = self_is_extreme.astype(np.int64)
+            np.add.at(ties, grid, src_is_extreme)
+            share = grad / _constant(np.maximum(ties, 1).astype(grad.dtype))
+            grad_self = where(hit, share * _constant(self_is_extreme.astype(grad.dtype)), grad)
+            grad_src = read(share) * _constant(src_is_extreme.astype(grad.dtype))
+        if not ctx.needs_input_grad[1]:
+            grad_src = None
+        elif tuple(grad_src.shape) != ctx.src_shape:
+            if len(ctx.src_shape) == 0:  # a number broadcast (value=): not a tensor input
+                grad_src = None
+            else:  # only src's leading block was read: the rest gets 0
+                block = tuple(slice(0, n) for n in grad_src.shape)
+                grad_src = ScatterIntoZeros.apply(grad_src, ctx.src_shape, block)
+        return grad_self, grad_src, None, None, None, None
+
+    @staticmethod
     def _gradients(ctx, grad):
         a, src, out, hit = ctx.saved_tensors
+        src = _read_src(src, ctx.index.shape)
         grid, reduce = ctx.grid, ctx.reduce
         if reduce is None:  # overwritten elements of the input get no gradient
             return np.where(hit, 0, grad), grad[grid]
@@ -161,6 +210,19 @@ class Scatter(Function):
         share = grad / np.maximum(ties, 1)
         grad_self = np.where(hit, share * self_is_extreme, grad)
         return grad_self, share[grid] * src_is_extreme
+
+
+def _read_src(src, shape):
+    """The part of src that scatter reads: its leading block of index's shape (a
+    number: broadcast to it). Arrays or Tensors."""
+    if isinstance(src, Tensor) and src.ndim == 0:  # a number (value=), a constant here
+        return _constant(np.broadcast_to(src.array, shape))
+    if not isinstance(src, Tensor) and np.ndim(src) == 0:
+        return np.broadcast_to(src, shape)
+    block = tuple(slice(0, n) for n in shape)
+    if isinstance(src, Tensor):
+        return src if tuple(src.shape) == tuple(shape) else GetItem.apply(src, block)
+    return src[block]
 
 
 def _product_gradients(a, src, grid, hit, grad, include_self):
@@ -189,6 +251,48 @@ def _product_gradients(a, src, grid, hit, grad, include_self):
         grad_self = np.where(hit, 0, grad)
     grad_src = grad[grid] * product_of_the_others(src, zeros[grid], nonzero_product[grid])
     return grad_self, grad_src
+
+
+def _product_gradients_graph(ctx, a, src, out, hit, grad):
+    """_product_gradients with Tensor ops (PyTorch's formulas): with x -> x_1 the
+    input with its zeros replaced by 1, grad_self = grad * scatter_prod(self_1, src) / self_1;
+    grad_src = (grad * out)[grid] / src_1 where src has no zero partner, and
+    (grad * scatter_prod(a, src with that zero as 1))[grid] for the single zero of a target.
+    Two or more zeros of src scattered to one place: src's gradient is right, but
+    differentiating it again raises (as in PyTorch)."""
+    grid, include_self = ctx.grid, ctx.include_self
+    read = lambda t: GetItem.apply(t, grid)  # noqa: E731
+    if include_self:
+        a_zero = _constant(a.array == 0)
+        a_one = where(a_zero, 1., a)
+        others = Scatter.apply(a_one, src, ctx.axis, ctx.index, "prod", True)
+        grad_self = where(hit, grad * others / a_one, grad)
+    else:
+        grad_self = where(hit, 0., grad)
+    src_zero = src.array == 0
+    zeros = np.zeros(a.shape, dtype=np.int64)    # src's zeros scattered to each place
+    np.add.at(zeros, grid, src_zero)
+    single = src_zero & (zeros[grid] == 1)
+    plain = read(grad * out) / where(_constant(src_zero), 1., src)
+    if single.any():
+        with_one = Scatter.apply(a, where(_constant(single), 1., src), ctx.axis, ctx.index, "prod",
+                                 include_self)
+        grad_src = where(_constant(single), read(grad * with_one), plain)
+    else:
+        grad_src = plain
+    if (zeros > 1).any():
+        grad_src = refuse_twice(grad_src, "scatter_reduce(): Double backward is unsupported for src when "
+                                          ">1 zeros in src are scattered to the same position in self",
+                                grad, a, src)
+    return grad_self, grad_src
+
+
+def refuse_twice(value, why, *inputs):
+    """`value` (a Tensor) whose graph raises `why` when differentiated (PyTorch's DelayedError):
+    it still depends on `inputs`, so a second backward reaching it must not ignore them."""
+    from minigrad.autograd import _edge_to, _NotTwiceDifferentiable
+    edges = tuple([_edge_to(t) for t in inputs])
+    return Tensor._make(value.array, True, _NotTwiceDifferentiable(why, edges, value.array))
 
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -264,6 +368,12 @@ class MaskedFill(Function):
         mask, = ctx.saved_tensors
         grad_value = np.sum(grad * mask).astype(grad.dtype) if ctx.needs_input_grad[2] else None
         return np.where(mask, 0, grad), None, grad_value
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        mask = _constant(ctx.saved_tensors[0].array)
+        grad_value = (grad * _constant(mask.array.astype(grad.dtype))).sum() if ctx.needs_input_grad[2] else None
+        return where(mask, 0., grad), None, grad_value
 
 
 def masked_fill(input, mask, value):

@@ -11,7 +11,7 @@ from minigrad.autograd import Function
 from minigrad.kernels import gemm as gemm_kernels
 from minigrad.kernels.blas import matmul as blas_matmul
 from minigrad.ops._args import check_tensor
-from minigrad.ops.elementwise import unbroadcast
+from minigrad.ops.elementwise import _constant, unbroadcast
 
 
 class MatMul(Function):
@@ -162,11 +162,50 @@ class Einsum(Function):
             expanded = partial.reshape([sizes[c] if c in reachable else 1 for c in unique])
             expanded = np.broadcast_to(expanded, [sizes[c] for c in unique])
             if unique == subscripts:
-                grads.append(np.ascontiguousarray(expanded))
+                # (np.ascontiguousarray makes a 0-d array 1-d: reshape back)
+                grads.append(np.ascontiguousarray(expanded).reshape(operands[k].shape))
             else:
                 full = np.zeros(operands[k].shape, dtype=grad.dtype)
                 np.einsum(subscripts + "->" + unique, full)[...] = expanded  # a writeable view
                 grads.append(full)
+        return tuple(grads)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """backward with Tensor ops (Einsum, reshape, expand); a repeated subscript's
+        diagonal is written by an einsum with identity matrices: 'ij' -> 'iIj' times
+        delta_iI stands for 'iij'."""
+        operands = ctx.saved_tensors
+        grads = [None, None]
+        for k, subscripts in enumerate(ctx.inputs):
+            if not ctx.needs_input_grad[k + 2]:
+                grads.append(None)
+                continue
+            others = [s for i, s in enumerate(ctx.inputs) if i != k]
+            available = set(ctx.output).union(*others) if others else set(ctx.output)
+            unique = "".join(dict.fromkeys(subscripts))
+            reachable = "".join(c for c in unique if c in available)
+            partial = Einsum.apply([ctx.output] + others, reachable, grad,
+                                   *[o for i, o in enumerate(operands) if i != k])
+            sizes = {c: n for c, n in zip(subscripts, operands[k].shape)}
+            expanded = partial.reshape([sizes[c] if c in reachable else 1 for c in unique])
+            expanded = expanded.expand(*[sizes[c] for c in unique])
+            if unique == subscripts:
+                grads.append(expanded)
+                continue
+            used = set("".join(ctx.inputs) + ctx.output)
+            spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used)
+            seen, letters, deltas, eyes = set(), [], [], []
+            for c in subscripts:
+                if c in seen:  # a repeat: a new letter tied to c by an identity matrix
+                    fresh = next(spare)
+                    letters.append(fresh)
+                    deltas.append(c + fresh)
+                    eyes.append(_constant(np.eye(sizes[c], dtype=grad.dtype)))
+                else:
+                    seen.add(c)
+                    letters.append(c)
+            grads.append(Einsum.apply([unique] + deltas, "".join(letters), expanded, *eyes))
         return tuple(grads)
 
 

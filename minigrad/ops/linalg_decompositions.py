@@ -145,6 +145,37 @@ def _tensor(array):
     return Tensor._make(np.asarray(array), False, None)
 
 
+# ------------------------------------------------ double backward helpers (Tensors)
+# Each op's backward_graph is its backward written with Tensor ops (matmul, the
+# solves below, masks), so it is recorded and can be differentiated again; see
+# "double backward" in minigrad/autograd.py.
+def _triangle_of(x, upper, diagonal=0):
+    """triu(x, diagonal) or tril(x, diagonal) of each matrix, as a product with a constant mask."""
+    ones = np.ones(tuple(x.shape[-2:]), dtype=x.dtype)
+    return x * _tensor(np.triu(ones, diagonal) if upper else np.tril(ones, diagonal))
+
+
+def _eye_tensor(n, dtype, columns=None):
+    return _tensor(np.eye(n, columns, dtype=dtype))
+
+
+def _zeros_tensor(shape, dtype):
+    return _tensor(np.zeros(tuple(shape), dtype))
+
+
+def _reconnected(ctx, index, array):
+    """Output `index` of a _SeveralOutputs node as a Tensor of the graph: a node of its
+    own pointing at ctx (as the original output's), so a double backward reaches ctx."""
+    return Tensor._make(array, True, _OutputOf(ctx, index, array))
+
+
+def _solve_triangular_t(A, B, upper, left, unitriangular, transpose=False):
+    """_triangular_solve on Tensors (differentiable): op(A) X = B or X op(A) = B."""
+    if transpose:
+        A, upper = A.mT, not upper
+    return SolveTriangular.apply(A, B, upper, left, unitriangular)
+
+
 class _SeveralOutputs(Function):
     """A Function whose forward returns a tuple of arrays, each a differentiable output.
 
@@ -171,6 +202,7 @@ class _SeveralOutputs(Function):
             return tuple([Tensor._make(r, False, None) for r in results])
         ctx.next_nodes = tuple([_edge_to(a) for a in args])
         ctx.output_shape = ctx.output_dtype = None  # gradients arrive gathered by output
+        ctx._output_id = None  # no single output: backward_graph reconnects its outputs itself
         ctx.output_specs = [(r.shape, r.dtype) for r in results]
         outputs = []
         for index, result in enumerate(results):
@@ -187,6 +219,18 @@ class _SeveralOutputs(Function):
             grad = grads_by_output.get(index)
             grads.append(None if grad is None else np.asarray(grad).astype(dtype, copy=False))
         return type(ctx).backward_several(ctx, *grads)
+
+    @staticmethod
+    def _backward_graph(ctx, grads_by_output):
+        """backward for a create_graph walk: the Tensor gradients by output, to the
+        subclass's backward_several_graph (a subclass sets backward_graph to this)."""
+        grads = []
+        for index, (_, dtype) in enumerate(ctx.output_specs):
+            grad = grads_by_output.get(index)
+            if grad is not None and grad.array.dtype != dtype:
+                grad = grad.to(dtype)
+            grads.append(grad)
+        return type(ctx).backward_several_graph(ctx, *grads)
 
 
 # ---------------------------------------------------------------- det, slogdet
@@ -210,6 +254,25 @@ class Det(Function):
     def backward(ctx, grad):
         (A,) = ctx.saved_tensors
         return grad[..., None, None] * _det_gradient_direction(A)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """g det(A) A^-T; where some matrix is (nearly) singular, g cof(A) with the
+        cofactors det(minor_ij) (-1)^(i+j), differentiable there too."""
+        (A,) = ctx.saved_tensors
+        n = A.shape[-1]
+        grad = grad.unsqueeze(-1).unsqueeze(-1)
+        if n == 0:
+            return _zeros_tensor(A.shape, A.dtype)
+        if n == 1:
+            return grad * _tensor(np.ones(tuple(A.shape), A.dtype))
+        values = np.linalg.svd(A.array, compute_uv=False) if A.array.size else np.ones(A.shape[:-1], A.dtype)
+        if np.all(values[..., -1] > 1e3 * np.finfo(A.dtype).eps * values[..., 0]):
+            return grad * Det.apply(A).unsqueeze(-1).unsqueeze(-1) * Inv.apply(A).mT
+        rows = np.array([[r for r in range(n) if r != i] for i in range(n)])          # (n, n-1)
+        minors = A[(Ellipsis, rows[:, None, :, None], rows[None, :, None, :])]        # (*, n, n, n-1, n-1)
+        signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+        return grad * Det.apply(minors) * _tensor(signs.astype(A.dtype))
 
 
 def det(A):
@@ -238,6 +301,15 @@ class Slogdet(_SeveralOutputs):
         with np.errstate(divide="ignore"):
             inverse_transpose = (U / s[..., None, :]) @ Vh                 # A^-T = U diag(1/s) Vh
         return (grad_logabsdet[..., None, None] * inverse_transpose,)
+
+    @staticmethod
+    def backward_several_graph(ctx, grad_sign, grad_logabsdet):
+        (A,) = ctx.saved_tensors
+        if grad_logabsdet is None:
+            return (None,)
+        return (grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * Inv.apply(A).mT,)
+
+    backward_graph = _SeveralOutputs._backward_graph
 
 
 def slogdet(A):
@@ -303,6 +375,12 @@ class Inv(Function):
         inverse_t = _mT(inverse)
         return -(inverse_t @ grad @ inverse_t)              # gA = -A^-T g A^-T
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (inverse,) = ctx.saved_tensors                      # the output, in the graph
+        inverse_t = inverse.mT
+        return -(inverse_t @ grad @ inverse_t)
+
 
 class InvEx(Function):
     @staticmethod
@@ -312,6 +390,7 @@ class InvEx(Function):
         return inverse, info
 
     backward = staticmethod(Inv.backward)
+    backward_graph = staticmethod(Inv.backward_graph)
 
 
 def inv(A):
@@ -357,6 +436,14 @@ class Solve(Function):
         grad_A = -(grad_B @ _mT(X)) if ctx.needs_input_grad[0] else None
         return (None if grad_A is None else unbroadcast(grad_A, a_shape),
                 unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        A, X = ctx.saved_tensors
+        a_shape, b_shape = ctx.shapes
+        grad_B = Solve.apply(A.mT, grad)
+        grad_A = unbroadcast(-(grad_B @ X.mT), a_shape) if ctx.needs_input_grad[0] else None
+        return grad_A, unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[1] else None
 
 
 def _is_vector_rhs(A, B):
@@ -475,6 +562,19 @@ class SolveTriangular(Function):
             grad_A = unbroadcast(_triangle(grad_A, upper, unitriangular), a_shape)
         return grad_A, unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[1] else None, None, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        A, X = ctx.saved_tensors
+        upper, left, unitriangular = ctx.options
+        a_shape, b_shape = ctx.shapes
+        grad_B = _solve_triangular_t(A, grad, upper, left, unitriangular, transpose=True)
+        grad_A = None
+        if ctx.needs_input_grad[0]:
+            grad_A = -(grad_B @ X.mT) if left else -(X.mT @ grad_B)
+            grad_A = unbroadcast(_triangle_of(grad_A, upper, (1 if upper else -1) if unitriangular else 0),
+                                 a_shape)
+        return grad_A, unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[1] else None, None, None, None
+
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
     """X with A X = B (left) or X A = B, A (*, n, n) upper or lower triangular, B (*, n, k) / (*, k, n).
@@ -530,6 +630,15 @@ class Cholesky(Function):
         left = _triangular_solve(L, phi, upper=False, left=True, unitriangular=False, transpose=True)
         grad_A = _triangular_solve(L, left, upper=False, left=False, unitriangular=False)
         return 0.5 * (grad_A + _mT(grad_A))
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        (L,) = ctx.saved_tensors                            # the output, in the graph
+        n = L.shape[-1]
+        phi = _triangle_of(L.mT @ grad, upper=False) * _tensor(1 - 0.5 * np.eye(n, dtype=L.dtype))
+        left = _solve_triangular_t(L, phi, upper=False, left=True, unitriangular=False, transpose=True)
+        grad_A = _solve_triangular_t(L, left, upper=False, left=False, unitriangular=False)
+        return 0.5 * (grad_A + grad_A.mT)
 
 
 def _raise_not_positive_definite(name, A, info):
@@ -593,6 +702,18 @@ class CholeskySolve(Function):
             grad_L = unbroadcast(-(L @ common) if ctx.upper else -(common @ L), l_shape)
         return unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[0] else None, grad_L, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        L, X = ctx.saved_tensors
+        b_shape, l_shape = ctx.shapes
+        grad_B = CholeskySolve.apply(grad, L, ctx.upper)
+        grad_L = None
+        if ctx.needs_input_grad[1]:
+            common = grad_B @ X.mT
+            common = common + common.mT
+            grad_L = unbroadcast(-(L @ common) if ctx.upper else -(common @ L), l_shape)
+        return unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[0] else None, grad_L, None
+
 
 def cholesky_solve(B, L, upper=False):
     """torch.cholesky_solve: X with A X = B for A = L L^T (or U^T U with upper=True);
@@ -625,6 +746,18 @@ def _qr_backward_tall(Q, R, grad_Q, grad_R):
     M = R @ _mT(grad_R) - _mT(grad_Q) @ Q
     b = grad_Q + Q @ _copyltu(M)
     return _triangular_solve(R, b, upper=True, left=False, unitriangular=False, transpose=True)
+
+
+def _copyltu_graph(M):
+    lower = _triangle_of(M, upper=False, diagonal=-1)
+    return lower + lower.mT + _eye_tensor(M.shape[-1], M.dtype) * M
+
+
+def _qr_backward_tall_graph(Q, R, grad_Q, grad_R):
+    """_qr_backward_tall on Tensors."""
+    M = R @ grad_R.mT - grad_Q.mT @ Q
+    b = grad_Q + Q @ _copyltu_graph(M)
+    return _solve_triangular_t(R, b, upper=True, left=False, unitriangular=False, transpose=True)
 
 
 class QR(_SeveralOutputs):
@@ -660,6 +793,27 @@ class QR(_SeveralOutputs):
         grad_U, grad_V = grad_R[..., :, :m], grad_R[..., :, m:]
         grad_X = _qr_backward_tall(Q, U, grad_Q + Y @ _mT(grad_V), grad_U)
         return np.concatenate([grad_X, Q @ grad_V], axis=-1), None
+
+    @staticmethod
+    def backward_several_graph(ctx, grad_Q, grad_R):
+        if ctx.mode == "r":
+            return QR.backward_several(ctx, None, None)   # raises PyTorch's error
+        from minigrad.ops.shape import cat
+        A, Q, R = ctx.saved_tensors
+        if ctx.mode == "complete" and A.shape[-2] > A.shape[-1]:
+            return QR.backward_several(ctx, None, None)   # raises PyTorch's error
+        Q, R = _reconnected(ctx, 0, Q.array), _reconnected(ctx, 1, R.array)
+        m, n = A.shape[-2:]
+        grad_Q = _zeros_tensor(Q.shape, Q.dtype) if grad_Q is None else grad_Q
+        grad_R = _zeros_tensor(R.shape, R.dtype) if grad_R is None else grad_R
+        if m >= n:
+            return _qr_backward_tall_graph(Q, R, grad_Q, grad_R), None
+        U, Y = R[..., :, :m], A[..., :, m:]
+        grad_U, grad_V = grad_R[..., :, :m], grad_R[..., :, m:]
+        grad_X = _qr_backward_tall_graph(Q, U, grad_Q + Y @ grad_V.mT, grad_U)
+        return cat([grad_X, Q @ grad_V], -1), None
+
+    backward_graph = _SeveralOutputs._backward_graph
 
 
 def qr(A, mode="reduced"):
@@ -710,6 +864,24 @@ class Eigh(_SeveralOutputs):
             inner = inner + grad_w[..., None, :] * np.eye(w.shape[-1], dtype=w.dtype)
         return V @ inner @ _mT(V), None
 
+    @staticmethod
+    def backward_several_graph(ctx, grad_w, grad_V):
+        w, V = ctx.saved_tensors
+        w, V = _reconnected(ctx, 0, w.array), _reconnected(ctx, 1, V.array)
+        n = w.shape[-1]
+        eye = _eye_tensor(n, w.dtype)
+        if grad_V is None:
+            inner = _zeros_tensor(V.shape, V.dtype)
+        else:
+            differences = w.unsqueeze(-2) - w.unsqueeze(-1) + eye         # (*, n, n): w_j - w_i, 1 on the diagonal
+            projected = V.mT @ grad_V
+            inner = 0.5 * (projected - projected.mT) / differences * (1 - eye)
+        if grad_w is not None:
+            inner = inner + grad_w.unsqueeze(-2) * eye
+        return V @ inner @ V.mT, None
+
+    backward_graph = _SeveralOutputs._backward_graph
+
 
 def _check_uplo(UPLO):
     if UPLO not in ("L", "U"):
@@ -739,8 +911,7 @@ class Svd(_SeveralOutputs):
     @staticmethod
     def forward(ctx, A, full_matrices):
         U, S, Vh = np.linalg.svd(A, full_matrices=full_matrices)
-        k = S.shape[-1]
-        ctx.save_for_backward(U[..., :, :k], S, Vh[..., :k, :])
+        ctx.save_for_backward(U, S, Vh)  # the outputs (backward uses their first k columns / rows)
         return U, S, Vh
 
     @staticmethod
@@ -752,6 +923,7 @@ class Svd(_SeveralOutputs):
         (they are not determined by A), as PyTorch does."""
         U, S, Vh = ctx.saved_tensors
         k = S.shape[-1]
+        U, Vh = U[..., :, :k], Vh[..., :k, :]
         eye = np.eye(k, dtype=S.dtype)
         inner = np.zeros(S.shape + (k,), S.dtype) if grad_S is None else grad_S[..., None, :] * eye
         if grad_U is None and grad_Vh is None:
@@ -771,6 +943,35 @@ class Svd(_SeveralOutputs):
             inner = inner + S[..., :, None] * (K - _mT(K)) / E
             grad_A = grad_A + U @ _mT((grad_V - V @ K) / S[..., None, :])        # U S^-1 gV^T (I - V V^T)
         return U @ inner @ Vh + grad_A, None
+
+    @staticmethod
+    def backward_several_graph(ctx, grad_U, grad_S=None, grad_Vh=None):
+        U, S, Vh = ctx.saved_tensors
+        k = S.shape[-1]
+        U = _reconnected(ctx, 0, U.array)[..., :, :k]
+        S = _reconnected(ctx, 1, S.array)
+        Vh = _reconnected(ctx, 2, Vh.array)[..., :k, :]
+        eye = _eye_tensor(k, S.dtype)
+        inner = _zeros_tensor(tuple(S.shape) + (k,), S.dtype) if grad_S is None else grad_S.unsqueeze(-2) * eye
+        if grad_U is None and grad_Vh is None:
+            return U @ inner @ Vh, None
+        V = Vh.mT
+        grad_U = None if grad_U is None else grad_U[..., :, :k]
+        grad_V = None if grad_Vh is None else grad_Vh[..., :k, :].mT
+        E = S.unsqueeze(-2) ** 2 - S.unsqueeze(-1) ** 2 + eye
+        grad_A = None
+        if grad_U is not None:
+            J = U.mT @ grad_U
+            inner = inner + (J - J.mT) * S.unsqueeze(-2) / E
+            grad_A = ((grad_U - U @ J) / S.unsqueeze(-2)) @ Vh
+        if grad_V is not None:
+            K = V.mT @ grad_V
+            inner = inner + S.unsqueeze(-1) * (K - K.mT) / E
+            term = U @ ((grad_V - V @ K) / S.unsqueeze(-2)).mT
+            grad_A = term if grad_A is None else grad_A + term
+        return U @ inner @ Vh + grad_A, None
+
+    backward_graph = _SeveralOutputs._backward_graph
 
 
 def svd(A, full_matrices=True, *, driver=None):
@@ -823,7 +1024,7 @@ def _tolerance(S, atol, rtol, m, n):
     return np.maximum(atol[..., None], rtol[..., None] * largest)       # (*, 1)
 
 
-def _pinv_backward(A, P, grad):
+def _pinv_backward(A, P, grad, _mT=_mT):
     """d A^+ for A (m, n), P = A^+ (n, m), rank held fixed (Golub & Pereyra 1973):
     gA = -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)."""
     P_t = _mT(P)
@@ -859,6 +1060,11 @@ class Pinv(Function):
     def backward(ctx, grad):
         A, P = ctx.saved_tensors
         return _pinv_backward(A, P, grad), None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        A, P = ctx.saved_tensors                            # the input and the output, in the graph
+        return _pinv_backward(A, P, grad, lambda t: t.mT), None, None, None
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, rcond=None):
@@ -944,6 +1150,18 @@ class Lstsq(Function):
             grad_B = unbroadcast(_mT(P) @ grad, b_shape)                          # gB = P^T g
         return grad_A, grad_B, None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        A, B = ctx.saved_tensors
+        a_shape, b_shape = ctx.shapes
+        P = Pinv.apply(A, None, 1e-15, False)                  # np.linalg.pinv's cutoff, differentiable
+        grad_A = grad_B = None
+        if ctx.needs_input_grad[0]:
+            grad_A = unbroadcast(_pinv_backward(A, P, grad @ B.mT, lambda t: t.mT), a_shape)
+        if ctx.needs_input_grad[1]:
+            grad_B = unbroadcast(P.mT @ grad, b_shape)
+        return grad_A, grad_B, None, None
+
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """(solution, residuals, rank, singular_values) minimising ||A X - B||_F; A (*, m, n),
@@ -996,6 +1214,10 @@ class IdentityLike(Function):
     def backward(ctx, grad):
         return np.zeros_like(grad)
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return _zeros_tensor(grad.shape, grad.dtype)
+
 
 def matrix_power(A, n):
     """A^n for an integer n by repeated squaring (n = 0: the identity; n < 0: inv(A)^-n)."""
@@ -1039,6 +1261,15 @@ class MatrixExp(Function):
         block[..., :n, :n] = block[..., n:, n:] = _mT(A)
         block[..., :n, n:] = grad
         return np.asarray(scipy.linalg.expm(block)[..., :n, n:], A.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        from minigrad.ops.shape import cat
+        (A,) = ctx.saved_tensors
+        n = A.shape[-1]
+        A_t = A.mT
+        block = cat([cat([A_t, grad], -1), cat([_zeros_tensor(A.shape, A.dtype), A_t], -1)], -2)  # (*, 2n, 2n)
+        return MatrixExp.apply(block)[..., :n, n:]
 
 
 def matrix_exp(A):
@@ -1255,6 +1486,42 @@ def _lu_backward(P, L, U, grad_L, grad_U):
     return P @ np.concatenate([gA1, gA2], axis=-2)
 
 
+def _lu_backward_graph(P, L, U, grad_L, grad_U):
+    """_lu_backward on Tensors (P a constant)."""
+    from minigrad.ops.shape import cat
+    m, n = L.shape[-2], U.shape[-1]
+    k = min(m, n)
+    grad_L = _zeros_tensor(L.shape, L.dtype) if grad_L is None else grad_L
+    grad_U = _zeros_tensor(U.shape, U.dtype) if grad_U is None else grad_U
+
+    def square(L1, U1, gL1, gU1):
+        phi = _triangle_of(L1.mT @ gL1, upper=False, diagonal=-1) + _triangle_of(gU1 @ U1.mT, upper=True)
+        left = _solve_triangular_t(L1, phi, upper=False, left=True, unitriangular=True, transpose=True)
+        return _solve_triangular_t(U1, left, upper=True, left=False, unitriangular=False, transpose=True)
+
+    if m == n:
+        return P @ square(L, U, grad_L, grad_U)
+    if m < n:
+        U1, U2 = U[..., :, :k], U[..., :, k:]
+        gU1, gU2 = grad_U[..., :, :k], grad_U[..., :, k:]
+        from_U2 = _solve_triangular_t(L, gU2, upper=False, left=True, unitriangular=True, transpose=True)
+        gA1 = square(L, U1, grad_L - from_U2 @ U2.mT, gU1)
+        return P @ cat([gA1, from_U2], -1)
+    L1, L2 = L[..., :k, :], L[..., k:, :]
+    gL1, gL2 = grad_L[..., :k, :], grad_L[..., k:, :]
+    gA2 = _solve_triangular_t(U, gL2, upper=True, left=False, unitriangular=False, transpose=True)
+    gA1 = square(L1, U, gL1, grad_U - L2.mT @ gA2)
+    return P @ cat([gA1, gA2], -2)
+
+
+def _unpack_lu_graph(LU):
+    """_unpack_lu on a Tensor: (L unit lower (*, m, k), U upper (*, k, n))."""
+    m, n = LU.shape[-2:]
+    k = min(m, n)
+    L = _triangle_of(LU[..., :, :k], upper=False, diagonal=-1) + _eye_tensor(m, LU.dtype, k)
+    return L, _triangle_of(LU[..., :k, :], upper=True)
+
+
 class LUFactor(_SeveralOutputs):
     """(LU packed, pivots, info); LU's gradient splits into gL = tril(g, -1), gU = triu(g)."""
 
@@ -1271,6 +1538,20 @@ class LUFactor(_SeveralOutputs):
         k = min(LU.shape[-2:])
         P = _permutation_matrix(pivots, LU.shape[-2], LU.dtype)
         return (_lu_backward(P, L, U, np.tril(grad_LU[..., :, :k], -1), np.triu(grad_LU[..., :k, :])),)
+
+    @staticmethod
+    def backward_several_graph(ctx, grad_LU, grad_pivots=None, grad_info=None):
+        LU_packed, pivots = ctx.saved_tensors
+        P = _tensor(_permutation_matrix(pivots.array, LU_packed.shape[-2], LU_packed.dtype))
+        LU_packed = _reconnected(ctx, 0, LU_packed.array)
+        L, U = _unpack_lu_graph(LU_packed)
+        k = min(LU_packed.shape[-2:])
+        if grad_LU is None:
+            return (None,)
+        return (_lu_backward_graph(P, L, U, _triangle_of(grad_LU[..., :, :k], upper=False, diagonal=-1),
+                                   _triangle_of(grad_LU[..., :k, :], upper=True)),)
+
+    backward_graph = _SeveralOutputs._backward_graph
 
 
 class LU(_SeveralOutputs):
@@ -1291,6 +1572,16 @@ class LU(_SeveralOutputs):
         P, L, U = ctx.saved_tensors
         return (_lu_backward(P, L, U, None if grad_L is None else np.tril(grad_L, -1),
                              None if grad_U is None else np.triu(grad_U)),)
+
+    @staticmethod
+    def backward_several_graph(ctx, grad_P, grad_L, grad_U):
+        P, L, U = ctx.saved_tensors
+        P = _tensor(P.array)
+        L, U = _reconnected(ctx, 1, L.array), _reconnected(ctx, 2, U.array)
+        return (_lu_backward_graph(P, L, U, None if grad_L is None else _triangle_of(grad_L, False, -1),
+                                   None if grad_U is None else _triangle_of(grad_U, True)),)
+
+    backward_graph = _SeveralOutputs._backward_graph
 
 
 def _raise_singular_u(name, A, info):
@@ -1366,6 +1657,21 @@ class LUSolve(Function):
             P = _permutation_matrix(pivots, LU_packed.shape[-2], LU_packed.dtype)
             permuted = _mT(P) @ grad_A                                 # P^T gA
             grad_LU = unbroadcast(np.tril(permuted @ _mT(U), -1) + np.triu(_mT(L) @ permuted), lu_shape)
+        return grad_LU, None, unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[2] else None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        LU_packed, pivots, X = ctx.saved_tensors
+        lu_shape, b_shape = ctx.shapes
+        grad_B = LUSolve.apply(LU_packed, pivots.array, grad, not ctx.adjoint)
+        grad_LU = None
+        if ctx.needs_input_grad[0]:
+            grad_A = -(X @ grad_B.mT) if ctx.adjoint else -(grad_B @ X.mT)
+            L, U = _unpack_lu_graph(LU_packed)
+            P = _tensor(_permutation_matrix(pivots.array, LU_packed.shape[-2], LU_packed.dtype))
+            permuted = P.mT @ grad_A
+            grad_LU = unbroadcast(_triangle_of(permuted @ U.mT, upper=False, diagonal=-1)
+                                  + _triangle_of(L.mT @ permuted, upper=True), lu_shape)
         return grad_LU, None, unbroadcast(grad_B, b_shape) if ctx.needs_input_grad[2] else None, None
 
 

@@ -18,8 +18,9 @@ read at ``key``, summed over what values was broadcast along.
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.ops.elementwise import unbroadcast
+from minigrad.ops.elementwise import _constant, unbroadcast, where
 from minigrad.ops.reduction import normalize_dims
+from minigrad.ops.shape import GetItem
 from minigrad.tensor import Tensor, bool_
 
 __all__ = ["diagonal_scatter", "index_put", "index_reduce", "isin", "masked_scatter", "put",
@@ -56,6 +57,56 @@ class WriteAt(Function):
         if ctx.accumulate and not _is_basic(key):
             picked = np.broadcast_to(picked, np.broadcast_shapes(picked.shape, ctx.values_shape))
         return grad_input, unbroadcast(np.array(picked), ctx.values_shape), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        grad_input = grad_values = None
+        if ctx.needs_input_grad[0]:
+            grad_input = grad if ctx.accumulate else WriteAt.apply(
+                grad, np.zeros((), grad.dtype), ctx.locate, False)   # the overwritten places: 0
+        if ctx.needs_input_grad[1]:
+            grad_values = ReadAt.apply(grad, ctx.locate, ctx.values_shape, ctx.accumulate)
+        return grad_input, grad_values, None, None
+
+
+class ReadAt(Function):
+    """WriteAt's gradient of values as an op: view(a)[key], broadcast to the region
+    (accumulate) and summed back to values_shape. Linear; its backward adds g back
+    at key into zeros (WriteAt with accumulate), so it can be differentiated again."""
+
+    @staticmethod
+    def forward(ctx, a, locate, values_shape, accumulate):
+        ctx.locate, ctx.shape, ctx.values_shape = locate, a.shape, values_shape
+        view, key = locate(a)
+        picked = view[key]
+        if accumulate and not _is_basic(key):
+            picked = np.broadcast_to(picked, np.broadcast_shapes(picked.shape, values_shape))
+        return np.array(unbroadcast(np.array(picked), values_shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = np.zeros(ctx.shape, dtype=grad.dtype)
+        view, key = ctx.locate(out)
+        np.add.at(view, _integer_key(key), grad)  # a place read twice gets both gradients
+        return out, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        zeros = np.zeros(ctx.shape, dtype=grad.dtype)
+        return WriteAt.apply(zeros, grad, ctx.locate, True), None, None, None
+
+
+def _integer_key(key):
+    """key with each bool array replaced by the integer arrays of its True places
+    (what np.add.at takes; the same places as indexing with key)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    expanded = []
+    for part in parts:
+        if isinstance(part, np.ndarray) and part.dtype == np.bool_:
+            expanded.extend(np.nonzero(part))
+        else:
+            expanded.append(part)
+    return tuple(expanded)
 
 
 def _is_basic(key):
@@ -298,6 +349,54 @@ class IndexReduce(Function):
             grad_input = np.where(touched_rows, np.where(self_wins, share, 0), grad)
             grad_source = np.where(source_wins, share[index], 0)
         return grad_input.astype(a.dtype), grad_source.astype(a.dtype), None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        """backward with Tensor ops: mean, amax and amin are linear in grad with constant
+        masks and counts; prod recomputes its partner products from the input and source
+        (PyTorch's formulas; see indexing._product_gradients_graph)."""
+        a, source, out = ctx.saved_tensors
+        index, include_self = ctx.index, ctx.include_self
+        row_shape = (-1,) + (1,) * (a.ndim - 1)
+        touched_rows = ctx.touched.reshape(row_shape)
+        touched = _constant(np.broadcast_to(touched_rows, a.shape))
+        read = lambda t: GetItem.apply(t, index)  # noqa: E731  (t[index], differentiable)
+        if ctx.reduce == "mean":
+            counts = _constant(ctx.counts)
+            grad_input = where(touched, grad / counts if include_self else 0., grad)
+            grad_source = read(grad) / _constant(ctx.counts[index])
+        elif ctx.reduce == "prod":
+            if include_self:
+                a_one = where(_constant(a.array == 0), 1., a)
+                others = IndexReduce.apply(a_one, source, index, "prod", True)
+                grad_input = where(touched, grad * others / a_one, grad)
+            else:
+                grad_input = where(touched, 0., grad)
+            src_zero = source.array == 0
+            zeros = np.zeros(out.shape, dtype=np.int64)              # source's zeros per element of a row
+            np.add.at(zeros, index, src_zero.astype(np.int64))
+            single = src_zero & (zeros[index] == 1)
+            plain = read(grad * out) / where(_constant(src_zero), 1., source)
+            if single.any():
+                with_one = IndexReduce.apply(a, where(_constant(single), 1., source), index, "prod", include_self)
+                grad_source = where(_constant(single), read(grad * with_one), plain)
+            else:
+                grad_source = plain
+            if (zeros > 1).any():
+                from minigrad.ops.indexing import refuse_twice
+                grad_source = refuse_twice(grad_source, "index_reduce(): Double backward is unsupported for "
+                                                        "source when >1 zeros in source are scattered to the "
+                                                        "same position", grad, a, source)
+        else:  # amax, amin
+            a_, source_, out_ = a.array, source.array, out.array
+            self_wins = touched_rows & include_self & (a_ == out_)
+            ties = self_wins.astype(out_.dtype)
+            source_wins = source_ == out_[index]
+            np.add.at(ties, index, source_wins.astype(out_.dtype))
+            share = grad / _constant(np.where(ties > 0, ties, 1).astype(grad.dtype))
+            grad_input = where(touched, share * _constant(self_wins.astype(grad.dtype)), grad)
+            grad_source = read(share) * _constant(source_wins.astype(grad.dtype))
+        return grad_input, grad_source, None, None, None
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):

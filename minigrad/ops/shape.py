@@ -360,6 +360,8 @@ class Repeat(Function):
         grad = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
         return grad.reshape(ctx.original_shape), None
 
+    backward_graph = backward  # reshape and sum: Tensor has both
+
 
 def repeat(a, *sizes):
     """Tensor.repeat: tile along each dim; len(sizes) must be at least a.ndim."""
@@ -387,6 +389,10 @@ class Flip(Function):
     @staticmethod
     def backward(ctx, grad):
         return np.flip(grad, ctx.axes), None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        return Flip.apply(grad, ctx.axes), None
 
 
 def flip(a, dims):
@@ -416,6 +422,11 @@ class Roll(Function):
     def backward(ctx, grad):
         negative = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
         return np.roll(grad, negative, ctx.axes), None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        negative = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return Roll.apply(grad, negative, ctx.axes), None, None
 
 
 def roll(a, shifts, dims=None):

@@ -49,6 +49,11 @@ class OverlapAdd(Function):
     def backward(ctx, grad):
         return grad[..., ctx.positions], None, None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        from minigrad.ops.shape import GetItem
+        return GetItem.apply(grad, (Ellipsis, ctx.positions)), None, None
+
 
 def _check_common(name, input, n_fft, hop_length, win_length, window, signal_length):
     """(hop_length, win_length, window array of n_fft) with torch's defaults and checks."""

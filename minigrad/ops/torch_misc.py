@@ -89,6 +89,12 @@ class AsStrided(Function):
         np.add.at(flat, ctx.positions, grad)  # overlapping windows add up
         return flat.reshape(ctx.shape), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        from minigrad.ops.shape import ScatterIntoZeros
+        numel = int(np.prod(ctx.shape))
+        return ScatterIntoZeros.apply(grad, (numel,), ctx.positions).reshape(ctx.shape), None
+
 
 def as_strided(input, size, stride, storage_offset=0):
     """out[i_0, ..., i_k] = input.flatten()[storage_offset + sum_j i_j * stride[j]] (a new tensor).
