@@ -823,6 +823,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     again (retain_graph then defaults to True). inputs: accumulate only into
     these tensors (leaves or not).
     """
+    if type(tensors) is Tensor and not create_graph and inputs is None and grad_variables is None:
+        _backward_one(tensors, grad_tensors, bool(retain_graph))  # loss.backward(): the usual case
+        return
     if grad_variables is not None:  # PyTorch's deprecated name
         grad_tensors = grad_variables
     if retain_graph is None:
@@ -867,6 +870,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             _propagate(order, pending, retain_graph, deliver, create_graph=create_graph)
     finally:
         _grad_mode.enabled = previous
+
+
+def _backward_one(tensor, gradient, retain_graph):
+    """backward() of one tensor, no graph recorded: the general path, with less to do."""
+    gradient = _output_gradient("backward", tensor, gradient)
+    if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
+        if _hooks.any_hooks():
+            with _Walk((tensor,), ()):
+                _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor),
+                                               _accumulate_into_leaf, True)
+        else:
+            _accumulate_into_leaf(tensor, gradient)
+        return
+    order = topological_order(tensor.grad_fn)
+    with _Walk((tensor,), order):
+        _propagate(order, {tensor.grad_fn: gradient}, retain_graph, _accumulate_into_leaf)
 
 
 def _backward_into(tensors, grad_tensors, retain_graph, create_graph, inputs):
