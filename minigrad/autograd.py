@@ -823,7 +823,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     again (retain_graph then defaults to True). inputs: accumulate only into
     these tensors (leaves or not).
     """
-    if type(tensors) is Tensor and not create_graph and inputs is None and grad_variables is None:
+    if (type(tensors) is Tensor and not create_graph and inputs is None and grad_variables is None
+            and not isinstance(grad_tensors, (list, tuple))):
         _backward_one(tensors, grad_tensors, bool(retain_graph))  # loss.backward(): the usual case
         return
     if grad_variables is not None:  # PyTorch's deprecated name
