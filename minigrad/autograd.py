@@ -688,9 +688,9 @@ class _NotTwiceDifferentiable(Function):
 
     @staticmethod
     def backward(node, grad_output):
-        raise RuntimeError(f"cannot differentiate this gradient again: {node.why}. "
-                           f"Gradients of gradients (create_graph=True) are supported through the "
-                           f"ops listed in docs/01-autograd.md")
+        raise RuntimeError(f"cannot differentiate this gradient again: {node.why}. An op is "
+                           f"differentiable twice when it defines backward_graph (see 'Gradients "
+                           f"of gradients' in docs/01-autograd.md)")
 
     backward_graph = backward
 
