@@ -109,16 +109,7 @@ class ConvNd(Function):
     def backward_graph(ctx, grad):
         # The same three gradients as ops that are themselves differentiable:
         # dL/dx = conv_transpose(dL/dy, w), dL/dw = ConvWeightGrad(x, dL/dy), dL/db = sum.
-        x, weight = ctx.saved_tensors
-        g = ctx.geometry
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = ConvTransposeNd.apply(grad, weight, None, g)
-        if ctx.needs_input_grad[1]:
-            grad_w = ConvWeightGrad.apply(x, grad, g, tuple(weight.shape))
-        if ctx.needs_input_grad[2]:
-            grad_b = _sum_but_channels(g, grad)
-        return grad_x, grad_w, grad_b, None
+        return _recorded_gradients(ctx, grad, ConvTransposeNd, transposed=False)
 
 
 class ConvTransposeNd(Function):
@@ -157,16 +148,24 @@ class ConvTransposeNd(Function):
     def backward_graph(ctx, grad):
         # dL/dx = conv(dL/dy, w) (the adjoint's adjoint); dL/dw = the weight gradient
         # of that convolution: ConvWeightGrad(dL/dy, x); dL/db = sum.
-        x, weight = ctx.saved_tensors
-        g = ctx.geometry
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = ConvNd.apply(grad, weight, None, g)
-        if ctx.needs_input_grad[1]:
-            grad_w = ConvWeightGrad.apply(grad, x, g, tuple(weight.shape))
-        if ctx.needs_input_grad[2]:
-            grad_b = _sum_but_channels(g, grad)
-        return grad_x, grad_w, grad_b, None
+        return _recorded_gradients(ctx, grad, ConvNd, transposed=True)
+
+
+def _recorded_gradients(ctx, grad, adjoint, transposed):
+    """backward_graph of ConvNd (transposed False) and ConvTransposeNd: dL/dx by the
+    adjoint op, dL/dw by ConvWeightGrad of (conv input, conv output gradient) --
+    (x, dL/dy) for a convolution, (dL/dy, x) for a transposed one -- dL/db a sum."""
+    x, weight = ctx.saved_tensors
+    g = ctx.geometry
+    grad_x = grad_w = grad_b = None
+    if ctx.needs_input_grad[0]:
+        grad_x = adjoint.apply(grad, weight, None, g)
+    if ctx.needs_input_grad[1]:
+        conv_input, conv_grad = (grad, x) if transposed else (x, grad)
+        grad_w = ConvWeightGrad.apply(conv_input, conv_grad, g, tuple(weight.shape))
+    if ctx.needs_input_grad[2]:
+        grad_b = _sum_but_channels(g, grad)
+    return grad_x, grad_w, grad_b, None
 
 
 class ConvWeightGrad(Function):

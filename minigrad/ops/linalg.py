@@ -151,13 +151,9 @@ class Einsum(Function):
             if not ctx.needs_input_grad[k + 2]:
                 grads.append(None)
                 continue
-            others = [s for i, s in enumerate(ctx.inputs) if i != k]
-            available = set(ctx.output).union(*others) if others else set(ctx.output)
-            unique = "".join(dict.fromkeys(subscripts))
-            reachable = "".join(c for c in unique if c in available)
+            others, unique, reachable, sizes = _gradient_subscripts(ctx, k, operands[k].shape)
             partial = np.einsum(",".join([ctx.output] + others) + "->" + reachable, grad,
                                 *[o for i, o in enumerate(operands) if i != k])
-            sizes = {c: n for c, n in zip(subscripts, operands[k].shape)}
             # Subscripts only this operand has: d/dx of a sum over them is 1 everywhere.
             expanded = partial.reshape([sizes[c] if c in reachable else 1 for c in unique])
             expanded = np.broadcast_to(expanded, [sizes[c] for c in unique])
@@ -181,13 +177,9 @@ class Einsum(Function):
             if not ctx.needs_input_grad[k + 2]:
                 grads.append(None)
                 continue
-            others = [s for i, s in enumerate(ctx.inputs) if i != k]
-            available = set(ctx.output).union(*others) if others else set(ctx.output)
-            unique = "".join(dict.fromkeys(subscripts))
-            reachable = "".join(c for c in unique if c in available)
+            others, unique, reachable, sizes = _gradient_subscripts(ctx, k, operands[k].shape)
             partial = Einsum.apply([ctx.output] + others, reachable, grad,
                                    *[o for i, o in enumerate(operands) if i != k])
-            sizes = {c: n for c, n in zip(subscripts, operands[k].shape)}
             expanded = partial.reshape([sizes[c] if c in reachable else 1 for c in unique])
             expanded = expanded.expand(*[sizes[c] for c in unique])
             if unique == subscripts:
@@ -207,6 +199,18 @@ class Einsum(Function):
                     letters.append(c)
             grads.append(Einsum.apply([unique] + deltas, "".join(letters), expanded, *eyes))
         return tuple(grads)
+
+
+def _gradient_subscripts(ctx, k, shape):
+    """For operand k of an einsum: the other operands' subscripts, its own without
+    repeats, those of them the output or another operand has (the rest are summed
+    over, so their gradient is 1), and each subscript's size."""
+    subscripts = ctx.inputs[k]
+    others = [s for i, s in enumerate(ctx.inputs) if i != k]
+    available = set(ctx.output).union(*others) if others else set(ctx.output)
+    unique = "".join(dict.fromkeys(subscripts))
+    reachable = "".join(c for c in unique if c in available)
+    return others, unique, reachable, dict(zip(subscripts, shape))
 
 
 def _explicit_subscripts(equation, shapes):
