@@ -206,20 +206,8 @@ def _vjp_with_argnums(func, primals, argnums, has_aux, api="vjp"):
         primals, diff_primals = _differentiable_args(primals, _wrap_argnums(argnums, len(primals)), own)
     with autograd.enable_grad():
         output = func(*primals)
-    aux = None
-    if has_aux:
-        if not (isinstance(output, tuple) and len(output) == 2):
-            raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) "
-                               "if has_aux is True")
-        output, aux = output
-    flat_output, output_spec = flatten(output)
-    if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
-        raise RuntimeError(f"vjp(f, *primals): Expected f to be a function that has non-empty output "
-                           f"(got output = {flat_output})")
+    output, aux, flat_output, output_spec = _split_output(output, has_aux, "vjp(f, *primals)")
     for o in flat_output:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(f"vjp(f, *primals): expected f(*primals) to return only tensors, "
-                               f"got unsupported type {type(o)}")
         if not o.is_floating_point():
             raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex "
                                f"Tensors, got Tensor with dtype {o.dtype}")
@@ -267,6 +255,26 @@ def vjp(func, *primals, has_aux=False):
 _JVP = "jvp(f, primals, tangents)"
 
 
+def _split_output(output, has_aux, api):
+    """f's output split as (output, aux, output's flat list of Tensors, its tree spec),
+    with torch.func's errors."""
+    aux = None
+    if has_aux:
+        if not (isinstance(output, tuple) and len(output) == 2):
+            raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) "
+                               f"if has_aux is True")
+        output, aux = output
+    flat_output, output_spec = flatten(output)
+    if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
+        raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output "
+                           f"(got output = {flat_output})")
+    for o in flat_output:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, "
+                               f"got unsupported type {type(o)}")
+    return output, aux, flat_output, output_spec
+
+
 def _only_tensors(values, argname):
     if len(values) == 0:
         raise RuntimeError(f"{_JVP}: Expected {argname} to contain at least one Tensor.")
@@ -304,20 +312,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     leaves = [own(p) for p in flat_primals]
     with autograd.enable_grad():
         output = func(*unflatten(leaves, primals_spec))
-    aux = None
-    if has_aux:
-        if not (isinstance(output, tuple) and len(output) == 2):
-            raise RuntimeError(f"{_JVP}: output of function f should be a tuple: (output, aux) "
-                               f"if has_aux is True")
-        output, aux = output
-    flat_output, output_spec = flatten(output)
-    if (len(flat_output) == 1 and flat_output[0] is None) or len(flat_output) < 1:
-        raise RuntimeError(f"{_JVP}: Expected f to be a function that has non-empty output "
-                           f"(got output = {flat_output})")
-    for o in flat_output:
-        if not isinstance(o, Tensor):
-            raise RuntimeError(f"{_JVP}: expected f(*primals) to return only tensors, "
-                               f"got unsupported type {type(o)}")
+    output, aux, flat_output, output_spec = _split_output(output, has_aux, _JVP)
     outside = own.outside(flat_output + (flatten(aux)[0] if has_aux else []))
     if has_aux:
         aux = _result_tree(aux, outside)
