@@ -490,19 +490,25 @@ class _CustomFunctionBackward(Function):
 
     @staticmethod
     def backward(node, grad_output):
-        if node.output_shape is None:  # several outputs: a _GradientsByOutput
-            arriving = [grad_output.get(k) for k in range(len(node.output_specs))]
-        else:
-            arriving = [grad_output]
-        materialize = node.__dict__.get("_materialize_grads", True)
-        grad_outputs = []
-        for grad, spec in zip(arriving, node.output_specs):
-            if grad is None and materialize and spec is not None:
-                grad = np.zeros(*spec)
-            grad_outputs.append(None if grad is None else Tensor._make(grad, False, None))
+        grad_outputs = node._user_grad_outputs(grad_output)
         with no_grad():
             grads = node._forward_cls.backward(node, *grad_outputs)
         return node._input_gradients(grads)
+
+    def _user_grad_outputs(self, grad_output):
+        """The gradients arriving at the outputs, one Tensor each (zeros where none
+        came, unless set_materialize_grads(False)): what the user's backward takes."""
+        if self.output_shape is None:  # several outputs: a _GradientsByOutput
+            arriving = [grad_output.get(k) for k in range(len(self.output_specs))]
+        else:
+            arriving = [grad_output]
+        materialize = self.__dict__.get("_materialize_grads", True)
+        grad_outputs = []
+        for grad, spec in zip(arriving, self.output_specs):
+            if grad is None and materialize and spec is not None:
+                grad = np.zeros(*spec)
+            grad_outputs.append(grad if grad is None or isinstance(grad, Tensor) else Tensor._make(grad, False, None))
+        return grad_outputs
 
     def backward_recording(node, grad_output):
         """The user's backward on Tensors in a create_graph walk: run with grad
@@ -511,16 +517,7 @@ class _CustomFunctionBackward(Function):
         if getattr(user_backward, "once_differentiable", False):
             return _first_order_only(node, grad_output, f"{node.name()}'s backward is marked "
                                                          f"@once_differentiable")
-        if node.output_shape is None:
-            arriving = [grad_output.get(k) for k in range(len(node.output_specs))]
-        else:
-            arriving = [grad_output]
-        materialize = node.__dict__.get("_materialize_grads", True)
-        grad_outputs = []
-        for grad, spec in zip(arriving, node.output_specs):
-            if grad is None and materialize and spec is not None:
-                grad = Tensor._make(np.zeros(*spec), False, None)
-            grad_outputs.append(grad)
+        grad_outputs = node._user_grad_outputs(grad_output)  # Tensors with a graph, here
         previous, _grad_mode.enabled = _grad_mode.enabled, True
         try:
             grads = user_backward(node, *grad_outputs)
