@@ -14,12 +14,18 @@ Marsaglia-Tsang and approximates dz/da with fitted series; both give the
 implicit-reparameterisation gradient, up to the accuracy of the method.
 Because the noise is u, ``minigrad.manual_seed`` before each draw makes the
 samples, and so their finite differences in a, reproducible.
+
+A second derivative through a sample (d^2 z / da^2) is not available, as in
+PyTorch: with create_graph=True the gradient grad * dz/da is recorded as a
+product, differentiable in grad, while dz/da gets a node that raises
+NotImplementedError (PyTorch's "the derivative for '_standard_gamma_grad' is
+not implemented") if a second backward reaches it.
 """
 import numpy as np
 from scipy import special
 
 from minigrad import random
-from minigrad.autograd import Function
+from minigrad.autograd import Function, _NotTwiceDifferentiable
 from minigrad.tensor import Tensor
 
 
@@ -55,6 +61,31 @@ class StandardGamma(Function):
     def backward(ctx, grad):
         a, z = ctx.saved_tensors
         return (grad * standard_gamma_grad(a, z)).astype(grad.dtype)
+
+    @staticmethod
+    def backward_graph(ctx, grad):
+        a, z = ctx.saved_tensors                   # float64 intermediates: constants
+        slope = standard_gamma_grad(a.array, z.array)   # dz/da, float64
+        # dz/da depends on a, but its own derivative is not implemented: a node that raises
+        slope = Tensor._make(slope, True, _NoGammaGradDerivative(_NO_DERIVATIVE, ctx.next_nodes, slope))
+        return (grad.double() * slope).to(grad.dtype)
+
+
+_NO_DERIVATIVE = ("the derivative for '_standard_gamma_grad' is not implemented (the second "
+                  "derivative of a Gamma sample in its concentration, d^2 z / da^2; nor in PyTorch)")
+
+
+class _NoGammaGradDerivative(_NotTwiceDifferentiable):
+    """grad_fn of dz/da in a recorded gradient: raises NotImplementedError, as PyTorch."""
+
+    def name(self):
+        return "StandardGammaGradBackward"
+
+    @staticmethod
+    def backward(node, grad_output):
+        raise NotImplementedError(node.why)
+
+    backward_graph = backward
 
 
 def standard_gamma(concentration):

@@ -270,6 +270,53 @@ def sampling_taps(grid, spatial_sizes, mode, padding_mode, align_corners):
     return taps
 
 
+def tap_weights_graph(grid, spatial_sizes, mode, padding_mode, align_corners):
+    """sampling_taps' (weight (N, Q), d weight / d grid (N, Q, d)) as Tensor functions of the
+    Tensor grid, in the same tap order, for a double backward.
+
+    Each padded position is rebuilt as value + slope * (g - g0): its value (array) and its
+    slope d position / d g (the unnormalisation's scale, times 0 where clipped and +-1 where
+    mirrored) as constants, exact to every order since the padding is piecewise linear. The
+    floors (and so the tap indices) are constants; t = position - floor, and the weights are
+    the same polynomials in t as in sampling_taps."""
+    from minigrad.ops.elementwise import _constant
+    from minigrad.ops.shape import stack
+    d = len(spatial_sizes)
+    flat = grid.reshape(grid.shape[0], -1, d)                       # (N, Q, d)
+    with np.errstate(invalid="ignore"):
+        axes = source_positions(grid.array, spatial_sizes, padding_mode, align_corners,
+                                pad=mode != "bicubic")
+    fractions, slopes = [], []
+    for axis, (position, slope) in enumerate(axes):
+        coordinate = flat[..., d - 1 - axis]                            # (N, Q)
+        moved = (coordinate - _constant(coordinate.array)) * _constant(slope)   # 0, slope in g
+        floor = np.floor(position)
+        fractions.append(moved + _constant(position - floor))          # t = position - floor
+        slopes.append(_constant(slope))
+    if mode == "bilinear":
+        per_axis = [([1 - t, t], [-1.0, 1.0]) for t in fractions]
+        count = 2
+    else:   # bicubic
+        per_axis = [cubic_weights(t) for t in fractions]
+        count = 4
+    weights, weight_grads = [], []
+    for choice in itertools.product(range(count), repeat=d):
+        factors = [per_axis[a][0][c] for a, c in enumerate(choice)]
+        weight = factors[0]
+        for factor in factors[1:]:
+            weight = weight * factor
+        components = [None] * d                                         # grid component order
+        for a, c in enumerate(choice):
+            partial = per_axis[a][1][c] * slopes[a]
+            for b in range(d):
+                if b != a:
+                    partial = partial * factors[b]
+            components[d - 1 - a] = partial
+        weights.append(weight)
+        weight_grads.append(stack(components, -1))                      # (N, Q, d)
+    return weights, weight_grads
+
+
 class GridSample(Function):
     """output[n, c, q] = sum over taps of weight[n, q] * input[n, c, index[n, q]] (valid taps only)."""
 
@@ -278,6 +325,9 @@ class GridSample(Function):
     @staticmethod
     def forward(ctx, input, grid, mode, padding_mode, align_corners):
         ctx.dtype = input.dtype
+        # for backward_graph only (a double backward rebuilds the taps' weights from the grid and
+        # gathers from the input); no copy: the caller's tensors hold these arrays anyway
+        ctx.save_for_backward(input, grid)
         if input.dtype == np.float16:                         # float16 is computed in float32
             input, grid = input.astype(np.float32), grid.astype(np.float32)
         n, c = input.shape[:2]
@@ -294,7 +344,7 @@ class GridSample(Function):
             output += weight[:, None, :] * value
             values.append(value)
         ctx.taps, ctx.values, ctx.input_shape, ctx.grid_shape = taps, values, input.shape, grid.shape
-        ctx.mode = mode
+        ctx.mode, ctx.padding_mode, ctx.align_corners = mode, padding_mode, align_corners
         return output.reshape((n, c) + tuple(grid.shape[1:-1])).astype(ctx.dtype, copy=False)
 
     @staticmethod
@@ -321,6 +371,50 @@ class GridSample(Function):
                     along = (grad * value).sum(axis=1)        # (N, Q): sum over channels
                     grad_grid += along[..., None] * weight_grad
             grad_grid = grad_grid.reshape(ctx.grid_shape).astype(ctx.dtype, copy=False)
+        return grad_input, grad_grid, None, None, None
+
+    @staticmethod
+    def backward_graph(ctx, grad_output):
+        """The same gradients as Tensor functions of (input, grid, grad_output):
+        grad_input = scatter-add of grad * weight(grid) at the taps' indices (constants),
+        grad_grid = sum over taps of (sum_c grad * input[tap]) * d weight / d grid (grid)."""
+        from minigrad.ops.elementwise import _constant
+        from minigrad.ops.shape import GetItem, ScatterIntoZeros, stack
+        input, grid = ctx.saved_tensors
+        if ctx.dtype == np.float16:                           # computed in float32, as forward
+            input, grid, grad_output = input.float(), grid.float(), grad_output.float()
+        n, c = ctx.input_shape[:2]
+        q = ctx.taps[0][0].shape[1]
+        count = len(ctx.taps)
+        grad = grad_output.reshape(n, c, 1, q)                              # (N, C, 1, Q)
+        if ctx.needs_input_grad[1] and ctx.mode != "nearest":
+            weights, weight_grads = tap_weights_graph(grid, ctx.input_shape[2:], ctx.mode,
+                                                      ctx.padding_mode, ctx.align_corners)
+        else:                                                 # no gradient reaches the grid
+            weights = [_constant(weight) for _, _, weight, _ in ctx.taps]
+            weight_grads = [None if g is None else _constant(g) for _, _, _, g in ctx.taps]
+        valid = _constant(np.stack([v for _, v, _, _ in ctx.taps], 1).astype(grad.dtype))  # (N, T, Q)
+        index = np.concatenate([i for i, _, _, _ in ctx.taps], 1)          # (N, T * Q), tap-major
+        # where tap t of point q reads input[n, :, index] in the (N, C, P) input
+        where = (np.arange(n)[:, None, None], np.arange(c)[None, :, None], index[:, None, :])
+        points = int(np.prod(ctx.input_shape[2:]))
+        grad_input = grad_grid = None
+        if ctx.needs_input_grad[0]:
+            spread = grad * (stack(weights, 1) * valid).unsqueeze(1)       # (N, C, T, Q)
+            grad_input = ScatterIntoZeros.apply(spread.reshape(n, c, count * q), (n, c, points), where)
+            grad_input = grad_input.reshape(ctx.input_shape)
+        if ctx.needs_input_grad[1]:
+            if ctx.mode == "nearest":
+                grad_grid = _constant(np.zeros(ctx.grid_shape, dtype=grad.dtype))
+            else:
+                values = GetItem.apply(input.reshape(n, c, points), where)   # (N, C, T * Q)
+                values = values.reshape(n, c, count, q) * valid.unsqueeze(1)  # (N, C, T, Q)
+                along = (grad * values).sum(axis=1)                        # (N, T, Q): over channels
+                grad_grid = (along.unsqueeze(-1) * stack(weight_grads, 1)).sum(axis=1)   # (N, Q, d)
+                grad_grid = grad_grid.reshape(ctx.grid_shape)
+        if ctx.dtype == np.float16:
+            grad_input = None if grad_input is None else grad_input.half()
+            grad_grid = None if grad_grid is None else grad_grid.half()
         return grad_input, grad_grid, None, None, None
 
 

@@ -62,6 +62,15 @@ class Vander(Function):
         exponents = np.arange(1, powers.shape[-1], dtype=powers.dtype)              # (N - 1,)
         return (grad[..., 1:] * exponents * powers[..., :-1]).sum(axis=-1), None
 
+    @staticmethod
+    def backward_graph(ctx, grad):
+        # the same sum; the saved powers come back as this node's output, so their own
+        # derivative (j x^(j-1)) is taken by Vander again, to any order
+        from minigrad.ops.elementwise import _constant
+        powers, = ctx.saved_tensors
+        exponents = _constant(np.arange(1, powers.shape[-1], dtype=powers.dtype))   # (N - 1,)
+        return (grad[..., 1:] * exponents * powers[..., :-1]).sum(axis=-1), None
+
 
 def vander(x, N=None):
     """torch.linalg.vander: x (*, n) -> (*, n, N), columns x^0, x^1, ..., x^(N-1); N = n by default."""
