@@ -129,3 +129,28 @@ def test_create_graph_gives_the_same_first_order_gradients():
     recorded = grad(loss(), [conv_w, bn_w], create_graph=True)
     for a, b in zip(plain, recorded):
         assert np.allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_every_differentiable_op_has_a_backward_graph():
+    """A new op must come with its double backward (or be one PyTorch has no derivative for)."""
+    import importlib
+    import pkgutil
+
+    import minigrad
+    from minigrad.autograd import Function
+    for module in pkgutil.walk_packages(minigrad.__path__, "minigrad."):
+        importlib.import_module(module.name)
+    no_derivative = {"Heaviside", "EmbeddingRenorm", "_NotDifferentiable",   # no derivative at all
+                     "_SeveralOutputs",                                       # an abstract base
+                     "_CustomFunctionBackward"}                               # a user's Function: its own backward
+    seen, stack, missing = set(), [Function], []
+    while stack:
+        for cls in stack.pop().__subclasses__():
+            if cls in seen:
+                continue
+            seen.add(cls)
+            stack.append(cls)
+            if (cls.__module__.startswith("minigrad.") and cls.works_on_arrays
+                    and getattr(cls, "backward_graph", None) is None and cls.__name__ not in no_derivative):
+                missing.append(f"{cls.__module__}.{cls.__name__}")
+    assert len(seen) > 150 and missing == []
