@@ -36,7 +36,11 @@ reverse graph):
   result reaches only tensors that really require grad, so ``.grad`` values
   are PyTorch's.
 - the graph must still be there when unpack_dual runs: unpack tangents before
-  a ``backward()`` that frees it (or pass ``retain_graph=True``).
+  a ``backward()`` that frees it (or pass ``retain_graph=True``); and, as for a
+  backward, changing in place a value that an op saved makes unpack_dual raise
+  (PyTorch computes tangents as it goes, so it does not). A tangent's own graph
+  runs through the primal's, so a backward through a tangent frees the primal's
+  graph too unless it is given ``retain_graph=True``.
 - a user's ``autograd.Function`` gets its tangent from its ``backward`` (which
   must then be differentiable) rather than from a ``jvp`` staticmethod; and
   under ``no_grad`` neither a user's Function nor an in-place op on a dual
@@ -194,9 +198,9 @@ def make_dual(tensor, tangent, *, level=None):
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level "
                            "exists, make sure to enter_dual_level() first.")
     if not (tensor.is_floating_point() or tensor.is_complex()):
-        raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
+        raise ValueError(f"Expected primal to be floating point or complex, but got: minigrad.{tensor.array.dtype}")
     if not (tangent.is_floating_point() or tangent.is_complex()):
-        raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: minigrad.{tangent.array.dtype}")
     current = _check_level(level, "_make_dual")
     if tuple(tangent.shape) != tuple(tensor.shape):
         raise RuntimeError(f"Trying to set a forward gradient that has a different size than that of "
