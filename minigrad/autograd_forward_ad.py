@@ -49,7 +49,7 @@ reverse graph):
 """
 import threading
 import weakref
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -131,7 +131,7 @@ class UnpackedDualTensor(NamedTuple):
     """What unpack_dual returns: the primal and the tangent (None: no tangent at this level)."""
 
     primal: Tensor
-    tangent: Optional[Tensor]
+    tangent: Tensor | None
 
 
 class _MakeDual(Function):

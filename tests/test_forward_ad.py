@@ -25,7 +25,8 @@ def jacobian_times(f, inputs, tangents):
     total = np.zeros(out_shape)
     for j, x, t in zip(jacobians, inputs, tangents):
         # (out..., in...) -> (out, in) @ (in,)
-        total += (j.detach().numpy().reshape(int(np.prod(out_shape)), x.numel()) @ t.numpy().reshape(-1)).reshape(out_shape)
+        flat = j.detach().numpy().reshape(int(np.prod(out_shape)), x.numel())
+        total += (flat @ t.numpy().reshape(-1)).reshape(out_shape)
     return total
 
 
@@ -191,7 +192,8 @@ def test_no_grad_recording_lets_no_ordinary_gradient_through():
         d = fwAD.make_dual(x, t)
         with torch.no_grad():
             y = (d * w).sum()
-        np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(), (t.numpy() * w.detach().numpy()).sum(), rtol=1e-12)
+        expected = (t.numpy() * w.detach().numpy()).sum()
+        np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.numpy(), expected, rtol=1e-12)
         y.backward()
     assert w.grad is None
 
