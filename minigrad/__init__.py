@@ -245,3 +245,10 @@ from minigrad.ops.conv_tbc import conv_tbc  # noqa: E402, F401
 native_channel_shuffle = channel_shuffle  # noqa: F821
 from minigrad.ops.legacy_tensor import adjoint, angle  # noqa: E402, F401
 # --- end gaps7 ---
+
+# --- fwdad ---
+# torch.autograd.forward_ad: dual_level, make_dual, unpack_dual (tangents read off the reverse graph).
+from minigrad import autograd_forward_ad as _autograd_forward_ad  # noqa: E402
+autograd.forward_ad = _autograd_forward_ad
+_sys.modules["minigrad.autograd.forward_ad"] = _autograd_forward_ad
+# --- end fwdad ---

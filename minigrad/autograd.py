@@ -370,12 +370,15 @@ class Function:
             result, extras = result[0], result[1:]
 
         requires_grad = _grad_mode.enabled and True in needs_input_grad
+        dual_edges = None
+        if _dual_level is not None and True in needs_input_grad:  # inside forward_ad.dual_level()
+            requires_grad, dual_edges = _record_for_forward_ad(ctx, args, requires_grad)
         if requires_grad and id(result) in ctx.__dict__.get("_non_differentiable", ()):
             requires_grad = False
         if requires_grad:
             if "_pack_with" in ctx.__dict__:
                 ctx._pack_saved()
-            ctx.next_nodes = tuple([_edge_to(a) for a in args])
+            ctx.next_nodes = tuple([_edge_to(a) for a in args]) if dual_edges is None else dual_edges
             output = Tensor._make(result, True, ctx)
             # What backward checks incoming gradients against (and casts them to);
             # the output's id tells a double backward which saved array it is.
@@ -386,6 +389,26 @@ class Function:
         if extras:
             return (output,) + tuple(Tensor._make(e, False, None) for e in extras)
         return output
+
+
+# The open forward-AD level (minigrad/autograd_forward_ad.py), None outside one.
+_dual_level = None
+
+
+def _record_for_forward_ad(ctx, args, requires_grad):
+    """Inside a dual level, an op on a dual tensor is recorded even under no_grad
+    (forward AD ignores grad mode, as in PyTorch): its tangent is read from the graph.
+    Under no_grad only the edges to dual inputs are kept, so no ordinary gradient
+    flows through it. Returns (record it, the edges or None for the usual ones)."""
+    level = _dual_level
+    dual = [isinstance(a, Tensor) and a.grad_fn is not None and a.grad_fn.__dict__.get("_dual_level") is level
+            for a in args]
+    if True not in dual:
+        return requires_grad, None
+    ctx._dual_level = level  # ops on this output are dual too
+    if requires_grad:
+        return True, None
+    return True, tuple([_edge_to(a) if is_dual else None for a, is_dual in zip(args, dual)])
 
 
 def _is_output_of(node, array):
