@@ -523,6 +523,101 @@ def weight_grad_size(tuple input_shape, tuple output_shape, tuple kernel, tuple 
     return num_threads * columns_per_thread(&g, images, rows) + chunks * weight_size
 
 
+# ---------------------------------------------------------------------------
+# The weight gradient by broadcast taps (groups == 1, float32): no packing.
+# gw[m, r] = sum over images n and positions p of dy[n, m, p] * im2col(x[n])[r, p];
+# csrc/tap_broadcast.h holds R rows r x a few vectors of channels m in
+# registers and broadcasts im2col(x[n])[r, p] straight from the padded image.
+# ---------------------------------------------------------------------------
+
+cdef extern from "tap_broadcast.h" nogil:
+    ctypedef struct tap_geometry:
+        ptrdiff_t C, Dp, Hp, Wp, kd, kh, kw, dd, dh, dw, Do, Ho, Wo, step_d, step_h, sw
+    int minigrad_tap_broadcast_available()
+    ptrdiff_t tap_broadcast_lanes()
+    void tap_transpose(const float* gy, ptrdiff_t M, ptrdiff_t P, float* dyt, ptrdiff_t pitch)
+    void tap_broadcast_f32(const float* image, const tap_geometry* t, const float* dyt, ptrdiff_t pitch,
+                           float* sums, int accumulate)
+
+
+def tap_broadcast_available():
+    """Whether this build has the broadcast-tap weight gradient (GCC-style vectors)."""
+    return bool(minigrad_tap_broadcast_available())
+
+
+def tap_lanes():
+    """Floats per vector of the broadcast-tap weight gradient on the current path."""
+    return tap_broadcast_lanes()
+
+
+cdef inline Py_ssize_t tap_pitch(Py_ssize_t M) noexcept nogil:
+    """Output channels rounded up to whole vectors of the current path."""
+    cdef Py_ssize_t lanes = tap_broadcast_lanes()
+    return (M + lanes - 1) // lanes * lanes
+
+
+def tap_broadcast_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride, tuple padding,
+                       tuple dilation, Py_ssize_t chunks, int num_threads):
+    """Workspace elements of tap_broadcast_weight_grad on the current path: per
+    thread a padded image and the output gradient channels-last (P, pitch),
+    then `chunks` partial sums (C*K, pitch)."""
+    cdef Geometry g = geometry_from_tuples(input_shape, output_shape, kernel, stride, padding, dilation)
+    cdef Py_ssize_t pitch = tap_pitch(g.M)
+    return num_threads * (padded_volume(&g) + g.P * pitch) + chunks * g.C * g.K * pitch
+
+
+def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] grad_out,
+                              float[:, :, :, :, ::1] grad_weight, float[::1] workspace, tuple stride,
+                              tuple padding, tuple dilation, int chunks, int num_threads):
+    """grad_weight (M, C, kd, kh, kw) = sum over images of grad_out[n] @ im2col(x[n])^T
+    (groups == 1), by broadcast taps (csrc/tap_broadcast.h).
+
+    The batch is cut into `chunks` fixed ranges (a number that does not depend
+    on the thread count); each sums its images into its own partial (C*K,
+    pitch), and the partials are added in chunk order: the same result for any
+    number of threads. workspace: tap_broadcast_size(...) elements."""
+    cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0], &grad_weight.shape[2], stride,
+                                    padding, dilation)
+    cdef Py_ssize_t N = x.shape[0], rows = g.C * g.K, pitch = tap_pitch(g.M)
+    cdef conv_columns columns = padded_columns(&g)
+    cdef Py_ssize_t Dp = columns.Dp, Hp = columns.Hp, Wp = columns.Wp
+    cdef Py_ssize_t scratch_size = padded_volume(&g) + g.P * pitch
+    cdef Py_ssize_t n, m, r, j, chunk, first, stop, tid
+    cdef const float* xp = &x[0, 0, 0, 0, 0]
+    cdef const float* gyp = &grad_out[0, 0, 0, 0, 0]
+    cdef float* gwp = &grad_weight[0, 0, 0, 0, 0]
+    cdef float* ws = &workspace[0]
+    cdef float* partials = ws + num_threads * scratch_size                   # (chunks, rows, pitch)
+    cdef float* dyt
+    cdef const float* image
+    cdef float total
+    cdef tap_geometry t
+    t.C, t.Dp, t.Hp, t.Wp = g.C, Dp, Hp, Wp
+    t.kd, t.kh, t.kw, t.dd, t.dh, t.dw = g.kd, g.kh, g.kw, g.dd, g.dh, g.dw
+    t.Do, t.Ho, t.Wo = g.Do, g.Ho, g.Wo
+    t.step_d, t.step_h, t.sw = g.sd * Hp * Wp, g.sh * Wp, g.sw
+    with nogil:
+        with parallel(num_threads=num_threads):
+            tid = omp_get_thread_num()
+            dyt = ws + tid * scratch_size + padded_volume(&g)
+            for chunk in prange(chunks, schedule="static"):
+                first = chunk * N // chunks
+                stop = (chunk + 1) * N // chunks
+                for n in range(first, stop):
+                    image = padded_image(xp + n * g.C * g.S, &g, &columns, ws + tid * scratch_size)
+                    # dyt (P, pitch) = grad_out[n] (M, P) transposed, zeros past channel M
+                    tap_transpose(gyp + n * g.M * g.P, g.M, g.P, dyt, pitch)
+                    tap_broadcast_f32(image, &t, dyt, pitch, partials + chunk * rows * pitch, n > first)
+        # partials (chunks, rows, pitch): added in chunk order into grad_weight (M, rows)
+        for j in prange(g.M * rows, schedule="static", num_threads=num_threads):
+            m = j // rows
+            r = j - m * rows
+            total = partials[r * pitch + m]
+            for chunk in range(1, chunks):
+                total = total + partials[(chunk * rows + r) * pitch + m]
+            gwp[j] = total
+
+
 def pack_columns(const float[:, :, :, :, ::1] x, tuple output_size, tuple kernel, tuple stride,
                  tuple padding, tuple dilation, int p0, int kc, int j0, int nc, bint transposed,
                  Py_ssize_t ones_from, float[::1] scratch, float[::1] packed):
@@ -833,4 +928,5 @@ def kernel_paths():
     always goes to BLAS). minigrad/kernels/gemm.py reports "blas" for the
     implicit GEMM where MINIGRAD_GEMM=blas."""
     path = current_path_name()
-    return {"implicit_gemm": path if minigrad_gemm_available() else "blas", "col2im": path}
+    return {"implicit_gemm": path if minigrad_gemm_available() else "blas", "col2im": path,
+            "tap_broadcast": path if minigrad_tap_broadcast_available() else "none"}

@@ -10,12 +10,14 @@ import scipy.signal
 
 import minigrad
 import minigrad.nn.functional as F
+from minigrad._C import conv as compiled_conv
 from minigrad.kernels import conv as kernels
 from minigrad.kernels import conv_plan
 from minigrad.kernels import gemm as gemm_kernels
 from minigrad.reference.conv import col2im as ref_col2im
 from minigrad.reference.conv import conv as ref_conv
 from minigrad.reference.conv import conv_transpose as ref_conv_transpose
+from minigrad.reference.conv import conv_weight_grad as ref_conv_weight_grad
 from minigrad.reference.conv import im2col as ref_im2col
 from minigrad.reference.conv import pack_columns as ref_pack_columns
 
@@ -711,7 +713,12 @@ def test_choose_algorithm_picks_the_kernel_for_each_product():
                                           (c_out, c_in // groups, 1, kernel, kernel), groups, (1, stride, stride),
                                           (0, padding, padding), (1, 1, 1))
     many = conv_plan.ADJOINT_MIN_CHANNELS
-    assert choose(many, many, 3) == ("implicit_gemm", "implicit_gemm", "implicit_gemm")
+    assert choose(many, many, 3)[:2] == ("implicit_gemm", "implicit_gemm")
+    # the weight gradient: broadcast taps while the output channels fill few vectors
+    most = conv_plan.TAP_MAX_VECTORS * compiled_conv.tap_lanes()
+    assert choose(24, most, 3).weight_grad == "tap_broadcast"
+    assert choose(24, most + 1, 3).weight_grad == "implicit_gemm"
+    assert choose(8, 8, 3, groups=2).weight_grad == "implicit_gemm"           # grouped: the GEMM per group
     assert choose(many // 2, many, 3).input_grad == "col2im_gemm"              # too few input channels
     assert choose(24, 24, 3).input_grad == "implicit_gemm"                     # ... but no fewer than outputs
     assert choose(24, 48, 3).input_grad == "col2im_gemm"
@@ -745,3 +752,43 @@ def test_implicit_gemm_forward_refuses_a_workspace_too_short():
     compiled.implicit_gemm_forward(x, w, np.empty(0, np.float32), out, np.empty(needed, np.float32), pack,
                                    *geometry, 1, 2, 1, 1)
     assert np.all(out == 0)
+
+
+# ---------------------------------------------------------------- broadcast taps
+@pytest.mark.skipif(not compiled_conv.tap_broadcast_available(), reason="built without GCC-style vectors")
+@pytest.mark.parametrize("n, c, m, size, kernel, stride, padding, dilation", [
+    (3, 5, 7, 9, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),       # rows and channels off every block
+    (2, 24, 24, 12, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),    # the main example's layer
+    (4, 3, 50, 11, (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1)),     # strided, channels past 3 vectors
+    (2, 8, 33, 10, (1, 5, 5), (1, 1, 1), (0, 2, 2), (1, 2, 2)),     # dilated
+    (1, 1, 1, 5, (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 1, 1)),       # one row, one channel
+    (2, 4, 20, 6, (1, 2, 3), (1, 2, 1), (0, 0, 1), (1, 1, 1)),      # uneven kernel and stride
+    (2, 3, 9, 5, (3, 3, 3), (2, 1, 1), (1, 1, 1), (1, 1, 1)),       # 3-d
+    (9, 2, 5, 1, (1, 1, 3), (1, 1, 2), (0, 0, 1), (1, 1, 1)),       # 1-d, more images than chunks
+])
+def test_broadcast_tap_weight_grad_matches_the_reference(n, c, m, size, kernel, stride, padding, dilation,
+                                                         cpu_path, set_threads):
+    """The broadcast-tap weight gradient on every path, against float64 im2col sums, and
+    bitwise the same for 1, 2 and 3 threads."""
+    rng = np.random.default_rng(n * 100 + m)
+    spatial = (size if kernel[0] > 1 else 1, size if kernel[1] > 1 or size > 1 else 1, size)
+    x = rng.standard_normal((n, c) + spatial).astype(np.float32)
+    out = tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                for s, k, st, p, d in zip(spatial, kernel, stride, padding, dilation))
+    grad_out = rng.standard_normal((n, m) + out).astype(np.float32)
+    plan = conv_plan.plan(np.float32, x.shape, grad_out.shape, (m, c) + kernel, 1, stride, padding, dilation)
+    assert plan.algorithms.weight_grad == ("tap_broadcast" if m <= conv_plan.TAP_MAX_VECTORS
+                                           * compiled_conv.tap_lanes() else "implicit_gemm")
+    expected = ref_conv_weight_grad(x.astype(np.float64), grad_out.astype(np.float64), kernel, stride, padding,
+                                    dilation, 1)
+    results = []
+    for threads in (1, 2, 3):
+        set_threads(threads)
+        grad_w = np.empty((m, c) + kernel, dtype=np.float32)
+        workspace = np.zeros(compiled_conv.tap_broadcast_size(x.shape, grad_out.shape, kernel, stride, padding,
+                                                              dilation, 2, threads), dtype=np.float32)
+        compiled_conv.tap_broadcast_weight_grad(x, grad_out, grad_w, workspace, stride, padding, dilation, 2,
+                                                threads)
+        results.append(grad_w)
+        np.testing.assert_allclose(grad_w, expected, rtol=1e-4, atol=1e-4 * math.sqrt(n * math.prod(out)))
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])

@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRC = os.path.join(ROOT, "csrc")
 GEMM_CHECK = os.path.join(ROOT, "tests", "native", "gemm_check.c")
 POOL_CHECK = os.path.join(ROOT, "tests", "native", "pool_check.c")
+TAP_CHECK = os.path.join(ROOT, "tests", "native", "tap_check.c")
 CROSS_CC = shutil.which("aarch64-linux-gnu-gcc")
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 HOST_CC = shutil.which("gcc") or shutil.which("cc")
@@ -82,6 +83,25 @@ def test_average_pool_rows_are_right_on_aarch64_under_qemu(tmp_path):
 def test_average_pool_rows_are_right_natively_on_every_path(tmp_path):
     binary = tmp_path / "pool_check"
     _compile_check(HOST_CC, binary, [], POOL_CHECK)
+    result = _run([str(binary)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.skipif(CROSS_CC is None or QEMU is None,
+                    reason="needs gcc-aarch64-linux-gnu and qemu-user-static")
+def test_broadcast_tap_weight_grad_is_right_on_aarch64_under_qemu(tmp_path):
+    binary = tmp_path / "tap_check_aarch64"
+    _compile_check(CROSS_CC, binary, ["-static"], TAP_CHECK)
+    result = _run([QEMU, str(binary)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("paths 0 .. 0 (0: generic)") and result.stdout.strip().endswith("ok")
+
+
+@pytest.mark.skipif(HOST_CC is None, reason="no C compiler")
+def test_broadcast_tap_weight_grad_is_right_natively_on_every_path(tmp_path):
+    binary = tmp_path / "tap_check"
+    _compile_check(HOST_CC, binary, [], TAP_CHECK)
     result = _run([str(binary)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("ok")

@@ -119,6 +119,10 @@ def _weight_grad(plan, x, grad_out, grad_weight, with_bias, stride, dilation, gr
                                         stride, plan.padding, dilation, groups, plan.chunks, plan.omp_threads,
                                         plan.gemm_threads)
         return grad_bias if with_bias else None
+    if plan.algorithm == "tap_broadcast":
+        _conv.tap_broadcast_weight_grad(x, grad_out, grad_weight, scratch, stride, plan.padding, dilation,
+                                        plan.chunks, plan.omp_threads)
+        return _sum_over_positions(grad_out) if with_bias else None
     if plan.algorithm == "depthwise":
         _depthwise.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, plan.padding, dilation,
                                          plan.chunks, plan.omp_threads)

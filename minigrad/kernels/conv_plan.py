@@ -63,6 +63,10 @@ IMPLICIT_COLUMNS_PER_GEMM = 256
 # that the order of additions does not depend on the thread count.
 WEIGHT_GRAD_CHUNKS = 8
 
+# The most vectors of output channels for the broadcast-tap weight gradient
+# (96 channels on AVX-512, 48 on AVX2, 24 on SSE2/NEON).
+TAP_MAX_VECTORS = 6
+
 # Below this many multiply-adds per thread, waking another thread costs more
 # than it saves (and on a busy machine much more).
 MIN_WORK_PER_THREAD = 200_000
@@ -152,7 +156,13 @@ def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, str
         input_shape[1] // groups >= min(ADJOINT_MIN_CHANNELS, output_shape[1] // groups)
         and all(s == 1 for s in stride)
         and math.prod(kernel_size) > 1 and all(p <= d * (k - 1) for k, p, d in zip(kernel_size, padding, dilation)))
-    return Algorithms(forward, "implicit_gemm" if adjoint_is_a_convolution else "col2im_gemm", "implicit_gemm")
+    # The weight gradient of a dense convolution needs no packing with broadcast taps, where
+    # a few vectors hold the output channels: measured faster up to TAP_MAX_VECTORS (more
+    # vectors need more passes over the image; benchmarks/conv_bench.py)
+    broadcast_taps = (groups == 1 and _conv.tap_broadcast_available()
+                      and output_shape[1] <= TAP_MAX_VECTORS * _conv.tap_lanes())
+    weight_grad = "tap_broadcast" if broadcast_taps else "implicit_gemm"
+    return Algorithms(forward, "implicit_gemm" if adjoint_is_a_convolution else "col2im_gemm", weight_grad)
 
 
 def plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation, algorithm=None):
@@ -312,6 +322,11 @@ def _weight_grad_plan(algorithm, dtype, input_shape, output_shape, weight_shape,
     chunks = min(N, WEIGHT_GRAD_CHUNKS)
     omp_threads, gemm_threads = _thread_plan(chunks, _multiply_adds(output_shape, weight_shape), threads)
     kernel_size = tuple(weight_shape[2:])
+    if algorithm == "tap_broadcast":
+        omp_threads = min(threads, chunks)
+        size = _conv.tap_broadcast_size(input_shape, output_shape, kernel_size, stride, padding, dilation,
+                                        chunks, omp_threads)
+        return Plan(algorithm, omp_threads, 1, 1, 0, chunks, padding, size, 0)
     if algorithm == "implicit_gemm":
         size = _conv.weight_grad_size(input_shape, output_shape, kernel_size, stride, padding, dilation, groups,
                                       chunks, 0, 0, omp_threads)
