@@ -69,39 +69,29 @@ def test_own_gemm_is_right_natively_on_the_best_path(tmp_path):
     assert result.stdout.strip().endswith("ok")
 
 
+# The kernels with a check of their own (tests/native/*_check.c): the float32
+# average-pool rows (csrc/pool_rows.h) and the broadcast-tap weight gradient
+# (csrc/tap_broadcast.h), each on aarch64's generic path under qemu and on
+# every path of this CPU.
+NATIVE_CHECKS = {"average_pool_rows": POOL_CHECK, "broadcast_tap_weight_grad": TAP_CHECK}
+
+
 @pytest.mark.skipif(CROSS_CC is None or QEMU is None,
                     reason="needs gcc-aarch64-linux-gnu and qemu-user-static")
-def test_average_pool_rows_are_right_on_aarch64_under_qemu(tmp_path):
-    binary = tmp_path / "pool_check_aarch64"
-    _compile_check(CROSS_CC, binary, ["-static"], POOL_CHECK)
+@pytest.mark.parametrize("kernel", sorted(NATIVE_CHECKS))
+def test_kernel_is_right_on_aarch64_under_qemu(kernel, tmp_path):
+    binary = tmp_path / f"{kernel}_check_aarch64"
+    _compile_check(CROSS_CC, binary, ["-static"], NATIVE_CHECKS[kernel])
     result = _run([QEMU, str(binary)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("paths 0 .. 0 (0: generic)") and result.stdout.strip().endswith("ok")
 
 
 @pytest.mark.skipif(HOST_CC is None, reason="no C compiler")
-def test_average_pool_rows_are_right_natively_on_every_path(tmp_path):
-    binary = tmp_path / "pool_check"
-    _compile_check(HOST_CC, binary, [], POOL_CHECK)
-    result = _run([str(binary)])
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().endswith("ok")
-
-
-@pytest.mark.skipif(CROSS_CC is None or QEMU is None,
-                    reason="needs gcc-aarch64-linux-gnu and qemu-user-static")
-def test_broadcast_tap_weight_grad_is_right_on_aarch64_under_qemu(tmp_path):
-    binary = tmp_path / "tap_check_aarch64"
-    _compile_check(CROSS_CC, binary, ["-static"], TAP_CHECK)
-    result = _run([QEMU, str(binary)])
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.startswith("paths 0 .. 0 (0: generic)") and result.stdout.strip().endswith("ok")
-
-
-@pytest.mark.skipif(HOST_CC is None, reason="no C compiler")
-def test_broadcast_tap_weight_grad_is_right_natively_on_every_path(tmp_path):
-    binary = tmp_path / "tap_check"
-    _compile_check(HOST_CC, binary, [], TAP_CHECK)
+@pytest.mark.parametrize("kernel", sorted(NATIVE_CHECKS))
+def test_kernel_is_right_natively_on_every_path(kernel, tmp_path):
+    binary = tmp_path / f"{kernel}_check"
+    _compile_check(HOST_CC, binary, [], NATIVE_CHECKS[kernel])
     result = _run([str(binary)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().endswith("ok")
