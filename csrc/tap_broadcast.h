@@ -21,6 +21,9 @@
 /* the most rows of one block (AVX-512's single-vector blocks) */
 #define TAP_MAX_ROWS 16
 
+/* floats of dyt one tile of output rows may span (128 KiB: in L2 on any CPU) */
+#define TAP_TILE_FLOATS 32768
+
 /* The geometry the loops need: the padded image (C, Dp, Hp, Wp), the kernel
    (kd, kh, kw) with its dilation, the output positions (Do, Ho, Wo) and how
    far apart their reads are (step_d = sd*Hp*Wp, step_h = sh*Wp, sw). */

@@ -29,33 +29,33 @@
 
 /* One block: R rows (row[i]: where row i reads the padded image; `valid` of
    them are real) x NV vectors of channels from dyt's column 0 (dyt: positions
-   x pitch floats). Positions are (od, oh, ow) with od < Do, oh < Ho, ow < Wo:
-   row i's value at a position is row[i][od * step_d + oh * step_h + ow * sw]. */
+   x pitch floats, from output row `first` on). The output rows oh in [first,
+   stop) of one output plane, each of Wo positions: row i's value at (oh, ow)
+   is row[i][plane + oh * step_h + ow * sw] (plane: od * step_d). */
 #define TAP_BLOCK(R, NV)                                                                        \
 SIMD_INLINE void SIMD(tap_block_##R##_##NV)(const float *const *row, ptrdiff_t valid,           \
                                              const float *dyt, ptrdiff_t pitch,                  \
-                                             ptrdiff_t Do, ptrdiff_t Ho, ptrdiff_t Wo,           \
-                                             ptrdiff_t step_d, ptrdiff_t step_h, ptrdiff_t sw,   \
+                                             ptrdiff_t plane, ptrdiff_t first, ptrdiff_t stop,   \
+                                             ptrdiff_t Wo, ptrdiff_t step_h, ptrdiff_t sw,       \
                                              float *sums, int accumulate)                        \
 {                                                                                               \
     vec acc[R][NV];                                                                             \
     for (int i = 0; i < R; i++)                                                                 \
         for (int j = 0; j < NV; j++)                                                            \
             acc[i][j] = (vec){0};                                                               \
-    for (ptrdiff_t od = 0; od < Do; od++)                                                       \
-        for (ptrdiff_t oh = 0; oh < Ho; oh++) {                                                 \
-            const ptrdiff_t at = od * step_d + oh * step_h;                                     \
-            for (ptrdiff_t ow = 0; ow < Wo; ow++, dyt += pitch) {                               \
-                vec gy[NV];                                                                     \
+    for (ptrdiff_t oh = first; oh < stop; oh++) {                                               \
+        const ptrdiff_t at = plane + oh * step_h;                                               \
+        for (ptrdiff_t ow = 0; ow < Wo; ow++, dyt += pitch) {                                   \
+            vec gy[NV];                                                                         \
+            for (int j = 0; j < NV; j++)                                                        \
+                gy[j] = SIMD(load)(dyt + j * SIMD_LANES);                                       \
+            for (int i = 0; i < R; i++) {                                                       \
+                const float tap = row[i][at + ow * sw];                                         \
                 for (int j = 0; j < NV; j++)                                                    \
-                    gy[j] = SIMD(load)(dyt + j * SIMD_LANES);                                   \
-                for (int i = 0; i < R; i++) {                                                   \
-                    const float tap = row[i][at + ow * sw];                                     \
-                    for (int j = 0; j < NV; j++)                                                \
-                        acc[i][j] += tap * gy[j];                                               \
-                }                                                                               \
+                    acc[i][j] += tap * gy[j];                                                   \
             }                                                                                   \
         }                                                                                       \
+    }                                                                                           \
     for (int i = 0; i < R && i < valid; i++)                                                    \
         for (int j = 0; j < NV; j++) {                                                          \
             float *dst = sums + i * pitch + j * SIMD_LANES;                                     \
@@ -98,12 +98,11 @@ static SIMD_TARGET void SIMD(tap_transpose)(const float *gy, ptrdiff_t M, ptrdif
         }
 }
 
-/* sums (C*K, pitch) (+)= the block sums of every im2col row and channel vector.
-   Row r = (c, a, b, e) (channel, then kernel tap) reads the padded image
-   (C, Dp, Hp, Wp) from image + c*Dp*Hp*Wp + a*dd*Hp*Wp + b*dh*Wp + e*dw on.
-   pitch: the channels rounded up to whole vectors (dyt is zero past them). */
-static SIMD_TARGET void SIMD(tap_broadcast)(const float *image, const tap_geometry *t, const float *dyt,
-                                            ptrdiff_t pitch, float *sums, int accumulate)
+/* tap_broadcast over the output rows [first, stop) of the output plane od
+   (dyt from that row on; plane: od * step_d) */
+static SIMD_TARGET void SIMD(tap_broadcast_tile)(const float *image, const tap_geometry *t, const float *dyt,
+                                                 ptrdiff_t pitch, ptrdiff_t plane, ptrdiff_t first,
+                                                 ptrdiff_t stop, float *sums, int accumulate)
 {
     const ptrdiff_t rows = t->C * t->kd * t->kh * t->kw;
     const float *row[TAP_MAX_ROWS];
@@ -116,16 +115,35 @@ static SIMD_TARGET void SIMD(tap_broadcast)(const float *image, const tap_geomet
                 row[i] = image + tap_row_offset(t, i < valid ? r0 + i : rows - 1);
             float *block_sums = sums + r0 * pitch + m0;
             if (vectors == 3)
-                TAP_CALL_OF(TAP_ROWS_3, 3, row, valid, dyt + m0, pitch, t->Do, t->Ho, t->Wo,
-                            t->step_d, t->step_h, t->sw, block_sums, accumulate);
+                TAP_CALL_OF(TAP_ROWS_3, 3, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
+                            t->step_h, t->sw, block_sums, accumulate);
             else if (vectors == 2)
-                TAP_CALL_OF(TAP_ROWS_2, 2, row, valid, dyt + m0, pitch, t->Do, t->Ho, t->Wo,
-                            t->step_d, t->step_h, t->sw, block_sums, accumulate);
+                TAP_CALL_OF(TAP_ROWS_2, 2, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
+                            t->step_h, t->sw, block_sums, accumulate);
             else
-                TAP_CALL_OF(TAP_ROWS_1, 1, row, valid, dyt + m0, pitch, t->Do, t->Ho, t->Wo,
-                            t->step_d, t->step_h, t->sw, block_sums, accumulate);
+                TAP_CALL_OF(TAP_ROWS_1, 1, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
+                            t->step_h, t->sw, block_sums, accumulate);
         }
     }
+}
+
+/* sums (C*K, pitch) (+)= the block sums of every im2col row and channel vector.
+   Row r = (c, a, b, e) (channel, then kernel tap) reads the padded image
+   (C, Dp, Hp, Wp) from image + c*Dp*Hp*Wp + a*dd*Hp*Wp + b*dh*Wp + e*dw on.
+   pitch: the channels rounded up to whole vectors (dyt is zero past them).
+   The output rows of each output plane are taken in tiles whose part of dyt
+   fits TAP_TILE_FLOATS, so that every block of a tile reads it from cache (a
+   large image would otherwise stream all of dyt from memory once per block). */
+static SIMD_TARGET void SIMD(tap_broadcast)(const float *image, const tap_geometry *t, const float *dyt,
+                                            ptrdiff_t pitch, float *sums, int accumulate)
+{
+    const ptrdiff_t per_tile = TAP_TILE_FLOATS / (pitch * t->Wo), tile = per_tile > 1 ? per_tile : 1;
+    for (ptrdiff_t od = 0; od < t->Do; od++)
+        for (ptrdiff_t first = 0; first < t->Ho; first += tile) {
+            const ptrdiff_t stop = t->Ho - first < tile ? t->Ho : first + tile;
+            SIMD(tap_broadcast_tile)(image, t, dyt + (od * t->Ho + first) * t->Wo * pitch, pitch,
+                                     od * t->step_d, first, stop, sums, accumulate || od > 0 || first > 0);
+        }
 }
 
 #undef TAP_ROWS_1

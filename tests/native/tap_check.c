@@ -79,6 +79,7 @@ int main(void)
         {1, 1, 1, 5, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1},
         {3, 9, 5, 5, 5, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},     /* 3-d */
         {4, 96, 1, 7, 7, 1, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 1},
+        {2, 40, 1, 60, 60, 1, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 1},  /* several tiles of output rows */
     };
     const int best = minigrad_cpu_best_isa();
     if (!minigrad_tap_broadcast_available()) {
