@@ -870,12 +870,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         gradient = _output_gradient("backward", tensor, given)
         if create_graph:
             gradient = _recorded_gradient(given, gradient)
-        if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
-            if _hooks.any_hooks():
-                with _Walk((tensor,), ()):
-                    _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor), deliver, True)
-            else:
-                deliver(tensor, gradient)
+        if tensor.grad_fn is None:
+            _backward_of_leaf(tensor, gradient, deliver)
             continue
         node = tensor.grad_fn
         pending[node] = pending[node] + gradient if node in pending else gradient
@@ -896,17 +892,21 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def _backward_one(tensor, gradient, retain_graph):
     """backward() of one tensor, no graph recorded: the general path, with less to do."""
     gradient = _output_gradient("backward", tensor, gradient)
-    if tensor.grad_fn is None:  # a leaf: its gradient with respect to itself
-        if _hooks.any_hooks():
-            with _Walk((tensor,), ()):
-                _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor),
-                                               _accumulate_into_leaf, True)
-        else:
-            _accumulate_into_leaf(tensor, gradient)
+    if tensor.grad_fn is None:
+        _backward_of_leaf(tensor, gradient, _accumulate_into_leaf)
         return
     order = topological_order(tensor.grad_fn)
     with _Walk((tensor,), order):
         _propagate(order, {tensor.grad_fn: gradient}, retain_graph, _accumulate_into_leaf)
+
+
+def _backward_of_leaf(tensor, gradient, deliver):
+    """backward() from a leaf: its gradient with respect to itself, through its hooks."""
+    if _hooks.any_hooks():
+        with _Walk((tensor,), ()):
+            _hooks.deliver_leaf_with_hooks(tensor, gradient, _hooks.state_of(tensor), deliver, True)
+    else:
+        deliver(tensor, gradient)
 
 
 def _backward_into(tensors, grad_tensors, retain_graph, create_graph, inputs):
