@@ -315,16 +315,22 @@ cdef const float* padded_image(const float* x, const Geometry* g, const conv_col
                                float* scratch) noexcept nogil:
     """x (C, D, H, W) zero-padded to (C, Dp, Hp, Wp) in scratch, x from
     (pd, ph, pw) on; x itself when there is nothing to pad."""
-    cdef Py_ssize_t c, d, h, Dp = columns.Dp, Hp = columns.Hp, Wp = columns.Wp
-    if Dp == g.D and Hp == g.H and Wp == g.W:
+    if columns.Dp == g.D and columns.Hp == g.H and columns.Wp == g.W:
         return x
+    padded_copy(x, g, columns, scratch)
+    return scratch
+
+
+cdef void padded_copy(const float* x, const Geometry* g, const conv_columns* columns,
+                      float* scratch) noexcept nogil:
+    """scratch (C, Dp, Hp, Wp) = x (C, D, H, W) zero-padded, x from (pd, ph, pw) on."""
+    cdef Py_ssize_t c, d, h, Dp = columns.Dp, Hp = columns.Hp, Wp = columns.Wp
     memset(scratch, 0, g.C * Dp * Hp * Wp * sizeof(float))
     for c in range(g.C):
         for d in range(g.D):
             for h in range(g.H):
                 memcpy(scratch + ((c * Dp + d + g.pd) * Hp + h + g.ph) * Wp + g.pw,
                        x + ((c * g.D + d) * g.H + h) * g.W, g.W * sizeof(float))
-    return scratch
 
 
 cdef void implicit_gemm(int m, int n, int k, const float* a, const float* packed_a, bint transposed,
@@ -538,6 +544,15 @@ cdef extern from "tap_broadcast.h" nogil:
     void tap_transpose(const float* gy, ptrdiff_t M, ptrdiff_t P, float* dyt, ptrdiff_t pitch)
     void tap_broadcast_f32(const float* image, const tap_geometry* t, const float* dyt, ptrdiff_t pitch,
                            float* sums, int accumulate)
+    ptrdiff_t tap_row_offset(const tap_geometry* t, ptrdiff_t r)
+    void tap_pack_panels(const float* w, ptrdiff_t M, ptrdiff_t rows, ptrdiff_t lanes, ptrdiff_t pitch,
+                         float* panels)
+    void tap_forward_f32(const float* image, const tap_geometry* t, const float* panels,
+                         const ptrdiff_t* offset, ptrdiff_t pitch, ptrdiff_t row_pitch, ptrdiff_t h0,
+                         ptrdiff_t h1, float* out_t)
+    void tap_untranspose(const float* out_t, ptrdiff_t pitch, ptrdiff_t row_pitch, const tap_geometry* t,
+                         ptrdiff_t M, const float* bias, ptrdiff_t h0, ptrdiff_t h1, float* out)
+    enum: TAP_MAX_POSITIONS
 
 
 def tap_broadcast_available():
@@ -554,6 +569,28 @@ cdef inline Py_ssize_t tap_pitch(Py_ssize_t M) noexcept nogil:
     """Output channels rounded up to whole vectors of the current path."""
     cdef Py_ssize_t lanes = tap_broadcast_lanes()
     return (M + lanes - 1) // lanes * lanes
+
+
+cdef tap_geometry tap_view(const Geometry* g, const conv_columns* columns) noexcept nogil:
+    """The broadcast-tap kernels' view of g's padded images."""
+    cdef tap_geometry t
+    t.C, t.Dp, t.Hp, t.Wp = g.C, columns.Dp, columns.Hp, columns.Wp
+    t.kd, t.kh, t.kw, t.dd, t.dh, t.dw = g.kd, g.kh, g.kw, g.dd, g.dh, g.dw
+    t.Do, t.Ho, t.Wo = g.Do, g.Ho, g.Wo
+    t.step_d, t.step_h, t.sw = g.sd * columns.Hp * columns.Wp, g.sh * columns.Wp, g.sw
+    return t
+
+
+cdef inline Py_ssize_t tap_row_pitch(const Geometry* g, const conv_columns* columns) noexcept nogil:
+    """out_t's rows per output row in tap_forward: the padded width where an
+    output plane may be walked as one line (stride 1), else the output width."""
+    return columns.Wp if g.sh == 1 and g.sw == 1 else g.Wo
+
+
+cdef inline Py_ssize_t tap_forward_scratch(const Geometry* g, const conv_columns* columns) noexcept nogil:
+    """Per thread: the padded image, zeros for the reads past its end, out_t."""
+    return (padded_volume(g) + TAP_MAX_POSITIONS * g.sw
+            + g.Do * g.Ho * tap_row_pitch(g, columns) * tap_pitch(g.M))
 
 
 def tap_broadcast_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride, tuple padding,
@@ -580,7 +617,6 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
                                     padding, dilation)
     cdef Py_ssize_t N = x.shape[0], rows = g.C * g.K, pitch = tap_pitch(g.M)
     cdef conv_columns columns = padded_columns(&g)
-    cdef Py_ssize_t Dp = columns.Dp, Hp = columns.Hp, Wp = columns.Wp
     cdef Py_ssize_t scratch_size = padded_volume(&g) + g.P * pitch
     cdef Py_ssize_t n, m, r, j, chunk, first, stop, tid
     cdef const float* xp = &x[0, 0, 0, 0, 0]
@@ -591,11 +627,7 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     cdef float* dyt
     cdef const float* image
     cdef float total
-    cdef tap_geometry t
-    t.C, t.Dp, t.Hp, t.Wp = g.C, Dp, Hp, Wp
-    t.kd, t.kh, t.kw, t.dd, t.dh, t.dw = g.kd, g.kh, g.kw, g.dd, g.dh, g.dw
-    t.Do, t.Ho, t.Wo = g.Do, g.Ho, g.Wo
-    t.step_d, t.step_h, t.sw = g.sd * Hp * Wp, g.sh * Wp, g.sw
+    cdef tap_geometry t = tap_view(&g, &columns)
     with nogil:
         with parallel(num_threads=num_threads):
             tid = omp_get_thread_num()
@@ -616,6 +648,66 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
             for chunk in range(1, chunks):
                 total = total + partials[(chunk * rows + r) * pitch + m]
             gwp[j] = total
+
+
+def tap_forward_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride, tuple padding,
+                     tuple dilation, int num_threads):
+    """Workspace elements of tap_broadcast_forward on the current path: the
+    row offsets (two floats each) and the packed weights (C*K, pitch), then
+    tap_forward_scratch per thread."""
+    cdef Geometry g = geometry_from_tuples(input_shape, output_shape, kernel, stride, padding, dilation)
+    cdef conv_columns columns = padded_columns(&g)
+    return 2 * g.C * g.K + g.C * g.K * tap_pitch(g.M) + num_threads * tap_forward_scratch(&g, &columns)
+
+
+def tap_broadcast_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] weight,
+                          const float[::1] bias, float[:, :, :, :, ::1] out, float[::1] workspace,
+                          tuple stride, tuple padding, tuple dilation, int parts, int num_threads):
+    """out[n] = weight @ im2col(x[n]) + bias (groups == 1) by broadcast taps
+    (csrc/tap_broadcast.h): images in parallel, each copied zero-padded into
+    this thread's scratch, its result computed channels-last (out_t) and
+    transposed into out[n] with the bias. parts > 1 (a batch smaller than the
+    threads): each image's output rows in that many parts, in parallel too.
+    Every output is one sum in one order, whatever the threads or parts.
+    workspace: tap_forward_size(...) elements; bias: (M,) or empty."""
+    cdef Geometry g = make_geometry(&x.shape[0], &out.shape[0], &weight.shape[2], stride, padding, dilation)
+    cdef Py_ssize_t N = x.shape[0], rows = g.C * g.K, pitch = tap_pitch(g.M), n, r, tid, item, part
+    cdef conv_columns columns = padded_columns(&g)
+    cdef tap_geometry t = tap_view(&g, &columns)
+    cdef Py_ssize_t row_pitch = tap_row_pitch(&g, &columns), volume = padded_volume(&g)
+    cdef Py_ssize_t scratch_size = tap_forward_scratch(&g, &columns), slack = TAP_MAX_POSITIONS * g.sw
+    cdef const float* xp = &x[0, 0, 0, 0, 0]
+    cdef const float* bp = &bias[0] if bias.shape[0] > 0 else NULL
+    cdef float* yp = &out[0, 0, 0, 0, 0]
+    cdef float* ws = &workspace[0]
+    cdef ptrdiff_t* offset = <ptrdiff_t*> ws                          # (rows,): two floats each
+    cdef float* panels = ws + 2 * rows                                # (rows, pitch)
+    cdef float* image
+    cdef float* out_t
+    if parts < 1:
+        raise ValueError(f"tap_broadcast_forward: parts must be at least 1, got {parts}")
+    if workspace.shape[0] < 2 * rows + rows * pitch + num_threads * scratch_size:
+        raise ValueError(f"tap_broadcast_forward: needs a workspace of "
+                         f"{2 * rows + rows * pitch + num_threads * scratch_size} floats, got {workspace.shape[0]}")
+    with nogil:
+        for r in range(rows):
+            offset[r] = tap_row_offset(&t, r)
+        tap_pack_panels(&weight[0, 0, 0, 0, 0], g.M, rows, tap_broadcast_lanes(), pitch, panels)
+        with parallel(num_threads=num_threads):
+            tid = omp_get_thread_num()
+            image = panels + rows * pitch + tid * scratch_size
+            out_t = image + volume + slack                             # (Do * Ho * row_pitch, pitch)
+            for item in prange(N * parts, schedule="static"):
+                n = item // parts
+                part = item - n * parts
+                # the padded image, always a copy: a block reads up to
+                # (TAP_MAX_POSITIONS - 1) * sw floats past it, zeros here
+                memset(image + volume, 0, slack * sizeof(float))
+                padded_copy(xp + n * g.C * g.S, &g, &columns, image)
+                tap_forward_f32(image, &t, panels, offset, pitch, row_pitch, part * g.Ho // parts,
+                                (part + 1) * g.Ho // parts, out_t)
+                tap_untranspose(out_t, pitch, row_pitch, &t, g.M, bp, part * g.Ho // parts,
+                                (part + 1) * g.Ho // parts, yp + n * g.M * g.P)
 
 
 def pack_columns(const float[:, :, :, :, ::1] x, tuple output_size, tuple kernel, tuple stride,

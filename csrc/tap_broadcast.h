@@ -39,6 +39,35 @@ static inline ptrdiff_t tap_row_offset(const tap_geometry *t, ptrdiff_t r)
     return ((c * t->Dp + a * t->dd) * t->Hp + b * t->dh) * t->Wp + e * t->dw;
 }
 
+/* The forward: the most positions of one block (AVX-512's single-vector
+   blocks), so the most floats a block reads past a line is 15 * sw; and the
+   floats of weight panel rows one block of rows may span (24 KiB: in L1). */
+#define TAP_MAX_POSITIONS 16
+#define TAP_PANEL_FLOATS 6144
+
+/* The forward's blocks of output channels: vectors taken 3 at a time, 4 as 2 + 2. */
+static inline ptrdiff_t tap_block_vectors(ptrdiff_t left)
+{
+    return left == 4 ? 2 : left >= 3 ? 3 : left;
+}
+
+/* panels = the weights (M, rows) as tap_forward reads them: for each block of
+   nv vectors of channels (tap_block_vectors), its (rows, nv * lanes) panel,
+   panel[r][j] = w[m0 + j][r] (zero for channels past M). pitch: M rounded up
+   to whole vectors of `lanes` floats; panels: rows * pitch floats. */
+static void tap_pack_panels(const float *w, ptrdiff_t M, ptrdiff_t rows, ptrdiff_t lanes, ptrdiff_t pitch,
+                            float *panels)
+{
+    for (ptrdiff_t v0 = 0; v0 < pitch / lanes;) {
+        const ptrdiff_t width = tap_block_vectors(pitch / lanes - v0) * lanes, m0 = v0 * lanes;
+        for (ptrdiff_t r = 0; r < rows; r++)
+            for (ptrdiff_t j = 0; j < width; j++)
+                panels[r * width + j] = m0 + j < M ? w[(m0 + j) * rows + r] : 0.0f;
+        panels += rows * width;
+        v0 += width / lanes;
+    }
+}
+
 #if defined(__GNUC__) && !defined(MINIGRAD_NO_VECTOR_TAP_BROADCAST)
 #define MINIGRAD_TAP_BROADCAST_COMPILED 1
 #else
@@ -99,7 +128,51 @@ static void tap_transpose(const float *gy, ptrdiff_t M, ptrdiff_t P, float *dyt,
     tap_transpose_generic(gy, M, P, dyt, pitch);
 }
 
+static void tap_forward_f32(const float *image, const tap_geometry *t, const float *panels,
+                            const ptrdiff_t *offset, ptrdiff_t pitch, ptrdiff_t row_pitch, ptrdiff_t h0,
+                            ptrdiff_t h1, float *out_t)
+{
+#if MINIGRAD_X86_64
+    if (minigrad_isa() == MINIGRAD_ISA_AVX512) {
+        tap_forward_avx512(image, t, panels, offset, pitch, row_pitch, h0, h1, out_t);
+        return;
+    }
+    if (minigrad_isa() == MINIGRAD_ISA_AVX2) {
+        tap_forward_avx2(image, t, panels, offset, pitch, row_pitch, h0, h1, out_t);
+        return;
+    }
+#endif
+    tap_forward_generic(image, t, panels, offset, pitch, row_pitch, h0, h1, out_t);
+}
+
+static void tap_untranspose(const float *out_t, ptrdiff_t pitch, ptrdiff_t row_pitch, const tap_geometry *t,
+                            ptrdiff_t M, const float *bias, ptrdiff_t h0, ptrdiff_t h1, float *out)
+{
+#if MINIGRAD_X86_64
+    if (minigrad_isa() == MINIGRAD_ISA_AVX512) {
+        tap_untranspose_avx512(out_t, pitch, row_pitch, t, M, bias, h0, h1, out);
+        return;
+    }
+    if (minigrad_isa() == MINIGRAD_ISA_AVX2) {
+        tap_untranspose_avx2(out_t, pitch, row_pitch, t, M, bias, h0, h1, out);
+        return;
+    }
+#endif
+    tap_untranspose_generic(out_t, pitch, row_pitch, t, M, bias, h0, h1, out);
+}
+
 #else  /* no GCC-style vectors: never called, minigrad_tap_broadcast_available() is 0 */
+
+static void tap_forward_f32(const float *image, const tap_geometry *t, const float *panels,
+                            const ptrdiff_t *offset, ptrdiff_t pitch, ptrdiff_t row_pitch, ptrdiff_t h0,
+                            ptrdiff_t h1, float *out_t)
+{
+}
+
+static void tap_untranspose(const float *out_t, ptrdiff_t pitch, ptrdiff_t row_pitch, const tap_geometry *t,
+                            ptrdiff_t M, const float *bias, ptrdiff_t h0, ptrdiff_t h1, float *out)
+{
+}
 
 static void tap_transpose(const float *gy, ptrdiff_t M, ptrdiff_t P, float *dyt, ptrdiff_t pitch)
 {

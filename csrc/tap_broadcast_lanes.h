@@ -146,6 +146,202 @@ static SIMD_TARGET void SIMD(tap_broadcast)(const float *image, const tap_geomet
         }
 }
 
+
+/* ------------------------------------------------------------------------
+ * The forward by broadcast taps (and the input gradient, which is the
+ * forward of the adjoint convolution): the same idea turned around.
+ *
+ *   out_t[q(p), m] (+)= sum over im2col rows r of  x_padded[at(p) + offset[r]] * panel[r, m]
+ *
+ * A block holds R output positions x NV vectors of output channels in
+ * registers for the walk over the rows r of one block of rows: each step
+ * loads NV vectors of the packed weights (row r of the panel) and broadcasts
+ * one image value per position. The R positions of a block lie along one
+ * line of the output, `step` floats apart in the padded image (the stride;
+ * 1 and 2 are compiled as constants, so the R reads of a step are one
+ * address plus fixed displacements). out_t is positions x channels (channels
+ * last); tap_untranspose turns it into (M, P) and adds the bias.
+ * ------------------------------------------------------------------------ */
+
+/* positions of a block with NV vectors: R * NV accumulators in the registers */
+#if SIMD_LANES == 16
+#define TAP_POSITIONS_3 8
+#define TAP_POSITIONS_2 12
+#define TAP_POSITIONS_1 16
+#else
+#define TAP_POSITIONS_3 4
+#define TAP_POSITIONS_2 6
+#define TAP_POSITIONS_1 12
+#endif
+
+#define TAP_FORWARD_BLOCK(R, NV, NAME, STEP)                                                    \
+SIMD_INLINE void SIMD(tap_forward_##NAME##_##R##_##NV)(const float *base, ptrdiff_t step,       \
+                                                        const ptrdiff_t *offset, ptrdiff_t rows, \
+                                                        const float *panel, float *dst,          \
+                                                        ptrdiff_t pitch, ptrdiff_t valid,        \
+                                                        int accumulate)                          \
+{                                                                                               \
+    vec acc[R][NV];                                                                             \
+    (void)step;                                                                                 \
+    for (int i = 0; i < R; i++)                                                                 \
+        for (int j = 0; j < NV; j++)                                                            \
+            acc[i][j] = (vec){0};                                                               \
+    for (ptrdiff_t r = 0; r < rows; r++, panel += NV * SIMD_LANES) {                            \
+        vec w[NV];                                                                              \
+        for (int j = 0; j < NV; j++)                                                            \
+            w[j] = SIMD(load)(panel + j * SIMD_LANES);                                          \
+        const float *at = base + offset[r];                                                     \
+        for (int i = 0; i < R; i++) {                                                           \
+            const float tap = at[i * (STEP)];                                                   \
+            for (int j = 0; j < NV; j++)                                                        \
+                acc[i][j] += tap * w[j];                                                        \
+        }                                                                                       \
+    }                                                                                           \
+    for (int i = 0; i < R && i < valid; i++)                                                    \
+        for (int j = 0; j < NV; j++) {                                                          \
+            float *out = dst + i * pitch + j * SIMD_LANES;                                      \
+            SIMD(store)(out, accumulate ? SIMD(load)(out) + acc[i][j] : acc[i][j]);             \
+        }                                                                                       \
+}
+
+#define TAP_FORWARD_BLOCKS_OF(R, NV)                                                            \
+    TAP_FORWARD_BLOCK(R, NV, unit, 1)                                                           \
+    TAP_FORWARD_BLOCK(R, NV, two, 2)                                                            \
+    TAP_FORWARD_BLOCK(R, NV, any, step)
+TAP_FORWARD_BLOCKS_OF(TAP_POSITIONS_1, 1)
+TAP_FORWARD_BLOCKS_OF(TAP_POSITIONS_2, 2)
+TAP_FORWARD_BLOCKS_OF(TAP_POSITIONS_3, 3)
+
+#define TAP_FORWARD_CALL(NAME, R, NV, ...) SIMD(tap_forward_##NAME##_##R##_##NV)(__VA_ARGS__)
+#define TAP_FORWARD_CALL_OF(NAME, R, NV, ...) TAP_FORWARD_CALL(NAME, R, NV, __VA_ARGS__)
+
+/* One block of R positions (R from nv), dispatched on the step. */
+SIMD_INLINE void SIMD(tap_forward_block)(ptrdiff_t nv, const float *base, ptrdiff_t step,
+                                         const ptrdiff_t *offset, ptrdiff_t rows, const float *panel,
+                                         float *dst, ptrdiff_t pitch, ptrdiff_t valid, int accumulate)
+{
+#define TAP_FORWARD_STEPS(R, NV)                                                                \
+    if (step == 1)                                                                              \
+        TAP_FORWARD_CALL_OF(unit, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate); \
+    else if (step == 2)                                                                         \
+        TAP_FORWARD_CALL_OF(two, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate); \
+    else                                                                                        \
+        TAP_FORWARD_CALL_OF(any, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate);
+    if (nv == 3) {
+        TAP_FORWARD_STEPS(TAP_POSITIONS_3, 3)
+    } else if (nv == 2) {
+        TAP_FORWARD_STEPS(TAP_POSITIONS_2, 2)
+    } else {
+        TAP_FORWARD_STEPS(TAP_POSITIONS_1, 1)
+    }
+#undef TAP_FORWARD_STEPS
+}
+
+static ptrdiff_t SIMD(tap_forward_positions)(ptrdiff_t nv)
+{
+    return nv == 3 ? TAP_POSITIONS_3 : nv == 2 ? TAP_POSITIONS_2 : TAP_POSITIONS_1;
+}
+
+/* out_t (Do * Ho * row_pitch, pitch) (+)= the forward of one padded image,
+   output rows [h0, h1) of every output plane (a part of the image, for
+   threads that share one): position (od, oh, ow) is out_t's row
+   (od * Ho + oh) * row_pitch + ow.
+   panels: tap_pack_panels' layout of the weights; offset[r]: where im2col
+   row r starts in the padded image (tap_row_offset). The image is read up
+   to (TAP_MAX_POSITIONS - 1) * sw floats past its end (a last block's
+   positions past a line are read, never stored): the caller leaves zeros
+   there. Rows are taken in blocks whose panel rows fit TAP_PANEL_FLOATS,
+   the same blocks for every channel block, each block's sums added to the
+   last in row order: one fixed order per sum.
+
+   merged (sh == sw == 1 and row_pitch == Wp): a plane's output rows can be
+   walked as one line of (Ho - 1) * Wp + Wo positions, the Wp - Wo between
+   two rows computed and dropped; taken where that needs fewer blocks. */
+static SIMD_TARGET void SIMD(tap_forward)(const float *image, const tap_geometry *t, const float *panels,
+                                          const ptrdiff_t *offset, ptrdiff_t pitch, ptrdiff_t row_pitch,
+                                          ptrdiff_t h0, ptrdiff_t h1, float *out_t)
+{
+    const ptrdiff_t rows = t->C * t->kd * t->kh * t->kw, vectors = pitch / SIMD_LANES;
+    const ptrdiff_t most = TAP_PANEL_FLOATS / (3 * SIMD_LANES);
+    const ptrdiff_t blocks = (rows + most - 1) / most, depth = (rows + blocks - 1) / blocks;
+    const int merged = t->sw == 1 && t->step_h == t->Wp && row_pitch == t->Wp;
+    const ptrdiff_t line = (h1 - h0 - 1) * t->Wp + t->Wo;           /* from row h0 on */
+    for (ptrdiff_t r0 = 0; r0 < rows; r0 += depth) {
+        const ptrdiff_t kc = rows - r0 < depth ? rows - r0 : depth;
+        const float *panel = panels;
+        for (ptrdiff_t v0 = 0; v0 < vectors;) {
+            const ptrdiff_t nv = tap_block_vectors(vectors - v0), R = SIMD(tap_forward_positions)(nv);
+            const float *block_panel = panel + r0 * nv * SIMD_LANES;
+            float *block_out = out_t + v0 * SIMD_LANES;
+            const ptrdiff_t by_rows = (h1 - h0) * ((t->Wo + R - 1) / R), by_line = (line + R - 1) / R;
+            for (ptrdiff_t od = 0; od < t->Do; od++) {
+                const float *plane = image + od * t->step_d;
+                float *out_plane = block_out + od * t->Ho * row_pitch * pitch;
+                if (merged && by_line < by_rows) {
+                    const float *first = plane + h0 * t->Wp;
+                    float *out_first = out_plane + h0 * row_pitch * pitch;
+                    for (ptrdiff_t p = 0; p < line; p += R)
+                        SIMD(tap_forward_block)(nv, first + p, 1, offset + r0, kc, block_panel,
+                                                out_first + p * pitch, pitch, line - p, r0 > 0);
+                    continue;
+                }
+                for (ptrdiff_t oh = h0; oh < h1; oh++)
+                    for (ptrdiff_t ow = 0; ow < t->Wo; ow += R)
+                        SIMD(tap_forward_block)(nv, plane + oh * t->step_h + ow * t->sw, t->sw, offset + r0, kc,
+                                                block_panel, out_plane + (oh * row_pitch + ow) * pitch, pitch,
+                                                t->Wo - ow, r0 > 0);
+            }
+            panel += rows * nv * SIMD_LANES;
+            v0 += nv;
+        }
+    }
+}
+
+/* out (M, P) = out_t transposed (rows of out_t as tap_forward lays them out)
+   + bias (NULL: none), output rows [h0, h1) of every plane: tiles of SIMD_LANES positions of an output row x
+   SIMD_LANES channels, transposed in registers by zips as tap_transpose does. */
+static SIMD_TARGET void SIMD(tap_untranspose)(const float *out_t, ptrdiff_t pitch, ptrdiff_t row_pitch,
+                                              const tap_geometry *t, ptrdiff_t M, const float *bias,
+                                              ptrdiff_t h0, ptrdiff_t h1, float *out)
+{
+    const ptrdiff_t P = t->Do * t->Ho * t->Wo;
+    vec tile[SIMD_LANES], zipped[SIMD_LANES];
+    for (ptrdiff_t m0 = 0; m0 < M; m0 += SIMD_LANES) {
+        const ptrdiff_t channels = M - m0 < SIMD_LANES ? M - m0 : SIMD_LANES;
+        for (ptrdiff_t line = 0; line < t->Do * t->Ho; line++) {
+            if (line % t->Ho < h0 || line % t->Ho >= h1)        /* another part's rows */
+                continue;
+            for (ptrdiff_t ow = 0; ow < t->Wo; ow += SIMD_LANES) {
+                const ptrdiff_t n = t->Wo - ow < SIMD_LANES ? t->Wo - ow : SIMD_LANES;
+                const float *src = out_t + (line * row_pitch + ow) * pitch + m0;
+                for (int i = 0; i < SIMD_LANES; i++)             /* row i: position ow + i */
+                    tile[i] = i < n ? SIMD(load)(src + i * pitch) : (vec){0};
+                for (int round = 1; round < SIMD_LANES; round *= 2) {
+                    for (int i = 0; i < SIMD_LANES / 2; i++)
+                        SIMD(zip)(tile[i], tile[i + SIMD_LANES / 2], &zipped[2 * i], &zipped[2 * i + 1]);
+                    for (int i = 0; i < SIMD_LANES; i++)
+                        tile[i] = zipped[i];
+                }
+                float *dst = out + m0 * P + line * t->Wo + ow;
+                for (ptrdiff_t j = 0; j < channels; j++) {          /* row j now: channel m0 + j */
+                    const vec v = bias != NULL ? tile[j] + bias[m0 + j] : tile[j];
+                    if (n == SIMD_LANES)
+                        SIMD(store)(dst + j * P, v);
+                    else
+                        SIMD(store_first)(dst + j * P, n, v);
+                }
+            }
+        }
+    }
+}
+
+#undef TAP_POSITIONS_1
+#undef TAP_POSITIONS_2
+#undef TAP_POSITIONS_3
+#undef TAP_FORWARD_BLOCK
+#undef TAP_FORWARD_BLOCKS_OF
+#undef TAP_FORWARD_CALL
+#undef TAP_FORWARD_CALL_OF
 #undef TAP_ROWS_1
 #undef TAP_ROWS_2
 #undef TAP_ROWS_3

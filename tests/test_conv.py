@@ -481,6 +481,7 @@ def test_implicit_gemm_puts_small_images_side_by_side(shape, kernel, stride, pad
     # several small images in one GEMM (conv_plan.implicit_images): column j of the packed
     # columns is position j % P of image j / P; each image's result is bitwise the one it
     # gets alone, for any thread count, and matches the float64 reference
+    monkeypatch.setattr(conv_plan, "TAP_FORWARD_MAX_VECTORS", 0)      # the implicit GEMM, not broadcast taps
     rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((6, shape[1] // groups) + kernel).astype(np.float32)
@@ -520,6 +521,7 @@ def test_implicit_gemm_matches_reference_and_blas(shape, kernel, stride, padding
     # float32 forward packs the columns from the padded image (csrc/im2col_pack.h);
     # with stride 1 the input gradient is a forward convolution with flipped weights
     monkeypatch.setattr(conv_plan, "ADJOINT_MIN_CHANNELS", 1)    # the adjoint as a forward conv too
+    monkeypatch.setattr(conv_plan, "TAP_FORWARD_MAX_VECTORS", 0)  # on the implicit GEMM, not broadcast taps
     rng = np.random.default_rng(5)
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((6, shape[1] // groups) + kernel).astype(np.float32)
@@ -637,8 +639,10 @@ def test_conv2d_forward_crosses_into_compiled_code_once(groups, compiled_conv_ca
     F.conv2d(x, w, padding=1, groups=groups)
     if groups == 8:
         expected = "depthwise_forward"
+    elif gemm_kernels.PACK_SIZE == 0:
+        expected = "im2col_gemm_forward"
     else:
-        expected = "implicit_gemm_forward" if gemm_kernels.PACK_SIZE else "im2col_gemm_forward"
+        expected = "tap_broadcast_forward" if groups == 1 else "implicit_gemm_forward"
     assert compiled_conv_calls == [expected]
 
 
@@ -713,15 +717,25 @@ def test_choose_algorithm_picks_the_kernel_for_each_product():
                                           (c_out, c_in // groups, 1, kernel, kernel), groups, (1, stride, stride),
                                           (0, padding, padding), (1, 1, 1))
     many = conv_plan.ADJOINT_MIN_CHANNELS
-    assert choose(many, many, 3)[:2] == ("implicit_gemm", "implicit_gemm")
+    # the forward (and the input gradient as the adjoint's forward): broadcast taps while the
+    # output channels (the input channels) fill at most TAP_FORWARD_MAX_VECTORS vectors
+    widest = conv_plan.TAP_FORWARD_MAX_VECTORS * compiled_conv.tap_lanes()
+    assert choose(widest, widest, 3)[:2] == ("tap_broadcast", "tap_broadcast")
+    assert choose(widest + 1, widest + 1, 3)[:2] == ("implicit_gemm", "implicit_gemm")
+    assert choose(widest, widest + 1, 3)[:2] == ("implicit_gemm",
+                                                 "tap_broadcast" if widest >= many else "col2im_gemm")
+    assert choose(16, 16, 3, groups=2)[:2] == ("implicit_gemm", "implicit_gemm")   # grouped: the GEMM per group
     # the weight gradient: broadcast taps while the output channels fill few vectors
     most = conv_plan.TAP_MAX_VECTORS * compiled_conv.tap_lanes()
     assert choose(24, most, 3).weight_grad == "tap_broadcast"
     assert choose(24, most + 1, 3).weight_grad == "implicit_gemm"
     assert choose(8, 8, 3, groups=2).weight_grad == "implicit_gemm"           # grouped: the GEMM per group
-    assert choose(many // 2, many, 3).input_grad == "col2im_gemm"              # too few input channels
-    assert choose(24, 24, 3).input_grad == "implicit_gemm"                     # ... but no fewer than outputs
-    assert choose(24, 48, 3).input_grad == "col2im_gemm"
+    assert choose(24, 48, 3).input_grad == "tap_broadcast"        # broadcast taps: any channel counts
+    # on the implicit GEMM, the adjoint needs enough input channels (its rows)
+    wide = 2 * widest
+    assert choose(wide, 2 * wide, 3).input_grad == "implicit_gemm"
+    assert choose(wide, 2 * wide, 3, groups=wide // 32).input_grad == "col2im_gemm"   # 32 < 64 per group
+    assert choose(wide // 4, wide // 4, 3, groups=wide // 32).input_grad == "implicit_gemm"   # as many as outputs
     assert choose(many, many, 3, stride=2).input_grad == "col2im_gemm"         # strided: no adjoint conv
     assert choose(many, many, 3, padding=3).input_grad == "col2im_gemm"        # padding beyond the kernel
     assert choose(many, 2 * many, 1, padding=0).forward == "im2col_gemm"       # 1x1: a plain GEMM
@@ -793,3 +807,62 @@ def test_broadcast_tap_weight_grad_matches_the_reference(n, c, m, size, kernel, 
         results.append(grad_w)
         np.testing.assert_allclose(grad_w, expected, rtol=1e-4, atol=1e-4 * math.sqrt(n * math.prod(out)))
     assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+
+
+@pytest.mark.skipif(not compiled_conv.tap_broadcast_available(), reason="built without GCC-style vectors")
+@pytest.mark.parametrize("n, c, m, size, kernel, stride, padding, dilation", [
+    (3, 5, 7, 9, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),       # rows and channels off every block
+    (2, 24, 24, 28, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),    # the main example's layer
+    (2, 3, 16, 14, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),     # rows walked as one line
+    (4, 3, 50, 11, (1, 3, 3), (1, 2, 2), (0, 1, 1), (1, 1, 1)),     # strided, channels past 3 vectors
+    (2, 6, 64, 11, (1, 3, 3), (1, 3, 3), (0, 0, 0), (1, 1, 1)),     # stride 3, no padding: 2 + 2 vectors
+    (2, 8, 33, 10, (1, 5, 5), (1, 1, 1), (0, 2, 2), (1, 2, 2)),     # dilated
+    (1, 40, 9, 20, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),     # one image in parts; 3 row blocks
+    (2, 4, 20, 6, (1, 2, 3), (1, 2, 1), (0, 0, 1), (1, 1, 1)),      # uneven kernel and stride
+    (2, 3, 9, 5, (3, 3, 3), (2, 1, 1), (1, 1, 1), (1, 1, 1)),       # 3-d
+    (3, 2, 5, 1, (1, 1, 3), (1, 1, 2), (0, 0, 1), (1, 1, 1)),       # 1-d
+])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_broadcast_tap_forward_matches_the_reference(n, c, m, size, kernel, stride, padding, dilation, with_bias,
+                                                     cpu_path, set_threads):
+    """The broadcast-tap forward on every path against the float64 reference, bitwise the
+    same for 1, 2 and 3 threads and for images cut into parts of their output rows."""
+    rng = np.random.default_rng(n * 100 + m)
+    spatial = (size if kernel[0] > 1 else 1, size if kernel[1] > 1 or size > 1 else 1, size)
+    x = rng.standard_normal((n, c) + spatial).astype(np.float32)
+    w = rng.standard_normal((m, c) + kernel).astype(np.float32)
+    b = rng.standard_normal(m).astype(np.float32) if with_bias else np.empty(0, np.float32)
+    out = tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                for s, k, st, p, d in zip(spatial, kernel, stride, padding, dilation))
+    plan = conv_plan.plan(np.float32, x.shape, (n, m) + out, w.shape, 1, stride, padding, dilation)
+    assert plan.algorithms.forward == ("tap_broadcast" if m <= conv_plan.TAP_FORWARD_MAX_VECTORS
+                                       * compiled_conv.tap_lanes() else "implicit_gemm")
+    expected = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64) if with_bias else None,
+                        out, stride, padding, dilation, 1)
+    results = []
+    for threads, parts in ((1, 1), (2, 1), (3, 1), (2, 3), (3, 2)):
+        set_threads(threads)
+        y = np.full((n, m) + out, np.nan, dtype=np.float32)
+        workspace = np.full(compiled_conv.tap_forward_size(x.shape, y.shape, kernel, stride, padding, dilation,
+                                                           threads), np.nan, dtype=np.float32)
+        compiled_conv.tap_broadcast_forward(x, w, b, y, workspace, stride, padding, dilation, min(parts, out[1]),
+                                            threads)
+        results.append(y)
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4 * math.sqrt(c * math.prod(kernel)))
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0], other)
+
+
+@pytest.mark.skipif(not compiled_conv.tap_broadcast_available(), reason="built without GCC-style vectors")
+def test_broadcast_tap_forward_refuses_bad_parts_and_a_short_workspace():
+    x = np.zeros((2, 3, 1, 6, 6), np.float32)
+    w = np.zeros((4, 3, 1, 3, 3), np.float32)
+    y = np.empty((2, 4, 1, 6, 6), np.float32)
+    geometry = ((1, 1, 1), (0, 1, 1), (1, 1, 1))
+    needed = compiled_conv.tap_forward_size(x.shape, y.shape, (1, 3, 3), *geometry, 2)
+    with pytest.raises(ValueError, match=f"needs a workspace of {needed} floats, got {needed - 1}"):
+        compiled_conv.tap_broadcast_forward(x, w, np.empty(0, np.float32), y, np.empty(needed - 1, np.float32),
+                                            *geometry, 1, 2)
+    with pytest.raises(ValueError, match="parts must be at least 1, got 0"):
+        compiled_conv.tap_broadcast_forward(x, w, np.empty(0, np.float32), y, np.empty(needed, np.float32),
+                                            *geometry, 0, 2)

@@ -67,11 +67,20 @@ WEIGHT_GRAD_CHUNKS = 8
 # (96 channels on AVX-512, 48 on AVX2, 24 on SSE2/NEON).
 TAP_MAX_VECTORS = 6
 
+# The forward by broadcast taps (and the input gradient run as the adjoint's
+# forward) up to this many vectors of output channels; more take the
+# implicit GEMM, whose rows are then the output channels (benchmarks/conv_bench.py).
+TAP_FORWARD_MAX_VECTORS = 12
+
 # Below this many multiply-adds per thread, waking another thread costs more
 # than it saves (and on a busy machine much more).
 MIN_WORK_PER_THREAD = 200_000
 
-# The input gradient runs as a forward convolution when there are at least
+# The input gradient runs as a forward convolution by broadcast taps where
+# those take its output channels (the input's, TAP_FORWARD_MAX_VECTORS):
+# measured as fast as col2im or faster on every layer of the main example and
+# benchmarks/conv_bench.py, up to 15% on 48->96 at 7x7. On the implicit GEMM
+# it does so when there are at least
 # this many input channels per group, or at least as many as output channels:
 # the input channels are the rows of that GEMM (the columns it packs from
 # grad_out are shared by fewer rows below that), the output channels its
@@ -80,7 +89,7 @@ MIN_WORK_PER_THREAD = 200_000
 # 48->96 10-25% slower than through col2im.
 ADJOINT_MIN_CHANNELS = 64
 
-ALGORITHMS = ("depthwise", "implicit_gemm", "im2col_gemm", "col2im_gemm")
+ALGORITHMS = ("depthwise", "tap_broadcast", "implicit_gemm", "im2col_gemm", "col2im_gemm")
 
 # Which kernel computes each product of one convolution.
 Algorithms = collections.namedtuple("Algorithms", "forward input_grad weight_grad")
@@ -151,9 +160,10 @@ def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, str
     kernel_size = weight_shape[2:]
     # a 1x1 convolution is a plain GEMM of the input: nothing to pack from an image
     forward = ("im2col_gemm" if is_pointwise(input_shape, output_shape, kernel_size, stride, padding)
-               else "implicit_gemm")
+               else "tap_broadcast" if tap_forward(output_shape[1], groups) else "implicit_gemm")
     adjoint_is_a_convolution = (
-        input_shape[1] // groups >= min(ADJOINT_MIN_CHANNELS, output_shape[1] // groups)
+        (tap_forward(input_shape[1], groups)
+         or input_shape[1] // groups >= min(ADJOINT_MIN_CHANNELS, output_shape[1] // groups))
         and all(s == 1 for s in stride)
         and math.prod(kernel_size) > 1 and all(p <= d * (k - 1) for k, p, d in zip(kernel_size, padding, dilation)))
     # The weight gradient of a dense convolution needs no packing with broadcast taps, where
@@ -162,14 +172,24 @@ def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, str
     broadcast_taps = (groups == 1 and _conv.tap_broadcast_available()
                       and output_shape[1] <= TAP_MAX_VECTORS * _conv.tap_lanes())
     weight_grad = "tap_broadcast" if broadcast_taps else "implicit_gemm"
-    return Algorithms(forward, "implicit_gemm" if adjoint_is_a_convolution else "col2im_gemm", weight_grad)
+    input_grad = "col2im_gemm"
+    if adjoint_is_a_convolution:     # the adjoint's output channels are the input's
+        input_grad = "tap_broadcast" if tap_forward(input_shape[1], groups) else "implicit_gemm"
+    return Algorithms(forward, input_grad, weight_grad)
+
+
+def tap_forward(channels, groups):
+    """Whether a forward convolution into `channels` output channels runs by broadcast taps."""
+    return (groups == 1 and _conv.tap_broadcast_available()
+            and channels <= TAP_FORWARD_MAX_VECTORS * _conv.tap_lanes())
 
 
 def plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation, algorithm=None):
     """The ConvPlan of a convolution (shapes and geometry as in choose_algorithm:
     tuples of ints, geometry 3-tuples), for the current thread count."""
     tuning = (gemm.PACK_SIZE, MIN_WORK_PER_THREAD, SLAB_ELEMENTS, COLUMNS_PER_GEMM, WEIGHT_GRAD_CHUNKS,
-              ADJOINT_MIN_CHANNELS, IMPLICIT_SMALL_IMAGE, IMPLICIT_COLUMNS_PER_GEMM)
+              ADJOINT_MIN_CHANNELS, IMPLICIT_SMALL_IMAGE, IMPLICIT_COLUMNS_PER_GEMM, TAP_MAX_VECTORS,
+              TAP_FORWARD_MAX_VECTORS)
     return _cached_plan(np.dtype(dtype), input_shape, output_shape, weight_shape, groups, stride, padding,
                         dilation, algorithm, get_num_threads(), tuning)
 
@@ -183,17 +203,16 @@ def _cached_plan(dtype, input_shape, output_shape, weight_shape, groups, stride,
     if algorithms.forward == "depthwise":
         return ConvPlan(algorithms, _depthwise_plan("forward", *shapes), _depthwise_plan("input_grad", *shapes),
                         _depthwise_plan("weight_grad", *shapes), _depthwise_plan("backward", *shapes))
-    if algorithms.forward == "implicit_gemm":
-        forward = _implicit_forward_plan(*shapes)
+    if algorithms.forward in ("implicit_gemm", "tap_broadcast"):
+        forward = _forward_plan(algorithms.forward, *shapes)
     else:
         forward = _columns_plan(False, *shapes)
-    if algorithms.input_grad == "implicit_gemm":
+    if algorithms.input_grad in ("implicit_gemm", "tap_broadcast"):
         # the adjoint as a forward convolution: grad_out in, grad_x out, flipped weights
         C, M = input_shape[1], output_shape[1]
         adjoint_shape = (C, M // groups) + tuple(weight_shape[2:])
-        input_grad = _implicit_forward_plan(dtype, output_shape, input_shape, adjoint_shape, groups, stride,
-                                            adjoint_padding(weight_shape[2:], padding, dilation), dilation,
-                                            threads)
+        input_grad = _forward_plan(algorithms.input_grad, dtype, output_shape, input_shape, adjoint_shape, groups,
+                                   stride, adjoint_padding(weight_shape[2:], padding, dilation), dilation, threads)
     else:
         input_grad = _columns_plan(True, *shapes)
     weight_grad = _weight_grad_plan(algorithms.weight_grad, *shapes)
@@ -267,6 +286,22 @@ def _depthwise_plan(step, dtype, input_shape, output_shape, weight_shape, groups
     workspace = _depthwise.depthwise_workspace_size(step, input_shape, output_shape, tuple(weight_shape[2:]),
                                                     stride, dilation, chunks, omp_threads)
     return Plan("depthwise", omp_threads, 1, 1, 1, chunks, padding, workspace, 0)
+
+
+def _forward_plan(algorithm, dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
+                  threads):
+    """A forward convolution (or an input gradient as the adjoint's forward):
+    by broadcast taps, images in parallel, each cut into parts of its output
+    rows where the batch is smaller than the threads (chunks: the parts)."""
+    if algorithm == "implicit_gemm":
+        return _implicit_forward_plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding,
+                                      dilation, threads)
+    N = input_shape[0]
+    parts = max(1, min(output_shape[3], -(-threads // max(N, 1))))
+    omp_threads, _ = _thread_plan(N * parts, _multiply_adds(output_shape, weight_shape), threads)
+    size = _conv.tap_forward_size(input_shape, output_shape, tuple(weight_shape[2:]), stride, padding, dilation,
+                                  omp_threads)
+    return Plan("tap_broadcast", omp_threads, 1, 1, 0, parts, padding, size, 0)
 
 
 def _implicit_forward_plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,

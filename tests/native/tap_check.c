@@ -69,6 +69,64 @@ static int check(const conv_case *c)
     return wrong;
 }
 
+/* 0 if right: the forward (tap_pack_panels, tap_forward_f32, tap_untranspose
+   with a bias) against double loops over im2col, on both layouts of out_t */
+static int check_forward(const conv_case *c)
+{
+    const int Do = out_size(c->D, c->kd, c->sd, c->pd, c->dd), Ho = out_size(c->H, c->kh, c->sh, c->ph, c->dh),
+              Wo = out_size(c->W, c->kw, c->sw, c->pw, c->dw), P = Do * Ho * Wo, K = c->kd * c->kh * c->kw;
+    const int Dp = c->D + 2 * c->pd, Hp = c->H + 2 * c->ph, Wp = c->W + 2 * c->pw, rows = c->C * K;
+    const ptrdiff_t lanes = tap_broadcast_lanes(), pitch = (c->M + lanes - 1) / lanes * lanes;
+    const ptrdiff_t volume = (ptrdiff_t)c->C * Dp * Hp * Wp;
+    float *padded = calloc(volume + TAP_MAX_POSITIONS * c->sw, sizeof(float));   /* zeros past the end */
+    float *w = malloc(sizeof(float) * c->M * rows), *bias = malloc(sizeof(float) * c->M);
+    float *panels = malloc(sizeof(float) * rows * pitch), *out = malloc(sizeof(float) * c->M * P);
+    float *out_t = malloc(sizeof(float) * Do * Ho * Wp * pitch);
+    ptrdiff_t *offset = malloc(sizeof(ptrdiff_t) * rows);
+    for (int ch = 0; ch < c->C; ch++)
+        for (int d = 0; d < c->D; d++)
+            for (int h = 0; h < c->H; h++)
+                for (int x = 0; x < c->W; x++)
+                    padded[((ch * Dp + d + c->pd) * Hp + h + c->ph) * Wp + x + c->pw] =
+                        (float)((((ch * c->D + d) * c->H + h) * c->W + x) * 7919 % 97 - 48) / 32.0f;
+    for (int i = 0; i < c->M * rows; i++)
+        w[i] = (float)((i * 104729 % 89) - 44) / 64.0f;
+    for (int m = 0; m < c->M; m++)
+        bias[m] = (float)(m % 5) - 2.0f;
+    tap_geometry t = {c->C, Dp, Hp, Wp, c->kd, c->kh, c->kw, c->dd, c->dh, c->dw, Do, Ho, Wo,
+                      (ptrdiff_t)c->sd * Hp * Wp, (ptrdiff_t)c->sh * Wp, c->sw};
+    for (int r = 0; r < rows; r++)
+        offset[r] = tap_row_offset(&t, r);
+    tap_pack_panels(w, c->M, rows, lanes, pitch, panels);
+    int wrong = 0;
+    for (int layout = 0; layout < 2 && !wrong; layout++) {
+        const ptrdiff_t row_pitch = layout ? Wp : Wo;          /* Wp: rows may be walked as one line */
+        const ptrdiff_t half = Ho / 2;                          /* in two parts of the output rows */
+        tap_forward_f32(padded, &t, panels, offset, pitch, row_pitch, half, Ho, out_t);
+        tap_untranspose(out_t, pitch, row_pitch, &t, c->M, bias, half, Ho, out);
+        if (half > 0) {
+            tap_forward_f32(padded, &t, panels, offset, pitch, row_pitch, 0, half, out_t);
+            tap_untranspose(out_t, pitch, row_pitch, &t, c->M, bias, 0, half, out);
+        }
+        for (int m = 0; m < c->M && !wrong; m++)
+            for (int od = 0; od < Do; od++)
+                for (int oh = 0; oh < Ho; oh++)
+                    for (int ow = 0; ow < Wo; ow++) {
+                        double exact = bias[m], size = fabs(bias[m]);
+                        for (int r = 0; r < rows; r++) {
+                            const double v = padded[od * t.step_d + oh * t.step_h + ow * c->sw + offset[r]]
+                                             * (double)w[m * rows + r];
+                            exact += v;
+                            size += fabs(v);
+                        }
+                        if (fabs(out[m * P + (od * Ho + oh) * Wo + ow] - exact) > 1e-5 * (1 + size))
+                            wrong = 1;
+                    }
+    }
+    free(padded), free(w), free(bias), free(panels), free(out), free(out_t), free(offset);
+    return wrong;
+}
+
 int main(void)
 {
     static const conv_case cases[] = {
@@ -80,6 +138,9 @@ int main(void)
         {3, 9, 5, 5, 5, 3, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},     /* 3-d */
         {4, 96, 1, 7, 7, 1, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 1},
         {2, 40, 1, 60, 60, 1, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 1},  /* several tiles of output rows */
+        {3, 8, 1, 14, 14, 1, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 1},   /* forward: rows walked as one line */
+        {3, 16, 1, 20, 20, 1, 3, 3, 1, 1, 1, 0, 1, 1, 1, 1, 1},
+        {6, 64, 1, 9, 11, 1, 3, 3, 1, 1, 3, 0, 1, 0, 1, 1, 1},   /* forward: a stride of 3, 2 + 2 vectors */
     };
     const int best = minigrad_cpu_best_isa();
     if (!minigrad_tap_broadcast_available()) {
@@ -90,7 +151,7 @@ int main(void)
     for (int isa = 0; isa <= best; isa++) {
         minigrad_set_isa(isa);
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
-            if (check(&cases[k])) {
+            if (check(&cases[k]) || check_forward(&cases[k])) {
                 printf("wrong on path %d: case %zu\n", isa, k);
                 return 1;
             }
