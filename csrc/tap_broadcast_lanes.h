@@ -212,7 +212,51 @@ TAP_FORWARD_BLOCKS_OF(TAP_POSITIONS_1, 1)
 TAP_FORWARD_BLOCKS_OF(TAP_POSITIONS_2, 2)
 TAP_FORWARD_BLOCKS_OF(TAP_POSITIONS_3, 3)
 
-#define TAP_FORWARD_CALL(NAME, R, NV, ...) SIMD(tap_forward_##NAME##_##R##_##NV)(__VA_ARGS__)
+/* The same block with its R positions anywhere: position i reads the padded
+   image from pos[i] and stores to dst[i] (a block that runs over the end of
+   an output row into the next, with no positions between to compute and
+   drop). Its R pointers take R registers, so only blocks of up to
+   TAP_GATHER_MOST positions are taken so (the stores' pointers are read
+   once, after the walk). */
+#define TAP_GATHER_MOST 8
+#define TAP_GATHER_BLOCK(R, NV)                                                                 \
+SIMD_INLINE void SIMD(tap_gather_##R##_##NV)(const float *const *pos, const ptrdiff_t *offset,  \
+                                              ptrdiff_t rows, const float *panel,                \
+                                              float *const *dst, ptrdiff_t valid, int accumulate) \
+{                                                                                               \
+    vec acc[R][NV];                                                                             \
+    const float *at[R];                                                                         \
+    for (int i = 0; i < R; i++) {                                                               \
+        at[i] = pos[i];                                                                         \
+        for (int j = 0; j < NV; j++)                                                            \
+            acc[i][j] = (vec){0};                                                               \
+    }                                                                                           \
+    for (ptrdiff_t r = 0; r < rows; r++, panel += NV * SIMD_LANES) {                            \
+        vec w[NV];                                                                              \
+        for (int j = 0; j < NV; j++)                                                            \
+            w[j] = SIMD(load)(panel + j * SIMD_LANES);                                          \
+        const ptrdiff_t o = offset[r];                                                          \
+        for (int i = 0; i < R; i++) {                                                           \
+            const float tap = at[i][o];                                                         \
+            for (int j = 0; j < NV; j++)                                                        \
+                acc[i][j] += tap * w[j];                                                        \
+        }                                                                                       \
+    }                                                                                           \
+    for (int i = 0; i < R && i < valid; i++)                                                    \
+        for (int j = 0; j < NV; j++) {                                                          \
+            float *out = dst[i] + j * SIMD_LANES;                                               \
+            SIMD(store)(out, accumulate ? SIMD(load)(out) + acc[i][j] : acc[i][j]);             \
+        }                                                                                       \
+}
+#define TAP_GATHER_BLOCK_OF(R, NV) TAP_GATHER_BLOCK(R, NV)
+#if TAP_POSITIONS_3 <= TAP_GATHER_MOST
+TAP_GATHER_BLOCK_OF(TAP_POSITIONS_3, 3)
+#endif
+#if TAP_POSITIONS_2 <= TAP_GATHER_MOST
+TAP_GATHER_BLOCK_OF(TAP_POSITIONS_2, 2)
+#endif
+
+#define TAP_FORWARD_CALL(NAME, R, NV, ...) SIMD(tap_##NAME##_##R##_##NV)(__VA_ARGS__)
 #define TAP_FORWARD_CALL_OF(NAME, R, NV, ...) TAP_FORWARD_CALL(NAME, R, NV, __VA_ARGS__)
 
 /* One block of R positions (R from nv), dispatched on the step. */
@@ -222,11 +266,11 @@ SIMD_INLINE void SIMD(tap_forward_block)(ptrdiff_t nv, const float *base, ptrdif
 {
 #define TAP_FORWARD_STEPS(R, NV)                                                                \
     if (step == 1)                                                                              \
-        TAP_FORWARD_CALL_OF(unit, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate); \
+        TAP_FORWARD_CALL_OF(forward_unit, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate); \
     else if (step == 2)                                                                         \
-        TAP_FORWARD_CALL_OF(two, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate); \
+        TAP_FORWARD_CALL_OF(forward_two, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate); \
     else                                                                                        \
-        TAP_FORWARD_CALL_OF(any, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate);
+        TAP_FORWARD_CALL_OF(forward_any, R, NV, base, step, offset, rows, panel, dst, pitch, valid, accumulate);
     if (nv == 3) {
         TAP_FORWARD_STEPS(TAP_POSITIONS_3, 3)
     } else if (nv == 2) {
@@ -235,6 +279,21 @@ SIMD_INLINE void SIMD(tap_forward_block)(ptrdiff_t nv, const float *base, ptrdif
         TAP_FORWARD_STEPS(TAP_POSITIONS_1, 1)
     }
 #undef TAP_FORWARD_STEPS
+}
+
+/* a gather block of nv vectors (one with at most TAP_GATHER_MOST positions) */
+SIMD_INLINE void SIMD(tap_gather_block)(ptrdiff_t nv, const float *const *pos, const ptrdiff_t *offset,
+                                        ptrdiff_t rows, const float *panel, float *const *dst, ptrdiff_t valid,
+                                        int accumulate)
+{
+#if TAP_POSITIONS_3 <= TAP_GATHER_MOST
+    if (nv == 3)
+        TAP_FORWARD_CALL_OF(gather, TAP_POSITIONS_3, 3, pos, offset, rows, panel, dst, valid, accumulate);
+#endif
+#if TAP_POSITIONS_2 <= TAP_GATHER_MOST
+    if (nv == 2)
+        TAP_FORWARD_CALL_OF(gather, TAP_POSITIONS_2, 2, pos, offset, rows, panel, dst, valid, accumulate);
+#endif
 }
 
 static ptrdiff_t SIMD(tap_forward_positions)(ptrdiff_t nv)
@@ -274,9 +333,26 @@ static SIMD_TARGET void SIMD(tap_forward)(const float *image, const tap_geometry
             const float *block_panel = panel + r0 * nv * SIMD_LANES;
             float *block_out = out_t + v0 * SIMD_LANES;
             const ptrdiff_t by_rows = (h1 - h0) * ((t->Wo + R - 1) / R), by_line = (line + R - 1) / R;
+            const ptrdiff_t by_gather = ((h1 - h0) * t->Wo + R - 1) / R;
+            const int gather = R <= TAP_GATHER_MOST && by_gather < by_rows && (!merged || by_gather < by_line);
             for (ptrdiff_t od = 0; od < t->Do; od++) {
                 const float *plane = image + od * t->step_d;
                 float *out_plane = block_out + od * t->Ho * row_pitch * pitch;
+                if (gather) {                 /* blocks of R positions in a row, over row ends */
+                    const float *pos[TAP_GATHER_MOST];
+                    float *dst[TAP_GATHER_MOST];
+                    const ptrdiff_t last = h1 * t->Wo;
+                    for (ptrdiff_t q = h0 * t->Wo; q < last; q += R) {
+                        const ptrdiff_t valid = last - q < R ? last - q : R;
+                        for (ptrdiff_t i = 0; i < R; i++) {     /* positions past the last repeat it */
+                            const ptrdiff_t at = q + (i < valid ? i : valid - 1), oh = at / t->Wo, ow = at % t->Wo;
+                            pos[i] = plane + oh * t->step_h + ow * t->sw;
+                            dst[i] = out_plane + (oh * row_pitch + ow) * pitch;
+                        }
+                        SIMD(tap_gather_block)(nv, pos, offset + r0, kc, block_panel, dst, valid, r0 > 0);
+                    }
+                    continue;
+                }
                 if (merged && by_line < by_rows) {
                     const float *first = plane + h0 * t->Wp;
                     float *out_first = out_plane + h0 * row_pitch * pitch;
@@ -340,6 +416,9 @@ static SIMD_TARGET void SIMD(tap_untranspose)(const float *out_t, ptrdiff_t pitc
 #undef TAP_POSITIONS_3
 #undef TAP_FORWARD_BLOCK
 #undef TAP_FORWARD_BLOCKS_OF
+#undef TAP_GATHER_MOST
+#undef TAP_GATHER_BLOCK
+#undef TAP_GATHER_BLOCK_OF
 #undef TAP_FORWARD_CALL
 #undef TAP_FORWARD_CALL_OF
 #undef TAP_ROWS_1

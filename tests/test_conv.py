@@ -635,6 +635,7 @@ def test_conv2d_forward_crosses_into_compiled_code_once(groups, compiled_conv_ca
     x = minigrad.tensor(rng.standard_normal((2, 8, 12, 12)).astype(np.float32))
     w = minigrad.tensor(rng.standard_normal((8, 8 // groups, 3, 3)).astype(np.float32))
     F.conv2d(x, w, padding=1, groups=groups)
+    taps = conv_plan.tap_forward(8, (8 // groups, 1, 3, 3), groups)     # 8 channels: not on AVX-512
     compiled_conv_calls.clear()
     F.conv2d(x, w, padding=1, groups=groups)
     if groups == 8:
@@ -642,7 +643,7 @@ def test_conv2d_forward_crosses_into_compiled_code_once(groups, compiled_conv_ca
     elif gemm_kernels.PACK_SIZE == 0:
         expected = "im2col_gemm_forward"
     else:
-        expected = "tap_broadcast_forward" if groups == 1 else "implicit_gemm_forward"
+        expected = "tap_broadcast_forward" if taps else "implicit_gemm_forward"
     assert compiled_conv_calls == [expected]
 
 
@@ -725,6 +726,12 @@ def test_choose_algorithm_picks_the_kernel_for_each_product():
     assert choose(widest, widest + 1, 3)[:2] == ("implicit_gemm",
                                                  "tap_broadcast" if widest >= many else "col2im_gemm")
     assert choose(16, 16, 3, groups=2)[:2] == ("implicit_gemm", "implicit_gemm")   # grouped: the GEMM per group
+    lanes = compiled_conv.tap_lanes()
+    assert choose(8, 3 * lanes // 4, 3).forward == "tap_broadcast"        # 3/4 of a vector: still taps
+    assert choose(8, 3 * lanes // 4 - 1, 3).forward == "implicit_gemm"
+    assert choose(2 * lanes, 1, 7)[:2] == ("implicit_gemm", "tap_broadcast")   # into 1 channel: the GEMM
+    assert choose(1, 2 * lanes, 3)[:2] == ("implicit_gemm", "col2im_gemm")   # 9 im2col rows: too few
+    assert choose(4, 2 * lanes, 3).forward == "tap_broadcast"             # 36 rows
     # the weight gradient: broadcast taps while the output channels fill few vectors
     most = conv_plan.TAP_MAX_VECTORS * compiled_conv.tap_lanes()
     assert choose(24, most, 3).weight_grad == "tap_broadcast"
@@ -835,8 +842,8 @@ def test_broadcast_tap_forward_matches_the_reference(n, c, m, size, kernel, stri
     out = tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
                 for s, k, st, p, d in zip(spatial, kernel, stride, padding, dilation))
     plan = conv_plan.plan(np.float32, x.shape, (n, m) + out, w.shape, 1, stride, padding, dilation)
-    assert plan.algorithms.forward == ("tap_broadcast" if m <= conv_plan.TAP_FORWARD_MAX_VECTORS
-                                       * compiled_conv.tap_lanes() else "implicit_gemm")
+    assert plan.algorithms.forward == ("tap_broadcast" if conv_plan.tap_forward(m, (c,) + kernel, 1)
+                                       else "implicit_gemm")
     expected = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64) if with_bias else None,
                         out, stride, padding, dilation, 1)
     results = []

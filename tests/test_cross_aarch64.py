@@ -73,7 +73,7 @@ def test_own_gemm_is_right_natively_on_the_best_path(tmp_path):
 # average-pool rows (csrc/pool_rows.h) and the broadcast-tap weight gradient
 # (csrc/tap_broadcast.h), each on aarch64's generic path under qemu and on
 # every path of this CPU.
-NATIVE_CHECKS = {"average_pool_rows": POOL_CHECK, "broadcast_tap_weight_grad": TAP_CHECK}
+NATIVE_CHECKS = {"average_pool_rows": POOL_CHECK, "broadcast_taps": TAP_CHECK}
 
 
 @pytest.mark.skipif(CROSS_CC is None or QEMU is None,

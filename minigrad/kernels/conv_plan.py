@@ -70,7 +70,12 @@ TAP_MAX_VECTORS = 6
 # The forward by broadcast taps (and the input gradient run as the adjoint's
 # forward) up to this many vectors of output channels; more take the
 # implicit GEMM, whose rows are then the output channels (benchmarks/conv_bench.py).
+# And only where the channels fill at least 3/4 of their vectors (AVX-512's
+# 16-float vectors hold 24 channels in 2 vectors at 3/4; 1 channel in one is
+# 16 times the work), with at least TAP_FORWARD_MIN_ROWS im2col rows (Cin*K:
+# a 1-channel 3x3 layer has 9, too few steps to pay for a block's set-up).
 TAP_FORWARD_MAX_VECTORS = 12
+TAP_FORWARD_MIN_ROWS = 32
 
 # Below this many multiply-adds per thread, waking another thread costs more
 # than it saves (and on a busy machine much more).
@@ -160,10 +165,12 @@ def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, str
     kernel_size = weight_shape[2:]
     # a 1x1 convolution is a plain GEMM of the input: nothing to pack from an image
     forward = ("im2col_gemm" if is_pointwise(input_shape, output_shape, kernel_size, stride, padding)
-               else "tap_broadcast" if tap_forward(output_shape[1], groups) else "implicit_gemm")
+               else "tap_broadcast" if tap_forward(output_shape[1], weight_shape[1:], groups) else "implicit_gemm")
+    # the input gradient as a forward convolution of grad_out (stride 1): into the
+    # input's channels, with filters (M/groups, kd, kh, kw)
+    adjoint_taps = tap_forward(input_shape[1], (output_shape[1] // groups,) + tuple(kernel_size), groups)
     adjoint_is_a_convolution = (
-        (tap_forward(input_shape[1], groups)
-         or input_shape[1] // groups >= min(ADJOINT_MIN_CHANNELS, output_shape[1] // groups))
+        (adjoint_taps or input_shape[1] // groups >= min(ADJOINT_MIN_CHANNELS, output_shape[1] // groups))
         and all(s == 1 for s in stride)
         and math.prod(kernel_size) > 1 and all(p <= d * (k - 1) for k, p, d in zip(kernel_size, padding, dilation)))
     # The weight gradient of a dense convolution needs no packing with broadcast taps, where
@@ -173,15 +180,20 @@ def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, str
                       and output_shape[1] <= TAP_MAX_VECTORS * _conv.tap_lanes())
     weight_grad = "tap_broadcast" if broadcast_taps else "implicit_gemm"
     input_grad = "col2im_gemm"
-    if adjoint_is_a_convolution:     # the adjoint's output channels are the input's
-        input_grad = "tap_broadcast" if tap_forward(input_shape[1], groups) else "implicit_gemm"
+    if adjoint_is_a_convolution:
+        input_grad = "tap_broadcast" if adjoint_taps else "implicit_gemm"
     return Algorithms(forward, input_grad, weight_grad)
 
 
-def tap_forward(channels, groups):
-    """Whether a forward convolution into `channels` output channels runs by broadcast taps."""
-    return (groups == 1 and _conv.tap_broadcast_available()
-            and channels <= TAP_FORWARD_MAX_VECTORS * _conv.tap_lanes())
+def tap_forward(channels, filter_shape, groups):
+    """Whether a forward convolution into `channels` output channels, each filter
+    (Cin/groups, kd, kh, kw), runs by broadcast taps."""
+    if groups != 1 or not _conv.tap_broadcast_available():
+        return False
+    lanes = _conv.tap_lanes()
+    vectors = -(-channels // lanes)
+    return (vectors <= TAP_FORWARD_MAX_VECTORS and 4 * channels >= 3 * vectors * lanes
+            and math.prod(filter_shape) >= TAP_FORWARD_MIN_ROWS)
 
 
 def plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation, algorithm=None):
@@ -189,7 +201,7 @@ def plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding
     tuples of ints, geometry 3-tuples), for the current thread count."""
     tuning = (gemm.PACK_SIZE, MIN_WORK_PER_THREAD, SLAB_ELEMENTS, COLUMNS_PER_GEMM, WEIGHT_GRAD_CHUNKS,
               ADJOINT_MIN_CHANNELS, IMPLICIT_SMALL_IMAGE, IMPLICIT_COLUMNS_PER_GEMM, TAP_MAX_VECTORS,
-              TAP_FORWARD_MAX_VECTORS)
+              TAP_FORWARD_MAX_VECTORS, TAP_FORWARD_MIN_ROWS)
     return _cached_plan(np.dtype(dtype), input_shape, output_shape, weight_shape, groups, stride, padding,
                         dilation, algorithm, get_num_threads(), tuning)
 

@@ -1,13 +1,17 @@
 /*
- * The broadcast-tap weight gradient (csrc/tap_broadcast.h) on its own, for a
- * CPU the tests cannot run on: tests/test_cross_aarch64.py compiles this with
- * an aarch64 cross-compiler and runs it under qemu-user (the generic path: GCC
+ * The broadcast-tap kernels (csrc/tap_broadcast.h) on their own, for a CPU
+ * the tests cannot run on: tests/test_cross_aarch64.py compiles this with an
+ * aarch64 cross-compiler and runs it under qemu-user (the generic path: GCC
  * vector extensions, NEON there), and natively on every path of this CPU.
  *
  * For a few geometries (rows and channels off every block size, stride,
- * dilation, 3-d) it pads one image, transposes its output gradient with
- * tap_transpose, runs tap_broadcast_f32 twice (the second call adding), and
- * checks the sums against double-precision loops over im2col.
+ * dilation, 3-d):
+ * - the weight gradient: it pads one image, transposes its output gradient
+ *   with tap_transpose, runs tap_broadcast_f32 twice (the second call
+ *   adding), and checks the sums against double-precision loops over im2col;
+ * - the forward: tap_pack_panels, tap_forward_f32 and tap_untranspose (with a
+ *   bias, in two parts of the output rows, on both layouts of out_t), checked
+ *   the same way.
  * Prints "ok" and exits 0, or names the first wrong case and exits 1.
  */
 #include <math.h>
