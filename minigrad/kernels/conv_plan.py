@@ -14,6 +14,12 @@ products in another order) all ask it:
   input channels (ADJOINT_MIN_CHANNELS, or no fewer than its outputs): it is
   then a forward convolution of grad_out with the flipped, transposed
   weights (``adjoint_weight``);
+- ``"tap_broadcast"`` (float32, groups == 1, a few vectors of output
+  channels: ``tap_forward`` for the forward and the adjoint, TAP_MAX_VECTORS
+  for the weight gradient): no packing at all; vectors over the output
+  channels, each image value broadcast straight from the padded image
+  (csrc/tap_broadcast.h). As the adjoint's forward, the input gradient takes
+  it whatever the channel counts;
 - ``"im2col_gemm"`` / ``"col2im_gemm"``: the columns are written, then one
   GEMM per image and group (float64, ``MINIGRAD_GEMM=blas``, 1x1 kernels and
   strided input gradients).
@@ -23,13 +29,15 @@ the shapes, the thread count and the tuning constants below, so it is worked
 out once per shape and cached: on later calls a convolution crosses into
 compiled code once, for the kernel itself. Scratch sizes come from the
 kernels' own size functions (``columns_size``, ``implicit_forward_size``,
-``weight_grad_size``, ``depthwise_workspace_size``), which the kernels use to
+``tap_forward_size``, ``tap_broadcast_size``, ``weight_grad_size``,
+``depthwise_workspace_size``), which the kernels use to
 index their workspace.
 
 Threads: the kernels parallelise over images, image planes, batch chunks or
 slabs of output rows; where only one item has work (a batch of one), the own
-GEMM splits its columns among the threads instead, which leaves every sum as
-it was. scipy's BLAS always runs on one thread (minigrad/kernels/blas.py).
+GEMM splits its columns among the threads instead, and the broadcast-tap
+forward cuts each image into parts of its output rows: both leave every sum
+as it was. scipy's BLAS always runs on one thread (minigrad/kernels/blas.py).
 """
 import collections
 import functools
