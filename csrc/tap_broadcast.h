@@ -1,16 +1,24 @@
 /*
- * The weight gradient of a dense (groups == 1) float32 convolution without
- * packing: vectors over the output channels, one broadcast image value per
- * im2col row (csrc/tap_broadcast_lanes.h), compiled for each path:
+ * Dense (groups == 1) float32 convolutions without packing: vectors over the
+ * output channels, each image value broadcast straight from the padded image
+ * (csrc/tap_broadcast_lanes.h), compiled for each path:
  *
- *   AVX-512   16 floats per vector, blocks of 8 rows x 3 vectors
- *   AVX2+FMA   8 floats per vector, blocks of 4 rows x 3 vectors
+ *   AVX-512   16 floats per vector, blocks of 8 rows (or positions) x 3 vectors
+ *   AVX2+FMA   8 floats per vector, blocks of 4 rows (or positions) x 3 vectors
  *   generic    4 floats per vector: SSE2 on x86-64, NEON on aarch64
  *
- * csrc/conv.pyx (tap_broadcast_weight_grad) pads each image, writes its
- * output gradient channels-last (dyt), calls tap_broadcast_f32 per image and
- * adds the per-chunk sums in a fixed order. The NumPy reference is
- * minigrad/reference/conv.py's conv_weight_grad: gw = sum_n dy[n] @ im2col(x[n])^T.
+ * Two products:
+ * - the weight gradient (tap_broadcast_f32): csrc/conv.pyx
+ *   (tap_broadcast_weight_grad) pads each image, writes its output gradient
+ *   channels-last (dyt, tap_transpose), calls tap_broadcast_f32 per image and
+ *   adds the per-chunk sums in a fixed order. NumPy reference:
+ *   minigrad/reference/conv.py's conv_weight_grad, gw = sum_n dy[n] @ im2col(x[n])^T;
+ * - the forward, and the input gradient as the adjoint's forward
+ *   (tap_forward_f32): csrc/conv.pyx (tap_broadcast_forward) packs the
+ *   weights once (tap_pack_panels), pads each image, computes its output
+ *   channels-last (out_t) and transposes it back with the bias
+ *   (tap_untranspose). NumPy reference: minigrad/reference/conv.py's conv,
+ *   y[n] = w @ im2col(x[n]) + b; the block walk itself is in docs/02-im2col.md.
  */
 #ifndef MINIGRAD_TAP_BROADCAST_H
 #define MINIGRAD_TAP_BROADCAST_H
