@@ -49,11 +49,13 @@ def test_max_pool_matches_reference(n, trial, dtype, cpu_path):
                                rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("width,kernel,stride", [(70, 3, 2), (41, 2, 1), (37, 2, 2), (19, 3, 3)])
-def test_max_pool_float32_long_rows_ties_and_nans(width, kernel, stride, cpu_path):
+@pytest.mark.parametrize("width,kernel,stride", [(70, 3, 2), (41, 2, 1), (37, 2, 2), (19, 3, 3),
+                                                (14, 2, 2), (12, 3, 2), (9, 2, 1), (13, 2, 1)])
+def test_max_pool_float32_rows_ties_and_nans(width, kernel, stride, cpu_path):
     """Rows long enough for whole vector blocks of every path and a last block that
-    overlaps the one before; ties (the first maximum wins) and NaNs (a NaN wins,
-    the last one of its window, as in PyTorch: some windows here hold two)."""
+    overlaps the one before, and rows shorter than a vector (7, 6, 9, 13 outputs: the
+    wider paths hand them to a narrower one); ties (the first maximum wins) and NaNs (a
+    NaN wins, the last one of its window, as in PyTorch: some windows here hold two)."""
     rng = np.random.default_rng(width)
     x = rng.integers(-3, 4, (2, 3, 6, width)).astype(np.float32)    # many equal maxima
     x[1, 2, 3, width // 2] = np.nan
