@@ -27,6 +27,16 @@
 #define TAP_ROWS_1 12
 #endif
 
+/* The end of every block below: accumulator row i (+)= into ROW (an
+   expression of i: where row i's first vector goes), for the first `valid`
+   of its R rows (accumulate: add to what is there). */
+#define TAP_STORE_ROWS(R, NV, ROW)                                                              \
+    for (int i = 0; i < R && i < valid; i++)                                                    \
+        for (int j = 0; j < NV; j++) {                                                          \
+            float *out_ = (ROW) + j * SIMD_LANES;                                               \
+            SIMD(store)(out_, accumulate ? SIMD(load)(out_) + acc[i][j] : acc[i][j]);           \
+        }
+
 /* One block: R rows (row[i]: where row i reads the padded image; `valid` of
    them are real) x NV vectors of channels from dyt's column 0 (dyt: positions
    x pitch floats, from output row `first` on). The output rows oh in [first,
@@ -56,11 +66,7 @@ SIMD_INLINE void SIMD(tap_block_##R##_##NV)(const float *const *row, ptrdiff_t v
             }                                                                                   \
         }                                                                                       \
     }                                                                                           \
-    for (int i = 0; i < R && i < valid; i++)                                                    \
-        for (int j = 0; j < NV; j++) {                                                          \
-            float *dst = sums + i * pitch + j * SIMD_LANES;                                     \
-            SIMD(store)(dst, accumulate ? SIMD(load)(dst) + acc[i][j] : acc[i][j]);             \
-        }                                                                                       \
+    TAP_STORE_ROWS(R, NV, sums + i * pitch)                                                     \
 }
 
 /* A macro level between, so that TAP_ROWS_n expands before ## pastes it. */
@@ -197,11 +203,7 @@ SIMD_INLINE void SIMD(tap_forward_##NAME##_##R##_##NV)(const float *base, ptrdif
                 acc[i][j] += tap * w[j];                                                        \
         }                                                                                       \
     }                                                                                           \
-    for (int i = 0; i < R && i < valid; i++)                                                    \
-        for (int j = 0; j < NV; j++) {                                                          \
-            float *out = dst + i * pitch + j * SIMD_LANES;                                      \
-            SIMD(store)(out, accumulate ? SIMD(load)(out) + acc[i][j] : acc[i][j]);             \
-        }                                                                                       \
+    TAP_STORE_ROWS(R, NV, dst + i * pitch)                                                      \
 }
 
 #define TAP_FORWARD_BLOCKS_OF(R, NV)                                                            \
@@ -242,11 +244,7 @@ SIMD_INLINE void SIMD(tap_gather_##R##_##NV)(const float *const *pos, const ptrd
                 acc[i][j] += tap * w[j];                                                        \
         }                                                                                       \
     }                                                                                           \
-    for (int i = 0; i < R && i < valid; i++)                                                    \
-        for (int j = 0; j < NV; j++) {                                                          \
-            float *out = dst[i] + j * SIMD_LANES;                                               \
-            SIMD(store)(out, accumulate ? SIMD(load)(out) + acc[i][j] : acc[i][j]);             \
-        }                                                                                       \
+    TAP_STORE_ROWS(R, NV, dst[i])                                                               \
 }
 #define TAP_GATHER_BLOCK_OF(R, NV) TAP_GATHER_BLOCK(R, NV)
 #if TAP_POSITIONS_3 <= TAP_GATHER_MOST
@@ -416,6 +414,7 @@ static SIMD_TARGET void SIMD(tap_untranspose)(const float *out_t, ptrdiff_t pitc
 #undef TAP_POSITIONS_3
 #undef TAP_FORWARD_BLOCK
 #undef TAP_FORWARD_BLOCKS_OF
+#undef TAP_STORE_ROWS
 #undef TAP_GATHER_MOST
 #undef TAP_GATHER_BLOCK
 #undef TAP_GATHER_BLOCK_OF
