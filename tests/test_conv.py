@@ -635,7 +635,7 @@ def test_conv2d_forward_crosses_into_compiled_code_once(groups, compiled_conv_ca
     x = minigrad.tensor(rng.standard_normal((2, 8, 12, 12)).astype(np.float32))
     w = minigrad.tensor(rng.standard_normal((8, 8 // groups, 3, 3)).astype(np.float32))
     F.conv2d(x, w, padding=1, groups=groups)
-    taps = conv_plan.tap_forward(8, (8 // groups, 1, 3, 3), groups)     # 8 channels: not on AVX-512
+    taps = conv_plan.tap_forward((2, 8, 1, 12, 12), (8 // groups, 1, 3, 3), groups)   # not on AVX-512
     compiled_conv_calls.clear()
     F.conv2d(x, w, padding=1, groups=groups)
     if groups == 8:
@@ -732,6 +732,9 @@ def test_choose_algorithm_picks_the_kernel_for_each_product():
     assert choose(2 * lanes, 1, 7)[:2] == ("implicit_gemm", "tap_broadcast")   # into 1 channel: the GEMM
     assert choose(1, 2 * lanes, 3)[:2] == ("implicit_gemm", "col2im_gemm")   # 9 im2col rows: too few
     assert choose(4, 2 * lanes, 3).forward == "tap_broadcast"             # 36 rows
+    one_row = conv_plan.choose_algorithm(np.float32, (1, 16, 1, 1, 50), (1, 2 * lanes, 1, 1, 50),
+                                         (2 * lanes, 16, 1, 1, 3), 1, (1, 1, 1), (0, 0, 1), (1, 1, 1))
+    assert one_row.forward == "implicit_gemm"        # one image of one row: the GEMM shares it among threads
     # the weight gradient: broadcast taps while the output channels fill few vectors
     most = conv_plan.TAP_MAX_VECTORS * compiled_conv.tap_lanes()
     assert choose(24, most, 3).weight_grad == "tap_broadcast"
@@ -842,7 +845,7 @@ def test_broadcast_tap_forward_matches_the_reference(n, c, m, size, kernel, stri
     out = tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
                 for s, k, st, p, d in zip(spatial, kernel, stride, padding, dilation))
     plan = conv_plan.plan(np.float32, x.shape, (n, m) + out, w.shape, 1, stride, padding, dilation)
-    assert plan.algorithms.forward == ("tap_broadcast" if conv_plan.tap_forward(m, (c,) + kernel, 1)
+    assert plan.algorithms.forward == ("tap_broadcast" if conv_plan.tap_forward((n, m) + out, (c,) + kernel, 1)
                                        else "implicit_gemm")
     expected = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64) if with_bias else None,
                         out, stride, padding, dilation, 1)

@@ -173,10 +173,10 @@ def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, str
     kernel_size = weight_shape[2:]
     # a 1x1 convolution is a plain GEMM of the input: nothing to pack from an image
     forward = ("im2col_gemm" if is_pointwise(input_shape, output_shape, kernel_size, stride, padding)
-               else "tap_broadcast" if tap_forward(output_shape[1], weight_shape[1:], groups) else "implicit_gemm")
+               else "tap_broadcast" if tap_forward(output_shape, weight_shape[1:], groups) else "implicit_gemm")
     # the input gradient as a forward convolution of grad_out (stride 1): into the
     # input's channels, with filters (M/groups, kd, kh, kw)
-    adjoint_taps = tap_forward(input_shape[1], (output_shape[1] // groups,) + tuple(kernel_size), groups)
+    adjoint_taps = tap_forward(input_shape, (output_shape[1] // groups,) + tuple(kernel_size), groups)
     adjoint_is_a_convolution = (
         (adjoint_taps or input_shape[1] // groups >= min(ADJOINT_MIN_CHANNELS, output_shape[1] // groups))
         and all(s == 1 for s in stride)
@@ -193,12 +193,16 @@ def choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, str
     return Algorithms(forward, input_grad, weight_grad)
 
 
-def tap_forward(channels, filter_shape, groups):
-    """Whether a forward convolution into `channels` output channels, each filter
-    (Cin/groups, kd, kh, kw), runs by broadcast taps."""
-    if groups != 1 or not _conv.tap_broadcast_available():
+def tap_forward(output_shape, filter_shape, groups):
+    """Whether a forward convolution into `output_shape` (N, M, Do, Ho, Wo), each
+    filter (Cin/groups, kd, kh, kw), runs by broadcast taps. Not for a single
+    output row of a single image (a 1-d convolution of a batch of one): the
+    taps share an image among threads by its rows, the implicit GEMM by its
+    columns (a rule that does not depend on the thread count, so neither does
+    any result)."""
+    if groups != 1 or not _conv.tap_broadcast_available() or output_shape[0] * output_shape[3] < 2:
         return False
-    lanes = _conv.tap_lanes()
+    channels, lanes = output_shape[1], _conv.tap_lanes()
     vectors = -(-channels // lanes)
     return (vectors <= TAP_FORWARD_MAX_VECTORS and 4 * channels >= 3 * vectors * lanes
             and math.prod(filter_shape) >= TAP_FORWARD_MIN_ROWS)
