@@ -37,6 +37,9 @@ cdef inline Geometry geometry_from_tuples(tuple input_shape, tuple output_shape,
     cdef Py_ssize_t out_shape[5]
     cdef Py_ssize_t kernel_size[3]
     cdef int i
+    if len(input_shape) != 5 or len(output_shape) != 5 or len(kernel) != 3:
+        raise ValueError(f"conv geometry: shapes (N, C, D, H, W) and a 3-d kernel expected, got "
+                         f"{input_shape}, {output_shape}, {kernel}")
     for i in range(5):
         in_shape[i] = input_shape[i]
         out_shape[i] = output_shape[i]

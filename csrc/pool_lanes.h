@@ -103,6 +103,112 @@ static SIMD_TARGET int SIMD(max_fold_row)(const float *plane, ptrdiff_t first,
 }
 
 
+/* ---------------------------------------------------------------- max pooling of whole planes
+ * When every window lies inside the plane (no padding, floor mode: the usual
+ * MaxPool2d(2) or MaxPool2d(3, 2)), all output rows share one table of tap
+ * offsets, and one call pools a whole plane: no set-up per row, and a row
+ * shorter than a vector is one block of masked loads and stores. The fold is
+ * max_fold_block's, so the results are the same bytes.
+ */
+
+/* lanes [0, n) of load_strided(p, stride), zeros in the others, reading
+   nothing past the last float they need (n <= SIMD_LANES) */
+SIMD_INLINE vec SIMD(load_strided_first)(const float *p, ptrdiff_t stride, ptrdiff_t n)
+{
+    if (n == SIMD_LANES)
+        return SIMD(load_strided)(p, stride);
+    if (stride == 1)
+        return SIMD(load_first)(p, n);
+    /* p[0], p[2], .., p[2n-2]: the even lanes of the first 2n-1 floats */
+    vec a = SIMD(load_first)(p, 2 * n - 1 < SIMD_LANES ? 2 * n - 1 : SIMD_LANES);
+    vec b = 2 * n - 1 > SIMD_LANES ? SIMD(load_first)(p + SIMD_LANES, 2 * n - 1 - SIMD_LANES)
+                                   : SIMD(broadcast)(0.0f);
+    return SIMD(even_lanes)(a, b);
+}
+
+/* n <= SIMD_LANES outputs from src on, `stride` apart (a constant 1 or 2
+   where inlined): best[i] = their maxima over the taps, index[i] =
+   position + i*stride + the offset of the first tap that holds it.
+   Returns the lanes that read a nan. */
+SIMD_INLINE lanes_mask SIMD(max_pool_block)(const float *src, ptrdiff_t position,
+                                            const int64_t *tap_offset, ptrdiff_t taps,
+                                            ptrdiff_t stride, ptrdiff_t n, float *best,
+                                            int64_t *index)
+{
+    vec top = SIMD(load_strided_first)(src + tap_offset[0], stride, n);
+    lanes_mask holder = {0};                        /* tap 0 holds every maximum so far */
+    lanes_mask nan = top != top;
+    for (ptrdiff_t t = 1; t < taps; t++) {
+        vec value = SIMD(load_strided_first)(src + tap_offset[t], stride, n);
+        lanes_mask larger = value > top;            /* strict: the first of equal maxima stays */
+        top = (vec)((larger & (lanes_mask)value) | (~larger & (lanes_mask)top));
+        holder = (larger & (int)t) | (~larger & holder);
+        nan |= value != value;
+    }
+    if (n == SIMD_LANES)
+        SIMD(store)(best, top);
+    else
+        SIMD(store_first)(best, n, top);
+    for (ptrdiff_t i = 0; i < n; i++)
+        index[i] = position + i * stride + tap_offset[holder[i]];
+    return nan;
+}
+
+/* One output row of n outputs: blocks of SIMD_LANES, the last one ending at
+   n (overlapping the one before: its outputs come out the same twice), or
+   one short block. */
+SIMD_INLINE lanes_mask SIMD(max_pool_row)(const float *row, ptrdiff_t position,
+                                          const int64_t *tap_offset, ptrdiff_t taps,
+                                          ptrdiff_t stride, ptrdiff_t n, float *best,
+                                          int64_t *index)
+{
+    if (n <= SIMD_LANES)
+        return SIMD(max_pool_block)(row, position, tap_offset, taps, stride, n, best, index);
+    lanes_mask nan = {0};
+    for (ptrdiff_t ow = 0;; ow += SIMD_LANES) {
+        if (ow + SIMD_LANES > n)
+            ow = n - SIMD_LANES;
+        nan |= SIMD(max_pool_block)(row + ow * stride, position + ow * stride, tap_offset, taps,
+                                    stride, SIMD_LANES, best + ow, index + ow);
+        if (ow + SIMD_LANES == n)
+            return nan;
+    }
+}
+
+/* A whole plane of out_d x out_h x out_w outputs whose windows all lie
+   inside it: output (od, oh, ow) reads plane[first + od*step_d + oh*step_h
+   + ow*stride + tap_offset[t]], t < taps. best, index: the plane's outputs
+   and flat argmax positions. Returns nonzero if a value read is nan (then
+   the caller redoes the plane with PyTorch's nan rule). */
+static SIMD_TARGET int SIMD(max_pool_plane)(const float *plane, ptrdiff_t first,
+                                            const int64_t *tap_offset, ptrdiff_t taps,
+                                            ptrdiff_t out_d, ptrdiff_t out_h, ptrdiff_t out_w,
+                                            ptrdiff_t step_d, ptrdiff_t step_h, ptrdiff_t stride,
+                                            float *best, int64_t *index)
+{
+    lanes_mask nan = {0};
+    int scalar_nan = 0;
+    for (ptrdiff_t od = 0; od < out_d; od++)
+        for (ptrdiff_t oh = 0; oh < out_h; oh++) {
+            ptrdiff_t position = first + od * step_d + oh * step_h;
+            ptrdiff_t out = (od * out_h + oh) * out_w;
+            if (stride == 1)
+                nan |= SIMD(max_pool_row)(plane + position, position, tap_offset, taps, 1, out_w,
+                                          best + out, index + out);
+            else if (stride == 2)
+                nan |= SIMD(max_pool_row)(plane + position, position, tap_offset, taps, 2, out_w,
+                                          best + out, index + out);
+            else
+                for (ptrdiff_t ow = 0; ow < out_w; ow++) {
+                    int32_t which;
+                    scalar_nan |= SIMD(max_fold_one)(plane + position + ow * stride, tap_offset, taps,
+                                                     stride, 0, best + out + ow, &which);
+                    index[out + ow] = position + ow * stride + tap_offset[which];
+                }
+        }
+    return scalar_nan || SIMD(any_lane)(nan);
+}
+
 /* ---------------------------------------------------------------- average pooling
  * The interior of one output row of float32 average pooling:
  *

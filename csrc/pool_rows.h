@@ -6,6 +6,7 @@
  *   max_fold_row_f32:  best[ow], index[ow] = max and first argmax over the taps t
  *                      of plane[first + tap_offset[t] + ow*stride], begin <= ow < end
  *                      (the interior of one max-pool output row; the edges stay in Cython)
+ *   max_pool_plane_f32:  the same for a whole plane whose windows all lie inside it
  *   avg_pool_plane_f32:           out = the window sums (in double) * 1/divisor, one plane
  *   avg_pool_backward_plane_f32:  its backward, one plane: each output's gradient
  *                                 * 1/divisor spread over its window
@@ -67,6 +68,33 @@ static int max_fold_row_f32(const float *plane, ptrdiff_t first, const int64_t *
     return max_fold_row_generic(plane, first, tap_offset, taps, stride, begin, end, best, index,
                                 which);
 #else
+    return 0;
+#endif
+}
+
+/* A whole float32 plane of max pooling whose windows all lie inside it
+   (csrc/pool_lanes.h, max_pool_plane): the widest path whose vector fits
+   its rows (AVX-512 for rows of more than 8 outputs, one masked block up to
+   16); returns nonzero if a value read is nan. */
+static int max_pool_plane_f32(const float *plane, ptrdiff_t first, const int64_t *tap_offset,
+                              ptrdiff_t taps, ptrdiff_t out_d, ptrdiff_t out_h, ptrdiff_t out_w,
+                              ptrdiff_t step_d, ptrdiff_t step_h, ptrdiff_t stride, float *best,
+                              int64_t *index)
+{
+#if MINIGRAD_POOL_ROWS_COMPILED
+#if MINIGRAD_X86_64
+    if (minigrad_isa() == MINIGRAD_ISA_AVX512 && out_w > 8)
+        return max_pool_plane_avx512(plane, first, tap_offset, taps, out_d, out_h, out_w, step_d,
+                                     step_h, stride, best, index);
+    if (minigrad_isa() >= MINIGRAD_ISA_AVX2)
+        return max_pool_plane_avx2(plane, first, tap_offset, taps, out_d, out_h, out_w, step_d,
+                                   step_h, stride, best, index);
+#endif
+    return max_pool_plane_generic(plane, first, tap_offset, taps, out_d, out_h, out_w, step_d,
+                                  step_h, stride, best, index);
+#else
+    (void)plane; (void)first; (void)tap_offset; (void)taps; (void)out_d; (void)out_h;
+    (void)out_w; (void)step_d; (void)step_h; (void)stride; (void)best; (void)index;
     return 0;
 #endif
 }

@@ -74,6 +74,10 @@ cdef extern from "pool_rows.h" nogil:
     int max_fold_row_f32(const float* plane, ptrdiff_t first, const int64_t* tap_offset,
                          ptrdiff_t taps, ptrdiff_t stride, ptrdiff_t begin, ptrdiff_t end,
                          float* best, int64_t* index, int32_t* which)
+    int max_pool_plane_f32(const float* plane, ptrdiff_t first, const int64_t* tap_offset,
+                           ptrdiff_t taps, ptrdiff_t out_d, ptrdiff_t out_h, ptrdiff_t out_w,
+                           ptrdiff_t step_d, ptrdiff_t step_h, ptrdiff_t stride, float* best,
+                           int64_t* index)
     ctypedef struct avg_windows:
         const int64_t* begin_d
         const int64_t* count_d
@@ -102,7 +106,7 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
                      const int64_t[::1] begin_h, const int64_t[::1] count_h, int dilation_h,
                      const int64_t[::1] begin_w, const int64_t[::1] count_w, int dilation_w,
                      int full_w, int interior_begin, int interior_end, int stride_w,
-                     int32_t[:, ::1] which_scratch, int64_t[:, ::1] tap_scratch,
+                     bint whole, int32_t[:, ::1] which_scratch, int64_t[:, ::1] tap_scratch,
                      int num_threads):
     """output[p, o] = max over the window of o; indices[p, o] = its flat position.
 
@@ -124,6 +128,11 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
     In float32 the interior runs csrc/pool_rows.h instead: the same fold
     with explicit vectors for the chosen instruction-set path, a block of
     outputs held in registers through all the taps.
+
+    whole: every window lies inside the input, evenly spaced along each
+    axis (no padding, floor mode; the caller checks). In float32 each plane
+    is then one call of max_pool_plane_f32, which walks all its rows with
+    one table of tap offsets.
     """
     cdef Py_ssize_t planes = input.shape[0]
     cdef Py_ssize_t out_d = begin_d.shape[0], out_h = begin_h.shape[0], out_w = begin_w.shape[0]
@@ -138,6 +147,31 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
     cdef int32_t* which
     cdef int64_t* tap_offset
     cdef int64_t* idx
+    cdef Py_ssize_t first, step_d, step_h, i
+    if floating is float and VECTOR_MAX_POOL and whole and planes > 0 and out_d * out_h * out_w > 0:
+        taps_d, taps_h = count_d[0], count_h[0]
+        first = (begin_d[0] * in_h + begin_h[0]) * in_w + begin_w[0]
+        step_d = (begin_d[1] - begin_d[0]) * in_h * in_w if out_d > 1 else 0
+        step_h = (begin_h[1] - begin_h[0]) * in_w if out_h > 1 else 0
+        for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
+            src = &input[p, 0]
+            tap_offset = &tap_scratch[omp_get_thread_num(), 0]
+            taps = 0
+            for jd in range(taps_d):
+                for jh in range(taps_h):
+                    for jw in range(full_w):
+                        tap_offset[taps] = (jd * dilation_d * in_h + jh * dilation_h) * in_w + jw * dilation_w
+                        taps = taps + 1
+            if max_pool_plane_f32(src, first, tap_offset, taps, out_d, out_h, out_w, step_d, step_h,
+                                  stride_w, &output[p, 0], &indices[p, 0]):
+                for i in range(out_d * out_h * out_w):   # rare: redo the plane with PyTorch's NaN rule
+                    od = i // (out_h * out_w)
+                    oh = (i // out_w) % out_h
+                    ow = i % out_w
+                    max_of_window(src, &output[p, i], &indices[p, i], begin_d[od], taps_d, dilation_d,
+                                  begin_h[oh], taps_h, dilation_h, begin_w[ow], full_w, dilation_w,
+                                  in_h, in_w)
+        return
     for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
         src = &input[p, 0]
         which = &which_scratch[omp_get_thread_num(), 0]

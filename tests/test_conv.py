@@ -876,3 +876,22 @@ def test_broadcast_tap_forward_refuses_bad_parts_and_a_short_workspace():
     with pytest.raises(ValueError, match="parts must be at least 1, got 0"):
         compiled_conv.tap_broadcast_forward(x, w, np.empty(0, np.float32), y, np.empty(needed, np.float32),
                                             *geometry, 0, 2)
+
+
+def test_plans_and_workspace_sizes_refuse_shapes_of_the_wrong_rank():
+    """4-d shapes (a 2-d convolution's, not yet lifted to 3-d) get a clear error, never a read past the tuple."""
+    geometry = ((1, 1, 1), (1, 1, 1), (1, 1, 1))
+    with pytest.raises(ValueError, match=r"input_shape must have 5 entries .* got \(8, 4, 6, 6\)"):
+        conv_plan.plan(np.float32, (8, 4, 6, 6), (8, 4, 1, 6, 6), (4, 4, 1, 3, 3), 1, *geometry)
+    with pytest.raises(ValueError, match=r"stride must be a 3-tuple .* got \(1, 1\)"):
+        conv_plan.plan(np.float32, (8, 4, 1, 6, 6), (8, 4, 1, 6, 6), (4, 4, 1, 3, 3), 1, (1, 1), *geometry[1:])
+    shapes = ((8, 4, 6, 6), (8, 4, 6, 6), (3, 3))
+    for size in (lambda: compiled_conv.tap_forward_size(*shapes, *geometry, 2),
+                 lambda: compiled_conv.tap_broadcast_size(*shapes, *geometry, 1, 2),
+                 lambda: compiled_conv.implicit_forward_size(*shapes, *geometry, 1, 1),
+                 lambda: compiled_conv.padded_image_size(*shapes, *geometry)):
+        with pytest.raises(ValueError, match=r"shapes \(N, C, D, H, W\) and a 3-d kernel expected"):
+            size()
+    with pytest.raises(ValueError, match="input_shape must have 5 entries"):
+        kernels.conv_forward(np.zeros((8, 4, 6, 6), np.float32), np.zeros((4, 4, 3, 3), np.float32), None,
+                             (1, 1, 1), (1, 1, 1), (1, 1, 1), (1, 6, 6), 1)

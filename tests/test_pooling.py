@@ -7,6 +7,7 @@ import minigrad.nn.functional as F
 from minigrad import gradcheck
 from minigrad._C import pooling as pooling_module
 from minigrad.kernels import cpu
+from minigrad.kernels import pooling as pooling_kernels
 from minigrad.reference import pooling as ref
 
 MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
@@ -67,6 +68,40 @@ def test_max_pool_float32_rows_ties_and_nans(width, kernel, stride, cpu_path):
     expected, expected_indices = ref.max_pool(x, (kernel,) * 2, (stride,) * 2, (kernel // 2,) * 2)
     np.testing.assert_array_equal(out.data, expected)
     np.testing.assert_array_equal(indices.data, expected_indices)
+
+
+@pytest.mark.parametrize("spatial,kernel,stride,dilation", [
+    ((6, 70), 3, 2, 1), ((7, 41), 2, 1, 1), ((6, 37), 2, 2, 1), ((9, 19), 3, 3, 1), ((14, 14), 2, 2, 1),
+    ((7, 7), 2, 2, 1), ((5, 12), 3, 2, 1), ((6, 9), 2, 1, 1), ((8, 33), 3, 2, 2), ((4, 5), 2, 1, 2),
+    ((5, 6, 35), 2, 2, 1), ((4, 5, 9), 3, 1, 1), ((40,), 2, 2, 1), ((9,), 3, 2, 1)])
+def test_max_pool_whole_planes_ties_and_nans(spatial, kernel, stride, dilation, cpu_path):
+    """No padding, floor mode: every window lies inside the plane, and a float32 plane is one
+    call of max_pool_plane_f32 (csrc/pool_lanes.h). Rows of 2 to 34 outputs: whole vector
+    blocks of every path, a last block overlapping the one before, and rows shorter than a
+    vector (one masked block); strides 1, 2 and 3, dilation, 1-, 2- and 3-d. Ties (the first
+    maximum wins) and NaNs (a NaN wins, the last one of its window)."""
+    rng = np.random.default_rng(sum(spatial) + 10 * kernel + stride)
+    x = rng.integers(-3, 4, (2, 3) + spatial).astype(np.float32)     # many equal maxima
+    flat = x.reshape(2, 3, -1)
+    flat[1, 2, flat.shape[2] // 2] = np.nan
+    flat[1, 2, flat.shape[2] // 2 + 1] = np.nan
+    flat[0, 1, min(5, flat.shape[2] - 1)] = np.nan
+    n = len(spatial)
+    config = dict(kernel_size=(kernel,) * n, stride=(stride,) * n, padding=(0,) * n, dilation=(dilation,) * n)
+    lift = (1,) * (3 - n)     # the planes (D, H, W) of a 1-d or 2-d pooling
+    outs = lift + tuple(ref.output_size(i, kernel, stride, 0, dilation, False) for i in spatial)
+    layout = pooling_kernels._max_layout(lift + spatial, outs, lift + config["kernel_size"], lift + config["stride"],
+                                         (0,) * 3, lift + config["dilation"])
+    assert layout.whole
+    xt = minigrad.tensor(x, requires_grad=True)
+    out, indices = MAX_POOL[n](xt, return_indices=True, **config)
+    expected, expected_indices = ref.max_pool(x, config["kernel_size"], config["stride"], config["padding"],
+                                              config["dilation"])
+    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(indices.data, expected_indices)
+    grad = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(minigrad.tensor(grad))
+    np.testing.assert_array_equal(xt.grad.data, ref.max_pool_backward(grad, expected_indices, x.shape))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])

@@ -211,6 +211,14 @@ def tap_forward(output_shape, filter_shape, groups):
 def plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation, algorithm=None):
     """The ConvPlan of a convolution (shapes and geometry as in choose_algorithm:
     tuples of ints, geometry 3-tuples), for the current thread count."""
+    for name, shape in (("input_shape", input_shape), ("output_shape", output_shape),
+                        ("weight_shape", weight_shape)):
+        if len(shape) != 5:
+            raise ValueError(f"conv plan: {name} must have 5 entries ((N, C, D, H, W) or "
+                             f"(M, C/groups, kd, kh, kw)), got {tuple(shape)}")
+    for name, value in (("stride", stride), ("padding", padding), ("dilation", dilation)):
+        if len(value) != 3:
+            raise ValueError(f"conv plan: {name} must be a 3-tuple (depth, height, width), got {tuple(value)}")
     tuning = (gemm.PACK_SIZE, MIN_WORK_PER_THREAD, SLAB_ELEMENTS, COLUMNS_PER_GEMM, WEIGHT_GRAD_CHUNKS,
               ADJOINT_MIN_CHANNELS, IMPLICIT_SMALL_IMAGE, IMPLICIT_COLUMNS_PER_GEMM, TAP_MAX_VECTORS,
               TAP_FORWARD_MAX_VECTORS, TAP_FORWARD_MIN_ROWS)

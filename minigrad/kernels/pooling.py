@@ -19,6 +19,7 @@ one channel per plane, and come back as [:, 0].
 """
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -117,10 +118,9 @@ def max_pool(input, output_size, kernel_size, stride, padding, dilation):
                                              _ceil_mode(input.shape, output_size, kernel_size, stride,
                                                         padding, dilation))
         return output[:, 0], indices[:, 0]
-    tables = [max_windows(n, o, k, s, p, d) + (d,)
-              for n, o, k, s, p, d in zip(input.shape[1:], output_size, kernel_size, stride,
-                                           padding, dilation)]
-    return _max_over_windows(input, output_size, tables, kernel_size[2])
+    layout = _max_layout(tuple(input.shape[1:]), tuple(output_size), tuple(kernel_size), tuple(stride),
+                         tuple(padding), tuple(dilation))
+    return _max_over_windows(input, output_size, layout)
 
 
 def adaptive_max_pool(input, output_size):
@@ -129,8 +129,8 @@ def adaptive_max_pool(input, output_size):
     if reference_kernels_enabled():
         output, indices = reference.adaptive_pool(input[:, None], output_size, "max")
         return output[:, 0], indices[:, 0]
-    tables = [adaptive_windows(n, o)[:2] + (1,) for n, o in zip(input.shape[1:], output_size)]
-    return _max_over_windows(input, output_size, tables, None)
+    return _max_over_windows(input, output_size, _adaptive_layout(tuple(input.shape[1:]), tuple(output_size),
+                                                                  average=False))
 
 
 def _interior(begin, count, full):
@@ -149,19 +149,57 @@ def _interior(begin, count, full):
     return first, end, stride
 
 
-def _max_over_windows(input, output_size, tables, full_w):
+class _Layout(NamedTuple):
+    """What the kernels need of one pooling's windows, besides the arrays (cached per shape)."""
+    table_args: tuple   # begin, count (int64) and dilation per axis (D, H, W), flat
+    full_w: int         # taps of a whole window along W (0: none is known whole, adaptive max)
+    interior: tuple     # (first, end, stride) of the outputs along W with whole windows
+    whole: bool         # every window whole and evenly spaced along every axis
+    window_rows: int    # the most rows (d, h) of one window
+
+
+def _layout(tables, full_w, kernel_size):
+    begin_w, count_w = tables[2][0], tables[2][1]
+    whole = kernel_size is not None and all(
+        _interior(begin, count, full)[:2] == (0, len(begin)) for (begin, count, _), full in zip(tables, kernel_size))
+    return _Layout(tuple(_table_args(tables)), full_w,
+                   _interior(begin_w, count_w, full_w) if full_w else (0, 0, 0), whole,
+                   int(tables[0][1].max()) * int(tables[1][1].max()))
+
+
+@functools.lru_cache(maxsize=256)
+def _max_layout(input_dims, output_size, kernel_size, stride, padding, dilation):
+    tables = [max_windows(n, o, k, s, p, d) + (d,)
+              for n, o, k, s, p, d in zip(input_dims, output_size, kernel_size, stride, padding, dilation)]
+    return _layout(tables, kernel_size[2], kernel_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptive_layout(input_dims, output_size, average):
+    """Adaptive bins; average: with their 1/count (an average pool's table), else dilation 1."""
+    tables = [adaptive_windows(n, o) if average else adaptive_windows(n, o)[:2] + (1,)
+              for n, o in zip(input_dims, output_size)]
+    return _layout(tables, int(tables[2][1].max()) if average else 0, None)
+
+
+@functools.lru_cache(maxsize=256)
+def _avg_layout(input_dims, output_size, kernel_size, stride, padding, count_include_pad):
+    tables = [avg_windows(n, o, k, s, p, count_include_pad)
+              for n, o, k, s, p in zip(input_dims, output_size, kernel_size, stride, padding)]
+    return _layout(tables, int(tables[2][1].max()), None)
+
+
+def _max_over_windows(input, output_size, layout):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     indices = np.empty((planes,) + tuple(output_size), dtype=np.int64)
-    interior = _interior(tables[2][0], tables[2][1], full_w) if full_w is not None else (0, 0, 0)
     # Per-thread scratch: the running argmax's tap number along an output row,
     # and the offset of each tap of a window (at most kernel_d*kernel_h*kernel_w).
-    taps = int(tables[0][1].max()) * int(tables[1][1].max()) * (full_w or 0)
     which = np.empty((get_num_threads(), output_size[2] + 16), dtype=np.int32)
-    tap_offsets = np.empty((get_num_threads(), taps + 8), dtype=np.int64)
+    tap_offsets = np.empty((get_num_threads(), layout.window_rows * layout.full_w + 8), dtype=np.int64)
     _kernel.max_pool_forward(_planes(input), _planes(output), _planes(indices),
-                             input.shape[2], input.shape[3], *_table_args(tables),
-                             full_w or 0, *interior, which, tap_offsets,
+                             input.shape[2], input.shape[3], *layout.table_args,
+                             layout.full_w, *layout.interior, layout.whole, which, tap_offsets,
                              get_num_threads())
     return output, indices
 
@@ -178,11 +216,6 @@ def max_pool_backward(grad_output, indices, input_shape):
 
 
 # ---------------------------------------------------------------- average pooling
-def _avg_tables(input_shape, output_size, kernel_size, stride, padding, count_include_pad):
-    return [avg_windows(n, o, k, s, p, count_include_pad)
-            for n, o, k, s, p in zip(input_shape[1:], output_size, kernel_size, stride, padding)]
-
-
 def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad, divisor_override):
     """(P, D, H, W) -> (P, oD, oH, oW): window sums (in double) / divisor (PyTorch's rule)."""
     _check_float(input, "avg_pool")
@@ -190,8 +223,9 @@ def avg_pool(input, output_size, kernel_size, stride, padding, count_include_pad
         ceil_mode = _ceil_mode(input.shape, output_size, kernel_size, stride, padding)
         return reference.avg_pool(input[:, None], kernel_size, stride, padding, ceil_mode, count_include_pad,
                                   divisor_override)[:, 0]
-    tables = _avg_tables(input.shape, output_size, kernel_size, stride, padding, count_include_pad)
-    return _average_over_windows(input, output_size, tables, divisor_override)
+    layout = _avg_layout(tuple(input.shape[1:]), tuple(output_size), tuple(kernel_size), tuple(stride),
+                         tuple(padding), count_include_pad)
+    return _average_over_windows(input, output_size, layout, divisor_override)
 
 
 def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, count_include_pad,
@@ -200,32 +234,30 @@ def avg_pool_backward(grad_output, input_shape, kernel_size, stride, padding, co
         return reference.avg_pool_backward(grad_output[:, None], _one_channel_per_plane(input_shape),
                                            kernel_size, stride, padding, count_include_pad,
                                            divisor_override)[:, 0]
-    tables = _avg_tables(input_shape, grad_output.shape[1:], kernel_size, stride, padding,
-                         count_include_pad)
-    return _spread_over_windows(grad_output, input_shape, tables, divisor_override)
+    layout = _avg_layout(tuple(input_shape[1:]), tuple(grad_output.shape[1:]), tuple(kernel_size),
+                         tuple(stride), tuple(padding), count_include_pad)
+    return _spread_over_windows(grad_output, input_shape, layout, divisor_override)
 
 
 def adaptive_avg_pool(input, output_size):
     _check_float(input, "adaptive_avg_pool")
     if reference_kernels_enabled():
         return reference.adaptive_pool(input[:, None], output_size, "avg")[:, 0]
-    tables = [adaptive_windows(n, o) for n, o in zip(input.shape[1:], output_size)]
-    return _average_over_windows(input, output_size, tables, None)
+    return _average_over_windows(input, output_size,
+                                 _adaptive_layout(tuple(input.shape[1:]), tuple(output_size), average=True), None)
 
 
 def adaptive_avg_pool_backward(grad_output, input_shape):
     if reference_kernels_enabled():
         return reference.adaptive_avg_pool_backward(grad_output[:, None],
                                                     _one_channel_per_plane(input_shape))[:, 0]
-    tables = [adaptive_windows(n, o) for n, o in zip(input_shape[1:], grad_output.shape[1:])]
-    return _spread_over_windows(grad_output, input_shape, tables, None)
+    return _spread_over_windows(grad_output, input_shape,
+                                _adaptive_layout(tuple(input_shape[1:]), tuple(grad_output.shape[1:]), average=True),
+                                None)
 
 
-def _average_arguments(tables, divisor_override, in_rows, in_w, out_w, scratch_dtype):
+def _average_arguments(layout, divisor_override, in_rows, in_w, out_w, scratch_dtype):
     """Kernel arguments after the tables: override scale, interior run along W, scratch."""
-    begin_w, count_w = tables[2][0], tables[2][1]
-    full_w = int(count_w.max())
-    interior = _interior(begin_w, count_w, full_w)
     # 1/divisor_override, or 0 for "use the tables"
     override_scale = 1.0 / divisor_override if divisor_override else 0.0
     # Two rows of accumulators per thread (in_w + out_w: double in the forward,
@@ -239,27 +271,27 @@ def _average_arguments(tables, divisor_override, in_rows, in_w, out_w, scratch_d
     row_written = np.empty((get_num_threads(), in_rows + 64), dtype=np.uint8)
     # The float32 kernels' list of a window's rows (d, h), per thread: 8 int64 (a
     # cache line) more than they use, for the same reason as the accumulators.
-    window_rows = int(tables[0][1].max()) * int(tables[1][1].max())
-    row_offsets = np.empty((get_num_threads(), (window_rows + 1 + 8 + 7) // 8 * 8), dtype=np.int64)
-    return [override_scale, full_w, *interior, scratch, row_written, row_offsets, get_num_threads()]
+    row_offsets = np.empty((get_num_threads(), (layout.window_rows + 1 + 8 + 7) // 8 * 8), dtype=np.int64)
+    return [override_scale, layout.full_w, *layout.interior, scratch, row_written, row_offsets,
+            get_num_threads()]
 
 
-def _average_over_windows(input, output_size, tables, divisor_override):
+def _average_over_windows(input, output_size, layout, divisor_override):
     planes = input.shape[0]
     output = np.empty((planes,) + tuple(output_size), dtype=input.dtype)
     _kernel.avg_pool_forward(_planes(input), _planes(output), input.shape[2], input.shape[3],
-                             *_table_args(tables),
-                             *_average_arguments(tables, divisor_override,
+                             *layout.table_args,
+                             *_average_arguments(layout, divisor_override,
                                                  input.shape[1] * input.shape[2], input.shape[3],
                                                  output_size[2], np.float64))
     return output
 
 
-def _spread_over_windows(grad_output, input_shape, tables, divisor_override):
+def _spread_over_windows(grad_output, input_shape, layout, divisor_override):
     grad_input = np.empty(input_shape, dtype=grad_output.dtype)
     _kernel.avg_pool_backward(_planes(grad_output), _planes(grad_input), input_shape[2],
-                              input_shape[3], *_table_args(tables),
-                              *_average_arguments(tables, divisor_override,
+                              input_shape[3], *layout.table_args,
+                              *_average_arguments(layout, divisor_override,
                                                   input_shape[1] * input_shape[2], input_shape[3],
                                                   grad_output.shape[3], grad_output.dtype))
     return grad_input

@@ -1,5 +1,5 @@
 /*
- * The float32 average-pool rows (csrc/pool_rows.h) on their own, for a CPU the
+ * The float32 pooling rows (csrc/pool_rows.h) on their own, for a CPU the
  * tests cannot run on: tests/test_cross_aarch64.py compiles this with an
  * aarch64 cross-compiler and runs it under qemu-user (the generic path: GCC
  * vector extensions, NEON there), and natively on every path of this CPU.
@@ -10,6 +10,8 @@
  * minigrad/kernels/pooling.py does, runs avg_pool_plane_f32 and
  * avg_pool_backward_plane_f32, and checks them against double-precision
  * loops over the windows. Every path must also give the first path's bytes.
+ * Max pooling of whole planes (max_pool_plane_f32: no padding, floor mode) is
+ * checked against a scalar loop on integer data (ties: the first maximum wins).
  * Prints "ok" and exits 0, or names the first wrong case and exits 1.
  */
 #include <math.h>
@@ -106,6 +108,38 @@ static int check(int H, int W, int k, int s, int p, int ceil_mode, int include_p
     return bad;
 }
 
+/* max_pool_plane_f32 on one H x W plane of small integers (many ties) against a scalar
+   loop over the windows: the maximum and the position of its first tap */
+static int check_max_plane(int H, int W, int k, int s, int d)
+{
+    int out_h = (H - d * (k - 1) - 1) / s + 1, out_w = (W - d * (k - 1) - 1) / s + 1;
+    float *x = malloc(sizeof(float) * H * W), *y = malloc(sizeof(float) * out_h * out_w);
+    int64_t *index = malloc(sizeof(int64_t) * out_h * out_w), taps[64];
+    unsigned state = (unsigned)(H * 7 + W * 131 + k * 5 + s * 3 + d);
+    int bad = 0;
+    for (int i = 0; i < H * W; i++)
+        x[i] = (float)(int)(uniform(&state) * 3.5f);
+    for (int jh = 0; jh < k; jh++)
+        for (int jw = 0; jw < k; jw++)
+            taps[jh * k + jw] = jh * d * W + jw * d;
+    if (max_pool_plane_f32(x, 0, taps, k * k, 1, out_h, out_w, 0, s * W, s, y, index))
+        bad = 1;        /* no nan here */
+    for (int oh = 0; oh < out_h; oh++)
+        for (int ow = 0; ow < out_w; ow++) {
+            int64_t best = oh * s * W + ow * s;
+            for (int t = 1; t < k * k; t++)
+                if (x[best] < x[oh * s * W + ow * s + taps[t]])
+                    best = oh * s * W + ow * s + taps[t];
+            if (index[oh * out_w + ow] != best || y[oh * out_w + ow] != x[best])
+                bad = 1;
+        }
+    if (bad)
+        printf("max pool wrong on path %d: H=%d W=%d kernel=%d stride=%d dilation=%d\n",
+               minigrad_isa(), H, W, k, s, d);
+    free(x), free(y), free(index);
+    return bad;
+}
+
 int main(void)
 {
     static const int cases[][5] = {{2, 2, 0, 0, 1}, {3, 2, 1, 1, 0}, {2, 1, 0, 0, 1}, {3, 1, 1, 0, 0},
@@ -136,6 +170,14 @@ int main(void)
             for (int isa = 0; isa <= best; isa++)
                 free(y[isa]), free(gx[isa]);
         }
+    static const int max_cases[][3] = {{2, 2, 1}, {3, 2, 1}, {2, 1, 1}, {3, 3, 1}, {3, 2, 2}, {2, 1, 2}};
+    static const int max_widths[] = {5, 7, 14, 19, 28, 37, 70};
+    for (size_t c = 0; c < sizeof max_cases / sizeof max_cases[0]; c++)
+        for (size_t w = 0; w < sizeof max_widths / sizeof max_widths[0]; w++)
+            for (int isa = 0; isa <= best; isa++) {
+                minigrad_set_isa(isa);
+                failures += check_max_plane(9, max_widths[w], max_cases[c][0], max_cases[c][1], max_cases[c][2]);
+            }
     printf(failures ? "%d wrong cases\n" : "ok\n", failures);
     return failures != 0;
 }
