@@ -56,6 +56,23 @@ def test_binary_forward_and_gradcheck(name, shapes, rng):
     assert mg.gradcheck(function, (leaf(a_np), leaf(b_np)))
 
 
+def test_a_tensor_times_itself_gets_both_gradients_once_each(rng):
+    """x * x: Mul's backward sends 2 * (grad * x) once (the sum of its two gradients,
+    exactly); another tensor holding the same array still gets only its own."""
+    x = leaf(rng.standard_normal((3, 5)).astype(np.float32))
+    grad = rng.standard_normal((3, 5)).astype(np.float32)
+    (x * x).backward(mg.tensor(grad))
+    np.testing.assert_array_equal(x.grad.array, grad * x.array + grad * x.array)
+    x.grad = None
+    same_values = x.detach()                 # the same array, not the same tensor
+    (x * same_values).backward(mg.tensor(grad))
+    np.testing.assert_array_equal(x.grad.array, grad * x.array)
+    x.grad = None
+    ((x * x) * 3).sum().backward(create_graph=True)     # the graph path: 6x, then its gradient 6
+    np.testing.assert_allclose(x.grad.array, 6 * x.array, rtol=1e-6)
+    assert mg.gradcheck(lambda t: t * t, (leaf(rng.standard_normal((2, 3))),))
+
+
 @pytest.mark.parametrize("shapes", SHAPE_PAIRS[:6], ids=str)
 def test_pow_forward_and_gradcheck_for_base_and_exponent(shapes, rng):
     base = rng.uniform(0.5, 2.0, shapes[0])

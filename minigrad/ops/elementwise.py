@@ -94,6 +94,10 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if a is b and ctx.next_nodes[0] is ctx.next_nodes[1] and ctx.needs_input_grad[0]:
+            # x * x: both gradients are grad * x and go to the same place; their sum
+            # 2 * (grad * x) is exact, and one product instead of two plus their sum.
+            return unbroadcast(2 * (grad * a), np.shape(a)), None
         grad_a = unbroadcast(grad * b, np.shape(a)) if ctx.needs_input_grad[0] else None
         grad_b = unbroadcast(grad * a, np.shape(b)) if ctx.needs_input_grad[1] else None
         return grad_a, grad_b
