@@ -542,13 +542,8 @@ cdef extern from "tap_broadcast.h" nogil:
     int minigrad_tap_broadcast_available()
     ptrdiff_t tap_broadcast_lanes()
     void tap_transpose(const float* gy, ptrdiff_t M, ptrdiff_t P, float* dyt, ptrdiff_t pitch)
-    ctypedef struct tap_prefetch:
-        const char* next[2]
-        const char* end[2]
-        ptrdiff_t lines
     void tap_broadcast_f32(const float* image, const tap_geometry* t, const float* dyt, ptrdiff_t pitch,
-                           float* sums, int accumulate, tap_prefetch* pf)
-    tap_prefetch tap_prefetch_of(const float* a, ptrdiff_t na, const float* b, ptrdiff_t nb)
+                           float* sums, int accumulate)
     ptrdiff_t tap_row_offset(const tap_geometry* t, ptrdiff_t r)
     void tap_pack_panels(const float* w, ptrdiff_t M, ptrdiff_t rows, ptrdiff_t lanes, ptrdiff_t pitch,
                          float* panels)
@@ -633,7 +628,6 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     cdef const float* image
     cdef float total
     cdef tap_geometry t = tap_view(&g, &columns)
-    cdef tap_prefetch next_image            # x[n + 1] and grad_out[n + 1], hinted while image n runs
     with nogil:
         with parallel(num_threads=num_threads):
             tid = omp_get_thread_num()
@@ -645,14 +639,7 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
                     image = padded_image(xp + n * g.C * g.S, &g, &columns, ws + tid * scratch_size)
                     # dyt (P, pitch) = grad_out[n] (M, P) transposed, zeros past channel M
                     tap_transpose(gyp + n * g.M * g.P, g.M, g.P, dyt, pitch)
-                    if n + 1 < stop:
-                        next_image = tap_prefetch_of(xp + (n + 1) * g.C * g.S, g.C * g.S,
-                                                     gyp + (n + 1) * g.M * g.P, g.M * g.P)
-                        tap_broadcast_f32(image, &t, dyt, pitch, partials + chunk * rows * pitch, n > first,
-                                          &next_image)
-                    else:
-                        tap_broadcast_f32(image, &t, dyt, pitch, partials + chunk * rows * pitch, n > first,
-                                          NULL)
+                    tap_broadcast_f32(image, &t, dyt, pitch, partials + chunk * rows * pitch, n > first)
         # partials (chunks, rows, pitch): added in chunk order into grad_weight (M, rows)
         for j in prange(g.M * rows, schedule="static", num_threads=num_threads):
             m = j // rows

@@ -76,38 +76,6 @@ static void tap_pack_panels(const float *w, ptrdiff_t M, ptrdiff_t rows, ptrdiff
     }
 }
 
-/* The weight gradient's next image: its input and output gradient, hinted
-   into L2 a few cache lines at a time while this image's blocks compute
-   (`lines` per output row of a block), so that its padded copy and transpose
-   read from cache instead of waiting for memory. Two ranges, the first one
-   first; tap_broadcast sets `lines` to spread them over all its blocks. */
-typedef struct {
-    const char *next[2], *end[2];
-    ptrdiff_t lines;
-} tap_prefetch;
-
-/* hints for a[:na] then b[:nb] (floats) */
-static inline tap_prefetch tap_prefetch_of(const float *a, ptrdiff_t na, const float *b, ptrdiff_t nb)
-{
-    tap_prefetch pf = {{(const char *)a, (const char *)b}, {(const char *)(a + na), (const char *)(b + nb)}, 0};
-    return pf;
-}
-
-static inline void tap_trickle(tap_prefetch *pf)
-{
-#if defined(__GNUC__)
-    for (ptrdiff_t k = 0; k < pf->lines; k++) {
-        const int s = pf->next[0] < pf->end[0] ? 0 : 1;
-        if (pf->next[s] >= pf->end[s])
-            return;
-        __builtin_prefetch(pf->next[s], 0, 2);
-        pf->next[s] += 64;
-    }
-#else
-    (void)pf;
-#endif
-}
-
 #if defined(__GNUC__) && !defined(MINIGRAD_NO_VECTOR_TAP_BROADCAST)
 #define MINIGRAD_TAP_BROADCAST_COMPILED 1
 #else
@@ -137,19 +105,19 @@ static ptrdiff_t tap_broadcast_lanes(void)
 #include "simd_paths.h"      /* tap_broadcast_avx512 / _avx2 / _generic */
 
 static void tap_broadcast_f32(const float *image, const tap_geometry *t, const float *dyt, ptrdiff_t pitch,
-                              float *sums, int accumulate, tap_prefetch *pf)
+                              float *sums, int accumulate)
 {
 #if MINIGRAD_X86_64
     if (minigrad_isa() == MINIGRAD_ISA_AVX512) {
-        tap_broadcast_avx512(image, t, dyt, pitch, sums, accumulate, pf);
+        tap_broadcast_avx512(image, t, dyt, pitch, sums, accumulate);
         return;
     }
     if (minigrad_isa() == MINIGRAD_ISA_AVX2) {
-        tap_broadcast_avx2(image, t, dyt, pitch, sums, accumulate, pf);
+        tap_broadcast_avx2(image, t, dyt, pitch, sums, accumulate);
         return;
     }
 #endif
-    tap_broadcast_generic(image, t, dyt, pitch, sums, accumulate, pf);
+    tap_broadcast_generic(image, t, dyt, pitch, sums, accumulate);
 }
 
 /* dyt (P, pitch) = gy (M, P) transposed, zeros in the channels M .. pitch-1 */
@@ -219,7 +187,7 @@ static void tap_transpose(const float *gy, ptrdiff_t M, ptrdiff_t P, float *dyt,
 }
 
 static void tap_broadcast_f32(const float *image, const tap_geometry *t, const float *dyt, ptrdiff_t pitch,
-                              float *sums, int accumulate, tap_prefetch *pf)
+                              float *sums, int accumulate)
 {
 }
 

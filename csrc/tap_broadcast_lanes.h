@@ -47,7 +47,7 @@ SIMD_INLINE void SIMD(tap_block_##R##_##NV)(const float *const *row, ptrdiff_t v
                                              const float *dyt, ptrdiff_t pitch,                  \
                                              ptrdiff_t plane, ptrdiff_t first, ptrdiff_t stop,   \
                                              ptrdiff_t Wo, ptrdiff_t step_h, ptrdiff_t sw,       \
-                                             float *sums, int accumulate, tap_prefetch *pf)      \
+                                             float *sums, int accumulate)                        \
 {                                                                                               \
     vec acc[R][NV];                                                                             \
     for (int i = 0; i < R; i++)                                                                 \
@@ -55,8 +55,6 @@ SIMD_INLINE void SIMD(tap_block_##R##_##NV)(const float *const *row, ptrdiff_t v
             acc[i][j] = (vec){0};                                                               \
     for (ptrdiff_t oh = first; oh < stop; oh++) {                                               \
         const ptrdiff_t at = plane + oh * step_h;                                               \
-        if (pf)                                                                                 \
-            tap_trickle(pf);                                                                    \
         for (ptrdiff_t ow = 0; ow < Wo; ow++, dyt += pitch) {                                   \
             vec gy[NV];                                                                         \
             for (int j = 0; j < NV; j++)                                                        \
@@ -110,8 +108,7 @@ static SIMD_TARGET void SIMD(tap_transpose)(const float *gy, ptrdiff_t M, ptrdif
    (dyt from that row on; plane: od * step_d) */
 static SIMD_TARGET void SIMD(tap_broadcast_tile)(const float *image, const tap_geometry *t, const float *dyt,
                                                  ptrdiff_t pitch, ptrdiff_t plane, ptrdiff_t first,
-                                                 ptrdiff_t stop, float *sums, int accumulate,
-                                                 tap_prefetch *pf)
+                                                 ptrdiff_t stop, float *sums, int accumulate)
 {
     const ptrdiff_t rows = t->C * t->kd * t->kh * t->kw;
     const float *row[TAP_MAX_ROWS];
@@ -125,13 +122,13 @@ static SIMD_TARGET void SIMD(tap_broadcast_tile)(const float *image, const tap_g
             float *block_sums = sums + r0 * pitch + m0;
             if (vectors == 3)
                 TAP_CALL_OF(TAP_ROWS_3, 3, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
-                            t->step_h, t->sw, block_sums, accumulate, pf);
+                            t->step_h, t->sw, block_sums, accumulate);
             else if (vectors == 2)
                 TAP_CALL_OF(TAP_ROWS_2, 2, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
-                            t->step_h, t->sw, block_sums, accumulate, pf);
+                            t->step_h, t->sw, block_sums, accumulate);
             else
                 TAP_CALL_OF(TAP_ROWS_1, 1, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
-                            t->step_h, t->sw, block_sums, accumulate, pf);
+                            t->step_h, t->sw, block_sums, accumulate);
         }
     }
 }
@@ -142,30 +139,16 @@ static SIMD_TARGET void SIMD(tap_broadcast_tile)(const float *image, const tap_g
    pitch: the channels rounded up to whole vectors (dyt is zero past them).
    The output rows of each output plane are taken in tiles whose part of dyt
    fits TAP_TILE_FLOATS, so that every block of a tile reads it from cache (a
-   large image would otherwise stream all of dyt from memory once per block).
-   pf (or NULL): the next image's data to hint into cache meanwhile. */
+   large image would otherwise stream all of dyt from memory once per block). */
 static SIMD_TARGET void SIMD(tap_broadcast)(const float *image, const tap_geometry *t, const float *dyt,
-                                            ptrdiff_t pitch, float *sums, int accumulate, tap_prefetch *pf)
+                                            ptrdiff_t pitch, float *sums, int accumulate)
 {
     const ptrdiff_t per_tile = TAP_TILE_FLOATS / (pitch * t->Wo), tile = per_tile > 1 ? per_tile : 1;
-    if (pf) {   /* its lines spread evenly over the output rows that all blocks walk */
-        const ptrdiff_t rows = t->C * t->kd * t->kh * t->kw;
-        ptrdiff_t walks = 0;     /* blocks, as tap_broadcast_tile cuts them, times output rows */
-        for (ptrdiff_t m0 = 0; m0 < pitch; m0 += 3 * SIMD_LANES) {
-            const ptrdiff_t vectors = (pitch - m0) / SIMD_LANES < 3 ? (pitch - m0) / SIMD_LANES : 3;
-            const ptrdiff_t R = vectors == 3 ? TAP_ROWS_3 : vectors == 2 ? TAP_ROWS_2 : TAP_ROWS_1;
-            walks += (rows + R - 1) / R * t->Do * t->Ho;
-        }
-        const ptrdiff_t lines = ((pf->end[0] - pf->next[0]) + (pf->end[1] - pf->next[1])) / 64 + 1;
-        pf->lines = (lines + walks - 1) / walks;
-        if (pf->lines > 4)      /* more at once would wait for the miss buffers: a layer with so */
-            pf->lines = 4;      /* little work per image (1 input channel) is memory-bound anyway */
-    }
     for (ptrdiff_t od = 0; od < t->Do; od++)
         for (ptrdiff_t first = 0; first < t->Ho; first += tile) {
             const ptrdiff_t stop = t->Ho - first < tile ? t->Ho : first + tile;
             SIMD(tap_broadcast_tile)(image, t, dyt + (od * t->Ho + first) * t->Wo * pitch, pitch,
-                                     od * t->step_d, first, stop, sums, accumulate || od > 0 || first > 0, pf);
+                                     od * t->step_d, first, stop, sums, accumulate || od > 0 || first > 0);
         }
 }
 
