@@ -543,7 +543,8 @@ cdef extern from "tap_broadcast.h" nogil:
     ptrdiff_t tap_broadcast_lanes()
     void tap_transpose(const float* gy, ptrdiff_t M, ptrdiff_t P, float* dyt, ptrdiff_t pitch)
     void tap_broadcast_f32(const float* image, const tap_geometry* t, const float* dyt, ptrdiff_t pitch,
-                           float* sums, int accumulate)
+                           ptrdiff_t images, ptrdiff_t image_step, float* sums, int accumulate)
+    ptrdiff_t tap_images_per_walk(ptrdiff_t Do, ptrdiff_t P, ptrdiff_t pitch)
     ptrdiff_t tap_row_offset(const tap_geometry* t, ptrdiff_t r)
     void tap_pack_panels(const float* w, ptrdiff_t M, ptrdiff_t rows, ptrdiff_t lanes, ptrdiff_t pitch,
                          float* panels)
@@ -596,11 +597,11 @@ cdef inline Py_ssize_t tap_forward_scratch(const Geometry* g, const conv_columns
 def tap_broadcast_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride, tuple padding,
                        tuple dilation, Py_ssize_t chunks, int num_threads):
     """Workspace elements of tap_broadcast_weight_grad on the current path: per
-    thread a padded image and the output gradient channels-last (P, pitch),
-    then `chunks` partial sums (C*K, pitch)."""
+    thread the padded images and output gradients channels-last (P, pitch) of
+    one walk (tap_images_per_walk), then `chunks` partial sums (C*K, pitch)."""
     cdef Geometry g = geometry_from_tuples(input_shape, output_shape, kernel, stride, padding, dilation)
-    cdef Py_ssize_t pitch = tap_pitch(g.M)
-    return num_threads * (padded_volume(&g) + g.P * pitch) + chunks * g.C * g.K * pitch
+    cdef Py_ssize_t pitch = tap_pitch(g.M), images = tap_images_per_walk(g.Do, g.P, pitch)
+    return num_threads * images * (padded_volume(&g) + g.P * pitch) + chunks * g.C * g.K * pitch
 
 
 def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] grad_out,
@@ -612,13 +613,15 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     The batch is cut into `chunks` fixed ranges (a number that does not depend
     on the thread count); each sums its images into its own partial (C*K,
     pitch), and the partials are added in chunk order: the same result for any
-    number of threads. workspace: tap_broadcast_size(...) elements."""
+    number of threads. Small one-plane images are walked several at a time
+    (tap_images_per_walk), in order. workspace: tap_broadcast_size(...) elements."""
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0], &grad_weight.shape[2], stride,
                                     padding, dilation)
     cdef Py_ssize_t N = x.shape[0], rows = g.C * g.K, pitch = tap_pitch(g.M)
+    cdef Py_ssize_t images = tap_images_per_walk(g.Do, g.P, pitch), volume = padded_volume(&g)
     cdef conv_columns columns = padded_columns(&g)
-    cdef Py_ssize_t scratch_size = padded_volume(&g) + g.P * pitch
-    cdef Py_ssize_t n, m, r, j, chunk, first, stop, tid
+    cdef Py_ssize_t scratch_size = images * (volume + g.P * pitch)
+    cdef Py_ssize_t n, m, r, j, chunk, first, stop, tid, i, count
     cdef const float* xp = &x[0, 0, 0, 0, 0]
     cdef const float* gyp = &grad_out[0, 0, 0, 0, 0]
     cdef float* gwp = &grad_weight[0, 0, 0, 0, 0]
@@ -631,15 +634,22 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     with nogil:
         with parallel(num_threads=num_threads):
             tid = omp_get_thread_num()
-            dyt = ws + tid * scratch_size + padded_volume(&g)
+            dyt = ws + tid * scratch_size + images * volume              # (images, P, pitch)
             for chunk in prange(chunks, schedule="static"):
                 first = chunk * N // chunks
                 stop = (chunk + 1) * N // chunks
-                for n in range(first, stop):
-                    image = padded_image(xp + n * g.C * g.S, &g, &columns, ws + tid * scratch_size)
-                    # dyt (P, pitch) = grad_out[n] (M, P) transposed, zeros past channel M
-                    tap_transpose(gyp + n * g.M * g.P, g.M, g.P, dyt, pitch)
-                    tap_broadcast_f32(image, &t, dyt, pitch, partials + chunk * rows * pitch, n > first)
+                n = first
+                while n < stop:
+                    count = min(images, stop - n)
+                    for i in range(count):   # images n .. n+count-1, volume apart (x itself if unpadded)
+                        image = padded_image(xp + (n + i) * g.C * g.S, &g, &columns,
+                                             ws + tid * scratch_size + i * volume)
+                        # dyt (P, pitch) = grad_out[n + i] (M, P) transposed, zeros past channel M
+                        tap_transpose(gyp + (n + i) * g.M * g.P, g.M, g.P, dyt + i * g.P * pitch, pitch)
+                    image = image - (count - 1) * volume
+                    tap_broadcast_f32(image, &t, dyt, pitch, count, volume, partials + chunk * rows * pitch,
+                                      n > first)
+                    n = n + count
         # partials (chunks, rows, pitch): added in chunk order into grad_weight (M, rows)
         for j in prange(g.M * rows, schedule="static", num_threads=num_threads):
             m = j // rows

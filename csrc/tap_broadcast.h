@@ -32,6 +32,27 @@
 /* floats of dyt one tile of output rows may span (128 KiB: in L2 on any CPU) */
 #define TAP_TILE_FLOATS 32768
 
+/* The weight gradient's images per walk: a block of a small image walks few
+   positions (49 for 7x7) between setting up and storing its sums, so images
+   of one plane are taken several at a time, enough for TAP_WALK_POSITIONS
+   positions, as many as fit their dyt (P, pitch) into one tile, at most
+   TAP_MAX_IMAGES. The number depends on the geometry and the path only,
+   never on the threads. Measured on a 2-core Xeon in one process against
+   the build that walks one image at a time: 20-27% faster at 7x7 and 8x8
+   (AVX-512 and AVX2), the same at 14x14; 128 positions gained 22% at 7x7. */
+#define TAP_MAX_IMAGES 8
+#define TAP_WALK_POSITIONS 256
+static inline ptrdiff_t tap_images_per_walk(ptrdiff_t Do, ptrdiff_t P, ptrdiff_t pitch)
+{
+    ptrdiff_t images = (TAP_WALK_POSITIONS + P - 1) / P;
+    const ptrdiff_t fit = TAP_TILE_FLOATS / (P * pitch);
+    if (images > fit)
+        images = fit;
+    if (images > TAP_MAX_IMAGES)
+        images = TAP_MAX_IMAGES;
+    return Do != 1 || images < 1 ? 1 : images;
+}
+
 /* The geometry the loops need: the padded image (C, Dp, Hp, Wp), the kernel
    (kd, kh, kw) with its dilation, the output positions (Do, Ho, Wo) and how
    far apart their reads are (step_d = sd*Hp*Wp, step_h = sh*Wp, sw). */
@@ -105,19 +126,19 @@ static ptrdiff_t tap_broadcast_lanes(void)
 #include "simd_paths.h"      /* tap_broadcast_avx512 / _avx2 / _generic */
 
 static void tap_broadcast_f32(const float *image, const tap_geometry *t, const float *dyt, ptrdiff_t pitch,
-                              float *sums, int accumulate)
+                              ptrdiff_t images, ptrdiff_t image_step, float *sums, int accumulate)
 {
 #if MINIGRAD_X86_64
     if (minigrad_isa() == MINIGRAD_ISA_AVX512) {
-        tap_broadcast_avx512(image, t, dyt, pitch, sums, accumulate);
+        tap_broadcast_avx512(image, t, dyt, pitch, images, image_step, sums, accumulate);
         return;
     }
     if (minigrad_isa() == MINIGRAD_ISA_AVX2) {
-        tap_broadcast_avx2(image, t, dyt, pitch, sums, accumulate);
+        tap_broadcast_avx2(image, t, dyt, pitch, images, image_step, sums, accumulate);
         return;
     }
 #endif
-    tap_broadcast_generic(image, t, dyt, pitch, sums, accumulate);
+    tap_broadcast_generic(image, t, dyt, pitch, images, image_step, sums, accumulate);
 }
 
 /* dyt (P, pitch) = gy (M, P) transposed, zeros in the channels M .. pitch-1 */
@@ -187,7 +208,7 @@ static void tap_transpose(const float *gy, ptrdiff_t M, ptrdiff_t P, float *dyt,
 }
 
 static void tap_broadcast_f32(const float *image, const tap_geometry *t, const float *dyt, ptrdiff_t pitch,
-                              float *sums, int accumulate)
+                              ptrdiff_t images, ptrdiff_t image_step, float *sums, int accumulate)
 {
 }
 

@@ -41,20 +41,24 @@
    them are real) x NV vectors of channels from dyt's column 0 (dyt: positions
    x pitch floats, from output row `first` on). The output rows oh in [first,
    stop) of one output plane, each of Wo positions: row i's value at (oh, ow)
-   is row[i][plane + oh * step_h + ow * sw] (plane: od * step_d). */
+   is row[i][plane + oh * step_h + ow * sw] (plane: od * step_d). images > 1:
+   the same walk over that many images, image_step floats apart, their dyt
+   one after the other (whole planes of one-plane images only). */
 #define TAP_BLOCK(R, NV)                                                                        \
 SIMD_INLINE void SIMD(tap_block_##R##_##NV)(const float *const *row, ptrdiff_t valid,           \
                                              const float *dyt, ptrdiff_t pitch,                  \
                                              ptrdiff_t plane, ptrdiff_t first, ptrdiff_t stop,   \
                                              ptrdiff_t Wo, ptrdiff_t step_h, ptrdiff_t sw,       \
+                                             ptrdiff_t images, ptrdiff_t image_step,             \
                                              float *sums, int accumulate)                        \
 {                                                                                               \
     vec acc[R][NV];                                                                             \
     for (int i = 0; i < R; i++)                                                                 \
         for (int j = 0; j < NV; j++)                                                            \
             acc[i][j] = (vec){0};                                                               \
+    for (ptrdiff_t image = 0; image < images; image++)                                          \
     for (ptrdiff_t oh = first; oh < stop; oh++) {                                               \
-        const ptrdiff_t at = plane + oh * step_h;                                               \
+        const ptrdiff_t at = image * image_step + plane + oh * step_h;                          \
         for (ptrdiff_t ow = 0; ow < Wo; ow++, dyt += pitch) {                                   \
             vec gy[NV];                                                                         \
             for (int j = 0; j < NV; j++)                                                        \
@@ -105,10 +109,11 @@ static SIMD_TARGET void SIMD(tap_transpose)(const float *gy, ptrdiff_t M, ptrdif
 }
 
 /* tap_broadcast over the output rows [first, stop) of the output plane od
-   (dyt from that row on; plane: od * step_d) */
+   (dyt from that row on; plane: od * step_d), of `images` images image_step apart */
 static SIMD_TARGET void SIMD(tap_broadcast_tile)(const float *image, const tap_geometry *t, const float *dyt,
                                                  ptrdiff_t pitch, ptrdiff_t plane, ptrdiff_t first,
-                                                 ptrdiff_t stop, float *sums, int accumulate)
+                                                 ptrdiff_t stop, ptrdiff_t images, ptrdiff_t image_step,
+                                                 float *sums, int accumulate)
 {
     const ptrdiff_t rows = t->C * t->kd * t->kh * t->kw;
     const float *row[TAP_MAX_ROWS];
@@ -122,13 +127,13 @@ static SIMD_TARGET void SIMD(tap_broadcast_tile)(const float *image, const tap_g
             float *block_sums = sums + r0 * pitch + m0;
             if (vectors == 3)
                 TAP_CALL_OF(TAP_ROWS_3, 3, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
-                            t->step_h, t->sw, block_sums, accumulate);
+                            t->step_h, t->sw, images, image_step, block_sums, accumulate);
             else if (vectors == 2)
                 TAP_CALL_OF(TAP_ROWS_2, 2, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
-                            t->step_h, t->sw, block_sums, accumulate);
+                            t->step_h, t->sw, images, image_step, block_sums, accumulate);
             else
                 TAP_CALL_OF(TAP_ROWS_1, 1, row, valid, dyt + m0, pitch, plane, first, stop, t->Wo,
-                            t->step_h, t->sw, block_sums, accumulate);
+                            t->step_h, t->sw, images, image_step, block_sums, accumulate);
         }
     }
 }
@@ -139,16 +144,24 @@ static SIMD_TARGET void SIMD(tap_broadcast_tile)(const float *image, const tap_g
    pitch: the channels rounded up to whole vectors (dyt is zero past them).
    The output rows of each output plane are taken in tiles whose part of dyt
    fits TAP_TILE_FLOATS, so that every block of a tile reads it from cache (a
-   large image would otherwise stream all of dyt from memory once per block). */
+   large image would otherwise stream all of dyt from memory once per block).
+   images > 1 (tap_images_per_walk: one-plane images whose dyt fit one tile
+   together): every block walks all their positions, image_step floats apart
+   in `image` (dyt one image after the other), before it stores its sums. */
 static SIMD_TARGET void SIMD(tap_broadcast)(const float *image, const tap_geometry *t, const float *dyt,
-                                            ptrdiff_t pitch, float *sums, int accumulate)
+                                            ptrdiff_t pitch, ptrdiff_t images, ptrdiff_t image_step,
+                                            float *sums, int accumulate)
 {
     const ptrdiff_t per_tile = TAP_TILE_FLOATS / (pitch * t->Wo), tile = per_tile > 1 ? per_tile : 1;
+    if (images > 1) {
+        SIMD(tap_broadcast_tile)(image, t, dyt, pitch, 0, 0, t->Ho, images, image_step, sums, accumulate);
+        return;
+    }
     for (ptrdiff_t od = 0; od < t->Do; od++)
         for (ptrdiff_t first = 0; first < t->Ho; first += tile) {
             const ptrdiff_t stop = t->Ho - first < tile ? t->Ho : first + tile;
             SIMD(tap_broadcast_tile)(image, t, dyt + (od * t->Ho + first) * t->Wo * pitch, pitch,
-                                     od * t->step_d, first, stop, sums, accumulate || od > 0 || first > 0);
+                                     od * t->step_d, first, stop, 1, 0, sums, accumulate || od > 0 || first > 0);
         }
 }
 

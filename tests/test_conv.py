@@ -790,6 +790,8 @@ def test_implicit_gemm_forward_refuses_a_workspace_too_short():
     (2, 3, 9, 5, (3, 3, 3), (2, 1, 1), (1, 1, 1), (1, 1, 1)),       # 3-d
     (9, 2, 5, 1, (1, 1, 3), (1, 1, 2), (0, 0, 1), (1, 1, 1)),       # 1-d, more images than chunks
     (2, 3, 40, 60, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),     # several tiles of output rows
+    (11, 6, 20, 7, (1, 3, 3), (1, 1, 1), (0, 1, 1), (1, 1, 1)),     # small images walked several at a time
+    (13, 5, 12, 6, (1, 3, 3), (1, 1, 1), (0, 0, 0), (1, 1, 1)),     # the same unpadded: read from x itself
 ])
 def test_broadcast_tap_weight_grad_matches_the_reference(n, c, m, size, kernel, stride, padding, dilation,
                                                          cpu_path, set_threads):

@@ -47,8 +47,8 @@ static int check(const conv_case *c)
     tap_geometry t = {c->C, Dp, Hp, Wp, c->kd, c->kh, c->kw, c->dd, c->dh, c->dw, Do, Ho, Wo,
                       (ptrdiff_t)c->sd * Hp * Wp, (ptrdiff_t)c->sh * Wp, c->sw};
     tap_transpose(gy, c->M, P, dyt, pitch);
-    tap_broadcast_f32(padded, &t, dyt, pitch, sums, 0);
-    tap_broadcast_f32(padded, &t, dyt, pitch, sums, 1);              /* adds the same again */
+    tap_broadcast_f32(padded, &t, dyt, pitch, 1, 0, sums, 0);
+    tap_broadcast_f32(padded, &t, dyt, pitch, 1, 0, sums, 1);              /* adds the same again */
     int wrong = 0;
     for (int m = 0; m < c->M && !wrong; m++)
         for (int r = 0; r < c->C * K && !wrong; r++) {
