@@ -238,8 +238,9 @@ def scatter_add_planes(const floating[:, ::1] grad_output, const int64_t[:, ::1]
     """grad_input[p] = 0, then grad_input[p, indices[p, o]] += grad_output[p, o].
 
     The backward of max pooling (each gradient goes to its argmax). Negative
-    indices (empty windows) are skipped; the caller guarantees the rest are
-    in range.
+    indices (empty windows) are skipped, and so (never written out of the
+    plane) are any past its end: max_pool's indices never are, and
+    max_unpool checks a user's before it calls (check_unpool_indices).
     """
     cdef Py_ssize_t planes = grad_input.shape[0], in_plane = grad_input.shape[1]
     cdef Py_ssize_t out_plane = grad_output.shape[1]
@@ -256,7 +257,7 @@ def scatter_add_planes(const floating[:, ::1] grad_output, const int64_t[:, ::1]
             dst[i] = 0
         for o in range(out_plane):
             k = idx[o]
-            if k >= 0:
+            if k >= 0 and k < in_plane:
                 dst[k] = dst[k] + g[o]
 
 

@@ -897,3 +897,17 @@ def test_plans_and_workspace_sizes_refuse_shapes_of_the_wrong_rank():
     with pytest.raises(ValueError, match="input_shape must have 5 entries"):
         kernels.conv_forward(np.zeros((8, 4, 6, 6), np.float32), np.zeros((4, 4, 3, 3), np.float32), None,
                              (1, 1, 1), (1, 1, 1), (1, 1, 1), (1, 6, 6), 1)
+
+
+def test_plans_refuse_shapes_that_do_not_agree():
+    """The kernels read x, weight and the output by their shapes: a weight whose channels are
+    not the input's (or a batch that differs) is an error, not a read past the weight."""
+    x = np.zeros((2, 3, 1, 6, 6), np.float32)
+    geometry = ((1, 1, 1), (0, 1, 1), (1, 1, 1))
+    with pytest.raises(ValueError, match=r"weight \(4, 5, 1, 3, 3\) \(groups=1\) do not agree.*\(4, 3, \.\.\.\)"):
+        kernels.conv_forward(x, np.zeros((4, 5, 1, 3, 3), np.float32), None, *geometry, (1, 6, 6), 1)
+    with pytest.raises(ValueError, match="groups=2 must divide the input's 3"):
+        kernels.conv_forward(x, np.zeros((4, 1, 1, 3, 3), np.float32), None, *geometry, (1, 6, 6), 2)
+    with pytest.raises(ValueError, match="expected the same batch"):
+        kernels.conv_backward(x, np.zeros((4, 3, 1, 3, 3), np.float32), np.zeros((3, 4, 1, 6, 6), np.float32),
+                              *geometry, 1)

@@ -208,3 +208,12 @@ def test_main_example_block_skips_the_first_input_gradient(monkeypatch):
     net(images).sum().backward()
     assert sorted(calls) == [(1, False), (4, True)]   # only the second conv's input gradient
     assert all(p.grad is not None for p in net.parameters())
+
+
+def test_backward_kernels_refuse_statistics_of_another_length():
+    """mean and invstd hold one value per channel; fewer would be read past their end."""
+    x = np.zeros((2, 3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"mean has 2 values, expected one per channel \(3\)"):
+        kernels.batch_norm_backward(x, x, np.zeros(2), np.ones(3), None, True)
+    with pytest.raises(ValueError, match=r"invstd has 4 values, expected one per channel \(3\)"):
+        kernels.batch_norm_relu_backward(x, x, x, np.zeros(3), np.ones(4), None, True)

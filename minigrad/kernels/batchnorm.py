@@ -26,6 +26,15 @@ def _channel_vector(values, channels, fill):
     return np.ascontiguousarray(values, dtype=np.float64).reshape(channels)
 
 
+def _statistic(name, values, channels):
+    """A per-channel statistic as the kernel reads it: float64, exactly `channels` values."""
+    values = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
+    if values.shape[0] != channels:
+        raise ValueError(f"batch_norm backward: {name} has {values.shape[0]} values, expected one per "
+                         f"channel ({channels})")
+    return values
+
+
 def _normalize(input, weight, bias, eps, mean, var, relu):
     """batch_norm_forward (relu=True: followed by a ReLU, in the same pass)."""
     if input.dtype not in (np.float32, np.float64):
@@ -82,6 +91,7 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
             grad_output = reference_activation.relu_backward(grad_output, relu_output)
         return reference.batch_norm_backward_from_statistics(grad_output, input, mean, invstd, weight,
                                                              bool(training), bool(compute_grad_input))
+    mean, invstd = _statistic("mean", mean, channels), _statistic("invstd", invstd, channels)
     grad_input = np.empty_like(input) if compute_grad_input else np.empty((1, 1, 1), input.dtype)
     grad_weight = np.empty(channels)
     grad_bias = np.empty(channels)

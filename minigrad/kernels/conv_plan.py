@@ -226,9 +226,23 @@ def plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding
                         dilation, algorithm, get_num_threads(), tuning)
 
 
+def _check_consistent(input_shape, output_shape, weight_shape, groups):
+    """The three shapes of one convolution agree: the same batch, the weight's channels
+    (M, C/groups) those of the output and the input. The kernels read the arrays by
+    these shapes, so a mismatch would read past an array rather than fail."""
+    N, C, M = input_shape[0], input_shape[1], output_shape[1]
+    if groups < 1 or C % groups or M % groups:
+        raise ValueError(f"conv plan: groups={groups} must divide the input's {C} and the output's {M} channels")
+    if output_shape[0] != N or weight_shape[0] != M or weight_shape[1] * groups != C:
+        raise ValueError(f"conv plan: input {tuple(input_shape)}, output {tuple(output_shape)} and weight "
+                         f"{tuple(weight_shape)} (groups={groups}) do not agree: expected the same batch, "
+                         f"weight (M, C/groups, ...) = ({M}, {C // groups}, ...)")
+
+
 @functools.lru_cache(maxsize=512)
 def _cached_plan(dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation,
                  algorithm, threads, tuning):
+    _check_consistent(input_shape, output_shape, weight_shape, groups)
     algorithms = choose_algorithm(dtype, input_shape, output_shape, weight_shape, groups, stride, padding,
                                   dilation, algorithm)
     shapes = (dtype, input_shape, output_shape, weight_shape, groups, stride, padding, dilation, threads)
