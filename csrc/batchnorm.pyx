@@ -74,6 +74,12 @@ cdef extern from "lane_sums.h" nogil:
     void masked_gradient_sums_d(const double* g, const double* y, const double* x, double* masked,
                                 Py_ssize_t n, double high, double low, double* sum_g,
                                 double* sum_g_centered)
+    void affine_masked_gradient_sums_f(const float* g, const float* x, float* masked, Py_ssize_t n,
+                                       float high, float low, float scale, float shift,
+                                       double* sum_g, double* sum_g_centered)
+    void affine_masked_gradient_sums_d(const double* g, const double* x, double* masked, Py_ssize_t n,
+                                       double high, double low, double scale, double shift,
+                                       double* sum_g, double* sum_g_centered)
 
 
 # A centre c travels as two values high + low of the data's type, high = c
@@ -145,6 +151,18 @@ cdef inline void masked_gradient_sums(const floating* g, const floating* y, cons
         masked_gradient_sums_f(g, y, x, masked, n, high, low, sum_g, sum_g_centered)
     else:
         masked_gradient_sums_d(g, y, x, masked, n, high, low, sum_g, sum_g_centered)
+
+
+cdef inline void affine_masked_gradient_sums(const floating* g, const floating* x, floating* masked,
+                                             Py_ssize_t n, floating high, floating low, floating scale,
+                                             floating shift, double* sum_g,
+                                             double* sum_g_centered) noexcept nogil:
+    """masked_gradient_sums with the ReLU's mask recomputed from x: m = g where
+    (x - centre) * scale + shift > 0 (normalize_relu_row's own expression), else 0."""
+    if floating is float:
+        affine_masked_gradient_sums_f(g, x, masked, n, high, low, scale, shift, sum_g, sum_g_centered)
+    else:
+        affine_masked_gradient_sums_d(g, x, masked, n, high, low, scale, shift, sum_g, sum_g_centered)
 
 
 cdef inline void merge(double* count, double* mean, double* m2,
@@ -257,7 +275,8 @@ def batch_norm_forward(const floating[:, :, ::1] input, floating[:, :, ::1] outp
 cdef void channel_backward(const floating* g, const floating* relu_output, const floating* x,
                            floating* gx, Py_ssize_t N, Py_ssize_t C, Py_ssize_t L, Py_ssize_t c,
                            double mean, double invstd, double weight, bint training,
-                           double* grad_weight, double* grad_bias) noexcept nogil:
+                           double* grad_weight, double* grad_bias, bint relu_from_x,
+                           floating relu_scale, floating relu_shift) noexcept nogil:
     """The backward of channel c, in two passes over it (see batch_norm_backward).
 
     relu_output NULL: g is the gradient of the batch-norm output. Otherwise
@@ -265,6 +284,8 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
     gradient of that output: the first pass masks it, m = g where
     relu_output > 0, else 0, sums m while it is in cache and keeps it in gx;
     the second turns gx into grad_input in place. gx NULL: no grad_input.
+    relu_from_x: the same, the mask recomputed from x with the forward's
+    relu_scale and relu_shift (relu_output unread: one stream less).
     """
     cdef Py_ssize_t n, first, last
     cdef Py_ssize_t rows_per_block = max(1, BLOCK // L)
@@ -289,7 +310,11 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
                 prefetch_row(x + offset + C * L, L * sizeof(floating))
                 if relu_output != NULL:
                     prefetch_row(relu_output + offset + C * L, L * sizeof(floating))
-            if relu_output != NULL:
+            if relu_from_x:
+                affine_masked_gradient_sums(g + offset, x + offset, gx + offset if gx != NULL else NULL,
+                                            L, centre_high, centre_low, relu_scale, relu_shift,
+                                            &block_g, &block_g_centered)
+            elif relu_output != NULL:
                 masked_gradient_sums(g + offset, relu_output + offset, x + offset,
                                      gx + offset if gx != NULL else NULL, L, centre_high,
                                      centre_low, &block_g, &block_g_centered)
@@ -316,7 +341,7 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
     mean_g_in = <floating>mean_g
     gain_slope_in = <floating>(gain * slope)
     # after a ReLU, gx holds its gradient m from the first pass: updated in place
-    gradient = gx if relu_output != NULL else g
+    gradient = gx if relu_output != NULL or relu_from_x else g
     for n in range(N):
         offset = (n * C + c) * L
         if n + 1 < N:
@@ -343,7 +368,7 @@ def batch_norm_backward(const floating[:, :, ::1] grad_output, const floating[:,
     cdef double* grad_bias_ptr = &grad_bias[0]
     for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
         channel_backward(g, <const floating*>NULL, x, gx, N, C, L, c, mean[c], invstd[c], weight[c],
-                         training, grad_weight_ptr + c, grad_bias_ptr + c)
+                         training, grad_weight_ptr + c, grad_bias_ptr + c, False, 0, 0)
 
 
 def batch_norm_relu_backward(const floating[:, :, ::1] grad_output,
@@ -367,7 +392,35 @@ def batch_norm_relu_backward(const floating[:, :, ::1] grad_output,
     cdef double* grad_bias_ptr = &grad_bias[0]
     for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
         channel_backward(g, y, x, gx, N, C, L, c, mean[c], invstd[c], weight[c], training,
-                         grad_weight_ptr + c, grad_bias_ptr + c)
+                         grad_weight_ptr + c, grad_bias_ptr + c, False, 0, 0)
+
+
+def batch_norm_relu_backward_from_input(const floating[:, :, ::1] grad_output,
+                                        const floating[:, :, ::1] input, const double[::1] mean,
+                                        const double[::1] invstd, const double[::1] weight,
+                                        const floating[::1] relu_scale, const floating[::1] relu_shift,
+                                        floating[:, :, ::1] grad_input, double[::1] grad_weight,
+                                        double[::1] grad_bias, bint training, bint compute_grad_input,
+                                        int num_threads):
+    """batch_norm_relu_backward without the ReLU's output: its mask recomputed from the
+    input with the forward's per-channel scale and shift (relu_scale[c], relu_shift[c]:
+    the values batch_norm_forward normalised channel c with, in the input's precision),
+    by the expression the forward computed. The mask, and so every result, is the one
+    the ReLU's output gives, bit for bit; the backward reads one array fewer.
+    """
+    cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2], c
+    cdef const floating* g = &grad_output[0, 0, 0]
+    cdef const floating* x = &input[0, 0, 0]
+    cdef floating* gx = &grad_input[0, 0, 0] if compute_grad_input else NULL
+    cdef double* grad_weight_ptr = &grad_weight[0]
+    cdef double* grad_bias_ptr = &grad_bias[0]
+    if relu_scale.shape[0] != C or relu_shift.shape[0] != C:
+        raise ValueError(f"batch_norm_relu_backward_from_input: relu_scale and relu_shift need {C} "
+                         f"values, got {relu_scale.shape[0]} and {relu_shift.shape[0]}")
+    for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
+        channel_backward(g, <const floating*>NULL, x, gx, N, C, L, c, mean[c], invstd[c], weight[c],
+                         training, grad_weight_ptr + c, grad_bias_ptr + c, True, relu_scale[c],
+                         relu_shift[c])
 
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

@@ -90,6 +90,10 @@ static inline void prefetch_row_for_writing(void* row, ptrdiff_t bytes) {
 #endif
 }
 
+/* batch norm's output before the ReLU, one expression for the forward and the
+ * backward that recomputes its mask: the same operations, contracted alike */
+#define LANE_SUMS_NORMALIZED(X, HIGH, LOW, SCALE, SHIFT) ((((X) - (HIGH)) - (LOW)) * (SCALE) + (SHIFT))
+
 #define LANE_SUMS_DEFINE(T, SUFFIX, PATH, TARGET)                                                        \
 /* sum(x[:n] - centre) */                                                                   \
 TARGET static double centred_sum##SUFFIX##PATH(const T* x, ptrdiff_t n, T high, T low) {          \
@@ -156,7 +160,7 @@ TARGET static void gradient_row##SUFFIX##PATH(const T* g, const T* x, T* out,   
 TARGET static void normalize_relu_row##SUFFIX##PATH(const T* x, T* y, ptrdiff_t n, T high, \
                                                     T low, T scale, T shift) {              \
     for (ptrdiff_t i = 0; i < n; i++) {                                                     \
-        T v = ((x[i] - high) - low) * scale + shift;                                        \
+        T v = LANE_SUMS_NORMALIZED(x[i], high, low, scale, shift);                          \
         y[i] = v < 0 ? 0 : v;                                                               \
     }                                                                                       \
 }                                                                                           \
@@ -178,6 +182,27 @@ TARGET static void masked_gradient_sums##SUFFIX##PATH(const T* g, const T* y, co
         for (ptrdiff_t i = 0; i < width; i++) {                                             \
             T gradient = g[start + i];                                                      \
             run[i] = y[start + i] > 0 ? gradient : 0;                                       \
+        }                                                                                   \
+        gradient_sums##SUFFIX##PATH(run, x + start, width, high, low, sum_g, sum_g_centred); \
+    }                                                                                       \
+}                                                                                           \
+                                                                                            \
+/* the same, its ReLU's mask recomputed from x instead of read from y: m = g where
+ * (x - centre) * scale + shift > 0 (the very expression normalize_relu_row computed, by
+ * the same compiled code: y > 0 exactly there), else 0 */                                 \
+TARGET static void affine_masked_gradient_sums##SUFFIX##PATH(const T* g, const T* x,       \
+                                                             T* masked, ptrdiff_t n, T high, \
+                                                             T low, T scale, T shift,       \
+                                                             double* sum_g,                 \
+                                                             double* sum_g_centred) {       \
+    T buffer[LANE_SUMS_RUN];                                                                \
+    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
+        ptrdiff_t width = start + LANE_SUMS_RUN < n ? LANE_SUMS_RUN : n - start;            \
+        T* run = masked ? masked + start : buffer;                                          \
+        for (ptrdiff_t i = 0; i < width; i++) {                                             \
+            T gradient = g[start + i];                                                      \
+            T v = LANE_SUMS_NORMALIZED(x[start + i], high, low, scale, shift);              \
+            run[i] = v > 0 ? gradient : 0;                                                  \
         }                                                                                   \
         gradient_sums##SUFFIX##PATH(run, x + start, width, high, low, sum_g, sum_g_centred); \
     }                                                                                       \
@@ -232,6 +257,13 @@ static inline void masked_gradient_sums##SUFFIX(const T* g, const T* y, const T*
                                                 double* sum_g, double* sum_g_centred) {     \
     LANE_SUMS_CALL(masked_gradient_sums##SUFFIX, (g, y, x, masked, n, high, low, sum_g,     \
                                                   sum_g_centred));                          \
+}                                                                                           \
+static inline void affine_masked_gradient_sums##SUFFIX(const T* g, const T* x, T* masked,  \
+                                                       ptrdiff_t n, T high, T low, T scale, \
+                                                       T shift, double* sum_g,              \
+                                                       double* sum_g_centred) {             \
+    LANE_SUMS_CALL(affine_masked_gradient_sums##SUFFIX, (g, x, masked, n, high, low, scale, \
+                                                         shift, sum_g, sum_g_centred));     \
 }
 
 LANE_SUMS_DISPATCH(float, _f)
@@ -241,5 +273,6 @@ LANE_SUMS_DISPATCH(double, _d)
 #undef LANE_SUMS_DEFINE_PATHS
 #undef LANE_SUMS_DEFINE_X86
 #undef LANE_SUMS_DISPATCH
+#undef LANE_SUMS_NORMALIZED
 
 #endif

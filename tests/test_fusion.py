@@ -50,6 +50,35 @@ def test_fused_kernels_equal_batch_norm_then_relu_bitwise(shape, dtype, cpu_path
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_mask_recomputed_from_the_input_is_the_outputs_bitwise(shape, dtype, cpu_path):
+    """The fused backward may recompute the ReLU's mask from x with the forward's scale and
+    shift (relu_scale_shift) instead of reading the ReLU's output: the same mask, so the
+    same bits, also for inputs whose normalised value lands on 0 or within rounding of it
+    (x equal to the mean, its float neighbours, and a weight of 0 for one channel)."""
+    x, weight, bias, grad = _data(shape, dtype, seed=3)
+    x, grad = _as_ncl(x), _as_ncl(grad)
+    bias[0], weight[-1] = 0.0, 0.0
+    mean = x.astype(np.float64).mean(axis=(0, 2))
+    edge = np.array([mean[0], np.nextafter(dtype(mean[0]), dtype(np.inf)),
+                     np.nextafter(dtype(mean[0]), dtype(-np.inf))], dtype=dtype)
+    x[0, 0, :min(3, x.shape[2])] = edge[:min(3, x.shape[2])]
+    for training_weight in (weight, None):
+        output, mean, var, invstd = kernels.batch_norm_relu_forward(x, training_weight, bias, 1e-5)
+        scale_shift = kernels.relu_scale_shift(training_weight, bias, var, 1e-5, x.shape[1], x.dtype)
+        for compute_grad_input in (True, False):
+            from_output = kernels.batch_norm_relu_backward(grad, output, x, mean, invstd, training_weight, True,
+                                                           compute_grad_input)
+            from_input = kernels.batch_norm_relu_backward(grad, output, x, mean, invstd, training_weight, True,
+                                                          compute_grad_input, relu_scale_shift=scale_shift)
+            for got, expected in zip(from_input, from_output):
+                if expected is None:
+                    assert got is None
+                else:
+                    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("shape", SHAPES[:3])
 def test_fused_op_matches_reference(shape, cpu_path):
     x, weight, bias, grad = _data(shape, np.float64, seed=1)

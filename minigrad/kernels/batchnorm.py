@@ -73,12 +73,23 @@ def batch_norm_relu_forward(input, weight, bias, eps, mean=None, var=None):
     return _normalize(input, weight, bias, eps, mean, var, relu=True)
 
 
+def relu_scale_shift(weight, bias, var, eps, channels, dtype):
+    """The per-channel (scale, shift) batch_norm_relu_forward normalised with, in `dtype`:
+    weight / sqrt(var + eps) and bias rounded once, as the kernel rounds them (the same
+    correctly rounded float64 operations), for batch_norm_relu_backward's relu_scale_shift."""
+    weight, bias = _channel_vector(weight, channels, 1.0), _channel_vector(bias, channels, 0.0)
+    return (weight / np.sqrt(np.asarray(var, dtype=np.float64) + eps)).astype(dtype), bias.astype(dtype)
+
+
 def batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input=True,
-                        relu_output=None):
+                        relu_output=None, relu_scale_shift=None):
     """Closed-form backward; returns (grad_input or None, grad_weight, grad_bias) (float64 vectors).
 
     relu_output: the output of a ReLU fused after the batch norm (batch_norm_relu_forward);
     its mask (relu_output > 0) is applied to grad_output as the kernel reads it.
+    relu_scale_shift (training): that mask recomputed from the input instead, with the
+    forward's (scale, shift) (relu_scale_shift() above): the same mask, bit for bit,
+    and relu_output is not read (one array fewer through memory).
     """
     grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
     for name, array in (("grad_output", grad_output), ("relu_output", relu_output)):
@@ -97,7 +108,10 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
     grad_bias = np.empty(channels)
     shared = (np.ascontiguousarray(input), mean, invstd, _channel_vector(weight, channels, 1.0), grad_input,
               grad_weight, grad_bias, bool(training), bool(compute_grad_input), get_num_threads())
-    if relu_output is None:
+    if relu_scale_shift is not None:
+        scale, shift = (np.ascontiguousarray(v, dtype=input.dtype).reshape(-1) for v in relu_scale_shift)
+        _kernel.batch_norm_relu_backward_from_input(grad_output, *shared[:4], scale, shift, *shared[4:])
+    elif relu_output is None:
         _kernel.batch_norm_backward(grad_output, *shared)
     else:
         _kernel.batch_norm_relu_backward(grad_output, np.ascontiguousarray(relu_output, dtype=input.dtype),
@@ -106,9 +120,10 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
 
 
 def batch_norm_relu_backward(grad_output, relu_output, input, mean, invstd, weight, training,
-                             compute_grad_input=True):
+                             compute_grad_input=True, relu_scale_shift=None):
     """batch_norm_backward of relu(batch_norm(input)), given the gradient of the ReLU's output
     `relu_output`; returns (grad_input or None, grad_weight, grad_bias), as batch_norm_backward.
+    relu_scale_shift: the mask recomputed from the input instead (see batch_norm_backward).
     """
     return batch_norm_backward(grad_output, input, mean, invstd, weight, training, compute_grad_input,
-                               relu_output=relu_output)
+                               relu_output=relu_output, relu_scale_shift=relu_scale_shift)

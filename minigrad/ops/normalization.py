@@ -61,6 +61,8 @@ class BatchNorm(Function):
         # its copy, kept anyway)
         ctx.save_for_backward(x, mean, invstd, weight, *((output,) if ctx.relu else ()), input)
         ctx.training, ctx.shape, ctx.eps = training, shape, eps
+        if ctx.relu and training:   # what the ReLU's mask is recomputed from (C values each)
+            ctx.relu_scale_shift = kernels.relu_scale_shift(weight, bias, var, eps, x.shape[1], x.dtype)
         return output.reshape(shape)
 
     @staticmethod
@@ -73,7 +75,8 @@ class BatchNorm(Function):
         kernel_grad_input = needs_input and ctx.training
         if ctx.relu and ctx.training:
             grad_input, grad_weight, grad_bias = kernels.batch_norm_relu_backward(
-                grad_output, ctx.saved_tensors[4], x, mean, invstd, weight, True, kernel_grad_input)
+                grad_output, ctx.saved_tensors[4], x, mean, invstd, weight, True, kernel_grad_input,
+                relu_scale_shift=ctx.relu_scale_shift)
         else:
             if ctx.relu:  # eval: the ReLU's backward first (rare: fine-tuning in eval mode)
                 grad_output = activation_kernels.relu_backward(grad_output, ctx.saved_tensors[4])
