@@ -285,7 +285,7 @@ cdef void channel_backward(const floating* g, const floating* relu_output, const
     relu_output > 0, else 0, sums m while it is in cache and keeps it in gx;
     the second turns gx into grad_input in place. gx NULL: no grad_input.
     relu_from_x: the same, the mask recomputed from x with the forward's
-    relu_scale and relu_shift (relu_output unread: one stream less).
+    relu_scale and relu_shift (relu_output NULL: one stream less).
     """
     cdef Py_ssize_t n, first, last
     cdef Py_ssize_t rows_per_block = max(1, BLOCK // L)
@@ -377,11 +377,17 @@ def batch_norm_relu_backward(const floating[:, :, ::1] grad_output,
                              const double[::1] invstd, const double[::1] weight,
                              floating[:, :, ::1] grad_input, double[::1] grad_weight,
                              double[::1] grad_bias, bint training, bint compute_grad_input,
-                             int num_threads):
+                             int num_threads, const floating[::1] relu_scale=None,
+                             const floating[::1] relu_shift=None):
     """batch_norm_backward of relu(batch_norm(input)): grad_output is the gradient of the
     ReLU's output relu_output (what batch_norm_forward(relu=True) wrote), masked to
     relu_output > 0 on the fly. The results equal the ReLU backward followed by
     batch_norm_backward bit for bit, without the masked gradient in memory.
+
+    relu_scale, relu_shift (C values each: the scale and shift batch_norm_forward
+    normalised channel c with, in the input's precision): the mask recomputed from the
+    input instead, by the expression the forward computed, so the same mask and every
+    result the same, bit for bit; relu_output is then not read (one array fewer).
     """
     cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2], c
     cdef const floating* g = &grad_output[0, 0, 0]
@@ -390,37 +396,15 @@ def batch_norm_relu_backward(const floating[:, :, ::1] grad_output,
     cdef floating* gx = &grad_input[0, 0, 0] if compute_grad_input else NULL
     cdef double* grad_weight_ptr = &grad_weight[0]
     cdef double* grad_bias_ptr = &grad_bias[0]
+    cdef bint from_x = relu_scale is not None
+    if from_x and (relu_shift is None or relu_scale.shape[0] != C or relu_shift.shape[0] != C):
+        raise ValueError(f"batch_norm_relu_backward: relu_scale and relu_shift need {C} values each")
+    if from_x:
+        y = NULL          # never read, not even prefetched
     for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
         channel_backward(g, y, x, gx, N, C, L, c, mean[c], invstd[c], weight[c], training,
-                         grad_weight_ptr + c, grad_bias_ptr + c, False, 0, 0)
-
-
-def batch_norm_relu_backward_from_input(const floating[:, :, ::1] grad_output,
-                                        const floating[:, :, ::1] input, const double[::1] mean,
-                                        const double[::1] invstd, const double[::1] weight,
-                                        const floating[::1] relu_scale, const floating[::1] relu_shift,
-                                        floating[:, :, ::1] grad_input, double[::1] grad_weight,
-                                        double[::1] grad_bias, bint training, bint compute_grad_input,
-                                        int num_threads):
-    """batch_norm_relu_backward without the ReLU's output: its mask recomputed from the
-    input with the forward's per-channel scale and shift (relu_scale[c], relu_shift[c]:
-    the values batch_norm_forward normalised channel c with, in the input's precision),
-    by the expression the forward computed. The mask, and so every result, is the one
-    the ReLU's output gives, bit for bit; the backward reads one array fewer.
-    """
-    cdef Py_ssize_t N = input.shape[0], C = input.shape[1], L = input.shape[2], c
-    cdef const floating* g = &grad_output[0, 0, 0]
-    cdef const floating* x = &input[0, 0, 0]
-    cdef floating* gx = &grad_input[0, 0, 0] if compute_grad_input else NULL
-    cdef double* grad_weight_ptr = &grad_weight[0]
-    cdef double* grad_bias_ptr = &grad_bias[0]
-    if relu_scale.shape[0] != C or relu_shift.shape[0] != C:
-        raise ValueError(f"batch_norm_relu_backward_from_input: relu_scale and relu_shift need {C} "
-                         f"values, got {relu_scale.shape[0]} and {relu_shift.shape[0]}")
-    for c in prange(C, nogil=True, schedule="static", num_threads=num_threads):
-        channel_backward(g, <const floating*>NULL, x, gx, N, C, L, c, mean[c], invstd[c], weight[c],
-                         training, grad_weight_ptr + c, grad_bias_ptr + c, True, relu_scale[c],
-                         relu_shift[c])
+                         grad_weight_ptr + c, grad_bias_ptr + c, from_x,
+                         relu_scale[c] if from_x else 0, relu_shift[c] if from_x else 0)
 
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module

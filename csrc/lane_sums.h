@@ -94,6 +94,20 @@ static inline void prefetch_row_for_writing(void* row, ptrdiff_t bytes) {
  * backward that recomputes its mask: the same operations, contracted alike */
 #define LANE_SUMS_NORMALIZED(X, HIGH, LOW, SCALE, SHIFT) ((((X) - (HIGH)) - (LOW)) * (SCALE) + (SHIFT))
 
+/* The masked gradient's runs: m = g where KEEP (an expression of element start + i),
+ * else 0, into masked[] (or a buffer), each run summed by gradient_sums while in L1 */
+#define LANE_SUMS_MASKED_RUNS(T, SUFFIX, PATH, KEEP)                                        \
+    T buffer[LANE_SUMS_RUN];                                                                \
+    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
+        ptrdiff_t width = start + LANE_SUMS_RUN < n ? LANE_SUMS_RUN : n - start;            \
+        T* run = masked ? masked + start : buffer;                                          \
+        for (ptrdiff_t i = 0; i < width; i++) {                                             \
+            T gradient = g[start + i];                                                      \
+            run[i] = (KEEP) ? gradient : 0;                                                 \
+        }                                                                                   \
+        gradient_sums##SUFFIX##PATH(run, x + start, width, high, low, sum_g, sum_g_centred); \
+    }
+
 #define LANE_SUMS_DEFINE(T, SUFFIX, PATH, TARGET)                                                        \
 /* sum(x[:n] - centre) */                                                                   \
 TARGET static double centred_sum##SUFFIX##PATH(const T* x, ptrdiff_t n, T high, T low) {          \
@@ -175,37 +189,19 @@ TARGET static void normalize_relu_row##SUFFIX##PATH(const T* x, T* y, ptrdiff_t 
 TARGET static void masked_gradient_sums##SUFFIX##PATH(const T* g, const T* y, const T* x,  \
                                                       T* masked, ptrdiff_t n, T high, T low, \
                                                       double* sum_g, double* sum_g_centred) { \
-    T buffer[LANE_SUMS_RUN];                                                                \
-    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
-        ptrdiff_t width = start + LANE_SUMS_RUN < n ? LANE_SUMS_RUN : n - start;            \
-        T* run = masked ? masked + start : buffer;                                          \
-        for (ptrdiff_t i = 0; i < width; i++) {                                             \
-            T gradient = g[start + i];                                                      \
-            run[i] = y[start + i] > 0 ? gradient : 0;                                       \
-        }                                                                                   \
-        gradient_sums##SUFFIX##PATH(run, x + start, width, high, low, sum_g, sum_g_centred); \
-    }                                                                                       \
+    LANE_SUMS_MASKED_RUNS(T, SUFFIX, PATH, y[start + i] > 0)                                \
 }                                                                                           \
                                                                                             \
-/* the same, its ReLU's mask recomputed from x instead of read from y: m = g where
- * (x - centre) * scale + shift > 0 (the very expression normalize_relu_row computed, by
+/* the same, its ReLU's mask recomputed from x instead of read from y: m = g where          \
+ * (x - centre) * scale + shift > 0 (the very expression normalize_relu_row computed, by    \
  * the same compiled code: y > 0 exactly there), else 0 */                                 \
 TARGET static void affine_masked_gradient_sums##SUFFIX##PATH(const T* g, const T* x,       \
                                                              T* masked, ptrdiff_t n, T high, \
                                                              T low, T scale, T shift,       \
                                                              double* sum_g,                 \
                                                              double* sum_g_centred) {       \
-    T buffer[LANE_SUMS_RUN];                                                                \
-    for (ptrdiff_t start = 0; start < n; start += LANE_SUMS_RUN) {                          \
-        ptrdiff_t width = start + LANE_SUMS_RUN < n ? LANE_SUMS_RUN : n - start;            \
-        T* run = masked ? masked + start : buffer;                                          \
-        for (ptrdiff_t i = 0; i < width; i++) {                                             \
-            T gradient = g[start + i];                                                      \
-            T v = LANE_SUMS_NORMALIZED(x[start + i], high, low, scale, shift);              \
-            run[i] = v > 0 ? gradient : 0;                                                  \
-        }                                                                                   \
-        gradient_sums##SUFFIX##PATH(run, x + start, width, high, low, sum_g, sum_g_centred); \
-    }                                                                                       \
+    LANE_SUMS_MASKED_RUNS(T, SUFFIX, PATH,                                                  \
+                          LANE_SUMS_NORMALIZED(x[start + i], high, low, scale, shift) > 0)  \
 }
 
 #define LANE_SUMS_DEFINE_PATHS(T, SUFFIX)                                                  \
@@ -274,5 +270,6 @@ LANE_SUMS_DISPATCH(double, _d)
 #undef LANE_SUMS_DEFINE_X86
 #undef LANE_SUMS_DISPATCH
 #undef LANE_SUMS_NORMALIZED
+#undef LANE_SUMS_MASKED_RUNS
 
 #endif

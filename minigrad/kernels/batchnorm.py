@@ -92,6 +92,8 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
     and relu_output is not read (one array fewer through memory).
     """
     grad_output = np.ascontiguousarray(grad_output, dtype=input.dtype)
+    if relu_scale_shift is not None and relu_output is None:
+        raise ValueError("batch_norm backward: relu_scale_shift is for a fused ReLU: give its relu_output too")
     for name, array in (("grad_output", grad_output), ("relu_output", relu_output)):
         if array is not None and array.shape != input.shape:
             raise ValueError(f"batch_norm backward: {name} has shape {array.shape}, expected the input's "
@@ -108,14 +110,13 @@ def batch_norm_backward(grad_output, input, mean, invstd, weight, training, comp
     grad_bias = np.empty(channels)
     shared = (np.ascontiguousarray(input), mean, invstd, _channel_vector(weight, channels, 1.0), grad_input,
               grad_weight, grad_bias, bool(training), bool(compute_grad_input), get_num_threads())
-    if relu_scale_shift is not None:
-        scale, shift = (np.ascontiguousarray(v, dtype=input.dtype).reshape(-1) for v in relu_scale_shift)
-        _kernel.batch_norm_relu_backward_from_input(grad_output, *shared[:4], scale, shift, *shared[4:])
-    elif relu_output is None:
+    if relu_output is None:
         _kernel.batch_norm_backward(grad_output, *shared)
     else:
+        scale, shift = (None, None) if relu_scale_shift is None else (
+            np.ascontiguousarray(v, dtype=input.dtype).reshape(-1) for v in relu_scale_shift)
         _kernel.batch_norm_relu_backward(grad_output, np.ascontiguousarray(relu_output, dtype=input.dtype),
-                                         *shared)
+                                         *shared, relu_scale=scale, relu_shift=shift)
     return (grad_input if compute_grad_input else None), grad_weight, grad_bias
 
 
