@@ -153,15 +153,15 @@ def max_pool_forward(const floating[:, ::1] input, floating[:, ::1] output,
         first = (begin_d[0] * in_h + begin_h[0]) * in_w + begin_w[0]
         step_d = (begin_d[1] - begin_d[0]) * in_h * in_w if out_d > 1 else 0
         step_h = (begin_h[1] - begin_h[0]) * in_w if out_h > 1 else 0
+        tap_offset = &tap_scratch[0, 0]      # one table for every plane, read-only below
+        taps = 0
+        for jd in range(taps_d):
+            for jh in range(taps_h):
+                for jw in range(full_w):
+                    tap_offset[taps] = (jd * dilation_d * in_h + jh * dilation_h) * in_w + jw * dilation_w
+                    taps = taps + 1
         for p in prange(planes, nogil=True, schedule="static", num_threads=num_threads):
             src = &input[p, 0]
-            tap_offset = &tap_scratch[omp_get_thread_num(), 0]
-            taps = 0
-            for jd in range(taps_d):
-                for jh in range(taps_h):
-                    for jw in range(full_w):
-                        tap_offset[taps] = (jd * dilation_d * in_h + jh * dilation_h) * in_w + jw * dilation_w
-                        taps = taps + 1
             if max_pool_plane_f32(src, first, tap_offset, taps, out_d, out_h, out_w, step_d, step_h,
                                   stride_w, &output[p, 0], &indices[p, 0]):
                 for i in range(out_d * out_h * out_w):   # rare: redo the plane with PyTorch's NaN rule
