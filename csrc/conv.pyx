@@ -270,10 +270,36 @@ def columns_size(tuple input_shape, tuple output_shape, tuple kernel, Py_ssize_t
 # from the image, so the column matrix is never written.
 # ---------------------------------------------------------------------------
 
+# The bias gradient: grad_out summed over positions, image by image while the
+# weight gradient has the image in cache; each row in double (float32 runs,
+# csrc/lane_sums.h, the order fixed per path).
+cdef extern from "lane_sums.h" nogil:
+    double centred_sum_f(const float* x, Py_ssize_t n, float high, float low)
+
+
+cdef inline void add_position_sums(const float* gy, Py_ssize_t M, Py_ssize_t P, double* sums) noexcept nogil:
+    """sums[m] += sum over positions p of gy[m, p], gy (M, P): one image's bias gradient."""
+    cdef Py_ssize_t m
+    for m in range(M):
+        sums[m] = sums[m] + centred_sum_f(gy + m * P, P, 0, 0)
+
+
+cdef inline void merge_position_sums(const double* sums, Py_ssize_t chunks, Py_ssize_t M,
+                                     float* grad_bias) noexcept nogil:
+    """grad_bias[m] = the chunks' sums (chunks, M) added in chunk order, rounded once."""
+    cdef Py_ssize_t m, chunk
+    cdef double total
+    for m in range(M):
+        total = sums[m]
+        for chunk in range(1, chunks):
+            total = total + sums[chunk * M + m]
+        grad_bias[m] = <float>total
+
+
 cdef extern from "im2col_pack.h" nogil:
     ctypedef struct conv_columns:
         const float* image
-        ptrdiff_t Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw, ones_from, P, image_stride
+        ptrdiff_t Dp, Hp, Wp, Ho, Wo, kh, kw, K, sd, sh, sw, dd, dh, dw, P, image_stride
     void conv_pack_columns(const gemm_b_source* source, int p0, int kc, int j0, int nc,
                            float* packed)
     void conv_pack_columns_transposed(const gemm_b_source* source, int p0, int kc, int j0, int nc,
@@ -299,7 +325,6 @@ cdef conv_columns padded_columns(const Geometry* g) noexcept nogil:
     columns.kh, columns.kw, columns.K = g.kh, g.kw, g.K
     columns.sd, columns.sh, columns.sw = g.sd, g.sh, g.sw
     columns.dd, columns.dh, columns.dw = g.dd, g.dh, g.dw
-    columns.ones_from = g.C * g.K          # past every row: no column of ones
     columns.P = g.P
     columns.image_stride = g.C * columns.Dp * columns.Hp * columns.Wp     # images padded side by side
     return columns
@@ -338,7 +363,7 @@ cdef void implicit_gemm(int m, int n, int k, const float* a, const float* packed
                         float* pack, int gemm_threads) noexcept nogil:
     """c (m, n) (+)= A (m, k) @ B, B packed from `image` (a group's first padded
     channel) as the GEMM asks for it: the columns (Cg*K, P), or transposed,
-    columns^T (P, Cg*K) (and ones past row ones_from). A: `a` (row-major,
+    columns^T (P, Cg*K). A: `a` (row-major,
     rows k apart) or packed already (packed_a)."""
     cdef gemm_b_source source
     columns.image = image
@@ -436,12 +461,12 @@ def implicit_gemm_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :
                     if count == 1:
                         # y_g (Mg, P) = w_g (Mg, Cg*K) @ im2col(x_g) (Cg*K, P) (+ bias_g)
                         yg = yp + (n * g.M + grp * Mg) * g.P
-                        if has_bias:
-                            for m in range(Mg):
-                                fill(yg + m * g.P, g.P, bp[grp * Mg + m])
                         implicit_gemm(<int>Mg, <int>g.P, Kcg, NULL, packed_weights + grp * packed_size,
-                                      False, columns, image + grp * Cg * plane, has_bias, yg,
+                                      False, columns, image + grp * Cg * plane, False, yg,
                                       pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS, gemm_threads)
+                        if has_bias:   # y_g is in cache now (filling it first was a pass through memory)
+                            for m in range(Mg):
+                                add_constant(yg + m * g.P, yg + m * g.P, g.P, bp[grp * Mg + m])
                         continue
                     # result (Mg, count*P) = w_g (Mg, Cg*K) @ [im2col(x_g[n]) | ... | im2col(x_g[n+count-1])]
                     implicit_gemm(<int>Mg, <int>(count * g.P), Kcg, NULL, packed_weights + grp * packed_size,
@@ -458,26 +483,29 @@ def implicit_gemm_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :
 
 def implicit_gemm_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] grad_out,
                               float[:, :, :, :, ::1] grad_weight, float[::1] grad_bias,
-                              float[::1] workspace, float[::1] pack, tuple stride, tuple padding,
-                              tuple dilation, int groups, int chunks, int num_threads, int gemm_threads):
+                              double[:, ::1] bias_sums, float[::1] workspace, float[::1] pack,
+                              tuple stride, tuple padding, tuple dilation, int groups, int chunks,
+                              int num_threads, int gemm_threads):
     """grad_weight = sum over images of grad_out[n] @ im2col(x[n])^T, group by group,
     with the own GEMM packing B = im2col(x[n])^T from the padded image; a
-    non-empty grad_bias (M,) gets the bias gradient from the same GEMM, B
-    with a column of ones.
+    non-empty grad_bias (M,) gets the bias gradient, grad_out summed over
+    positions, each image's right after its GEMM (bias_sums (chunks, M): the
+    chunks' sums; a column of ones in B would cost a whole extra panel of the
+    GEMM where Cg*K fills its panels).
 
     The batch is cut into `chunks` fixed ranges (a number that does not
     depend on the thread count); each chunk sums its images into its own
-    partial result (M, Cg*K [+ 1]), and the partials are added in chunk order:
+    partial result (M, Cg*K), and the partials are added in chunk order:
     the same result for any number of threads.
     workspace: weight_grad_size(..., images=0) elements; pack:
     max(num_threads, gemm_threads) * gemm_pack_size() elements.
     """
     cdef Geometry g = make_geometry(&x.shape[0], &grad_out.shape[0], &grad_weight.shape[2], stride,
                                     padding, dilation)
-    cdef Py_ssize_t N = x.shape[0], n, grp, tid, chunk, first, stop, j, m
+    cdef Py_ssize_t N = x.shape[0], n, grp, tid, chunk, first, stop, j
     cdef Py_ssize_t Cg = g.C // groups, Mg = g.M // groups
     cdef bint with_bias = grad_bias.shape[0] > 0
-    cdef int Kcg = <int>(Cg * g.K), width = <int>(Cg * g.K + with_bias)    # columns of B and of a partial
+    cdef int width = <int>(Cg * g.K)                                        # columns of B and of a partial
     cdef conv_columns columns = padded_columns(&g)
     cdef Py_ssize_t plane = columns.Dp * columns.Hp * columns.Wp, scratch_size = padded_volume(&g)
     cdef const float* xp = &x[0, 0, 0, 0, 0]
@@ -486,9 +514,11 @@ def implicit_gemm_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     cdef float* ws = &workspace[0]
     cdef float* partials = ws + num_threads * scratch_size                  # (chunks, M, width)
     cdef float* pack_base = &pack[0]
+    cdef double* sums = &bias_sums[0, 0] if with_bias else NULL      # (chunks, M), from 0
     cdef const float* image
     cdef float total
-    columns.ones_from = Cg * g.K
+    if with_bias:
+        memset(sums, 0, chunks * g.M * sizeof(double))
     with nogil:
         with parallel(num_threads=num_threads):
             tid = omp_get_thread_num()
@@ -498,34 +528,33 @@ def implicit_gemm_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
                 for n in range(first, stop):
                     image = padded_image(xp + n * g.C * g.S, &g, &columns, ws + tid * scratch_size)
                     for grp in range(groups):
-                        # partial_g (Mg, width) (+)= grad_out_g (Mg, P) @ [im2col(x_g)^T | 1] (P, width)
+                        # partial_g (Mg, width) (+)= grad_out_g (Mg, P) @ im2col(x_g)^T (P, width)
                         implicit_gemm(<int>Mg, width, <int>g.P, gyp + (n * g.M + grp * Mg) * g.P, NULL,
                                       True, columns, image + grp * Cg * plane, n > first,
                                       partials + (chunk * g.M + grp * Mg) * width,
                                       pack_base + tid * MINIGRAD_GEMM_PACK_FLOATS, gemm_threads)
+                    if with_bias:     # grad_out[n] (M, P), still in cache
+                        add_position_sums(gyp + n * g.M * g.P, g.M, g.P, sums + chunk * g.M)
         # partials (chunks, M, width): add them up in chunk order
         for j in prange(g.M * width, schedule="static", num_threads=num_threads):
             total = partials[j]
             for chunk in range(1, chunks):
                 total = total + partials[chunk * g.M * width + j]
-            m = j // width
-            if j - m * width < Kcg:
-                gwp[m * Kcg + j - m * width] = total
-            else:
-                grad_bias[m] = total
+            gwp[j] = total
+        if with_bias:
+            merge_position_sums(sums, chunks, g.M, &grad_bias[0])
 
 
 def weight_grad_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride, tuple padding,
                      tuple dilation, int groups, Py_ssize_t chunks, Py_ssize_t images, Py_ssize_t rows,
                      int num_threads):
     """Workspace elements of a weight gradient: the threads' scratch, then `chunks`
-    partial results. images == 0: implicit_gemm_weight_grad (a padded image per
-    thread, partials (M, Cg*K + 1)); else im2col_gemm_weight_grad
-    (columns_per_thread each, partials (M, Cg*K))."""
+    partial results (M, Cg*K). images == 0: implicit_gemm_weight_grad (a padded
+    image per thread); else im2col_gemm_weight_grad (columns_per_thread each)."""
     cdef Geometry g = geometry_from_tuples(input_shape, output_shape, kernel, stride, padding, dilation)
     cdef Py_ssize_t weight_size = g.M * (g.C // groups) * g.K
     if images == 0:
-        return num_threads * padded_volume(&g) + chunks * (weight_size + g.M)
+        return num_threads * padded_volume(&g) + chunks * weight_size
     return num_threads * columns_per_thread(&g, images, rows) + chunks * weight_size
 
 
@@ -605,10 +634,13 @@ def tap_broadcast_size(tuple input_shape, tuple output_shape, tuple kernel, tupl
 
 
 def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] grad_out,
-                              float[:, :, :, :, ::1] grad_weight, float[::1] workspace, tuple stride,
+                              float[:, :, :, :, ::1] grad_weight, float[::1] grad_bias,
+                              double[:, ::1] bias_sums, float[::1] workspace, tuple stride,
                               tuple padding, tuple dilation, int chunks, int num_threads):
     """grad_weight (M, C, kd, kh, kw) = sum over images of grad_out[n] @ im2col(x[n])^T
-    (groups == 1), by broadcast taps (csrc/tap_broadcast.h).
+    (groups == 1), by broadcast taps (csrc/tap_broadcast.h); a non-empty
+    grad_bias (M,) gets the bias gradient, grad_out summed over positions,
+    each image's as it is transposed (bias_sums (chunks, M): the chunks' sums).
 
     The batch is cut into `chunks` fixed ranges (a number that does not depend
     on the thread count); each sums its images into its own partial (C*K,
@@ -627,10 +659,14 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     cdef float* gwp = &grad_weight[0, 0, 0, 0, 0]
     cdef float* ws = &workspace[0]
     cdef float* partials = ws + num_threads * scratch_size                   # (chunks, rows, pitch)
+    cdef bint with_bias = grad_bias.shape[0] > 0
+    cdef double* sums = &bias_sums[0, 0] if with_bias else NULL      # (chunks, M), from 0
     cdef float* dyt
     cdef const float* image
     cdef float total
     cdef tap_geometry t = tap_view(&g, &columns)
+    if with_bias:
+        memset(sums, 0, chunks * g.M * sizeof(double))
     with nogil:
         with parallel(num_threads=num_threads):
             tid = omp_get_thread_num()
@@ -646,6 +682,8 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
                                              ws + tid * scratch_size + i * volume)
                         # dyt (P, pitch) = grad_out[n + i] (M, P) transposed, zeros past channel M
                         tap_transpose(gyp + (n + i) * g.M * g.P, g.M, g.P, dyt + i * g.P * pitch, pitch)
+                        if with_bias:     # grad_out[n + i], just read
+                            add_position_sums(gyp + (n + i) * g.M * g.P, g.M, g.P, sums + chunk * g.M)
                     image = image - (count - 1) * volume
                     tap_broadcast_f32(image, &t, dyt, pitch, count, volume, partials + chunk * rows * pitch,
                                       n > first)
@@ -658,6 +696,8 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
             for chunk in range(1, chunks):
                 total = total + partials[(chunk * rows + r) * pitch + m]
             gwp[j] = total
+        if with_bias:
+            merge_position_sums(sums, chunks, g.M, &grad_bias[0])
 
 
 def tap_forward_size(tuple input_shape, tuple output_shape, tuple kernel, tuple stride, tuple padding,
@@ -722,18 +762,17 @@ def tap_broadcast_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :
 
 def pack_columns(const float[:, :, :, :, ::1] x, tuple output_size, tuple kernel, tuple stride,
                  tuple padding, tuple dilation, int p0, int kc, int j0, int nc, bint transposed,
-                 Py_ssize_t ones_from, float[::1] scratch, float[::1] packed):
+                 float[::1] scratch, float[::1] packed):
     """What the implicit GEMM's packers hand the GEMM, for the tests: from image
     x[0] (C, D, H, W), block [p0 : p0+kc, j0 : j0+nc] of B = im2col(x[0]) (C*K, P),
-    or with `transposed` of B = im2col(x[0])^T (P, C*K) with ones in the columns
-    from ones_from on, packed into panels of NR columns (gemm_tile(); packed: at least
+    or with `transposed` of B = im2col(x[0])^T (P, C*K), packed into panels of NR
+    columns (gemm_tile(); packed: at least
     ceil(nc / NR) * kc * NR elements). scratch: padded_image_size() elements."""
     cdef Geometry g = geometry_from_tuples(shape5(x.shape), (1, 1) + output_size, kernel, stride, padding,
                                            dilation)
     cdef conv_columns columns = padded_columns(&g)
     cdef gemm_b_source source
     columns.image = padded_image(&x[0, 0, 0, 0, 0], &g, &columns, &scratch[0])
-    columns.ones_from = ones_from
     source.pack = conv_pack_columns_transposed if transposed else conv_pack_columns
     source.context = &columns
     with nogil:
@@ -785,7 +824,6 @@ def im2col_gemm_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, 
     cdef floating* result
     cdef const floating* columns
     cdef floating* y
-    cdef floating beta = 1 if has_bias else 0
 
     if floating is float:
         if packed_weights != NULL:
@@ -805,17 +843,17 @@ def im2col_gemm_forward(const floating[:, :, :, :, ::1] x, const floating[:, :, 
                 offset = first_row * g.Wo
                 cols = <int>((stop_row - first_row) * g.Wo)
                 y = yp + n * g.M * g.P
-                if has_bias:
-                    for m in range(g.M):
-                        fill(y + m * g.P + offset, cols, bp[m])
                 columns = slab_columns(xp + n * g.C * g.S, scratch, first_row, stop_row, pointwise, &g)
                 ldb = P if pointwise else cols
                 for grp in range(groups):
                     # y_g[:, slab] (Mg, cols) = w_g (Mg, Cg*K) @ columns_g (Cg*K, cols)
                     packed_w = packed_weights + grp * packed_size if packed_weights != NULL else NULL
                     matmul(False, False, <int>Mg, cols, Kcg, wp + grp * Mg * Kcg, Kcg,
-                           columns + grp * Kcg * ldb, ldb, beta, y + grp * Mg * P + offset, P,
+                           columns + grp * Kcg * ldb, ldb, 0, y + grp * Mg * P + offset, P,
                            packed_w, thread_pack, gemm_threads)
+                if has_bias:   # the slab is in cache now (filling it first was a pass through memory)
+                    for m in range(g.M):
+                        add_constant(y + m * g.P + offset, y + m * g.P + offset, cols, bp[m])
             else:
                 n = item * images
                 count = min(images, N - n)
@@ -876,7 +914,6 @@ def col2im_gemm_input_grad(const floating[:, :, :, :, ::1] grad_out, const float
     cdef const floating* gy
     cdef floating* gx
     cdef floating* dcol
-    cdef floating beta
 
     if floating is float:
         if packed_weights != NULL:
@@ -891,10 +928,12 @@ def col2im_gemm_input_grad(const floating[:, :, :, :, ::1] grad_out, const float
             n = item * images
             count = 1 if images == 1 else min(images, N - n)
             gx = gxp + n * g.C * g.S
-            for c in range(count * g.C):
+            for c in range(count * g.C):    # 1x1, one image: the GEMM writes grad_in, the bias added after
+                if pointwise and images == 1:
+                    continue
                 if has_bias:
                     fill(gx + c * g.S, g.S, bp[c % g.C])
-                elif not (pointwise and images == 1):
+                else:
                     memset(gx + c * g.S, 0, g.S * sizeof(floating))
             if images == 1:
                 for slab in range(slabs):
@@ -906,13 +945,15 @@ def col2im_gemm_input_grad(const floating[:, :, :, :, ::1] grad_out, const float
                     # 1x1: the columns' gradient is grad_in[n] itself (rows P apart).
                     dcol = gx + offset if pointwise else scratch
                     ldc = P if pointwise else cols
-                    beta = 1 if (pointwise and has_bias) else 0
                     for grp in range(groups):
                         # dcol_g (Cg*K, cols) = w_g^T (Cg*K, Mg) @ grad_out_g[:, slab] (Mg, cols)
                         packed_w = packed_weights + grp * packed_size if packed_weights != NULL else NULL
                         matmul(True, False, Kcg, cols, <int>Mg, wp + grp * Mg * Kcg, Kcg,
-                               gy + grp * Mg * P, P, beta, dcol + grp * Kcg * ldc, ldc,
+                               gy + grp * Mg * P, P, 0, dcol + grp * Kcg * ldc, ldc,
                                packed_w, thread_pack, gemm_threads)
+                    if pointwise and has_bias:     # the slab of grad_in, in cache
+                        for c in range(g.C):
+                            add_constant(gx + c * g.S + offset, gx + c * g.S + offset, cols, bp[c])
                     if not pointwise:
                         for c in range(g.C):
                             col2im_rows(scratch + c * g.K * cols, cols, first_row, stop_row,

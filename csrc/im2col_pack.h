@@ -21,7 +21,7 @@
  * runs. The column matrix is never written: packing is the only copy.
  *
  * The weight gradient needs B = columns^T (P, Cg*K) instead:
- * conv_pack_columns_transposed, below, with a column of ones for the bias.
+ * conv_pack_columns_transposed, below.
  *
  * The packers are written once over the vector width (csrc/im2col_pack_path.h)
  * and compiled for each instruction-set path beside the GEMM's (AVX-512,
@@ -46,7 +46,6 @@ typedef struct conv_columns {
     ptrdiff_t Ho, Wo;          /* output rows and columns */
     ptrdiff_t kh, kw, K;       /* kernel taps along H and W, and all taps kd*kh*kw */
     ptrdiff_t sd, sh, sw, dd, dh, dw;   /* stride, dilation */
-    ptrdiff_t ones_from;       /* conv_pack_columns_transposed: rows q >= this are all ones */
     ptrdiff_t P;               /* output positions of one image, Do*Ho*Wo */
     ptrdiff_t image_stride;    /* floats from one padded image to the next */
 } conv_columns;
@@ -247,8 +246,7 @@ static void conv_pack_columns_transposed(const gemm_b_source *source, int p0, in
     const conv_columns *g = (const conv_columns *)source->context;
     for (int j = 0; j < nc; j++)
         for (int p = 0; p < kc; p++)
-            packed[(ptrdiff_t)j * kc + p] = j0 + j >= g->ones_from ? 1.0f
-                                            : conv_column_element(g, j0 + j, p0 + p);
+            packed[(ptrdiff_t)j * kc + p] = conv_column_element(g, j0 + j, p0 + p);
 }
 
 #endif

@@ -82,12 +82,7 @@ static void SIMD_FN(conv_pack_columns)(const gemm_b_source *source, int p0, int 
    (output positions) and columns j0 .. j0+nc-1 (rows q of the columns).
    LANES rows q at a time are copied, run by run, into `rows` (LANES, kc),
    then transposed into the panel, LANES x LANES at a time
-   (SIMD_FN(gemm_transpose), csrc/gemm.h).
-
-   Rows q from ones_from on are ones: the bias is a weight on a constant
-   input 1, so with B = [columns^T | 1] the GEMM's last column of
-   grad_out @ B is the bias gradient, sum over positions of grad_out, in the
-   same pass over grad_out as the weight gradient. */
+   (SIMD_FN(gemm_transpose), csrc/gemm.h). */
 SIMD_TARGET
 static void SIMD_FN(conv_pack_columns_transposed)(const gemm_b_source *source, int p0, int kc, int j0,
                                                   int nc, float *packed)
@@ -101,11 +96,6 @@ static void SIMD_FN(conv_pack_columns_transposed)(const gemm_b_source *source, i
         int count = nc - j < SIMD_LANES ? nc - j : SIMD_LANES;
         float *panel = packed + (ptrdiff_t)(j / GEMM_NR) * kc * GEMM_NR + j % GEMM_NR;
         for (int i = 0; i < count; i++, conv_next_row(g, &q)) {   /* row j0 + j + i of the columns */
-            if (j0 + j + i >= g->ones_from) {
-                for (int p = 0; p < kc; p++)
-                    rows[i * kc + p] = 1.0f;
-                continue;
-            }
             const float *image = conv_row_image(g, &q);
             for (int r = 0; r < n_runs; r++)
                 SIMD_FN(conv_copy_run)(rows + i * kc + runs[r].dst, image + runs[r].src, runs[r].length,

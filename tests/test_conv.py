@@ -319,14 +319,15 @@ def test_bitwise_identical_for_1_and_2_threads(fn, x_shape, w_shape, kwargs, rng
     monkeypatch.setattr(conv_plan, "MIN_WORK_PER_THREAD", 1)   # use every thread even on tiny inputs
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
+    out_channels = w_shape[1] * kwargs.get("groups", 1) if fn is F.conv_transpose2d else w_shape[0]
+    b = rng.standard_normal(out_channels).astype(np.float32)
     results = []
     for threads in (1, 2, 1, 2):
         set_threads(threads)
-        X = minigrad.tensor(x, requires_grad=True)
-        W = minigrad.tensor(w, requires_grad=True)
-        y = fn(X, W, **kwargs)
+        X, W, B = (minigrad.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = fn(X, W, B, **kwargs)
         (y * y).sum().backward()
-        results.append((y.array, X.grad.array, W.grad.array))
+        results.append((y.array, X.grad.array, W.grad.array, B.grad.array))
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
@@ -582,7 +583,7 @@ def test_packed_columns_are_pack_b_of_im2col(cpu_path):
                     for n, p, d, k, s in zip(shape[2:], padding, dilation, kernel, stride))
         C, K, P = shape[1], int(np.prod(kernel)), int(np.prod(out))
         for transposed in (False, True):
-            height, width = (P, C * K + 1) if transposed else (C * K, P)
+            height, width = (P, C * K) if transposed else (C * K, P)
             for _ in range(6):
                 p0 = int(rng.integers(0, height))
                 p1 = int(rng.integers(p0 + 1, min(height, p0 + 256) + 1))
@@ -590,10 +591,9 @@ def test_packed_columns_are_pack_b_of_im2col(cpu_path):
                 j1 = int(rng.integers(j0 + 1, width + 1))
                 rows, columns = slice(p0, p1), slice(j0, j1)
                 packed = kernels.pack_columns(x, out, kernel, stride, padding, dilation, rows, columns,
-                                              transposed, C * K if transposed else None)
+                                              transposed)
                 expected = ref_pack_columns(x, out, kernel, stride, padding, dilation, rows, columns,
-                                            transposed, with_ones=transposed,
-                                            nr=gemm_kernels.tile()[1])
+                                            transposed, nr=gemm_kernels.tile()[1])
                 assert np.array_equal(packed, expected), (shape, transposed, rows, columns)
 
 
@@ -796,7 +796,8 @@ def test_implicit_gemm_forward_refuses_a_workspace_too_short():
 def test_broadcast_tap_weight_grad_matches_the_reference(n, c, m, size, kernel, stride, padding, dilation,
                                                          cpu_path, set_threads):
     """The broadcast-tap weight gradient on every path, against float64 im2col sums, and
-    bitwise the same for 1, 2 and 3 threads."""
+    bitwise the same for 1, 2 and 3 threads; with the bias gradient from the same pass,
+    and without it (an empty grad_bias)."""
     rng = np.random.default_rng(n * 100 + m)
     spatial = (size if kernel[0] > 1 else 1, size if kernel[1] > 1 or size > 1 else 1, size)
     x = rng.standard_normal((n, c) + spatial).astype(np.float32)
@@ -808,17 +809,24 @@ def test_broadcast_tap_weight_grad_matches_the_reference(n, c, m, size, kernel, 
                                            * compiled_conv.tap_lanes() else "implicit_gemm")
     expected = ref_conv_weight_grad(x.astype(np.float64), grad_out.astype(np.float64), kernel, stride, padding,
                                     dilation, 1)
+    expected_bias = grad_out.astype(np.float64).sum(axis=(0, 2, 3, 4))
     results = []
     for threads in (1, 2, 3):
         set_threads(threads)
-        grad_w = np.empty((m, c) + kernel, dtype=np.float32)
-        workspace = np.zeros(compiled_conv.tap_broadcast_size(x.shape, grad_out.shape, kernel, stride, padding,
-                                                              dilation, 2, threads), dtype=np.float32)
-        compiled_conv.tap_broadcast_weight_grad(x, grad_out, grad_w, workspace, stride, padding, dilation, 2,
-                                                threads)
-        results.append(grad_w)
-        np.testing.assert_allclose(grad_w, expected, rtol=1e-4, atol=1e-4 * math.sqrt(n * math.prod(out)))
-    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+        for with_bias in (True, False):
+            grad_w = np.empty((m, c) + kernel, dtype=np.float32)
+            grad_b = np.full(m if with_bias else 0, np.nan, dtype=np.float32)
+            bias_sums = np.full((2, m) if with_bias else (0, 0), np.nan)      # 2 chunks
+            workspace = np.zeros(compiled_conv.tap_broadcast_size(x.shape, grad_out.shape, kernel, stride,
+                                                                  padding, dilation, 2, threads), dtype=np.float32)
+            compiled_conv.tap_broadcast_weight_grad(x, grad_out, grad_w, grad_b, bias_sums, workspace, stride,
+                                                    padding, dilation, 2, threads)
+            results.append((grad_w, grad_b))
+            np.testing.assert_allclose(grad_w, expected, rtol=1e-4, atol=1e-4 * math.sqrt(n * math.prod(out)))
+    np.testing.assert_allclose(results[0][1], expected_bias, rtol=1e-5, atol=1e-5 * math.sqrt(n * math.prod(out)))
+    for grad_w, grad_b in results[1:]:
+        assert np.array_equal(grad_w, results[0][0])
+        assert grad_b.size == 0 or np.array_equal(grad_b, results[0][1])
 
 
 @pytest.mark.skipif(not compiled_conv.tap_broadcast_available(), reason="built without GCC-style vectors")

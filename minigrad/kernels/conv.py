@@ -118,17 +118,19 @@ def _weight_grad(plan, x, grad_out, grad_weight, with_bias, stride, dilation, gr
         grad_weight[...] = 0
         return _sum_over_positions(grad_out) if with_bias else None
     scratch = workspace(x.dtype, plan.workspace)
-    if plan.algorithm == "implicit_gemm":
-        # the bias gradient comes from the same GEMM: the weight of a constant input 1
+    if plan.algorithm in ("implicit_gemm", "tap_broadcast"):
+        # the bias gradient from the same pass: each image's grad_out summed over
+        # positions while it is in cache, per chunk (bias_sums), then in chunk order
         grad_bias = np.empty(M if with_bias else 0, dtype=x.dtype)
-        _conv.implicit_gemm_weight_grad(x, grad_out, grad_weight, grad_bias, scratch, pack_buffer(plan.pack),
-                                        stride, plan.padding, dilation, groups, plan.chunks, plan.omp_threads,
-                                        plan.gemm_threads)
+        bias_sums = np.empty((plan.chunks, M) if with_bias else (0, 0), dtype=np.float64)
+        if plan.algorithm == "implicit_gemm":
+            _conv.implicit_gemm_weight_grad(x, grad_out, grad_weight, grad_bias, bias_sums, scratch,
+                                            pack_buffer(plan.pack), stride, plan.padding, dilation, groups,
+                                            plan.chunks, plan.omp_threads, plan.gemm_threads)
+        else:
+            _conv.tap_broadcast_weight_grad(x, grad_out, grad_weight, grad_bias, bias_sums, scratch, stride,
+                                            plan.padding, dilation, plan.chunks, plan.omp_threads)
         return grad_bias if with_bias else None
-    if plan.algorithm == "tap_broadcast":
-        _conv.tap_broadcast_weight_grad(x, grad_out, grad_weight, scratch, stride, plan.padding, dilation,
-                                        plan.chunks, plan.omp_threads)
-        return _sum_over_positions(grad_out) if with_bias else None
     if plan.algorithm == "depthwise":
         _depthwise.depthwise_weight_grad(x, grad_out, grad_weight, scratch, stride, plan.padding, dilation,
                                          plan.chunks, plan.omp_threads)
@@ -353,11 +355,10 @@ def col2im(columns, input_shape, output_size, kernel_size, stride, padding, dila
 
 
 def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, columns,
-                 transposed=False, ones_from=None):
+                 transposed=False):
     """The implicit GEMM's packed block, for tests and teaching: B = im2col(x)
     (C*K, P) of one image x (1, C, D, H, W), or with `transposed` B =
-    im2col(x)^T (P, C*K) with a column of ones from column `ones_from` on;
-    rows and columns: ranges (slices with a start and stop) of B.
+    im2col(x)^T (P, C*K); rows and columns: ranges (slices with a start and stop) of B.
     Returns the panels (ceil(columns / NR), rows, NR) the GEMM reads
     (minigrad/reference/gemm.py's pack_b of that block), NR the current path's
     panel width (gemm.tile()[1]: 32 AVX-512, 16 AVX2, 8 generic). float32,
@@ -369,7 +370,7 @@ def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, c
     stride, padding, dilation = _geometry(stride, padding, dilation)
     output_size, kernel_size = tuple(map(int, output_size)), tuple(map(int, kernel_size))
     C, K, P = x.shape[1], math.prod(kernel_size), math.prod(output_size)
-    height, width = (P, C * K + (ones_from is not None)) if transposed else (C * K, P)
+    height, width = (P, C * K) if transposed else (C * K, P)
     p0, p1 = rows.start, rows.stop
     j0, j1 = columns.start, columns.stop
     if x.shape[0] != 1 or not (0 <= p0 < p1 <= height and 0 <= j0 < j1 <= width) or p1 - p0 > 256:
@@ -380,6 +381,6 @@ def pack_columns(x, output_size, kernel_size, stride, padding, dilation, rows, c
     scratch = np.empty(_conv.padded_image_size(x.shape, (1, 1) + output_size, kernel_size, stride,
                                                padding, dilation), dtype=np.float32)
     _conv.pack_columns(x, output_size, kernel_size, stride, padding, dilation, p0, p1 - p0, j0,
-                       j1 - j0, transposed, C * K if ones_from is None else ones_from, scratch,
+                       j1 - j0, transposed, scratch,
                        panels.reshape(-1))
     return panels

@@ -92,16 +92,13 @@ def conv_transpose(x, weight, bias, output_size, stride, padding, dilation, grou
     return y
 
 
-def pack_columns(x, output_size, kernel, stride, padding, dilation, rows, columns, transposed=False,
-                 with_ones=False, nr=32):
+def pack_columns(x, output_size, kernel, stride, padding, dilation, rows, columns, transposed=False, nr=32):
     """The implicit GEMM's packed block (csrc/im2col_pack.h): block [rows, columns]
     of B = im2col(x) (C*K, P) of one image x (1, C, D, H, W), or of B =
-    [im2col(x)^T | 1] (P, C*K [+ 1]), packed as the GEMM packs a stored B
+    im2col(x)^T (P, C*K), packed as the GEMM packs a stored B
     (panels nr columns wide: the path's NR)."""
     from minigrad.reference.gemm import pack_b
     B = im2col(x, output_size, kernel, stride, padding, dilation)[0]     # (C*K, P)
     if transposed:
         B = B.T                                                           # (P, C*K)
-        if with_ones:
-            B = np.concatenate([B, np.ones((B.shape[0], 1), dtype=B.dtype)], axis=1)
     return pack_b(B[rows, columns], nr)
