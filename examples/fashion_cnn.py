@@ -71,7 +71,9 @@ def train(model, x, y, args, name):
     return seconds, args.epochs * len(loader) * args.batch_size / seconds
 
 
-def accuracy(model, x, y, batch_size=1000):
+def accuracy(model, x, y, batch_size=256):
+    """Test accuracy in eval mode; batches of 256 keep each activation under minigrad's
+    malloc threshold (minigrad/allocator.py), so its memory is reused, not faulted in again."""
     model.eval()
     predicted = []
     with mg.no_grad():

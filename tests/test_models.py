@@ -241,6 +241,37 @@ def test_knn_predict_matches_brute_force_in_blocks(rng):
     np.testing.assert_array_equal(knn.predict(minigrad.tensor(queries)).array, expected.argmax(1))
 
 
+def test_knn_predict_blocks_on_threads_give_the_same_bytes(rng, monkeypatch, set_threads):
+    # blocks of queries sized by DISTANCE_BLOCK_BYTES (here 3 queries: 3 * 8 * 120 bytes)
+    # and at most batch_size, searched on threads: the same bytes for any block size and
+    # any thread count, and the brute-force answer
+    from minigrad.models import knn as knn_module
+    stored = rng.standard_normal((120, 5))
+    labels = rng.integers(0, 4, 120)
+    queries = rng.standard_normal((37, 5))
+    expected = reference_knn_proba(queries, stored, labels, 5, 4)
+    searched = []
+    search = KNNClassifier._neighbours
+
+    def spy(self, block, *args):
+        searched.append(len(block))
+        return search(self, block, *args)
+    monkeypatch.setattr(KNNClassifier, "_neighbours", spy)
+    results = []
+    for block_bytes, batch_size, threads, rows in ((1 << 20, 1024, 1, 37), (3 * 8 * 120, 1024, 1, 3),
+                                                   (3 * 8 * 120, 1024, 2, 3), (1 << 20, 4, 2, 4), (1, 1024, 3, 1)):
+        monkeypatch.setattr(knn_module, "DISTANCE_BLOCK_BYTES", block_bytes)
+        set_threads(threads)
+        knn = KNNClassifier(k=5, batch_size=batch_size, num_classes=4).fit(minigrad.tensor(stored),
+                                                                           minigrad.tensor(labels))
+        searched.clear()
+        results.append(knn.predict_proba(minigrad.tensor(queries)).array)
+        assert sorted(searched) == sorted([rows] * (37 // rows) + ([37 % rows] if 37 % rows else []))
+    np.testing.assert_allclose(results[0], expected, rtol=1e-9)
+    for other in results[1:]:
+        np.testing.assert_array_equal(other, results[0])
+
+
 def test_knn_softmax_weights():
     embeddings = minigrad.tensor([[0.0], [1.0], [3.0]], dtype=minigrad.float64)
     knn = KNNClassifier(k=2, weighting="softmax", temperature=2.0, eps=1e-12)
