@@ -31,6 +31,29 @@ def median_seconds(function, repeats=20, warmup=3, min_time=None):
     return statistics.median(wall_times(function, repeats, warmup))
 
 
+def interleaved_wall_times(functions, repeats=20, warmup=3):
+    """{name: wall times} of the functions {name: function}, run in turns: each
+    round gives every function a turn, the order rotating from round to round.
+    On a machine whose speed changes over minutes (a shared VM), a slow spell
+    then hits all of them alike, so their ratio is steadier than that of
+    times taken one function after the other. A turn runs its function twice
+    and times the second run: as in back-to-back runs, each finds its own
+    data in cache, not the other's."""
+    names = list(functions)
+    for _ in range(warmup):
+        for name in names:
+            functions[name]()
+    times = {name: [] for name in names}
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            functions[name]()
+            start = time.perf_counter()
+            functions[name]()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 # PyTorch's own switches for its instruction set (oneDNN's convolutions and
 # ATen's vectorised loops), read when torch is imported: with them a machine
 # with AVX-512 stands in for an AVX2 laptop for both frameworks, minigrad's

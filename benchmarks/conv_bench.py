@@ -7,7 +7,9 @@
 
 For each shape of SHAPES below, float32, the time of the forward pass and
 of forward + backward (input, weight and bias gradients), at each thread
-count (the fastest of several runs; --median for the median), and
+count (the fastest of several runs; --median for the median; minigrad and
+PyTorch timed in turns, _timing.interleaved_wall_times, so that a slow spell
+of a shared machine slows both: --sequential times one after the other), and
 minigrad's achieved GFLOP/s against the sgemm ceiling measured
 on the machine at that thread count (the faster of a large square
 np.matmul and minigrad's own GEMM, csrc/gemm.h) and against the FMA peak
@@ -26,10 +28,12 @@ count). Compare numbers within one run: the machine may be shared.
 """
 import argparse
 import os
+import statistics
 
 import numpy as np
 from _timing import (
     add_torch_isa_argument,
+    interleaved_wall_times,
     median_seconds,
     print_table,
     torch_isa,
@@ -163,7 +167,8 @@ def fma_peak(threads, two_thread_peak=None):
     return gemm_kernels.fma_peak(threads)
 
 
-def time_minigrad(shape, arrays, repeats):
+def minigrad_functions(shape, arrays):
+    """(forward, forward + backward) of the shape's convolution in minigrad, as functions."""
     N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
     x, w, b, g = arrays
     if transposed:
@@ -182,7 +187,7 @@ def time_minigrad(shape, arrays, repeats):
         X.grad = Wt.grad = B.grad = None
         call(X, Wt, B).backward(g)
 
-    return best_seconds(forward, repeats), best_seconds(forward_backward, repeats)
+    return forward, forward_backward
 
 
 def time_numpy(shape, arrays, repeats):
@@ -193,7 +198,8 @@ def time_numpy(shape, arrays, repeats):
             best_seconds(lambda: fn(x, w, b, s, p, d, groups, grad=g), repeats))
 
 
-def time_torch(torch, shape, arrays, repeats):
+def torch_functions(torch, shape, arrays):
+    """(forward, forward + backward) of the shape's convolution in PyTorch, as functions."""
     N, Cin, H, W, Cout, k, s, p, d, groups, transposed = shape
     x, w, b, g = (torch.from_numpy(a) for a in arrays)
     TF = torch.nn.functional
@@ -211,7 +217,29 @@ def time_torch(torch, shape, arrays, repeats):
         X.grad = Wt.grad = B.grad = None
         call(X, Wt, B).backward(g)
 
-    return best_seconds(forward, repeats), best_seconds(forward_backward, repeats)
+    return forward, forward_backward
+
+
+def summarise(times):
+    """The fastest run (or, with --median, the median run) of a list of wall times."""
+    return statistics.median(times) if STATISTIC["value"] == "median" else min(times)
+
+
+def time_side_by_side(mine, theirs, repeats, sequential):
+    """({"minigrad": (fwd, fwd+bwd)[, "torch": ...]}) seconds: minigrad's functions and
+    PyTorch's (theirs, or None) timed in turns, one call each per round
+    (_timing.interleaved_wall_times), or one after the other with `sequential`."""
+    functions = {"minigrad": mine} if theirs is None else {"minigrad": mine, "torch": theirs}
+    result = {name: [None, None] for name in functions}
+    for index in (0, 1):
+        calls = {name: pair[index] for name, pair in functions.items()}
+        if sequential:
+            times = {name: wall_times(call, repeats, warmup=1) for name, call in calls.items()}
+        else:
+            times = interleaved_wall_times(calls, repeats, warmup=1)
+        for name in functions:
+            result[name][index] = summarise(times[name])
+    return result
 
 
 def check_agreement(shape, arrays):
@@ -241,6 +269,9 @@ def main():
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy reference")
     parser.add_argument("--median", action="store_true", help="report the median instead of the fastest run")
+    parser.add_argument("--sequential", action="store_true",
+                        help="time minigrad's runs, then PyTorch's, not in turns (a machine that speeds "
+                             "up or slows down between them moves the ratio)")
     parser.add_argument("--repeats", type=int, default=None, help="runs per measurement")
     parser.add_argument("--cpu-path", default=None,
                         help="comma-separated instruction-set paths to time minigrad on, or 'all' "
@@ -289,22 +320,22 @@ def main():
         shown = ", ".join(f"{path} {'unknown' if peak is None else f'{peak:.0f}'}" for path, peak in peaks.items())
         print(f"\n### {threads} thread(s); sgemm ceiling (best 2048^3 product, numpy or minigrad): "
               f"{ceiling:.0f} GFLOP/s; FMA peak (measured, GFLOP/s): {shown}\n")
-        others = {}
-        for name in names:
-            npy = (None, None) if args.no_numpy else time_numpy(SHAPES[name], arrays[name],
-                                                                max(2, repeats // 3))
-            tt = time_torch(torch, SHAPES[name], arrays[name], repeats) if torch is not None else (None, None)
-            others[name] = npy, tt
+        numpy_times = {name: (None, None) if args.no_numpy else time_numpy(SHAPES[name], arrays[name],
+                                                                           max(2, repeats // 3))
+                       for name in names}
         headers = ["shape", "path", "fwd ms minigrad", "fwd ms numpy", "fwd ms torch",
                    "fwd+bwd ms minigrad", "fwd+bwd ms numpy", "fwd+bwd ms torch",
                    "minigrad GFLOP/s (fwd+bwd)", "% of sgemm", "% of FMA peak", "vs numpy", "vs torch"]
         rows = []
         for name in names:
             shape = SHAPES[name]
-            npy, tt = others[name]
+            npy = numpy_times[name]
+            theirs = torch_functions(torch, shape, arrays[name]) if torch is not None else None
             for path in paths:
-                with cpu.use_cpu_path(path):
-                    mg = time_minigrad(shape, arrays[name], repeats)
+                with cpu.use_cpu_path(path):     # PyTorch timed beside each path
+                    times = time_side_by_side(minigrad_functions(shape, arrays[name]), theirs, repeats,
+                                              args.sequential)
+                mg, tt = times["minigrad"], times.get("torch", (None, None))
                 gflops = 3 * flops_forward(shape) / mg[1] / 1e9
                 peak = peaks[path]
                 rows.append([name, path, fmt(mg[0]), fmt(npy[0]), fmt(tt[0]), fmt(mg[1]), fmt(npy[1]),

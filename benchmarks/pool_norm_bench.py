@@ -5,7 +5,10 @@
     python benchmarks/pool_norm_bench.py --cpu-path avx2,generic --threads 2 --no-numpy
 
 Every case is timed forward only and forward+backward (float32), at 1 and 2
-threads. Times are medians. GB/s is the op's unavoidable traffic divided by
+threads. Times are medians, minigrad and PyTorch timed in turns
+(_timing.interleaved_wall_times), so that a slow spell of a shared machine
+slows both (--sequential: all of minigrad's runs, then all of PyTorch's).
+GB/s is the op's unavoidable traffic divided by
 the time, the same byte count for every implementation:
 forward reads x and writes y; forward+backward also reads grad_y and
 writes grad_x (indices and statistics are not counted).
@@ -21,9 +24,10 @@ bytes moved: x, y (and their gradients).
 (minigrad.kernels.cpu: avx512, avx2, generic; default: the best one).
 """
 import argparse
+import statistics
 
 import numpy as np
-from _timing import median_seconds
+from _timing import interleaved_wall_times, median_seconds, wall_times
 
 import minigrad
 import minigrad.nn.functional as F
@@ -237,6 +241,9 @@ def main():
                         help="comma-separated instruction-set paths to time (default: the best)")
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy reference timings")
+    parser.add_argument("--sequential", action="store_true",
+                        help="time minigrad's runs, then PyTorch's, not in turns (a machine that speeds "
+                             "up or slows down between them moves the ratio)")
     args = parser.parse_args()
     repeats = 5 if args.quick else 20
     paths = args.cpu_path.split(",") if args.cpu_path else [cpu.cpu_path()]
@@ -259,12 +266,19 @@ def main():
                 torch.set_num_threads(threads)
             for pass_index, label in enumerate(("fwd", "fwd+bwd")):
                 nbytes = forward_bytes * (1 if pass_index == 0 else 2)
-                t_torch = (median_seconds(torch_functions[pass_index], repeats)
-                           if torch_functions else float("nan"))
                 t_numpy = numpy_times[pass_index]
                 for path in paths:
+                    # minigrad and PyTorch in turns (interleaved_wall_times): the steadier ratio
+                    functions = {"minigrad": mine[pass_index]}
+                    if torch_functions:
+                        functions["torch"] = torch_functions[pass_index]
                     with cpu.use_cpu_path(path):
-                        t_mine = median_seconds(mine[pass_index], repeats)
+                        if args.sequential:
+                            times = {name: wall_times(f, repeats) for name, f in functions.items()}
+                        else:
+                            times = interleaved_wall_times(functions, repeats)
+                    t_mine = statistics.median(times["minigrad"])
+                    t_torch = statistics.median(times["torch"]) if torch_functions else float("nan")
                     print(f"{name:34s} {path:>7s} {threads:3d} {label:>7s} {t_mine * 1e3:11.3f} "
                           f"{nbytes / t_mine / 1e9:6.1f} {t_numpy * 1e3:9.2f} {t_torch * 1e3:9.3f} "
                           f"{t_numpy / t_mine:7.1f}x {t_torch / t_mine:7.1f}x", flush=True)
