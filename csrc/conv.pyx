@@ -284,6 +284,15 @@ cdef inline void add_position_sums(const float* gy, Py_ssize_t M, Py_ssize_t P, 
         sums[m] = sums[m] + centred_sum_f(gy + m * P, P, 0, 0)
 
 
+cdef check_bias_sums(str kernel, Py_ssize_t bias, Py_ssize_t rows, Py_ssize_t columns, Py_ssize_t chunks,
+                     Py_ssize_t M):
+    """ValueError unless grad_bias (bias,) and bias_sums (rows, columns) fit M channels and
+    `chunks` chunks (or grad_bias is empty: no bias gradient)."""
+    if bias != 0 and (bias != M or rows < chunks or columns != M):
+        raise ValueError(f"{kernel}: grad_bias ({bias},) and bias_sums ({rows}, {columns}) must be "
+                         f"({M},) and ({chunks}, {M}) for {M} channels and {chunks} chunks")
+
+
 cdef inline void merge_position_sums(const double* sums, Py_ssize_t chunks, Py_ssize_t M,
                                      float* grad_bias) noexcept nogil:
     """grad_bias[m] = the chunks' sums (chunks, M) added in chunk order, rounded once."""
@@ -514,10 +523,13 @@ def implicit_gemm_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     cdef float* ws = &workspace[0]
     cdef float* partials = ws + num_threads * scratch_size                  # (chunks, M, width)
     cdef float* pack_base = &pack[0]
-    cdef double* sums = &bias_sums[0, 0] if with_bias else NULL      # (chunks, M), from 0
+    cdef double* sums = NULL                                            # (chunks, M), from 0
     cdef const float* image
     cdef float total
+    check_bias_sums("implicit_gemm_weight_grad", grad_bias.shape[0], bias_sums.shape[0], bias_sums.shape[1],
+                    chunks, g.M)
     if with_bias:
+        sums = &bias_sums[0, 0]
         memset(sums, 0, chunks * g.M * sizeof(double))
     with nogil:
         with parallel(num_threads=num_threads):
@@ -660,12 +672,15 @@ def tap_broadcast_weight_grad(const float[:, :, :, :, ::1] x, const float[:, :, 
     cdef float* ws = &workspace[0]
     cdef float* partials = ws + num_threads * scratch_size                   # (chunks, rows, pitch)
     cdef bint with_bias = grad_bias.shape[0] > 0
-    cdef double* sums = &bias_sums[0, 0] if with_bias else NULL      # (chunks, M), from 0
+    cdef double* sums = NULL                                            # (chunks, M), from 0
     cdef float* dyt
     cdef const float* image
     cdef float total
     cdef tap_geometry t = tap_view(&g, &columns)
+    check_bias_sums("tap_broadcast_weight_grad", grad_bias.shape[0], bias_sums.shape[0], bias_sums.shape[1],
+                    chunks, g.M)
     if with_bias:
+        sums = &bias_sums[0, 0]
         memset(sums, 0, chunks * g.M * sizeof(double))
     with nogil:
         with parallel(num_threads=num_threads):

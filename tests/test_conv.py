@@ -907,6 +907,30 @@ def test_plans_and_workspace_sizes_refuse_shapes_of_the_wrong_rank():
                              (1, 1, 1), (1, 1, 1), (1, 1, 1), (1, 6, 6), 1)
 
 
+@pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
+def test_weight_gradient_kernels_refuse_bias_sums_of_another_shape():
+    """grad_bias and its per-chunk sums are written by channel and chunk: a wrong
+    shape is an error naming both, before anything is written."""
+    x = np.zeros((2, 3, 1, 6, 6), np.float32)
+    grad_out = np.zeros((2, 4, 1, 6, 6), np.float32)
+    grad_w = np.empty((4, 3, 1, 3, 3), np.float32)
+    geometry = ((1, 1, 1), (0, 1, 1), (1, 1, 1))
+    workspace = np.zeros(1 << 16, np.float32)
+    pack = np.zeros(gemm_kernels.PACK_SIZE, np.float32)
+    for grad_b, bias_sums in ((np.empty(3, np.float32), np.empty((2, 4))),      # 3 bias values for 4 channels
+                              (np.empty(4, np.float32), np.empty((1, 4))),      # 1 row for 2 chunks
+                              (np.empty(4, np.float32), np.empty((2, 3)))):     # 3 columns for 4 channels
+        message = (rf"grad_bias \({grad_b.shape[0]},\) and bias_sums \({bias_sums.shape[0]}, "
+                   rf"{bias_sums.shape[1]}\) must be \(4,\) and \(2, 4\)")
+        with pytest.raises(ValueError, match="implicit_gemm_weight_grad: " + message):
+            compiled_conv.implicit_gemm_weight_grad(x, grad_out, grad_w, grad_b, bias_sums, workspace, pack,
+                                                    *geometry, 1, 2, 1, 1)
+        if compiled_conv.tap_broadcast_available():
+            with pytest.raises(ValueError, match="tap_broadcast_weight_grad: " + message):
+                compiled_conv.tap_broadcast_weight_grad(x, grad_out, grad_w, grad_b, bias_sums, workspace,
+                                                        *geometry, 2, 1)
+
+
 def test_plans_refuse_shapes_that_do_not_agree():
     """The kernels read x, weight and the output by their shapes: a weight whose channels are
     not the input's (or a batch that differs) is an error, not a read past the weight."""
