@@ -128,10 +128,10 @@ def train(model, head, images, labels, args, desc):
             y_np = y.numpy()
             embeddings = model(x)
             if head is None:
-                with mg.no_grad():      # the batch's own leave-one-out k-NN accuracy, for the progress bar
-                    probabilities = knn.class_probabilities(embeddings, y_np).numpy()
-                accuracy = float((probabilities.argmax(1) == y_np).mean())
-                loss = knn(embeddings, y_np)
+                # the loss, and the batch's own leave-one-out k-NN accuracy for the progress bar
+                # from the same neighbours (return_probabilities: no second search)
+                loss, probabilities = knn(embeddings, y_np, return_probabilities=True)
+                accuracy = float((probabilities.numpy().argmax(1) == y_np).mean())
             else:
                 logits = head(embeddings)
                 loss = F.cross_entropy(logits, y)

@@ -272,6 +272,30 @@ def test_knn_predict_blocks_on_threads_give_the_same_bytes(rng, monkeypatch, set
         np.testing.assert_array_equal(other, results[0])
 
 
+def test_knn_loss_returns_the_probabilities_of_its_own_neighbours(rng):
+    # return_probabilities: class_probabilities bitwise, detached, from the same search;
+    # the loss and its gradient unchanged; the memory bank filled once
+    embeddings = minigrad.tensor(rng.standard_normal((40, 6)).astype(np.float32), requires_grad=True)
+    labels = rng.integers(0, 4, 40)
+    for weighting in ("softmax", "inverse_distance"):
+        knn = KNNClassifier(k=7, weighting=weighting, num_classes=4, memory_size=16)
+        with minigrad.no_grad():
+            expected = knn.class_probabilities(embeddings, labels).array
+        loss, probabilities = knn(embeddings, labels, return_probabilities=True)
+        assert not probabilities.requires_grad and probabilities.shape == (40, 4)
+        np.testing.assert_array_equal(probabilities.array, expected)
+        np.testing.assert_allclose(probabilities.array.sum(1), 1, rtol=1e-5)
+        assert knn.memory_embeddings.shape == (16, 6)
+        loss.backward()
+        gradient, embeddings.grad = embeddings.grad.array.copy(), None
+        knn.reset_memory()
+        plain = knn(embeddings, labels)
+        assert plain.item() == loss.item()
+        plain.backward()
+        np.testing.assert_array_equal(embeddings.grad.array, gradient)
+        embeddings.grad = None
+
+
 def test_knn_softmax_weights():
     embeddings = minigrad.tensor([[0.0], [1.0], [3.0]], dtype=minigrad.float64)
     knn = KNNClassifier(k=2, weighting="softmax", temperature=2.0, eps=1e-12)

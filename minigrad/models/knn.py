@@ -187,8 +187,11 @@ class KNNClassifier(Module):
         """(N, C) differentiable leave-one-out class probabilities of a labelled batch."""
         labels = self._check(embeddings, labels)
         weights, neighbour_labels = self._batch_weights(embeddings, labels)
+        return self._probabilities(weights, neighbour_labels, labels, embeddings.dtype)
+
+    def _probabilities(self, weights, neighbour_labels, labels, dtype):
         classes = self._num_classes(labels)
-        one_hot = (neighbour_labels[:, :, None] == np.arange(classes)).astype(embeddings.dtype)
+        one_hot = (neighbour_labels[:, :, None] == np.arange(classes)).astype(dtype)
         return (weights.unsqueeze(2) * Tensor(one_hot)).sum(1)           # (N, k, 1) * (N, k, C)
 
     def _batch_weights(self, embeddings, labels):
@@ -207,17 +210,24 @@ class KNNClassifier(Module):
             seen.append(self.stored_labels.array)
         return int(max(int(s.max()) for s in seen if s.size)) + 1
 
-    def forward(self, embeddings, labels):
-        """Mean over the batch of -log(weight mass of the neighbours with the right label)."""
+    def forward(self, embeddings, labels, return_probabilities=False):
+        """Mean over the batch of -log(weight mass of the neighbours with the right label).
+
+        return_probabilities: (loss, probabilities), probabilities the (N, C)
+        class_probabilities of the batch, detached, from the same neighbours and
+        weights (for a running accuracy: no second neighbour search)."""
         labels = self._check(embeddings, labels)
         weights, neighbour_labels = self._batch_weights(embeddings, labels)
         same_class = (neighbour_labels == labels[:, None]).astype(embeddings.dtype)   # (N, k)
         mass = (weights * Tensor(same_class)).sum(1)                                  # (N,)
         # No neighbour of the right class gives mass 0: clamp so the loss stays finite.
         loss = -log(clamp(mass, min=1e-12)).mean()
+        if return_probabilities:
+            with no_grad():
+                probabilities = self._probabilities(weights.detach(), neighbour_labels, labels, embeddings.dtype)
         if self.training and self.memory_size:
             self._enqueue(embeddings.array, labels)
-        return loss
+        return (loss, probabilities) if return_probabilities else loss
 
     def _enqueue(self, embeddings, labels):
         """Append (detached) embeddings to the memory bank, dropping the oldest (FIFO)."""
