@@ -53,7 +53,8 @@ from cython cimport floating
 
 from conv_geometry cimport Geometry, fill, geometry_from_tuples, input_row, make_geometry, shape5, valid_range
 from gemm_calls cimport (MINIGRAD_GEMM_PACK_FLOATS, gemm_b_source, matmul, minigrad_gemm_available,
-                         minigrad_gemm_packed_a_size, minigrad_sgemm_source, pack_weights)
+                         minigrad_gemm_pack_a, minigrad_gemm_packed_a_size, minigrad_sgemm,
+                         minigrad_sgemm_source, pack_weights)
 from im2col_rows cimport add_row, copy_row, next_output_rows, rows_in_run, zero_padding_columns
 from omp_compat cimport omp_get_thread_num
 
@@ -1077,6 +1078,166 @@ def im2col_gemm_weight_grad(const floating[:, :, :, :, ::1] x, const floating[:,
         gwp[j] = total
 
 
+
+# ---------------------------------------------------------------------------
+# Winograd F(2x2, 3x3) (csrc/winograd.h): a 3x3 stride-1 convolution as 16 GEMMs
+# ---------------------------------------------------------------------------
+
+cdef extern from "winograd.h" nogil:
+    const int WINOGRAD_SLACK
+    int minigrad_winograd_available()
+    void winograd_filters(const float* w, ptrdiff_t M, ptrdiff_t C, float* U)
+    void winograd_input(const float* padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp, ptrdiff_t tw,
+                        ptrdiff_t tile_rows, float* V, ptrdiff_t ldv, ptrdiff_t v0)
+    void winograd_output(const float* Mx, ptrdiff_t M, ptrdiff_t ldm, ptrdiff_t tw, ptrdiff_t i0,
+                         ptrdiff_t tile_rows, ptrdiff_t v0, const float* bias, float* out, ptrdiff_t Ho,
+                         ptrdiff_t Wo)
+
+cdef inline Py_ssize_t winograd_tiles(Py_ssize_t C, Py_ssize_t M) noexcept nogil:
+    """Tiles per item (per 16 GEMMs): about 128 KiB of V and of the results per
+    64 channels in and out, so that both stay in the core's L2 cache; 64 to 256
+    (a narrower GEMM runs below the own GEMM's peak)."""
+    return max(64, min(256, 32768 // (C + M)))
+
+
+def winograd_available():
+    """Whether this build has the Winograd kernels (GCC-style vectors and the own GEMM)."""
+    return bool(minigrad_winograd_available() and minigrad_gemm_available())
+
+
+cdef struct WinogradItems:
+    Py_ssize_t th, tw, images, tile_rows, parts, items, ldv
+
+
+cdef WinogradItems winograd_items(Py_ssize_t N, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t tiles) noexcept nogil:
+    """How winograd_forward cuts the batch: items of `images` whole images, or
+    of `tile_rows` tile rows of one image (parts per image); ldv: most tiles an item has."""
+    cdef WinogradItems w
+    w.th = (Ho + 1) // 2
+    w.tw = (Wo + 1) // 2
+    if 2 * w.th * w.tw <= tiles:
+        w.images = max(1, tiles // (w.th * w.tw))
+        w.tile_rows = w.th
+        w.parts = 1
+        w.items = (N + w.images - 1) // w.images
+    else:
+        w.images = 1
+        w.tile_rows = max(1, tiles // w.tw)
+        w.parts = (w.th + w.tile_rows - 1) // w.tile_rows
+        w.items = N * w.parts
+    w.ldv = w.images * w.tile_rows * w.tw
+    return w
+
+
+cdef inline Py_ssize_t winograd_padded_size(Py_ssize_t C, const WinogradItems* w) noexcept nogil:
+    """Floats of one item's padded input: per image C planes of (2*tile_rows + 2, 2*tw + 2)."""
+    return w.images * C * (2 * w.tile_rows + 2) * (2 * w.tw + 2) + WINOGRAD_SLACK
+
+
+def winograd_work_items(tuple input_shape, tuple output_shape):
+    """How many items winograd_forward shares among its threads."""
+    return winograd_items(input_shape[0], output_shape[3], output_shape[4],
+                          winograd_tiles(input_shape[1], output_shape[1])).items
+
+
+def winograd_size(tuple input_shape, tuple output_shape, int num_threads):
+    """Workspace elements of winograd_forward: the transformed and packed
+    filters, then per thread the padded input, V (16, C, ldv) and the GEMMs'
+    results (16, M, ldv) of one item and the GEMM's packing scratch."""
+    cdef Py_ssize_t N = input_shape[0], C = input_shape[1], M = output_shape[1]
+    cdef WinogradItems w = winograd_items(N, output_shape[3], output_shape[4], winograd_tiles(C, M))
+    cdef Py_ssize_t filters = 16 * M * C + 16 * minigrad_gemm_packed_a_size(<int>M, <int>C)
+    cdef Py_ssize_t per_thread = (winograd_padded_size(C, &w) + 16 * C * w.ldv + WINOGRAD_SLACK
+                                  + 16 * M * w.ldv + WINOGRAD_SLACK + MINIGRAD_GEMM_PACK_FLOATS)
+    return filters + num_threads * per_thread
+
+
+def winograd_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1] weight,
+                     const float[::1] bias, float[:, :, :, :, ::1] out, float[::1] workspace,
+                     tuple padding, int num_threads):
+    """out (N, M, 1, Ho, Wo) = conv(x (N, C, 1, H, W), weight (M, C, 1, 3, 3)) + bias,
+    stride 1, dilation 1, `padding` before (the output's size sets the rest), by
+    Winograd F(2x2, 3x3) (csrc/winograd.h): per item of tiles (winograd_items),
+    its padded input transformed (V), 16 GEMMs Mx[xi] (M, tiles) = U[xi] (M, C)
+    @ V[xi] (C, tiles) with the own GEMM, and the results transformed back.
+    Every item is computed by one thread in one order: the same bytes for any
+    thread count. workspace: winograd_size(...) elements."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[3], W = x.shape[4]
+    cdef Py_ssize_t M = out.shape[1], Ho = out.shape[3], Wo = out.shape[4]
+    cdef Py_ssize_t ph = padding[1], pw = padding[2]
+    if x.shape[2] != 1 or out.shape[2] != 1 or weight.shape[2] != 1 or weight.shape[3] != 3 or weight.shape[4] != 3:
+        raise ValueError(f"winograd_forward: needs 2-d 3x3 convolutions, got x {tuple(x.shape)}, "
+                         f"weight {tuple(weight.shape)}, out {tuple(out.shape)}")
+    if weight.shape[0] != M or weight.shape[1] != C or out.shape[0] != N:
+        raise ValueError(f"winograd_forward: weight {tuple(weight.shape)} does not map x {tuple(x.shape)} "
+                         f"to out {tuple(out.shape)}")
+    if bias.shape[0] not in (0, M):
+        raise ValueError(f"winograd_forward: bias has {bias.shape[0]} entries, expected 0 or {M}")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"winograd_forward: padding must be >= 0, got {padding}")
+    needed = winograd_size(tuple(x.shape), tuple(out.shape), num_threads)
+    if workspace.shape[0] < needed:
+        raise ValueError(f"winograd_forward: workspace has {workspace.shape[0]} elements, needs {needed}")
+    cdef WinogradItems w = winograd_items(N, Ho, Wo, winograd_tiles(C, M))
+    cdef Py_ssize_t Wp = 2 * w.tw + 2, packed_size = minigrad_gemm_packed_a_size(<int>M, <int>C)
+    cdef Py_ssize_t padded_size = winograd_padded_size(C, &w)
+    cdef Py_ssize_t per_thread = padded_size + 16 * C * w.ldv + WINOGRAD_SLACK + 16 * M * w.ldv + WINOGRAD_SLACK \
+        + MINIGRAD_GEMM_PACK_FLOATS
+    cdef float* U = &workspace[0]                                      # (16, M, C)
+    cdef float* packed = U + 16 * M * C                                # 16 packed A operands
+    cdef float* threads_base = packed + 16 * packed_size
+    cdef const float* xp = &x[0, 0, 0, 0, 0]
+    cdef const float* bp = &bias[0] if bias.shape[0] > 0 else NULL
+    cdef float* yp = &out[0, 0, 0, 0, 0]
+    cdef Py_ssize_t item, n0, n1, i0, rows, count, b, c, r, ih, xi, tid, plane, first, stop
+    cdef Py_ssize_t columns = max(0, min(W, Wp - pw))     # of an input row that a tile reads
+    cdef float* pad
+    cdef float* V
+    cdef float* Mx
+    cdef float* gemm_pack
+    cdef float* dst
+    with nogil:
+        winograd_filters(&weight[0, 0, 0, 0, 0], M, C, U)
+        for xi in range(16):
+            minigrad_gemm_pack_a(<int>M, <int>C, U + xi * M * C, C, 1, packed + xi * packed_size)
+        with parallel(num_threads=num_threads):
+            tid = omp_get_thread_num()
+            pad = threads_base + tid * per_thread
+            V = pad + padded_size                                      # (16, C, ldv)
+            Mx = V + 16 * C * w.ldv + WINOGRAD_SLACK                   # (16, M, ldv)
+            gemm_pack = Mx + 16 * M * w.ldv + WINOGRAD_SLACK
+            for item in prange(w.items, schedule="static"):
+                if w.parts == 1:
+                    n0 = item * w.images
+                    n1 = min(N, n0 + w.images)
+                    i0 = 0
+                    rows = w.th
+                else:
+                    n0 = item // w.parts
+                    n1 = n0 + 1
+                    i0 = (item % w.parts) * w.tile_rows
+                    rows = min(w.tile_rows, w.th - i0)
+                plane = (2 * rows + 2) * Wp
+                count = (n1 - n0) * rows * w.tw
+                for b in range(n1 - n0):
+                    # padded rows 2*i0 .. 2*(i0+rows)+1 of image n0+b: input row ih = 2*i0 + r - ph
+                    memset(pad + b * C * plane, 0, C * plane * sizeof(float))
+                    first = max(0, ph - 2 * i0)
+                    stop = min(2 * rows + 2, H + ph - 2 * i0)
+                    for c in range(C):
+                        for r in range(first, stop):
+                            ih = 2 * i0 + r - ph
+                            dst = pad + (b * C + c) * plane + r * Wp + pw
+                            memcpy(dst, xp + ((n0 + b) * C + c) * H * W + ih * W, columns * sizeof(float))
+                    winograd_input(pad + b * C * plane, C, plane, Wp, w.tw, rows, V, w.ldv, b * rows * w.tw)
+                for xi in range(16):
+                    minigrad_sgemm(<int>M, <int>count, <int>C, U + xi * M * C, C, 1, packed + xi * packed_size,
+                                   V + xi * C * w.ldv, w.ldv, 1, False, Mx + xi * M * w.ldv, w.ldv,
+                                   gemm_pack, 1)
+                for b in range(n1 - n0):
+                    winograd_output(Mx, M, w.ldv, w.tw, i0, rows, b * rows * w.tw, bp,
+                                    yp + (n0 + b) * M * Ho * Wo, Ho, Wo)
+
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module
 
 
@@ -1087,4 +1248,5 @@ def kernel_paths():
     implicit GEMM where MINIGRAD_GEMM=blas."""
     path = current_path_name()
     return {"implicit_gemm": path if minigrad_gemm_available() else "blas", "col2im": path,
-            "tap_broadcast": path if minigrad_tap_broadcast_available() else "none"}
+            "tap_broadcast": path if minigrad_tap_broadcast_available() else "none",
+            "winograd": path if minigrad_winograd_available() and minigrad_gemm_available() else "none"}

@@ -13,11 +13,24 @@
  */
 
 #define SIMD_INLINE static inline __attribute__((always_inline)) SIMD_TARGET
+#define vec SIMD(vec)
+#define lanes_mask SIMD(lanes_mask)
+
+/* One translation unit may compile several bodies (csrc/conv.pyx: the
+   broadcast taps and Winograd): the vectors and their operations once per
+   path (each path has its own lane count). */
+#if (SIMD_LANES == 16 && !defined(MINIGRAD_SIMD_LANES_16)) || (SIMD_LANES == 8 && !defined(MINIGRAD_SIMD_LANES_8)) \
+    || (SIMD_LANES == 4 && !defined(MINIGRAD_SIMD_LANES_4))
+#if SIMD_LANES == 16
+#define MINIGRAD_SIMD_LANES_16
+#elif SIMD_LANES == 8
+#define MINIGRAD_SIMD_LANES_8
+#else
+#define MINIGRAD_SIMD_LANES_4
+#endif
 
 typedef float SIMD(vec) __attribute__((vector_size(SIMD_LANES * sizeof(float))));
 typedef int SIMD(lanes_mask) __attribute__((vector_size(SIMD_LANES * sizeof(int))));
-#define vec SIMD(vec)
-#define lanes_mask SIMD(lanes_mask)
 
 SIMD_INLINE vec SIMD(load)(const float *p)
 {
@@ -211,3 +224,5 @@ SIMD_INLINE int SIMD(any_nan)(vec v)
 {
     return SIMD(any_lane)(v != v);
 }
+
+#endif  /* the vectors of this path, once */

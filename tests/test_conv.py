@@ -20,6 +20,7 @@ from minigrad.reference.conv import conv_transpose as ref_conv_transpose
 from minigrad.reference.conv import conv_weight_grad as ref_conv_weight_grad
 from minigrad.reference.conv import im2col as ref_im2col
 from minigrad.reference.conv import pack_columns as ref_pack_columns
+from minigrad.reference.conv import winograd_conv as ref_winograd_conv
 
 
 def _to3(values, fill):
@@ -711,7 +712,9 @@ def test_reference_switch_covers_im2col_and_col2im(compiled_conv_calls, rng):
 
 
 @pytest.mark.skipif(gemm_kernels.PACK_SIZE == 0, reason="the own GEMM is off (MINIGRAD_GEMM=blas)")
-def test_choose_algorithm_picks_the_kernel_for_each_product():
+def test_choose_algorithm_picks_the_kernel_for_each_product(monkeypatch):
+    monkeypatch.setattr(conv_plan, "WINOGRAD_MIN_SIZE", 10**9)   # the other kernels (Winograd: its own test)
+
     def choose(c_in, c_out, kernel, stride=1, padding=1, groups=1, size=16):
         out = (size + 2 * padding - kernel) // stride + 1
         return conv_plan.choose_algorithm(np.float32, (2, c_in, 1, size, size), (2, c_out, 1, out, out),
@@ -855,8 +858,9 @@ def test_broadcast_tap_forward_matches_the_reference(n, c, m, size, kernel, stri
     out = tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
                 for s, k, st, p, d in zip(spatial, kernel, stride, padding, dilation))
     plan = conv_plan.plan(np.float32, x.shape, (n, m) + out, w.shape, 1, stride, padding, dilation)
-    assert plan.algorithms.forward == ("tap_broadcast" if conv_plan.tap_forward((n, m) + out, (c,) + kernel, 1)
-                                       else "implicit_gemm")
+    assert plan.algorithms.forward == (
+        "winograd" if conv_plan.winograd(x.shape, (n, m) + out, w.shape, 1, stride, dilation)
+        else "tap_broadcast" if conv_plan.tap_forward((n, m) + out, (c,) + kernel, 1) else "implicit_gemm")
     expected = ref_conv(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64) if with_bias else None,
                         out, stride, padding, dilation, 1)
     results = []
@@ -943,3 +947,136 @@ def test_plans_refuse_shapes_that_do_not_agree():
     with pytest.raises(ValueError, match="expected the same batch"):
         kernels.conv_backward(x, np.zeros((4, 3, 1, 3, 3), np.float32), np.zeros((3, 4, 1, 6, 6), np.float32),
                               *geometry, 1)
+
+
+# ---------------------------------------------------------------------------
+# Winograd F(2x2, 3x3) (csrc/winograd.h)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, c, m, h, w, padding, out", [
+    (2, 3, 4, 7, 9, (0, 1, 1), (1, 7, 9)),        # odd sizes: the last tiles half outside
+    (1, 2, 3, 6, 5, (0, 0, 0), (1, 4, 3)),        # no padding
+    (2, 3, 2, 8, 8, (0, 2, 1), (1, 10, 8)),       # padding 2 (an input gradient's adjoint of padding 0)
+    (2, 2, 2, 6, 6, (0, 1, 1), (1, 5, 6)),        # less padding after than before (output_padding's kin)
+    (1, 1, 1, 1, 1, (0, 1, 1), (1, 1, 1)),
+])
+def test_winograd_reference_is_the_convolution(n, c, m, h, w, padding, out):
+    rng = np.random.default_rng(h * 10 + w)
+    x, weight, bias = rng.standard_normal((n, c, 1, h, w)), rng.standard_normal((m, c, 1, 3, 3)), rng.standard_normal(m)
+    np.testing.assert_allclose(ref_winograd_conv(x, weight, bias, out, padding),
+                               ref_conv(x, weight, bias, out, (1, 1, 1), padding, (1, 1, 1), 1), rtol=0, atol=1e-12)
+
+
+def _winograd(x, weight, bias, out_shape, padding, threads, fill=np.nan):
+    y = np.full(out_shape, fill, dtype=np.float32)
+    workspace = np.full(compiled_conv.winograd_size(x.shape, y.shape, threads), np.nan, dtype=np.float32)
+    compiled_conv.winograd_forward(x, weight, bias, y, workspace, padding, threads)
+    return y
+
+
+@pytest.mark.skipif(not compiled_conv.winograd_available(), reason="built without GCC-style vectors")
+@pytest.mark.parametrize("n, c, m, h, w, padding, out", [
+    (3, 5, 7, 9, 9, (0, 1, 1), (1, 9, 9)),         # channels and tiles off every vector
+    (2, 24, 24, 28, 28, (0, 1, 1), (1, 28, 28)),   # the main example's layer: one image per item
+    (7, 8, 24, 14, 14, (0, 1, 1), (1, 14, 14)),    # five images per item, the last item short
+    (1, 16, 40, 70, 36, (0, 1, 1), (1, 70, 36)),   # one image in parts of its tile rows
+    (2, 6, 9, 13, 11, (0, 2, 0), (1, 15, 9)),      # uneven padding, odd output
+    (2, 4, 5, 8, 8, (0, 1, 1), (1, 7, 8)),         # output shorter than the padding allows
+    (3, 3, 3, 3, 40, (0, 0, 1), (1, 1, 40)),       # one output row
+    (2, 160, 96, 14, 14, (0, 1, 1), (1, 14, 14)),  # the fewest tiles per item (64)
+])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_winograd_forward_matches_the_reference(n, c, m, h, w, padding, out, with_bias, cpu_path, set_threads):
+    """The Winograd kernel on every path against the float64 convolution, bitwise the
+    same for 1, 2 and 3 threads; it writes every output and reads no workspace it
+    did not write (both start as NaN)."""
+    rng = np.random.default_rng(n * 100 + m + h)
+    x = rng.standard_normal((n, c, 1, h, w)).astype(np.float32)
+    weight = rng.standard_normal((m, c, 1, 3, 3)).astype(np.float32)
+    bias = rng.standard_normal(m).astype(np.float32) if with_bias else np.empty(0, np.float32)
+    expected = ref_conv(x.astype(np.float64), weight.astype(np.float64), bias.astype(np.float64) if with_bias
+                        else None, out, (1, 1, 1), padding, (1, 1, 1), 1)
+    results = []
+    for threads in (1, 2, 3):
+        set_threads(threads)
+        y = _winograd(x, weight, bias, (n, m) + out, padding, threads)
+        # F(2x2, 3x3) rounds a little more than the direct sums (its transforms add
+        # and subtract up to 4 terms): still far inside float32's tolerance here
+        np.testing.assert_allclose(y, expected, rtol=1e-4, atol=2e-5 * math.sqrt(9 * c) * 4)
+        results.append(y)
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0], other)
+
+
+@pytest.mark.skipif(not compiled_conv.winograd_available(), reason="built without GCC-style vectors")
+def test_winograd_is_chosen_for_the_layers_it_is_faster_on(monkeypatch):
+    def choose(c_in, c_out, size, stride=1, padding=1, kernel=3, dilation=1, groups=1, depth=1):
+        out = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+        d_out = depth if depth == 1 else (depth + 2 * padding - kernel) // stride + 1
+        return conv_plan.choose_algorithm(
+            np.float32, (8, c_in, depth, size, size), (8, c_out, d_out, out, out),
+            (c_out, c_in // groups, 1 if depth == 1 else kernel, kernel, kernel), groups,
+            (1 if depth == 1 else stride, stride, stride), (0 if depth == 1 else padding, padding, padding),
+            (1, dilation, dilation))
+    assert choose(24, 24, 28)[:2] == ("winograd", "winograd")     # the main example's layers
+    assert choose(24, 48, 14)[:2] == ("winograd", "winograd")
+    assert choose(48, 48, 14)[:2] == ("winograd", "winograd")
+    assert choose(64, 64, 32)[:2] == ("winograd", "winograd")
+    assert choose(48, 96, 7)[:2] == ("tap_broadcast", "tap_broadcast")       # outputs under WINOGRAD_MIN_SIZE
+    assert choose(16, 16, 28).forward == "tap_broadcast"                     # too few output channels
+    assert choose(1, 24, 28).forward == "implicit_gemm"                      # too few input channels
+    assert choose(128, 256, 14)[:2] != ("winograd", "winograd")              # more than WINOGRAD_MAX_CHANNELS
+    assert choose(24, 24, 28, stride=2).forward != "winograd"
+    assert choose(24, 24, 28, dilation=2).forward != "winograd"
+    assert choose(24, 24, 28, kernel=5, padding=2).forward != "winograd"
+    assert choose(24, 24, 28, groups=2).forward != "winograd"
+    assert choose(24, 24, 14, depth=14).forward != "winograd"                # 3-d
+    assert choose(24, 24, 28, padding=0).input_grad == "winograd"            # the adjoint's padding 2
+    assert choose(24, 24, 28, padding=3).input_grad == "col2im_gemm"         # no adjoint convolution
+    monkeypatch.setattr(conv_plan, "WINOGRAD_MIN_SIZE", 10**9)
+    assert choose(24, 24, 28)[:2] == ("tap_broadcast", "tap_broadcast")
+
+
+@pytest.mark.skipif(not compiled_conv.winograd_available(), reason="built without GCC-style vectors")
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_conv2d_by_winograd_matches_the_reference_forward_and_backward(padding, rng):
+    """Through F.conv2d: a layer that runs its forward and input gradient by Winograd, against the
+    reference kernels (and the weight gradient the broadcast taps give)."""
+    x = rng.standard_normal((3, 24, 16, 15)).astype(np.float32)
+    weight = (rng.standard_normal((32, 24, 3, 3)) / 15).astype(np.float32)
+    bias = rng.standard_normal(32).astype(np.float32)
+    plan = conv_plan.plan(np.float32, (3, 24, 1, 16, 15), (3, 32, 1, 14 + 2 * padding, 13 + 2 * padding),
+                          (32, 24, 1, 3, 3), 1, (1, 1, 1), (0, padding, padding), (1, 1, 1))
+    assert plan.algorithms.forward == "winograd"
+    assert plan.algorithms.input_grad == ("winograd" if padding <= 2 else "col2im_gemm")
+    results = []
+    for reference in (False, True):
+        tx = minigrad.tensor(x, requires_grad=True)
+        tw, tb = minigrad.tensor(weight, requires_grad=True), minigrad.tensor(bias, requires_grad=True)
+        with minigrad.use_reference_kernels(reference):
+            y = F.conv2d(tx, tw, tb, padding=padding)
+            g = minigrad.tensor(np.cos(np.arange(y.numel()).reshape(y.shape)).astype(np.float32))
+            (y * g).sum().backward()
+        results.append((y.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()))
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(not compiled_conv.winograd_available(), reason="built without GCC-style vectors")
+def test_winograd_forward_refuses_bad_arguments_before_any_work():
+    x = np.zeros((2, 4, 1, 6, 6), np.float32)
+    weight = np.zeros((5, 4, 1, 3, 3), np.float32)
+    y = np.full((2, 5, 1, 6, 6), 7.0, np.float32)
+    workspace = np.zeros(compiled_conv.winograd_size(x.shape, y.shape, 2), np.float32)
+    none = np.empty(0, np.float32)
+    with pytest.raises(ValueError, match="workspace has .* elements, needs"):
+        compiled_conv.winograd_forward(x, weight, none, y, workspace[:-1], (0, 1, 1), 2)
+    with pytest.raises(ValueError, match="needs 2-d 3x3 convolutions"):
+        compiled_conv.winograd_forward(x, np.zeros((5, 4, 1, 3, 5), np.float32), none, y, workspace, (0, 1, 1), 2)
+    with pytest.raises(ValueError, match="does not map"):
+        compiled_conv.winograd_forward(x, np.zeros((5, 3, 1, 3, 3), np.float32), none, y, workspace, (0, 1, 1), 2)
+    with pytest.raises(ValueError, match="bias has 3 entries, expected 0 or 5"):
+        compiled_conv.winograd_forward(x, weight, np.zeros(3, np.float32), y, workspace, (0, 1, 1), 2)
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        compiled_conv.winograd_forward(x, weight, none, y, workspace, (0, -1, 1), 2)
+    assert np.all(y == 7.0)

@@ -81,6 +81,8 @@ def _forward(plan, x, weight, bias, out, stride, dilation, groups):
     elif plan.algorithm == "tap_broadcast":
         _conv.tap_broadcast_forward(x, weight, bias, out, scratch, stride, plan.padding, dilation, plan.chunks,
                                     plan.omp_threads)
+    elif plan.algorithm == "winograd":
+        _conv.winograd_forward(x, weight, bias, out, scratch, plan.padding, plan.omp_threads)
     else:
         _conv.im2col_gemm_forward(x, weight, bias, out, scratch, pack_buffer(plan.pack), stride, plan.padding,
                                   dilation, groups, plan.images, plan.rows, plan.omp_threads, plan.gemm_threads)
@@ -104,6 +106,9 @@ def _input_grad(plan, grad_out, weight, bias, grad_in, stride, dilation, groups)
     elif plan.algorithm == "tap_broadcast":     # the same adjoint forward, by broadcast taps
         _conv.tap_broadcast_forward(grad_out, conv_plan.adjoint_weight(weight, groups), bias, grad_in, scratch,
                                     stride, plan.padding, dilation, plan.chunks, plan.omp_threads)
+    elif plan.algorithm == "winograd":          # the same adjoint forward, by Winograd F(2x2, 3x3)
+        _conv.winograd_forward(grad_out, conv_plan.adjoint_weight(weight, groups), bias, grad_in, scratch,
+                               plan.padding, plan.omp_threads)
     else:
         _conv.col2im_gemm_input_grad(grad_out, weight, bias, grad_in, scratch, pack_buffer(plan.pack), stride,
                                      plan.padding, dilation, groups, plan.images, plan.rows, plan.omp_threads,

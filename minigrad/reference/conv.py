@@ -102,3 +102,39 @@ def pack_columns(x, output_size, kernel, stride, padding, dilation, rows, column
     if transposed:
         B = B.T                                                           # (P, C*K)
     return pack_b(B[rows, columns], nr)
+
+
+# Winograd F(2x2, 3x3) (csrc/winograd.h): y (2x2) = A^T [sum over c of (G g G^T) * (B^T d B)] A
+WINOGRAD_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
+WINOGRAD_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
+WINOGRAD_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
+
+
+def winograd_conv(x, weight, bias, output_size, padding):
+    """conv of x (N, C, 1, H, W) with weight (M, C, 1, 3, 3), stride 1, by
+    Winograd F(2x2, 3x3): the outputs in 2x2 tiles, each from the 4x4 patch
+    d of the padded input under it (tiles 2 apart),
+
+        y_tile = A^T [ sum over c of U[m, c] * V[c] ] A,
+        U = G g G^T (4x4 per filter), V = B^T d B (4x4 per patch),
+
+    16 multiplies per tile and channel pair where the direct sum takes 36.
+    output_size (1, Ho, Wo); padding (0, ph, pw) before (zeros after as needed)."""
+    N, C, _, H, W = x.shape
+    M = weight.shape[0]
+    _, Ho, Wo = output_size
+    th, tw = -(-Ho // 2), -(-Wo // 2)
+    ph, pw = padding[1], padding[2]
+    padded = np.zeros((N, C, 2 * th + 2, 2 * tw + 2), dtype=np.float64)
+    rows, cols = min(H, 2 * th + 2 - ph), min(W, 2 * tw + 2 - pw)
+    padded[:, :, ph:ph + rows, pw:pw + cols] = x[:, :, 0, :rows, :cols]
+    U = np.einsum("ai,mcij,bj->mcab", WINOGRAD_G, weight[:, :, 0], WINOGRAD_G)        # (M, C, 4, 4)
+    # patches (N, C, th, tw, 4, 4): d[.., i, j, r, s] = padded[.., 2i + r, 2j + s]
+    patches = np.lib.stride_tricks.sliding_window_view(padded, (4, 4), axis=(2, 3))[:, :, ::2, ::2]
+    V = np.einsum("ar,ncijrs,bs->ncijab", WINOGRAD_BT, patches, WINOGRAD_BT)            # (N, C, th, tw, 4, 4)
+    products = np.einsum("mcab,ncijab->nmijab", U, V)                                    # (N, M, th, tw, 4, 4)
+    tiles = np.einsum("ya,nmijab,xb->nmijyx", WINOGRAD_AT, products, WINOGRAD_AT)        # (N, M, th, tw, 2, 2)
+    y = tiles.transpose(0, 1, 2, 4, 3, 5).reshape(N, M, 2 * th, 2 * tw)[:, :, :Ho, :Wo]
+    if bias is not None:
+        y = y + bias.reshape(1, -1, 1, 1)
+    return y[:, :, None]
