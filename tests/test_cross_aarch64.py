@@ -23,6 +23,7 @@ CSRC = os.path.join(ROOT, "csrc")
 GEMM_CHECK = os.path.join(ROOT, "tests", "native", "gemm_check.c")
 POOL_CHECK = os.path.join(ROOT, "tests", "native", "pool_check.c")
 TAP_CHECK = os.path.join(ROOT, "tests", "native", "tap_check.c")
+WINOGRAD_CHECK = os.path.join(ROOT, "tests", "native", "winograd_check.c")
 CROSS_CC = shutil.which("aarch64-linux-gnu-gcc")
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 HOST_CC = shutil.which("gcc") or shutil.which("cc")
@@ -70,10 +71,10 @@ def test_own_gemm_is_right_natively_on_the_best_path(tmp_path):
 
 
 # The kernels with a check of their own (tests/native/*_check.c): the float32
-# average-pool rows (csrc/pool_rows.h) and the broadcast-tap weight gradient
-# (csrc/tap_broadcast.h), each on aarch64's generic path under qemu and on
-# every path of this CPU.
-NATIVE_CHECKS = {"average_pool_rows": POOL_CHECK, "broadcast_taps": TAP_CHECK}
+# average-pool rows (csrc/pool_rows.h), the broadcast-tap kernels
+# (csrc/tap_broadcast.h) and the Winograd transforms (csrc/winograd.h), each
+# on aarch64's generic path under qemu and on every path of this CPU.
+NATIVE_CHECKS = {"average_pool_rows": POOL_CHECK, "broadcast_taps": TAP_CHECK, "winograd": WINOGRAD_CHECK}
 
 
 @pytest.mark.skipif(CROSS_CC is None or QEMU is None,
