@@ -20,7 +20,10 @@ instruction-set path (minigrad.kernels.cpu; default: the best one).
 The "main" shapes are the five convolutions of examples/mnist_knn.py at its
 batch of 128 (3x3, padding 1, no bias in the example; here with a bias).
 FLOPs: 2*N*Cout*Hout*Wout*(Cin/groups)*kh*kw per forward, three times that
-for forward + backward.
+for forward + backward: those of the direct sums, also where minigrad does
+fewer (a 3x3 stride-1 layer whose forward and input gradient run by
+Winograd F(2x2, 3x3), csrc/winograd.h, does 2.25x fewer multiply-adds there;
+its share of a peak is then an effective one and can pass 100%).
 
 The NumPy reference is the readable im2col + matmul of
 minigrad/reference/conv.py (matmul on numpy's OpenBLAS, at the same thread
