@@ -79,7 +79,10 @@ static void SIMD_FN(gemm_pack_a)(int mc, int kc, const float *a, ptrdiff_t rsa, 
                 for (int q = 0; q < kc; q++)
                     packed[q * GEMM_MR + i] = src[q];
             }
-        } else {                                  /* columns of A are contiguous (A transposed) */
+        } else if (rsa == 1 && rows == GEMM_MR) { /* columns of A contiguous (a transposed view): MR floats a step */
+            for (int q = 0; q < kc; q++)
+                memcpy(packed + q * GEMM_MR, a + r + q * csa, GEMM_MR * sizeof(float));
+        } else {                                  /* A transposed, or a last panel's few rows */
             for (int q = 0; q < kc; q++)
                 for (int i = 0; i < rows; i++)
                     packed[q * GEMM_MR + i] = a[(r + i) * rsa + q * csa];

@@ -42,6 +42,10 @@ def test_gemm_matches_float64_product(m, k, n, transpose_a, transpose_b, cpu_pat
     result = gemm_kernels.gemm(a, b)
     assert result.shape == (m, n) and result.dtype == np.float32
     np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    # the same bytes from either layout of the operands: packing reads them in another
+    # order (a transposed A: MR contiguous floats a step), the products do not change
+    same = gemm_kernels.gemm(np.ascontiguousarray(a), np.ascontiguousarray(b))
+    np.testing.assert_array_equal(result, same)
 
 
 @needs_own_gemm
