@@ -20,6 +20,10 @@ products in another order) all ask it:
   channels, each image value broadcast straight from the padded image
   (csrc/tap_broadcast.h). As the adjoint's forward, the input gradient takes
   it whatever the channel counts;
+- ``"winograd"`` (float32, groups == 1, 3x3, stride 1, dilation 1, 2-d, the
+  channel counts and output size of ``winograd``): the forward, and the input
+  gradient as the adjoint's forward, by Winograd F(2x2, 3x3)
+  (csrc/winograd.h): 16 GEMMs over 2x2 tiles, 2.25x fewer multiply-adds;
 - ``"im2col_gemm"`` / ``"col2im_gemm"``: the columns are written, then one
   GEMM per image and group (float64, ``MINIGRAD_GEMM=blas``, 1x1 kernels and
   strided input gradients).
@@ -29,9 +33,9 @@ the shapes, the thread count and the tuning constants below, so it is worked
 out once per shape and cached: on later calls a convolution crosses into
 compiled code once, for the kernel itself. Scratch sizes come from the
 kernels' own size functions (``columns_size``, ``implicit_forward_size``,
-``tap_forward_size``, ``tap_broadcast_size``, ``weight_grad_size``,
-``depthwise_workspace_size``), which the kernels use to
-index their workspace.
+``tap_forward_size``, ``tap_broadcast_size``, ``winograd_size``,
+``weight_grad_size``, ``depthwise_workspace_size``), which the kernels use
+to index their workspace.
 
 Threads: the kernels parallelise over images, image planes, batch chunks or
 slabs of output rows; where only one item has work (a batch of one), the own
