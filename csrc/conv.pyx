@@ -1086,8 +1086,8 @@ cdef extern from "winograd.h" nogil:
     const int WINOGRAD_SLACK
     int minigrad_winograd_available()
     void winograd_filters(const float* w, ptrdiff_t M, ptrdiff_t C, float* U)
-    void winograd_input(const float* padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp, ptrdiff_t tw,
-                        ptrdiff_t tile_rows, float* V, ptrdiff_t ldv, ptrdiff_t v0)
+    int winograd_input(const float* padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp, ptrdiff_t tw,
+                       ptrdiff_t tile_rows, float* V, ptrdiff_t ldv, ptrdiff_t v0)
     void winograd_output(const float* Mx, ptrdiff_t M, ptrdiff_t ldm, ptrdiff_t tw, ptrdiff_t i0,
                          ptrdiff_t tile_rows, ptrdiff_t v0, const float* bias, float* out, ptrdiff_t Ho,
                          ptrdiff_t Wo)
@@ -1162,7 +1162,12 @@ def winograd_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1
     its padded input transformed (V), 16 GEMMs Mx[xi] (M, tiles) = U[xi] (M, C)
     @ V[xi] (C, tiles) with the own GEMM, and the results transformed back.
     Every item is computed by one thread in one order: the same bytes for any
-    thread count. workspace: winograd_size(...) elements."""
+    thread count. workspace: winograd_size(...) elements.
+
+    Returns False, with `out` not to be used, where x holds an inf or a nan
+    (or values whose transforms overflow): the transforms mix the 16 values
+    of a patch, so a nan would reach outputs whose window never held it, and
+    an inf would come out as nan; the caller then runs a direct kernel."""
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[3], W = x.shape[4]
     cdef Py_ssize_t M = out.shape[1], Ho = out.shape[3], Wo = out.shape[4]
     cdef Py_ssize_t ph = padding[1], pw = padding[2]
@@ -1191,6 +1196,7 @@ def winograd_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1
     cdef const float* bp = &bias[0] if bias.shape[0] > 0 else NULL
     cdef float* yp = &out[0, 0, 0, 0, 0]
     cdef Py_ssize_t item, n0, n1, i0, rows, count, b, c, r, ih, xi, tid, plane, first, stop
+    cdef int nonfinite = 0
     cdef Py_ssize_t columns = max(0, min(W, Wp - pw))     # of an input row that a tile reads
     cdef float* pad
     cdef float* V
@@ -1230,7 +1236,8 @@ def winograd_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1
                             ih = 2 * i0 + r - ph
                             dst = pad + (b * C + c) * plane + r * Wp + pw
                             memcpy(dst, xp + ((n0 + b) * C + c) * H * W + ih * W, columns * sizeof(float))
-                    winograd_input(pad + b * C * plane, C, plane, Wp, w.tw, rows, V, w.ldv, b * rows * w.tw)
+                    nonfinite += winograd_input(pad + b * C * plane, C, plane, Wp, w.tw, rows, V, w.ldv,
+                                                b * rows * w.tw)
                 for xi in range(16):
                     minigrad_sgemm(<int>M, <int>count, <int>C, U + xi * M * C, C, 1, packed + xi * packed_size,
                                    V + xi * C * w.ldv, w.ldv, 1, False, Mx + xi * M * w.ldv, w.ldv,
@@ -1238,6 +1245,7 @@ def winograd_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1
                 for b in range(n1 - n0):
                     winograd_output(Mx, M, w.ldv, w.tw, i0, rows, b * rows * w.tw, bp,
                                     yp + (n0 + b) * M * Ho * Wo, Ho, Wo)
+    return nonfinite == 0
 
 include "cpu_path.pxi"  # best_isa, current_isa, set_isa: the instruction-set path of this module
 

@@ -60,20 +60,17 @@ static void winograd_filters(const float *w, ptrdiff_t M, ptrdiff_t C, float *U)
 #define SIMD_BODY "winograd_lanes.h"
 #include "simd_paths.h"      /* winograd_input_avx512 / _avx2 / _generic, winograd_output_... */
 
-static void winograd_input(const float *padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp, ptrdiff_t tw,
-                           ptrdiff_t tile_rows, float *V, ptrdiff_t ldv, ptrdiff_t v0)
+/* returns 1 where an input is inf or nan: the results are then not to be used */
+static int winograd_input(const float *padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp, ptrdiff_t tw,
+                          ptrdiff_t tile_rows, float *V, ptrdiff_t ldv, ptrdiff_t v0)
 {
 #if MINIGRAD_X86_64
-    if (minigrad_isa() == MINIGRAD_ISA_AVX512) {
-        winograd_input_avx512(padded, C, plane, Wp, tw, tile_rows, V, ldv, v0);
-        return;
-    }
-    if (minigrad_isa() == MINIGRAD_ISA_AVX2) {
-        winograd_input_avx2(padded, C, plane, Wp, tw, tile_rows, V, ldv, v0);
-        return;
-    }
+    if (minigrad_isa() == MINIGRAD_ISA_AVX512)
+        return winograd_input_avx512(padded, C, plane, Wp, tw, tile_rows, V, ldv, v0);
+    if (minigrad_isa() == MINIGRAD_ISA_AVX2)
+        return winograd_input_avx2(padded, C, plane, Wp, tw, tile_rows, V, ldv, v0);
 #endif
-    winograd_input_generic(padded, C, plane, Wp, tw, tile_rows, V, ldv, v0);
+    return winograd_input_generic(padded, C, plane, Wp, tw, tile_rows, V, ldv, v0);
 }
 
 static void winograd_output(const float *Mx, ptrdiff_t M, ptrdiff_t ldm, ptrdiff_t tw, ptrdiff_t i0,
@@ -95,9 +92,10 @@ static void winograd_output(const float *Mx, ptrdiff_t M, ptrdiff_t ldm, ptrdiff
 
 #else  /* no GCC-style vectors: never called, minigrad_winograd_available() is 0 */
 
-static void winograd_input(const float *padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp, ptrdiff_t tw,
-                           ptrdiff_t tile_rows, float *V, ptrdiff_t ldv, ptrdiff_t v0)
+static int winograd_input(const float *padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp, ptrdiff_t tw,
+                          ptrdiff_t tile_rows, float *V, ptrdiff_t ldv, ptrdiff_t v0)
 {
+    return 0;
 }
 
 static void winograd_output(const float *Mx, ptrdiff_t M, ptrdiff_t ldm, ptrdiff_t tw, ptrdiff_t i0,

@@ -30,11 +30,15 @@ SIMD_INLINE void SIMD(winograd_bt)(const vec *d0, const vec *d1, const vec *d2, 
 /* V (16, C, ldv): the transformed inputs of the tiles (i, j), i in [i0, i0 + tile_rows),
    j < tw, of one padded image (C planes of Hp x Wp, `plane` floats apart, rows from
    padded row 2*i0 on), tile (i, j) at column v0 + (i - i0) * tw + j. Reads up to
-   2 * SIMD_LANES + 2 floats past a row's last tile (the caller leaves slack). */
-static SIMD_TARGET void SIMD(winograd_input)(const float *padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp,
-                                             ptrdiff_t tw, ptrdiff_t tile_rows, float *V, ptrdiff_t ldv,
-                                             ptrdiff_t v0)
+   2 * SIMD_LANES + 2 floats past a row's last tile (the caller leaves slack).
+   Returns 1 where an input is inf or nan (some V is then inf or nan: the
+   transforms mix a patch's 16 values, so the caller must not use the
+   results, which would spread a nan to outputs whose window never held it). */
+static SIMD_TARGET int SIMD(winograd_input)(const float *padded, ptrdiff_t C, ptrdiff_t plane, ptrdiff_t Wp,
+                                            ptrdiff_t tw, ptrdiff_t tile_rows, float *V, ptrdiff_t ldv,
+                                            ptrdiff_t v0)
 {
+    vec check = SIMD(broadcast)(0.0f);            /* the sum of every V: inf or nan if any is */
     for (ptrdiff_t c = 0; c < C; c++)
         for (ptrdiff_t i = 0; i < tile_rows; i++) {
             const float *rows = padded + c * plane + 2 * i * Wp;
@@ -46,19 +50,30 @@ static SIMD_TARGET void SIMD(winograd_input)(const float *padded, ptrdiff_t C, p
                         d[r][s] = SIMD(load_even)(rows + r * Wp + 2 * j + s);
                 SIMD(winograd_bt)(d[0], d[1], d[2], d[3], t);
                 const ptrdiff_t n = tw - j < SIMD_LANES ? tw - j : SIMD_LANES;
+                vec v[16];
                 for (int r = 0; r < 4; r++) {             /* row r of (B^T d) B */
                     const vec *u = t + r * 4;
-                    vec v[4] = {u[0] - u[2], u[1] + u[2], u[2] - u[1], u[1] - u[3]};
-                    for (int s = 0; s < 4; s++) {
-                        float *out = dst + (r * 4 + s) * C * ldv + j;
-                        if (n == SIMD_LANES)
-                            SIMD(store)(out, v[s]);
-                        else
-                            SIMD(store_first)(out, n, v[s]);
-                    }
+                    v[r * 4 + 0] = u[0] - u[2];
+                    v[r * 4 + 1] = u[1] + u[2];
+                    v[r * 4 + 2] = u[2] - u[1];
+                    v[r * 4 + 3] = u[1] - u[3];
                 }
+                for (int k = 0; k < 16; k++) {
+                    float *out = dst + k * C * ldv + j;
+                    if (n == SIMD_LANES)
+                        SIMD(store)(out, v[k]);
+                    else
+                        SIMD(store_first)(out, n, v[k]);
+                }
+                /* their sum as a tree (a chain of 16 adds would wait on itself), the
+                   lanes past n (read past the tiles) left out */
+                for (int width = 8; width >= 1; width /= 2)
+                    for (int k = 0; k < width; k++)
+                        v[k] += v[k + width];
+                check += n == SIMD_LANES ? v[0] : SIMD(keep_first)(v[0], n);
             }
         }
+    return SIMD(any_nan)(check * 0.0f);
 }
 
 /* out (M, Ho, Wo) rows 2*i0 .. of one image = A^T m A + bias[m] for the tiles

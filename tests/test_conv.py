@@ -970,7 +970,7 @@ def test_winograd_reference_is_the_convolution(n, c, m, h, w, padding, out):
 def _winograd(x, weight, bias, out_shape, padding, threads, fill=np.nan):
     y = np.full(out_shape, fill, dtype=np.float32)
     workspace = np.full(compiled_conv.winograd_size(x.shape, y.shape, threads), np.nan, dtype=np.float32)
-    compiled_conv.winograd_forward(x, weight, bias, y, workspace, padding, threads)
+    assert compiled_conv.winograd_forward(x, weight, bias, y, workspace, padding, threads)   # all finite
     return y
 
 
@@ -1060,6 +1060,41 @@ def test_conv2d_by_winograd_matches_the_reference_forward_and_backward(padding, 
         results.append((y.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()))
     for got, expected in zip(*results):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(not compiled_conv.winograd_available(), reason="built without GCC-style vectors")
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_winograd_leaves_an_inf_or_nan_where_the_direct_sums_put_it(bad, cpu_path):
+    """The transforms mix a patch's 16 values: a nan would reach outputs whose window never
+    held it, an inf would come out as nan. The kernel says so (False) and the layer runs
+    the direct kernel instead: inf, nan and finite outputs exactly where the reference has them."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 24, 1, 16, 13)).astype(np.float32)
+    weight = rng.standard_normal((24, 24, 1, 3, 3)).astype(np.float32)
+    x[1, 4, 0, 7, 6] = bad
+    x[2, 0, 0, 15, 12] = bad                    # in the last tile row's half-outside tile
+    y = np.empty((3, 24, 1, 16, 13), np.float32)
+    workspace = np.zeros(compiled_conv.winograd_size(x.shape, y.shape, 2), np.float32)
+    assert not compiled_conv.winograd_forward(x, weight, np.empty(0, np.float32), y, workspace, (0, 1, 1), 2)
+    assert compiled_conv.winograd_forward(np.nan_to_num(x, posinf=0, neginf=0), weight, np.empty(0, np.float32),
+                                          y, workspace, (0, 1, 1), 2)
+    plan = conv_plan.plan(np.float32, x.shape, y.shape, weight.shape, 1, (1, 1, 1), (0, 1, 1), (1, 1, 1))
+    assert plan.algorithms[:2] == ("winograd", "winograd")
+    got = kernels.conv_forward(x, weight, None, (1, 1, 1), (0, 1, 1), (1, 1, 1), (1, 16, 13), 1)
+    expected = ref_conv(x.astype(np.float64), weight.astype(np.float64), None, (1, 16, 13), (1, 1, 1), (0, 1, 1),
+                        (1, 1, 1), 1)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-4, atol=1e-3)
+    # the input gradient (the adjoint's forward) likewise
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    gy[0, 3, 0, 2, 2] = bad
+    got = kernels.conv_input_grad(gy, weight, None, (1, 1, 1), (0, 1, 1), (1, 1, 1), x.shape, 1)
+    expected = ref_conv_transpose(gy.astype(np.float64), weight.astype(np.float64), None, (1, 16, 13), (1, 1, 1),
+                                  (0, 1, 1), (1, 1, 1), 1)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
 
 
 @pytest.mark.skipif(not compiled_conv.winograd_available(), reason="built without GCC-style vectors")

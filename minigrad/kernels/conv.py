@@ -82,10 +82,23 @@ def _forward(plan, x, weight, bias, out, stride, dilation, groups):
         _conv.tap_broadcast_forward(x, weight, bias, out, scratch, stride, plan.padding, dilation, plan.chunks,
                                     plan.omp_threads)
     elif plan.algorithm == "winograd":
-        _conv.winograd_forward(x, weight, bias, out, scratch, plan.padding, plan.omp_threads)
+        if not _conv.winograd_forward(x, weight, bias, out, scratch, plan.padding, plan.omp_threads):
+            _direct_forward(x, weight, bias, out, plan.padding)   # an inf or nan in x
     else:
         _conv.im2col_gemm_forward(x, weight, bias, out, scratch, pack_buffer(plan.pack), stride, plan.padding,
                                   dilation, groups, plan.images, plan.rows, plan.omp_threads, plan.gemm_threads)
+
+
+def _direct_forward(x, weight, bias, out, padding):
+    """out = conv(x, weight) + bias (3x3, stride 1, groups 1) on the implicit GEMM: where
+    Winograd's transforms met an inf or a nan (they mix a whole patch, so they would put a
+    nan where the direct sums give a number or an inf)."""
+    geometry = ((1, 1, 1), padding, (1, 1, 1))
+    plan = conv_plan._forward_plan("implicit_gemm", x.dtype, x.shape, out.shape, weight.shape, 1, *geometry,
+                                   get_num_threads())
+    _conv.implicit_gemm_forward(x, weight, bias, out, workspace(x.dtype, plan.workspace), pack_buffer(plan.pack),
+                                geometry[0], padding, geometry[2], 1, plan.images, plan.omp_threads,
+                                plan.gemm_threads)
 
 
 def _input_grad(plan, grad_out, weight, bias, grad_in, stride, dilation, groups):
@@ -107,8 +120,9 @@ def _input_grad(plan, grad_out, weight, bias, grad_in, stride, dilation, groups)
         _conv.tap_broadcast_forward(grad_out, conv_plan.adjoint_weight(weight, groups), bias, grad_in, scratch,
                                     stride, plan.padding, dilation, plan.chunks, plan.omp_threads)
     elif plan.algorithm == "winograd":          # the same adjoint forward, by Winograd F(2x2, 3x3)
-        _conv.winograd_forward(grad_out, conv_plan.adjoint_weight(weight, groups), bias, grad_in, scratch,
-                               plan.padding, plan.omp_threads)
+        adjoint = conv_plan.adjoint_weight(weight, groups)
+        if not _conv.winograd_forward(grad_out, adjoint, bias, grad_in, scratch, plan.padding, plan.omp_threads):
+            _direct_forward(grad_out, adjoint, bias, grad_in, plan.padding)   # an inf or nan in grad_out
     else:
         _conv.col2im_gemm_input_grad(grad_out, weight, bias, grad_in, scratch, pack_buffer(plan.pack), stride,
                                      plan.padding, dilation, groups, plan.images, plan.rows, plan.omp_threads,
