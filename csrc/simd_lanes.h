@@ -89,7 +89,28 @@ SIMD_INLINE void SIMD(store_first)(float *p, ptrdiff_t n, vec v)
 #if SIMD_LANES == 16
     _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
 #elif SIMD_LANES == 8
-    _mm256_maskstore_ps(p, SIMD(first_lanes)(n), v);
+    /* Not vmaskmovps: AMD's Zen cores run its store form as microcode (on a Zen 4,
+       measured: 5.0 ns a store, against 0.8 ns for a full store or an AVX-512 masked
+       one); a half, a pair and a single float take ~1.4 ns on any x86 */
+    if (n >= SIMD_LANES) {
+        SIMD(store)(p, v);
+        return;
+    }
+    __m128 part = _mm256_castps256_ps128(v);
+    if (n >= 4) {
+        _mm_storeu_ps(p, part);
+        part = _mm256_extractf128_ps(v, 1);
+        p += 4;
+        n -= 4;
+    }
+    if (n >= 2) {
+        _mm_storel_pi((__m64 *)p, part);
+        part = _mm_movehl_ps(part, part);
+        p += 2;
+        n -= 2;
+    }
+    if (n >= 1)
+        _mm_store_ss(p, part);
 #else
     for (ptrdiff_t i = 0; i < n; i++)
         p[i] = v[i];
