@@ -1110,9 +1110,33 @@ cdef struct WinogradItems:
     Py_ssize_t th, tw, images, tile_rows, parts, items, ldv
 
 
-cdef WinogradItems winograd_items(Py_ssize_t N, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t tiles) noexcept nogil:
+cdef int cache_sets_met(Py_ssize_t stride) noexcept nogil:
+    """In how many sets of an L1 data cache of 64-byte lines whose sets repeat
+    every 4 KiB (x86 and ARM alike) 16 streams of floats `stride` apart start."""
+    cdef Py_ssize_t sets[16]
+    cdef Py_ssize_t k, j
+    cdef int distinct = 0
+    for k in range(16):
+        sets[k] = (k * stride * 4 // 64) % 64
+        distinct += 1
+        for j in range(k):
+            if sets[j] == sets[k]:
+                distinct -= 1
+                break
+    return distinct
+
+
+cdef WinogradItems winograd_items(Py_ssize_t N, Py_ssize_t C, Py_ssize_t M, Py_ssize_t Ho, Py_ssize_t Wo,
+                                  Py_ssize_t tiles) noexcept nogil:
     """How winograd_forward cuts the batch: items of `images` whole images, or
-    of `tile_rows` tile rows of one image (parts per image); ldv: most tiles an item has."""
+    of `tile_rows` tile rows of one image (parts per image); ldv: the row length of
+    V (16, C, ldv) and of the results (16, M, ldv), the most tiles an item has or a
+    little more: the input transform writes the 16 matrices of V at once, the
+    output transform reads the 16 of the results, and where C * ldv floats are a
+    multiple of 4 KiB (64 channels, 256 tiles) those 16 streams meet in one set
+    of the L1 cache, which holds 8 (64->64 at 32x32 on AVX2: the input transform
+    took 2.2 times as long per tile as at 30x30; ldv 257 instead of 256 spreads them
+    over 16 sets; 128 channels reach 8 sets at best, with ldv 129 instead of 128)."""
     cdef WinogradItems w
     w.th = (Ho + 1) // 2
     w.tw = (Wo + 1) // 2
@@ -1127,6 +1151,14 @@ cdef WinogradItems winograd_items(Py_ssize_t N, Py_ssize_t Ho, Py_ssize_t Wo, Py
         w.parts = (w.th + w.tile_rows - 1) // w.tile_rows
         w.items = N * w.parts
     w.ldv = w.images * w.tile_rows * w.tw
+    cdef Py_ssize_t ldv, tiles_most = w.ldv
+    cdef int sets, best = 0
+    for ldv in range(tiles_most, tiles_most + 16):     # the first of the widest spreads
+        sets = min(cache_sets_met(C * ldv), cache_sets_met(M * ldv))
+        if sets > best:
+            best, w.ldv = sets, ldv
+        if sets == 16:
+            break
     return w
 
 
@@ -1137,7 +1169,7 @@ cdef inline Py_ssize_t winograd_padded_size(Py_ssize_t C, const WinogradItems* w
 
 def winograd_work_items(tuple input_shape, tuple output_shape):
     """How many items winograd_forward shares among its threads."""
-    return winograd_items(input_shape[0], output_shape[3], output_shape[4],
+    return winograd_items(input_shape[0], input_shape[1], output_shape[1], output_shape[3], output_shape[4],
                           winograd_tiles(input_shape[1], output_shape[1])).items
 
 
@@ -1146,7 +1178,7 @@ def winograd_size(tuple input_shape, tuple output_shape, int num_threads):
     filters, then per thread the padded input, V (16, C, ldv) and the GEMMs'
     results (16, M, ldv) of one item and the GEMM's packing scratch."""
     cdef Py_ssize_t N = input_shape[0], C = input_shape[1], M = output_shape[1]
-    cdef WinogradItems w = winograd_items(N, output_shape[3], output_shape[4], winograd_tiles(C, M))
+    cdef WinogradItems w = winograd_items(N, C, M, output_shape[3], output_shape[4], winograd_tiles(C, M))
     cdef Py_ssize_t filters = 16 * M * C + 16 * minigrad_gemm_packed_a_size(<int>M, <int>C)
     cdef Py_ssize_t per_thread = (winograd_padded_size(C, &w) + 16 * C * w.ldv + WINOGRAD_SLACK
                                   + 16 * M * w.ldv + WINOGRAD_SLACK + MINIGRAD_GEMM_PACK_FLOATS)
@@ -1184,7 +1216,7 @@ def winograd_forward(const float[:, :, :, :, ::1] x, const float[:, :, :, :, ::1
     needed = winograd_size(tuple(x.shape), tuple(out.shape), num_threads)
     if workspace.shape[0] < needed:
         raise ValueError(f"winograd_forward: workspace has {workspace.shape[0]} elements, needs {needed}")
-    cdef WinogradItems w = winograd_items(N, Ho, Wo, winograd_tiles(C, M))
+    cdef WinogradItems w = winograd_items(N, C, M, Ho, Wo, winograd_tiles(C, M))
     cdef Py_ssize_t Wp = 2 * w.tw + 2, packed_size = minigrad_gemm_packed_a_size(<int>M, <int>C)
     cdef Py_ssize_t padded_size = winograd_padded_size(C, &w)
     cdef Py_ssize_t per_thread = padded_size + 16 * C * w.ldv + WINOGRAD_SLACK + 16 * M * w.ldv + WINOGRAD_SLACK \

@@ -984,6 +984,7 @@ def _winograd(x, weight, bias, out_shape, padding, threads, fill=np.nan):
     (2, 4, 5, 8, 8, (0, 1, 1), (1, 7, 8)),         # output shorter than the padding allows
     (3, 3, 3, 3, 40, (0, 0, 1), (1, 1, 40)),       # one output row
     (2, 160, 96, 14, 14, (0, 1, 1), (1, 14, 14)),  # the fewest tiles per item (64)
+    (5, 16, 16, 16, 16, (0, 1, 1), (1, 16, 16)),   # 256 tiles a row of V, lengthened to 257 (cache sets)
 ])
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_winograd_forward_matches_the_reference(n, c, m, h, w, padding, out, with_bias, cpu_path, set_threads):
