@@ -9,7 +9,9 @@ float32 average-pool rows (csrc/pool_rows.h) run on that path under emulation
 and are checked against double-precision loops (tests/native/gemm_check.c,
 tests/native/pool_check.c). The same checks also run natively with the host's
 C compiler: the GEMM on the best path of this CPU, the pooling rows on every
-path it has (each giving the same bytes). Missing tools skip the tests.
+path it has (each giving the same bytes). The broadcast taps, Winograd's
+transforms and the vector operations of csrc/simd_lanes.h (tests/native/
+tap_check.c, winograd_check.c, lanes_check.c) likewise. Missing tools skip the tests.
 """
 import os
 import shutil
@@ -24,6 +26,7 @@ GEMM_CHECK = os.path.join(ROOT, "tests", "native", "gemm_check.c")
 POOL_CHECK = os.path.join(ROOT, "tests", "native", "pool_check.c")
 TAP_CHECK = os.path.join(ROOT, "tests", "native", "tap_check.c")
 WINOGRAD_CHECK = os.path.join(ROOT, "tests", "native", "winograd_check.c")
+LANES_CHECK = os.path.join(ROOT, "tests", "native", "lanes_check.c")
 CROSS_CC = shutil.which("aarch64-linux-gnu-gcc")
 QEMU = shutil.which("qemu-aarch64-static") or shutil.which("qemu-aarch64")
 HOST_CC = shutil.which("gcc") or shutil.which("cc")
@@ -74,7 +77,8 @@ def test_own_gemm_is_right_natively_on_the_best_path(tmp_path):
 # average-pool rows (csrc/pool_rows.h), the broadcast-tap kernels
 # (csrc/tap_broadcast.h) and the Winograd transforms (csrc/winograd.h), each
 # on aarch64's generic path under qemu and on every path of this CPU.
-NATIVE_CHECKS = {"average_pool_rows": POOL_CHECK, "broadcast_taps": TAP_CHECK, "winograd": WINOGRAD_CHECK}
+NATIVE_CHECKS = {"average_pool_rows": POOL_CHECK, "broadcast_taps": TAP_CHECK, "winograd": WINOGRAD_CHECK,
+                 "vector_lanes": LANES_CHECK}
 
 
 @pytest.mark.skipif(CROSS_CC is None or QEMU is None,
